@@ -1,0 +1,95 @@
+// statenet::Engine: loads workflows and owns the runtime services they share.
+#pragma once
+
+#include <statenet/export.hpp>
+#include <statenet/value.hpp>
+#include <statenet/workflow.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace statenet {
+
+namespace detail {
+struct EngineImpl;
+}
+
+/// Time source used for retry back-off and record timeouts. Replace it in tests to
+/// control time without sleeping.
+class STATENET_API Clock {
+public:
+    virtual ~Clock();
+    /// Milliseconds on a monotonic clock.
+    virtual double now_ms() = 0;
+    virtual void sleep_ms(double ms) = 0;
+};
+
+/// The real steady clock.
+STATENET_API std::shared_ptr<Clock> system_clock();
+
+enum class LogLevel { debug, info, warn, error };
+
+/// One `ctx.log.<level>(message, fields)` call from Lua.
+struct LogRecord {
+    LogLevel level;
+    std::string_view state;  ///< `network/state`
+    std::string_view message;
+    const Value& fields;
+};
+
+struct EngineOptions {
+    /// Extra directories searched for Lua modules after the workflow's own
+    /// (before the stdlib).
+    std::vector<std::filesystem::path> module_paths;
+    /// The stdlib directory; empty = $STATENET_STDLIB, else the installed or built-in one.
+    std::filesystem::path stdlib_dir;
+    /// Time source (default: system_clock()).
+    std::shared_ptr<Clock> clock;
+    /// Receives ctx.log calls; default: one line per call on stderr.
+    std::function<void(const LogRecord&)> log;
+    /// Seed for retry jitter.
+    std::uint64_t seed = 0x5eed;
+};
+
+/// Per-load options.
+struct LoadOptions {
+    /// Overrides `[vars]` entries (the CLI's --set key=value).
+    std::map<std::string, Value> vars;
+    /// Overrides the workflow's data_mode.
+    std::optional<DataMode> data_mode;
+};
+
+/// Owns the runtime shared by the workflows it loads. Workflows keep the engine's
+/// services alive, so a Workflow may outlive its Engine.
+class STATENET_API Engine {
+public:
+    explicit Engine(EngineOptions options = {});
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    /// Loads a `.toml` or `.lua` workflow. Throws LoadError with every problem found.
+    Workflow load(const std::filesystem::path& file, const LoadOptions& options = {});
+    /// Loads a workflow given as text; `name` is used for file names in diagnostics and
+    /// its extension picks the format; modules are searched relative to `name`'s directory.
+    Workflow load_string(std::string_view text, const std::filesystem::path& name,
+                         const LoadOptions& options = {});
+    /// Checks a workflow file; returns every problem found (empty when it loads).
+    std::vector<Diagnostic> check(const std::filesystem::path& file);
+
+private:
+    std::shared_ptr<detail::EngineImpl> impl_;
+};
+
+/// The library version, "major.minor.patch".
+STATENET_API std::string_view version() noexcept;
+
+}  // namespace statenet

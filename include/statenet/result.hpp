@@ -1,0 +1,48 @@
+// statenet::Result: what processing one record produced.
+#pragma once
+
+#include <statenet/error.hpp>
+#include <statenet/export.hpp>
+#include <statenet/value.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace statenet {
+
+/// One breadth-first branch that reached an end state.
+struct Branch {
+    std::string final_state;  ///< `network/state`
+    Value data;
+    std::vector<std::string> path;
+};
+
+/// The outcome of one record run.
+struct STATENET_API Result {
+    /// True when the record reached an end state (whatever that state means to the user).
+    bool ok = false;
+    /// `network/state` where the record finished, or where it failed.
+    std::string final_state;
+    /// The record's data at the end (in copy mode, as of the last successful state).
+    Value data;
+    /// Every state entered, as `network/state`, sub-networks included, in order.
+    std::vector<std::string> path;
+    /// Set when ok is false.
+    std::optional<ErrorInfo> error;
+    /// Breadth-first strategy: every branch that reached an end state, primary first.
+    std::vector<Branch> branches;
+    std::string run_id;
+    /// Arcs taken (including on_error routes and pushes).
+    std::size_t transitions = 0;
+    std::chrono::nanoseconds duration{0};
+    /// False when the final state has `emit = false` (the record is excluded from output).
+    bool emit = true;
+
+    /// The result as a JSON-ready Value (ok, final_state, data, path, error, ...).
+    Value to_value() const;
+};
+
+}  // namespace statenet

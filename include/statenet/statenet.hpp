@@ -1,0 +1,8 @@
+// statenet: an embeddable engine for state networks with LuaJIT logic.
+#pragma once
+
+#include <statenet/engine.hpp>
+#include <statenet/error.hpp>
+#include <statenet/result.hpp>
+#include <statenet/value.hpp>
+#include <statenet/workflow.hpp>

@@ -1,0 +1,60 @@
+// statenet::Workflow: a loaded, immutable workflow that processes records.
+#pragma once
+
+#include <statenet/export.hpp>
+#include <statenet/result.hpp>
+#include <statenet/value.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace statenet {
+
+namespace detail {
+struct WorkflowImpl;
+}
+
+enum class DataMode { copy, reference, direct };
+enum class GraphFormat { dot, mermaid };
+
+/// Per-call options of Workflow::process.
+struct RunOptions {
+    /// Overrides the workflow's data mode for this call.
+    std::optional<DataMode> mode;
+};
+
+/// Parses "copy" / "reference" / "direct"; nullopt otherwise.
+STATENET_API std::optional<DataMode> parse_data_mode(std::string_view text) noexcept;
+
+/// A workflow loaded by Engine::load. Cheap to copy (shared, immutable model).
+/// process() is thread-safe: each concurrent call gets its own Lua VM.
+class STATENET_API Workflow {
+public:
+    explicit Workflow(std::shared_ptr<detail::WorkflowImpl> impl);
+    ~Workflow();
+    Workflow(const Workflow&);
+    Workflow& operator=(const Workflow&);
+    Workflow(Workflow&&) noexcept;
+    Workflow& operator=(Workflow&&) noexcept;
+
+    /// Runs one record through the main network. Never throws for record failures:
+    /// they are reported in Result::error.
+    Result process(const Value& record, const RunOptions& options = {}) const;
+
+    const std::string& name() const;
+    const std::string& version() const;
+    /// The path of the workflow file.
+    const std::string& file() const;
+    /// The network graph as Graphviz dot or Mermaid, with push arcs, conditions and
+    /// priorities visible.
+    std::string graph(GraphFormat format) const;
+
+    detail::WorkflowImpl& impl() const { return *impl_; }
+
+private:
+    std::shared_ptr<detail::WorkflowImpl> impl_;
+};
+
+}  // namespace statenet

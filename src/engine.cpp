@@ -1,0 +1,112 @@
+// Engine: loads workflows and holds the services they share (clock, log, stdlib).
+#include "exec/services.hpp"
+#include "exec/workflow_impl.hpp"
+#include "statenet_config.hpp"
+
+#include <statenet/engine.hpp>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace statenet {
+
+Clock::~Clock() = default;
+
+namespace {
+
+class SteadyClock final : public Clock {
+public:
+    double now_ms() override {
+        using namespace std::chrono;
+        return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+    }
+    void sleep_ms(double ms) override {
+        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
+    }
+};
+
+std::string_view level_name(LogLevel level) {
+    switch (level) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+    }
+    return "info";
+}
+
+void log_to_stderr(const LogRecord& r) {
+    std::string line = fmt::format("statenet: {}: {}: {}", level_name(r.level), r.state, r.message);
+    if (r.fields.size() > 0) line += " " + r.fields.to_json();
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+std::string read_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        throw LoadError({Diagnostic{file.string(), 0, 0, "cannot open the workflow file"}});
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+std::shared_ptr<Clock> system_clock() {
+    static auto clock = std::make_shared<SteadyClock>();
+    return clock;
+}
+
+std::string_view version() noexcept { return STATENET_VERSION; }
+
+namespace detail {
+
+std::string find_stdlib(const std::filesystem::path& explicit_dir) {
+    if (!explicit_dir.empty()) return explicit_dir.string();
+    if (const char* env = std::getenv("STATENET_STDLIB"); env && *env) return env;
+    std::error_code ec;
+    for (const char* dir : {STATENET_STDLIB_SOURCE_DIR, STATENET_STDLIB_INSTALL_DIR})
+        if (std::filesystem::exists(std::filesystem::path(dir) / "statenet" / "runtime.lua", ec)) return dir;
+    return STATENET_STDLIB_INSTALL_DIR;
+}
+
+EngineImpl::EngineImpl(EngineOptions opts) : options(std::move(opts)) {
+    stdlib_dir = find_stdlib(options.stdlib_dir);
+    clock = options.clock ? options.clock : system_clock();
+    log = options.log ? options.log : log_to_stderr;
+}
+
+}  // namespace detail
+
+Engine::Engine(EngineOptions options) : impl_(std::make_shared<detail::EngineImpl>(std::move(options))) {}
+
+Engine::~Engine() = default;
+
+Workflow Engine::load(const std::filesystem::path& file, const LoadOptions& options) {
+    return load_string(read_file(file), file, options);
+}
+
+Workflow Engine::load_string(std::string_view text, const std::filesystem::path& name, const LoadOptions& options) {
+    detail::Diagnostics diags;
+    auto impl = detail::load_workflow(impl_, text, name, options, diags);
+    if (!impl) throw LoadError(std::move(diags.list));
+    return Workflow(std::move(impl));
+}
+
+std::vector<Diagnostic> Engine::check(const std::filesystem::path& file) {
+    try {
+        load(file);
+    } catch (const LoadError& e) {
+        return e.diagnostics();
+    }
+    return {};
+}
+
+}  // namespace statenet

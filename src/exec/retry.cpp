@@ -1,0 +1,21 @@
+// Retry back-off and error-name matching for retry and on_error.
+#include "exec/retry.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace statenet::detail {
+
+bool error_matches(const std::vector<std::string>& errors, const std::string& name) {
+    return std::any_of(errors.begin(), errors.end(),
+                       [&](const std::string& e) { return e == "*" || e == name; });
+}
+
+double retry_delay_ms(const Retrier& retrier, int retry, std::mt19937_64& rng) {
+    double delay = retrier.interval_ms * std::pow(retrier.backoff, retry);
+    if (retrier.max_delay_ms > 0) delay = std::min(delay, retrier.max_delay_ms);
+    if (retrier.full_jitter && delay > 0) delay = std::uniform_real_distribution<double>(0.0, delay)(rng);
+    return delay;
+}
+
+}  // namespace statenet::detail

@@ -1,0 +1,613 @@
+// Runner: executes records through the model, one Lua dispatcher call per state.
+#include "exec/runner.hpp"
+
+#include "exec/retry.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace statenet::detail {
+
+namespace {
+
+// Step outcomes of statenet/runtime.lua (keep in sync).
+constexpr int step_end = 0;
+constexpr int step_arc = 1;
+constexpr int step_fail = 2;
+constexpr int step_branches = 3;
+
+std::string make_run_id(std::mt19937_64& rng) {
+    std::uint64_t hi = rng(), lo = rng();
+    hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
+    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
+                       lo >> 48, lo & 0xffffffffffffULL);
+}
+
+std::string to_text(lua_State* L, int index) {
+    std::size_t len = 0;
+    const char* s = lua_tolstring(L, index, &len);
+    return s ? std::string(s, len) : std::string(luaL_typename(L, index));
+}
+
+int lua_log(lua_State* L) {
+    auto* engine = static_cast<EngineImpl*>(lua_touserdata(L, lua_upvalueindex(1)));
+    auto* refs = static_cast<ConvertRefs*>(lua_touserdata(L, lua_upvalueindex(2)));
+    std::string failure;
+    try {
+        std::string level = to_text(L, 1), state = to_text(L, 2), message = to_text(L, 3);
+        Value fields = lua_isnoneornil(L, 4) ? Value::object() : read_value(L, 4, *refs);
+        LogLevel lvl = level == "debug" ? LogLevel::debug
+                       : level == "warn" ? LogLevel::warn
+                       : level == "error" ? LogLevel::error
+                                          : LogLevel::info;
+        if (engine->log) engine->log(LogRecord{lvl, state, message, fields});
+    } catch (const std::exception& e) {
+        failure = std::string("ctx.log: ") + e.what();
+    }
+    // Exceptions stop here: raise the Lua error outside the try block.
+    if (!failure.empty()) {
+        lua_pushlstring(L, failure.data(), failure.size());
+        return lua_error(L);
+    }
+    return 0;
+}
+
+}  // namespace
+
+struct Runner::Frame {
+    int network;  // the calling network
+    int state;    // the pushing state
+    const Arc* arc;
+    int parent_slot;
+    int attempt;
+    std::vector<int> retry_counts;
+};
+
+struct Runner::Branch {
+    int slot = 0;
+    int network = 0;
+    int state = 0;
+    std::vector<Frame> frames;
+    std::vector<std::string> path;
+    bool entered = false;
+    int attempt = 0;
+    std::vector<int> retry_counts;
+    std::optional<ErrorInfo> entry_error;  // ctx.error while in an on_error target
+    Status status = Status::running;
+    std::string final_state;
+    bool emit = true;
+    std::optional<ErrorInfo> error;
+};
+
+struct Runner::Run {
+    bool copy_default = true;
+    bool deep = false;           // copies must be deep (direct states mutate nested tables)
+    bool breadth_first = false;
+    double deadline = 0;         // clock ms, 0 = none
+    std::size_t transitions = 0;
+    bool fatal = false;          // MaxTransitions / Timeout: stop every branch
+};
+
+Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> engine, Diagnostics& diags)
+    : model_(std::move(model)),
+      engine_(std::move(engine)),
+      vm_(model_->module_dirs, engine_->stdlib_dir),
+      rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)) {
+    lua_State* L = vm_.state();
+    StackGuard guard(L);
+    convert_.array_mt = vm_.ref_runtime("array_mt");
+    convert_.materialize = vm_.ref_runtime("materialize");
+    step_ = vm_.ref_runtime("step");
+    step_all_ = vm_.ref_runtime("step_all");
+    begin_ = vm_.ref_runtime("begin");
+    get_ = vm_.ref_runtime("get");
+    reset_ = vm_.ref_runtime("reset");
+    push_ = vm_.ref_runtime("push");
+    pop_ = vm_.ref_runtime("pop");
+    restore_ = vm_.ref_runtime("restore");
+    clone_ = vm_.ref_runtime("clone");
+    free_ = vm_.ref_runtime("free");
+    branch_out_ = vm_.ref_runtime("branch_out");
+
+    // statenet.null is a NULL light userdata, like cjson.null.
+    vm_.push_runtime("api");
+    lua_pushlightuserdata(L, nullptr);
+    lua_setfield(L, -2, "null");
+    lua_pop(L, 1);
+
+    vm_.push_runtime("setup");
+    push_value(L, model_->vars, convert_);
+    lua_pushlightuserdata(L, engine_.get());
+    lua_pushlightuserdata(L, &convert_);
+    lua_pushcclosure(L, lua_log, 2);
+    if (lua_pcall(L, 2, 0, 0) != 0) throw std::logic_error("runtime setup failed: " + pop_error_text(L));
+
+    for (const auto& net : model_->networks)
+        for (const auto& s : net.states)
+            if (s.mode == DataMode::direct) has_direct_state_ = true;
+
+    resolve_functions(diags);
+    if (diags.empty()) define_plans();
+}
+
+void Runner::resolve_functions(Diagnostics& diags) {
+    lua_State* L = vm_.state();
+    StackGuard guard(L);
+    if (model_->lua_source) {
+        vm_.push_runtime("load_workflow");
+        lua_pushstring(L, model_->file.c_str());
+        lua_call(L, 1, 2);
+        if (lua_isnil(L, -2)) {
+            diags.error(Loc{model_->file, 1, 1}, to_text(L, -1));
+            return;
+        }
+        lua_pop(L, 2);
+    }
+    lua_createtable(L, static_cast<int>(model_->functions.size()), 0);
+    int table = lua_gettop(L);
+    for (std::size_t i = 0; i < model_->functions.size(); ++i) {
+        const FnRef& fn = model_->functions[i];
+        vm_.push_runtime("resolve");
+        switch (fn.kind) {
+        case FnRef::Kind::named:
+            lua_pushliteral(L, "named");
+            lua_pushstring(L, fn.module.c_str());
+            lua_pushstring(L, fn.function.c_str());
+            lua_pushnil(L);
+            break;
+        case FnRef::Kind::factory:
+            lua_pushliteral(L, "factory");
+            lua_pushstring(L, fn.module.c_str());
+            lua_pushstring(L, fn.function.c_str());
+            push_value(L, fn.args.is_null() ? Value::object() : fn.args, convert_);
+            break;
+        case FnRef::Kind::inline_lua:
+            lua_pushliteral(L, "inline");
+            lua_pushlstring(L, fn.code.data(), fn.code.size());
+            lua_pushnil(L);
+            lua_pushnil(L);
+            break;
+        case FnRef::Kind::lua_value:
+            lua_pushliteral(L, "value");
+            lua_createtable(L, static_cast<int>(fn.path.size()), 0);
+            for (std::size_t k = 0; k < fn.path.size(); ++k) {
+                if (fn.path[k].is_index) lua_pushnumber(L, static_cast<lua_Number>(fn.path[k].index));
+                else lua_pushstring(L, fn.path[k].key.c_str());
+                lua_rawseti(L, -2, static_cast<int>(k + 1));
+            }
+            lua_pushnil(L);
+            lua_pushnil(L);
+            break;
+        }
+        lua_pushstring(L, fn.loc.file.c_str());
+        lua_pushinteger(L, fn.loc.line);
+        if (lua_pcall(L, 6, 2, 0) != 0) {
+            diags.error(fn.loc, pop_error_text(L));
+            continue;
+        }
+        if (lua_isnil(L, -2)) {
+            diags.error(fn.loc, to_text(L, -1));
+            lua_pop(L, 2);
+            continue;
+        }
+        lua_pop(L, 1);
+        lua_rawseti(L, table, static_cast<int>(i + 1));
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, "statenet.functions");
+}
+
+void Runner::push_fn_list(const std::vector<FnId>& ids, const char* field, const char* names_field) {
+    lua_State* L = vm_.state();
+    lua_getfield(L, LUA_REGISTRYINDEX, "statenet.functions");
+    int fns = lua_gettop(L);
+    lua_createtable(L, static_cast<int>(ids.size()), 0);
+    lua_createtable(L, static_cast<int>(ids.size()), 0);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        lua_rawgeti(L, fns, ids[i] + 1);
+        lua_rawseti(L, -3, static_cast<int>(i + 1));
+        std::string name = model_->functions[ids[i]].describe();
+        lua_pushlstring(L, name.data(), name.size());
+        lua_rawseti(L, -2, static_cast<int>(i + 1));
+    }
+    lua_setfield(L, fns - 1, names_field);
+    lua_setfield(L, fns - 1, field);
+    lua_pop(L, 1);
+}
+
+void Runner::define_plans() {
+    lua_State* L = vm_.state();
+    StackGuard guard(L);
+    auto push_fn = [&](FnId id) {
+        lua_getfield(L, LUA_REGISTRYINDEX, "statenet.functions");
+        lua_rawgeti(L, -1, id + 1);
+        lua_remove(L, -2);
+    };
+    for (const auto& net : model_->networks) {
+        for (const auto& s : net.states) {
+            vm_.push_runtime("define_state");
+            lua_pushinteger(L, s.id);
+            lua_createtable(L, 0, 16);
+            lua_pushstring(L, s.name.c_str());
+            lua_setfield(L, -2, "name");
+            lua_pushstring(L, net.name.c_str());
+            lua_setfield(L, -2, "network");
+            if (s.mode) {
+                lua_pushboolean(L, *s.mode == DataMode::copy);
+                lua_setfield(L, -2, "copy");
+            }
+            if (!s.schema.empty()) {
+                lua_createtable(L, static_cast<int>(s.schema.size()), 0);
+                for (std::size_t i = 0; i < s.schema.size(); ++i) {
+                    lua_createtable(L, 3, 0);
+                    lua_pushstring(L, s.schema[i].field.c_str());
+                    lua_rawseti(L, -2, 1);
+                    lua_pushstring(L, s.schema[i].type.c_str());
+                    lua_rawseti(L, -2, 2);
+                    lua_pushboolean(L, s.schema[i].optional);
+                    lua_rawseti(L, -2, 3);
+                    lua_rawseti(L, -2, static_cast<int>(i + 1));
+                }
+                lua_setfield(L, -2, "schema");
+            }
+            push_fn_list(s.pre_validate, "pre", "pre_names");
+            push_fn_list(s.transform, "tf", "tf_names");
+            push_fn_list(s.validate, "post", "post_names");
+            lua_pushboolean(L, s.is_end);
+            lua_setfield(L, -2, "is_end");
+            if (s.end_test) {
+                push_fn(*s.end_test);
+                lua_setfield(L, -2, "end_test");
+            }
+            lua_createtable(L, static_cast<int>(s.arcs.size()), 0);
+            for (std::size_t i = 0; i < s.arc_order.size(); ++i) {
+                const Arc& arc = s.arcs[s.arc_order[i]];
+                lua_createtable(L, 0, 5);
+                if (arc.when) {
+                    push_fn(*arc.when);
+                    lua_setfield(L, -2, "when");
+                }
+                push_fn_list(arc.transform, "tf", "tf_names");
+                lua_pushinteger(L, arc.index);
+                lua_setfield(L, -2, "index");
+                lua_pushboolean(L, arc.is_push());
+                lua_setfield(L, -2, "push");
+                lua_rawseti(L, -2, static_cast<int>(i + 1));
+            }
+            lua_setfield(L, -2, "arcs");
+            lua_call(L, 2, 0);
+
+            for (const auto& arc : s.arcs) {
+                if (!arc.is_push()) continue;
+                vm_.push_runtime("define_arc");
+                lua_pushinteger(L, arc.id);
+                lua_createtable(L, 0, 3);
+                lua_pushboolean(L, arc.isolation_copy);
+                lua_setfield(L, -2, "copy");
+                auto push_map = [&](const FieldMap& map, const char* field) {
+                    if (map.empty()) return;
+                    lua_createtable(L, static_cast<int>(map.size() * 2), 0);
+                    int i = 1;
+                    for (const auto& [from, to] : map) {
+                        lua_pushstring(L, from.c_str());
+                        lua_rawseti(L, -2, i++);
+                        lua_pushstring(L, to.c_str());
+                        lua_rawseti(L, -2, i++);
+                    }
+                    lua_setfield(L, -2, field);
+                };
+                push_map(arc.map_in, "map_in");
+                push_map(arc.map_out, "map_out");
+                lua_call(L, 2, 0);
+            }
+        }
+    }
+}
+
+// ---- small Lua calls -------------------------------------------------------------
+
+int Runner::call_int(int ref, std::initializer_list<double> args) {
+    lua_State* L = vm_.state();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    for (double a : args) lua_pushnumber(L, a);
+    if (lua_pcall(L, static_cast<int>(args.size()), 1, 0) != 0)
+        throw std::logic_error("statenet runtime: " + pop_error_text(L));
+    int result = static_cast<int>(lua_tointeger(L, -1));
+    lua_pop(L, 1);
+    return result;
+}
+
+void Runner::call_void(int ref, std::initializer_list<double> args) {
+    lua_State* L = vm_.state();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    for (double a : args) lua_pushnumber(L, a);
+    if (lua_pcall(L, static_cast<int>(args.size()), 0, 0) != 0)
+        throw std::logic_error("statenet runtime: " + pop_error_text(L));
+}
+
+Value Runner::read_slot(int slot, const Value& order) {
+    lua_State* L = vm_.state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
+    lua_pushinteger(L, slot);
+    lua_call(L, 1, 1);
+    return read_value(L, -1, convert_, &order);
+}
+
+// ---- execution ---------------------------------------------------------------------
+
+bool Runner::count_transition(Run& run, Branch& b) {
+    if (++run.transitions <= static_cast<std::size_t>(model_->max_transitions)) return true;
+    run.fatal = true;
+    record_failure(run, b,
+                   {"MaxTransitions",
+                    fmt::format("more than {} transitions (max_transitions)", model_->max_transitions),
+                    model_->qualified(b.network, b.state)});
+    return false;
+}
+
+Runner::Status Runner::record_failure(Run&, Branch& b, ErrorInfo error) {
+    b.error = std::move(error);
+    b.status = Status::failed;
+    return b.status;
+}
+
+ErrorInfo Runner::pcall_error(std::string state) {
+    lua_State* L = vm_.state();
+    ErrorInfo error{"LuaError", "", std::move(state)};
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "name");
+        if (!lua_isnil(L, -1)) error.name = to_text(L, -1);
+        lua_getfield(L, -2, "message");
+        error.message = lua_isnil(L, -1) ? error.name : to_text(L, -1);
+        lua_pop(L, 2);
+    } else {
+        error.message = to_text(L, -1);
+    }
+    lua_pop(L, 1);
+    return error;
+}
+
+Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
+    const State& s = model_->state(b.network, b.state);
+    if (!b.entered) {
+        b.entered = true;
+        b.path.push_back(model_->qualified(b.network, b.state));
+        b.attempt = 0;
+        b.retry_counts.assign(s.retry.size(), 0);
+    }
+    if (run.deadline > 0 && engine_->clock->now_ms() > run.deadline) {
+        run.fatal = true;
+        return record_failure(run, b, {"Timeout", fmt::format("record exceeded timeout_ms = {}", model_->timeout_ms),
+                                       b.path.back()});
+    }
+    lua_State* L = vm_.state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, run.breadth_first ? step_all_ : step_);
+    lua_pushinteger(L, s.id);
+    lua_pushinteger(L, b.slot);
+    lua_pushinteger(L, b.attempt);
+    if (b.entry_error) {
+        lua_pushlstring(L, b.entry_error->name.data(), b.entry_error->name.size());
+        lua_pushlstring(L, b.entry_error->message.data(), b.entry_error->message.size());
+        lua_pushlstring(L, b.entry_error->state.data(), b.entry_error->state.size());
+    } else {
+        lua_pushnil(L);
+        lua_pushnil(L);
+        lua_pushnil(L);
+    }
+    int nargs = 6;
+    if (run.breadth_first) {
+        lua_pushboolean(L, run.deep);
+        ++nargs;
+    }
+    if (lua_pcall(L, nargs, 3, 0) != 0) return fail(run, b, pcall_error(b.path.back()));
+    int code = static_cast<int>(lua_tointeger(L, -3));
+    switch (code) {
+    case step_end: return finish(run, b);
+    case step_arc: return take_arc(run, b, s.arcs[static_cast<std::size_t>(lua_tointeger(L, -2))]);
+    case step_fail: return fail(run, b, {to_text(L, -2), to_text(L, -1), b.path.back()});
+    case step_branches: break;
+    default: throw std::logic_error("statenet runtime: bad step result");
+    }
+    int n = static_cast<int>(lua_tointeger(L, -2));
+    int old_slot = b.slot;
+    const Branch proto = b;
+    for (int i = 1; i <= n; ++i) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, branch_out_);
+        lua_pushinteger(L, i);
+        lua_call(L, 1, 2);
+        int slot = static_cast<int>(lua_tointeger(L, -2));
+        const Arc& arc = s.arcs[static_cast<std::size_t>(lua_tointeger(L, -1))];
+        lua_pop(L, 2);
+        Branch* target = &b;
+        if (i > 1) {
+            // A new branch needs its own copy of every caller's data it may return to.
+            target = &spawned.emplace_back(proto);
+            for (auto& frame : target->frames) frame.parent_slot = call_int(clone_, {double(frame.parent_slot), run.deep ? 1.0 : 0.0});
+        }
+        target->slot = slot;
+        target->status = take_arc(run, *target, arc);
+    }
+    call_void(free_, {double(old_slot)});
+    return b.status;
+}
+
+Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc) {
+    if (!count_transition(run, b)) return Status::failed;
+    b.entry_error.reset();
+    if (!arc.is_push()) {
+        b.state = arc.to;
+        b.entered = false;
+        return Status::running;
+    }
+    if (b.frames.size() >= static_cast<std::size_t>(max_push_depth)) {
+        call_void(restore_, {double(b.slot)});
+        return fail(run, b, {"PushFailed",
+                             fmt::format("push depth limit ({}) exceeded pushing into network '{}'", max_push_depth,
+                                         model_->networks[arc.push_network].name),
+                             b.path.back()});
+    }
+    int child = call_int(push_, {double(b.slot), double(arc.id), run.deep ? 1.0 : 0.0});
+    b.frames.push_back(Frame{b.network, b.state, &arc, b.slot, b.attempt, b.retry_counts});
+    b.slot = child;
+    b.network = arc.push_network;
+    b.state = arc.push_state;
+    b.entered = false;
+    return Status::running;
+}
+
+Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
+    for (;;) {
+        const State& s = model_->state(b.network, b.state);
+        for (std::size_t i = 0; i < s.retry.size(); ++i) {
+            const Retrier& r = s.retry[i];
+            if (!error_matches(r.errors, error.name)) continue;
+            // Step Functions: the first matching retrier decides; once it is spent,
+            // the error goes on to on_error.
+            if (b.retry_counts[i] < r.attempts) {
+                double delay = retry_delay_ms(r, b.retry_counts[i], rng_);
+                if (run.deadline > 0 && engine_->clock->now_ms() + delay > run.deadline) {
+                    run.fatal = true;
+                    return record_failure(run, b, {"Timeout",
+                                                   fmt::format("record would exceed timeout_ms = {} waiting to retry after {}: {}",
+                                                               model_->timeout_ms, error.name, error.message),
+                                                   error.state});
+                }
+                if (delay > 0) engine_->clock->sleep_ms(delay);
+                ++b.retry_counts[i];
+                ++b.attempt;
+                return Status::running;
+            }
+            break;
+        }
+        for (const Catcher& c : s.on_error) {
+            if (!error_matches(c.errors, error.name)) continue;
+            if (!count_transition(run, b)) return Status::failed;
+            b.state = c.to;
+            b.entered = false;
+            b.entry_error = std::move(error);
+            return Status::running;
+        }
+        if (b.frames.empty()) return record_failure(run, b, std::move(error));
+        // The sub-network failed: the pushing state fails, rolled back to its entry.
+        Frame frame = std::move(b.frames.back());
+        b.frames.pop_back();
+        call_void(free_, {double(b.slot)});
+        call_void(restore_, {double(frame.parent_slot)});
+        b.slot = frame.parent_slot;
+        b.network = frame.network;
+        b.state = frame.state;
+        b.attempt = frame.attempt;
+        b.retry_counts = std::move(frame.retry_counts);
+        b.entered = true;
+        b.entry_error.reset();
+    }
+}
+
+Runner::Status Runner::finish(Run& run, Branch& b) {
+    std::string end_state = model_->qualified(b.network, b.state);
+    bool emit = model_->state(b.network, b.state).emit;
+    while (!b.frames.empty()) {
+        Frame frame = std::move(b.frames.back());
+        b.frames.pop_back();
+        call_void(pop_, {double(b.slot), double(frame.parent_slot), double(frame.arc->id)});
+        b.slot = frame.parent_slot;
+        b.network = frame.network;
+        b.state = frame.state;
+        if (frame.arc->return_to >= 0) {
+            if (!count_transition(run, b)) return Status::failed;
+            b.state = frame.arc->return_to;
+            b.entered = false;
+            b.entry_error.reset();
+            return Status::running;
+        }
+    }
+    b.final_state = std::move(end_state);
+    b.emit = emit;
+    b.status = Status::finished;
+    return b.status;
+}
+
+Result Runner::run(const Value& input, const RunOptions& options) {
+    auto started = std::chrono::steady_clock::now();
+    DataMode mode = options.mode.value_or(model_->mode);
+    if (mode == DataMode::reference)
+        throw std::invalid_argument("data mode 'reference' is not implemented yet in this version of statenet");
+    Run run;
+    run.copy_default = mode == DataMode::copy;
+    run.deep = mode == DataMode::direct || has_direct_state_;
+    run.breadth_first = model_->strategy == Strategy::breadth_first;
+    if (model_->timeout_ms > 0) run.deadline = engine_->clock->now_ms() + model_->timeout_ms;
+
+    Result result;
+    result.run_id = make_run_id(rng_);
+    lua_State* L = vm_.state();
+    StackGuard guard(L);
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, begin_);
+    push_value(L, input.is_object() || input.is_array() ? input : Value::object(), convert_);
+    lua_pushlstring(L, result.run_id.data(), result.run_id.size());
+    lua_pushboolean(L, run.copy_default);
+    if (lua_pcall(L, 3, 1, 0) != 0) throw std::logic_error("statenet runtime: " + pop_error_text(L));
+    Branch first;
+    first.slot = static_cast<int>(lua_tointeger(L, -1));
+    lua_pop(L, 1);
+    first.network = model_->main;
+    first.state = model_->networks[model_->main].start;
+
+    std::vector<Branch> finished, failed;
+    std::vector<Branch> current;
+    current.push_back(std::move(first));
+    while (!current.empty() && !run.fatal) {
+        std::vector<Branch> next;
+        for (auto& b : current) {
+            std::vector<Branch> spawned;
+            b.status = step(run, b, spawned);
+            // Depth-first keeps stepping one branch; breadth-first advances level by level.
+            while (!run.breadth_first && b.status == Status::running) b.status = step(run, b, spawned);
+            spawned.insert(spawned.begin(), std::move(b));
+            for (auto& s : spawned) {
+                if (s.status == Status::running) next.push_back(std::move(s));
+                else if (s.status == Status::finished) finished.push_back(std::move(s));
+                else failed.push_back(std::move(s));
+            }
+            if (run.fatal) break;
+        }
+        current = std::move(next);
+    }
+
+    try {
+        if (!finished.empty() && !run.fatal) {
+            const Branch& primary = finished.front();
+            result.ok = true;
+            result.final_state = primary.final_state;
+            result.path = primary.path;
+            result.emit = primary.emit;
+            result.data = read_slot(primary.slot, input);
+            if (run.breadth_first)
+                for (const auto& b : finished)
+                    result.branches.push_back({b.final_state, &b == &primary ? result.data : read_slot(b.slot, input), b.path});
+        } else {
+            // A fatal error (MaxTransitions, Timeout) is the last failure; otherwise
+            // the first branch to fail explains the record.
+            const Branch& culprit = run.fatal ? failed.back() : failed.front();
+            result.error = culprit.error;
+            result.final_state = culprit.error ? culprit.error->state : "";
+            result.path = culprit.path;
+            result.data = read_slot(culprit.slot, input);
+        }
+    } catch (const ConvertError& e) {
+        result.ok = false;
+        result.error = ErrorInfo{"LuaError", std::string("the record cannot leave Lua: ") + e.what(), result.final_state};
+        result.branches.clear();
+    }
+    call_void(reset_, {});
+    result.transitions = run.transitions;
+    result.duration = std::chrono::steady_clock::now() - started;
+    return result;
+}
+
+}  // namespace statenet::detail

@@ -1,0 +1,64 @@
+// Runner: one Lua VM loaded with one workflow, executing records one at a time.
+#pragma once
+
+#include "exec/services.hpp"
+#include "lua/convert.hpp"
+#include "lua/vm.hpp"
+#include "model/model.hpp"
+
+#include <statenet/result.hpp>
+#include <statenet/workflow.hpp>
+
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace statenet::detail {
+
+class Runner {
+public:
+    /// Loads the workflow's functions into a new VM; problems (unknown module or
+    /// function, Lua syntax errors, failing factories) go to `diags`.
+    Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> engine, Diagnostics& diags);
+
+    /// Runs one record. Record failures are in the result; throws only on engine bugs.
+    Result run(const Value& input, const RunOptions& options);
+
+    const Model& model() const noexcept { return *model_; }
+
+private:
+    struct Frame;
+    struct Branch;
+    struct Run;
+    enum class Status { running, finished, failed };
+
+    std::shared_ptr<const Model> model_;
+    std::shared_ptr<EngineImpl> engine_;
+    LuaVm vm_;
+    ConvertRefs convert_;
+    int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF,
+        reset_ = LUA_NOREF, push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
+        clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF;
+    bool has_direct_state_ = false;
+    std::mt19937_64 rng_;
+
+    void resolve_functions(Diagnostics& diags);
+    void define_plans();
+    void push_fn_list(const std::vector<FnId>& ids, const char* field, const char* names_field);
+
+    Status step(Run& run, Branch& b, std::vector<Branch>& spawned);
+    Status take_arc(Run& run, Branch& b, const Arc& arc);
+    Status fail(Run& run, Branch& b, ErrorInfo error);
+    Status finish(Run& run, Branch& b);
+    Status record_failure(Run& run, Branch& b, ErrorInfo error);
+    bool count_transition(Run& run, Branch& b);
+    ErrorInfo pcall_error(std::string state);
+
+    int call_int(int ref, std::initializer_list<double> args);
+    void call_void(int ref, std::initializer_list<double> args);
+    Value read_slot(int slot, const Value& order);
+};
+
+}  // namespace statenet::detail

@@ -1,0 +1,32 @@
+// WorkflowImpl: a loaded model plus a pool of runners (one Lua VM each).
+#pragma once
+
+#include "exec/runner.hpp"
+#include "exec/services.hpp"
+#include "model/model.hpp"
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace statenet::detail {
+
+struct WorkflowImpl {
+    std::shared_ptr<const Model> model;
+    std::shared_ptr<EngineImpl> engine;
+
+    /// A runner for the calling thread: an idle one, or a new VM.
+    std::unique_ptr<Runner> acquire();
+    void release(std::unique_ptr<Runner> runner);
+
+    std::mutex mutex;
+    std::vector<std::unique_ptr<Runner>> idle;
+};
+
+/// Reads and checks a workflow (file contents in `text`); on success returns the
+/// workflow with its first runner, else fills `diags`.
+std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& engine, std::string_view text,
+                                            const std::filesystem::path& file, const LoadOptions& options,
+                                            Diagnostics& diags);
+
+}  // namespace statenet::detail

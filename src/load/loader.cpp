@@ -1,0 +1,70 @@
+// Loader: file -> document tree -> model -> first runner, collecting every diagnostic.
+#include "exec/workflow_impl.hpp"
+#include "load/lua_reader.hpp"
+#include "lua/vm.hpp"
+
+#include <algorithm>
+
+namespace statenet::detail {
+
+namespace {
+
+bool read_document(const std::shared_ptr<EngineImpl>& engine, std::string_view text, const Model& model,
+                   Node& root, Diagnostics& diags) {
+    if (!model.lua_source) return read_toml(text, model.file, root, diags);
+    LuaVm vm({model.dir}, engine->stdlib_dir);
+    return read_lua_workflow(vm.state(), model.file, root, diags);
+}
+
+}  // namespace
+
+std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& engine, std::string_view text,
+                                            const std::filesystem::path& file, const LoadOptions& options,
+                                            Diagnostics& diags) {
+    auto model = std::make_shared<Model>();
+    model->file = file.string();
+    model->dir = file.parent_path().empty() ? std::string(".") : file.parent_path().string();
+    model->lua_source = file.extension() == ".lua";
+
+    Node root;
+    if (!read_document(engine, text, *model, root, diags)) return nullptr;
+    build_model(root, *model, diags);
+    for (const auto& [key, value] : options.vars) model->vars.set(key, value);
+    if (options.data_mode) model->mode = *options.data_mode;
+    if (model->networks.empty()) return nullptr;
+
+    // Resolving functions needs a VM; do it even when the model has problems so that
+    // every error is reported at once.
+    auto impl = std::make_shared<WorkflowImpl>();
+    impl->model = model;
+    impl->engine = engine;
+    auto runner = std::make_unique<Runner>(impl->model, engine, diags);
+    std::stable_sort(diags.list.begin(), diags.list.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
+    });
+    if (!diags.empty()) return nullptr;
+    impl->idle.push_back(std::move(runner));
+    return impl;
+}
+
+std::unique_ptr<Runner> WorkflowImpl::acquire() {
+    {
+        std::lock_guard lock(mutex);
+        if (!idle.empty()) {
+            auto runner = std::move(idle.back());
+            idle.pop_back();
+            return runner;
+        }
+    }
+    Diagnostics diags;
+    auto runner = std::make_unique<Runner>(model, engine, diags);
+    if (!diags.empty()) throw LoadError(std::move(diags.list));
+    return runner;
+}
+
+void WorkflowImpl::release(std::unique_ptr<Runner> runner) {
+    std::lock_guard lock(mutex);
+    idle.push_back(std::move(runner));
+}
+
+}  // namespace statenet::detail

@@ -1,0 +1,63 @@
+// A workflow document as a located tree: what the TOML and Lua readers produce and
+// the model builder consumes, so both formats share one set of checks.
+#pragma once
+
+#include <statenet/error.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace statenet::detail {
+
+struct Loc {
+    std::string file;
+    int line = 0;    // 1-based, 0 = unknown
+    int column = 0;  // 1-based, 0 = unknown
+};
+
+/// One step of the path from a Lua workflow's returned table to a value in it.
+struct PathKey {
+    bool is_index = false;
+    std::string key;       // when !is_index
+    std::int64_t index = 0;  // when is_index (1-based Lua index)
+};
+
+struct Node {
+    enum class Kind { table, array, string, integer, number, boolean, function };
+    Kind kind = Kind::table;
+    Loc loc;
+    std::string str;        // string
+    std::int64_t integer = 0;
+    double number = 0;
+    bool boolean = false;
+    std::vector<std::pair<std::string, Node>> fields;  // table, in definition order
+    std::vector<Loc> field_locs;  // table: where each key of `fields` is written, same order
+    std::vector<Node> items;                           // array
+    std::vector<PathKey> fn_path;  // function: where it sits in the Lua workflow table
+
+    const Node* field(std::string_view key) const {
+        for (const auto& [k, v] : fields)
+            if (k == key) return &v;
+        return nullptr;
+    }
+};
+
+std::string_view kind_name(Node::Kind kind) noexcept;
+
+/// Collects load problems; loading fails at the end if any were reported.
+struct Diagnostics {
+    std::vector<Diagnostic> list;
+    void error(const Loc& loc, std::string message) {
+        list.push_back({loc.file, loc.line, loc.column, std::move(message)});
+    }
+    bool empty() const noexcept { return list.empty(); }
+};
+
+/// Reads a TOML workflow. On a syntax error, reports it and returns false.
+/// Tables keep their keys in source order.
+bool read_toml(std::string_view text, const std::string& file, Node& out, Diagnostics& diags);
+
+}  // namespace statenet::detail

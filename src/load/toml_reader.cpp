@@ -1,0 +1,110 @@
+// Reads a TOML workflow into a located Node tree, keeping keys in source order.
+#include "load/node.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <tuple>
+
+#if !TOML_EXCEPTIONS
+#error "the TOML reader relies on toml::parse_error exceptions"
+#endif
+
+namespace statenet::detail {
+
+namespace {
+
+Loc loc_of(const toml::source_region& region, const std::string& file) {
+    return {file, static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)};
+}
+
+bool before(const toml::source_position& a, const toml::source_position& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+}
+
+class toml_converter {
+public:
+    toml_converter(const std::string& file, Diagnostics& diags) : file_(file), diags_(diags) {}
+
+    /// False when the value cannot be represented; it has been reported and is left out.
+    bool convert(const toml::node& in, Node& out) {
+        out.loc = loc_of(in.source(), file_);
+        switch (in.type()) {
+        case toml::node_type::table: return convert_table(*in.as_table(), out);
+        case toml::node_type::array: return convert_array(*in.as_array(), out);
+        case toml::node_type::string:
+            out.kind = Node::Kind::string;
+            out.str = in.as_string()->get();
+            return true;
+        case toml::node_type::integer:
+            out.kind = Node::Kind::integer;
+            out.integer = in.as_integer()->get();
+            return true;
+        case toml::node_type::floating_point:
+            out.kind = Node::Kind::number;
+            out.number = in.as_floating_point()->get();
+            return true;
+        case toml::node_type::boolean:
+            out.kind = Node::Kind::boolean;
+            out.boolean = in.as_boolean()->get();
+            return true;
+        case toml::node_type::date:
+        case toml::node_type::time:
+        case toml::node_type::date_time:
+            diags_.error(out.loc, "dates are not supported here");
+            return false;
+        case toml::node_type::none: break;  // only an empty node_view has no type
+        }
+        return false;
+    }
+
+private:
+    bool convert_table(const toml::table& in, Node& out) {
+        out.kind = Node::Kind::table;
+        // toml++ keeps tables as sorted maps; the key's first mention is its definition
+        // point (a super-table's own [header] may come after its sub-tables).
+        std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+        for (auto&& [key, value] : in) entries.emplace_back(&key, &value);
+        std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+            return before(a.first->source().begin, b.first->source().begin);
+        });
+        for (const auto& [key, value] : entries) {
+            Node child;
+            if (!convert(*value, child)) continue;
+            out.fields.emplace_back(std::string(key->str()), std::move(child));
+            out.field_locs.push_back(loc_of(key->source(), file_));
+        }
+        return true;
+    }
+
+    bool convert_array(const toml::array& in, Node& out) {
+        out.kind = Node::Kind::array;
+        for (const toml::node& item : in) {
+            Node child;
+            if (convert(item, child)) out.items.push_back(std::move(child));
+        }
+        return true;
+    }
+
+    const std::string& file_;
+    Diagnostics& diags_;
+};
+
+}  // namespace
+
+bool read_toml(std::string_view text, const std::string& file, Node& out, Diagnostics& diags) {
+    toml::table root;
+    try {
+        root = toml::parse(text, std::string_view{file});
+    } catch (const toml::parse_error& e) {
+        diags.error(loc_of(e.source(), file), std::string(e.description()));
+        return false;
+    }
+    out = Node{};
+    toml_converter(file, diags).convert(root, out);
+    // The root table has no header; its position is the start of the file.
+    out.loc = {file, 1, 1};
+    return true;
+}
+
+}  // namespace statenet::detail

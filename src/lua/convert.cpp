@@ -1,0 +1,197 @@
+// Value <-> Lua conversion at the edges of a record run.
+#include "lua/convert.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace statenet::detail {
+
+namespace {
+
+constexpr int max_depth = 200;
+constexpr double max_exact_integer = 9007199254740992.0;  // 2^53
+
+void push_table(lua_State* L, const Value& value, const ConvertRefs& refs, int depth);
+
+void push_any(lua_State* L, const Value& value, const ConvertRefs& refs, int depth) {
+    switch (value.type()) {
+    case Value::Type::null: lua_pushnil(L); break;
+    case Value::Type::boolean: lua_pushboolean(L, value.as_bool()); break;
+    case Value::Type::integer: lua_pushnumber(L, static_cast<lua_Number>(value.as_int())); break;
+    case Value::Type::number: lua_pushnumber(L, value.as_number()); break;
+    case Value::Type::string: {
+        const auto& s = value.as_string();
+        lua_pushlstring(L, s.data(), s.size());
+        break;
+    }
+    case Value::Type::array:
+    case Value::Type::object: push_table(L, value, refs, depth); break;
+    }
+}
+
+void push_table(lua_State* L, const Value& value, const ConvertRefs& refs, int depth) {
+    if (depth > max_depth) throw ConvertError("record is nested too deeply");
+    luaL_checkstack(L, 4, "statenet: record too deep");
+    if (value.is_array()) {
+        const auto& items = value.as_array();
+        lua_createtable(L, static_cast<int>(items.size()), 0);
+        int i = 1;
+        for (const auto& item : items) {
+            // null keeps its place in an array as statenet.null (nil would end it).
+            if (item.is_null()) lua_pushlightuserdata(L, nullptr);
+            else push_any(L, item, refs, depth + 1);
+            lua_rawseti(L, -2, i++);
+        }
+        if (items.empty()) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, refs.array_mt);
+            lua_setmetatable(L, -2);
+        }
+        return;
+    }
+    const auto& members = value.as_object();
+    lua_createtable(L, 0, static_cast<int>(members.size()));
+    for (const auto& [key, member] : members) {
+        if (member.is_null()) continue;
+        lua_pushlstring(L, key.data(), key.size());
+        push_any(L, member, refs, depth + 1);
+        lua_rawset(L, -3);
+    }
+}
+
+Value read_any(lua_State* L, int index, const ConvertRefs& refs, const Value* order, int depth);
+
+std::string key_text(lua_State* L, int index) {
+    if (lua_type(L, index) == LUA_TSTRING) {
+        std::size_t len = 0;
+        const char* s = lua_tolstring(L, index, &len);
+        return std::string(s, len);
+    }
+    if (lua_type(L, index) == LUA_TNUMBER) {
+        double d = lua_tonumber(L, index);
+        if (d == std::floor(d) && std::fabs(d) < max_exact_integer)
+            return std::to_string(static_cast<long long>(d));
+        return std::to_string(d);
+    }
+    throw ConvertError(std::string("a table key of type ") + luaL_typename(L, index) +
+                       " cannot become a JSON object key");
+}
+
+Value read_number(double d) {
+    if (d == std::floor(d) && std::fabs(d) <= max_exact_integer)
+        return Value(static_cast<long long>(d));
+    return Value(d);
+}
+
+/// 1..n with n = #t and nothing else: a JSON array.
+bool is_sequence(lua_State* L, int index) {
+    std::size_t n = lua_objlen(L, index);
+    if (n == 0) return false;
+    std::size_t count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TNUMBER) {
+            lua_pop(L, 1);
+            return false;
+        }
+        ++count;
+    }
+    return count == n;
+}
+
+Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* order, int depth) {
+    if (depth > max_depth) throw ConvertError("table is nested too deeply (is there a cycle?)");
+    luaL_checkstack(L, 6, "statenet: table too deep");
+    bool marked_array = false;
+    if (lua_getmetatable(L, index)) {
+        lua_getfield(L, -1, "__statenet_view");
+        bool is_view = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, refs.array_mt);
+        marked_array = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (is_view) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, refs.materialize);
+            lua_pushvalue(L, index);
+            lua_call(L, 1, 1);
+            Value v = read_table(L, lua_gettop(L), refs, order, depth + 1);
+            lua_pop(L, 1);
+            return v;
+        }
+    }
+    if (marked_array || is_sequence(L, index)) {
+        Value::Array items;
+        std::size_t n = lua_objlen(L, index);
+        items.reserve(n);
+        for (std::size_t i = 1; i <= n; ++i) {
+            lua_rawgeti(L, index, static_cast<int>(i));
+            items.push_back(read_any(L, lua_gettop(L), refs, nullptr, depth + 1));
+            lua_pop(L, 1);
+        }
+        return Value(std::move(items));
+    }
+    Value::Object members;
+    const Value::Object* hint = order && order->is_object() ? &order->as_object() : nullptr;
+    if (hint) {
+        for (const auto& [key, old] : *hint) {
+            lua_pushlstring(L, key.data(), key.size());
+            lua_rawget(L, index);
+            if (!lua_isnil(L, -1)) members.emplace_back(key, read_any(L, lua_gettop(L), refs, &old, depth + 1));
+            lua_pop(L, 1);
+        }
+    }
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        int value_index = lua_gettop(L);
+        std::string key = key_text(L, value_index - 1);
+        bool seen = false;
+        if (hint && lua_type(L, value_index - 1) == LUA_TSTRING)
+            for (const auto& member : *hint)
+                if (member.first == key) {
+                    seen = true;
+                    break;
+                }
+        if (!seen) {
+            try {
+                members.emplace_back(key, read_any(L, value_index, refs, nullptr, depth + 1));
+            } catch (const ConvertError& e) {
+                lua_pop(L, 2);
+                throw ConvertError("field '" + key + "': " + e.what());
+            }
+        }
+        lua_pop(L, 1);
+    }
+    return Value(std::move(members));
+}
+
+Value read_any(lua_State* L, int index, const ConvertRefs& refs, const Value* order, int depth) {
+    switch (lua_type(L, index)) {
+    case LUA_TNIL: return Value();
+    case LUA_TBOOLEAN: return Value(lua_toboolean(L, index) != 0);
+    case LUA_TNUMBER: return read_number(lua_tonumber(L, index));
+    case LUA_TSTRING: {
+        std::size_t len = 0;
+        const char* s = lua_tolstring(L, index, &len);
+        return Value(std::string(s, len));
+    }
+    case LUA_TTABLE: return read_table(L, index, refs, order, depth);
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, index) == nullptr) return Value();
+        break;
+    default: break;
+    }
+    throw ConvertError(std::string("a Lua ") + luaL_typename(L, index) + " cannot become JSON");
+}
+
+}  // namespace
+
+void push_value(lua_State* L, const Value& value, const ConvertRefs& refs) {
+    push_any(L, value, refs, 0);
+}
+
+Value read_value(lua_State* L, int index, const ConvertRefs& refs, const Value* order) {
+    int absolute = index > 0 || index <= LUA_REGISTRYINDEX ? index : lua_gettop(L) + index + 1;
+    return read_any(L, absolute, refs, order, 0);
+}
+
+}  // namespace statenet::detail

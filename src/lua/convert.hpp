@@ -1,0 +1,33 @@
+// Conversion between statenet::Value and Lua values, at the edges of a record run.
+#pragma once
+
+#include <statenet/value.hpp>
+
+#include <lua.hpp>
+
+#include <stdexcept>
+
+namespace statenet::detail {
+
+/// A Lua value that cannot become JSON (a function, a cyclic table, ...).
+class ConvertError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Registry references the converters need (the runtime's array marker and view
+/// materializer); set once per VM.
+struct ConvertRefs {
+    int array_mt = LUA_NOREF;
+    int materialize = LUA_NOREF;
+};
+
+/// Pushes `value` as a Lua value (objects and arrays become tables; empty arrays get
+/// the array marker so they leave Lua as []; null becomes nil).
+void push_value(lua_State* L, const Value& value, const ConvertRefs& refs);
+
+/// Reads the Lua value at `index`. Object members named in `order` (the record as it
+/// entered) keep that order; others follow. Throws ConvertError.
+Value read_value(lua_State* L, int index, const ConvertRefs& refs, const Value* order = nullptr);
+
+}  // namespace statenet::detail

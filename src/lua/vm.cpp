@@ -1,0 +1,75 @@
+// LuaVm: opens a LuaJIT state, sets the module search path, loads the runtime.
+#include "lua/vm.hpp"
+
+#include <stdexcept>
+
+namespace statenet::detail {
+
+std::string pop_error_text(lua_State* L) {
+    std::string text;
+    if (const char* s = lua_tostring(L, -1)) text = s;
+    else text = std::string("(error object is a ") + luaL_typename(L, -1) + ")";
+    lua_pop(L, 1);
+    return text;
+}
+
+namespace {
+
+std::string search_path(const std::vector<std::string>& dirs, const std::string& stdlib_dir) {
+    std::string path;
+    auto add = [&](const std::string& dir) {
+        std::string prefix = dir.empty() ? std::string(".") : dir;
+        path += prefix + "/?.lua;" + prefix + "/?/init.lua;";
+    };
+    for (const auto& dir : dirs) add(dir);
+    add(stdlib_dir);
+    path.pop_back();
+    return path;
+}
+
+}  // namespace
+
+LuaVm::LuaVm(const std::vector<std::string>& module_dirs, const std::string& stdlib_dir) {
+    L_ = luaL_newstate();
+    if (!L_) throw std::runtime_error("cannot create a Lua state (out of memory)");
+    luaL_openlibs(L_);
+    lua_getglobal(L_, "package");
+    std::string path = search_path(module_dirs, stdlib_dir);
+    lua_pushlstring(L_, path.data(), path.size());
+    lua_setfield(L_, -2, "path");
+    lua_pushliteral(L_, "");  // workflows load Lua modules only
+    lua_setfield(L_, -2, "cpath");
+    lua_pop(L_, 1);
+
+    lua_getglobal(L_, "require");
+    lua_pushliteral(L_, "statenet.runtime");
+    if (lua_pcall(L_, 1, 1, 0) != 0) {
+        std::string err = pop_error_text(L_);
+        lua_close(L_);
+        L_ = nullptr;
+        throw std::runtime_error("cannot load the statenet Lua runtime from '" + stdlib_dir +
+                                 "' (set STATENET_STDLIB to the stdlib directory): " + err);
+    }
+    runtime_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+}
+
+LuaVm::~LuaVm() {
+    if (L_) lua_close(L_);
+}
+
+void LuaVm::push_runtime(const char* name) const {
+    push_runtime_module();
+    lua_getfield(L_, -1, name);
+    lua_remove(L_, -2);
+}
+
+int LuaVm::ref_runtime(const char* name) {
+    push_runtime(name);
+    if (lua_isnil(L_, -1)) {
+        lua_pop(L_, 1);
+        throw std::logic_error(std::string("statenet runtime has no '") + name + "'");
+    }
+    return luaL_ref(L_, LUA_REGISTRYINDEX);
+}
+
+}  // namespace statenet::detail

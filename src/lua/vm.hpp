@@ -1,0 +1,49 @@
+// An owned LuaJIT state with the statenet runtime loaded and module paths set.
+#pragma once
+
+#include <lua.hpp>
+
+#include <string>
+#include <vector>
+
+namespace statenet::detail {
+
+/// Pops the error value left by a failed pcall and returns it as text.
+std::string pop_error_text(lua_State* L);
+
+/// Restores the Lua stack height when a scope ends (RAII, never throws).
+class StackGuard {
+public:
+    explicit StackGuard(lua_State* L) noexcept : L_(L), top_(lua_gettop(L)) {}
+    ~StackGuard() { lua_settop(L_, top_); }
+    StackGuard(const StackGuard&) = delete;
+    StackGuard& operator=(const StackGuard&) = delete;
+
+private:
+    lua_State* L_;
+    int top_;
+};
+
+class LuaVm {
+public:
+    /// Opens a VM whose `require` searches `module_dirs` in order, then `stdlib_dir`,
+    /// and loads `statenet.runtime`. Throws std::runtime_error if the runtime is missing.
+    LuaVm(const std::vector<std::string>& module_dirs, const std::string& stdlib_dir);
+    ~LuaVm();
+    LuaVm(const LuaVm&) = delete;
+    LuaVm& operator=(const LuaVm&) = delete;
+
+    lua_State* state() const noexcept { return L_; }
+    /// Pushes runtime.<name> (a function or value of the runtime module).
+    void push_runtime(const char* name) const;
+    /// Pushes the runtime module table.
+    void push_runtime_module() const { lua_rawgeti(L_, LUA_REGISTRYINDEX, runtime_ref_); }
+    /// Registry reference of runtime.<name>, for hot calls.
+    int ref_runtime(const char* name);
+
+private:
+    lua_State* L_ = nullptr;
+    int runtime_ref_ = LUA_NOREF;
+};
+
+}  // namespace statenet::detail

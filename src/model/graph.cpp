@@ -1,0 +1,132 @@
+// Renders a model as Graphviz dot or Mermaid for `statenet graph`.
+#include "model/model.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace statenet::detail {
+
+namespace {
+
+struct Edge {
+    std::string from, to, label;
+    enum class Style { plain, push, ret, error } style = Style::plain;
+};
+
+std::string arc_label(const Model& m, const Arc& arc) {
+    std::string label;
+    if (arc.priority != 0) label += fmt::format("[p={}] ", arc.priority);
+    if (arc.when) label += "when " + m.functions[*arc.when].describe();
+    for (FnId t : arc.transform) label += (label.empty() ? "" : " ") + std::string("/ ") + m.functions[t].describe();
+    return label;
+}
+
+std::vector<Edge> edges_of(const Model& m) {
+    std::vector<Edge> edges;
+    for (std::size_t n = 0; n < m.networks.size(); ++n) {
+        const Network& net = m.networks[n];
+        for (std::size_t s = 0; s < net.states.size(); ++s) {
+            const State& state = net.states[s];
+            std::string from = m.qualified(static_cast<int>(n), static_cast<int>(s));
+            for (int index : state.arc_order) {
+                const Arc& arc = state.arcs[index];
+                if (arc.is_push() && arc.push_state >= 0) {
+                    std::string label = arc_label(m, arc);
+                    label += (label.empty() ? "" : " ") + fmt::format("push ({})", arc.isolation_copy ? "copy" : "share");
+                    edges.push_back({from, m.qualified(arc.push_network, arc.push_state), label, Edge::Style::push});
+                    if (arc.return_to >= 0)
+                        edges.push_back({m.networks[arc.push_network].name, m.qualified(static_cast<int>(n), arc.return_to),
+                                         "return", Edge::Style::ret});
+                } else if (arc.to >= 0) {
+                    edges.push_back({from, m.qualified(static_cast<int>(n), arc.to), arc_label(m, arc)});
+                }
+            }
+            for (const Catcher& c : state.on_error) {
+                if (c.to < 0) continue;
+                std::string errors;
+                for (const auto& e : c.errors) errors += (errors.empty() ? "" : ",") + e;
+                edges.push_back({from, m.qualified(static_cast<int>(n), c.to), "on_error " + errors, Edge::Style::error});
+            }
+        }
+    }
+    return edges;
+}
+
+std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string dot(const Model& m) {
+    std::string out = fmt::format("digraph {} {{\n  rankdir=LR;\n  node [shape=box, style=rounded];\n", quote(m.name));
+    for (std::size_t n = 0; n < m.networks.size(); ++n) {
+        const Network& net = m.networks[n];
+        out += fmt::format("  subgraph {} {{\n    label={};\n", quote("cluster_" + net.name), quote(net.name));
+        // A cluster node stands for the whole network, as the source of return edges.
+        out += fmt::format("    {} [shape=point, style=invis];\n", quote(net.name));
+        for (std::size_t s = 0; s < net.states.size(); ++s) {
+            const State& st = net.states[s];
+            std::string attrs = fmt::format("label={}", quote(st.name));
+            if (st.is_end) attrs += ", shape=doubleoctagon";
+            if (st.start) attrs += ", penwidth=2";
+            out += fmt::format("    {} [{}];\n", quote(m.qualified(static_cast<int>(n), static_cast<int>(s))), attrs);
+        }
+        out += "  }\n";
+    }
+    for (const Edge& e : edges_of(m)) {
+        std::string attrs = fmt::format("label={}", quote(e.label));
+        if (e.style == Edge::Style::push) attrs += ", style=dashed";
+        if (e.style == Edge::Style::ret) attrs += ", style=dotted";
+        if (e.style == Edge::Style::error) attrs += ", color=red, fontcolor=red";
+        out += fmt::format("  {} -> {} [{}];\n", quote(e.from), quote(e.to), attrs);
+    }
+    return out + "}\n";
+}
+
+std::string mermaid_id(const std::string& qualified) {
+    std::string id;
+    for (char c : qualified) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    return id;
+}
+
+std::string mermaid_text(const std::string& s) {
+    std::string out;
+    for (char c : s) out += c == '"' ? '\'' : (c == '|' ? '/' : c);
+    return out;
+}
+
+std::string mermaid(const Model& m) {
+    std::string out = "flowchart LR\n";
+    for (std::size_t n = 0; n < m.networks.size(); ++n) {
+        const Network& net = m.networks[n];
+        out += fmt::format("  subgraph {}[\"{}\"]\n", mermaid_id("net_" + net.name), mermaid_text(net.name));
+        for (std::size_t s = 0; s < net.states.size(); ++s) {
+            const State& st = net.states[s];
+            std::string id = mermaid_id(m.qualified(static_cast<int>(n), static_cast<int>(s)));
+            if (st.is_end) out += fmt::format("    {}([\"{}\"])\n", id, mermaid_text(st.name));
+            else if (st.start) out += fmt::format("    {}[[\"{}\"]]\n", id, mermaid_text(st.name));
+            else out += fmt::format("    {}[\"{}\"]\n", id, mermaid_text(st.name));
+        }
+        out += "  end\n";
+    }
+    for (const Edge& e : edges_of(m)) {
+        std::string from = e.style == Edge::Style::ret ? mermaid_id("net_" + e.from) : mermaid_id(e.from);
+        std::string arrow = e.style == Edge::Style::plain ? "-->" : (e.style == Edge::Style::error ? "--x" : "-.->");
+        if (e.label.empty()) out += fmt::format("  {} {} {}\n", from, arrow, mermaid_id(e.to));
+        else out += fmt::format("  {} {}|\"{}\"| {}\n", from, arrow, mermaid_text(e.label), mermaid_id(e.to));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_graph(const Model& model, GraphFormat format) {
+    return format == GraphFormat::dot ? dot(model) : mermaid(model);
+}
+
+}  // namespace statenet::detail

@@ -1,0 +1,149 @@
+// The immutable workflow model: networks, states, arcs and function references,
+// built once by the loader and shared by every Lua VM that runs the workflow.
+#pragma once
+
+#include "load/node.hpp"
+
+#include <statenet/value.hpp>
+#include <statenet/workflow.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace statenet::detail {
+
+/// A reference to a Lua function, resolved in each VM at start-up.
+struct FnRef {
+    enum class Kind { named, factory, inline_lua, lua_value };
+    Kind kind = Kind::named;
+    std::string module;           // named, factory
+    std::string function;         // named, factory
+    Value args;                   // factory
+    std::string code;             // inline_lua
+    std::vector<PathKey> path;    // lua_value: where it sits in the Lua workflow table
+    Loc loc;
+
+    /// How the graph and messages show it: "orders.is_big", "lua: data.x < 1", ...
+    std::string describe() const;
+};
+
+/// Index into Model::functions.
+using FnId = int;
+
+struct Retrier {
+    std::vector<std::string> errors;  // names; "*" matches every error
+    int attempts = 3;                 // retries after the first try
+    double interval_ms = 1000;
+    double backoff = 2.0;
+    double max_delay_ms = 0;          // 0 = no cap
+    bool full_jitter = false;
+};
+
+struct Catcher {
+    std::vector<std::string> errors;
+    int to = -1;  // state index in the same network
+};
+
+/// A field mapping parent_field -> child_field (map_in) or child -> parent (map_out).
+using FieldMap = std::vector<std::pair<std::string, std::string>>;
+
+struct Arc {
+    int id = 0;          // global arc id (index into Model::arcs order of creation)
+    int index = 0;       // definition order within its state
+    int to = -1;         // target state in the same network (plain arcs)
+    int push_network = -1;
+    int push_state = -1;   // entry state of push_network (its start state by default)
+    int return_to = -1;    // state in the calling network, -1 = finish in the sub-network
+    bool isolation_copy = true;
+    FieldMap map_in, map_out;
+    std::optional<FnId> when;
+    std::vector<FnId> transform;
+    std::int64_t priority = 0;
+    Loc loc;
+
+    bool is_push() const noexcept { return push_network >= 0; }
+};
+
+struct SchemaField {
+    std::string field;
+    std::string type;  // string, number, integer, boolean, table, array, any
+    bool optional = false;
+};
+
+struct State {
+    std::string name;
+    int id = 0;         // global state id
+    int network = 0;
+    bool start = false;
+    bool is_end = false;
+    bool emit = true;
+    std::optional<DataMode> mode;
+    std::vector<SchemaField> schema;
+    std::vector<FnId> pre_validate, transform, validate;
+    std::optional<FnId> end_test;
+    std::vector<Arc> arcs;          // definition order
+    std::vector<int> arc_order;     // indices into arcs: priority desc, ties by definition
+    std::vector<Retrier> retry;
+    std::vector<Catcher> on_error;
+    Loc loc;
+};
+
+struct Network {
+    std::string name;
+    std::vector<State> states;
+    int start = -1;
+    Loc loc;
+
+    int find(std::string_view state) const {
+        for (std::size_t i = 0; i < states.size(); ++i)
+            if (states[i].name == state) return static_cast<int>(i);
+        return -1;
+    }
+};
+
+enum class Strategy { depth_first, breadth_first };
+
+struct Model {
+    std::string name;
+    std::string version;
+    std::string file;             // the workflow file as given
+    std::string dir;              // its directory
+    bool lua_source = false;      // a .lua workflow (functions may be values in it)
+    std::vector<std::string> module_dirs;  // workflow dir, then `scripts` dirs
+    DataMode mode = DataMode::copy;
+    Strategy strategy = Strategy::depth_first;
+    std::int64_t max_transitions = 1000;
+    double timeout_ms = 0;
+    Value vars = Value::object();
+    std::vector<Network> networks;
+    int main = 0;
+    std::vector<FnRef> functions;
+    int state_count = 0;  // global state ids are 0..state_count-1
+    int arc_count = 0;
+
+    const State& state(int network, int index) const { return networks[network].states[index]; }
+    std::string qualified(int network, int index) const {
+        return networks[network].name + "/" + networks[network].states[index].name;
+    }
+};
+
+/// Push depth limit (SPEC section 5).
+inline constexpr int max_push_depth = 16;
+
+/// Builds the model from a document tree; reports every problem to `diags`.
+/// Function references are recorded, not resolved (that needs a Lua VM).
+void build_model(const Node& root, Model& model, Diagnostics& diags);
+
+/// "did you mean 'x'?" suggestion among `candidates`, or empty.
+std::string suggest(std::string_view word, const std::vector<std::string_view>& candidates);
+
+}  // namespace statenet::detail
+
+namespace statenet::detail {
+/// The model as Graphviz dot or Mermaid text: every network, state and arc, with
+/// conditions, priorities, push arcs (dashed) and on_error routes visible.
+std::string render_graph(const Model& model, GraphFormat format);
+}  // namespace statenet::detail

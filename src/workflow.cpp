@@ -1,0 +1,55 @@
+// Workflow: the public face of a loaded model; runs records on pooled runners.
+#include "exec/workflow_impl.hpp"
+
+#include <statenet/workflow.hpp>
+
+namespace statenet {
+
+std::optional<DataMode> parse_data_mode(std::string_view text) noexcept {
+    if (text == "copy") return DataMode::copy;
+    if (text == "reference") return DataMode::reference;
+    if (text == "direct") return DataMode::direct;
+    return std::nullopt;
+}
+
+Workflow::Workflow(std::shared_ptr<detail::WorkflowImpl> impl) : impl_(std::move(impl)) {}
+Workflow::~Workflow() = default;
+Workflow::Workflow(const Workflow&) = default;
+Workflow& Workflow::operator=(const Workflow&) = default;
+Workflow::Workflow(Workflow&&) noexcept = default;
+Workflow& Workflow::operator=(Workflow&&) noexcept = default;
+
+namespace {
+
+/// Returns the runner to the pool however the call ends.
+class RunnerLease {
+public:
+    explicit RunnerLease(detail::WorkflowImpl& impl) : impl_(impl), runner_(impl.acquire()) {}
+    ~RunnerLease() { impl_.release(std::move(runner_)); }
+    RunnerLease(const RunnerLease&) = delete;
+    RunnerLease& operator=(const RunnerLease&) = delete;
+    detail::Runner* operator->() const { return runner_.get(); }
+
+private:
+    detail::WorkflowImpl& impl_;
+    std::unique_ptr<detail::Runner> runner_;
+};
+
+}  // namespace
+
+Result Workflow::process(const Value& record, const RunOptions& options) const {
+    RunnerLease runner(*impl_);
+    return runner->run(record, options);
+}
+
+const std::string& Workflow::name() const { return impl_->model->name; }
+const std::string& Workflow::version() const { return impl_->model->version; }
+const std::string& Workflow::file() const { return impl_->model->file; }
+
+}  // namespace statenet
+
+namespace statenet {
+
+std::string Workflow::graph(GraphFormat format) const { return detail::render_graph(*impl_->model, format); }
+
+}  // namespace statenet

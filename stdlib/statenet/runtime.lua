@@ -1,0 +1,627 @@
+-- statenet runtime: the Lua-side dispatcher that runs one state's functions for a
+-- record in one call, and the copy-on-write views that implement copy mode.
+--
+-- The C++ executor owns control flow (which state next, retries, pushes, limits);
+-- this module owns everything that touches record data, so a record stays resident
+-- in Lua while it moves through states and each (record, state) costs one pcall.
+
+local type, pairs, ipairs, next, setmetatable, getmetatable, error, tostring =
+    type, pairs, ipairs, next, setmetatable, getmetatable, error, tostring
+local clear = require("table.clear")
+
+local M = {}
+
+-- Step outcomes returned to C++ (keep in sync with src/exec/runner.cpp).
+local END, ARC, FAIL, BRANCHES = 0, 1, 2, 3
+
+local TOMB = setmetatable({}, { __tostring = function() return "statenet.deleted" end })
+
+-- Marks a Lua table that must leave Lua as a JSON array even when empty.
+local array_mt = { __statenet_array = true }
+M.array_mt = array_mt
+
+local STATES = {}   -- global state id -> plan (see M.define_state)
+local ARCS = {}     -- global arc id -> { map_in, map_out, copy }
+local RECS = {}     -- slot -> committed record root (a plain table)
+local SNAP = {}     -- slot -> shallow snapshot taken before a push arc commits
+local VIEWS = {}    -- slot -> reusable copy-on-write view
+local FREE = {}     -- free slots
+local OUT = {}      -- breadth-first step output: slot, arc index pairs
+local nslots = 0
+local VIEW_OF = setmetatable({}, { __mode = "k" })  -- proxy -> view
+
+local ctx = { vars = {}, resources = {}, log = {}, attempt = 0, state = "", network = "",
+              run_id = "" }
+M.ctx = ctx
+
+-- ---------------------------------------------------------------------------------
+-- Copies
+
+local function deep_copy(t)
+  local c = {}
+  for k, v in next, t do
+    if type(v) == "table" then v = deep_copy(v) end
+    c[k] = v
+  end
+  local mt = getmetatable(t)
+  if mt == array_mt then setmetatable(c, mt) end
+  return c
+end
+M.deep_copy = deep_copy
+
+local function shallow_copy(t)
+  local c = {}
+  for k, v in next, t do c[k] = v end
+  return c
+end
+
+-- ---------------------------------------------------------------------------------
+-- Copy-on-write views.
+--
+-- A view is an empty proxy whose __index/__newindex are Lua functions (JIT-friendly,
+-- unlike C metamethods). Writes and deletions (a tombstone) go to a side table; reads
+-- fall through to the base. A nested table is deep-copied the first time it is read
+-- through the view, so in copy mode nothing reachable from a committed root is ever
+-- mutated in place: committing is a rawset of the changed top-level keys, rolling
+-- back is forgetting the side table, and a shallow copy of a root is a full snapshot.
+-- Views are reused per slot, so no table is built per state.
+
+local function new_view()
+  local base, writes, replaced = nil, {}, false
+  local proxy = {}
+  local view = { proxy = proxy }
+  setmetatable(proxy, {
+    __statenet_view = view,
+    __index = function(_, k)
+      local w = writes[k]
+      if w ~= nil then
+        if w == TOMB then return nil end
+        return w
+      end
+      local v = base[k]
+      if type(v) == "table" then
+        v = deep_copy(v)
+        writes[k] = v
+      end
+      return v
+    end,
+    __newindex = function(_, k, v)
+      if v == nil then v = TOMB end
+      writes[k] = v
+    end,
+  })
+
+  function view.open(root)
+    base, replaced = root, false
+    clear(writes)
+  end
+
+  -- A transform returned a new table: it becomes the base, pending writes are dropped.
+  function view.replace(t)
+    base, replaced = t, true
+    clear(writes)
+  end
+
+  -- Applies the pending changes into `into` (the base itself when nil) and returns it.
+  function view.apply(into)
+    local root = into or base
+    for k, w in next, writes do
+      if w == TOMB then root[k] = nil else root[k] = w end
+    end
+    clear(writes)
+    return root
+  end
+
+  function view.replaced() return replaced end
+  function view.base() return base end
+
+  -- The view's current content as a new plain table (used when a view leaves Lua).
+  function view.materialize()
+    local t = shallow_copy(base)
+    for k, w in next, writes do
+      if w == TOMB then t[k] = nil else t[k] = w end
+    end
+    return t
+  end
+
+  function view.iter()
+    local wkey, bkey, in_writes = nil, nil, true
+    return function()
+      while in_writes do
+        local k, w = next(writes, wkey)
+        wkey = k
+        if k == nil then in_writes = false
+        elseif w ~= TOMB then return k, w end
+      end
+      while true do
+        local k, v = next(base, bkey)
+        bkey = k
+        if k == nil then return nil end
+        if writes[k] == nil then
+          if type(v) == "table" then return k, proxy[k] end
+          return k, v
+        end
+      end
+    end
+  end
+
+  VIEW_OF[proxy] = view
+  return view
+end
+
+-- Views have no __pairs in LuaJIT's 5.1 mode, so the globals learn about them.
+local raw_pairs, raw_ipairs = pairs, ipairs
+_G.pairs = function(t)
+  local view = VIEW_OF[t]
+  if view == nil then return raw_pairs(t) end
+  return view.iter()
+end
+_G.ipairs = function(t)
+  if VIEW_OF[t] == nil then return raw_ipairs(t) end
+  return function(p, i)
+    i = i + 1
+    local v = p[i]
+    if v ~= nil then return i, v end
+  end, t, 0
+end
+
+-- Helpers for user code, also reachable as `statenet.*` from any function.
+local api = {}
+function api.array(t) return setmetatable(t or {}, array_mt) end
+function api.is_view(t) return VIEW_OF[t] ~= nil end
+-- A plain-table copy of a record or view (deep).
+function api.copy(t)
+  local view = VIEW_OF[t]
+  if view then t = view.materialize() end
+  return deep_copy(t)
+end
+-- Length of an array field or a view of one (`#` does not see through views).
+function api.len(t)
+  if VIEW_OF[t] == nil then return #t end
+  local n = 0
+  while t[n + 1] ~= nil do n = n + 1 end
+  return n
+end
+_G.statenet = api
+M.api = api
+
+function M.materialize(proxy)
+  local view = VIEW_OF[proxy]
+  if view then return view.materialize() end
+  return proxy
+end
+
+-- ---------------------------------------------------------------------------------
+-- Slots: the records (and sub-network copies, breadth-first branches) of one run.
+
+local function alloc(root)
+  local slot = FREE[#FREE]
+  if slot then FREE[#FREE] = nil
+  else
+    nslots = nslots + 1
+    slot = nslots
+  end
+  RECS[slot] = root
+  return slot
+end
+
+local default_copy = true
+
+-- Starts a record run; `copy` is the data mode of states that do not set their own.
+function M.begin(root, run_id, copy)
+  default_copy = copy
+  ctx.run_id = run_id
+  ctx.error = nil
+  ctx.attempt = 0
+  return alloc(root)
+end
+
+function M.get(slot) return RECS[slot] end
+
+function M.free(slot)
+  RECS[slot] = nil
+  SNAP[slot] = nil
+  FREE[#FREE + 1] = slot
+end
+
+-- Forgets every slot of the run (the record's data has been read out).
+function M.reset()
+  for slot = 1, nslots do
+    RECS[slot] = nil
+    SNAP[slot] = nil
+  end
+  clear(FREE)
+  -- FREE is a stack: slot 1 is handed out first again.
+  for i = 1, nslots do FREE[i] = nslots - i + 1 end
+end
+
+-- A copy for a new breadth-first branch or a copy-isolated sub-network.
+function M.clone(slot, deep)
+  local root = RECS[slot]
+  return alloc(deep and deep_copy(root) or shallow_copy(root))
+end
+
+-- Rolls a pushing state back to its entry (a sub-network below it failed).
+function M.restore(slot)
+  local snap = SNAP[slot]
+  if snap then
+    RECS[slot] = snap
+    SNAP[slot] = nil
+  end
+end
+
+function M.drop_snapshot(slot) SNAP[slot] = nil end
+
+-- Enters a sub-network through push arc `aid`; returns the child's slot.
+function M.push(slot, aid, deep)
+  local a = ARCS[aid]
+  local root = RECS[slot]
+  if not a.copy then return alloc(root) end
+  local map = a.map_in
+  if map == nil then return alloc(deep and deep_copy(root) or shallow_copy(root)) end
+  local child = {}
+  for i = 1, #map, 2 do
+    local v = root[map[i]]
+    if type(v) == "table" and deep then v = deep_copy(v) end
+    child[map[i + 1]] = v
+  end
+  return alloc(child)
+end
+
+-- Leaves a sub-network: its data flows back through map_out, or by merge (copy
+-- isolation) or as is (share isolation). Frees the child's slot.
+function M.pop(child, parent, aid)
+  local a = ARCS[aid]
+  local data = RECS[child]
+  if not a.copy then
+    RECS[parent] = data
+  else
+    local root = RECS[parent]
+    local map = a.map_out
+    if map == nil then
+      for k, v in next, data do root[k] = v end
+    else
+      for i = 1, #map, 2 do root[map[i + 1]] = data[map[i]] end
+    end
+  end
+  SNAP[parent] = nil
+  M.free(child)
+end
+
+-- ctx.vars is read-only; ctx.log.<level>(message, fields) goes to the host's `log`.
+function M.setup(vars, log)
+  ctx.vars = setmetatable({}, {
+    __index = vars,
+    __newindex = function() error("ctx.vars is read-only", 2) end,
+  })
+  for _, level in raw_ipairs({ "debug", "info", "warn", "error" }) do
+    ctx.log[level] = function(message, fields)
+      log(level, ctx.network .. "/" .. ctx.state, tostring(message), fields)
+    end
+  end
+end
+
+-- ---------------------------------------------------------------------------------
+-- Function resolution (at load, once per VM).
+
+local function fail_named(name, message) error({ name = name, message = message }, 0) end
+
+local function describe(f)
+  local info = debug.getinfo(f, "S")
+  if info and info.short_src then return info.short_src .. ":" .. (info.linedefined or 0) end
+  return tostring(f)
+end
+
+local function require_module(module)
+  local ok, mod = pcall(require, module)
+  if not ok then
+    local msg = tostring(mod)
+    if msg:find("module '" .. module .. "' not found", 1, true) then
+      return nil, "unknown module '" .. module .. "' (searched: " ..
+          package.path:gsub(";", ", "):gsub("%?", module:gsub("%.", "/")) .. ")"
+    end
+    return nil, "module '" .. module .. "' failed to load: " .. msg
+  end
+  if type(mod) ~= "table" then
+    return nil, "module '" .. module .. "' must return a table of functions, not a " .. type(mod)
+  end
+  return mod
+end
+
+local function lookup(module, fn)
+  local mod, err = require_module(module)
+  if not mod then return nil, err end
+  local f = mod[fn]
+  if type(f) ~= "function" then
+    local names = {}
+    for k, v in raw_pairs(mod) do
+      if type(v) == "function" then names[#names + 1] = k end
+    end
+    table.sort(names)
+    return nil, "module '" .. module .. "' has no function '" .. fn .. "'" ..
+        (#names > 0 and " (it has: " .. table.concat(names, ", ") .. ")" or "")
+  end
+  return f
+end
+
+local workflow_root
+
+-- Runs a Lua workflow file so its function values can be found by path.
+function M.load_workflow(file)
+  local chunk, err = loadfile(file)
+  if not chunk then return nil, err end
+  local ok, root = pcall(chunk)
+  if not ok then return nil, tostring(root) end
+  workflow_root = root
+  return true
+end
+
+-- kind: "named" | "factory" | "inline" | "value". Returns the function or nil, message.
+function M.resolve(kind, a, b, extra, file, line)
+  if kind == "named" then return lookup(a, b) end
+  if kind == "factory" then
+    local factory, err = lookup(a, b)
+    if not factory then return nil, err end
+    local ok, f = pcall(factory, extra)
+    if not ok then
+      local msg = type(f) == "table" and tostring(f.message) or tostring(f)
+      return nil, "factory '" .. a .. "." .. b .. "' failed: " .. msg
+    end
+    if type(f) ~= "function" then
+      return nil, "factory '" .. a .. "." .. b .. "' must return a function, not a " .. type(f)
+    end
+    return f
+  end
+  if kind == "inline" then
+    -- Padding puts the code on its line in the workflow file, so Lua's messages
+    -- read "workflow.toml:LINE: ...". `data` and `ctx` arrive as the chunk's varargs.
+    local pad = string.rep("\n", math.max(line - 1, 0))
+    local head = "local data, ctx = ... "
+    local f = loadstring(pad .. head .. "return " .. a, "@" .. file)
+    if f then return f end
+    local err
+    f, err = loadstring(pad .. head .. a, "@" .. file)
+    if not f then return nil, "inline Lua: " .. err end
+    return f
+  end
+  if kind == "value" then
+    local v = workflow_root
+    for i = 1, #a do
+      if type(v) ~= "table" then break end
+      v = v[a[i]]
+    end
+    if type(v) ~= "function" then return nil, "the Lua workflow changed: no function at this place" end
+    return v
+  end
+  return nil, "unknown function reference kind " .. tostring(kind)
+end
+
+-- ---------------------------------------------------------------------------------
+-- Plans
+
+local schema_checks = {
+  string = function(v) return type(v) == "string" end,
+  number = function(v) return type(v) == "number" end,
+  integer = function(v) return type(v) == "number" and v == math.floor(v) and v > -2^63 and v < 2^63 end,
+  boolean = function(v) return type(v) == "boolean" end,
+  table = function(v) return type(v) == "table" end,
+  object = function(v) return type(v) == "table" end,
+  array = function(v) return type(v) == "table" end,
+  any = function() return true end,
+}
+
+local function type_of(v)
+  if type(v) == "number" and v == math.floor(v) then return "integer" end
+  return type(v)
+end
+
+-- spec: array of { field, type, optional }; returns a checker giving a message or nil.
+local function compile_schema(spec)
+  local n = #spec
+  return function(data)
+    local problems
+    for i = 1, n do
+      local f = spec[i]
+      local v = data[f[1]]
+      local bad
+      if v == nil then
+        if not f[3] then bad = f[1] .. ": required " .. f[2] .. " is missing" end
+      elseif not schema_checks[f[2]](v) then
+        bad = f[1] .. ": expected " .. f[2] .. ", got " .. type_of(v)
+      end
+      if bad then
+        problems = problems or {}
+        problems[#problems + 1] = bad
+      end
+    end
+    if problems then return table.concat(problems, "; ") end
+  end
+end
+
+-- Called by C++ once per state with the resolved functions.
+function M.define_state(sid, plan)
+  if plan.schema then plan.schema = compile_schema(plan.schema) end
+  STATES[sid] = plan
+end
+
+function M.define_arc(aid, plan)
+  ARCS[aid] = plan
+end
+
+-- ---------------------------------------------------------------------------------
+-- The dispatcher
+
+local function validation_message(result, why, names, i)
+  if type(result) == "table" then
+    local parts = {}
+    for k, v in raw_pairs(result) do parts[#parts + 1] = tostring(k) .. ": " .. tostring(v) end
+    table.sort(parts)
+    if #parts > 0 then return table.concat(parts, "; ") end
+  end
+  if why ~= nil then return tostring(why) end
+  return "validator " .. names[i] .. " failed"
+end
+
+local function validate(list, names, data)
+  for i = 1, #list do
+    local ok, why = list[i](data, ctx)
+    if ok == false or (type(ok) == "table" and ok ~= data) then
+      return validation_message(ok, why, names, i)
+    end
+  end
+end
+
+-- Runs transforms; a returned table replaces the record. Returns the data to go on with.
+local function transform(list, names, data, slot, view)
+  for i = 1, #list do
+    local r = list[i](data, ctx)
+    if r ~= nil and r ~= data then
+      if type(r) ~= "table" then
+        fail_named("LuaError", "transform " .. names[i] .. " returned a " .. type(r) ..
+            " (return nil to keep the data, or a table to replace it)")
+      end
+      local inner = VIEW_OF[r]
+      if inner then r = inner.materialize() end
+      if view then view.replace(r)
+      else
+        RECS[slot] = r
+        data = r
+      end
+    end
+  end
+  return data
+end
+
+local function enter(S, slot, attempt, ename, emsg, estate)
+  ctx.state = S.name
+  ctx.network = S.network
+  ctx.attempt = attempt
+  if ename then
+    ctx.error = { name = ename, message = emsg, state = estate }
+  else
+    ctx.error = nil
+  end
+  local view, data
+  local copy = S.copy
+  if copy == nil then copy = default_copy end
+  if copy then
+    view = VIEWS[slot]
+    if view == nil then
+      view = new_view()
+      VIEWS[slot] = view
+    end
+    view.open(RECS[slot])
+    data = view.proxy
+  else
+    data = RECS[slot]
+  end
+  if S.schema then
+    local problem = S.schema(data)
+    if problem then return nil, nil, "SchemaViolation", problem end
+  end
+  local msg = validate(S.pre, S.pre_names, data)
+  if msg then return nil, nil, "ValidationFailed", msg end
+  data = transform(S.tf, S.tf_names, data, slot, view)
+  msg = validate(S.post, S.post_names, data)
+  if msg then return nil, nil, "ValidationFailed", msg end
+  return view, data
+end
+
+-- Makes a copy-mode state's changes the record's committed data.
+local function commit(view, slot, snapshot)
+  if view == nil then return end
+  local root = RECS[slot]
+  if snapshot then SNAP[slot] = shallow_copy(root) end
+  if view.replaced() then
+    RECS[slot] = view.apply()
+  else
+    view.apply(root)
+  end
+end
+
+-- Depth-first: runs state `sid` for the record in `slot`. Returns
+--   END | ARC, arc index (0-based definition order) | FAIL, error name, message.
+function M.step(sid, slot, attempt, ename, emsg, estate)
+  local S = STATES[sid]
+  local view, data, name, message = enter(S, slot, attempt, ename, emsg, estate)
+  if name then return FAIL, name, message end
+  if S.is_end or (S.end_test and S.end_test(data, ctx)) then
+    commit(view, slot, false)
+    return END
+  end
+  local arcs = S.arcs
+  for i = 1, #arcs do
+    local a = arcs[i]
+    local when = a.when
+    if when == nil or when(data, ctx) then
+      data = transform(a.tf, a.tf_names, data, slot, view)
+      commit(view, slot, a.push)
+      return ARC, a.index
+    end
+  end
+  return FAIL, "NoTransition", "no valid transition from state " .. S.name
+end
+
+-- Breadth-first: like step, but every passing arc spawns a branch, each with its own
+-- copy. Returns END | BRANCHES, n (OUT holds slot, arc index pairs) | FAIL, ...
+-- The original slot is left as it was at entry; C++ frees it.
+function M.step_all(sid, slot, attempt, ename, emsg, estate, deep)
+  local S = STATES[sid]
+  local view, data, name, message = enter(S, slot, attempt, ename, emsg, estate)
+  if name then return FAIL, name, message end
+  if S.is_end or (S.end_test and S.end_test(data, ctx)) then
+    commit(view, slot, false)
+    return END
+  end
+  local passing = {}
+  local arcs = S.arcs
+  for i = 1, #arcs do
+    local when = arcs[i].when
+    if when == nil or when(data, ctx) then passing[#passing + 1] = arcs[i] end
+  end
+  if #passing == 0 then return FAIL, "NoTransition", "no valid transition from state " .. S.name end
+  -- The state's result, committed into a new table so the entry data survives a
+  -- failing arc transform below (the whole step then fails and rolls back).
+  local committed = RECS[slot]
+  if view then committed = view.apply(shallow_copy(view.base())) end
+  clear(OUT)
+  for i = 1, #passing do
+    local a = passing[i]
+    local root = (deep or view == nil) and deep_copy(committed) or shallow_copy(committed)
+    local branch = alloc(root)
+    OUT[#OUT + 1] = branch
+    OUT[#OUT + 1] = a.index
+    if #a.tf > 0 then
+      local bview
+      local bdata = root
+      if view then
+        bview = VIEWS[branch]
+        if bview == nil then
+          bview = new_view()
+          VIEWS[branch] = bview
+        end
+        bview.open(root)
+        bdata = bview.proxy
+      end
+      transform(a.tf, a.tf_names, bdata, branch, bview)
+      commit(bview, branch, a.push)
+    elseif a.push then
+      SNAP[branch] = shallow_copy(root)
+    end
+  end
+  return BRANCHES, #passing
+end
+
+function M.branch_out(i) return OUT[2 * i - 1], OUT[2 * i] end
+
+-- Named errors raised as error({ name = ..., message = ... }) keep their name.
+function M.error_parts(e)
+  if type(e) == "table" then
+    local name = e.name ~= nil and tostring(e.name) or "LuaError"
+    local message = e.message ~= nil and tostring(e.message) or name
+    return name, message
+  end
+  return "LuaError", tostring(e)
+end
+
+return M
