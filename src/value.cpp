@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -215,30 +216,25 @@ std::size_t first_invalid_utf8(std::string_view text) noexcept
 }
 
 // simdjson finds unescaped control characters and unclosed strings in a first pass
-// over the whole text, before it checks the grammar, so they are located the same way.
+// over the whole text, before it checks the grammar, so they are located the same
+// way: a backslash escapes the next byte even outside strings, and every other quote
+// toggles in and out of a string.
 std::size_t locate_string_error(std::string_view text, simdjson::error_code error) noexcept
 {
+    const auto is_control = [&](std::size_t i) { return static_cast<unsigned char>(text[i]) < 0x20; };
     bool in_string = false;
     std::size_t opened = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (!in_string) {
-            if (c == '"') {
-                in_string = true;
-                opened = i;
-            }
-        } else if (c < 0x20) {
-            if (error == simdjson::UNESCAPED_CHARS) {
-                return i;
-            }
-        } else if (c == '\\') {
+        if (text[i] == '\\') {
             ++i;
-            if (i < text.size() && static_cast<unsigned char>(text[i]) < 0x20 &&
-                error == simdjson::UNESCAPED_CHARS) {
+            if (in_string && i < text.size() && is_control(i) && error == simdjson::UNESCAPED_CHARS) {
                 return i;
             }
-        } else if (c == '"') {
-            in_string = false;
+        } else if (text[i] == '"') {
+            in_string = !in_string;
+            opened = i;
+        } else if (in_string && is_control(i) && error == simdjson::UNESCAPED_CHARS) {
+            return i;
         }
     }
     return in_string ? opened : not_found;
@@ -737,11 +733,12 @@ private:
         std::size_t i = 0;
         while (i < s.size()) {
             const unsigned char c = bytes[i];
-            if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            const byte_class kind = byte_classes[c];
+            if (kind == byte_class::plain) {
                 ++i;
                 continue;
             }
-            if (c >= 0x80) {
+            if (kind == byte_class::non_ascii) {
                 if (const std::size_t length = utf8_sequence_length(bytes + i, s.size() - i)) {
                     i += length;
                     continue;
@@ -772,6 +769,18 @@ private:
         out_.append(s.data() + run_start, s.size() - run_start);
         out_ += '"';
     }
+
+    enum class byte_class : unsigned char { plain, escape, non_ascii };
+
+    static constexpr std::array<byte_class, 256> byte_classes = [] {
+        std::array<byte_class, 256> classes{};
+        for (std::size_t c = 0; c < classes.size(); ++c) {
+            classes[c] = c < 0x20 || c == '"' || c == '\\' ? byte_class::escape
+                       : c >= 0x80                       ? byte_class::non_ascii
+                                                         : byte_class::plain;
+        }
+        return classes;
+    }();
 
     std::string& out_;
     int indent_;
@@ -967,6 +976,10 @@ Value Value::from_json(std::string_view json)
 std::string Value::to_json(int indent) const
 {
     std::string out;
+    // Most records are a few hundred bytes; growing from empty would copy them repeatedly.
+    if (is_array() || is_object()) {
+        out.reserve(256);
+    }
     json_writer(out, indent).write(*this, 0);
     return out;
 }

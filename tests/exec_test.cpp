@@ -1,1 +1,739 @@
+// Record execution semantics (SPEC section 5 and 6) through the public API.
+#include <statenet/statenet.hpp>
+
 #include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+using statenet::Engine;
+using statenet::Result;
+using statenet::Value;
+using statenet::Workflow;
+
+namespace {
+
+const std::filesystem::path exec_dir = std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/exec";
+
+Workflow load(Engine& engine, const std::string& toml) {
+    return engine.load_string(toml, exec_dir / "test.toml");
+}
+
+Result run(const std::string& toml, const char* json) {
+    Engine engine;
+    return load(engine, toml).process(Value::from_json(json));
+}
+
+using Path = std::vector<std::string>;
+
+/// A clock that only moves when the engine sleeps, or when a test moves it.
+class FakeClock final : public statenet::Clock {
+public:
+    double now = 1000;
+    std::vector<double> sleeps;
+    double now_ms() override { return now; }
+    void sleep_ms(double ms) override {
+        sleeps.push_back(ms);
+        now += ms;
+    }
+};
+
+const char* pipeline = R"(
+name = "pipeline"
+[networks.main.states.a]
+start = true
+[[networks.main.states.a.arcs]]
+to = "b"
+transform = ["steps.add_a", "steps.add_b"]
+[networks.main.states.b]
+[[networks.main.states.b.arcs]]
+to = "c"
+transform = "steps.add_c"
+[networks.main.states.c]
+end = true
+)";
+
+}  // namespace
+
+TEST_CASE("exec - linear pipeline runs arc transforms in list order") {
+    Result r = run(pipeline, R"({"id": 7})");
+    REQUIRE(r.ok);
+    CHECK(r.final_state == "main/c");
+    CHECK(r.path == Path{"main/a", "main/b", "main/c"});
+    CHECK(r.data["trail"].as_string() == "abc");
+    CHECK(r.data["id"].as_int() == 7);
+    CHECK(r.transitions == 2);
+    CHECK(!r.run_id.empty());
+}
+
+TEST_CASE("exec - a state transform that returns a table replaces the data") {
+    Result r = run(R"(
+name = "replace"
+[networks.main.states.s]
+start = true
+end = true
+transform = "steps.replace"
+)", R"({"id": 3, "other": "x"})");
+    REQUIRE(r.ok);
+    CHECK(r.data == Value::from_json(R"({"replaced": true, "old_id": 3})"));
+}
+
+TEST_CASE("exec - a conditional branch goes both ways") {
+    const char* wf = R"(
+name = "branch"
+[networks.main.states.start]
+start = true
+[[networks.main.states.start.arcs]]
+to = "big"
+when = "steps.is_big"
+[[networks.main.states.start.arcs]]
+to = "small"
+when = { lua = "data.amount < 100" }
+[networks.main.states.big]
+end = true
+[networks.main.states.small]
+end = true
+)";
+    CHECK(run(wf, R"({"amount": 500})").final_state == "main/big");
+    CHECK(run(wf, R"({"amount": 5})").final_state == "main/small");
+}
+
+TEST_CASE("exec - equal priorities take the first defined arc") {
+    Result r = run(R"(
+name = "ties"
+[networks.main.states.s]
+start = true
+[[networks.main.states.s.arcs]]
+to = "first"
+priority = 5
+[[networks.main.states.s.arcs]]
+to = "second"
+priority = 5
+[networks.main.states.first]
+end = true
+[networks.main.states.second]
+end = true
+)", "{}");
+    CHECK(r.final_state == "main/first");
+}
+
+TEST_CASE("exec - a higher priority wins whatever the definition order") {
+    Result r = run(R"(
+name = "priority"
+[networks.main.states.s]
+start = true
+[[networks.main.states.s.arcs]]
+to = "low"
+[[networks.main.states.s.arcs]]
+to = "high"
+priority = 10
+[[networks.main.states.s.arcs]]
+to = "low"
+priority = -1
+[networks.main.states.low]
+end = true
+[networks.main.states.high]
+end = true
+)", "{}");
+    CHECK(r.final_state == "main/high");
+}
+
+TEST_CASE("exec - reaching an error end state is still ok") {
+    Result r = run(R"(
+name = "rejecting"
+[networks.main.states.check]
+start = true
+[[networks.main.states.check.arcs]]
+to = "rejected"
+when = { lua = "data.amount < 0" }
+[[networks.main.states.check.arcs]]
+to = "accepted"
+[networks.main.states.rejected]
+end = true
+emit = false
+[networks.main.states.accepted]
+end = true
+)", R"({"amount": -5})");
+    CHECK(r.ok);
+    CHECK(!r.error);
+    CHECK(r.final_state == "main/rejected");
+    CHECK(!r.emit);
+}
+
+TEST_CASE("exec - no passing arc fails with NoTransition naming the state") {
+    Result r = run(R"(
+name = "stuck"
+[networks.main.states.waiting]
+start = true
+[[networks.main.states.waiting.arcs]]
+to = "done"
+when = "steps.never"
+[networks.main.states.done]
+end = true
+)", "{}");
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "NoTransition");
+    CHECK(r.error->message.find("waiting") != std::string::npos);
+    CHECK(r.error->state == "main/waiting");
+}
+
+TEST_CASE("exec - a self-loop counts to 3 with the exact path") {
+    Result r = run(R"(
+name = "loop"
+[networks.main.states.start]
+start = true
+[[networks.main.states.start.arcs]]
+to = "loop"
+[networks.main.states.loop]
+transform = "steps.count"
+[[networks.main.states.loop.arcs]]
+to = "loop"
+when = "steps.below_3"
+[[networks.main.states.loop.arcs]]
+to = "done"
+[networks.main.states.done]
+end = true
+)", "{}");
+    REQUIRE(r.ok);
+    CHECK(r.data["n"].as_int() == 3);
+    CHECK(r.path == Path{"main/start", "main/loop", "main/loop", "main/loop", "main/done"});
+    CHECK(r.transitions == 4);
+}
+
+TEST_CASE("exec - an unconditional self-loop fails with MaxTransitions") {
+    const char* body = R"(
+[networks.main.states.spin]
+start = true
+transform = "steps.count"
+[[networks.main.states.spin.arcs]]
+to = "spin"
+)";
+    Result r = run(std::string("name = \"spin\"\n") + body, "{}");
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "MaxTransitions");
+    CHECK(r.transitions == 1001);
+
+    Result limited = run(std::string("name = \"spin\"\nmax_transitions = 7\n") + body, "{}");
+    REQUIRE(!limited.ok);
+    CHECK(limited.error->name == "MaxTransitions");
+    CHECK(limited.error->message.find("7") != std::string::npos);
+    CHECK(limited.path.size() == 8);
+}
+
+TEST_CASE("exec - a pre-validator returning false stops the transform from running") {
+    Result r = run(R"(
+name = "pre"
+[networks.main.states.s]
+start = true
+end = true
+pre_validate = "steps.reject"
+transform = "steps.mark_ran"
+)", R"({"id": -1})");
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "ValidationFailed");
+    CHECK(r.error->message == "id must be positive");
+    CHECK(!r.data.contains("transform_ran"));
+}
+
+TEST_CASE("exec - a post validator failure fails the record") {
+    Result r = run(R"(
+name = "post"
+[networks.main.states.s]
+start = true
+end = true
+transform = "steps.mark_ran"
+validate = "steps.field_errors"
+)", R"({"amount": 5})");
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "ValidationFailed");
+    CHECK(r.error->message == "amount: too large");
+    // Copy mode: the failed step's transform is rolled back.
+    CHECK(!r.data.contains("transform_ran"));
+}
+
+TEST_CASE("exec - a Lua error names the script file and line") {
+    Result r = run(R"(
+name = "boom"
+[networks.main.states.s]
+start = true
+end = true
+transform = "steps.boom"
+)", "{}");
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "LuaError");
+    CHECK(r.error->message.find("steps.lua:18:") != std::string::npos);
+    CHECK(r.error->message.find("attempt to index") != std::string::npos);
+}
+
+TEST_CASE("exec - an inline Lua error names the workflow file and line") {
+    Result r = run(R"(name = "inline"
+[networks.main.states.s]
+start = true
+end = true
+transform = { lua = "data.x = nil + 1" }
+)", "{}");
+    REQUIRE(!r.ok);
+    CHECK(r.error->message.find("test.toml:5:") != std::string::npos);
+}
+
+TEST_CASE("exec - condition truthiness follows Lua: only false and nil fail") {
+    auto pick = [](const char* expr) {
+        std::string wf = std::string(R"(
+name = "truth"
+[networks.main.states.s]
+start = true
+[[networks.main.states.s.arcs]]
+to = "yes"
+when = { lua = ")") + expr + R"(" }
+[[networks.main.states.s.arcs]]
+to = "no"
+[networks.main.states.yes]
+end = true
+[networks.main.states.no]
+end = true
+)";
+        return run(wf, "{}").final_state;
+    };
+    CHECK(pick("false") == "main/no");
+    CHECK(pick("nil") == "main/no");
+    CHECK(pick("data.missing") == "main/no");
+    CHECK(pick("0") == "main/yes");
+    CHECK(pick("''") == "main/yes");
+    CHECK(pick("{}") == "main/yes");
+}
+
+TEST_CASE("exec - a named Lua error keeps its name and on_error routes with ctx.error") {
+    Result r = run(R"(
+name = "catch"
+[networks.main.states.pay]
+start = true
+transform = "steps.named"
+on_error = [{ errors = ["PaymentDeclined"], to = "declined" }]
+[[networks.main.states.pay.arcs]]
+to = "done"
+[networks.main.states.declined]
+end = true
+transform = "steps.record_error"
+[networks.main.states.done]
+end = true
+)", "{}");
+    REQUIRE(r.ok);
+    CHECK(r.final_state == "main/declined");
+    CHECK(r.data["caught"].as_string() == "PaymentDeclined|card declined|main/pay");
+    CHECK(r.path == Path{"main/pay", "main/declined"});
+}
+
+TEST_CASE("exec - on_error does not catch an error it does not list") {
+    Result r = run(R"(
+name = "uncaught"
+[networks.main.states.pay]
+start = true
+end = true
+transform = "steps.named"
+on_error = [{ errors = ["LuaError"], to = "other" }]
+[networks.main.states.other]
+end = true
+)", "{}");
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "PaymentDeclined");
+}
+
+TEST_CASE("exec - retry succeeds on the 3rd attempt with the configured backoff") {
+    auto clock = std::make_shared<FakeClock>();
+    Engine engine({.clock = clock});
+    Workflow wf = load(engine, R"(
+name = "retry"
+[networks.main.states.call]
+start = true
+end = true
+transform = "steps.flaky"
+retry = [{ errors = ["ValidationFailed"], attempts = 5 },
+         { errors = ["LuaError"], attempts = 3, interval_ms = 100, backoff = 2.0 }]
+)");
+    Result r = wf.process(Value::from_json(R"({"succeed_on": 2})"));
+    REQUIRE(r.ok);
+    CHECK(clock->sleeps == std::vector<double>{100, 200});
+    // Copy mode: each attempt starts from the state's entry data.
+    CHECK(r.data["attempts_seen"].as_string() == "2");
+    CHECK(r.path == Path{"main/call"});
+
+    clock->sleeps.clear();
+    Result spent = wf.process(Value::from_json(R"({"succeed_on": 9})"));
+    REQUIRE(!spent.ok);
+    CHECK(spent.error->name == "LuaError");
+    CHECK(clock->sleeps == std::vector<double>{100, 200, 400});
+}
+
+TEST_CASE("exec - retry delays are capped by max_delay_ms and bounded by full jitter") {
+    auto clock = std::make_shared<FakeClock>();
+    Engine engine({.clock = clock});
+    Workflow wf = load(engine, R"(
+name = "capped"
+[networks.main.states.call]
+start = true
+end = true
+transform = "steps.flaky"
+retry = [{ errors = ["*"], attempts = 4, interval_ms = 100, backoff = 3.0, max_delay_ms = 500, jitter = "none" }]
+)");
+    CHECK(!wf.process(Value::from_json(R"({"succeed_on": 9})")).ok);
+    CHECK(clock->sleeps == std::vector<double>{100, 300, 500, 500});
+
+    clock->sleeps.clear();
+    Workflow jittered = load(engine, R"(
+name = "jitter"
+[networks.main.states.call]
+start = true
+end = true
+transform = "steps.flaky"
+retry = [{ errors = ["*"], attempts = 3, interval_ms = 100, backoff = 2.0, jitter = "full" }]
+)");
+    CHECK(!jittered.process(Value::from_json(R"({"succeed_on": 9})")).ok);
+    REQUIRE(clock->sleeps.size() == 3);
+    CHECK(clock->sleeps[0] <= 100);
+    CHECK(clock->sleeps[1] <= 200);
+    CHECK(clock->sleeps[2] <= 400);
+}
+
+TEST_CASE("exec - timeout_ms fails the record with Timeout") {
+    auto clock = std::make_shared<FakeClock>();
+    Engine engine({.clock = clock});
+    Workflow wf = load(engine, R"(
+name = "timeout"
+timeout_ms = 250
+[networks.main.states.call]
+start = true
+end = true
+transform = "steps.flaky"
+retry = [{ errors = ["*"], attempts = 10, interval_ms = 100, backoff = 1.0 }]
+)");
+    Result r = wf.process(Value::from_json(R"({"succeed_on": 9})"));
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "Timeout");
+    CHECK(clock->sleeps.size() == 2);
+}
+
+const char* push_workflow = R"(
+name = "push"
+[networks.main.states.start]
+start = true
+[[networks.main.states.start.arcs]]
+push = "child"
+return_to = "after"
+map_in = { amount = "input" }
+map_out = { child_value = "result" }
+[networks.main.states.after]
+end = true
+transform = "steps.add_a"
+
+[networks.child.states.work]
+start = true
+transform = "steps.child_work"
+[[networks.child.states.work.arcs]]
+to = "done"
+[networks.child.states.done]
+end = true
+)";
+
+TEST_CASE("exec - push and pop with return_to and map_in/map_out under copy isolation") {
+    Result r = run(push_workflow, R"({"amount": 21, "keep": "me"})");
+    REQUIRE(r.ok);
+    CHECK(r.final_state == "main/after");
+    CHECK(r.path == Path{"main/start", "child/work", "child/done", "main/after"});
+    // The parent changes only through map_out.
+    CHECK(r.data == Value::from_json(R"({"amount": 21, "keep": "me", "result": 42, "trail": "a"})"));
+}
+
+TEST_CASE("exec - copy isolation without maps merges the child's fields back") {
+    Result r = run(R"(
+name = "merge"
+[networks.main.states.start]
+start = true
+[[networks.main.states.start.arcs]]
+push = "child"
+[networks.child.states.work]
+start = true
+end = true
+transform = "steps.child_work"
+)", R"({"input": 5})");
+    REQUIRE(r.ok);
+    // Without return_to the record finishes in the sub-network's end state.
+    CHECK(r.final_state == "child/work");
+    CHECK(r.data["child_value"].as_int() == 10);
+    CHECK(r.data["secret"].as_string() == "child-only");
+}
+
+TEST_CASE("exec - push to net:state enters that state") {
+    Result r = run(R"(
+name = "entry"
+[networks.main.states.start]
+start = true
+[[networks.main.states.start.arcs]]
+push = "child:second"
+return_to = "done"
+[networks.main.states.done]
+end = true
+[networks.child.states.first]
+start = true
+transform = "steps.add_a"
+[[networks.child.states.first.arcs]]
+to = "second"
+[networks.child.states.second]
+end = true
+transform = "steps.add_b"
+)", "{}");
+    REQUIRE(r.ok);
+    CHECK(r.path == Path{"main/start", "child/second", "main/done"});
+    CHECK(r.data["trail"].as_string() == "b");
+}
+
+TEST_CASE("exec - share isolation lets the sub-network mutate the parent") {
+    Result r = run(R"(
+name = "share"
+[networks.main.states.start]
+start = true
+[[networks.main.states.start.arcs]]
+push = "child"
+isolation = "share"
+return_to = "done"
+[networks.main.states.done]
+end = true
+[networks.child.states.work]
+start = true
+end = true
+transform = ["steps.child_work", "steps.delete_id"]
+)", R"({"input": 2, "id": 9})");
+    REQUIRE(r.ok);
+    CHECK(r.data == Value::from_json(R"({"input": 2, "child_value": 4, "secret": "child-only"})"));
+}
+
+TEST_CASE("exec - a sub-network that pushes itself forever fails at the depth limit") {
+    Result r = run(R"(
+name = "recursive"
+[networks.main.states.start]
+start = true
+[[networks.main.states.start.arcs]]
+push = "again"
+[networks.again.states.enter]
+start = true
+[[networks.again.states.enter.arcs]]
+push = "again"
+)", "{}");
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "PushFailed");
+    CHECK(r.error->message.find("16") != std::string::npos);
+    CHECK(r.path.size() == 17);
+}
+
+TEST_CASE("exec - a failure inside a sub-network propagates to the pushing state") {
+    const char* wf = R"(
+name = "propagate"
+[networks.main.states.start]
+start = true
+transform = "steps.add_a"
+%s
+[[networks.main.states.start.arcs]]
+push = "child"
+return_to = "done"
+[networks.main.states.done]
+end = true
+[networks.main.states.failed]
+end = true
+transform = "steps.record_error"
+[networks.child.states.work]
+start = true
+end = true
+transform = ["steps.add_b", "steps.boom"]
+)";
+    auto with = [&](const char* extra) {
+        std::string text(wf);
+        text.replace(text.find("%s"), 2, extra);
+        return run(text, "{}");
+    };
+    Result failed = with("");
+    REQUIRE(!failed.ok);
+    CHECK(failed.error->name == "LuaError");
+    CHECK(failed.error->state == "child/work");
+
+    Result caught = with(R"(on_error = [{ errors = ["*"], to = "failed" }])");
+    REQUIRE(caught.ok);
+    CHECK(caught.final_state == "main/failed");
+    CHECK(caught.data["caught"].as_string().rfind("LuaError|", 0) == 0);
+    // Data as at the pushing state's entry: its transform and the child's are rolled back.
+    CHECK(!caught.data.contains("trail"));
+}
+
+TEST_CASE("exec - breadth_first yields every completed branch") {
+    Result r = run(R"(
+name = "fanout"
+strategy = "breadth_first"
+[networks.main.states.start]
+start = true
+[[networks.main.states.start.arcs]]
+to = "a"
+transform = "steps.add_a"
+[[networks.main.states.start.arcs]]
+to = "b"
+transform = "steps.add_b"
+[[networks.main.states.start.arcs]]
+to = "never"
+when = "steps.never"
+[networks.main.states.a]
+[[networks.main.states.a.arcs]]
+to = "a_end"
+[networks.main.states.a_end]
+end = true
+[networks.main.states.b]
+end = true
+[networks.main.states.never]
+end = true
+)", "{}");
+    REQUIRE(r.ok);
+    REQUIRE(r.branches.size() == 2);
+    // Level by level: b ends at level 2, a_end at level 3.
+    CHECK(r.final_state == "main/b");
+    CHECK(r.branches[0].final_state == "main/b");
+    CHECK(r.branches[0].data["trail"].as_string() == "b");
+    CHECK(r.branches[1].final_state == "main/a_end");
+    CHECK(r.branches[1].data["trail"].as_string() == "a");
+    CHECK(r.branches[1].path == Path{"main/start", "main/a", "main/a_end"});
+}
+
+const char* rollback_workflow = R"(
+name = "rollback"
+%s
+[networks.main.states.change]
+start = true
+transform = "steps.mutate_then_fail"
+on_error = [{ errors = ["*"], to = "handled" }]
+[[networks.main.states.change.arcs]]
+to = "handled"
+[networks.main.states.handled]
+end = true
+)";
+
+std::string with_mode(const char* mode) {
+    std::string text(rollback_workflow);
+    text.replace(text.find("%s"), 2, mode);
+    return text;
+}
+
+TEST_CASE("exec - copy mode leaves the caller's value untouched and rolls back a failed step") {
+    Engine engine;
+    Workflow wf = load(engine, with_mode("data_mode = \"copy\""));
+    const Value input = Value::from_json(R"({"id": 1, "amount": 10, "customer": {"name": "Ann"}})");
+    const Value before = input;
+    Result r = wf.process(input);
+    REQUIRE(r.ok);
+    CHECK(input == before);
+    CHECK(r.data == before);
+}
+
+TEST_CASE("exec - direct mode mutates in place, without rollback") {
+    Engine engine;
+    Workflow wf = load(engine, with_mode("data_mode = \"direct\""));
+    Result r = wf.process(Value::from_json(R"({"id": 1, "amount": 10, "customer": {"name": "Ann"}})"));
+    REQUIRE(r.ok);
+    CHECK(r.data == Value::from_json(R"({"amount": -1, "customer": {"name": "changed"}, "extra": "added"})"));
+
+    // The per-call option overrides the workflow's mode.
+    Workflow copy = load(engine, with_mode(""));
+    Result direct = copy.process(Value::from_json(R"({"id": 1, "amount": 10, "customer": {"name": "Ann"}})"),
+                                 {.mode = statenet::DataMode::direct});
+    CHECK(direct.data["amount"].as_int() == -1);
+}
+
+TEST_CASE("exec - copy mode shares untouched nested tables and isolates touched ones") {
+    Result r = run(R"(
+name = "nested"
+[networks.main.states.a]
+start = true
+transform = ["steps.touch_nested", "steps.list_keys"]
+[[networks.main.states.a.arcs]]
+to = "b"
+[networks.main.states.b]
+end = true
+transform = "steps.delete_id"
+)", R"({"id": 1, "customer": {"name": "Ann"}, "tags": [], "untouched": {"deep": [1, {"x": null}]}})");
+    REQUIRE(r.ok);
+    CHECK(r.data == Value::from_json(
+        R"({"customer": {"name": "Ann", "tier": "gold"}, "tags": [], "untouched": {"deep": [1, {}]},
+            "keys": "customer,id,tags,untouched"})"));
+    // Output keeps the input's field order, new fields last.
+    CHECK(r.data.as_object().front().first == "customer");
+    CHECK(r.data.as_object().back().first == "keys");
+}
+
+TEST_CASE("exec - ctx.vars are readable, read-only, and overridable at load") {
+    const char* wf = R"(
+name = "vars"
+[vars]
+rate = 0.25
+[networks.main.states.s]
+start = true
+end = true
+transform = "steps.read_var"
+)";
+    CHECK(run(wf, "{}").data["rate"].as_number() == doctest::Approx(0.25));
+    Engine engine;
+    Workflow overridden = engine.load_string(wf, exec_dir / "vars.toml", {.vars = {{"rate", Value(0.5)}}});
+    CHECK(overridden.process(Value::object()).data["rate"].as_number() == doctest::Approx(0.5));
+
+    Result write = run(R"(
+name = "write_vars"
+[vars]
+rate = 1
+[networks.main.states.s]
+start = true
+end = true
+transform = "steps.write_var"
+)", "{}");
+    REQUIRE(!write.ok);
+    CHECK(write.error->message.find("read-only") != std::string::npos);
+}
+
+TEST_CASE("exec - schema violations name each bad field") {
+    Result r = run(R"(
+name = "schema"
+[networks.main.states.s]
+start = true
+end = true
+schema = { id = "integer", amount = "number", email = "string?" }
+)", R"({"id": 1.5, "email": 3})");
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "SchemaViolation");
+    CHECK(r.error->message.find("id: expected integer") != std::string::npos);
+    CHECK(r.error->message.find("amount: required number is missing") != std::string::npos);
+    CHECK(r.error->message.find("email: expected string") != std::string::npos);
+}
+
+TEST_CASE("exec - ctx.log reaches the host's log sink") {
+    std::vector<std::string> lines;
+    Engine engine({.log = [&](const statenet::LogRecord& rec) {
+        lines.push_back(std::string(rec.state) + " " + std::string(rec.message) + " " + rec.fields.to_json());
+    }});
+    Workflow wf = load(engine, R"wf(
+name = "log"
+[networks.main.states.s]
+start = true
+end = true
+transform = { lua = "ctx.log.info('hello', { n = 1 })" }
+)wf");
+    REQUIRE(wf.process(Value::object()).ok);
+    CHECK(lines == std::vector<std::string>{R"(main/s hello {"n":1})"});
+}
+
+TEST_CASE("exec - concurrent process calls each get their own Lua VM") {
+    Engine engine;
+    Workflow wf = load(engine, pipeline);
+    std::vector<std::thread> threads;
+    std::vector<int> ok(4, 0);
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 200; ++i)
+                if (wf.process(Value::object({{"id", i}})).data["trail"].as_string() == "abc") ++ok[t];
+        });
+    for (auto& th : threads) th.join();
+    CHECK(ok == std::vector<int>{200, 200, 200, 200});
+}

@@ -48,13 +48,13 @@ struct LogRecord {
 struct EngineOptions {
     /// Extra directories searched for Lua modules after the workflow's own
     /// (before the stdlib).
-    std::vector<std::filesystem::path> module_paths;
+    std::vector<std::filesystem::path> module_paths{};
     /// The stdlib directory; empty = $STATENET_STDLIB, else the installed or built-in one.
-    std::filesystem::path stdlib_dir;
+    std::filesystem::path stdlib_dir{};
     /// Time source (default: system_clock()).
-    std::shared_ptr<Clock> clock;
+    std::shared_ptr<Clock> clock{};
     /// Receives ctx.log calls; default: one line per call on stderr.
-    std::function<void(const LogRecord&)> log;
+    std::function<void(const LogRecord&)> log{};
     /// Seed for retry jitter.
     std::uint64_t seed = 0x5eed;
 };
@@ -62,9 +62,9 @@ struct EngineOptions {
 /// Per-load options.
 struct LoadOptions {
     /// Overrides `[vars]` entries (the CLI's --set key=value).
-    std::map<std::string, Value> vars;
+    std::map<std::string, Value> vars{};
     /// Overrides the workflow's data_mode.
-    std::optional<DataMode> data_mode;
+    std::optional<DataMode> data_mode{};
 };
 
 /// Owns the runtime shared by the workflows it loads. Workflows keep the engine's

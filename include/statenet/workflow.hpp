@@ -22,7 +22,7 @@ enum class GraphFormat { dot, mermaid };
 /// Per-call options of Workflow::process.
 struct RunOptions {
     /// Overrides the workflow's data mode for this call.
-    std::optional<DataMode> mode;
+    std::optional<DataMode> mode{};
 };
 
 /// Parses "copy" / "reference" / "direct"; nullopt otherwise.

@@ -95,7 +95,8 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     : model_(std::move(model)),
       engine_(std::move(engine)),
       vm_(model_->module_dirs, engine_->stdlib_dir),
-      rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)) {
+      rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)),
+      ids_(std::random_device{}()) {
     lua_State* L = vm_.state();
     StackGuard guard(L);
     convert_.array_mt = vm_.ref_runtime("array_mt");
@@ -543,7 +544,7 @@ Result Runner::run(const Value& input, const RunOptions& options) {
     if (model_->timeout_ms > 0) run.deadline = engine_->clock->now_ms() + model_->timeout_ms;
 
     Result result;
-    result.run_id = make_run_id(rng_);
+    result.run_id = make_run_id(ids_);
     lua_State* L = vm_.state();
     StackGuard guard(L);
 

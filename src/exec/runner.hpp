@@ -42,7 +42,8 @@ private:
         reset_ = LUA_NOREF, push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
         clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF;
     bool has_direct_state_ = false;
-    std::mt19937_64 rng_;
+    std::mt19937_64 rng_;      // retry jitter (seeded: reproducible)
+    std::mt19937_64 ids_;      // run ids (random: unique across processes)
 
     void resolve_functions(Diagnostics& diags);
     void define_plans();

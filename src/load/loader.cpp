@@ -29,6 +29,7 @@ std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& e
     Node root;
     if (!read_document(engine, text, *model, root, diags)) return nullptr;
     build_model(root, *model, diags);
+    for (const auto& dir : engine->options.module_paths) model->module_dirs.push_back(dir.string());
     for (const auto& [key, value] : options.vars) model->vars.set(key, value);
     if (options.data_mode) model->mode = *options.data_mode;
     if (model->networks.empty()) return nullptr;
