@@ -1,6 +1,7 @@
 // Value <-> Lua conversion at the edges of a record run.
 #include "lua/convert.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -140,6 +141,8 @@ Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* 
             lua_pop(L, 1);
         }
     }
+    // Keys Lua adds come in hash order, which varies; sort them so output is stable.
+    std::size_t first_new = members.size();
     lua_pushnil(L);
     while (lua_next(L, index) != 0) {
         int value_index = lua_gettop(L);
@@ -161,6 +164,8 @@ Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* 
         }
         lua_pop(L, 1);
     }
+    std::sort(members.begin() + static_cast<std::ptrdiff_t>(first_new), members.end(),
+              [](const Value::Member& a, const Value::Member& b) { return a.first < b.first; });
     return Value(std::move(members));
 }
 
