@@ -172,28 +172,29 @@ Value to_value(simdjson::dom::element element)
 
 simdjson::error_code parse_with_simdjson(std::string_view json, Value& out)
 {
+    // DOM rather than On Demand: On Demand is compiled into this file for the build's
+    // baseline CPU (the scalar fallback on plain x86-64), while the DOM parser picks
+    // the best SIMD kernel at run time.
     // The parser keeps its buffers between calls, so parsing a stream of records
     // allocates nothing but the Values. A string_view promises no readable padding
     // past its end, so the parser copies the text into its own padded buffer.
     thread_local simdjson::dom::parser parser;
-    // A huge document parses with a parser of its own, so the thread does not keep
-    // several times its size allocated afterwards.
+    const auto parse = [&](simdjson::dom::parser& chosen) {
+        simdjson::dom::element root;
+        const simdjson::error_code error = chosen.parse(json.data(), json.size()).get(root);
+        if (!error) {
+            out = to_value(root);
+        }
+        return error;
+    };
+    // A huge document gets a parser of its own, so the thread does not keep several
+    // times its size allocated afterwards.
     constexpr std::size_t retained_limit = std::size_t{64} << 20;
-    simdjson::dom::element root;
-    simdjson::error_code error;
-    if (json.size() <= retained_limit) {
-        error = parser.parse(json.data(), json.size()).get(root);
-        if (!error) {
-            out = to_value(root);
-        }
-    } else {
-        simdjson::dom::parser big_parser;
-        error = big_parser.parse(json.data(), json.size()).get(root);
-        if (!error) {
-            out = to_value(root);
-        }
+    if (json.size() > retained_limit) {
+        simdjson::dom::parser one_off;
+        return parse(one_off);
     }
-    return error;
+    return parse(parser);
 }
 
 // ---- locating JSON errors -----------------------------------------------------
@@ -584,7 +585,7 @@ std::size_t locate_error(std::string_view json, simdjson::error_code error)
         offset = grammar_scanner(json).run().error;
         break;
     }
-    // Should the scanners disagree with simdjson, the start is the honest answer.
+    // The scanners mirror simdjson, so finding nothing would be a bug; 0 keeps it usable.
     return offset == not_found ? 0 : offset;
 }
 

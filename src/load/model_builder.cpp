@@ -32,6 +32,12 @@ const Keys history_keys = {"level", "db", "durability", "max_runs", "max_age"};
 const Keys schema_types = {"string", "number", "integer", "boolean", "table", "object",
                            "array", "any"};
 
+/// Lua has no empty-list literal: `{}` reads as a table with no keys, so wherever a
+/// list is expected an empty table is an empty list.
+bool is_list(const Node& n) {
+    return n.kind == Kind::array || (n.kind == Kind::table && n.fields.empty());
+}
+
 const Loc& key_loc(const Node& table, std::size_t i) {
     return i < table.field_locs.size() ? table.field_locs[i] : table.fields[i].second.loc;
 }
@@ -192,7 +198,7 @@ private:
         if (!s) return;
         std::vector<const Node*> dirs;
         if (s->kind == Kind::string) dirs.push_back(s);
-        else if (s->kind == Kind::array)
+        else if (is_list(*s))
             for (const auto& item : s->items) dirs.push_back(&item);
         else
             wrong_kind(*s, "scripts", "list of directories");
@@ -274,6 +280,8 @@ private:
         const Node* states = net.field("states");
         if (!states) {
             d_.error(net.loc, fmt::format("network '{}' has no states", name));
+        } else if (is_list(*states) && states->items.empty()) {
+            d_.error(states->loc, fmt::format("network '{}' has no states", name));
         } else {
             for_each_state(*states, [&](const std::string& state_name, const Node& body, const Loc& at) {
                 if (network.find(state_name) >= 0) {
@@ -367,7 +375,7 @@ private:
         if (const Node* retry = body.field("retry")) read_retry(state, *retry);
         if (const Node* catchers = body.field("on_error")) read_catchers(n, index, state, *catchers);
         if (const Node* arcs = body.field("arcs")) {
-            if (arcs->kind != Kind::array) return wrong_kind(*arcs, "arcs", "list of tables");
+            if (!is_list(*arcs)) return wrong_kind(*arcs, "arcs", "list of tables");
             for (const auto& arc : arcs->items) read_arc(n, index, state, arc);
         }
     }
@@ -401,7 +409,7 @@ private:
             return names;
         }
         if (errors->kind == Kind::string) return {errors->str};
-        if (errors->kind != Kind::array) {
+        if (!is_list(*errors)) {
             wrong_kind(*errors, "errors", "list of error names");
             return names;
         }
@@ -414,8 +422,8 @@ private:
 
     template <class F>
     void for_each_table(const Node& list, std::string_view what, F&& visit) {
-        if (list.kind == Kind::table) return visit(list);  // a single entry
-        if (list.kind != Kind::array) return wrong_kind(list, what, "list of tables");
+        if (list.kind == Kind::table && !list.fields.empty()) return visit(list);  // a single entry
+        if (!is_list(list)) return wrong_kind(list, what, "list of tables");
         for (const auto& item : list.items) {
             if (item.kind != Kind::table) wrong_kind(item, what, "table");
             else visit(item);
@@ -520,7 +528,7 @@ private:
     std::vector<FnId> fn_list(const Node* n, std::string_view what) {
         std::vector<FnId> ids;
         if (!n) return ids;
-        if (n->kind == Kind::array) {
+        if (is_list(*n)) {
             for (const auto& item : n->items)
                 if (auto id = fn_ref(item, what)) ids.push_back(*id);
         } else if (auto id = fn_ref(*n, what)) {

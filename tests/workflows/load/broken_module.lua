@@ -1,0 +1,8 @@
+-- A module with a Lua syntax error on line 5, used by broken_module.toml.
+local M = {}
+
+function M.check(data)
+  return data.amount >
+end
+
+return M
