@@ -15,7 +15,8 @@ namespace {
 const std::filesystem::path source_dir(STATENET_SOURCE_DIR);
 
 std::string run_script(const std::filesystem::path& script) {
-    statenet::detail::LuaVm vm({}, statenet::detail::find_stdlib({}));
+    // tests/lua is on the module path so scripts can share helpers.
+    statenet::detail::LuaVm vm({(source_dir / "tests/lua").string()}, statenet::detail::find_stdlib({}));
     lua_State* L = vm.state();
     if (luaL_loadfile(L, script.string().c_str()) != 0 || lua_pcall(L, 0, 0, 0) != 0)
         return statenet::detail::pop_error_text(L);

@@ -250,8 +250,6 @@ function M.restore(slot)
   end
 end
 
-function M.drop_snapshot(slot) SNAP[slot] = nil end
-
 -- Enters a sub-network through push arc `aid`; returns the child's slot.
 function M.push(slot, aid, deep)
   local a = ARCS[aid]
@@ -305,12 +303,6 @@ end
 -- Function resolution (at load, once per VM).
 
 local function fail_named(name, message) error({ name = name, message = message }, 0) end
-
-local function describe(f)
-  local info = debug.getinfo(f, "S")
-  if info and info.short_src then return info.short_src .. ":" .. (info.linedefined or 0) end
-  return tostring(f)
-end
 
 local function require_module(module)
   local ok, mod = pcall(require, module)
@@ -539,16 +531,24 @@ local function commit(view, slot, snapshot)
   end
 end
 
+-- The state's own part: its pipeline, then whether it ends here. Returns the view and
+-- data to choose an arc with, or nil, nil and an outcome (END, or FAIL, name, message).
+local function run_state(S, slot, attempt, ename, emsg, estate)
+  local view, data, name, message = enter(S, slot, attempt, ename, emsg, estate)
+  if name then return nil, nil, FAIL, name, message end
+  if S.is_end or (S.end_test and S.end_test(data, ctx)) then
+    commit(view, slot, false)
+    return nil, nil, END
+  end
+  return view, data
+end
+
 -- Depth-first: runs state `sid` for the record in `slot`. Returns
 --   END | ARC, arc index (0-based definition order) | FAIL, error name, message.
 function M.step(sid, slot, attempt, ename, emsg, estate)
   local S = STATES[sid]
-  local view, data, name, message = enter(S, slot, attempt, ename, emsg, estate)
-  if name then return FAIL, name, message end
-  if S.is_end or (S.end_test and S.end_test(data, ctx)) then
-    commit(view, slot, false)
-    return END
-  end
+  local view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
+  if code then return code, name, message end
   local arcs = S.arcs
   for i = 1, #arcs do
     local a = arcs[i]
@@ -567,12 +567,8 @@ end
 -- The original slot is left as it was at entry; C++ frees it.
 function M.step_all(sid, slot, attempt, ename, emsg, estate, deep)
   local S = STATES[sid]
-  local view, data, name, message = enter(S, slot, attempt, ename, emsg, estate)
-  if name then return FAIL, name, message end
-  if S.is_end or (S.end_test and S.end_test(data, ctx)) then
-    commit(view, slot, false)
-    return END
-  end
+  local view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
+  if code then return code, name, message end
   local passing = {}
   local arcs = S.arcs
   for i = 1, #arcs do
@@ -613,15 +609,5 @@ function M.step_all(sid, slot, attempt, ename, emsg, estate, deep)
 end
 
 function M.branch_out(i) return OUT[2 * i - 1], OUT[2 * i] end
-
--- Named errors raised as error({ name = ..., message = ... }) keep their name.
-function M.error_parts(e)
-  if type(e) == "table" then
-    local name = e.name ~= nil and tostring(e.name) or "LuaError"
-    local message = e.message ~= nil and tostring(e.message) or name
-    return name, message
-  end
-  return "LuaError", tostring(e)
-end
 
 return M
