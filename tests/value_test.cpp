@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <thread>
+#include <vector>
 
 using statenet::JsonError;
 using statenet::Value;
@@ -93,6 +95,27 @@ TEST_CASE("value - reuses the parser without leaking the previous document")
     CHECK(Value::from_json("7").as_int() == 7);
     CHECK_THROWS_AS(Value::from_json("\"a"), JsonError);
     CHECK(Value::from_json("\"a\"").as_string() == "a");
+}
+
+TEST_CASE("value - parses on several threads at once")
+{
+    std::vector<std::thread> threads;
+    std::vector<int> mismatches(4, 0);
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([t, &mismatches] {
+            const std::string json = R"({"thread":)" + std::to_string(t) + R"(,"items":[1,2,3],"name":"worker"})";
+            for (int i = 0; i < 2000; ++i) {
+                const Value v = Value::from_json(json);
+                if (v["thread"].as_int() != t || v["items"].size() != 3) {
+                    ++mismatches[static_cast<std::size_t>(t)];
+                }
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    CHECK(mismatches == std::vector<int>(4, 0));
 }
 
 TEST_CASE("value - integers within int64 stay integers")

@@ -42,6 +42,12 @@ public:
     Value(long i) noexcept : v_(static_cast<std::int64_t>(i)) {}
     Value(long long i) noexcept : v_(static_cast<std::int64_t>(i)) {}
     Value(unsigned i) noexcept : v_(static_cast<std::int64_t>(i)) {}
+    /// Sizes and counts; values beyond int64 become numbers.
+    Value(unsigned long i) noexcept : Value(static_cast<unsigned long long>(i)) {}
+    Value(unsigned long long i) noexcept {
+        if (i <= static_cast<unsigned long long>(INT64_MAX)) v_ = static_cast<std::int64_t>(i);
+        else v_ = static_cast<double>(i);
+    }
     Value(double d) noexcept : v_(d) {}
     Value(const char* s) : v_(std::string(s)) {}
     Value(std::string s) noexcept : v_(std::move(s)) {}
