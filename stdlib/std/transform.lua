@@ -11,26 +11,17 @@
 -- nested tables; writing one creates the missing tables on the way.
 
 local type, tostring, tonumber = type, tostring, tonumber
-local setmetatable, getmetatable = setmetatable, getmetatable
-local floor, huge = math.floor, math.huge
+local huge = math.huge
 local byte, format, concat, sort = string.byte, string.format, table.concat, table.sort
+
+local util = require("std.util")
+local show, is_integer = util.show, util.is_integer
+local arg_error, factory, opt_type = util.arg_error, util.factory, util.opt_type
+local parse_path, get, field_paths = util.parse_path, util.get, util.field_paths
 
 local M = {}
 
 -- Values ------------------------------------------------------------------------------
-
-local function show(value)
-    if type(value) == "string" then
-        if #value > 40 then
-            -- cut on a UTF-8 character boundary
-            value = value:sub(1, 37):gsub("[\192-\255][\128-\191]*$", "") .. "..."
-        end
-        return "'" .. value .. "'"
-    elseif type(value) == "table" then
-        return "a table"
-    end
-    return tostring(value)
-end
 
 local function data_error(fmt, ...)
     error({ name = "ValidationFailed", message = format(fmt, ...) })
@@ -38,54 +29,10 @@ end
 
 -- Factory arguments -------------------------------------------------------------------
 
-local ARG_ERROR = {}  -- metatable marking errors about a factory's args
-
-local function arg_error(fmt, ...)
-    error(setmetatable({ message = format(fmt, ...) }, ARG_ERROR))
-end
-
-local function check_and_build(known, accepted, build, args)
-    for key in pairs(args) do
-        if not known[key] then
-            arg_error("unknown arg %s (accepted: %s)", show(key), accepted)
-        end
-    end
-    return build(args)
-end
-
--- Wraps `build(args)` so that an arg error is raised as "<name>: <message>" at the
--- factory's caller, and an unknown arg is an error rather than a silently ignored typo.
-local function factory(name, accepted, build)
-    local known = {}
-    for _, key in ipairs(accepted) do known[key] = true end
-    accepted = concat(accepted, ", ")
-    return function(args)
-        if args == nil then args = {} end
-        if type(args) ~= "table" then
-            error(format("%s: args must be a table, got %s", name, type(args)), 2)
-        end
-        local ok, result = pcall(check_and_build, known, accepted, build, args)
-        if ok then return result end
-        if getmetatable(result) == ARG_ERROR then
-            error(name .. ": " .. result.message, 2)
-        end
-        error(result, 0)
-    end
-end
-
 local function opt_boolean(args, key, default)
-    local value = args[key]
+    local value = opt_type(args, key, "boolean")
     if value == nil then return default end
-    if type(value) ~= "boolean" then
-        arg_error("'%s' must be a boolean, got %s", key, type(value))
-    end
     return value
-end
-
-local function is_list(t)
-    local n = 0
-    for _ in pairs(t) do n = n + 1 end
-    return n == #t
 end
 
 -- Copies the nested tables of a value given in args, so records never share them.
@@ -97,28 +44,6 @@ local function deep_copy(value)
 end
 
 -- Field paths -------------------------------------------------------------------------
-
-local function parse_path(name, what)
-    if type(name) ~= "string" or name == "" then
-        arg_error("%s must be a non-empty string, got %s", what, show(name))
-    end
-    local keys = {}
-    for key in (name .. "."):gmatch("(.-)%.") do
-        if key == "" then arg_error("%s '%s' has an empty path segment", what, name) end
-        keys[#keys + 1] = key
-    end
-    return { name = name, keys = keys, n = #keys, last = keys[#keys] }
-end
-
-local function get(data, path)
-    local keys = path.keys
-    local value = data[keys[1]]
-    for i = 2, path.n do
-        if type(value) ~= "table" then return nil end
-        value = value[keys[i]]
-    end
-    return value
-end
 
 -- The table holding the path's last key, or nil if there is none on the way. With
 -- `create` the missing tables are added, and a non-table on the way is a data error.
@@ -143,23 +68,6 @@ end
 local function set(data, path, value)
     local parent = parent_of(data, path, value ~= nil)
     if parent ~= nil and parent[path.last] ~= value then parent[path.last] = value end
-end
-
--- The paths named by `field = "x"` or `fields = { "x", "y" }`.
-local function field_paths(args)
-    local field, fields = args.field, args.fields
-    if field ~= nil and fields ~= nil then
-        arg_error("give either 'field' or 'fields', not both")
-    elseif field ~= nil then
-        return { parse_path(field, "'field'") }
-    elseif fields == nil then
-        arg_error("'field' or 'fields' is required")
-    elseif type(fields) ~= "table" or #fields == 0 or not is_list(fields) then
-        arg_error("'fields' must be a non-empty list of field names")
-    end
-    local paths = {}
-    for i = 1, #fields do paths[i] = parse_path(fields[i], "each of 'fields'") end
-    return paths
 end
 
 -- The entries of a `{ path = value }` map as a list of { path, value } sorted by path,
@@ -365,10 +273,6 @@ local function parse_decimal(s)
     local n = tonumber(s)
     if n == huge or n == -huge then return nil end
     return n
-end
-
-local function is_integer(n)
-    return n == floor(n) and n > -huge and n < huge
 end
 
 local BOOLEANS = { ["true"] = true, ["yes"] = true, ["1"] = true,

@@ -10,9 +10,13 @@
 -- Field names are dotted paths ("customer.email") through nested tables.
 
 local type, tostring = type, tostring
-local setmetatable, getmetatable = setmetatable, getmetatable
-local floor, huge = math.floor, math.huge
+local floor = math.floor
 local byte, format, concat, sort = string.byte, string.format, table.concat, table.sort
+
+local util = require("std.util")
+local is_integer, is_list = util.is_integer, util.is_list
+local arg_error, factory, opt_type = util.arg_error, util.factory, util.opt_type
+local get = util.get
 
 local M = {}
 
@@ -31,19 +35,10 @@ local function array_length(t)
 end
 
 local function show(value)
-    local kind = type(value)
-    if kind == "string" then
-        if #value > 40 then
-            -- cut on a UTF-8 character boundary
-            value = value:sub(1, 37):gsub("[\192-\255][\128-\191]*$", "") .. "..."
-        end
-        return "'" .. value .. "'"
-    elseif kind == "number" and value ~= value then
+    if type(value) == "number" and value ~= value then
         return "NaN"  -- tostring gives "nan" or "-nan" depending on the platform
-    elseif kind == "table" then
-        return "a table"
     end
-    return tostring(value)
+    return util.show(value)
 end
 
 -- "string 'abc'", "number 1.5", "nil", "table", "array"
@@ -64,96 +59,15 @@ local function show_list(values)
     return concat(shown, ", ")
 end
 
--- Factory arguments -------------------------------------------------------------------
-
-local ARG_ERROR = {}  -- metatable marking errors about a factory's args
-
-local function arg_error(fmt, ...)
-    error(setmetatable({ message = format(fmt, ...) }, ARG_ERROR))
-end
-
-local function check_and_build(known, accepted, build, args)
-    for key in pairs(args) do
-        if not known[key] then
-            arg_error("unknown arg %s (accepted: %s)", show(key), accepted)
-        end
-    end
-    return build(args)
-end
-
--- Wraps `build(args)` so that an arg error is raised as "<name>: <message>" at the
--- factory's caller, and an unknown arg is an error rather than a silently ignored typo.
-local function factory(name, accepted, build)
-    local known = {}
-    for _, key in ipairs(accepted) do known[key] = true end
-    accepted = concat(accepted, ", ")
-    return function(args)
-        if args == nil then args = {} end
-        if type(args) ~= "table" then
-            error(format("%s: args must be a table, got %s", name, type(args)), 2)
-        end
-        local ok, result = pcall(check_and_build, known, accepted, build, args)
-        if ok then return result end
-        if getmetatable(result) == ARG_ERROR then
-            error(name .. ": " .. result.message, 2)
-        end
-        error(result, 0)
-    end
-end
-
-local function opt_type(args, key, expected)
-    local value = args[key]
-    if value ~= nil and type(value) ~= expected then
-        arg_error("'%s' must be a %s, got %s", key, expected, type(value))
-    end
-    return value
-end
-
-local function is_list(t)
-    local n = 0
-    for _ in pairs(t) do n = n + 1 end
-    return n == #t
-end
-
 -- Field paths -------------------------------------------------------------------------
 
+-- A name that is not a non-empty string is described with its type in the error.
 local function parse_path(name, what)
-    if type(name) ~= "string" or name == "" then
-        arg_error("%s must be a non-empty string, got %s", what, describe(name))
-    end
-    local keys = {}
-    for key in (name .. "."):gmatch("(.-)%.") do
-        if key == "" then arg_error("%s '%s' has an empty path segment", what, name) end
-        keys[#keys + 1] = key
-    end
-    return { name = name, keys = keys, n = #keys }
+    return util.parse_path(name, what, describe)
 end
 
-local function get(data, path)
-    local keys = path.keys
-    local value = data[keys[1]]
-    for i = 2, path.n do
-        if type(value) ~= "table" then return nil end
-        value = value[keys[i]]
-    end
-    return value
-end
-
--- The paths named by `field = "x"` or `fields = { "x", "y" }`.
 local function field_paths(args)
-    local field, fields = args.field, args.fields
-    if field ~= nil and fields ~= nil then
-        arg_error("give either 'field' or 'fields', not both")
-    elseif field ~= nil then
-        return { parse_path(field, "'field'") }
-    elseif fields == nil then
-        arg_error("'field' or 'fields' is required")
-    elseif type(fields) ~= "table" or #fields == 0 or not is_list(fields) then
-        arg_error("'fields' must be a non-empty list of field names")
-    end
-    local paths = {}
-    for i = 1, #fields do paths[i] = parse_path(fields[i], "each of 'fields'") end
-    return paths
+    return util.field_paths(args, describe)
 end
 
 -- Building validators -----------------------------------------------------------------
@@ -224,11 +138,6 @@ M.required = factory("std.validate.required", { "field", "fields", "message" },
     function(args)
         return same_checks(args, not_empty, true)
     end)
-
-local function is_integer(value)
-    return type(value) == "number" and value == floor(value) and value > -huge
-        and value < huge
-end
 
 local type_tests = {
     string = function(value) return type(value) == "string" end,

@@ -5,48 +5,12 @@ print("testing std.transform")
 
 local t = require("std.transform")
 
--- A copy-mode view like the engine's: an empty proxy whose __index/__newindex functions
--- read the base and write to a side table (nested tables wrapped lazily on read), and
--- a view-aware global `pairs`, installed only after the module was loaded.
-local TOMBSTONE = {}
-local plain_pairs = pairs
-local function view(base)
-    local changes = {}
-    return setmetatable({}, {
-        view = { base = base, changes = changes },
-        __index = function(_, key)
-            local value = changes[key]
-            if value == TOMBSTONE then return nil end
-            if value ~= nil then return value end
-            value = base[key]
-            if type(value) == "table" then
-                value = view(value)
-                changes[key] = value
-            end
-            return value
-        end,
-        __newindex = function(_, key, value)
-            if value == nil then value = TOMBSTONE end
-            changes[key] = value
-        end,
-    })
-end
-pairs = function(tbl)
-    local state = getmetatable(tbl) and getmetatable(tbl).view
-    if not state then return plain_pairs(tbl) end
-    local keys = {}
-    for key in plain_pairs(state.base) do
-        if state.changes[key] == nil then keys[#keys + 1] = key end
-    end
-    for key, value in plain_pairs(state.changes) do
-        if value ~= TOMBSTONE then keys[#keys + 1] = key end
-    end
-    local i = 0
-    return function()
-        i = i + 1
-        if keys[i] ~= nil then return keys[i], tbl[keys[i]] end
-    end, tbl, nil
-end
+-- A copy-mode view like the engine's, and a view-aware global `pairs`, installed only
+-- after the module was loaded.
+local support = require("test_support")
+local view, plain_pairs, factory_error = support.view, support.plain_pairs,
+    support.factory_error
+pairs = support.view_pairs
 
 -- A plain deep copy of a table or a view.
 local function plain(value)
@@ -96,12 +60,6 @@ local function data_error(f, record, expected)
         assert(err.message == expected,
             "expected '" .. expected .. "', got '" .. tostring(err.message) .. "'")
     end
-end
-
-local function factory_error(factory, args, expected)
-    local ok, err = pcall(factory, args)
-    assert(not ok, "expected the factory to raise: " .. expected)
-    assert(err:find(expected, 1, true), "expected '" .. expected .. "' in: " .. err)
 end
 
 local function test_set()
