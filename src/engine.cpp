@@ -95,6 +95,10 @@ Workflow Engine::load(const std::filesystem::path& file, const LoadOptions& opti
 
 Workflow Engine::load_string(std::string_view text, const std::filesystem::path& name, const LoadOptions& options) {
     detail::Diagnostics diags;
+    // A Lua workflow is a chunk that every worker VM runs from its file.
+    if (name.extension() == ".lua" && read_file(name) != text)
+        throw LoadError({Diagnostic{name.string(), 0, 0,
+                                    "load_string takes TOML text; load a Lua workflow from its file with load()"}});
     auto impl = detail::load_workflow(impl_, text, name, options, diags);
     if (!impl) throw LoadError(std::move(diags.list));
     return Workflow(std::move(impl));

@@ -737,3 +737,30 @@ TEST_CASE("exec - concurrent process calls each get their own Lua VM") {
     for (auto& th : threads) th.join();
     CHECK(ok == std::vector<int>{200, 200, 200, 200});
 }
+
+TEST_CASE("exec - inline error() names the workflow line, not the runtime") {
+    Result r = run(R"wf(name = "inline_error"
+[networks.main.states.s]
+start = true
+end = true
+transform = { lua = "error('inline failure')" }
+)wf", "{}");
+    REQUIRE(!r.ok);
+    CHECK(r.error->message == (exec_dir / "test.toml").string() + ":5: inline failure");
+}
+
+TEST_CASE("exec - a record that is not a JSON object fails with SchemaViolation") {
+    Result r = run(pipeline, "[1, 2]");
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "SchemaViolation");
+    CHECK(r.error->message.find("array") != std::string::npos);
+}
+
+TEST_CASE("exec - objects inside arrays keep their field order") {
+    Result r = run(pipeline, R"({"items": [{"z": 1, "a": 2, "m": 3}]})");
+    REQUIRE(r.ok);
+    const auto& item = r.data["items"][0].as_object();
+    CHECK(item[0].first == "z");
+    CHECK(item[1].first == "a");
+    CHECK(item[2].first == "m");
+}

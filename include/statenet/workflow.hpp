@@ -39,8 +39,9 @@ public:
     Workflow(Workflow&&) noexcept;
     Workflow& operator=(Workflow&&) noexcept;
 
-    /// Runs one record through the main network. Never throws for record failures:
-    /// they are reported in Result::error.
+    /// Runs one record (a JSON object) through the main network. Never throws for record
+    /// failures: they are reported in Result::error. Throws std::invalid_argument when
+    /// options.mode is DataMode::reference (not implemented yet).
     Result process(const Value& record, const RunOptions& options = {}) const;
 
     const std::string& name() const;

@@ -545,11 +545,18 @@ Result Runner::run(const Value& input, const RunOptions& options) {
 
     Result result;
     result.run_id = make_run_id(ids_);
+    if (!input.is_object()) {
+        result.error = ErrorInfo{"SchemaViolation",
+                                 fmt::format("a record must be a JSON object, not {}", type_name(input.type())), ""};
+        result.data = input;
+        result.duration = std::chrono::steady_clock::now() - started;
+        return result;
+    }
     lua_State* L = vm_.state();
     StackGuard guard(L);
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, begin_);
-    push_value(L, input.is_object() || input.is_array() ? input : Value::object(), convert_);
+    push_value(L, input, convert_);
     lua_pushlstring(L, result.run_id.data(), result.run_id.size());
     lua_pushboolean(L, run.copy_default);
     if (lua_pcall(L, 3, 1, 0) != 0) throw std::logic_error("statenet runtime: " + pop_error_text(L));

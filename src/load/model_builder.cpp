@@ -144,8 +144,13 @@ private:
         }
     }
 
+    static std::string_view article(std::string_view noun) {
+        return !noun.empty() && std::string_view("aeiou").find(noun.front()) != std::string_view::npos ? "an" : "a";
+    }
+
     void wrong_kind(const Node& n, std::string_view what, std::string_view expected) {
-        d_.error(n.loc, fmt::format("'{}' must be a {}, not a {}", what, expected, kind_name(n.kind)));
+        auto got = kind_name(n.kind);
+        d_.error(n.loc, fmt::format("'{}' must be {} {}, not {} {}", what, article(expected), expected, article(got), got));
     }
 
     std::optional<std::string> string_of(const Node& table, std::string_view key, bool required) {
@@ -340,14 +345,13 @@ private:
         }
     }
 
+    // Walks the states declared in the first pass: malformed and duplicate entries were
+    // reported there and are not visited again.
     void read_state_bodies(int n, const Node& states) {
-        for_each_state(states, [&](const std::string& state_name, const Node& body, const Loc&) {
-            int index = m_.networks[n].find(state_name);
-            if (index < 0) return;
-            State& state = m_.networks[n].states[index];
-            if (&body != find_body(states, state_name)) return;  // a duplicate, reported already
-            read_state(n, index, state, body);
-        });
+        auto& declared = m_.networks[n].states;
+        for (std::size_t i = 0; i < declared.size(); ++i)
+            if (const Node* body = find_body(states, declared[i].name))
+                read_state(n, static_cast<int>(i), declared[i], *body);
     }
 
     static const Node* find_body(const Node& states, const std::string& name) {

@@ -126,7 +126,9 @@ Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* 
         items.reserve(n);
         for (std::size_t i = 1; i <= n; ++i) {
             lua_rawgeti(L, index, static_cast<int>(i));
-            items.push_back(read_any(L, lua_gettop(L), refs, nullptr, depth + 1));
+            const Value* item_order =
+                order && order->is_array() && i <= order->size() ? &(*order)[i - 1] : nullptr;
+            items.push_back(read_any(L, lua_gettop(L), refs, item_order, depth + 1));
             lua_pop(L, 1);
         }
         return Value(std::move(items));

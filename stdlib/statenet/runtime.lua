@@ -312,6 +312,9 @@ local function require_module(module)
       return nil, "unknown module '" .. module .. "' (searched: " ..
           package.path:gsub(";", ", "):gsub("%?", module:gsub("%.", "/")) .. ")"
     end
+    -- require wraps syntax errors as "error loading module ... :\n\tfile:line: ...";
+    -- keep the one-line "file:line: ..." part.
+    msg = msg:match("^error loading module .-\n%s*(.*)$") or msg
     return nil, "module '" .. module .. "' failed to load: " .. msg
   end
   if type(mod) ~= "table" then
@@ -369,11 +372,14 @@ function M.resolve(kind, a, b, extra, file, line)
     -- read "workflow.toml:LINE: ...". `data` and `ctx` arrive as the chunk's varargs.
     local pad = string.rep("\n", math.max(line - 1, 0))
     local head = "local data, ctx = ... "
-    local f = loadstring(pad .. head .. "return " .. a, "@" .. file)
+    -- Parentheses keep `return error(...)` from being a tail call, which would lose
+    -- the workflow's file and line in the message.
+    local f = loadstring(pad .. head .. "return (" .. a .. "\n)", "@" .. file)
     if f then return f end
     local err
     f, err = loadstring(pad .. head .. a, "@" .. file)
-    if not f then return nil, "inline Lua: " .. err end
+    -- The diagnostic already points at this file and line.
+    if not f then return nil, "inline Lua: " .. err:gsub("^.-:%d+: ", "", 1) end
     return f
   end
   if kind == "value" then
@@ -397,8 +403,11 @@ local schema_checks = {
   integer = function(v) return type(v) == "number" and v == math.floor(v) and v > -2^63 and v < 2^63 end,
   boolean = function(v) return type(v) == "boolean" end,
   table = function(v) return type(v) == "table" end,
-  object = function(v) return type(v) == "table" end,
-  array = function(v) return type(v) == "table" end,
+  -- An empty table passes both: Lua cannot tell {} from [] (statenet.array marks one).
+  object = function(v) return type(v) == "table" and getmetatable(v) ~= array_mt and v[1] == nil end,
+  array = function(v)
+    return type(v) == "table" and (getmetatable(v) == array_mt or v[1] ~= nil or next(v) == nil)
+  end,
   any = function() return true end,
 }
 

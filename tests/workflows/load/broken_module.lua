@@ -1,4 +1,4 @@
--- A module with a Lua syntax error on line 5, used by broken_module.toml.
+-- A module with a Lua syntax error on line 6 (where Lua notices it), used by broken_module.toml.
 local M = {}
 
 function M.check(data)

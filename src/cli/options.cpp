@@ -1,0 +1,53 @@
+// Shared pieces of the statenet subcommands: --set and --mode parsing, error output.
+#include "cli/options.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace statenet::cli {
+
+std::pair<std::string, Value> parse_set(std::string_view text) {
+    const auto eq = text.find('=');
+    if (eq == std::string_view::npos)
+        throw usage_error(fmt::format("--set '{}': expected key=value", text));
+    std::string key(text.substr(0, eq));
+    if (key.empty()) throw usage_error(fmt::format("--set '{}': the key is empty", text));
+    const std::string_view raw = text.substr(eq + 1);
+    try {
+        return {std::move(key), Value::from_json(raw)};
+    } catch (const JsonError&) {
+        // Not JSON: a bare word such as `--set region=eu` means the string.
+        return {std::move(key), Value(raw)};
+    }
+}
+
+DataMode parse_mode(std::string_view text) {
+    const auto mode = parse_data_mode(text);
+    if (!mode)
+        throw usage_error(fmt::format("--mode '{}': expected copy or direct", text));
+    if (*mode == DataMode::reference)
+        throw usage_error("--mode reference is not implemented yet in this version of statenet (use copy or direct)");
+    return *mode;
+}
+
+LoadOptions load_options(const std::vector<std::string>& sets, const std::optional<std::string>& mode) {
+    LoadOptions options;
+    for (const auto& set : sets) {
+        auto [key, value] = parse_set(set);
+        options.vars.insert_or_assign(std::move(key), std::move(value));
+    }
+    if (mode) options.data_mode = parse_mode(*mode);
+    return options;
+}
+
+void print_error(std::string_view message) {
+    const std::string line = fmt::format("statenet: error: {}\n", message);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+void print_load_error(const LoadError& error) {
+    for (const auto& diagnostic : error.diagnostics()) print_error(diagnostic.str());
+}
+
+}  // namespace statenet::cli

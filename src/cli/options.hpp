@@ -1,0 +1,45 @@
+// Shared pieces of the statenet subcommands: exit codes, usage errors, --set and --mode.
+#pragma once
+
+#include <statenet/engine.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace statenet::cli {
+
+/// The process exit codes every subcommand shares.
+enum exit_code : int {
+    exit_ok = 0,
+    exit_records_failed = 1,
+    exit_usage = 2,  ///< bad arguments, unreadable files or a workflow that does not load
+};
+
+/// A problem with the command line or its files; main prints it as
+/// `statenet: error: <what>` and exits with exit_usage.
+class usage_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Splits `key=value` (from --set); the value is JSON when it parses as JSON, else the
+/// plain string. Throws usage_error when there is no '=' or the key is empty.
+std::pair<std::string, Value> parse_set(std::string_view text);
+
+/// --mode text to a data mode; throws usage_error for modes this build cannot run.
+DataMode parse_mode(std::string_view text);
+
+/// LoadOptions from repeated --set arguments and an optional --mode.
+LoadOptions load_options(const std::vector<std::string>& sets, const std::optional<std::string>& mode);
+
+/// `statenet: error: <message>` on stderr.
+void print_error(std::string_view message);
+
+/// Every diagnostic of a failed load, one `statenet: error: file:line:col: message` line each.
+void print_load_error(const LoadError& error);
+
+}  // namespace statenet::cli

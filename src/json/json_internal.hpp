@@ -1,0 +1,65 @@
+// Internals shared by the JSON reader (parse.cpp), its error locator (locate.cpp) and
+// the JSON writer (write.cpp).
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+namespace statenet::detail {
+
+// An offset for "no error found".
+inline constexpr std::size_t not_found = std::string_view::npos;
+
+// Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
+// Inline because the writer calls it for every non-ASCII sequence it copies.
+inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t available) noexcept
+{
+    const auto continuation = [](unsigned char c) { return (c & 0xC0) == 0x80; };
+    const unsigned char lead = p[0];
+    if (lead < 0x80) {
+        return 1;
+    }
+    if (lead < 0xC2) {
+        return 0;
+    }
+    if (lead < 0xE0) {
+        return available >= 2 && continuation(p[1]) ? 2 : 0;
+    }
+    if (lead < 0xF0) {
+        if (available < 3) {
+            return 0;
+        }
+        const unsigned char low = lead == 0xE0 ? 0xA0 : 0x80;
+        const unsigned char high = lead == 0xED ? 0x9F : 0xBF;
+        return p[1] >= low && p[1] <= high && continuation(p[2]) ? 3 : 0;
+    }
+    if (lead < 0xF5) {
+        if (available < 4) {
+            return 0;
+        }
+        const unsigned char low = lead == 0xF0 ? 0x90 : 0x80;
+        const unsigned char high = lead == 0xF4 ? 0x8F : 0xBF;
+        return p[1] >= low && p[1] <= high && continuation(p[2]) && continuation(p[3]) ? 4 : 0;
+    }
+    return 0;
+}
+
+struct grammar_scan {
+    std::size_t error = not_found;
+    // Ends of integer literals outside [-2^63, 2^64-1], before `error`.
+    std::vector<std::size_t> big_integer_ends;
+};
+
+// Runs the strict RFC 8259 reader over the text, mirroring simdjson's limits so
+// that both agree on where a document fails.
+grammar_scan scan_grammar(std::string_view json);
+
+// The byte offset of the error simdjson reported for json. simdjson's DOM parser
+// says what is wrong but not where; errors are rare, so this re-reads the text slowly.
+std::size_t locate_error(std::string_view json, simdjson::error_code error);
+
+}  // namespace statenet::detail

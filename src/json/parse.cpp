@@ -1,0 +1,176 @@
+// Value::from_json: JSON input through simdjson's DOM parser.
+#include <statenet/value.hpp>
+
+#include "json/json_internal.hpp"
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace statenet {
+
+namespace {
+
+Value to_value(simdjson::dom::element element);
+
+Value to_object(simdjson::dom::object object)
+{
+    // Small objects search linearly for duplicate keys; large ones would make that
+    // quadratic, so they index the keys (views into the parser's string buffer).
+    constexpr std::size_t linear_limit = 16;
+    const std::size_t count = object.size();
+    Value::Object members;
+    members.reserve(count);
+    std::unordered_map<std::string_view, std::size_t> index;
+    if (count > linear_limit) {
+        index.reserve(count);
+    }
+    for (const simdjson::dom::key_value_pair field : object) {
+        Value* existing = nullptr;
+        if (count > linear_limit) {
+            const auto [slot, inserted] = index.try_emplace(field.key, members.size());
+            if (!inserted) {
+                existing = &members[slot->second].second;
+            }
+        } else {
+            for (auto& member : members) {
+                if (member.first == field.key) {
+                    existing = &member.second;
+                    break;
+                }
+            }
+        }
+        // Duplicate keys: the last value wins, at the first key's position.
+        if (existing) {
+            *existing = to_value(field.value);
+        } else {
+            members.emplace_back(std::string(field.key), to_value(field.value));
+        }
+    }
+    return Value(std::move(members));
+}
+
+Value to_array(simdjson::dom::array array)
+{
+    Value::Array elements;
+    elements.reserve(array.size());
+    for (const simdjson::dom::element element : array) {
+        elements.push_back(to_value(element));
+    }
+    return Value(std::move(elements));
+}
+
+Value to_value(simdjson::dom::element element)
+{
+    using simdjson::dom::element_type;
+    switch (element.type()) {
+    case element_type::ARRAY:
+        return to_array(element.get_array().value_unsafe());
+    case element_type::OBJECT:
+        return to_object(element.get_object().value_unsafe());
+    case element_type::INT64:
+        return Value(element.get_int64().value_unsafe());
+    case element_type::UINT64: {
+        const std::uint64_t u = element.get_uint64().value_unsafe();
+        if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            return Value(static_cast<std::int64_t>(u));
+        }
+        return Value(static_cast<double>(u));
+    }
+    case element_type::DOUBLE:
+        return Value(element.get_double().value_unsafe());
+    case element_type::STRING:
+        return Value(element.get_string().value_unsafe());
+    case element_type::BOOL:
+        return Value(element.get_bool().value_unsafe());
+    case element_type::NULL_VALUE:
+        break;
+    }
+    return Value();
+}
+
+simdjson::error_code parse_with_simdjson(std::string_view json, Value& out)
+{
+    // DOM rather than On Demand: On Demand is compiled into this file for the build's
+    // baseline CPU (the scalar fallback on plain x86-64), while the DOM parser picks
+    // the best SIMD kernel at run time.
+    // The parser keeps its buffers between calls, so parsing a stream of records
+    // allocates nothing but the Values. A string_view promises no readable padding
+    // past its end, so the parser copies the text into its own padded buffer.
+    thread_local simdjson::dom::parser parser;
+    const auto parse = [&](simdjson::dom::parser& chosen) {
+        simdjson::dom::element root;
+        const simdjson::error_code error = chosen.parse(json.data(), json.size()).get(root);
+        if (!error) {
+            out = to_value(root);
+        }
+        return error;
+    };
+    // A huge document gets a parser of its own, so the thread does not keep several
+    // times its size allocated afterwards.
+    constexpr std::size_t retained_limit = std::size_t{64} << 20;
+    if (json.size() > retained_limit) {
+        simdjson::dom::parser one_off;
+        return parse(one_off);
+    }
+    return parse(parser);
+}
+
+JsonError json_error(simdjson::error_code error, std::size_t offset)
+{
+    std::string detail = simdjson::error_message(error);
+    // simdjson's messages are sentences ("The JSON document ..."); this one continues one.
+    // ("JSON ..." stays as it is.)
+    if (detail.size() > 1 && detail[0] >= 'A' && detail[0] <= 'Z' && !(detail[1] >= 'A' && detail[1] <= 'Z')) {
+        detail[0] = static_cast<char>(detail[0] - 'A' + 'a');
+    }
+    return JsonError("invalid JSON at byte " + std::to_string(offset) + ": " + detail, offset);
+}
+
+// simdjson 3.0 rejects integer literals beyond 64 bits, but they are valid JSON and
+// become numbers here: such a document is re-parsed with ".0" after each of them.
+Value parse_with_big_integers(std::string_view json, const detail::grammar_scan& scan)
+{
+    std::string widened;
+    widened.reserve(json.size() + 2 * scan.big_integer_ends.size());
+    std::size_t copied = 0;
+    for (const std::size_t end : scan.big_integer_ends) {
+        widened.append(json, copied, end - copied);
+        widened += ".0";
+        copied = end;
+    }
+    widened.append(json, copied);
+    Value result;
+    const simdjson::error_code error = parse_with_simdjson(widened, result);
+    if (error) {
+        // The scanner stopped at the first real error, in the caller's coordinates.
+        throw json_error(error, scan.error == detail::not_found ? 0 : scan.error);
+    }
+    return result;
+}
+
+}  // namespace
+
+Value Value::from_json(std::string_view json)
+{
+    Value result;
+    const simdjson::error_code error = parse_with_simdjson(json, result);
+    if (!error) {
+        return result;
+    }
+    if (error == simdjson::NUMBER_ERROR) {
+        detail::grammar_scan scan = detail::scan_grammar(json);
+        if (!scan.big_integer_ends.empty()) {
+            return parse_with_big_integers(json, scan);
+        }
+        throw json_error(error, scan.error == detail::not_found ? 0 : scan.error);
+    }
+    throw json_error(error, detail::locate_error(json, error));
+}
+
+}  // namespace statenet
