@@ -69,7 +69,7 @@ Command add_version_command(CLI::App& root) {
     CLI::App* app = root.add_subcommand("version", "Print the statenet version");
     app->footer("");
     return {app, [] {
-                std::printf("statenet %.*s\n", static_cast<int>(version().size()), version().data());
+                fmt::print("statenet {}\n", version());
                 return static_cast<int>(exit_ok);
             }};
 }
