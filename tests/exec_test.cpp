@@ -764,3 +764,16 @@ TEST_CASE("exec - objects inside arrays keep their field order") {
     CHECK(item[1].first == "a");
     CHECK(item[2].first == "m");
 }
+
+TEST_CASE("exec - copy mode passes untouched fields through exactly; direct mode reads all back") {
+    const char* input = R"({"big": 9007199254740993, "gone": null, "id": 1})";
+    Result copy = run(pipeline, input);
+    REQUIRE(copy.ok);
+    CHECK(copy.data.to_json() == R"({"big":9007199254740993,"gone":null,"id":1,"trail":"abc"})");
+
+    Engine engine;
+    Result direct = load(engine, pipeline).process(Value::from_json(input), {.mode = statenet::DataMode::direct});
+    REQUIRE(direct.ok);
+    CHECK(!direct.data.contains("gone"));
+    CHECK(direct.data["trail"].as_string() == "abc");
+}

@@ -112,6 +112,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     clone_ = vm_.ref_runtime("clone");
     free_ = vm_.ref_runtime("free");
     branch_out_ = vm_.ref_runtime("branch_out");
+    changes_ = vm_.ref_runtime("changes");
 
     // statenet.null is a NULL light userdata, like cjson.null.
     vm_.push_runtime("api");
@@ -335,6 +336,20 @@ Value Runner::read_slot(int slot, const Value& order) {
     lua_pushinteger(L, slot);
     lua_call(L, 1, 1);
     return read_value(L, -1, convert_, &order);
+}
+
+Value Runner::read_record(int slot, const Value& input) {
+    lua_State* L = vm_.state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, changes_);
+    lua_call(L, 0, 2);
+    if (lua_toboolean(L, -2)) return read_slot(slot, input);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
+    lua_pushinteger(L, slot);
+    lua_call(L, 1, 1);
+    Value data = input;
+    apply_changes(L, -1, -2, convert_, data);
+    return data;
 }
 
 // ---- execution ---------------------------------------------------------------------
@@ -594,7 +609,7 @@ Result Runner::run(const Value& input, const RunOptions& options) {
             result.final_state = primary.final_state;
             result.path = primary.path;
             result.emit = primary.emit;
-            result.data = read_slot(primary.slot, input);
+            result.data = read_record(primary.slot, input);
             if (run.breadth_first)
                 for (const auto& b : finished)
                     result.branches.push_back({b.final_state, &b == &primary ? result.data : read_slot(b.slot, input), b.path});
@@ -605,7 +620,7 @@ Result Runner::run(const Value& input, const RunOptions& options) {
             result.error = culprit.error;
             result.final_state = culprit.error ? culprit.error->state : "";
             result.path = culprit.path;
-            result.data = read_slot(culprit.slot, input);
+            result.data = read_record(culprit.slot, input);
         }
     } catch (const ConvertError& e) {
         result.ok = false;

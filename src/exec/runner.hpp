@@ -40,7 +40,7 @@ private:
     ConvertRefs convert_;
     int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF,
         reset_ = LUA_NOREF, push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
-        clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF;
+        clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF, changes_ = LUA_NOREF;
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;      // retry jitter (seeded: reproducible)
     std::mt19937_64 ids_;      // run ids (random: unique across processes)
@@ -60,6 +60,9 @@ private:
     int call_int(int ref, std::initializer_list<double> args);
     void call_void(int ref, std::initializer_list<double> args);
     Value read_slot(int slot, const Value& order);
+    /// The record's final data: the input plus what the run changed, when the runtime
+    /// tracked it, else everything read back from Lua.
+    Value read_record(int slot, const Value& input);
 };
 
 }  // namespace statenet::detail

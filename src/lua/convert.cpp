@@ -192,6 +192,36 @@ Value read_any(lua_State* L, int index, const ConvertRefs& refs, const Value* or
 
 }  // namespace
 
+void apply_changes(lua_State* L, int root_index, int dirty_index, const ConvertRefs& refs, Value& data) {
+    int root = root_index > 0 ? root_index : lua_gettop(L) + root_index + 1;
+    int dirty = dirty_index > 0 ? dirty_index : lua_gettop(L) + dirty_index + 1;
+    Value::Object added;
+    lua_pushnil(L);
+    while (lua_next(L, dirty) != 0) {
+        lua_pop(L, 1);
+        std::string key = key_text(L, -1);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, root);
+        if (lua_isnil(L, -1)) {
+            data.erase(key);
+        } else {
+            Value* old = data.find(key);
+            try {
+                Value now = read_any(L, lua_gettop(L), refs, old, 1);
+                if (old) *old = std::move(now);
+                else added.emplace_back(std::move(key), std::move(now));
+            } catch (const ConvertError& e) {
+                lua_pop(L, 2);
+                throw ConvertError("field '" + key + "': " + e.what());
+            }
+        }
+        lua_pop(L, 1);
+    }
+    std::sort(added.begin(), added.end(),
+              [](const Value::Member& a, const Value::Member& b) { return a.first < b.first; });
+    for (auto& member : added) data.as_object().push_back(std::move(member));
+}
+
 void push_value(lua_State* L, const Value& value, const ConvertRefs& refs) {
     push_any(L, value, refs, 0);
 }

@@ -30,4 +30,9 @@ void push_value(lua_State* L, const Value& value, const ConvertRefs& refs);
 /// entered) keep that order; others follow. Throws ConvertError.
 Value read_value(lua_State* L, int index, const ConvertRefs& refs, const Value* order = nullptr);
 
+/// Brings `data` (the record as it entered) up to date with the table at `root_index`
+/// for the top-level keys listed in the table at `dirty_index`: removed fields are
+/// erased, changed ones replaced in place, new ones appended sorted by name.
+void apply_changes(lua_State* L, int root_index, int dirty_index, const ConvertRefs& refs, Value& data);
+
 }  // namespace statenet::detail

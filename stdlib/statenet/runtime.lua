@@ -103,10 +103,12 @@ local function new_view()
   end
 
   -- Applies the pending changes into `into` (the base itself when nil) and returns it.
-  function view.apply(into)
+  -- `dirty`, when given, learns every key that changed.
+  function view.apply(into, dirty)
     local root = into or base
     for k, w in next, writes do
       if w == TOMB then root[k] = nil else root[k] = w end
+      if dirty then dirty[k] = true end
     end
     clear(writes)
     return root
@@ -207,9 +209,19 @@ end
 
 local default_copy = true
 
+-- What the run changed in the record's top level, so that only those fields are read
+-- back into C++: DIRTY holds the keys; `whole` means anything may have changed (a
+-- direct-mode state, a replaced record, a push or a breadth-first split).
+local DIRTY = {}
+local whole = false
+
+function M.changes() return whole, DIRTY end
+
 -- Starts a record run; `copy` is the data mode of states that do not set their own.
 function M.begin(root, run_id, copy)
   default_copy = copy
+  whole = not copy
+  clear(DIRTY)
   ctx.run_id = run_id
   ctx.error = nil
   ctx.attempt = 0
@@ -252,6 +264,7 @@ end
 
 -- Enters a sub-network through push arc `aid`; returns the child's slot.
 function M.push(slot, aid, deep)
+  whole = true
   local a = ARCS[aid]
   local root = RECS[slot]
   if not a.copy then return alloc(root) end
@@ -514,6 +527,7 @@ local function enter(S, slot, attempt, ename, emsg, estate)
     view.open(RECS[slot])
     data = view.proxy
   else
+    whole = true
     data = RECS[slot]
   end
   if S.schema then
@@ -534,9 +548,10 @@ local function commit(view, slot, snapshot)
   local root = RECS[slot]
   if snapshot then SNAP[slot] = shallow_copy(root) end
   if view.replaced() then
+    whole = true
     RECS[slot] = view.apply()
   else
-    view.apply(root)
+    view.apply(root, DIRTY)
   end
 end
 
@@ -585,6 +600,7 @@ function M.step_all(sid, slot, attempt, ename, emsg, estate, deep)
     if when == nil or when(data, ctx) then passing[#passing + 1] = arcs[i] end
   end
   if #passing == 0 then return FAIL, "NoTransition", "no valid transition from state " .. S.name end
+  whole = true
   -- The state's result, committed into a new table so the entry data survives a
   -- failing arc transform below (the whole step then fails and rolls back).
   local committed = RECS[slot]
