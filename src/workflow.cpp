@@ -38,8 +38,12 @@ private:
 }  // namespace
 
 Result Workflow::process(const Value& record, const RunOptions& options) const {
+    return process(Value(record), options);
+}
+
+Result Workflow::process(Value&& record, const RunOptions& options) const {
     RunnerLease runner(*impl_);
-    return runner->run(record, options);
+    return runner->run(std::move(record), options);
 }
 
 const std::string& Workflow::name() const { return impl_->model->name; }

@@ -65,7 +65,10 @@ TEST_CASE("exec - linear pipeline runs arc transforms in list order") {
     CHECK(r.data["trail"].as_string() == "abc");
     CHECK(r.data["id"].as_int() == 7);
     CHECK(r.transitions == 2);
-    CHECK(!r.run_id.empty());
+    REQUIRE(r.run_id.size() == 36);  // a version 4 UUID
+    CHECK(r.run_id[8] == '-');
+    CHECK(r.run_id[14] == '4');
+    CHECK(r.run_id != run(pipeline, "{}").run_id);
 }
 
 TEST_CASE("exec - a state transform that returns a table replaces the data") {

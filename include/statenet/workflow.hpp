@@ -43,6 +43,9 @@ public:
     /// failures: they are reported in Result::error. Throws std::invalid_argument when
     /// options.mode is DataMode::reference (not implemented yet).
     Result process(const Value& record, const RunOptions& options = {}) const;
+    /// The same, taking the record over: its untouched fields move into the result
+    /// instead of being copied.
+    Result process(Value&& record, const RunOptions& options = {}) const;
 
     const std::string& name() const;
     const std::string& version() const;

@@ -99,10 +99,14 @@ StreamCounts run_stream(const Workflow& workflow, const StreamOptions& options) 
             ++counts.failed;
             continue;
         }
-        Result result = workflow.process(record, options.run);
+        Result result = workflow.process(std::move(record), options.run);
         if (!result.ok) {
+            // The record moved into the run; failures are rare, so parse its line again
+            // for the errors sink rather than copy every record.
+            Value input;
+            parse_record(line, input);
             failures.add(reader.line_number(), result.error.value_or(ErrorInfo{"Failed", "record failed", ""}),
-                         "record", std::move(record));
+                         "record", std::move(input));
             ++counts.failed;
         } else if (!result.emit) {
             ++counts.excluded;

@@ -18,12 +18,27 @@ constexpr int step_arc = 1;
 constexpr int step_fail = 2;
 constexpr int step_branches = 3;
 
+// A random (version 4) UUID; written by hand since it is made for every record.
 std::string make_run_id(std::mt19937_64& rng) {
     std::uint64_t hi = rng(), lo = rng();
     hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
     lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
-    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
-                       lo >> 48, lo & 0xffffffffffffULL);
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string id(36, '-');
+    std::size_t at = 0;
+    auto put = [&](std::uint64_t bits, int nibbles) {
+        for (int i = nibbles - 1; i >= 0; --i) id[at++] = digits[(bits >> (4 * i)) & 0xf];
+    };
+    put(hi >> 32, 8);
+    ++at;
+    put(hi >> 16, 4);
+    ++at;
+    put(hi, 4);
+    ++at;
+    put(lo >> 48, 4);
+    ++at;
+    put(lo, 12);
+    return id;
 }
 
 std::string to_text(lua_State* L, int index) {
@@ -338,7 +353,7 @@ Value Runner::read_slot(int slot, const Value& order) {
     return read_value(L, -1, convert_, &order);
 }
 
-Value Runner::read_record(int slot, const Value& input) {
+Value Runner::read_record(int slot, Value& input) {
     lua_State* L = vm_.state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, changes_);
@@ -347,9 +362,8 @@ Value Runner::read_record(int slot, const Value& input) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
     lua_pushinteger(L, slot);
     lua_call(L, 1, 1);
-    Value data = input;
-    apply_changes(L, -1, -2, convert_, data);
-    return data;
+    apply_changes(L, -1, -2, convert_, input);
+    return std::move(input);
 }
 
 // ---- execution ---------------------------------------------------------------------
@@ -547,7 +561,7 @@ Runner::Status Runner::finish(Run& run, Branch& b) {
     return b.status;
 }
 
-Result Runner::run(const Value& input, const RunOptions& options) {
+Result Runner::run(Value input, const RunOptions& options) {
     auto started = std::chrono::steady_clock::now();
     DataMode mode = options.mode.value_or(model_->mode);
     if (mode == DataMode::reference)
@@ -563,7 +577,7 @@ Result Runner::run(const Value& input, const RunOptions& options) {
     if (!input.is_object()) {
         result.error = ErrorInfo{"SchemaViolation",
                                  fmt::format("a record must be a JSON object, not {}", type_name(input.type())), ""};
-        result.data = input;
+        result.data = std::move(input);
         result.duration = std::chrono::steady_clock::now() - started;
         return result;
     }

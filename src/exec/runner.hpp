@@ -24,7 +24,7 @@ public:
     Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> engine, Diagnostics& diags);
 
     /// Runs one record. Record failures are in the result; throws only on engine bugs.
-    Result run(const Value& input, const RunOptions& options);
+    Result run(Value input, const RunOptions& options);
 
     const Model& model() const noexcept { return *model_; }
 
@@ -62,7 +62,8 @@ private:
     Value read_slot(int slot, const Value& order);
     /// The record's final data: the input plus what the run changed, when the runtime
     /// tracked it, else everything read back from Lua.
-    Value read_record(int slot, const Value& input);
+    /// `input` is consumed when only changes are applied.
+    Value read_record(int slot, Value& input);
 };
 
 }  // namespace statenet::detail
