@@ -696,6 +696,32 @@ transform = "steps.write_var"
     CHECK(write.error->message.find("read-only") != std::string::npos);
 }
 
+TEST_CASE("exec - ctx.vars can be iterated and its nested tables are read-only too") {
+    const char* wf = R"(
+name = "vars_nested"
+[vars]
+rate = 1
+limits = { max = 10 }
+[networks.main.states.s]
+start = true
+end = true
+transform = "steps.%s"
+)";
+    auto with = [&](const char* fn) {
+        std::string text(wf);
+        text.replace(text.find("%s"), 2, fn);
+        return run(text, "{}");
+    };
+    Result listed = with("list_vars");
+    REQUIRE(listed.ok);
+    CHECK(listed.data["var_keys"].as_string() == "limits,rate");
+    CHECK(listed.data["limit"].as_int() == 10);
+    CHECK(listed.data["limits"] == Value::from_json(R"({"max": 10})"));
+    Result write = with("write_nested_var");
+    REQUIRE(!write.ok);
+    CHECK(write.error->message.find("read-only") != std::string::npos);
+}
+
 TEST_CASE("exec - schema violations name each bad field") {
     Result r = run(R"(
 name = "schema"

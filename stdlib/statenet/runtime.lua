@@ -29,6 +29,7 @@ local FREE = {}     -- free slots
 local OUT = {}      -- breadth-first step output: slot, arc index pairs
 local nslots = 0
 local VIEW_OF = setmetatable({}, { __mode = "k" })  -- proxy -> view
+local READ_ONLY = setmetatable({}, { __mode = "k" })  -- ctx.vars proxy -> its table
 
 local ctx = { vars = {}, resources = {}, log = {}, attempt = 0, state = "", network = "",
               run_id = "" }
@@ -38,6 +39,8 @@ M.ctx = ctx
 -- Copies
 
 local function deep_copy(t)
+  local guarded = READ_ONLY[t]
+  if guarded then return deep_copy(guarded) end
   local c = {}
   for k, v in next, t do
     if type(v) == "table" then v = deep_copy(v) end
@@ -155,7 +158,16 @@ end
 local raw_pairs, raw_ipairs = pairs, ipairs
 _G.pairs = function(t)
   local view = VIEW_OF[t]
-  if view == nil then return raw_pairs(t) end
+  if view == nil then
+    local guarded = READ_ONLY[t]
+    if guarded == nil then return raw_pairs(t) end
+    local key
+    return function()
+      local k = next(guarded, key)
+      key = k
+      if k ~= nil then return k, t[k] end
+    end
+  end
   return view.iter()
 end
 _G.ipairs = function(t)
@@ -190,6 +202,7 @@ M.api = api
 function M.materialize(proxy)
   local view = VIEW_OF[proxy]
   if view then return view.materialize() end
+  if READ_ONLY[proxy] then return deep_copy(proxy) end
   return proxy
 end
 
@@ -300,11 +313,24 @@ function M.pop(child, parent, aid)
 end
 
 -- ctx.vars is read-only; ctx.log.<level>(message, fields) goes to the host's `log`.
-function M.setup(vars, log)
-  ctx.vars = setmetatable({}, {
-    __index = vars,
+-- A read-only proxy of `t`, nested tables included.
+local function read_only(t)
+  local proxy = setmetatable({}, {
+    __index = function(_, k)
+      local v = t[k]
+      if type(v) == "table" then return read_only(v) end
+      return v
+    end,
     __newindex = function() error("ctx.vars is read-only", 2) end,
+    -- Leaving Lua (stored into a record), it becomes a plain copy: see M.materialize.
+    __statenet_view = true,
   })
+  READ_ONLY[proxy] = t
+  return proxy
+end
+
+function M.setup(vars, log)
+  ctx.vars = read_only(vars)
   for _, level in raw_ipairs({ "debug", "info", "warn", "error" }) do
     ctx.log[level] = function(message, fields)
       log(level, ctx.network .. "/" .. ctx.state, tostring(message), fields)

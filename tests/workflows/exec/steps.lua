@@ -44,5 +44,13 @@ end
 function M.delete_id(data) data.id = nil end
 function M.read_var(data, ctx) data.rate = ctx.vars.rate end
 function M.write_var(data, ctx) ctx.vars.rate = 1 end
-function M.slow(data) end
+function M.list_vars(data, ctx)
+  local keys = {}
+  for k in pairs(ctx.vars) do keys[#keys + 1] = k end
+  table.sort(keys)
+  data.var_keys = table.concat(keys, ",")
+  data.limit = ctx.vars.limits.max
+  data.limits = ctx.vars.limits  -- a read-only view leaves Lua as a plain copy
+end
+function M.write_nested_var(data, ctx) ctx.vars.limits.max = 0 end
 return M
