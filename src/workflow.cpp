@@ -3,6 +3,12 @@
 
 #include <statenet/workflow.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
 namespace statenet {
 
 std::optional<DataMode> parse_data_mode(std::string_view text) noexcept {
@@ -44,6 +50,33 @@ Result Workflow::process(const Value& record, const RunOptions& options) const {
 Result Workflow::process(Value&& record, const RunOptions& options) const {
     RunnerLease runner(*impl_);
     return runner->run(std::move(record), options);
+}
+
+std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, const BatchOptions& options) const {
+    std::vector<Result> results(records.size());
+    unsigned workers = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+    workers = static_cast<unsigned>(std::min<std::size_t>(workers, std::max<std::size_t>(records.size(), 1)));
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    auto work = [&] {
+        try {
+            RunnerLease runner(*impl_);
+            for (std::size_t i = next++; i < records.size(); i = next++)
+                results[i] = runner->run(Value(records[i]), options.run);
+        } catch (...) {
+            // An engine error (not a record failure) stops the batch; rethrown below.
+            std::lock_guard lock(failure_mutex);
+            if (!failure) failure = std::current_exception();
+            next = records.size();
+        }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < workers; ++t) threads.emplace_back(work);
+    work();
+    for (auto& thread : threads) thread.join();
+    if (failure) std::rethrow_exception(failure);
+    return results;
 }
 
 const std::string& Workflow::name() const { return impl_->model->name; }

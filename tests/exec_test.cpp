@@ -753,6 +753,43 @@ transform = { lua = "ctx.log.info('hello', { n = 1 })" }
     CHECK(lines == std::vector<std::string>{R"(main/s hello {"n":1})"});
 }
 
+TEST_CASE("exec - process_batch runs records on several workers and keeps input order") {
+    Engine engine;
+    Workflow wf = load(engine, R"(
+name = "batch"
+[networks.main.states.s]
+start = true
+transform = "steps.count"
+[[networks.main.states.s.arcs]]
+to = "big"
+when = "steps.is_big"
+[[networks.main.states.s.arcs]]
+to = "small"
+when = { lua = "data.amount >= 0" }
+[networks.main.states.big]
+end = true
+[networks.main.states.small]
+end = true
+)");
+    std::vector<Value> records;
+    for (int i = 0; i < 1000; ++i) records.push_back(Value::object({{"id", i}, {"amount", i % 7 == 0 ? -1 : i}}));
+    auto results = wf.process_batch(records, {.workers = 2});
+    REQUIRE(results.size() == records.size());
+    for (int i = 0; i < 1000; ++i) {
+        CAPTURE(i);
+        CHECK(results[i].data["id"].as_int() == i);
+        if (i % 7 == 0) {
+            CHECK(!results[i].ok);
+            CHECK(results[i].error->name == "NoTransition");
+            CHECK(!results[i].data.contains("n"));  // the failed step rolled back
+        } else {
+            CHECK(results[i].final_state == (i >= 100 ? "main/big" : "main/small"));
+            CHECK(results[i].data["n"].as_int() == 1);
+        }
+    }
+    CHECK(wf.process_batch({}).empty());
+}
+
 TEST_CASE("exec - concurrent process calls each get their own Lua VM") {
     Engine engine;
     Workflow wf = load(engine, pipeline);

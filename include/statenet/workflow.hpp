@@ -25,6 +25,13 @@ struct RunOptions {
     std::optional<DataMode> mode{};
 };
 
+/// Options of Workflow::process_batch.
+struct BatchOptions {
+    /// Worker threads, each with its own Lua VM; 0 = one per hardware thread.
+    unsigned workers = 0;
+    RunOptions run{};
+};
+
 /// Parses "copy" / "reference" / "direct"; nullopt otherwise.
 STATENET_API std::optional<DataMode> parse_data_mode(std::string_view text) noexcept;
 
@@ -46,6 +53,10 @@ public:
     /// The same, taking the record over: its untouched fields move into the result
     /// instead of being copied.
     Result process(Value&& record, const RunOptions& options = {}) const;
+
+    /// Runs every record, in parallel on `options.workers` threads; the results come
+    /// back in input order. Record failures are in the results, as for process().
+    std::vector<Result> process_batch(const std::vector<Value>& records, const BatchOptions& options = {}) const;
 
     const std::string& name() const;
     const std::string& version() const;
