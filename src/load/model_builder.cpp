@@ -295,6 +295,7 @@ private:
                 }
                 State state;
                 state.name = state_name;
+                state.qualified = name + "/" + state_name;
                 state.network = index;
                 state.id = m_.state_count++;
                 state.loc = body.loc;

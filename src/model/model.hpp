@@ -75,6 +75,7 @@ struct SchemaField {
 
 struct State {
     std::string name;
+    std::string qualified;  // "network/state", as paths and errors show it
     int id = 0;         // global state id
     int network = 0;
     bool start = false;
@@ -125,9 +126,7 @@ struct Model {
     int arc_count = 0;
 
     const State& state(int network, int index) const { return networks[network].states[index]; }
-    std::string qualified(int network, int index) const {
-        return networks[network].name + "/" + networks[network].states[index].name;
-    }
+    const std::string& qualified(int network, int index) const { return networks[network].states[index].qualified; }
 };
 
 /// Push depth limit (SPEC section 5).
