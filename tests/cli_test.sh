@@ -149,6 +149,36 @@ checks=$((checks + 1))
 [[ $(sed -n 3001p "$tmp/many.out" | grep -o '"blob":"x*"' | wc -c) -eq $((${#big} + 10)) ]] ||
     fail "the long record lost its blob"
 
+echo "== run -j: workers keep input order, counts and failures"
+# Every 7th record fails validation, every 5th is a draft (excluded), every 97th line is not JSON.
+for i in $(seq 1 6000); do
+    if ((i % 97 == 0)); then echo "{\"id\": $i, oops"
+    elif ((i % 7 == 0)); then echo "{\"id\": $i, \"amount\": -$i}"
+    elif ((i % 5 == 0)); then echo "{\"id\": $i, \"amount\": $i, \"draft\": true}"
+    else echo "{\"id\": $i, \"amount\": $((i % 300))}"; fi
+done >"$tmp/mixed.jsonl"
+mixed_summary=$(summary_re 6000 4072 1018 910)
+for j in 1 3 0; do
+    expect_exit 1 "$statenet" run "$wf/pipeline.toml" -j $j -i "$tmp/mixed.jsonl" -o "$tmp/mixed.$j.out" --errors "$tmp/mixed.$j.err"
+    expect_match "$tmp/err" "$mixed_summary"
+done
+for j in 3 0; do
+    checks=$((checks + 1))
+    cmp -s "$tmp/mixed.1.out" "$tmp/mixed.$j.out" || fail "-j $j output differs from -j 1"
+    checks=$((checks + 1))
+    cmp -s "$tmp/mixed.1.err" "$tmp/mixed.$j.err" || fail "-j $j --errors file differs from -j 1"
+done
+expect_line "$tmp/mixed.3.err" '{"line":7,"error":{"name":"ValidationFailed","message":"amount must not be negative","state":"main/intake"},"record":{"id":7,"amount":-7}}'
+expect_exit 0 "$statenet" run "$wf/pipeline.toml" --workers 2 -i "$tmp/many.jsonl" -o "$tmp/many2.out" -q
+checks=$((checks + 1))
+cmp -s "$tmp/many.out" "$tmp/many2.out" || fail "--workers 2 output of many.jsonl differs from the sequential one"
+# Without --errors the failure lines on stderr keep input order too.
+expect_exit 1 "$statenet" run "$wf/pipeline.toml" -j 3 -i "$wf/records.jsonl" -q
+expect_file "$tmp/out" "$expected_out"
+checks=$((checks + 1))
+[[ $(grep -oE '^statenet: record [0-9]+' "$tmp/err" | tr '\n' ' ') == "statenet: record 4 statenet: record 5 statenet: record 8 " ]] ||
+    fail "-j 3 failure lines are not in input order"
+
 expect_exit 2 "$statenet" run "$wf/pipeline.toml" -i "$tmp/does-not-exist.jsonl"
 expect_match "$tmp/err" "^statenet: error: cannot open input '.*does-not-exist.jsonl'"
 
@@ -224,6 +254,8 @@ for command in run validate graph version; do
     expect_contains "$tmp/out" "Usage: statenet $command"
 done
 expect_contains "$tmp/out" 'Print the statenet version'
+expect_exit 0 "$statenet" run --help
+expect_contains "$tmp/out" '-j,--workers'
 
 expect_exit 2 "$statenet"
 expect_contains "$tmp/err" 'Usage: statenet'

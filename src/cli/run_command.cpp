@@ -26,6 +26,7 @@ struct RunArgs {
     std::string mode;
     std::vector<std::string> sets;
     std::string errors;
+    std::size_t workers = 1;
     bool quiet = false;
     CLI::Option* data_option = nullptr;
     CLI::Option* mode_option = nullptr;
@@ -57,6 +58,7 @@ int run_records_stream(const Workflow& workflow, const RunArgs& args) {
     options.input = args.input;
     options.output = args.output;
     options.errors = args.errors;
+    options.workers = args.workers;
     const StreamCounts counts = run_stream(workflow, options);
     if (!args.quiet) print_summary(counts);
     return counts.failed == 0 ? exit_ok : exit_records_failed;
@@ -92,8 +94,11 @@ Command add_run_command(CLI::App& root) {
         ->allow_extra_args(false);
     auto* errors = app->add_option("--errors", args->errors, "Write failed records as JSONL to FILE (default: stderr lines)")
                        ->type_name("FILE");
+    auto* workers = app->add_option("-j,--workers", args->workers,
+                                    "Threads running records (default 1, 0 = one per hardware thread); output keeps input order")
+                        ->type_name("N");
     app->add_flag("-q,--quiet", args->quiet, "No summary on stderr");
-    args->data_option->excludes(input)->excludes(errors);
+    args->data_option->excludes(input)->excludes(errors)->excludes(workers);
     return {app, [args] { return run(*args); }};
 }
 

@@ -2,78 +2,29 @@
 #include "cli/stream_run.hpp"
 
 #include "cli/line_io.hpp"
+#include "cli/outcome_writer.hpp"
+#include "cli/parallel_stream.hpp"
+#include "cli/record_outcome.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <optional>
-#include <utility>
+#include <string_view>
+#include <thread>
 
 namespace statenet::cli {
 
 namespace {
 
-/// Where failed records go: a JSONL file when --errors names one, else stderr lines.
-class FailureLog {
-public:
-    explicit FailureLog(const std::string& path) {
-        if (!path.empty()) file_.emplace(path);
+void run_sequential(const Workflow& workflow, const RunOptions& options, LineReader& reader, OutcomeWriter& writer) {
+    // Flush before waiting for more input, so a pipe consumer sees records promptly.
+    reader.before_read([&] { writer.flush(); });
+    std::string_view line;
+    while (reader.next(line)) {
+        if (is_blank(line)) continue;
+        writer.write(reader.line_number(), process_line(workflow, line, options));
     }
-
-    /// `input_key` is "record" for a parsed input and "raw" for a line that is not JSON.
-    void add(std::size_t line, const ErrorInfo& error, const char* input_key, Value input) {
-        if (!file_) {
-            const std::string text =
-                fmt::format("statenet: record {} failed: {}: {}\n", line, error.name, error.message);
-            std::fwrite(text.data(), 1, text.size(), stderr);
-            return;
-        }
-        // A record rejected before entering any state has no state: null, not "".
-        Value state = error.state.empty() ? Value() : Value(error.state);
-        Value entry = Value::object({
-            {"line", static_cast<long long>(line)},
-            {"error", Value::object({{"name", error.name}, {"message", error.message}, {"state", std::move(state)}})},
-        });
-        entry.set(input_key, std::move(input));
-        file_->write_line(entry.to_json());
-    }
-
-    void flush() {
-        if (file_) file_->flush();
-    }
-    void close() {
-        if (file_) file_->close();
-    }
-
-private:
-    std::optional<BufferedWriter> file_;
-};
-
-bool is_blank(std::string_view line) {
-    return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
-}
-
-/// An input line that is not a record, with what the errors sink shows of it.
-struct Rejected {
-    ErrorInfo error;
-    const char* input_key;  ///< "raw" for text that is not JSON, "record" for a parsed value
-    Value input;
-};
-
-/// Parses one input line into `record`, or says why it is not a record.
-std::optional<Rejected> parse_record(std::string_view line, Value& record) {
-    try {
-        record = Value::from_json(line);
-    } catch (const JsonError& e) {
-        return Rejected{{"InvalidJson", e.what(), ""}, "raw", Value(line)};
-    }
-    // The engine would run a scalar as an empty record; the user would never see why.
-    if (!record.is_object() && !record.is_array()) {
-        std::string message = fmt::format("a record must be a JSON object (got {})", type_name(record.type()));
-        return Rejected{{"InvalidRecord", std::move(message), ""}, "record", std::move(record)};
-    }
-    return std::nullopt;
 }
 
 }  // namespace
@@ -81,42 +32,15 @@ std::optional<Rejected> parse_record(std::string_view line, Value& record) {
 StreamCounts run_stream(const Workflow& workflow, const StreamOptions& options) {
     const auto started = std::chrono::steady_clock::now();
     LineReader reader(options.input);
-    BufferedWriter output(options.output);
-    FailureLog failures(options.errors);
-    // Flush before waiting for more input, so a pipe consumer sees records promptly.
-    reader.before_read([&] {
-        output.flush();
-        failures.flush();
-    });
-
-    StreamCounts counts;
-    std::string_view line;
-    while (reader.next(line)) {
-        if (is_blank(line)) continue;
-        Value record;
-        if (auto rejected = parse_record(line, record)) {
-            failures.add(reader.line_number(), rejected->error, rejected->input_key, std::move(rejected->input));
-            ++counts.failed;
-            continue;
-        }
-        Result result = workflow.process(std::move(record), options.run);
-        if (!result.ok) {
-            // The record moved into the run; failures are rare, so parse its line again
-            // for the errors sink rather than copy every record.
-            Value input;
-            parse_record(line, input);
-            failures.add(reader.line_number(), result.error.value_or(ErrorInfo{"Failed", "record failed", ""}),
-                         "record", std::move(input));
-            ++counts.failed;
-        } else if (!result.emit) {
-            ++counts.excluded;
-        } else {
-            output.write_line(result.data.to_json());
-            ++counts.emitted;
-        }
+    OutcomeWriter writer(options.output, options.errors);
+    const std::size_t workers = options.workers > 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+    if (workers == 1) {
+        run_sequential(workflow, options.run, reader, writer);
+    } else {
+        run_parallel(workflow, options.run, reader, writer, workers);
     }
-    output.close();
-    failures.close();
+    writer.close();
+    StreamCounts counts = writer.counts();
     counts.elapsed = std::chrono::steady_clock::now() - started;
     return counts;
 }

@@ -13,6 +13,7 @@ struct StreamOptions {
     std::string input = "-";   ///< JSONL file, "-" = stdin
     std::string output = "-";  ///< JSONL file, "-" = stdout
     std::string errors;        ///< JSONL file of failed records; empty = one line each on stderr
+    std::size_t workers = 1;   ///< threads running records; 0 = one per hardware thread
     RunOptions run;
 };
 
@@ -26,8 +27,8 @@ struct StreamCounts {
     std::size_t total() const noexcept { return emitted + excluded + failed; }
 };
 
-/// Processes the input's records in order and writes each emitted record's data as one
-/// JSON line. Throws usage_error when a file cannot be opened and std::runtime_error on
+/// Processes the input's records on `workers` threads and writes each emitted record's
+/// data as one JSON line, in input order. Throws usage_error when a file cannot be opened and std::runtime_error on
 /// an I/O error.
 StreamCounts run_stream(const Workflow& workflow, const StreamOptions& options);
 
