@@ -106,10 +106,13 @@ struct Runner::Run {
     bool fatal = false;          // MaxTransitions / Timeout: stop every branch
 };
 
-Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> engine, Diagnostics& diags)
+Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> engine,
+               std::shared_ptr<ResourcePools> pools, Diagnostics& diags)
     : model_(std::move(model)),
       engine_(std::move(engine)),
+      pools_(std::move(pools)),
       vm_(model_->module_dirs, engine_->stdlib_dir),
+      held_(model_->resources.size()),
       rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)),
       ids_(std::random_device{}()) {
     lua_State* L = vm_.state();
@@ -146,8 +149,100 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
         for (const auto& s : net.states)
             if (s.mode == DataMode::direct) has_direct_state_ = true;
 
+    vm_.push_runtime("ctx");
+    lua_getfield(L, -1, "resources");
+    resources_table_ = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+
     resolve_functions(diags);
     if (diags.empty()) define_plans();
+}
+
+Runner::~Runner() { release_resources(); }
+
+// ---- resources -------------------------------------------------------------------
+// A record's connections are acquired when it first enters a state that lists them and
+// held to the record's end: its writes form one transaction, committed when the record
+// succeeds and rolled back when it fails. Each step runs inside a savepoint, so a
+// failed (or retried) step's writes roll back with its data.
+
+std::optional<ErrorInfo> Runner::acquire_resources(const State& s, const std::string& where) {
+    lua_State* L = vm_.state();
+    for (int id : s.resources) {
+        if (held_[id]) continue;
+        const std::string& name = model_->resources[id].name;
+        try {
+            auto connection = pools_->acquire(id);
+            try {
+                connection->begin();
+            } catch (...) {
+                pools_->release(id, std::move(connection));
+                throw;
+            }
+            held_[id] = std::move(connection);
+        } catch (const std::exception& e) {
+            return ErrorInfo{"ResourceError", e.what(), where};
+        }
+        held_ids_.push_back(id);
+        StackGuard guard(L);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, resources_table_);
+        push_sqlite_binding(L, held_[id].get(), convert_);
+        lua_setfield(L, -2, name.c_str());
+    }
+    return std::nullopt;
+}
+
+std::optional<ErrorInfo> Runner::savepoints(const std::string& where) {
+    try {
+        for (int id : held_ids_) held_[id]->savepoint();
+    } catch (const std::exception& e) {
+        return ErrorInfo{"ResourceError", e.what(), where};
+    }
+    return std::nullopt;
+}
+
+void Runner::end_savepoints(bool failed) {
+    for (int id : held_ids_) {
+        try {
+            if (failed) held_[id]->rollback_to();
+            else held_[id]->release();
+        } catch (const std::exception&) {
+            // A savepoint a step opened itself may be gone; the record's own
+            // commit or rollback settles the connection.
+        }
+    }
+}
+
+std::optional<ErrorInfo> Runner::finish_resources(bool ok) {
+    std::optional<ErrorInfo> failure;
+    for (int id : held_ids_) {
+        try {
+            if (ok && !failure) held_[id]->commit();
+            else held_[id]->rollback();
+        } catch (const std::exception& e) {
+            if (!failure) failure = ErrorInfo{"ResourceError", e.what(), ""};
+        }
+    }
+    release_resources();
+    return failure;
+}
+
+void Runner::release_resources() noexcept {
+    lua_State* L = vm_.state();
+    for (int id : held_ids_) {
+        auto& connection = held_[id];
+        try {
+            if (connection->in_transaction()) connection->rollback();
+        } catch (...) {
+            connection.reset();  // unusable: the pool opens a fresh one
+        }
+        pools_->release(id, std::move(connection));
+        lua_rawgeti(L, LUA_REGISTRYINDEX, resources_table_);
+        lua_pushnil(L);
+        lua_setfield(L, -2, model_->resources[id].name.c_str());
+        lua_pop(L, 1);
+    }
+    held_ids_.clear();
 }
 
 void Runner::resolve_functions(Diagnostics& diags) {
@@ -413,6 +508,11 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
         return record_failure(run, b, {"Timeout", fmt::format("record exceeded timeout_ms = {}", model_->timeout_ms),
                                        b.path.back()});
     }
+    if (!s.resources.empty())
+        if (auto error = acquire_resources(s, b.path.back())) return fail(run, b, std::move(*error));
+    const bool guarded = !held_ids_.empty();
+    if (guarded)
+        if (auto error = savepoints(b.path.back())) return fail(run, b, std::move(*error));
     lua_State* L = vm_.state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, run.breadth_first ? step_all_ : step_);
@@ -433,8 +533,10 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
         lua_pushboolean(L, run.deep);
         ++nargs;
     }
-    if (lua_pcall(L, nargs, 3, 0) != 0) return fail(run, b, pcall_error(b.path.back()));
-    int code = static_cast<int>(lua_tointeger(L, -3));
+    const bool raised = lua_pcall(L, nargs, 3, 0) != 0;
+    const int code = raised ? step_fail : static_cast<int>(lua_tointeger(L, -3));
+    if (guarded) end_savepoints(code == step_fail);
+    if (raised) return fail(run, b, pcall_error(b.path.back()));
     switch (code) {
     case step_end: return finish(run, b);
     case step_arc: return take_arc(run, b, s.arcs[static_cast<std::size_t>(lua_tointeger(L, -2))]);
@@ -640,6 +742,14 @@ Result Runner::run(Value input, const RunOptions& options) {
         result.ok = false;
         result.error = ErrorInfo{"LuaError", std::string("the record cannot leave Lua: ") + e.what(), result.final_state};
         result.branches.clear();
+    }
+    if (!held_ids_.empty()) {
+        if (auto failure = finish_resources(result.ok)) {
+            failure->state = result.final_state;
+            result.ok = false;
+            result.error = std::move(failure);
+            result.branches.clear();
+        }
     }
     call_void(reset_, {});
     result.transitions = run.transitions;

@@ -5,6 +5,7 @@
 #include "lua/convert.hpp"
 #include "lua/vm.hpp"
 #include "model/model.hpp"
+#include "resources/pool.hpp"
 
 #include <statenet/result.hpp>
 #include <statenet/workflow.hpp>
@@ -21,7 +22,11 @@ class Runner {
 public:
     /// Loads the workflow's functions into a new VM; problems (unknown module or
     /// function, Lua syntax errors, failing factories) go to `diags`.
-    Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> engine, Diagnostics& diags);
+    Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> engine,
+           std::shared_ptr<ResourcePools> pools, Diagnostics& diags);
+    ~Runner();
+    Runner(const Runner&) = delete;
+    Runner& operator=(const Runner&) = delete;
 
     /// Runs one record. Record failures are in the result; throws only on engine bugs.
     Result run(Value input, const RunOptions& options);
@@ -36,7 +41,13 @@ private:
 
     std::shared_ptr<const Model> model_;
     std::shared_ptr<EngineImpl> engine_;
+    std::shared_ptr<ResourcePools> pools_;
     LuaVm vm_;
+    // Connections this record holds, by resource id (null when not held), and the
+    // ids in the order they were acquired.
+    std::vector<std::unique_ptr<SqliteConnection>> held_;
+    std::vector<int> held_ids_;
+    int resources_table_ = LUA_NOREF;  // ctx.resources
     ConvertRefs convert_;
     int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF,
         reset_ = LUA_NOREF, push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
@@ -56,6 +67,12 @@ private:
     Status record_failure(Run& run, Branch& b, ErrorInfo error);
     bool count_transition(Run& run, Branch& b);
     ErrorInfo pcall_error(std::string state);
+
+    std::optional<ErrorInfo> acquire_resources(const State& s, const std::string& where);
+    std::optional<ErrorInfo> savepoints(const std::string& where);
+    void end_savepoints(bool failed);
+    std::optional<ErrorInfo> finish_resources(bool ok);
+    void release_resources() noexcept;
 
     int call_int(int ref, std::initializer_list<double> args);
     void call_void(int ref, std::initializer_list<double> args);

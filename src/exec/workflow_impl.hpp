@@ -14,6 +14,7 @@ namespace statenet::detail {
 struct WorkflowImpl {
     std::shared_ptr<const Model> model;
     std::shared_ptr<EngineImpl> engine;
+    std::shared_ptr<ResourcePools> pools;
 
     /// A runner for the calling thread: an idle one, or a new VM.
     std::unique_ptr<Runner> acquire();

@@ -41,7 +41,8 @@ std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& e
     auto impl = std::make_shared<WorkflowImpl>();
     impl->model = model;
     impl->engine = engine;
-    auto runner = std::make_unique<Runner>(impl->model, engine, diags);
+    impl->pools = std::make_shared<ResourcePools>(model->resources);
+    auto runner = std::make_unique<Runner>(impl->model, engine, impl->pools, diags);
     std::stable_sort(diags.list.begin(), diags.list.end(), [](const Diagnostic& a, const Diagnostic& b) {
         return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
     });
@@ -60,7 +61,7 @@ std::unique_ptr<Runner> WorkflowImpl::acquire() {
         }
     }
     Diagnostics diags;
-    auto runner = std::make_unique<Runner>(model, engine, diags);
+    auto runner = std::make_unique<Runner>(model, engine, pools, diags);
     if (!diags.empty()) throw LoadError(std::move(diags.list));
     return runner;
 }

@@ -24,6 +24,7 @@ const Keys state_keys = {"name", "start", "end", "end_test", "schema", "pre_vali
                          "emit", "resources", "description"};
 const Keys arc_keys = {"to", "push", "return_to", "isolation", "map_in", "map_out", "when",
                        "transform", "priority", "on", "after_ms", "resources", "description"};
+const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "description"};
 const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms",
                          "jitter"};
 const Keys catcher_keys = {"errors", "to"};
@@ -122,8 +123,7 @@ public:
         }
         read_transaction(root.field("transaction"));
         read_history(root.field("history"));
-        if (const Node* r = root.field("resources"); r && !(r->kind == Kind::table && r->fields.empty()))
-            d_.error(r->loc, "resources are not implemented yet in this version of statenet");
+        if (const Node* r = root.field("resources")) read_resources(*r);
         if (const Node* r = root.field("recovery"))
             d_.error(r->loc, "[recovery] belongs to machines, which are not implemented yet in this version of statenet");
         read_networks(root);
@@ -244,6 +244,72 @@ private:
         if (auto level = string_of(*h, "level", false); level && *level != "off")
             d_.error(h->field("level")->loc,
                      fmt::format("history level '{}' is not implemented yet in this version of statenet (only 'off')", *level));
+    }
+
+    // ---- resources ----------------------------------------------------------------
+
+    void read_resources(const Node& list) {
+        if (list.kind != Kind::table) return wrong_kind(list, "resources", "table");
+        for (std::size_t i = 0; i < list.fields.size(); ++i) {
+            const auto& [name, body] = list.fields[i];
+            if (body.kind != Kind::table) {
+                wrong_kind(body, "resources." + name, "table");
+                continue;
+            }
+            check_keys(body, resource_keys, fmt::format("resource '{}'", name));
+            ResourceDecl r;
+            r.name = name;
+            r.loc = body.loc;
+            auto type = string_of(body, "type", true);
+            if (!type) continue;
+            r.type = *type;
+            if (r.type == "filesystem" || r.type == "http" || r.type == "llm" || r.type == "vector") {
+                d_.error(body.field("type")->loc,
+                         fmt::format("resource type '{}' is not implemented yet in this version of statenet", r.type));
+                continue;
+            }
+            if (r.type != "sqlite") {
+                d_.error(body.field("type")->loc, fmt::format("unknown resource type '{}'{}", r.type,
+                                                              suggest(r.type, {"sqlite", "filesystem", "http", "llm", "vector"})));
+                continue;
+            }
+            if (auto path = string_of(body, "path", true)) {
+                std::filesystem::path p(*path);
+                r.path = *path == ":memory:" || p.is_absolute() ? *path : (std::filesystem::path(m_.dir) / p).string();
+            }
+            if (const Node* pool = body.field("pool")) {
+                if (pool->kind != Kind::integer || pool->integer < 1) d_.error(pool->loc, "'pool' must be a positive integer");
+                else r.pool = static_cast<int>(pool->integer);
+            }
+            if (auto t = number_of(body, "busy_timeout_ms")) r.busy_timeout_ms = *t;
+            m_.resources.push_back(std::move(r));
+        }
+    }
+
+    void use_resources(State& state, const Node& list) {
+        std::vector<const Node*> names;
+        if (list.kind == Kind::string) names.push_back(&list);
+        else if (is_list(list))
+            for (const auto& item : list.items) names.push_back(&item);
+        else
+            return wrong_kind(list, "resources", "list of resource names");
+        std::vector<std::string_view> declared;
+        for (const auto& r : m_.resources) declared.push_back(r.name);
+        for (const Node* name : names) {
+            if (name->kind != Kind::string) {
+                wrong_kind(*name, "resources entry", "string");
+                continue;
+            }
+            auto found = std::find(declared.begin(), declared.end(), name->str);
+            if (found == declared.end()) {
+                d_.error(name->loc, fmt::format("unknown resource '{}' (declare it under [resources.{}]){}", name->str,
+                                                name->str, suggest(name->str, declared)));
+                continue;
+            }
+            int id = static_cast<int>(found - declared.begin());
+            if (std::find(state.resources.begin(), state.resources.end(), id) == state.resources.end())
+                state.resources.push_back(id);
+        }
     }
 
     // ---- networks and states -------------------------------------------------------
@@ -370,8 +436,7 @@ private:
         if (auto e = bool_of(body, "end")) state.is_end = *e;
         if (auto e = bool_of(body, "emit")) state.emit = *e;
         if (auto mode = string_of(body, "data_mode", false)) state.mode = data_mode(*mode, *body.field("data_mode"));
-        if (const Node* r = body.field("resources"))
-            d_.error(r->loc, "resources are not implemented yet in this version of statenet");
+        if (const Node* r = body.field("resources")) use_resources(state, *r);
         if (const Node* schema = body.field("schema")) read_schema(state, *schema);
         state.pre_validate = fn_list(body.field("pre_validate"), "pre_validate");
         state.transform = fn_list(body.field("transform"), "transform");
@@ -477,8 +542,9 @@ private:
         for (auto machine_key : {"on", "after_ms"})
             if (const Node* k = body.field(machine_key))
                 d_.error(k->loc, fmt::format("'{}' arcs belong to machines, which are not implemented yet in this version of statenet", machine_key));
-        if (const Node* r = body.field("resources"))
-            d_.error(r->loc, "resources are not implemented yet in this version of statenet");
+        // An arc's resources are acquired with its state: conditions and transforms
+        // run in the same step.
+        if (const Node* r = body.field("resources")) use_resources(state, *r);
         Arc arc;
         arc.id = m_.arc_count++;
         arc.index = static_cast<int>(state.arcs.size());

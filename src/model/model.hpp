@@ -67,6 +67,16 @@ struct Arc {
     bool is_push() const noexcept { return push_network >= 0; }
 };
 
+/// A `[resources.<name>]` declaration (only type "sqlite" so far).
+struct ResourceDecl {
+    std::string name;
+    std::string type;
+    std::string path;  // resolved against the workflow's directory
+    int pool = 4;
+    double busy_timeout_ms = 5000;
+    Loc loc;
+};
+
 struct SchemaField {
     std::string field;
     std::string type;  // string, number, integer, boolean, table, array, any
@@ -89,6 +99,8 @@ struct State {
     std::vector<int> arc_order;     // indices into arcs: priority desc, ties by definition
     std::vector<Retrier> retry;
     std::vector<Catcher> on_error;
+    /// Resources the state and its arcs list: acquired on entry, held to record end.
+    std::vector<int> resources;
     Loc loc;
 };
 
@@ -122,6 +134,7 @@ struct Model {
     std::vector<Network> networks;
     int main = 0;
     std::vector<FnRef> functions;
+    std::vector<ResourceDecl> resources;
     int state_count = 0;  // global state ids are 0..state_count-1
     int arc_count = 0;
 

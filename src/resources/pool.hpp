@@ -1,0 +1,35 @@
+// Connection pools for a workflow's resources, shared by its workers.
+#pragma once
+
+#include "model/model.hpp"
+#include "resources/sqlite_resource.hpp"
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace statenet::detail {
+
+class ResourcePools {
+public:
+    explicit ResourcePools(const std::vector<ResourceDecl>& resources);
+
+    /// A connection to resource `id`: an idle one, a new one while fewer than `pool`
+    /// are open, else waits for one to be released. Throws std::runtime_error when the
+    /// database cannot be opened.
+    std::unique_ptr<SqliteConnection> acquire(int id);
+    void release(int id, std::unique_ptr<SqliteConnection> connection);
+
+private:
+    struct Pool {
+        SqliteConfig config;
+        std::vector<std::unique_ptr<SqliteConnection>> idle;
+        int open = 0;
+    };
+    std::mutex mutex_;
+    std::condition_variable released_;
+    std::vector<Pool> pools_;
+};
+
+}  // namespace statenet::detail

@@ -1,0 +1,330 @@
+// The `sqlite` resource: a SQLiteCpp connection with cached statements, and its Lua binding.
+#include "resources/sqlite_resource.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace statenet::detail {
+
+namespace {
+
+bool is_identifier(std::string_view name) {
+    if (name.empty()) return false;
+    auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+    if (!alpha(name.front())) return false;
+    for (char c : name)
+        if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+    return true;
+}
+
+// Identifiers are checked before quoting, so no quote inside needs escaping.
+std::string quote_identifier(std::string_view name) {
+    std::string out;
+    out.reserve(name.size() + 2);
+    out += '"';
+    out += name;
+    out += '"';
+    return out;
+}
+
+void bind_value(SQLite::Statement& statement, int index, const Value& value) {
+    switch (value.type()) {
+    case Value::Type::null: statement.bind(index); break;
+    case Value::Type::boolean: statement.bind(index, static_cast<std::int64_t>(value.as_bool() ? 1 : 0)); break;
+    case Value::Type::integer: statement.bind(index, value.as_int()); break;
+    case Value::Type::number: statement.bind(index, value.as_number()); break;
+    case Value::Type::string: statement.bind(index, value.as_string()); break;
+    case Value::Type::array:
+    case Value::Type::object: statement.bind(index, value.to_json()); break;
+    }
+}
+
+Value column_value(const SQLite::Column& column) {
+    const int type = column.getType();
+    if (type == SQLITE_INTEGER) return Value(static_cast<std::int64_t>(column.getInt64()));
+    if (type == SQLITE_FLOAT) return Value(column.getDouble());
+    if (type == SQLITE_NULL) return Value();
+    return Value(column.getString());  // TEXT, and BLOB as its bytes
+}
+
+// Resets a cached statement when its use ends, so it holds no read lock between calls.
+struct StatementUse {
+    SQLite::Statement& statement;
+    ~StatementUse() { statement.tryReset(); }
+};
+
+}  // namespace
+
+struct SqliteConnection::Impl {
+    SQLite::Database db;
+    std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements;
+
+    explicit Impl(const SqliteConfig& config)
+        : db(config.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {}
+
+    SQLite::Statement& prepare(std::string_view sql) {
+        std::string key(sql);
+        auto found = statements.find(key);
+        if (found != statements.end()) {
+            found->second->reset();
+            found->second->clearBindings();
+            return *found->second;
+        }
+        auto statement = std::make_unique<SQLite::Statement>(db, key);
+        return *statements.emplace(std::move(key), std::move(statement)).first->second;
+    }
+
+    SQLite::Statement& prepare_bound(std::string_view sql, const Value::Array& params) {
+        SQLite::Statement& statement = prepare(sql);
+        for (std::size_t i = 0; i < params.size(); ++i)
+            bind_value(statement, static_cast<int>(i + 1), params[i]);
+        return statement;
+    }
+
+    // Counted from the connection's total, so statements that change nothing (DDL,
+    // SELECT) report 0 rather than the previous statement's count.
+    std::int64_t run(std::string_view sql, const Value::Array& params) {
+        SQLite::Statement& statement = prepare_bound(sql, params);
+        StatementUse use{statement};
+        const int before = sqlite3_total_changes(db.getHandle());
+        while (statement.executeStep()) {}
+        return sqlite3_total_changes(db.getHandle()) - before;
+    }
+};
+
+namespace {
+
+// Runs `body`, turning SQLite's exceptions into errors that name the resource.
+template <typename F>
+auto guarded(const SqliteConfig& config, F&& body) -> decltype(body()) {
+    try {
+        return body();
+    } catch (const SQLite::Exception& e) {
+        throw std::runtime_error(config.name + ": " + e.what());
+    }
+}
+
+}  // namespace
+
+SqliteConnection::SqliteConnection(const SqliteConfig& config) : config_(config) {
+    guarded(config_, [&] {
+        impl_ = std::make_unique<Impl>(config_);
+        impl_->db.setBusyTimeout(static_cast<int>(config_.busy_timeout_ms));
+        if (config_.path != ":memory:") impl_->db.exec("PRAGMA journal_mode=WAL");
+        impl_->db.exec("PRAGMA synchronous=NORMAL");
+    });
+}
+
+SqliteConnection::~SqliteConnection() = default;
+
+std::int64_t SqliteConnection::exec(std::string_view sql, const Value::Array& params) {
+    return guarded(config_, [&] { return impl_->run(sql, params); });
+}
+
+Value SqliteConnection::query(std::string_view sql, const Value::Array& params) {
+    return guarded(config_, [&] {
+        SQLite::Statement& statement = impl_->prepare_bound(sql, params);
+        StatementUse use{statement};
+        Value::Array rows;
+        const int columns = statement.getColumnCount();
+        while (statement.executeStep()) {
+            Value::Object row;
+            row.reserve(static_cast<std::size_t>(columns));
+            for (int i = 0; i < columns; ++i)
+                row.emplace_back(statement.getColumnName(i), column_value(statement.getColumn(i)));
+            rows.emplace_back(std::move(row));
+        }
+        return Value(std::move(rows));
+    });
+}
+
+namespace {
+
+// Checks the table and the row's field names; returns the field list and parameters.
+struct InsertParts {
+    std::string columns;       // "a","b"
+    std::string placeholders;  // ?,?
+    Value::Array params;
+};
+
+InsertParts insert_parts(const SqliteConfig& config, std::string_view table, const Value& row) {
+    if (!is_identifier(table))
+        throw std::runtime_error(config.name + ": invalid table name '" + std::string(table) + "'");
+    if (!row.is_object() || row.as_object().empty())
+        throw std::runtime_error(config.name + ": row must be a non-empty object");
+    InsertParts parts;
+    for (const auto& [field, value] : row.as_object()) {
+        if (!is_identifier(field))
+            throw std::runtime_error(config.name + ": invalid column name '" + field + "'");
+        if (!parts.params.empty()) {
+            parts.columns += ',';
+            parts.placeholders += ',';
+        }
+        parts.columns += quote_identifier(field);
+        parts.placeholders += '?';
+        parts.params.push_back(value);
+    }
+    return parts;
+}
+
+}  // namespace
+
+std::int64_t SqliteConnection::insert(std::string_view table, const Value& row) {
+    InsertParts parts = insert_parts(config_, table, row);
+    const std::string sql =
+        "INSERT INTO " + quote_identifier(table) + " (" + parts.columns + ") VALUES (" + parts.placeholders + ")";
+    return guarded(config_, [&] {
+        impl_->run(sql, parts.params);
+        return static_cast<std::int64_t>(impl_->db.getLastInsertRowid());
+    });
+}
+
+std::int64_t SqliteConnection::upsert(std::string_view table, const Value& row, std::string_view key) {
+    InsertParts parts = insert_parts(config_, table, row);
+    if (!is_identifier(key))
+        throw std::runtime_error(config_.name + ": invalid key column '" + std::string(key) + "'");
+    if (!row.find(key))
+        throw std::runtime_error(config_.name + ": key '" + std::string(key) + "' is not a field of the row");
+    std::string updates;
+    for (const auto& member : row.as_object()) {
+        if (member.first == key) continue;
+        if (!updates.empty()) updates += ',';
+        updates += quote_identifier(member.first) + "=excluded." + quote_identifier(member.first);
+    }
+    const std::string sql = "INSERT INTO " + quote_identifier(table) + " (" + parts.columns + ") VALUES (" +
+                            parts.placeholders + ") ON CONFLICT(" + quote_identifier(key) + ") DO " +
+                            (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
+    return guarded(config_, [&] { return impl_->run(sql, parts.params); });
+}
+
+void SqliteConnection::begin() {
+    guarded(config_, [&] { impl_->db.exec("BEGIN IMMEDIATE"); });
+}
+
+void SqliteConnection::commit() {
+    guarded(config_, [&] { impl_->db.exec("COMMIT"); });
+}
+
+void SqliteConnection::rollback() {
+    guarded(config_, [&] { impl_->db.exec("ROLLBACK"); });
+}
+
+bool SqliteConnection::in_transaction() const noexcept {
+    return sqlite3_get_autocommit(impl_->db.getHandle()) == 0;
+}
+
+void SqliteConnection::savepoint() {
+    guarded(config_, [&] { impl_->db.exec("SAVEPOINT statenet_step"); });
+}
+
+void SqliteConnection::release() {
+    guarded(config_, [&] { impl_->db.exec("RELEASE statenet_step"); });
+}
+
+void SqliteConnection::rollback_to() {
+    guarded(config_, [&] {
+        impl_->db.exec("ROLLBACK TO statenet_step");
+        impl_->db.exec("RELEASE statenet_step");
+    });
+}
+
+// ---- Lua binding ----
+
+namespace {
+
+enum class Operation { exec, query, insert, upsert };
+
+// Reads the arguments, runs the operation and pushes its result; may throw.
+int run_operation(lua_State* L, Operation operation) {
+    auto* connection = static_cast<SqliteConnection*>(lua_touserdata(L, lua_upvalueindex(1)));
+    const auto& refs = *static_cast<const ConvertRefs*>(lua_touserdata(L, lua_upvalueindex(2)));
+    int first = 1;
+    if (lua_rawequal(L, 1, lua_upvalueindex(3))) first = 2;  // called as db:method(...)
+    const int top = lua_gettop(L);
+
+    auto string_arg = [&](int index, const char* what) {
+        if (index > top || lua_type(L, index) != LUA_TSTRING)
+            throw std::runtime_error(connection->config().name + ": " + what + " must be a string");
+        std::size_t size = 0;
+        const char* text = lua_tolstring(L, index, &size);
+        return std::string(text, size);
+    };
+
+    switch (operation) {
+    case Operation::exec:
+    case Operation::query: {
+        const std::string sql = string_arg(first, "sql");
+        Value::Array params;
+        for (int i = first + 1; i <= top; ++i) params.push_back(read_value(L, i, refs));
+        if (operation == Operation::exec) {
+            lua_pushinteger(L, static_cast<lua_Integer>(connection->exec(sql, params)));
+        } else {
+            push_value(L, connection->query(sql, params), refs);
+        }
+        return 1;
+    }
+    case Operation::insert:
+    case Operation::upsert: {
+        const std::string table = string_arg(first, "table name");
+        const Value row = first + 1 <= top ? read_value(L, first + 1, refs) : Value();
+        if (operation == Operation::insert) {
+            lua_pushinteger(L, static_cast<lua_Integer>(connection->insert(table, row)));
+        } else {
+            const std::string key = string_arg(first + 2, "key");
+            lua_pushinteger(L, static_cast<lua_Integer>(connection->upsert(table, row, key)));
+        }
+        return 1;
+    }
+    }
+    return 0;
+}
+
+// Pushes the error table; the message's storage ends before lua_error unwinds.
+void push_resource_error(lua_State* L, const std::string& message) {
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "ResourceError");
+    lua_setfield(L, -2, "name");
+    lua_pushlstring(L, message.data(), message.size());
+    lua_setfield(L, -2, "message");
+}
+
+template <Operation operation>
+int binding_function(lua_State* L) {
+    {
+        std::string message;
+        try {
+            return run_operation(L, operation);
+        } catch (const std::exception& e) {
+            message = e.what();
+        } catch (...) {
+            message = "unknown error";
+        }
+        push_resource_error(L, message);
+    }
+    return lua_error(L);
+}
+
+}  // namespace
+
+void push_sqlite_binding(lua_State* L, SqliteConnection* connection, const ConvertRefs& refs) {
+    lua_createtable(L, 0, 4);
+    const int table = lua_gettop(L);
+    auto add = [&](const char* name, lua_CFunction function) {
+        lua_pushlightuserdata(L, connection);
+        lua_pushlightuserdata(L, const_cast<ConvertRefs*>(&refs));
+        lua_pushvalue(L, table);
+        lua_pushcclosure(L, function, 3);
+        lua_setfield(L, table, name);
+    };
+    add("exec", binding_function<Operation::exec>);
+    add("query", binding_function<Operation::query>);
+    add("insert", binding_function<Operation::insert>);
+    add("upsert", binding_function<Operation::upsert>);
+}
+
+}  // namespace statenet::detail
