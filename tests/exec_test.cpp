@@ -1,4 +1,6 @@
 // Record execution semantics (SPEC section 5 and 6) through the public API.
+#include "test_paths.hpp"
+
 #include <statenet/statenet.hpp>
 
 #include <doctest/doctest.h>
@@ -15,7 +17,7 @@ using statenet::Workflow;
 
 namespace {
 
-const std::filesystem::path exec_dir = std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/exec";
+using statenet_test::exec_dir;
 
 Workflow load(Engine& engine, const std::string& toml) {
     return engine.load_string(toml, exec_dir / "test.toml");

@@ -192,6 +192,12 @@ struct LuaFixture {
     }
     ~LuaFixture() { lua_close(L); }
 
+    /// Makes `db` the Lua global `db`.
+    void bind(SqliteConnection& db) {
+        statenet::detail::push_sqlite_binding(L, &db, refs);
+        lua_setglobal(L, "db");
+    }
+
     // Runs `chunk`; returns its error text, or "" on success.
     std::string run(const char* chunk) {
         if (luaL_loadstring(L, chunk) != 0 || lua_pcall(L, 0, 0, 0) != 0) {
@@ -211,8 +217,7 @@ TEST_CASE("resources - Lua binding runs exec, query, insert and upsert") {
     TempDb temp;
     SqliteConnection db(temp.config);
     LuaFixture lua;
-    statenet::detail::push_sqlite_binding(lua.L, &db, lua.refs);
-    lua_setglobal(lua.L, "db");
+    lua.bind(db);
 
     CHECK(lua.run(R"lua(
         assert(db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, qty INTEGER)") == 0)
@@ -236,8 +241,7 @@ TEST_CASE("resources - Lua binding raises ResourceError tables") {
     TempDb temp;
     SqliteConnection db(temp.config);
     LuaFixture lua;
-    statenet::detail::push_sqlite_binding(lua.L, &db, lua.refs);
-    lua_setglobal(lua.L, "db");
+    lua.bind(db);
 
     CHECK(lua.run(R"lua(
         local ok, err = pcall(db.exec, "SELEC broken")

@@ -1,4 +1,6 @@
 // The sqlite resource inside workflows: ctx.resources, single transactions, savepoints.
+#include "test_paths.hpp"
+
 #include <statenet/statenet.hpp>
 
 #include <doctest/doctest.h>
@@ -14,7 +16,7 @@ using statenet::Workflow;
 
 namespace {
 
-const std::filesystem::path exec_dir = std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/exec";
+using statenet_test::exec_dir;
 
 /// A fresh database path per test.
 std::string fresh_db(const char* name) {
