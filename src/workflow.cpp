@@ -7,6 +7,7 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace statenet {
@@ -64,6 +65,7 @@ std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, c
             RunnerLease runner(*impl_);
             for (std::size_t i = next++; i < records.size(); i = next++)
                 results[i] = runner->run(Value(records[i]), options.run);
+            if (auto error = runner->flush()) throw std::runtime_error("batch transaction commit failed: " + *error);
         } catch (...) {
             // An engine error (not a record failure) stops the batch; rethrown below.
             std::lock_guard lock(failure_mutex);
@@ -77,6 +79,16 @@ std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, c
     for (auto& thread : threads) thread.join();
     if (failure) std::rethrow_exception(failure);
     return results;
+}
+
+void Workflow::flush() const {
+    std::string errors;
+    {
+        std::lock_guard lock(impl_->mutex);
+        for (auto& runner : impl_->idle)
+            if (auto error = runner->flush()) errors += (errors.empty() ? "" : "; ") + *error;
+    }
+    if (!errors.empty()) throw std::runtime_error("batch transaction commit failed: " + errors);
 }
 
 const std::string& Workflow::name() const { return impl_->model->name; }

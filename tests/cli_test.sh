@@ -204,7 +204,7 @@ expect_absent "$tmp/out" 'scribbled'
 expect_exit 0 "$statenet" run "$wf/scribble.toml" --mode direct --data '{"id": 1}'
 expect_contains "$tmp/out" '"scribbled": true'
 expect_exit 2 "$statenet" run "$wf/scribble.toml" --mode reference --data '{"id": 1}'
-expect_match "$tmp/err" '^statenet: error: --mode reference is not implemented yet'
+expect_match "$tmp/err" "data mode 'reference' needs a \[reference\] table"
 expect_exit 2 "$statenet" run "$wf/scribble.toml" --mode fast --data '{"id": 1}'
 expect_match "$tmp/err" '^statenet: error: --mode'
 

@@ -147,13 +147,13 @@ TEST_CASE("resources - rollback_to undoes only the writes since the savepoint") 
     create_items(db);
     db.begin();
     db.insert("items", Value::object({{"name", "outer"}}));
-    db.savepoint();
+    db.savepoint("statenet_step");
     db.insert("items", Value::object({{"name", "inner"}}));
-    db.rollback_to();
+    db.rollback_to("statenet_step");
     CHECK(db.in_transaction());
-    db.savepoint();
+    db.savepoint("statenet_step");
     db.insert("items", Value::object({{"name", "released"}}));
-    db.release();
+    db.release("statenet_step");
     db.commit();
     Value rows = db.query("SELECT name FROM items ORDER BY id", {});
     REQUIRE(rows.size() == 2);

@@ -21,6 +21,7 @@ namespace statenet {
     X(LuaError, "error in Lua function")                                      \
     X(ResourceError, "resource error")                                        \
     X(Conflict, "concurrent modification")                                    \
+    X(NotFound, "reference record not found")                                 \
     X(PushFailed, "push to sub-network failed")
 
 enum class ErrorCode {

@@ -46,9 +46,10 @@ public:
     Workflow(Workflow&&) noexcept;
     Workflow& operator=(Workflow&&) noexcept;
 
-    /// Runs one record (a JSON object) through the main network. Never throws for record
-    /// failures: they are reported in Result::error. Throws std::invalid_argument when
-    /// options.mode is DataMode::reference (not implemented yet).
+    /// Runs one record (a JSON object; in reference mode, the row's key) through the
+    /// main network. Never throws for record failures: they are reported in
+    /// Result::error. Throws std::invalid_argument when options.mode is
+    /// DataMode::reference and the workflow has no `[reference]` table.
     Result process(const Value& record, const RunOptions& options = {}) const;
     /// The same, taking the record over: its untouched fields move into the result
     /// instead of being copied.
@@ -56,7 +57,15 @@ public:
 
     /// Runs every record, in parallel on `options.workers` threads; the results come
     /// back in input order. Record failures are in the results, as for process().
+    /// With `[transaction] strategy = "batch"` the open batches are committed before it
+    /// returns; a failing commit throws std::runtime_error.
     std::vector<Result> process_batch(const std::vector<Value>& records, const BatchOptions& options = {}) const;
+
+    /// Commits the batch transactions left open by process() calls
+    /// (`[transaction] strategy = "batch"` commits every `batch_size` records; call this
+    /// at the end of a run). A no-op for the other strategies. Throws std::runtime_error
+    /// when a commit fails: that batch's writes are lost.
+    void flush() const;
 
     const std::string& name() const;
     const std::string& version() const;

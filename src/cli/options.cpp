@@ -25,9 +25,7 @@ std::pair<std::string, Value> parse_set(std::string_view text) {
 DataMode parse_mode(std::string_view text) {
     const auto mode = parse_data_mode(text);
     if (!mode)
-        throw usage_error(fmt::format("--mode '{}': expected copy or direct", text));
-    if (*mode == DataMode::reference)
-        throw usage_error("--mode reference is not implemented yet in this version of statenet (use copy or direct)");
+        throw usage_error(fmt::format("--mode '{}': expected copy, reference or direct", text));
     return *mode;
 }
 

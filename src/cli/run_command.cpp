@@ -69,7 +69,9 @@ int run(const RunArgs& args) {
     const LoadOptions options = load_options(args.sets, mode);
     Engine engine;
     const Workflow workflow = engine.load(args.workflow, options);
-    return args.data_option->count() ? run_one_record(workflow, args) : run_records_stream(workflow, args);
+    const int code = args.data_option->count() ? run_one_record(workflow, args) : run_records_stream(workflow, args);
+    workflow.flush();  // commits what a batch transaction still holds
+    return code;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Runner: executes records through the model, one Lua dispatcher call per state.
 #include "exec/runner.hpp"
 
+#include "exec/reference.hpp"
 #include "exec/retry.hpp"
 
 #include <fmt/format.h>
@@ -102,6 +103,7 @@ struct Runner::Run {
     bool deep = false;           // copies must be deep (direct states mutate nested tables)
     bool breadth_first = false;
     double deadline = 0;         // clock ms, 0 = none
+    int first_attempt = 0;       // ctx.attempt in the start state (a re-run after Conflict)
     std::size_t transitions = 0;
     bool fatal = false;          // MaxTransitions / Timeout: stop every branch
 };
@@ -112,7 +114,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
       engine_(std::move(engine)),
       pools_(std::move(pools)),
       vm_(model_->module_dirs, engine_->stdlib_dir),
-      held_(model_->resources.size()),
+      tx_(*model_, pools_, [this](const std::string& message) { warn(message); }),
       rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)),
       ids_(std::random_device{}()) {
     lua_State* L = vm_.state();
@@ -131,6 +133,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     free_ = vm_.ref_runtime("free");
     branch_out_ = vm_.ref_runtime("branch_out");
     changes_ = vm_.ref_runtime("changes");
+    touch_ = vm_.ref_runtime("touch");
 
     // statenet.null is a NULL light userdata, like cjson.null.
     vm_.push_runtime("api");
@@ -152,97 +155,143 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     vm_.push_runtime("ctx");
     lua_getfield(L, -1, "resources");
     resources_table_ = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, lua_commit, 1);
+    lua_setfield(L, -2, "commit");
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, lua_rollback, 1);
+    lua_setfield(L, -2, "rollback");
     lua_pop(L, 1);
+    if (model_->reference.resource >= 0) {
+        vm_.push_runtime("set_reference_loader");
+        lua_pushlightuserdata(L, this);
+        lua_pushcclosure(L, lua_load_row, 1);
+        lua_call(L, 1, 0);
+    }
 
     resolve_functions(diags);
     if (diags.empty()) define_plans();
 }
 
-Runner::~Runner() { release_resources(); }
+Runner::~Runner() = default;
 
-// ---- resources -------------------------------------------------------------------
-// A record's connections are acquired when it first enters a state that lists them and
-// held to the record's end: its writes form one transaction, committed when the record
-// succeeds and rolled back when it fails. Each step runs inside a savepoint, so a
-// failed (or retried) step's writes roll back with its data.
+// ---- resources and transactions ----------------------------------------------------
+// A record's connections are acquired when it first enters a state that lists them;
+// Transactions decides when their work commits (single, batch, manual). Each step runs
+// inside a savepoint, so a failed (or retried) step's writes roll back with its data.
+
+SqliteConnection& Runner::hold(int id) {
+    bool fresh = false;
+    SqliteConnection& connection = tx_.acquire(id, fresh);
+    if (fresh) {
+        lua_State* L = vm_.state();
+        StackGuard guard(L);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, resources_table_);
+        push_sqlite_binding(L, &connection, convert_);
+        lua_setfield(L, -2, model_->resources[static_cast<std::size_t>(id)].name.c_str());
+    }
+    return connection;
+}
 
 std::optional<ErrorInfo> Runner::acquire_resources(const State& s, const std::string& where) {
-    lua_State* L = vm_.state();
     for (int id : s.resources) {
-        if (held_[id]) continue;
-        const std::string& name = model_->resources[id].name;
         try {
-            auto connection = pools_->acquire(id);
-            try {
-                connection->begin();
-            } catch (...) {
-                pools_->release(id, std::move(connection));
-                throw;
-            }
-            held_[id] = std::move(connection);
+            hold(id);
         } catch (const std::exception& e) {
             return ErrorInfo{"ResourceError", e.what(), where};
         }
-        held_ids_.push_back(id);
-        StackGuard guard(L);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, resources_table_);
-        push_sqlite_binding(L, held_[id].get(), convert_);
-        lua_setfield(L, -2, name.c_str());
     }
     return std::nullopt;
 }
 
-std::optional<ErrorInfo> Runner::savepoints(const std::string& where) {
-    try {
-        for (int id : held_ids_) held_[id]->savepoint();
-    } catch (const std::exception& e) {
-        return ErrorInfo{"ResourceError", e.what(), where};
-    }
-    return std::nullopt;
-}
-
-void Runner::end_savepoints(bool failed) {
-    for (int id : held_ids_) {
-        try {
-            if (failed) held_[id]->rollback_to();
-            else held_[id]->release();
-        } catch (const std::exception&) {
-            // A savepoint a step opened itself may be gone; the record's own
-            // commit or rollback settles the connection.
-        }
-    }
-}
-
-std::optional<ErrorInfo> Runner::finish_resources(bool ok) {
-    std::optional<ErrorInfo> failure;
-    for (int id : held_ids_) {
-        try {
-            if (ok && !failure) held_[id]->commit();
-            else held_[id]->rollback();
-        } catch (const std::exception& e) {
-            if (!failure) failure = ErrorInfo{"ResourceError", e.what(), ""};
-        }
-    }
-    release_resources();
-    return failure;
-}
-
-void Runner::release_resources() noexcept {
+void Runner::unbind(const std::vector<int>& released) noexcept {
     lua_State* L = vm_.state();
-    for (int id : held_ids_) {
-        auto& connection = held_[id];
-        try {
-            if (connection->in_transaction()) connection->rollback();
-        } catch (...) {
-            connection.reset();  // unusable: the pool opens a fresh one
-        }
-        pools_->release(id, std::move(connection));
+    for (int id : released) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, resources_table_);
         lua_pushnil(L);
-        lua_setfield(L, -2, model_->resources[id].name.c_str());
+        lua_setfield(L, -2, model_->resources[static_cast<std::size_t>(id)].name.c_str());
         lua_pop(L, 1);
     }
-    held_ids_.clear();
+}
+
+void Runner::warn(const std::string& message) {
+    static const Value no_fields = Value::object();
+    if (engine_->log) engine_->log(LogRecord{LogLevel::warn, "", message, no_fields});
+}
+
+std::optional<std::string> Runner::flush() {
+    std::vector<int> released;
+    auto error = tx_.flush(released);
+    unbind(released);
+    return error;
+}
+
+// ctx.commit() / ctx.rollback(): the manual strategy's controls.
+int Runner::lua_commit(lua_State* L) {
+    auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
+    std::string failure;
+    try {
+        self->tx_.commit_now();
+    } catch (const std::exception& e) {
+        failure = std::string("ctx.commit: ") + e.what();
+    }
+    if (failure.empty()) return 0;
+    lua_pushlstring(L, failure.data(), failure.size());
+    return lua_error(L);
+}
+
+int Runner::lua_rollback(lua_State* L) {
+    auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
+    std::string failure;
+    try {
+        self->tx_.rollback_now();
+    } catch (const std::exception& e) {
+        failure = std::string("ctx.rollback: ") + e.what();
+    }
+    if (failure.empty()) return 0;
+    lua_pushlstring(L, failure.data(), failure.size());
+    return lua_error(L);
+}
+
+// The reference-mode loader: reads the record's row, once, on first touch. It reads on
+// the held connection when the record (or its batch) holds one, so it sees the
+// record's own writes; else through a pooled connection outside any transaction, so
+// concurrent runs only meet at the version check.
+int Runner::lua_load_row(lua_State* L) {
+    auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
+    const ReferenceConfig& config = self->model_->reference;
+    const char* name = "ResourceError";
+    std::string failure;
+    try {
+        std::optional<Value> row;
+        if (SqliteConnection* held = self->tx_.held(config.resource)) {
+            row = load_reference_row(*held, config, self->ref_key_);
+        } else {
+            auto connection = self->pools_->acquire(config.resource);
+            try {
+                row = load_reference_row(*connection, config, self->ref_key_);
+            } catch (...) {
+                self->pools_->release(config.resource, std::move(connection));
+                throw;
+            }
+            self->pools_->release(config.resource, std::move(connection));
+        }
+        if (row) {
+            push_value(L, *row, self->convert_);
+            self->ref_row_ = std::move(row);
+            return 1;
+        }
+        name = "NotFound";
+        failure = fmt::format("no row with {} = {} in table '{}'", config.key, self->ref_key_.to_json(), config.table);
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "name");
+    lua_pushlstring(L, failure.data(), failure.size());
+    lua_setfield(L, -2, "message");
+    return lua_error(L);
 }
 
 void Runner::resolve_functions(Diagnostics& diags) {
@@ -500,7 +549,7 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     if (!b.entered) {
         b.entered = true;
         b.path.push_back(model_->qualified(b.network, b.state));
-        b.attempt = 0;
+        b.attempt = b.path.size() == 1 ? run.first_attempt : 0;
         b.retry_counts.assign(s.retry.size(), 0);
     }
     if (run.deadline > 0 && engine_->clock->now_ms() > run.deadline) {
@@ -510,9 +559,14 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     }
     if (!s.resources.empty())
         if (auto error = acquire_resources(s, b.path.back())) return fail(run, b, std::move(*error));
-    const bool guarded = !held_ids_.empty();
-    if (guarded)
-        if (auto error = savepoints(b.path.back())) return fail(run, b, std::move(*error));
+    const bool guarded = !tx_.held_ids().empty();
+    if (guarded) {
+        try {
+            tx_.begin_step();
+        } catch (const std::exception& e) {
+            return fail(run, b, {"ResourceError", e.what(), b.path.back()});
+        }
+    }
     lua_State* L = vm_.state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, run.breadth_first ? step_all_ : step_);
@@ -535,7 +589,7 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     }
     const bool raised = lua_pcall(L, nargs, 3, 0) != 0;
     const int code = raised ? step_fail : static_cast<int>(lua_tointeger(L, -3));
-    if (guarded) end_savepoints(code == step_fail);
+    if (guarded) tx_.end_step(code == step_fail);
     if (raised) return fail(run, b, pcall_error(b.path.back()));
     switch (code) {
     case step_end: return finish(run, b);
@@ -664,33 +718,83 @@ Runner::Status Runner::finish(Run& run, Branch& b) {
 }
 
 Result Runner::run(Value input, const RunOptions& options) {
+    const DataMode mode = options.mode.value_or(model_->mode);
+    if (mode != DataMode::reference) return run_once(std::move(input), mode, 0);
+    if (model_->reference.resource < 0)
+        throw std::invalid_argument("data mode 'reference' needs a [reference] table in the workflow");
+    // A Conflict at the commit means the row changed since it was read: re-running the
+    // record from its start state reads it again. The start state's retriers decide.
+    const auto started = std::chrono::steady_clock::now();
+    const State& start = model_->state(model_->main, model_->networks[model_->main].start);
+    std::vector<int> counts(start.retry.size(), 0);
+    for (int attempt = 0;; ++attempt) {
+        Result result = run_once(input, mode, attempt);
+        result.duration = std::chrono::steady_clock::now() - started;
+        if (!commit_conflict_) return result;
+        bool again = false;
+        for (std::size_t i = 0; i < start.retry.size(); ++i) {
+            const Retrier& r = start.retry[i];
+            if (!error_matches(r.errors, "Conflict")) continue;
+            if (counts[i] < r.attempts) {
+                const double delay = retry_delay_ms(r, counts[i], rng_);
+                if (delay > 0) engine_->clock->sleep_ms(delay);
+                ++counts[i];
+                again = true;
+            }
+            break;
+        }
+        if (!again) return result;
+    }
+}
+
+Result Runner::run_once(Value input, DataMode mode, int attempt) {
     auto started = std::chrono::steady_clock::now();
-    DataMode mode = options.mode.value_or(model_->mode);
-    if (mode == DataMode::reference)
-        throw std::invalid_argument("data mode 'reference' is not implemented yet in this version of statenet");
+    const bool reference = mode == DataMode::reference;
+    commit_conflict_ = false;
+    ref_row_.reset();
     Run run;
-    run.copy_default = mode == DataMode::copy;
+    run.copy_default = mode != DataMode::direct;
     run.deep = mode == DataMode::direct || has_direct_state_;
     run.breadth_first = model_->strategy == Strategy::breadth_first;
+    run.first_attempt = attempt;
     if (model_->timeout_ms > 0) run.deadline = engine_->clock->now_ms() + model_->timeout_ms;
 
     Result result;
     result.run_id = make_run_id(ids_);
-    if (!input.is_object()) {
-        result.error = ErrorInfo{"SchemaViolation",
-                                 fmt::format("a record must be a JSON object, not {}", type_name(input.type())), ""};
+    auto reject = [&](std::string name, std::string message) {
+        result.error = ErrorInfo{std::move(name), std::move(message), ""};
         result.data = std::move(input);
         result.duration = std::chrono::steady_clock::now() - started;
         return result;
+    };
+    if (reference) {
+        try {
+            ref_key_ = reference_key(model_->reference, input);
+        } catch (const std::invalid_argument& e) {
+            return reject("SchemaViolation", e.what());
+        }
+    } else if (!input.is_object()) {
+        return reject("SchemaViolation", fmt::format("a record must be a JSON object, not {}", type_name(input.type())));
+    }
+    try {
+        tx_.begin_record();
+    } catch (const std::exception& e) {
+        return reject("ResourceError", e.what());
     }
     lua_State* L = vm_.state();
     StackGuard guard(L);
 
-    lua_rawgeti(L, LUA_REGISTRYINDEX, begin_);
-    push_value(L, input, convert_);
+    if (reference) {
+        vm_.push_runtime("begin_reference");
+        lua_pushlstring(L, model_->reference.key.data(), model_->reference.key.size());
+        push_value(L, ref_key_, convert_);
+    } else {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, begin_);
+        push_value(L, input, convert_);
+    }
     lua_pushlstring(L, result.run_id.data(), result.run_id.size());
     lua_pushboolean(L, run.copy_default);
-    if (lua_pcall(L, 3, 1, 0) != 0) throw std::logic_error("statenet runtime: " + pop_error_text(L));
+    if (lua_pcall(L, reference ? 4 : 3, 1, 0) != 0) throw std::logic_error("statenet runtime: " + pop_error_text(L));
     Branch first;
     first.slot = static_cast<int>(lua_tointeger(L, -1));
     lua_pop(L, 1);
@@ -725,7 +829,18 @@ Result Runner::run(Value input, const RunOptions& options) {
             result.final_state = primary.final_state;
             result.path = primary.path;
             result.emit = primary.emit;
-            result.data = read_record(primary.slot, input);
+            if (reference) {
+                // The output is the whole row: load it if no function touched it.
+                lua_rawgeti(L, LUA_REGISTRYINDEX, touch_);
+                lua_pushinteger(L, primary.slot);
+                if (lua_pcall(L, 1, 0, 0) != 0) {
+                    result.ok = false;
+                    result.error = pcall_error(result.final_state);
+                }
+                result.data = read_slot(primary.slot, ref_row_ ? *ref_row_ : input);
+            } else {
+                result.data = read_record(primary.slot, input);
+            }
             if (run.breadth_first)
                 for (const auto& b : finished)
                     result.branches.push_back({b.final_state, &b == &primary ? result.data : read_slot(b.slot, input), b.path});
@@ -736,25 +851,60 @@ Result Runner::run(Value input, const RunOptions& options) {
             result.error = culprit.error;
             result.final_state = culprit.error ? culprit.error->state : "";
             result.path = culprit.path;
-            result.data = read_record(culprit.slot, input);
+            result.data = reference ? read_slot(culprit.slot, input) : read_record(culprit.slot, input);
         }
     } catch (const ConvertError& e) {
         result.ok = false;
         result.error = ErrorInfo{"LuaError", std::string("the record cannot leave Lua: ") + e.what(), result.final_state};
         result.branches.clear();
     }
-    if (!held_ids_.empty()) {
-        if (auto failure = finish_resources(result.ok)) {
-            failure->state = result.final_state;
-            result.ok = false;
-            result.error = std::move(failure);
-            result.branches.clear();
-        }
-    }
+    finish_transaction(result);
     call_void(reset_, {});
     result.transitions = run.transitions;
     result.duration = std::chrono::steady_clock::now() - started;
     return result;
+}
+
+void Runner::finish_transaction(Result& result) {
+    if (result.ok && model_->reference.resource >= 0 && ref_row_) commit_reference(result);
+    std::vector<int> released;
+    auto failure = tx_.end_record(result.ok, released);
+    unbind(released);
+    if (failure) {
+        result.ok = false;
+        result.error = ErrorInfo{"ResourceError", std::move(*failure), result.final_state};
+        result.branches.clear();
+    }
+}
+
+void Runner::commit_reference(Result& result) {
+    const ReferenceConfig& config = model_->reference;
+    auto fail_with = [&](const char* name, std::string message) {
+        result.ok = false;
+        result.error = ErrorInfo{name, std::move(message), result.final_state};
+        result.branches.clear();
+    };
+    try {
+        // Manual strategy: the functions' uncommitted writes are discarded first; the
+        // row itself is the engine's write and commits on its own.
+        const bool manual = model_->transaction.strategy == TransactionConfig::Strategy::manual;
+        if (manual) tx_.discard_uncommitted();
+        SqliteConnection& connection = hold(config.resource);
+        switch (write_reference_row(connection, config, *ref_row_, result.data)) {
+        case ReferenceWrite::conflict:
+            commit_conflict_ = true;
+            return fail_with("Conflict", fmt::format("row {} = {} of table '{}' changed since it was read ({} {})",
+                                                     config.key, ref_key_.to_json(), config.table, config.version,
+                                                     (*ref_row_)[config.version].to_json()));
+        case ReferenceWrite::written:
+        case ReferenceWrite::unchanged: break;
+        }
+        if (manual) tx_.commit_now();
+    } catch (const std::invalid_argument& e) {
+        fail_with("SchemaViolation", e.what());
+    } catch (const std::exception& e) {
+        fail_with("ResourceError", e.what());
+    }
 }
 
 }  // namespace statenet::detail

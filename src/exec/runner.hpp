@@ -2,6 +2,7 @@
 #pragma once
 
 #include "exec/services.hpp"
+#include "exec/transactions.hpp"
 #include "lua/convert.hpp"
 #include "lua/vm.hpp"
 #include "model/model.hpp"
@@ -29,7 +30,12 @@ public:
     Runner& operator=(const Runner&) = delete;
 
     /// Runs one record. Record failures are in the result; throws only on engine bugs.
+    /// In reference mode a Conflict at the record's commit re-runs the record from its
+    /// start state (with a fresh read) as the start state's `retry` allows.
     Result run(Value input, const RunOptions& options);
+
+    /// Commits an open batch transaction. Returns an error message when that fails.
+    std::optional<std::string> flush();
 
     const Model& model() const noexcept { return *model_; }
 
@@ -43,15 +49,18 @@ private:
     std::shared_ptr<EngineImpl> engine_;
     std::shared_ptr<ResourcePools> pools_;
     LuaVm vm_;
-    // Connections this record holds, by resource id (null when not held), and the
-    // ids in the order they were acquired.
-    std::vector<std::unique_ptr<SqliteConnection>> held_;
-    std::vector<int> held_ids_;
+    Transactions tx_;
     int resources_table_ = LUA_NOREF;  // ctx.resources
+    // Reference mode: the current record's key and its row as loaded (the snapshot
+    // its changes are computed against).
+    Value ref_key_;
+    std::optional<Value> ref_row_;
+    bool commit_conflict_ = false;  // the last run_once failed its version check
     ConvertRefs convert_;
     int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF,
         reset_ = LUA_NOREF, push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
-        clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF, changes_ = LUA_NOREF;
+        clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF, changes_ = LUA_NOREF,
+        touch_ = LUA_NOREF;
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;      // retry jitter (seeded: reproducible)
     std::mt19937_64 ids_;      // run ids (random: unique across processes)
@@ -68,11 +77,16 @@ private:
     bool count_transition(Run& run, Branch& b);
     ErrorInfo pcall_error(std::string state);
 
+    Result run_once(Value input, DataMode mode, int attempt);
     std::optional<ErrorInfo> acquire_resources(const State& s, const std::string& where);
-    std::optional<ErrorInfo> savepoints(const std::string& where);
-    void end_savepoints(bool failed);
-    std::optional<ErrorInfo> finish_resources(bool ok);
-    void release_resources() noexcept;
+    SqliteConnection& hold(int id);
+    void unbind(const std::vector<int>& released) noexcept;
+    void finish_transaction(Result& result);
+    void commit_reference(Result& result);
+    void warn(const std::string& message);
+    static int lua_load_row(lua_State* L);
+    static int lua_commit(lua_State* L);
+    static int lua_rollback(lua_State* L);
 
     int call_int(int ref, std::initializer_list<double> args);
     void call_void(int ref, std::initializer_list<double> args);

@@ -31,8 +31,8 @@ std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& e
     build_model(root, *model, diags);
     for (const auto& dir : engine->options.module_paths) model->module_dirs.push_back(dir.string());
     for (const auto& [key, value] : options.vars) model->vars.set(key, value);
-    if (options.data_mode == DataMode::reference)
-        diags.error(Loc{model->file, 0, 0}, "data mode 'reference' is not implemented yet in this version of statenet");
+    if (options.data_mode == DataMode::reference && model->reference.resource < 0)
+        diags.error(Loc{model->file, 1, 1}, "data mode 'reference' needs a [reference] table (resource, table, key, version)");
     if (options.data_mode) model->mode = *options.data_mode;
     if (model->networks.empty()) return nullptr;
 

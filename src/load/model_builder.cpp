@@ -1,5 +1,6 @@
 // Builds the immutable model from a located document tree, reporting every problem.
 #include "model/model.hpp"
+#include "resources/sqlite_resource.hpp"
 
 #include <fmt/format.h>
 
@@ -17,7 +18,7 @@ using Keys = std::vector<std::string_view>;
 
 const Keys top_keys = {"name", "version", "description", "main", "scripts", "data_mode",
                        "strategy", "max_transitions", "timeout_ms", "vars", "transaction",
-                       "history", "resources", "networks", "recovery"};
+                       "history", "resources", "reference", "networks", "recovery"};
 const Keys network_keys = {"states", "any", "description"};
 const Keys state_keys = {"name", "start", "end", "end_test", "schema", "pre_validate",
                          "transform", "validate", "arcs", "retry", "on_error", "data_mode",
@@ -29,6 +30,7 @@ const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_de
                          "jitter"};
 const Keys catcher_keys = {"errors", "to"};
 const Keys transaction_keys = {"strategy", "batch_size"};
+const Keys reference_keys = {"resource", "table", "key", "version"};
 const Keys history_keys = {"level", "db", "durability", "max_runs", "max_age"};
 const Keys schema_types = {"string", "number", "integer", "boolean", "table", "object",
                            "array", "any"};
@@ -124,6 +126,7 @@ public:
         read_transaction(root.field("transaction"));
         read_history(root.field("history"));
         if (const Node* r = root.field("resources")) read_resources(*r);
+        read_reference(root);
         if (const Node* r = root.field("recovery"))
             d_.error(r->loc, "[recovery] belongs to machines, which are not implemented yet in this version of statenet");
         read_networks(root);
@@ -192,8 +195,6 @@ private:
                                          text, suggest(text, {"copy", "reference", "direct"})));
             return DataMode::copy;
         }
-        if (*mode == DataMode::reference)
-            d_.error(at.loc, "data_mode 'reference' is not implemented yet in this version of statenet");
         return *mode;
     }
 
@@ -225,16 +226,55 @@ private:
         if (t->kind != Kind::table) return wrong_kind(*t, "transaction", "table");
         check_keys(*t, transaction_keys, "[transaction]");
         if (auto s = string_of(*t, "strategy", false)) {
-            if (*s == "batch" || *s == "manual")
-                d_.error(t->field("strategy")->loc,
-                         fmt::format("transaction strategy '{}' is not implemented yet in this version of statenet", *s));
-            else if (*s != "single")
+            if (*s == "single") m_.transaction.strategy = TransactionConfig::Strategy::single;
+            else if (*s == "batch") m_.transaction.strategy = TransactionConfig::Strategy::batch;
+            else if (*s == "manual") m_.transaction.strategy = TransactionConfig::Strategy::manual;
+            else
                 d_.error(t->field("strategy")->loc,
                          fmt::format("unknown transaction strategy '{}' (expected single, batch or manual){}",
                                      *s, suggest(*s, {"single", "batch", "manual"})));
         }
-        if (const Node* b = t->field("batch_size"); b && (b->kind != Kind::integer || b->integer <= 0))
-            d_.error(b->loc, "'batch_size' must be a positive integer");
+        if (const Node* b = t->field("batch_size")) {
+            if (b->kind != Kind::integer || b->integer <= 0) d_.error(b->loc, "'batch_size' must be a positive integer");
+            else m_.transaction.batch_size = b->integer;
+        }
+    }
+
+    // `[reference]` names a declared sqlite resource, so it is read after [resources].
+    void read_reference(const Node& root) {
+        const Node* r = root.field("reference");
+        const Node* mode = root.field("data_mode");
+        if (!r) {
+            if (m_.mode == DataMode::reference)
+                d_.error(mode->loc, "data_mode 'reference' needs a [reference] table (resource, table, key, version)");
+            return;
+        }
+        if (r->kind != Kind::table) return wrong_kind(*r, "reference", "table");
+        check_keys(*r, reference_keys, "[reference]");
+        m_.reference.loc = r->loc;
+        if (auto name = string_of(*r, "resource", true)) {
+            std::vector<std::string_view> declared;
+            for (std::size_t i = 0; i < m_.resources.size(); ++i) {
+                declared.push_back(m_.resources[i].name);
+                if (m_.resources[i].name == *name) m_.reference.resource = static_cast<int>(i);
+            }
+            if (m_.reference.resource < 0)
+                d_.error(r->field("resource")->loc,
+                         fmt::format("unknown resource '{}' (declare it under [resources.{}]){}", *name, *name,
+                                     suggest(*name, declared)));
+        }
+        auto identifier = [&](const char* key, std::string& into, bool required) {
+            auto text = string_of(*r, key, required);
+            if (!text) return;
+            if (!is_identifier(*text))
+                d_.error(r->field(key)->loc, fmt::format("[reference] {} '{}' must be a SQL identifier (letters, digits, _)", key, *text));
+            into = *text;
+        };
+        identifier("table", m_.reference.table, true);
+        identifier("key", m_.reference.key, false);
+        identifier("version", m_.reference.version, false);
+        if (m_.reference.key == m_.reference.version)
+            d_.error(r->loc, "[reference] key and version must be different columns");
     }
 
     void read_history(const Node* h) {
@@ -435,7 +475,14 @@ private:
         string_of(body, "description", false);
         if (auto e = bool_of(body, "end")) state.is_end = *e;
         if (auto e = bool_of(body, "emit")) state.emit = *e;
-        if (auto mode = string_of(body, "data_mode", false)) state.mode = data_mode(*mode, *body.field("data_mode"));
+        if (auto mode = string_of(body, "data_mode", false)) {
+            state.mode = data_mode(*mode, *body.field("data_mode"));
+            if (state.mode == DataMode::reference) {
+                d_.error(body.field("data_mode")->loc,
+                         "data_mode 'reference' is set for the whole workflow, not per state (use copy or direct here)");
+                state.mode.reset();
+            }
+        }
         if (const Node* r = body.field("resources")) use_resources(state, *r);
         if (const Node* schema = body.field("schema")) read_schema(state, *schema);
         state.pre_validate = fn_list(body.field("pre_validate"), "pre_validate");

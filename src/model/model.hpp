@@ -119,6 +119,23 @@ struct Network {
 
 enum class Strategy { depth_first, breadth_first };
 
+/// `[transaction]`: how a record's writes (sqlite resources, reference-mode commit) are
+/// grouped into SQLite transactions.
+struct TransactionConfig {
+    enum class Strategy { single, batch, manual };
+    Strategy strategy = Strategy::single;
+    std::int64_t batch_size = 1000;
+};
+
+/// `[reference]`: where reference-mode records live. Set when `resource` >= 0.
+struct ReferenceConfig {
+    int resource = -1;         // index into Model::resources
+    std::string table;
+    std::string key = "id";
+    std::string version = "version";
+    Loc loc;
+};
+
 struct Model {
     std::string name;
     std::string version;
@@ -130,6 +147,8 @@ struct Model {
     Strategy strategy = Strategy::depth_first;
     std::int64_t max_transitions = 1000;
     double timeout_ms = 0;
+    TransactionConfig transaction;
+    ReferenceConfig reference;
     Value vars = Value::object();
     std::vector<Network> networks;
     int main = 0;

@@ -3,7 +3,7 @@
 
 namespace statenet::detail {
 
-ResourcePools::ResourcePools(const std::vector<ResourceDecl>& resources) {
+ResourcePools::ResourcePools(const std::vector<ResourceDecl>& resources) : waiting_(resources.size()) {
     for (const auto& r : resources) {
         Pool pool;
         pool.config = SqliteConfig{r.name, r.path, r.pool, r.busy_timeout_ms};

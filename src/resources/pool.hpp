@@ -4,6 +4,7 @@
 #include "model/model.hpp"
 #include "resources/sqlite_resource.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,11 @@ public:
     std::unique_ptr<SqliteConnection> acquire(int id);
     void release(int id, std::unique_ptr<SqliteConnection> connection);
 
+    /// Runners about to take resource `id`'s write lock. A runner holding a batch
+    /// transaction open commits early when someone waits, so batches never starve
+    /// other workers.
+    std::atomic<int>& waiting(int id) { return waiting_[static_cast<std::size_t>(id)]; }
+
 private:
     struct Pool {
         SqliteConfig config;
@@ -30,6 +36,7 @@ private:
     std::mutex mutex_;
     std::condition_variable released_;
     std::vector<Pool> pools_;
+    std::vector<std::atomic<int>> waiting_;
 };
 
 }  // namespace statenet::detail

@@ -11,9 +11,7 @@
 
 namespace statenet::detail {
 
-namespace {
-
-bool is_identifier(std::string_view name) {
+bool is_identifier(std::string_view name) noexcept {
     if (name.empty()) return false;
     auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
     if (!alpha(name.front())) return false;
@@ -22,7 +20,6 @@ bool is_identifier(std::string_view name) {
     return true;
 }
 
-// Identifiers are checked before quoting, so no quote inside needs escaping.
 std::string quote_identifier(std::string_view name) {
     std::string out;
     out.reserve(name.size() + 2);
@@ -31,6 +28,8 @@ std::string quote_identifier(std::string_view name) {
     out += '"';
     return out;
 }
+
+namespace {
 
 void bind_value(SQLite::Statement& statement, int index, const Value& value) {
     switch (value.type()) {
@@ -218,19 +217,23 @@ bool SqliteConnection::in_transaction() const noexcept {
     return sqlite3_get_autocommit(impl_->db.getHandle()) == 0;
 }
 
-void SqliteConnection::savepoint() {
-    guarded(config_, [&] { impl_->db.exec("SAVEPOINT statenet_step"); });
+void SqliteConnection::savepoint(std::string_view name) {
+    guarded(config_, [&] { impl_->db.exec("SAVEPOINT " + std::string(name)); });
 }
 
-void SqliteConnection::release() {
-    guarded(config_, [&] { impl_->db.exec("RELEASE statenet_step"); });
+void SqliteConnection::release(std::string_view name) {
+    guarded(config_, [&] { impl_->db.exec("RELEASE " + std::string(name)); });
 }
 
-void SqliteConnection::rollback_to() {
+void SqliteConnection::rollback_to(std::string_view name) {
     guarded(config_, [&] {
-        impl_->db.exec("ROLLBACK TO statenet_step");
-        impl_->db.exec("RELEASE statenet_step");
+        impl_->db.exec("ROLLBACK TO " + std::string(name));
+        impl_->db.exec("RELEASE " + std::string(name));
     });
+}
+
+std::int64_t SqliteConnection::total_changes() const noexcept {
+    return sqlite3_total_changes(impl_->db.getHandle());
 }
 
 // ---- Lua binding ----

@@ -21,6 +21,11 @@ struct SqliteConfig {
     double busy_timeout_ms = 5000;
 };
 
+/// True for a plain SQL identifier: a letter or _, then letters, digits or _.
+bool is_identifier(std::string_view name) noexcept;
+/// `"name"`; only for names that passed is_identifier (so no quote needs escaping).
+std::string quote_identifier(std::string_view name);
+
 /// One connection, used by one runner at a time. Parameters are always bound, never
 /// spliced into SQL; table and column names are checked identifiers, quoted.
 class SqliteConnection {
@@ -46,10 +51,14 @@ public:
     void commit();
     void rollback();
     bool in_transaction() const noexcept;
-    /// A savepoint around one state, so a failed step's writes roll back alone.
-    void savepoint();
-    void release();
-    void rollback_to();
+    /// Named savepoints: one around each record in a batch transaction, one around each
+    /// state, so a failed record or step rolls back alone. `name` is a fixed identifier.
+    void savepoint(std::string_view name);
+    void release(std::string_view name);
+    /// Rolls back to the savepoint and releases it.
+    void rollback_to(std::string_view name);
+    /// Rows changed by INSERT/UPDATE/DELETE on this connection since it opened.
+    std::int64_t total_changes() const noexcept;
 
     const SqliteConfig& config() const noexcept { return config_; }
 

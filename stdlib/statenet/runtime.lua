@@ -36,9 +36,31 @@ local ctx = { vars = {}, resources = {}, log = {}, attempt = 0, state = "", netw
 M.ctx = ctx
 
 -- ---------------------------------------------------------------------------------
+-- Reference mode: the record's root holds only its key until a function touches any
+-- other field; then the whole row is loaded in one call (C++ reads it from the store).
+-- Everything that walks a table with `next` touches it first.
+
+local LAZY = setmetatable({}, { __mode = "k" })  -- unloaded root -> true
+local load_row                                   -- set by M.set_reference_loader
+
+local function touch(t)
+  if LAZY[t] == nil then return end
+  LAZY[t] = nil
+  setmetatable(t, nil)
+  for k, v in next, load_row() do
+    if rawget(t, k) == nil then rawset(t, k, v) end
+  end
+end
+
+local lazy_mt = { __index = function(t, k) touch(t); return rawget(t, k) end }
+
+function M.set_reference_loader(f) load_row = f end
+
+-- ---------------------------------------------------------------------------------
 -- Copies
 
 local function deep_copy(t)
+  touch(t)
   local guarded = READ_ONLY[t]
   if guarded then return deep_copy(guarded) end
   local c = {}
@@ -53,6 +75,7 @@ end
 M.deep_copy = deep_copy
 
 local function shallow_copy(t)
+  touch(t)
   local c = {}
   for k, v in next, t do c[k] = v end
   return c
@@ -130,6 +153,7 @@ local function new_view()
   end
 
   function view.iter()
+    touch(base)
     local wkey, bkey, in_writes = nil, nil, true
     return function()
       while in_writes do
@@ -160,7 +184,10 @@ _G.pairs = function(t)
   local view = VIEW_OF[t]
   if view == nil then
     local guarded = READ_ONLY[t]
-    if guarded == nil then return raw_pairs(t) end
+    if guarded == nil then
+      touch(t)
+      return raw_pairs(t)
+    end
     local key
     return function()
       local k = next(guarded, key)
@@ -240,6 +267,16 @@ function M.begin(root, run_id, copy)
   ctx.attempt = 0
   return alloc(root)
 end
+
+-- Starts a reference-mode run: the root is the key field alone, loaded on first touch.
+function M.begin_reference(key, value, run_id, copy)
+  local root = setmetatable({ [key] = value }, lazy_mt)
+  LAZY[root] = true
+  return M.begin(root, run_id, copy)
+end
+
+-- Loads a reference-mode record that no function touched (its output is the row).
+function M.touch(slot) touch(RECS[slot]) end
 
 function M.get(slot) return RECS[slot] end
 
