@@ -42,7 +42,9 @@ std::string_view level_name(LogLevel level) {
 }
 
 void log_to_stderr(const LogRecord& r) {
-    std::string line = fmt::format("statenet: {}: {}: {}", level_name(r.level), r.state, r.message);
+    // Engine messages (not from a state's function) carry no state.
+    std::string line = r.state.empty() ? fmt::format("statenet: {}: {}", level_name(r.level), r.message)
+                                       : fmt::format("statenet: {}: {}: {}", level_name(r.level), r.state, r.message);
     if (r.fields.size() > 0) line += " " + r.fields.to_json();
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), stderr);

@@ -40,7 +40,7 @@ enum class LogLevel { debug, info, warn, error };
 /// One `ctx.log.<level>(message, fields)` call from Lua.
 struct LogRecord {
     LogLevel level;
-    std::string_view state;  ///< `network/state`
+    std::string_view state;  ///< `network/state`; empty for the engine's own messages
     std::string_view message;
     const Value& fields;
 };

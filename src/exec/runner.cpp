@@ -282,6 +282,7 @@ int Runner::lua_load_row(lua_State* L) {
             return 1;
         }
         name = "NotFound";
+        self->ref_missing_ = true;
         failure = fmt::format("no row with {} = {} in table '{}'", config.key, self->ref_key_.to_json(), config.table);
     } catch (const std::exception& e) {
         failure = e.what();
@@ -751,6 +752,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt) {
     auto started = std::chrono::steady_clock::now();
     const bool reference = mode == DataMode::reference;
     commit_conflict_ = false;
+    ref_missing_ = false;
     ref_row_.reset();
     Run run;
     run.copy_default = mode != DataMode::direct;
@@ -833,17 +835,19 @@ Result Runner::run_once(Value input, DataMode mode, int attempt) {
                 // The output is the whole row: load it if no function touched it.
                 lua_rawgeti(L, LUA_REGISTRYINDEX, touch_);
                 lua_pushinteger(L, primary.slot);
-                if (lua_pcall(L, 1, 0, 0) != 0) {
+                if (ref_missing_) {
+                    lua_pop(L, 2);  // no row: an on_error route ended it; the output is the key
+                } else if (lua_pcall(L, 1, 0, 0) != 0) {
                     result.ok = false;
                     result.error = pcall_error(result.final_state);
                 }
-                result.data = read_slot(primary.slot, ref_row_ ? *ref_row_ : input);
+                result.data = read_slot(primary.slot, reference_order(input));
             } else {
                 result.data = read_record(primary.slot, input);
             }
             if (run.breadth_first)
                 for (const auto& b : finished)
-                    result.branches.push_back({b.final_state, &b == &primary ? result.data : read_slot(b.slot, input), b.path});
+                    result.branches.push_back({b.final_state, &b == &primary ? result.data : read_slot(b.slot, reference ? reference_order(input) : input), b.path});
         } else {
             // A fatal error (MaxTransitions, Timeout) is the last failure; otherwise
             // the first branch to fail explains the record.
@@ -851,7 +855,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt) {
             result.error = culprit.error;
             result.final_state = culprit.error ? culprit.error->state : "";
             result.path = culprit.path;
-            result.data = reference ? read_slot(culprit.slot, input) : read_record(culprit.slot, input);
+            result.data = reference ? read_slot(culprit.slot, reference_order(input)) : read_record(culprit.slot, input);
         }
     } catch (const ConvertError& e) {
         result.ok = false;
@@ -863,6 +867,12 @@ Result Runner::run_once(Value input, DataMode mode, int attempt) {
     result.transitions = run.transitions;
     result.duration = std::chrono::steady_clock::now() - started;
     return result;
+}
+
+const Value& Runner::reference_order(const Value& input) const {
+    static const Value none = Value::object();
+    if (ref_row_) return *ref_row_;
+    return input.is_object() ? input : none;
 }
 
 void Runner::finish_transaction(Result& result) {

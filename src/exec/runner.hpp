@@ -56,6 +56,7 @@ private:
     Value ref_key_;
     std::optional<Value> ref_row_;
     bool commit_conflict_ = false;  // the last run_once failed its version check
+    bool ref_missing_ = false;      // the row was not found (an on_error route may still end well)
     ConvertRefs convert_;
     int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF,
         reset_ = LUA_NOREF, push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
@@ -82,6 +83,8 @@ private:
     SqliteConnection& hold(int id);
     void unbind(const std::vector<int>& released) noexcept;
     void finish_transaction(Result& result);
+    /// The field order of a reference-mode record's output: the row's, else the input's.
+    const Value& reference_order(const Value& input) const;
     void commit_reference(Result& result);
     void warn(const std::string& message);
     static int lua_load_row(lua_State* L);

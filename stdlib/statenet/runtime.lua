@@ -45,9 +45,10 @@ local load_row                                   -- set by M.set_reference_loade
 
 local function touch(t)
   if LAZY[t] == nil then return end
+  local row = load_row()  -- may raise (NotFound, ResourceError): t stays unloaded
   LAZY[t] = nil
   setmetatable(t, nil)
-  for k, v in next, load_row() do
+  for k, v in next, row do
     if rawget(t, k) == nil then rawset(t, k, v) end
   end
 end
