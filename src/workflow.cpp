@@ -53,6 +53,11 @@ Result Workflow::process(Value&& record, const RunOptions& options) const {
     return runner->run(std::move(record), options);
 }
 
+Result Workflow::process_json(std::string_view json, std::string& out, const RunOptions& options) const {
+    RunnerLease runner(*impl_);
+    return runner->run_json(json, out, options);
+}
+
 std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, const BatchOptions& options) const {
     std::vector<Result> results(records.size());
     unsigned workers = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace statenet {
@@ -54,6 +55,15 @@ public:
     /// The same, taking the record over: its untouched fields move into the result
     /// instead of being copied.
     Result process(Value&& record, const RunOptions& options = {}) const;
+
+    /// Runs one record given as JSON text, the fast path for streams: fields that no
+    /// function reads never become Lua values, and the output copies the fields the run
+    /// did not change from the input. When the record succeeds and is emitted, `out`
+    /// holds its data as one line of compact JSON (else it is empty); Result::data
+    /// stays null, everything else is as process() reports it. The same text gives the
+    /// same output as process(Value::from_json(json)).data.to_json(). Throws JsonError
+    /// when `json` is not valid JSON.
+    Result process_json(std::string_view json, std::string& out, const RunOptions& options = {}) const;
 
     /// Runs every record, in parallel on `options.workers` threads; the results come
     /// back in input order. Record failures are in the results, as for process().

@@ -42,9 +42,22 @@ bool is_blank(std::string_view line) {
 }
 
 Outcome process_line(const Workflow& workflow, std::string_view line, const RunOptions& options) {
-    Value record;
-    if (auto rejected = parse_record(line, record)) return std::move(*rejected);
-    Result result = workflow.process(std::move(record), options);
+    Outcome outcome;
+    Result result;
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && line[first] == '{') {
+        // The fast path: the record stays JSON text except for the fields Lua reads.
+        try {
+            result = workflow.process_json(line, outcome.json, options);
+        } catch (const JsonError& e) {
+            return failed({"InvalidJson", e.what(), ""}, "raw", Value(line));
+        }
+    } else {
+        Value record;
+        if (auto rejected = parse_record(line, record)) return std::move(*rejected);
+        result = workflow.process(std::move(record), options);
+        if (result.ok && result.emit) outcome.json = result.data.to_json();
+    }
     if (!result.ok) {
         // The record moved into the run; failures are rare, so parse its line again
         // for the errors sink rather than copy every record.
@@ -52,11 +65,7 @@ Outcome process_line(const Workflow& workflow, std::string_view line, const RunO
         parse_record(line, input);
         return failed(result.error.value_or(ErrorInfo{"Failed", "record failed", ""}), "record", std::move(input));
     }
-    Outcome outcome;
-    if (result.emit) {
-        outcome.kind = Outcome::Kind::emitted;
-        outcome.json = result.data.to_json();
-    }
+    if (result.emit) outcome.kind = Outcome::Kind::emitted;
     return outcome;
 }
 

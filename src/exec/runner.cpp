@@ -3,9 +3,11 @@
 
 #include "exec/reference.hpp"
 #include "exec/retry.hpp"
+#include "json/json_internal.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -748,7 +750,19 @@ Result Runner::run(Value input, const RunOptions& options) {
     }
 }
 
-Result Runner::run_once(Value input, DataMode mode, int attempt) {
+Result Runner::run_json(std::string_view text, std::string& out, const RunOptions& options) {
+    out.clear();
+    const DataMode mode = options.mode.value_or(model_->mode);
+    // The lazy path keeps one record's JSON; reference records and breadth-first
+    // branches, and text simdjson alone cannot take, go the Value way.
+    if (mode != DataMode::reference && model_->strategy != Strategy::breadth_first && json_.parse(text))
+        return run_once(Value(), mode, 0, &out);
+    Result result = run(Value::from_json(text), options);
+    if (result.ok && result.emit) out = result.data.to_json();
+    return result;
+}
+
+Result Runner::run_once(Value input, DataMode mode, int attempt, std::string* json_out) {
     auto started = std::chrono::steady_clock::now();
     const bool reference = mode == DataMode::reference;
     commit_conflict_ = false;
@@ -775,7 +789,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt) {
         } catch (const std::invalid_argument& e) {
             return reject("SchemaViolation", e.what());
         }
-    } else if (!input.is_object()) {
+    } else if (!json_out && !input.is_object()) {
         return reject("SchemaViolation", fmt::format("a record must be a JSON object, not {}", type_name(input.type())));
     }
     try {
@@ -786,17 +800,22 @@ Result Runner::run_once(Value input, DataMode mode, int attempt) {
     lua_State* L = vm_.state();
     StackGuard guard(L);
 
+    int begin_args = 3;
     if (reference) {
         vm_.push_runtime("begin_reference");
         lua_pushlstring(L, model_->reference.key.data(), model_->reference.key.size());
         push_value(L, ref_key_, convert_);
+        ++begin_args;
+    } else if (json_out) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, begin_);
+        json_.push(L, convert_);
     } else {
         lua_rawgeti(L, LUA_REGISTRYINDEX, begin_);
         push_value(L, input, convert_);
     }
     lua_pushlstring(L, result.run_id.data(), result.run_id.size());
     lua_pushboolean(L, run.copy_default);
-    if (lua_pcall(L, reference ? 4 : 3, 1, 0) != 0) throw std::logic_error("statenet runtime: " + pop_error_text(L));
+    if (lua_pcall(L, begin_args, 1, 0) != 0) throw std::logic_error("statenet runtime: " + pop_error_text(L));
     Branch first;
     first.slot = static_cast<int>(lua_tointeger(L, -1));
     lua_pop(L, 1);
@@ -842,6 +861,8 @@ Result Runner::run_once(Value input, DataMode mode, int attempt) {
                     result.error = pcall_error(result.final_state);
                 }
                 result.data = read_slot(primary.slot, reference_order(input));
+            } else if (json_out) {
+                if (result.emit) write_json_record(primary.slot, *json_out);
             } else {
                 result.data = read_record(primary.slot, input);
             }
@@ -855,7 +876,8 @@ Result Runner::run_once(Value input, DataMode mode, int attempt) {
             result.error = culprit.error;
             result.final_state = culprit.error ? culprit.error->state : "";
             result.path = culprit.path;
-            result.data = reference ? read_slot(culprit.slot, reference_order(input)) : read_record(culprit.slot, input);
+            if (!json_out)
+                result.data = reference ? read_slot(culprit.slot, reference_order(input)) : read_record(culprit.slot, input);
         }
     } catch (const ConvertError& e) {
         result.ok = false;
@@ -867,6 +889,73 @@ Result Runner::run_once(Value input, DataMode mode, int attempt) {
     result.transitions = run.transitions;
     result.duration = std::chrono::steady_clock::now() - started;
     return result;
+}
+
+// The output line: the input's fields in their order, each copied from the input text
+// as it came unless the run changed it (then read from Lua), then the fields the run
+// added, by name. When anything may have changed (direct mode, a replaced record, a push), the
+// whole record is read back instead.
+void Runner::write_json_record(int slot, std::string& out) {
+    lua_State* L = vm_.state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, changes_);
+    lua_call(L, 0, 2);
+    const int dirty = lua_gettop(L);
+    if (lua_toboolean(L, dirty - 1)) {
+        const Value order = json_.key_order();
+        append_json(out, read_slot(slot, order));
+        return;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
+    lua_pushinteger(L, slot);
+    lua_call(L, 1, 1);
+    const int root = lua_gettop(L);
+    changed_.assign(json_.size(), 0);
+    added_.clear();
+    lua_pushnil(L);
+    while (lua_next(L, dirty) != 0) {
+        lua_pop(L, 1);
+        std::size_t length = 0;
+        const char* key = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &length) : nullptr;
+        const int i = key ? json_.find(std::string_view(key, length)) : -1;
+        if (i >= 0) changed_[static_cast<std::size_t>(i)] = 1;
+        else added_.push_back(key ? std::string(key, length) : read_value(L, -1, convert_).to_json());
+    }
+    std::sort(added_.begin(), added_.end());
+    bool first = true;
+    auto put = [&](std::string_view key) {
+        out += first ? '{' : ',';
+        first = false;
+        append_json_string(out, key);
+        out += ':';
+    };
+    for (std::size_t i = 0; i < json_.size(); ++i) {
+        const std::string_view key = json_.key(i);
+        if (!changed_[i]) {
+            out += first ? '{' : ',';
+            first = false;
+            json_.append_field(out, i);
+            continue;
+        }
+        lua_pushlstring(L, key.data(), key.size());
+        lua_rawget(L, root);
+        if (!lua_isnil(L, -1)) {
+            const Value old = lua_istable(L, -1) ? json_.field_value(i) : Value();
+            put(key);
+            append_json(out, read_value(L, -1, convert_, &old));
+        }
+        lua_pop(L, 1);
+    }
+    for (const auto& key : added_) {
+        lua_pushlstring(L, key.data(), key.size());
+        lua_rawget(L, root);
+        if (!lua_isnil(L, -1)) {
+            put(key);
+            append_json(out, read_value(L, -1, convert_));
+        }
+        lua_pop(L, 1);
+    }
+    out += first ? "{}" : "}";
 }
 
 const Value& Runner::reference_order(const Value& input) const {

@@ -4,6 +4,7 @@
 #include "exec/services.hpp"
 #include "exec/transactions.hpp"
 #include "lua/convert.hpp"
+#include "lua/json_record.hpp"
 #include "lua/vm.hpp"
 #include "model/model.hpp"
 #include "resources/pool.hpp"
@@ -34,6 +35,11 @@ public:
     /// start state (with a fresh read) as the start state's `retry` allows.
     Result run(Value input, const RunOptions& options);
 
+    /// Runs one record given as JSON text; its data goes to `out` as one line of compact
+    /// JSON (when it succeeds and is emitted), with the fields no function changed copied
+    /// from the input. Result::data stays null. Throws JsonError for malformed text.
+    Result run_json(std::string_view text, std::string& out, const RunOptions& options);
+
     /// Commits an open batch transaction. Returns an error message when that fails.
     std::optional<std::string> flush();
 
@@ -53,6 +59,9 @@ private:
     int resources_table_ = LUA_NOREF;  // ctx.resources
     // Reference mode: the current record's key and its row as loaded (the snapshot
     // its changes are computed against).
+    JsonRecord json_;  // the record run by run_json
+    std::vector<char> changed_;        // write_json_record: input fields the run changed
+    std::vector<std::string> added_;   // ... and the fields it added
     Value ref_key_;
     std::optional<Value> ref_row_;
     bool commit_conflict_ = false;  // the last run_once failed its version check
@@ -78,7 +87,8 @@ private:
     bool count_transition(Run& run, Branch& b);
     ErrorInfo pcall_error(std::string state);
 
-    Result run_once(Value input, DataMode mode, int attempt);
+    Result run_once(Value input, DataMode mode, int attempt, std::string* json_out = nullptr);
+    void write_json_record(int slot, std::string& out);
     std::optional<ErrorInfo> acquire_resources(const State& s, const std::string& where);
     SqliteConnection& hold(int id);
     void unbind(const std::vector<int>& released) noexcept;

@@ -2,6 +2,8 @@
 // the JSON writer (write.cpp).
 #pragma once
 
+#include <statenet/value.hpp>
+
 #include <simdjson.h>
 
 #include <cstddef>
@@ -61,5 +63,12 @@ grammar_scan scan_grammar(std::string_view json);
 // The byte offset of the error simdjson reported for json. simdjson's DOM parser
 // says what is wrong but not where; errors are rare, so this re-reads the text slowly.
 std::size_t locate_error(std::string_view json, simdjson::error_code error);
+
+// Compact JSON appended to `out`, as Value::to_json writes it.
+void append_json(std::string& out, const Value& value);
+void append_json_string(std::string& out, std::string_view text);
+
+// The Value that Value::from_json makes of an element.
+Value element_to_value(simdjson::dom::element element);
 
 }  // namespace statenet::detail

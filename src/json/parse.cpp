@@ -156,6 +156,11 @@ Value parse_with_big_integers(std::string_view json, const detail::grammar_scan&
 
 }  // namespace
 
+Value detail::element_to_value(simdjson::dom::element element)
+{
+    return to_value(element);
+}
+
 Value Value::from_json(std::string_view json)
 {
     Value result;

@@ -116,6 +116,7 @@ private:
         }
     }
 
+public:
     void write_string(std::string_view s)
     {
         static constexpr char hex[] = "0123456789abcdef";
@@ -162,6 +163,7 @@ private:
         out_ += '"';
     }
 
+private:
     enum class byte_class : unsigned char { plain, escape, non_ascii };
 
     static constexpr std::array<byte_class, 256> byte_classes = [] {
@@ -179,6 +181,20 @@ private:
 };
 
 }  // namespace
+
+namespace detail {
+
+void append_json(std::string& out, const Value& value)
+{
+    json_writer(out, 0).write(value, 0);
+}
+
+void append_json_string(std::string& out, std::string_view text)
+{
+    json_writer(out, 0).write_string(text);
+}
+
+}  // namespace detail
 
 std::string Value::to_json(int indent) const
 {

@@ -36,7 +36,7 @@ local ctx = { vars = {}, resources = {}, log = {}, attempt = 0, state = "", netw
 M.ctx = ctx
 
 -- ---------------------------------------------------------------------------------
--- Reference mode: the record's root holds only its key until a function touches any
+-- Reference mode: the record's root holds only its key until a function reads any
 -- other field; then the whole row is loaded in one call (C++ reads it from the store).
 -- Everything that walks a table with `next` touches it first.
 
@@ -53,7 +53,7 @@ local function touch(t)
   end
 end
 
-local lazy_mt = { __index = function(t, k) touch(t); return rawget(t, k) end }
+local row_mt = { __index = function(t, k) touch(t); return rawget(t, k) end }
 
 function M.set_reference_loader(f) load_row = f end
 
@@ -271,7 +271,7 @@ end
 
 -- Starts a reference-mode run: the root is the key field alone, loaded on first touch.
 function M.begin_reference(key, value, run_id, copy)
-  local root = setmetatable({ [key] = value }, lazy_mt)
+  local root = setmetatable({ [key] = value }, row_mt)
   LAZY[root] = true
   return M.begin(root, run_id, copy)
 end
@@ -540,32 +540,64 @@ local function validation_message(result, why, names, i)
   return "validator " .. names[i] .. " failed"
 end
 
+-- The per-record loops over a state's functions and arcs are unrolled for the first
+-- entries: a hot loop of one to three iterations makes a poor LuaJIT trace (its root
+-- trace keeps leaving the loop and aborting), while straight-line code is compiled
+-- into the trace of the call that runs it.
+
+local function check(ok, why, names, i, data)
+  if ok == false or (type(ok) == "table" and ok ~= data) then
+    return validation_message(ok, why, names, i)
+  end
+end
+
 local function validate(list, names, data)
-  for i = 1, #list do
-    local ok, why = list[i](data, ctx)
-    if ok == false or (type(ok) == "table" and ok ~= data) then
-      return validation_message(ok, why, names, i)
-    end
+  local n = #list
+  if n == 0 then return end
+  local ok, why = list[1](data, ctx)
+  local msg = check(ok, why, names, 1, data)
+  if msg or n == 1 then return msg end
+  ok, why = list[2](data, ctx)
+  msg = check(ok, why, names, 2, data)
+  if msg or n == 2 then return msg end
+  ok, why = list[3](data, ctx)
+  msg = check(ok, why, names, 3, data)
+  if msg or n == 3 then return msg end
+  for i = 4, n do
+    ok, why = list[i](data, ctx)
+    msg = check(ok, why, names, i, data)
+    if msg then return msg end
   end
 end
 
 -- Runs transforms; a returned table replaces the record. Returns the data to go on with.
+local function replaced(r, names, i, data, slot, view)
+  if type(r) ~= "table" then
+    fail_named("LuaError", "transform " .. names[i] .. " returned a " .. type(r) ..
+        " (return nil to keep the data, or a table to replace it)")
+  end
+  local inner = VIEW_OF[r]
+  if inner then r = inner.materialize() end
+  if view then
+    view.replace(r)
+    return data
+  end
+  RECS[slot] = r
+  return r
+end
+
 local function transform(list, names, data, slot, view)
-  for i = 1, #list do
-    local r = list[i](data, ctx)
-    if r ~= nil and r ~= data then
-      if type(r) ~= "table" then
-        fail_named("LuaError", "transform " .. names[i] .. " returned a " .. type(r) ..
-            " (return nil to keep the data, or a table to replace it)")
-      end
-      local inner = VIEW_OF[r]
-      if inner then r = inner.materialize() end
-      if view then view.replace(r)
-      else
-        RECS[slot] = r
-        data = r
-      end
-    end
+  local n = #list
+  if n == 0 then return data end
+  local r = list[1](data, ctx)
+  if r ~= nil and r ~= data then data = replaced(r, names, 1, data, slot, view) end
+  if n == 1 then return data end
+  r = list[2](data, ctx)
+  if r ~= nil and r ~= data then data = replaced(r, names, 2, data, slot, view) end
+  if n == 2 then return data end
+  for i = 3, n do
+    r = list[i](data, ctx)
+    if r ~= nil and r ~= data then data = replaced(r, names, i, data, slot, view) end
   end
   return data
 end
@@ -631,6 +663,16 @@ local function run_state(S, slot, attempt, ename, emsg, estate)
   return view, data
 end
 
+local function take(a, data, slot, view)
+  transform(a.tf, a.tf_names, data, slot, view)
+  commit(view, slot, a.push)
+  return ARC, a.index
+end
+
+local function no_transition(S)
+  return FAIL, "NoTransition", "no valid transition from state " .. S.name
+end
+
 -- Depth-first: runs state `sid` for the record in `slot`. Returns
 --   END | ARC, arc index (0-based definition order) | FAIL, error name, message.
 function M.step(sid, slot, attempt, ename, emsg, estate)
@@ -638,16 +680,18 @@ function M.step(sid, slot, attempt, ename, emsg, estate)
   local view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
   if code then return code, name, message end
   local arcs = S.arcs
-  for i = 1, #arcs do
-    local a = arcs[i]
-    local when = a.when
-    if when == nil or when(data, ctx) then
-      data = transform(a.tf, a.tf_names, data, slot, view)
-      commit(view, slot, a.push)
-      return ARC, a.index
-    end
+  local n = #arcs
+  if n == 0 then return no_transition(S) end
+  local a = arcs[1]
+  if a.when == nil or a.when(data, ctx) then return take(a, data, slot, view) end
+  if n == 1 then return no_transition(S) end
+  a = arcs[2]
+  if a.when == nil or a.when(data, ctx) then return take(a, data, slot, view) end
+  for i = 3, n do
+    a = arcs[i]
+    if a.when == nil or a.when(data, ctx) then return take(a, data, slot, view) end
   end
-  return FAIL, "NoTransition", "no valid transition from state " .. S.name
+  return no_transition(S)
 end
 
 -- Breadth-first: like step, but every passing arc spawns a branch, each with its own

@@ -1,0 +1,52 @@
+// JsonRecord: a record kept as its JSON text while it runs: Lua gets its fields straight
+// from simdjson's DOM (no Value tree), and the output copies the fields the run did not
+// change from the input text as they came.
+#pragma once
+
+#include "lua/convert.hpp"
+
+#include <statenet/value.hpp>
+
+#include <lua.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace statenet::detail {
+
+class JsonRecord {
+public:
+    JsonRecord();
+    ~JsonRecord();
+    JsonRecord(const JsonRecord&) = delete;
+    JsonRecord& operator=(const JsonRecord&) = delete;
+
+    /// Parses a record. False when the text is not a JSON object with distinct keys
+    /// that simdjson reads as it is (malformed text, a scalar, duplicate keys, integers
+    /// beyond 64 bits): the caller then takes the Value path, which reports or handles
+    /// each of those exactly. The text must outlive the record's run: the output
+    /// copies from it.
+    bool parse(std::string_view json);
+
+    std::size_t size() const noexcept;
+    std::string_view key(std::size_t i) const noexcept;
+    /// The index of field `key`, or -1.
+    int find(std::string_view key) const noexcept;
+
+    /// Pushes the record as a Lua table, as push_value would push its Value (null
+    /// members left out, empty arrays marked).
+    void push(lua_State* L, const ConvertRefs& refs) const;
+    /// Appends field i as `"key":value`, both exactly as they are in the input text.
+    void append_field(std::string& out, std::size_t i) const;
+    /// The keys as an object of nulls: the member order read_value should keep.
+    Value key_order() const;
+    /// Field i as a Value (the member order for a changed nested table).
+    Value field_value(std::size_t i) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace statenet::detail
