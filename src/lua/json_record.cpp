@@ -6,7 +6,9 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -63,38 +65,43 @@ void push_element(lua_State* L, simdjson::dom::element element, const ConvertRef
     }
 }
 
-std::size_t skip_space(std::string_view text, std::size_t at) {
-    while (at < text.size() && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r')) ++at;
-    return at;
+// Token scanning over text simdjson has already validated, so nothing here checks the
+// grammar. Pointers run to `end`; memchr finds quotes a word at a time.
+
+inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+const char* skip_space(const char* p, const char* end) {
+    while (p < end && is_space(*p)) ++p;
+    return p;
 }
 
-// The end of the string token starting at `at` (its opening quote).
-std::size_t string_end(std::string_view text, std::size_t at) {
-    for (++at; at < text.size(); ++at) {
-        if (text[at] == '\\') ++at;
-        else if (text[at] == '"') return at + 1;
+// Past the closing quote of the string token whose opening quote is at p.
+const char* string_end(const char* p, const char* end) {
+    for (;;) {
+        const auto* quote = static_cast<const char*>(std::memchr(p + 1, '"', static_cast<std::size_t>(end - p - 1)));
+        if (!quote) return end;
+        const char* back = quote;
+        while (back[-1] == '\\') --back;  // an odd run of backslashes escapes the quote
+        if ((quote - back) % 2 == 0) return quote + 1;
+        p = quote;
     }
-    return text.size();
 }
 
-// The end of the value token starting at `at`.
-std::size_t value_end(std::string_view text, std::size_t at) {
-    if (text[at] == '"') return string_end(text, at);
+// Past the value token starting at p.
+const char* value_end(const char* p, const char* end) {
+    if (*p == '"') return string_end(p, end);
+    if (*p != '{' && *p != '[') {
+        while (p < end && !is_space(*p) && *p != ',' && *p != '}' && *p != ']') ++p;
+        return p;
+    }
     int depth = 0;
-    for (; at < text.size(); ++at) {
-        const char c = text[at];
-        if (c == '"') {
-            at = string_end(text, at) - 1;
-        } else if (c == '{' || c == '[') {
-            ++depth;
-        } else if (c == '}' || c == ']') {
-            if (depth == 0) return at;  // the end of a scalar at the object's end
-            if (--depth == 0) return at + 1;
-        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-            return at;
-        }
+    for (; p < end; ++p) {
+        const char c = *p;
+        if (c == '"') p = string_end(p, end) - 1;
+        else if (c == '{' || c == '[') ++depth;
+        else if ((c == '}' || c == ']') && --depth == 0) return p + 1;
     }
-    return at;
+    return p;
 }
 
 }  // namespace
@@ -111,20 +118,22 @@ struct JsonRecord::Impl {
     simdjson::dom::parser parser;
     std::vector<JsonField> fields;
     std::unordered_map<std::string_view, std::size_t> index;  // only beyond linear_limit
+    std::vector<std::string> key_cache;  // the keys whose Lua strings are in key_table
+    int key_table = LUA_NOREF;
 
-    // The token spans of each field. Only for text simdjson has validated, so the
-    // scan need not check the grammar; it follows the DOM's field order.
+    // The token spans of each field, in the DOM's field order.
     void locate(std::string_view text) {
-        std::size_t at = skip_space(text, 0) + 1;  // past '{'
+        const char* end = text.data() + text.size();
+        const char* p = skip_space(text.data(), end) + 1;  // past '{'
         for (auto& field : fields) {
-            at = skip_space(text, at);
-            if (text[at] == ',') at = skip_space(text, at + 1);
-            const std::size_t key_end = string_end(text, at);
-            field.raw_key = text.substr(at, key_end - at);
-            at = skip_space(text, skip_space(text, key_end) + 1);  // past ':'
-            const std::size_t end = value_end(text, at);
-            field.raw_value = text.substr(at, end - at);
-            at = end;
+            p = skip_space(p, end);
+            if (*p == ',') p = skip_space(p + 1, end);
+            const char* key_end = string_end(p, end);
+            field.raw_key = std::string_view(p, static_cast<std::size_t>(key_end - p));
+            p = skip_space(skip_space(key_end, end) + 1, end);  // past ':'
+            const char* value = p;
+            p = value_end(p, end);
+            field.raw_value = std::string_view(value, static_cast<std::size_t>(p - value));
         }
     }
 };
@@ -168,14 +177,35 @@ int JsonRecord::find(std::string_view key) const noexcept {
     return -1;
 }
 
-void JsonRecord::push(lua_State* L, const ConvertRefs& refs) const {
+void JsonRecord::push(lua_State* L, const ConvertRefs& refs) {
+    // Records of a stream mostly repeat their keys in the same order: the Lua strings of
+    // the last record's keys are kept in a table, by position, so a key that matches is
+    // fetched from there instead of being hashed and interned again.
+    auto& cache = impl_->key_cache;
+    if (impl_->key_table == LUA_NOREF) {
+        lua_newtable(L);
+        impl_->key_table = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, impl_->key_table);
+    const int keys = lua_gettop(L);
     lua_createtable(L, 0, static_cast<int>(impl_->fields.size()));
-    for (const auto& field : impl_->fields) {
+    if (cache.size() < impl_->fields.size()) cache.resize(impl_->fields.size());
+    for (std::size_t i = 0; i < impl_->fields.size(); ++i) {
+        const JsonField& field = impl_->fields[i];
         if (field.value.is_null()) continue;
-        lua_pushlstring(L, field.key.data(), field.key.size());
+        const int slot = static_cast<int>(i + 1);
+        if (cache[i] == field.key) {
+            lua_rawgeti(L, keys, slot);
+        } else {
+            lua_pushlstring(L, field.key.data(), field.key.size());
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, keys, slot);
+            cache[i].assign(field.key);
+        }
         push_element(L, field.value, refs, 1);
         lua_rawset(L, -3);
     }
+    lua_remove(L, keys);
 }
 
 void JsonRecord::append_field(std::string& out, std::size_t i) const {

@@ -1,0 +1,92 @@
+// Workflow::process_json: the JSON-text fast path gives the same records as process().
+#include "test_paths.hpp"
+
+#include <statenet/statenet.hpp>
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using statenet::Engine;
+using statenet::JsonError;
+using statenet::Result;
+using statenet::RunOptions;
+using statenet::Value;
+using statenet::Workflow;
+
+namespace {
+
+using statenet_test::exec_dir;
+
+const char* edit_workflow = R"(name = "edit"
+[networks.main.states.edit]
+start = true
+end = true
+transform = "edit.edit"
+)";
+
+// Lines that stress the raw copy of untouched fields: escapes, brackets inside strings,
+// odd whitespace, empty containers, unicode escapes, exponents, nulls.
+const std::vector<std::string> tricky = {
+    R"({"a": 1, "s": "he said \"hi\" \\", "n": {"x": [1, {"y": "}]"}], "w": "x"}, "d": true, "u": "\u00e9\n", "e": 1e2, "nul": null})",
+    R"(  { "a" : 2 , "arr" : [ ] , "obj" : { } , "t" : "\\" }  )",
+    R"({"k\"q":"v","a":-0.5,"list":[[],[{}],"]"],"last":false})",
+    R"({})",
+    R"({"d":1})",
+};
+
+void same_as_process(const Workflow& wf, const std::string& line, const RunOptions& options = {}) {
+    CAPTURE(line);
+    std::string out;
+    Result fast = wf.process_json(line, out, options);
+    Result slow = wf.process(Value::from_json(line), options);
+    REQUIRE(fast.ok == slow.ok);
+    CHECK(fast.final_state == slow.final_state);
+    CHECK(fast.path == slow.path);
+    CHECK(fast.data.is_null());
+    if (slow.ok) CHECK(Value::from_json(out) == slow.data);
+    else CHECK(out.empty());
+}
+
+}  // namespace
+
+TEST_CASE("process_json - the same records as process(), in copy and direct mode") {
+    Engine engine;
+    Workflow wf = engine.load_string(edit_workflow, exec_dir / "edit.toml");
+    for (const auto& line : tricky) {
+        same_as_process(wf, line);
+        same_as_process(wf, line, {statenet::DataMode::direct});
+    }
+}
+
+TEST_CASE("process_json - untouched fields are copied as they came, changed ones rewritten") {
+    Engine engine;
+    Workflow wf = engine.load_string(edit_workflow, exec_dir / "edit.toml");
+    std::string out;
+    REQUIRE(wf.process_json(R"({"a": 1, "keep": {"x" : 1.50}, "d": 0})", out).ok);
+    CHECK(out == R"({"a":2,"keep":{"x" : 1.50},"b2":[1,2],"z":"added"})");
+}
+
+TEST_CASE("process_json - failures, non-objects, duplicate keys, big integers and bad JSON") {
+    Engine engine;
+    Workflow wf = engine.load_string(edit_workflow, exec_dir / "edit.toml");
+    std::string out = "stale";
+    Result failed = wf.process_json(R"({"fail": true})", out);
+    REQUIRE(!failed.ok);
+    CHECK(failed.error->name == "LuaError");
+    CHECK(out.empty());
+
+    Result array = wf.process_json("[1, 2]", out);
+    REQUIRE(!array.ok);
+    CHECK(array.error->name == "SchemaViolation");
+
+    // Duplicate keys: the last value wins at the first key's place, as Value::from_json.
+    REQUIRE(wf.process_json(R"({"a": 1, "a": 5})", out).ok);
+    CHECK(Value::from_json(out)["a"].as_int() == 6);
+
+    REQUIRE(wf.process_json(R"({"big": 123456789012345678901234567890})", out).ok);
+    CHECK(Value::from_json(out)["big"].is_number());
+
+    CHECK_THROWS_AS(wf.process_json(R"({"a": 1,})", out), JsonError);
+}
