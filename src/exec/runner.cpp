@@ -127,7 +127,6 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     step_all_ = vm_.ref_runtime("step_all");
     begin_ = vm_.ref_runtime("begin");
     get_ = vm_.ref_runtime("get");
-    reset_ = vm_.ref_runtime("reset");
     push_ = vm_.ref_runtime("push");
     pop_ = vm_.ref_runtime("pop");
     restore_ = vm_.ref_runtime("restore");
@@ -504,11 +503,9 @@ Value Runner::read_record(int slot, Value& input) {
     lua_State* L = vm_.state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, changes_);
-    lua_call(L, 0, 2);
-    if (lua_toboolean(L, -2)) return read_slot(slot, input);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
     lua_pushinteger(L, slot);
-    lua_call(L, 1, 1);
+    lua_call(L, 1, 3);  // whole, dirty keys, the record's root
+    if (lua_toboolean(L, -3)) return read_value(L, -1, convert_, &input);
     apply_changes(L, -1, -2, convert_, input);
     return std::move(input);
 }
@@ -885,7 +882,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, std::string* js
         result.branches.clear();
     }
     finish_transaction(result);
-    call_void(reset_, {});
+    // The runtime's slots are cleared when the next record begins.
     result.transitions = run.transitions;
     result.duration = std::chrono::steady_clock::now() - started;
     return result;
@@ -899,17 +896,14 @@ void Runner::write_json_record(int slot, std::string& out) {
     lua_State* L = vm_.state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, changes_);
-    lua_call(L, 0, 2);
-    const int dirty = lua_gettop(L);
+    lua_pushinteger(L, slot);
+    lua_call(L, 1, 3);  // whole, dirty keys, the record's root
+    const int root = lua_gettop(L), dirty = root - 1;
     if (lua_toboolean(L, dirty - 1)) {
         const Value order = json_.key_order();
-        append_json(out, read_slot(slot, order));
+        append_json(out, read_value(L, root, convert_, &order));
         return;
     }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
-    lua_pushinteger(L, slot);
-    lua_call(L, 1, 1);
-    const int root = lua_gettop(L);
     changed_.assign(json_.size(), 0);
     added_.clear();
     lua_pushnil(L);

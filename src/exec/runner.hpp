@@ -68,7 +68,7 @@ private:
     bool ref_missing_ = false;      // the row was not found (an on_error route may still end well)
     ConvertRefs convert_;
     int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF,
-        reset_ = LUA_NOREF, push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
+push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
         clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF, changes_ = LUA_NOREF,
         touch_ = LUA_NOREF;
     bool has_direct_state_ = false;

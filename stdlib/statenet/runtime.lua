@@ -256,10 +256,12 @@ local default_copy = true
 local DIRTY = {}
 local whole = false
 
-function M.changes() return whole, DIRTY end
+-- What the run in `slot` changed, and that slot's record.
+function M.changes(slot) return whole, DIRTY, RECS[slot] end
 
 -- Starts a record run; `copy` is the data mode of states that do not set their own.
 function M.begin(root, run_id, copy)
+  M.reset()
   default_copy = copy
   whole = not copy
   clear(DIRTY)
@@ -287,7 +289,7 @@ function M.free(slot)
   FREE[#FREE + 1] = slot
 end
 
--- Forgets every slot of the run (the record's data has been read out).
+-- Forgets every slot of the previous run (called as the next one begins).
 function M.reset()
   for slot = 1, nslots do
     RECS[slot] = nil
