@@ -135,6 +135,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     branch_out_ = vm_.ref_runtime("branch_out");
     changes_ = vm_.ref_runtime("changes");
     touch_ = vm_.ref_runtime("touch");
+    begin_json_ = vm_.ref_runtime("begin_json");
 
     // statenet.null is a NULL light userdata, like cjson.null.
     vm_.push_runtime("api");
@@ -163,6 +164,14 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     lua_pushcclosure(L, lua_rollback, 1);
     lua_setfield(L, -2, "rollback");
     lua_pop(L, 1);
+    vm_.push_runtime("set_json_source");
+    lua_pushlightuserdata(L, reinterpret_cast<void*>(&json_field_for_ffi));
+    lua_pushlightuserdata(L, &json_);
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, lua_json_table, 1);
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, lua_json_all, 1);
+    lua_call(L, 4, 0);
     if (model_->reference.resource >= 0) {
         vm_.push_runtime("set_reference_loader");
         lua_pushlightuserdata(L, this);
@@ -804,14 +813,14 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, std::string* js
         push_value(L, ref_key_, convert_);
         ++begin_args;
     } else if (json_out) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, begin_);
-        json_.push(L, convert_);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, begin_json_);
     } else {
         lua_rawgeti(L, LUA_REGISTRYINDEX, begin_);
         push_value(L, input, convert_);
     }
     lua_pushlstring(L, result.run_id.data(), result.run_id.size());
     lua_pushboolean(L, run.copy_default);
+    if (json_out) lua_pushinteger(L, static_cast<lua_Integer>(json_.size()));
     if (lua_pcall(L, begin_args, 1, 0) != 0) throw std::logic_error("statenet runtime: " + pop_error_text(L));
     Branch first;
     first.slot = static_cast<int>(lua_tointeger(L, -1));
@@ -900,6 +909,11 @@ void Runner::write_json_record(int slot, std::string& out) {
     lua_call(L, 1, 3);  // whole, dirty keys, the record's root
     const int root = lua_gettop(L), dirty = root - 1;
     if (lua_toboolean(L, dirty - 1)) {
+        call_void(touch_, {double(slot)});
+        lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
+        lua_pushinteger(L, slot);
+        lua_call(L, 1, 1);
+        lua_replace(L, root);
         const Value order = json_.key_order();
         append_json(out, read_value(L, root, convert_, &order));
         return;
@@ -950,6 +964,36 @@ void Runner::write_json_record(int slot, std::string& out) {
         lua_pop(L, 1);
     }
     out += first ? "{}" : "}";
+}
+
+// The JSON record's object and array fields, and the whole record (for `pairs` and
+// copies), pushed through the Lua C API; scalars go through the runtime's FFI call.
+int Runner::lua_json_table(lua_State* L) {
+    auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
+    std::string failure;
+    try {
+        std::size_t length = 0;
+        const char* key = luaL_checklstring(L, 1, &length);
+        self->json_.push_field(L, std::string_view(key, length), self->convert_);
+        return 1;
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    lua_pushlstring(L, failure.data(), failure.size());
+    return lua_error(L);
+}
+
+int Runner::lua_json_all(lua_State* L) {
+    auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
+    std::string failure;
+    try {
+        self->json_.push(L, self->convert_);
+        return 1;
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    lua_pushlstring(L, failure.data(), failure.size());
+    return lua_error(L);
 }
 
 const Value& Runner::reference_order(const Value& input) const {

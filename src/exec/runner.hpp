@@ -70,7 +70,7 @@ private:
     int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF,
 push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
         clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF, changes_ = LUA_NOREF,
-        touch_ = LUA_NOREF;
+        touch_ = LUA_NOREF, begin_json_ = LUA_NOREF;
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;      // retry jitter (seeded: reproducible)
     std::mt19937_64 ids_;      // run ids (random: unique across processes)
@@ -89,6 +89,8 @@ push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
 
     Result run_once(Value input, DataMode mode, int attempt, std::string* json_out = nullptr);
     void write_json_record(int slot, std::string& out);
+    static int lua_json_table(lua_State* L);
+    static int lua_json_all(lua_State* L);
     std::optional<ErrorInfo> acquire_resources(const State& s, const std::string& where);
     SqliteConnection& hold(int id);
     void unbind(const std::vector<int>& released) noexcept;

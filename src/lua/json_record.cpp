@@ -208,6 +208,41 @@ void JsonRecord::push(lua_State* L, const ConvertRefs& refs) {
     lua_remove(L, keys);
 }
 
+JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, const char** text,
+                                        std::size_t* length) const noexcept {
+    const int i = find(key);
+    if (i < 0) return absent;
+    const simdjson::dom::element value = impl_->fields[static_cast<std::size_t>(i)].value;
+    using simdjson::dom::element_type;
+    switch (value.type()) {
+    case element_type::INT64: *number = static_cast<double>(value.get_int64().value_unsafe()); return FieldCode::number;
+    case element_type::UINT64: *number = static_cast<double>(value.get_uint64().value_unsafe()); return FieldCode::number;
+    case element_type::DOUBLE: *number = value.get_double().value_unsafe(); return FieldCode::number;
+    case element_type::STRING: {
+        const std::string_view s = value.get_string().value_unsafe();
+        *text = s.data();
+        *length = s.size();
+        return FieldCode::string;
+    }
+    case element_type::BOOL: return value.get_bool().value_unsafe() ? true_value : false_value;
+    case element_type::NULL_VALUE: return null;
+    case element_type::ARRAY:
+    case element_type::OBJECT: break;
+    }
+    return table;
+}
+
+void JsonRecord::push_field(lua_State* L, std::string_view key, const ConvertRefs& refs) const {
+    const int i = find(key);
+    if (i < 0) lua_pushnil(L);
+    else push_element(L, impl_->fields[static_cast<std::size_t>(i)].value, refs, 1);
+}
+
+int json_field_for_ffi(void* record, const char* key, std::size_t key_length, double* number, const char** text,
+                       std::size_t* length) noexcept {
+    return static_cast<const JsonRecord*>(record)->field(std::string_view(key, key_length), number, text, length);
+}
+
 void JsonRecord::append_field(std::string& out, std::size_t i) const {
     const JsonField& field = impl_->fields[i];
     out += field.raw_key;

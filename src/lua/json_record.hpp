@@ -34,6 +34,16 @@ public:
     /// The index of field `key`, or -1.
     int find(std::string_view key) const noexcept;
 
+    /// Field codes for the Lua runtime's FFI fetch (stdlib/statenet/runtime.lua).
+    enum FieldCode : int { absent = 0, null = 1, false_value = 2, true_value = 3, number = 4, string = 5, table = 6 };
+
+    /// Field `key` without going through the Lua C API: a number into `*number`, a
+    /// string as a pointer and length into the parser's buffer (valid until the next
+    /// parse); objects and arrays only report `table` (push_field pushes them).
+    FieldCode field(std::string_view key, double* number, const char** text, std::size_t* length) const noexcept;
+    /// Pushes field `key` (any type); pushes nil when there is none.
+    void push_field(lua_State* L, std::string_view key, const ConvertRefs& refs) const;
+
     /// Pushes the record as a Lua table, as push_value would push its Value (null
     /// members left out, empty arrays marked).
     /// One JsonRecord serves one Lua state (it caches key strings there).
@@ -49,5 +59,10 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+/// statenet_json_field for the Lua runtime's FFI: `record` is a JsonRecord*. A plain
+/// function with C types only, so LuaJIT can call it through a function pointer.
+int json_field_for_ffi(void* record, const char* key, std::size_t key_length, double* number, const char** text,
+                       std::size_t* length) noexcept;
 
 }  // namespace statenet::detail

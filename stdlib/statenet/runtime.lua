@@ -8,6 +8,7 @@
 local type, pairs, ipairs, next, setmetatable, getmetatable, error, tostring =
     type, pairs, ipairs, next, setmetatable, getmetatable, error, tostring
 local clear = require("table.clear")
+local new_table = require("table.new")
 
 local M = {}
 
@@ -36,26 +37,76 @@ local ctx = { vars = {}, resources = {}, log = {}, attempt = 0, state = "", netw
 M.ctx = ctx
 
 -- ---------------------------------------------------------------------------------
--- Reference mode: the record's root holds only its key until a function reads any
--- other field; then the whole row is loaded in one call (C++ reads it from the store).
--- Everything that walks a table with `next` touches it first.
+-- Lazy roots: a record's root table filled on demand, so fields no function reads
+-- never become Lua values.
+--  * JSON: the record arrived as JSON text (Workflow::process_json); a top-level field
+--    is decoded the first time it is read (FETCHED remembers which were, so a deleted
+--    field stays deleted). Scalars come through one FFI call, which the JIT compiles
+--    into the trace; objects and arrays through a classic C function.
+--  * ROW (reference mode): the root holds the key until any other field is read; then
+--    the whole row is loaded in one call.
+-- Everything that walks a table with `next` touches it first, which fills it whole.
 
-local LAZY = setmetatable({}, { __mode = "k" })  -- unloaded root -> true
-local load_row                                   -- set by M.set_reference_loader
+local ffi = require("ffi")
+
+local JSON, ROW = 1, 2
+local LAZY = setmetatable({}, { __mode = "k" })  -- unfilled root -> JSON | ROW
+local FETCHED = {}   -- JSON root: top-level keys already decoded or written this run
+local load_row       -- C function: the reference-mode row (M.set_reference_loader)
+local json_field, json_record, json_table, json_all  -- M.set_json_source
+local number_out, text_out, length_out = ffi.new("double[1]"), ffi.new("const char*[1]"), ffi.new("size_t[1]")
+
+-- Field codes of statenet_json_field (src/lua/json_record.cpp; keep in sync).
+local ABSENT, NULL, FALSE, TRUE, NUMBER, STRING = 0, 1, 2, 3, 4, 5
+
+local function fetch(k)
+  if type(k) ~= "string" then return nil end
+  local code = json_field(json_record, k, #k, number_out, text_out, length_out)
+  if code == NUMBER then return number_out[0] end
+  if code == STRING then return ffi.string(text_out[0], length_out[0]) end
+  if code <= NULL then return nil end
+  if code == TRUE then return true end
+  if code == FALSE then return false end
+  return json_table(k)
+end
 
 local function touch(t)
-  if LAZY[t] == nil then return end
-  local row = load_row()  -- may raise (NotFound, ResourceError): t stays unloaded
+  local kind = LAZY[t]
+  if kind == nil then return end
+  local all = kind == JSON and json_all() or load_row()  -- may raise: t stays unfilled
   LAZY[t] = nil
   setmetatable(t, nil)
-  for k, v in next, row do
-    if rawget(t, k) == nil then rawset(t, k, v) end
+  for k, v in next, all do
+    if rawget(t, k) == nil and not (kind == JSON and FETCHED[k]) then rawset(t, k, v) end
   end
 end
+
+local json_mt = {
+  __index = function(t, k)
+    if FETCHED[k] then return nil end
+    FETCHED[k] = true
+    local v = fetch(k)
+    if v ~= nil then rawset(t, k, v) end
+    return v
+  end,
+  -- Only for keys not in the table: marks them so the input's value never shows again.
+  __newindex = function(t, k, v)
+    FETCHED[k] = true
+    rawset(t, k, v)
+  end,
+}
 
 local row_mt = { __index = function(t, k) touch(t); return rawget(t, k) end }
 
 function M.set_reference_loader(f) load_row = f end
+
+-- `field`: the address of statenet_json_field; `record`: the runner's JsonRecord;
+-- `tbl`, `all`: C functions pushing one object/array field, and every field.
+function M.set_json_source(field, record, tbl, all)
+  json_field = ffi.cast("int (*)(void*, const char*, size_t, double*, const char**, size_t*)", field)
+  -- A light userdata argument is not compiled; a void* cdata is.
+  json_record, json_table, json_all = ffi.cast("void*", record), tbl, all
+end
 
 -- ---------------------------------------------------------------------------------
 -- Copies
@@ -274,11 +325,20 @@ end
 -- Starts a reference-mode run: the root is the key field alone, loaded on first touch.
 function M.begin_reference(key, value, run_id, copy)
   local root = setmetatable({ [key] = value }, row_mt)
-  LAZY[root] = true
+  LAZY[root] = ROW
   return M.begin(root, run_id, copy)
 end
 
--- Loads a reference-mode record that no function touched (its output is the row).
+-- Starts a run on the JSON record the runner holds: fields are decoded as read.
+function M.begin_json(run_id, copy, nfields)
+  clear(FETCHED)
+  local root = setmetatable(new_table(0, nfields), json_mt)
+  LAZY[root] = JSON
+  return M.begin(root, run_id, copy)
+end
+
+-- Fills a lazy record whole: a reference-mode row no function touched (its output is
+-- the row), or a JSON record about to be read back whole.
 function M.touch(slot) touch(RECS[slot]) end
 
 function M.get(slot) return RECS[slot] end
