@@ -60,6 +60,21 @@ TEST_CASE("process_json - the same records as process(), in copy and direct mode
     }
 }
 
+TEST_CASE("process_json - a direct-mode state sees a plain table with every field") {
+    Engine engine;
+    Workflow wf = engine.load_string(R"wf(name = "raw"
+data_mode = "direct"
+[networks.main.states.count]
+start = true
+end = true
+transform = { lua = "local n = 0; for _ in next, data do n = n + 1 end; data.n = n; data.raw = rawget(data, 'b')" }
+)wf", exec_dir / "raw.toml");
+    std::string out;
+    REQUIRE(wf.process_json(R"({"a": 1, "b": "x", "c": null})", out).ok);
+    // As process(): a direct-mode record is read back whole, and Lua has no null field.
+    CHECK(Value::from_json(out) == Value::from_json(R"({"a": 1, "b": "x", "n": 2, "raw": "x"})"));
+}
+
 TEST_CASE("process_json - untouched fields are copied as they came, changed ones rewritten") {
     Engine engine;
     Workflow wf = engine.load_string(edit_workflow, exec_dir / "edit.toml");

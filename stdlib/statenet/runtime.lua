@@ -687,6 +687,7 @@ local function enter(S, slot, attempt, ename, emsg, estate)
   else
     whole = true
     data = RECS[slot]
+    touch(data)  -- direct mode promises a plain table: next() and rawget see every field
   end
   if S.schema then
     local problem = S.schema(data)
