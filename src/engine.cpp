@@ -115,4 +115,23 @@ std::vector<Diagnostic> Engine::check(const std::filesystem::path& file) {
     return {};
 }
 
+ReloadReport Engine::reload() {
+    std::vector<std::shared_ptr<detail::Reloadable>> live;
+    {
+        std::lock_guard lock(impl_->reload_mutex);
+        auto& list = impl_->reloadables;
+        std::erase_if(list, [](const auto& weak) { return weak.expired(); });
+        for (const auto& weak : list)
+            if (auto strong = weak.lock()) live.push_back(std::move(strong));
+    }
+    ReloadReport report;
+    for (const auto& target : live) {
+        ReloadReport one = target->reload();
+        report.ok = report.ok && one.ok;
+        report.errors.insert(report.errors.end(), one.errors.begin(), one.errors.end());
+        report.orphaned.insert(report.orphaned.end(), one.orphaned.begin(), one.orphaned.end());
+    }
+    return report;
+}
+
 }  // namespace statenet

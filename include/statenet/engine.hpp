@@ -1,6 +1,7 @@
 // statenet::Engine: loads workflows and owns the runtime services they share.
 #pragma once
 
+#include <statenet/error.hpp>
 #include <statenet/export.hpp>
 #include <statenet/value.hpp>
 #include <statenet/workflow.hpp>
@@ -67,6 +68,16 @@ struct LoadOptions {
     std::optional<DataMode> data_mode{};
 };
 
+/// Result of a hot reload.
+struct ReloadReport {
+    /// True when the new version is running; false when it failed to load (the old
+    /// version keeps running and `errors` says why).
+    bool ok = true;
+    std::vector<Diagnostic> errors;
+    /// Instances whose state no longer exists in the new version (kept, not changed).
+    std::vector<std::string> orphaned;
+};
+
 /// Owns the runtime shared by the workflows it loads. Workflows keep the engine's
 /// services alive, so a Workflow may outlive its Engine.
 class STATENET_API Engine {
@@ -84,6 +95,10 @@ public:
                          const LoadOptions& options = {});
     /// Checks a workflow file; returns every problem found (empty when it loads).
     std::vector<Diagnostic> check(const std::filesystem::path& file);
+    /// Hot reload: every Machines opened on this engine loads its workflow file again
+    /// and swaps in the new model and Lua logic between events (see Machines::reload).
+    /// A Workflow object is immutable: load it again for new logic.
+    ReloadReport reload();
 
 private:
     std::shared_ptr<detail::EngineImpl> impl_;

@@ -3,6 +3,7 @@
 
 #include <statenet/engine.hpp>
 #include <statenet/error.hpp>
+#include <statenet/machines.hpp>
 #include <statenet/result.hpp>
 #include <statenet/value.hpp>
 #include <statenet/workflow.hpp>

@@ -434,8 +434,11 @@ void Runner::define_plans() {
                 lua_setfield(L, -2, "end_test");
             }
             lua_createtable(L, static_cast<int>(s.arcs.size()), 0);
-            for (std::size_t i = 0; i < s.arc_order.size(); ++i) {
-                const Arc& arc = s.arcs[s.arc_order[i]];
+            int planned = 0;
+            for (int index : s.arc_order) {
+                const Arc& arc = s.arcs[index];
+                // Event and timer arcs fire only for machines (src/machine/), never for records.
+                if (!arc.immediate()) continue;
                 lua_createtable(L, 0, 5);
                 if (arc.when) {
                     push_fn(*arc.when);
@@ -446,7 +449,7 @@ void Runner::define_plans() {
                 lua_setfield(L, -2, "index");
                 lua_pushboolean(L, arc.is_push());
                 lua_setfield(L, -2, "push");
-                lua_rawseti(L, -2, static_cast<int>(i + 1));
+                lua_rawseti(L, -2, ++planned);
             }
             lua_setfield(L, -2, "arcs");
             lua_call(L, 2, 0);

@@ -43,6 +43,11 @@ public:
     /// Commits an open batch transaction. Returns an error message when that fails.
     std::optional<std::string> flush();
 
+    /// The runner's Lua VM, with the workflow's functions resolved and its state plans
+    /// defined: the machine dispatcher (src/machine/) runs states through it.
+    LuaVm& machine_vm() noexcept { return vm_; }
+    const ConvertRefs& convert_refs() const noexcept { return convert_; }
+
     const Model& model() const noexcept { return *model_; }
 
 private:

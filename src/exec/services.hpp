@@ -7,9 +7,17 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace statenet::detail {
+
+/// What Engine::reload() reloads (machine sets).
+struct Reloadable {
+    virtual ~Reloadable() = default;
+    virtual ReloadReport reload() = 0;
+};
 
 struct EngineImpl {
     EngineOptions options;
@@ -17,6 +25,8 @@ struct EngineImpl {
     std::shared_ptr<Clock> clock;
     std::function<void(const LogRecord&)> log;
     std::atomic<std::uint64_t> runner_seq{0};
+    std::mutex reload_mutex;
+    std::vector<std::weak_ptr<Reloadable>> reloadables;
 
     explicit EngineImpl(EngineOptions opts);
 };

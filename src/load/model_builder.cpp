@@ -29,6 +29,8 @@ const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "descript
 const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms",
                          "jitter"};
 const Keys catcher_keys = {"errors", "to"};
+const Keys any_keys = {"arcs", "description"};
+const Keys recovery_keys = {"idle_ms", "event", "description"};
 const Keys transaction_keys = {"strategy", "batch_size"};
 const Keys reference_keys = {"resource", "table", "key", "version"};
 const Keys history_keys = {"level", "db", "durability", "max_runs", "max_age"};
@@ -127,8 +129,7 @@ public:
         read_history(root.field("history"));
         if (const Node* r = root.field("resources")) read_resources(*r);
         read_reference(root);
-        if (const Node* r = root.field("recovery"))
-            d_.error(r->loc, "[recovery] belongs to machines, which are not implemented yet in this version of statenet");
+        read_recovery(root.field("recovery"));
         read_networks(root);
     }
 
@@ -137,6 +138,7 @@ private:
     Diagnostics& d_;
     std::vector<PendingTarget> pending_targets_;
     std::vector<PendingCatcher> pending_catchers_;
+    std::vector<State> any_;  // per network: its `any` arcs, held by a pseudo-state
 
     void check_keys(const Node& table, const Keys& allowed, std::string_view what) {
         for (std::size_t i = 0; i < table.fields.size(); ++i) {
@@ -277,6 +279,20 @@ private:
             d_.error(r->loc, "[reference] key and version must be different columns");
     }
 
+    void read_recovery(const Node* r) {
+        if (!r) return;
+        if (r->kind != Kind::table) return wrong_kind(*r, "recovery", "table");
+        check_keys(*r, recovery_keys, "[recovery]");
+        m_.recovery.loc = r->loc;
+        auto idle = number_of(*r, "idle_ms");
+        auto event = string_of(*r, "event", true);
+        if (!r->field("idle_ms")) d_.error(r->loc, "missing required key 'idle_ms'");
+        else if (idle && *idle <= 0) d_.error(r->field("idle_ms")->loc, "'idle_ms' must be a positive number");
+        else if (idle) m_.recovery.idle_ms = *idle;
+        if (event && event->empty()) d_.error(r->field("event")->loc, "'event' must not be empty");
+        else if (event) m_.recovery.event = *event;
+    }
+
     void read_history(const Node* h) {
         if (!h) return;
         if (h->kind != Kind::table) return wrong_kind(*h, "history", "table");
@@ -366,11 +382,15 @@ private:
         }
         // Two passes: every state must be known before arcs can name them.
         for (const auto& [name, net] : nets->fields) declare_network(name, net);
+        any_.resize(m_.networks.size());
         for (std::size_t n = 0; n < m_.networks.size(); ++n) {
             const Node& net = nets->fields[n].second;
+            if (net.kind != Kind::table) continue;
             if (const Node* states = net.field("states")) read_state_bodies(static_cast<int>(n), *states);
+            if (const Node* any = net.field("any")) read_any(static_cast<int>(n), *any);
         }
         resolve_targets();
+        expand_any();
         sort_arcs();
         choose_main(root);
     }
@@ -386,8 +406,6 @@ private:
             return;
         }
         check_keys(net, network_keys, fmt::format("network '{}'", name));
-        if (const Node* any = net.field("any"))
-            d_.error(any->loc, "'any' arcs belong to machines, which are not implemented yet in this version of statenet");
         const Node* states = net.field("states");
         if (!states) {
             d_.error(net.loc, fmt::format("network '{}' has no states", name));
@@ -497,6 +515,42 @@ private:
         }
     }
 
+    /// `[networks.<n>.any]`: arcs = [...] (or directly a list of arcs) that apply from
+    /// every non-end state of the network; index -1 marks them in pending targets.
+    void read_any(int n, const Node& any) {
+        State& holder = any_[n];
+        holder.name = "any";
+        holder.network = n;
+        const Node* arcs = &any;
+        if (any.kind == Kind::table && !any.fields.empty()) {
+            check_keys(any, any_keys, fmt::format("[networks.{}.any]", m_.networks[n].name));
+            arcs = any.field("arcs");
+            if (!arcs) return d_.error(any.loc, "[networks.<n>.any] needs 'arcs' (a list of arcs)");
+        }
+        if (!is_list(*arcs)) return wrong_kind(*arcs, "any arcs", "list of tables");
+        for (const auto& arc : arcs->items) read_arc(n, -1, holder, arc);
+    }
+
+    /// Copies the `any` arcs into every non-end state, after the state's own arcs.
+    void expand_any() {
+        for (std::size_t n = 0; n < any_.size(); ++n) {
+            if (any_[n].arcs.empty()) continue;
+            for (auto& state : m_.networks[n].states) {
+                if (state.is_end) continue;
+                for (const Arc& shared : any_[n].arcs) {
+                    Arc arc = shared;
+                    arc.id = m_.arc_count++;
+                    arc.index = static_cast<int>(state.arcs.size());
+                    arc.from_any = true;
+                    state.arcs.push_back(std::move(arc));
+                }
+                for (int r : any_[n].resources)
+                    if (std::find(state.resources.begin(), state.resources.end(), r) == state.resources.end())
+                        state.resources.push_back(r);
+            }
+        }
+    }
+
     void read_schema(State& state, const Node& schema) {
         if (schema.kind != Kind::table) return wrong_kind(schema, "schema", "table of field = type");
         for (const auto& [field, type] : schema.fields) {
@@ -586,9 +640,6 @@ private:
     void read_arc(int n, int index, State& state, const Node& body) {
         if (body.kind != Kind::table) return wrong_kind(body, "arc", "table");
         check_keys(body, arc_keys, fmt::format("arc of state '{}'", state.name));
-        for (auto machine_key : {"on", "after_ms"})
-            if (const Node* k = body.field(machine_key))
-                d_.error(k->loc, fmt::format("'{}' arcs belong to machines, which are not implemented yet in this version of statenet", machine_key));
         // An arc's resources are acquired with its state: conditions and transforms
         // run in the same step.
         if (const Node* r = body.field("resources")) use_resources(state, *r);
@@ -600,6 +651,7 @@ private:
             if (p->kind != Kind::integer) wrong_kind(*p, "priority", "integer");
             else arc.priority = p->integer;
         }
+        read_trigger(arc, body);
         if (const Node* w = body.field("when")) arc.when = fn_ref(*w, "when");
         arc.transform = fn_list(body.field("transform"), "transform");
         PendingTarget target{n, index, state.arcs.size(), body.field("to"), body.field("push"),
@@ -625,6 +677,21 @@ private:
         }
         pending_targets_.push_back(target);
         state.arcs.push_back(std::move(arc));
+    }
+
+    /// `on = "event"` or `after_ms = N`: what makes a machine take the arc.
+    void read_trigger(Arc& arc, const Node& body) {
+        const Node* on = body.field("on");
+        const Node* after = body.field("after_ms");
+        if (on && after) d_.error(body.loc, "an arc has either 'on' or 'after_ms', not both");
+        if (auto event = string_of(body, "on", false)) {
+            if (event->empty()) d_.error(on->loc, "'on' must name an event, not be empty");
+            arc.on = *event;
+        }
+        if (auto ms = number_of(body, "after_ms")) {
+            if (*ms < 0 || !std::isfinite(*ms)) d_.error(after->loc, "'after_ms' must be a non-negative number");
+            else arc.after_ms = *ms;
+        }
     }
 
     FieldMap field_map(const Node* map, std::string_view what) {
@@ -739,7 +806,8 @@ private:
 
     void resolve_targets() {
         for (const auto& t : pending_targets_) {
-            Arc& arc = m_.networks[t.network].states[t.state].arcs[t.arc];
+            State& owner = t.state < 0 ? any_[t.network] : m_.networks[t.network].states[t.state];
+            Arc& arc = owner.arcs[t.arc];
             if (t.to) arc.to = resolve_state(t.network, *t.to, "arc 'to'");
             if (t.push) resolve_push(t, arc);
             if (t.return_to) arc.return_to = resolve_state(t.network, *t.return_to, "'return_to'");

@@ -62,9 +62,14 @@ struct Arc {
     std::optional<FnId> when;
     std::vector<FnId> transform;
     std::int64_t priority = 0;
+    std::string on;         // machines: fires only when this event is sent (empty = none)
+    double after_ms = -1;   // machines: fires after this long in the state (< 0 = none)
+    bool from_any = false;  // copied from the network's `any` arcs
     Loc loc;
 
     bool is_push() const noexcept { return push_network >= 0; }
+    /// Neither an event nor a timer arc: fires at once, for records and machines alike.
+    bool immediate() const noexcept { return on.empty() && after_ms < 0; }
 };
 
 /// A `[resources.<name>]` declaration (only type "sqlite" so far).
@@ -136,6 +141,13 @@ struct ReferenceConfig {
     Loc loc;
 };
 
+/// `[recovery]`: machine instances idle longer than idle_ms receive `event`.
+struct Recovery {
+    double idle_ms = 0;
+    std::string event;  // empty = no recovery declared
+    Loc loc;
+};
+
 struct Model {
     std::string name;
     std::string version;
@@ -154,6 +166,7 @@ struct Model {
     int main = 0;
     std::vector<FnRef> functions;
     std::vector<ResourceDecl> resources;
+    Recovery recovery;
     int state_count = 0;  // global state ids are 0..state_count-1
     int arc_count = 0;
 

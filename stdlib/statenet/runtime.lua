@@ -664,6 +664,26 @@ local function transform(list, names, data, slot, view)
   return data
 end
 
+-- The record in `slot` as state S's functions see it: a copy-on-write view (copy
+-- mode) or the record itself (direct mode). Returns the view (nil in direct mode), data.
+local function open(S, slot)
+  local copy = S.copy
+  if copy == nil then copy = default_copy end
+  if not copy then
+    whole = true
+    local data = RECS[slot]
+    touch(data)  -- direct mode promises a plain table: next() and rawget see every field
+    return nil, data
+  end
+  local view = VIEWS[slot]
+  if view == nil then
+    view = new_view()
+    VIEWS[slot] = view
+  end
+  view.open(RECS[slot])
+  return view, view.proxy
+end
+
 local function enter(S, slot, attempt, ename, emsg, estate)
   ctx.state = S.name
   ctx.network = S.network
@@ -673,22 +693,7 @@ local function enter(S, slot, attempt, ename, emsg, estate)
   else
     ctx.error = nil
   end
-  local view, data
-  local copy = S.copy
-  if copy == nil then copy = default_copy end
-  if copy then
-    view = VIEWS[slot]
-    if view == nil then
-      view = new_view()
-      VIEWS[slot] = view
-    end
-    view.open(RECS[slot])
-    data = view.proxy
-  else
-    whole = true
-    data = RECS[slot]
-    touch(data)  -- direct mode promises a plain table: next() and rawget see every field
-  end
+  local view, data = open(S, slot)
   if S.schema then
     local problem = S.schema(data)
     if problem then return nil, nil, "SchemaViolation", problem end
@@ -805,5 +810,10 @@ function M.step_all(sid, slot, attempt, ename, emsg, estate, deep)
 end
 
 function M.branch_out(i) return OUT[2 * i - 1], OUT[2 * i] end
+
+-- The state pipeline and arc helpers, shared with the machine dispatcher
+-- (statenet/machine.lua) so that machines run states exactly as records do.
+M.internal = { open = open, run_state = run_state, transform = transform, commit = commit,
+               shallow_copy = shallow_copy, RECS = RECS, STATES = STATES, END = END, FAIL = FAIL }
 
 return M

@@ -1,0 +1,179 @@
+// statenet::Machines: long-lived, event-driven instances of a workflow's main network.
+#pragma once
+
+#include <statenet/engine.hpp>
+#include <statenet/error.hpp>
+#include <statenet/export.hpp>
+#include <statenet/value.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace statenet {
+
+namespace detail {
+class MachinesImpl;
+}
+
+/// A clock that only moves when told to: game time for Machines::step(dt), and
+/// injected time for tests.
+class STATENET_API ManualClock final : public Clock {
+public:
+    explicit ManualClock(double start_ms = 0) : now_(start_ms) {}
+    double now_ms() override { return now_; }
+    /// Advances the clock instead of sleeping.
+    void sleep_ms(double ms) override { now_ += ms; }
+    void set(double ms) { now_ = ms; }
+    void advance(double ms) { now_ += ms; }
+
+private:
+    double now_;
+};
+
+/// Wall-clock time in milliseconds since the Unix epoch: durable timers survive
+/// restarts with it.
+STATENET_API std::shared_ptr<Clock> wall_clock();
+
+struct MachinesOptions {
+    /// SQLite database file of the durable store; empty = the in-memory store.
+    std::filesystem::path store{};
+    /// Time of events, timers and the audit log. Default: wall_clock() for the SQLite
+    /// store, a ManualClock at 0 (moved by step(dt)) for the in-memory store.
+    std::shared_ptr<Clock> clock{};
+    /// Sends the workflow's `[recovery]` event to idle instances when opened.
+    bool recover_on_open = true;
+    /// SQLite synchronous=FULL (audit-grade durability) instead of NORMAL.
+    bool full_sync = false;
+    /// In-memory store: the audit log keeps at most this many rows (oldest dropped).
+    std::size_t memory_audit_limit = 100000;
+    /// Passed to Engine::load for the workflow.
+    LoadOptions load{};
+};
+
+enum class SendStatus { applied, rejected, duplicate };
+
+STATENET_API std::string_view to_string(SendStatus status) noexcept;
+
+/// The outcome of start, send, a timer or a recovery event.
+struct SendResult {
+    SendStatus status = SendStatus::rejected;
+    /// For a duplicate: what the first send with that key did (applied or rejected).
+    SendStatus first = SendStatus::rejected;
+    std::string instance;
+    std::string event;       ///< the event, "after_ms=N" for a timer, "start" for start
+    std::string key;         ///< the idempotency key, if any
+    std::string from, to;    ///< `network/state` before and after (equal when rejected)
+    bool completed = false;  ///< the instance is (now) in an end state
+    /// Rejected: why. Applied: the reason the arc's condition returned, if any.
+    std::string reason;
+    /// Set when the rejection comes from a failing function (validator, Lua error).
+    std::optional<ErrorInfo> error;
+};
+
+/// One event of send_many.
+struct MachineEvent {
+    std::string instance;
+    std::string event;
+    Value payload{};
+    std::string key{};
+};
+
+/// An instance as stored.
+struct InstanceInfo {
+    std::string id;
+    std::string network;
+    std::string state;         ///< `network/state`
+    Value data;
+    std::int64_t version = 0;  ///< counts applied transitions
+    bool completed = false;
+    /// Its state no longer exists in the loaded workflow (after a reload): events are
+    /// rejected until a workflow with that state is loaded again.
+    bool orphaned = false;
+    double since_ms = 0;       ///< when it entered its state
+    std::optional<double> timer_due_ms{};  ///< next timer check
+};
+
+/// One row of the audit log: every applied and rejected transition.
+struct AuditEntry {
+    std::int64_t seq = 0;
+    std::string instance;
+    std::string from, to;
+    std::string event;
+    std::string key;
+    double time_ms = 0;
+    std::string outcome;  ///< "applied" or "rejected"
+    std::string reason;
+};
+
+struct ListOptions {
+    std::optional<std::string> state{};  ///< only instances in this `network/state` (or state name)
+    bool include_completed = true;
+    std::size_t limit = 0;               ///< 0 = all
+};
+
+/// Long-lived instances of a workflow's main network, driven by events and timers,
+/// over a durable SQLite store or an in-memory one. Every call is thread-safe; calls
+/// are serialized, and a hot reload happens between them.
+class STATENET_API Machines {
+public:
+    /// Loads the workflow (throws LoadError) and opens the store (throws
+    /// std::runtime_error); runs recovery when the workflow declares `[recovery]`.
+    Machines(Engine& engine, const std::filesystem::path& workflow, MachinesOptions options = {});
+    ~Machines();
+    Machines(const Machines&) = delete;
+    Machines& operator=(const Machines&) = delete;
+
+    /// Creates instance `id` with `data` in the main network's start state (following
+    /// its immediate arcs). Idempotent by id: an existing instance is left as it is
+    /// and reported with status duplicate. A failing start creates nothing (rejected).
+    SendResult start(std::string_view id, const Value& data = Value::object());
+
+    /// Sends an event; `payload` is ctx.event in the functions that run. Applied,
+    /// rejected (no arc for it passes; state and data unchanged) or duplicate (a send
+    /// with the same non-empty `key` for this instance already ran: its outcome is
+    /// returned, nothing runs). The key, the new state and data and the audit row
+    /// commit together. Throws std::invalid_argument for an unknown instance.
+    SendResult send(std::string_view id, std::string_view event, const Value& payload = {}, std::string_view key = {});
+    /// Sends each event in order, all in one store transaction.
+    std::vector<SendResult> send_many(const std::vector<MachineEvent>& events);
+
+    /// Fires every timer due at `now_ms` (the clock's time when omitted).
+    std::vector<SendResult> tick();
+    std::vector<SendResult> tick(double now_ms);
+
+    /// Queues an event for the next step().
+    void post(std::string_view id, std::string_view event, const Value& payload = {});
+    /// A game frame: delivers the queued events, advances the ManualClock by `dt_ms`
+    /// and fires the timers then due. Returns how many transitions were applied.
+    /// Throws std::logic_error when the clock is not a ManualClock.
+    std::size_t step(double dt_ms);
+
+    /// Sends the `[recovery]` event to every non-end instance idle (no applied
+    /// transition) for longer than `idle_ms` at `now_ms`. Nothing without `[recovery]`.
+    std::vector<SendResult> recover();
+    std::vector<SendResult> recover(double now_ms);
+
+    std::optional<InstanceInfo> get(std::string_view id);
+    std::vector<InstanceInfo> list(const ListOptions& options = {});
+    /// Audit rows of one instance (every instance when `id` is empty), oldest first;
+    /// `limit` > 0 keeps the newest `limit`.
+    std::vector<AuditEntry> audit(std::string_view id = {}, std::size_t limit = 0);
+
+    /// Loads the workflow file again (new model, new Lua VM) and swaps it in between
+    /// events. Every instance keeps its state and data.
+    ReloadReport reload();
+    /// Reloads when the workflow file or a Lua module next to it changed since the
+    /// last load; nullopt when nothing changed.
+    std::optional<ReloadReport> reload_if_changed();
+
+private:
+    std::shared_ptr<detail::MachinesImpl> impl_;
+};
+
+}  // namespace statenet

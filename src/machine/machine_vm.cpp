@@ -1,0 +1,278 @@
+// MachineVm: defines the machine plans of a workflow and calls statenet/machine.lua.
+#include "machine/machine_vm.hpp"
+
+#include "exec/workflow_impl.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace statenet::detail {
+
+namespace {
+
+// Outcomes of statenet/machine.lua (keep in sync).
+constexpr int applied = 0;
+constexpr int rejected = 1;
+
+std::string text_at(lua_State* L, int index) {
+    std::size_t len = 0;
+    const char* s = lua_tolstring(L, index, &len);
+    return s ? std::string(s, len) : std::string();
+}
+
+/// The error a failed pcall left on the stack (a string or { name, message }); pops it.
+ErrorInfo pop_error(lua_State* L, std::string_view state) {
+    ErrorInfo error{"LuaError", "", std::string(state)};
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "name");
+        if (lua_isstring(L, -1)) error.name = text_at(L, -1);
+        lua_getfield(L, -2, "message");
+        error.message = lua_isstring(L, -1) ? text_at(L, -1) : error.name;
+        lua_pop(L, 3);
+        return error;
+    }
+    error.message = pop_error_text(L);
+    return error;
+}
+
+std::string timer_label(double after_ms) { return fmt::format("after_ms={}", after_ms); }
+
+}  // namespace
+
+void check_machine_model(const Model& model, Diagnostics& diags) {
+    auto refuse = [&](const Loc& loc, std::string_view what) {
+        diags.error(loc, fmt::format("{} not supported by machines yet in this version of statenet", what));
+    };
+    if (model.strategy == Strategy::breadth_first)
+        refuse(Loc{model.file, 0, 0}, "strategy 'breadth_first' is");
+    std::set<std::pair<int, int>> push_arcs;  // `any` arcs are copied into many states
+    for (const auto& net : model.networks)
+        for (const auto& s : net.states) {
+            if (!s.retry.empty()) refuse(s.loc, fmt::format("'retry' (state '{}') is", s.qualified));
+            if (!s.on_error.empty()) refuse(s.loc, fmt::format("'on_error' (state '{}') is", s.qualified));
+            if (!s.resources.empty()) refuse(s.loc, fmt::format("'resources' (state '{}') are", s.qualified));
+            for (const auto& arc : s.arcs)
+                if (arc.is_push() && push_arcs.insert({arc.loc.line, arc.loc.column}).second)
+                    refuse(arc.loc, "a push arc is");
+        }
+}
+
+MachineVm::MachineVm(const Workflow& workflow)
+    : workflow_(workflow), model_(workflow.impl().model), runner_(workflow.impl().acquire()) {
+    states_.resize(static_cast<std::size_t>(model_->state_count));
+    for (const auto& net : model_->networks)
+        for (const auto& s : net.states) states_[static_cast<std::size_t>(s.id)] = &s;
+    lua_State* L = runner_->machine_vm().state();
+    StackGuard guard(L);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "statenet.machine");
+    if (lua_pcall(L, 1, 1, 0) != 0) throw std::runtime_error("cannot load statenet.machine: " + pop_error_text(L));
+    auto ref = [&](const char* name) {
+        lua_getfield(L, -1, name);
+        return luaL_ref(L, LUA_REGISTRYINDEX);
+    };
+    start_ = ref("start");
+    fire_ = ref("fire");
+    fire_timer_ = ref("fire_timer");
+    put_ = ref("put");
+    get_ = ref("get");
+    drop_ = ref("drop");
+    abort_ = ref("abort");
+    lua_getfield(L, -1, "setup");
+    lua_pushboolean(L, model_->mode != DataMode::direct);
+    lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions));
+    lua_call(L, 2, 0);
+    define_plans();
+}
+
+// The runner holds instance data now: it never goes back to the workflow's pool.
+MachineVm::~MachineVm() = default;
+
+int MachineVm::find_state(std::string_view qualified) const {
+    for (const State* s : states_)
+        if (s->qualified == qualified) return s->id;
+    return -1;
+}
+
+void MachineVm::push_arc(const Arc& arc, int network) {
+    lua_State* L = runner_->machine_vm().state();
+    lua_getfield(L, LUA_REGISTRYINDEX, "statenet.functions");
+    const int fns = lua_gettop(L);
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, model_->state(network, arc.to).id);
+    lua_setfield(L, -2, "to");
+    if (arc.when) {
+        lua_rawgeti(L, fns, *arc.when + 1);
+        lua_setfield(L, -2, "when");
+    }
+    lua_createtable(L, static_cast<int>(arc.transform.size()), 0);
+    lua_createtable(L, static_cast<int>(arc.transform.size()), 0);
+    for (std::size_t i = 0; i < arc.transform.size(); ++i) {
+        lua_rawgeti(L, fns, arc.transform[i] + 1);
+        lua_rawseti(L, -3, static_cast<int>(i + 1));
+        std::string name = model_->functions[arc.transform[i]].describe();
+        lua_pushlstring(L, name.data(), name.size());
+        lua_rawseti(L, -2, static_cast<int>(i + 1));
+    }
+    lua_setfield(L, -3, "tf_names");
+    lua_setfield(L, -2, "tf");
+    lua_pushnumber(L, arc.after_ms);
+    lua_setfield(L, -2, "after");
+    std::string label = arc.on.empty() ? timer_label(arc.after_ms) : arc.on;
+    lua_pushlstring(L, label.data(), label.size());
+    lua_setfield(L, -2, "label");
+    lua_remove(L, fns);
+}
+
+void MachineVm::define_plans() {
+    lua_State* L = runner_->machine_vm().state();
+    StackGuard guard(L);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "statenet.machine");
+    lua_call(L, 1, 1);
+    const int module = lua_gettop(L);
+    for (const State* s : states_) {
+        // Tried in priority order; timers by due time first (the earliest due fires).
+        std::vector<const Arc*> ordered;
+        for (int index : s->arc_order) ordered.push_back(&s->arcs[static_cast<std::size_t>(index)]);
+        std::vector<const Arc*> timers;
+        std::map<std::string, std::vector<const Arc*>> events;
+        std::vector<const Arc*> now;
+        for (const Arc* arc : ordered) {
+            if (!arc->on.empty()) events[arc->on].push_back(arc);
+            else if (arc->after_ms >= 0) timers.push_back(arc);
+            else now.push_back(arc);
+        }
+        std::stable_sort(timers.begin(), timers.end(), [](const Arc* a, const Arc* b) { return a->after_ms < b->after_ms; });
+        lua_getfield(L, module, "define");
+        lua_pushinteger(L, s->id);
+        lua_createtable(L, 0, 4);
+        lua_pushlstring(L, s->qualified.data(), s->qualified.size());
+        lua_setfield(L, -2, "name");
+        auto push_list = [&](const std::vector<const Arc*>& arcs) {
+            lua_createtable(L, static_cast<int>(arcs.size()), 0);
+            for (std::size_t i = 0; i < arcs.size(); ++i) {
+                push_arc(*arcs[i], s->network);
+                lua_rawseti(L, -2, static_cast<int>(i + 1));
+            }
+        };
+        lua_createtable(L, 0, static_cast<int>(events.size()));
+        for (const auto& [name, arcs] : events) {
+            push_list(arcs);
+            lua_setfield(L, -2, name.c_str());
+        }
+        lua_setfield(L, -2, "events");
+        push_list(timers);
+        lua_setfield(L, -2, "timers");
+        push_list(now);
+        lua_setfield(L, -2, "now");
+        lua_call(L, 2, 0);
+    }
+}
+
+double MachineVm::next_timer_ms(int sid, double checked_ms) const {
+    double next = -1;
+    for (const auto& arc : state(sid).arcs)
+        if (arc.on.empty() && arc.after_ms >= 0 && arc.after_ms > checked_ms && (next < 0 || arc.after_ms < next))
+            next = arc.after_ms;
+    return next;
+}
+
+MachineStep MachineVm::call(int nargs, std::string_view state_name) {
+    lua_State* L = runner_->machine_vm().state();
+    MachineStep step;
+    if (lua_pcall(L, nargs, 5, 0) != 0) {
+        step.code = MachineStep::Code::failed;
+        step.error = pop_error(L, state_name);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, abort_);
+        lua_call(L, 0, 0);
+        return step;
+    }
+    const int code = static_cast<int>(lua_tointeger(L, -5));
+    if (code == applied) {
+        step.code = MachineStep::Code::applied;
+        step.state = static_cast<int>(lua_tointeger(L, -4));
+        step.completed = lua_toboolean(L, -3);
+        step.reason = text_at(L, -2);
+        step.label = text_at(L, -1);
+    } else if (code == rejected) {
+        step.code = MachineStep::Code::rejected;
+        step.reason = text_at(L, -4);
+    } else {
+        step.code = MachineStep::Code::failed;
+        step.error = ErrorInfo{text_at(L, -4), text_at(L, -3), text_at(L, -2)};
+    }
+    lua_pop(L, 5);
+    return step;
+}
+
+MachineStep MachineVm::start(int handle, const Value& data, std::string_view id) {
+    lua_State* L = runner_->machine_vm().state();
+    StackGuard guard(L);
+    const Network& main = model_->networks[static_cast<std::size_t>(model_->main)];
+    const State& entry = main.states[static_cast<std::size_t>(main.start)];
+    lua_rawgeti(L, LUA_REGISTRYINDEX, start_);
+    lua_pushinteger(L, handle);
+    push_value(L, data, runner_->convert_refs());
+    lua_pushinteger(L, entry.id);
+    lua_pushlstring(L, id.data(), id.size());
+    MachineStep step = call(4, entry.qualified);
+    if (step.code != MachineStep::Code::applied) drop(handle);
+    return step;
+}
+
+MachineStep MachineVm::fire(int handle, int sid, std::string_view event, const Value& payload, std::string_view id) {
+    lua_State* L = runner_->machine_vm().state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fire_);
+    lua_pushinteger(L, handle);
+    lua_pushinteger(L, sid);
+    lua_pushlstring(L, event.data(), event.size());
+    push_value(L, payload, runner_->convert_refs());
+    lua_pushlstring(L, id.data(), id.size());
+    return call(5, state(sid).qualified);
+}
+
+MachineStep MachineVm::fire_timer(int handle, int sid, double elapsed_ms, std::string_view id) {
+    lua_State* L = runner_->machine_vm().state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fire_timer_);
+    lua_pushinteger(L, handle);
+    lua_pushinteger(L, sid);
+    lua_pushnumber(L, elapsed_ms);
+    lua_pushlstring(L, id.data(), id.size());
+    return call(4, state(sid).qualified);
+}
+
+void MachineVm::put(int handle, const Value& data) {
+    lua_State* L = runner_->machine_vm().state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, put_);
+    lua_pushinteger(L, handle);
+    push_value(L, data, runner_->convert_refs());
+    lua_call(L, 2, 0);
+}
+
+Value MachineVm::get(int handle, const Value* order) {
+    lua_State* L = runner_->machine_vm().state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
+    lua_pushinteger(L, handle);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) return Value::object();
+    return read_value(L, -1, runner_->convert_refs(), order);
+}
+
+void MachineVm::drop(int handle) {
+    lua_State* L = runner_->machine_vm().state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, drop_);
+    lua_pushinteger(L, handle);
+    lua_call(L, 1, 0);
+}
+
+}  // namespace statenet::detail

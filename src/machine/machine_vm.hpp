@@ -1,0 +1,81 @@
+// MachineVm: one workflow's Lua VM driving machine instances (event, timer and start steps).
+#pragma once
+
+#include "exec/runner.hpp"
+#include "model/model.hpp"
+
+#include <statenet/result.hpp>
+#include <statenet/value.hpp>
+#include <statenet/workflow.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace statenet::detail {
+
+/// What one start, event or timer did to an instance.
+struct MachineStep {
+    enum class Code { applied, rejected, failed };
+    Code code = Code::rejected;
+    int state = -1;          ///< applied: the global id of the state the instance now waits in
+    bool completed = false;  ///< applied: that state is an end state
+    std::string reason;      ///< applied: the condition's reason; rejected: why
+    std::string label;       ///< applied: the event name or "after_ms=N" of the arc that fired
+    std::optional<ErrorInfo> error;  ///< failed: what failed (the instance is unchanged)
+};
+
+/// Checks that a model can drive machines; problems go to `diags` with their location.
+void check_machine_model(const Model& model, Diagnostics& diags);
+
+/// The Lua side of a set of instances. Each instance's data stays resident in the VM
+/// under an integer handle chosen by the caller. Not thread-safe: one caller at a time.
+class MachineVm {
+public:
+    /// Takes a runner of `workflow` (functions resolved, state plans defined) and
+    /// defines the machine plans next to them.
+    explicit MachineVm(const Workflow& workflow);
+    ~MachineVm();
+    MachineVm(const MachineVm&) = delete;
+    MachineVm& operator=(const MachineVm&) = delete;
+
+    const Model& model() const noexcept { return runner_->model(); }
+    const std::shared_ptr<const Model>& model_ptr() const noexcept { return model_; }
+    /// The state with global id `sid`.
+    const State& state(int sid) const { return *states_[static_cast<std::size_t>(sid)]; }
+    /// Global state id of `network/state`, or -1.
+    int find_state(std::string_view qualified) const;
+
+    /// A new instance: stores `data` under `handle` and enters the main network's start
+    /// state. On failure nothing stays under `handle`.
+    MachineStep start(int handle, const Value& data, std::string_view id);
+    /// Fires `event` from state `sid` (the instance waits there).
+    MachineStep fire(int handle, int sid, std::string_view event, const Value& payload, std::string_view id);
+    /// Fires the first due timer arc of state `sid`, `elapsed_ms` after entering it.
+    MachineStep fire_timer(int handle, int sid, double elapsed_ms, std::string_view id);
+
+    /// When a state's next timer arc falls due, `elapsed_ms` after entering it having
+    /// checked up to `checked_ms` (-1 for none yet); < 0 when there is none.
+    double next_timer_ms(int sid, double checked_ms) const;
+
+    void put(int handle, const Value& data);
+    /// The instance's data; members of `order` keep their order.
+    Value get(int handle, const Value* order = nullptr);
+    void drop(int handle);
+
+private:
+    Workflow workflow_;
+    std::shared_ptr<const Model> model_;
+    std::unique_ptr<Runner> runner_;
+    std::vector<const State*> states_;
+    int start_ = LUA_NOREF, fire_ = LUA_NOREF, fire_timer_ = LUA_NOREF, put_ = LUA_NOREF, get_ = LUA_NOREF,
+        drop_ = LUA_NOREF, abort_ = LUA_NOREF;
+
+    void define_plans();
+    void push_arc(const Arc& arc, int network);
+    MachineStep call(int nargs, std::string_view state_name);
+};
+
+}  // namespace statenet::detail

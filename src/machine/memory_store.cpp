@@ -1,0 +1,135 @@
+// The in-memory store: instances, timers, idempotency keys and a bounded audit log in maps.
+#include "machine/store.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <set>
+#include <unordered_map>
+
+namespace statenet::detail {
+
+namespace {
+
+const std::string* qualified_name(const Model& model, int sid) {
+    for (const auto& net : model.networks)
+        for (const auto& s : net.states)
+            if (s.id == sid) return &s.qualified;
+    return nullptr;
+}
+
+int state_id(const Model& model, std::string_view qualified) {
+    for (const auto& net : model.networks)
+        for (const auto& s : net.states)
+            if (s.qualified == qualified) return s.id;
+    return -1;
+}
+
+class MemoryStore final : public Store {
+public:
+    explicit MemoryStore(std::size_t audit_limit) : audit_limit_(audit_limit) {}
+
+    bool durable() const noexcept override { return false; }
+
+    // Callers serialize every call (Machines holds its lock), so there is nothing to
+    // isolate; without durability there is nothing to roll back either: the work
+    // itself only writes once it has succeeded.
+    void atomically(const std::function<void()>& work) override { work(); }
+
+    void use_model(const Model* previous, const Model& model, std::vector<std::string>* orphaned) override {
+        if (!previous) return;
+        for (auto& [id, row] : instances_) {
+            std::string name = row.state >= 0 ? *qualified_name(*previous, row.state) : row.orphan_state;
+            row.state = state_id(model, name);
+            row.orphan_state = row.state >= 0 ? std::string() : name;
+            if (row.state < 0 && orphaned) orphaned->push_back(id);
+        }
+        if (orphaned) std::sort(orphaned->begin(), orphaned->end());
+    }
+
+    bool find(std::string_view id, InstanceRow& row, std::string*) override {
+        auto it = instances_.find(std::string(id));
+        if (it == instances_.end()) return false;
+        row = it->second;
+        return true;
+    }
+
+    void save(std::string_view id, const InstanceRow& row, const Value*, bool) override {
+        auto [it, created] = instances_.try_emplace(std::string(id), row);
+        if (!created) {
+            if (it->second.due_ms >= 0) timers_.erase({it->second.due_ms, it->first});
+            it->second = row;
+        }
+        if (row.due_ms >= 0 && !row.completed) timers_.insert({row.due_ms, it->first});
+    }
+
+    std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) override {
+        auto it = keys_.find(key_of(id, key));
+        if (it == keys_.end()) return std::nullopt;
+        return it->second;
+    }
+
+    void save_key(const KeyedOutcome& outcome) override { keys_.emplace(key_of(outcome.instance, outcome.key), outcome); }
+
+    void append_audit(const AuditEntry& entry) override {
+        if (audit_limit_ == 0) return;
+        if (audit_.size() >= audit_limit_) audit_.pop_front();
+        audit_.push_back(entry);
+        audit_.back().seq = ++seq_;
+    }
+
+    std::vector<AuditEntry> audit(std::string_view id, std::size_t limit) override {
+        std::vector<AuditEntry> rows;
+        for (const auto& entry : audit_)
+            if (id.empty() || entry.instance == id) rows.push_back(entry);
+        if (limit > 0 && rows.size() > limit) rows.erase(rows.begin(), rows.end() - static_cast<std::ptrdiff_t>(limit));
+        return rows;
+    }
+
+    void each(const std::function<void(const std::string&, const InstanceRow&, const std::string&)>& visit) override {
+        std::vector<const std::pair<const std::string, InstanceRow>*> sorted;
+        sorted.reserve(instances_.size());
+        for (const auto& entry : instances_) sorted.push_back(&entry);
+        std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+        static const std::string no_data;
+        for (auto* entry : sorted) visit(entry->first, entry->second, no_data);
+    }
+
+    std::vector<std::string> due(double now_ms) override {
+        std::vector<std::string> ids;
+        for (const auto& [at, id] : timers_) {
+            if (at > now_ms) break;
+            ids.push_back(id);
+        }
+        return ids;
+    }
+
+    std::vector<std::string> idle(double before_ms) override {
+        std::vector<std::string> ids;
+        for (const auto& [id, row] : instances_)
+            if (!row.completed && row.since_ms < before_ms) ids.push_back(id);
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    }
+
+private:
+    static std::string key_of(std::string_view id, std::string_view key) {
+        std::string k;
+        k.reserve(id.size() + key.size() + 1);
+        k.append(id).push_back('\x1f');
+        k.append(key);
+        return k;
+    }
+
+    std::unordered_map<std::string, InstanceRow> instances_;
+    std::set<std::pair<double, std::string>> timers_;
+    std::unordered_map<std::string, KeyedOutcome> keys_;
+    std::deque<AuditEntry> audit_;
+    std::size_t audit_limit_;
+    std::int64_t seq_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_memory_store(std::size_t audit_limit) { return std::make_unique<MemoryStore>(audit_limit); }
+
+}  // namespace statenet::detail

@@ -1,0 +1,282 @@
+// The durable store: instances, idempotency keys and the audit log in one SQLite database.
+#include "machine/store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace statenet::detail {
+
+namespace {
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS statenet_instances (
+  id TEXT PRIMARY KEY,
+  network TEXT NOT NULL,
+  state TEXT NOT NULL,
+  data TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  completed INTEGER NOT NULL,
+  since_ms REAL NOT NULL,
+  due_ms REAL
+);
+CREATE INDEX IF NOT EXISTS statenet_instances_due ON statenet_instances(due_ms) WHERE due_ms IS NOT NULL;
+CREATE TABLE IF NOT EXISTS statenet_keys (
+  instance TEXT NOT NULL,
+  key TEXT NOT NULL,
+  status TEXT NOT NULL,
+  event TEXT NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  completed INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  error_name TEXT,
+  error_message TEXT,
+  error_state TEXT,
+  PRIMARY KEY (instance, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS statenet_audit (
+  seq INTEGER PRIMARY KEY,
+  instance TEXT NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  event TEXT NOT NULL,
+  key TEXT NOT NULL,
+  time_ms REAL NOT NULL,
+  outcome TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS statenet_audit_instance ON statenet_audit(instance, seq);
+)sql";
+
+SendStatus status_of(std::string_view text) {
+    return text == "applied" ? SendStatus::applied : SendStatus::rejected;
+}
+
+class SqliteStore final : public Store {
+public:
+    SqliteStore(const std::filesystem::path& file, bool full_sync) try
+        : db_(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+        db_.setBusyTimeout(5000);
+        db_.exec("PRAGMA journal_mode=WAL");
+        db_.exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+        db_.exec(schema);
+        find_ = prepare("SELECT network, state, version, completed, since_ms, due_ms, data FROM statenet_instances WHERE id = ?");
+        insert_ = prepare("INSERT INTO statenet_instances (id, network, state, version, completed, since_ms, due_ms, data) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        update_ = prepare("UPDATE statenet_instances SET network = ?2, state = ?3, version = ?4, completed = ?5, "
+                          "since_ms = ?6, due_ms = ?7, data = coalesce(?8, data) WHERE id = ?1");
+        find_key_ = prepare("SELECT status, event, from_state, to_state, completed, reason, error_name, error_message, "
+                            "error_state FROM statenet_keys WHERE instance = ? AND key = ?");
+        save_key_ = prepare("INSERT INTO statenet_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        audit_ = prepare("INSERT INTO statenet_audit (instance, from_state, to_state, event, key, time_ms, outcome, reason) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    } catch (const SQLite::Exception& e) {
+        throw std::runtime_error(fmt::format("machine store '{}': {}", file.string(), e.what()));
+    }
+
+    bool durable() const noexcept override { return true; }
+
+    void atomically(const std::function<void()>& work) override {
+        // IMMEDIATE takes the write lock first, so the idempotency check and the write
+        // that follows it cannot interleave with another process doing the same.
+        db_.exec("BEGIN IMMEDIATE");
+        try {
+            work();
+            db_.exec("COMMIT");
+        } catch (...) {
+            try {
+                db_.exec("ROLLBACK");
+            } catch (...) {
+                // The original error explains the failure better.
+            }
+            throw;
+        }
+    }
+
+    void use_model(const Model*, const Model& model, std::vector<std::string>* orphaned) override {
+        ids_.clear();
+        names_.assign(static_cast<std::size_t>(model.state_count), {});
+        for (const auto& net : model.networks)
+            for (const auto& s : net.states) {
+                ids_[s.qualified] = s.id;
+                names_[static_cast<std::size_t>(s.id)] = {net.name, s.name};
+            }
+        if (!orphaned) return;
+        SQLite::Statement q(db_, "SELECT id, network || '/' || state FROM statenet_instances ORDER BY id");
+        while (q.executeStep())
+            if (!ids_.contains(q.getColumn(1).getString())) orphaned->push_back(q.getColumn(0).getString());
+    }
+
+    bool find(std::string_view id, InstanceRow& row, std::string* data_json) override {
+        Use q(*find_);
+        bind_text(*find_, 1, id);
+        if (!find_->executeStep()) return false;
+        std::string name = find_->getColumn(0).getString() + "/" + find_->getColumn(1).getString();
+        auto it = ids_.find(name);
+        row.state = it == ids_.end() ? -1 : it->second;
+        row.orphan_state = it == ids_.end() ? std::move(name) : std::string();
+        row.version = find_->getColumn(2).getInt64();
+        row.completed = find_->getColumn(3).getInt() != 0;
+        row.since_ms = find_->getColumn(4).getDouble();
+        row.due_ms = find_->getColumn(5).isNull() ? -1 : find_->getColumn(5).getDouble();
+        if (data_json) *data_json = find_->getColumn(6).getString();
+        return true;
+    }
+
+    void save(std::string_view id, const InstanceRow& row, const Value* data, bool created) override {
+        SQLite::Statement& s = created ? *insert_ : *update_;
+        Use q(s);
+        bind_text(s, 1, id);
+        const auto& [network, state] = names_[static_cast<std::size_t>(row.state)];
+        s.bind(2, network);
+        s.bind(3, state);
+        s.bind(4, static_cast<std::int64_t>(row.version));
+        s.bind(5, row.completed ? 1 : 0);
+        s.bind(6, row.since_ms);
+        if (row.due_ms >= 0 && !row.completed) s.bind(7, row.due_ms);
+        else s.bind(7);
+        if (data) s.bind(8, data->to_json());
+        else s.bind(8);
+        s.exec();
+    }
+
+    std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) override {
+        Use q(*find_key_);
+        bind_text(*find_key_, 1, id);
+        bind_text(*find_key_, 2, key);
+        if (!find_key_->executeStep()) return std::nullopt;
+        KeyedOutcome out;
+        out.instance = id;
+        out.key = key;
+        out.status = status_of(find_key_->getColumn(0).getText());
+        out.event = find_key_->getColumn(1).getString();
+        out.from = find_key_->getColumn(2).getString();
+        out.to = find_key_->getColumn(3).getString();
+        out.completed = find_key_->getColumn(4).getInt() != 0;
+        out.reason = find_key_->getColumn(5).getString();
+        if (!find_key_->getColumn(6).isNull())
+            out.error = ErrorInfo{find_key_->getColumn(6).getString(), find_key_->getColumn(7).getString(),
+                                  find_key_->getColumn(8).getString()};
+        return out;
+    }
+
+    void save_key(const KeyedOutcome& o) override {
+        SQLite::Statement& s = *save_key_;
+        Use q(s);
+        s.bind(1, o.instance);
+        s.bind(2, o.key);
+        s.bind(3, std::string(to_string(o.status)));
+        s.bind(4, o.event);
+        s.bind(5, o.from);
+        s.bind(6, o.to);
+        s.bind(7, o.completed ? 1 : 0);
+        s.bind(8, o.reason);
+        if (o.error) {
+            s.bind(9, o.error->name);
+            s.bind(10, o.error->message);
+            s.bind(11, o.error->state);
+        }
+        s.exec();
+    }
+
+    void append_audit(const AuditEntry& e) override {
+        SQLite::Statement& s = *audit_;
+        Use q(s);
+        s.bind(1, e.instance);
+        s.bind(2, e.from);
+        s.bind(3, e.to);
+        s.bind(4, e.event);
+        s.bind(5, e.key);
+        s.bind(6, e.time_ms);
+        s.bind(7, e.outcome);
+        s.bind(8, e.reason);
+        s.exec();
+    }
+
+    std::vector<AuditEntry> audit(std::string_view id, std::size_t limit) override {
+        std::string sql = "SELECT seq, instance, from_state, to_state, event, key, time_ms, outcome, reason "
+                          "FROM statenet_audit";
+        if (!id.empty()) sql += " WHERE instance = ?1";
+        sql += " ORDER BY seq DESC";
+        if (limit > 0) sql += fmt::format(" LIMIT {}", limit);
+        SQLite::Statement q(db_, sql);
+        if (!id.empty()) bind_text(q, 1, id);
+        std::vector<AuditEntry> rows;
+        while (q.executeStep())
+            rows.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                            q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString(),
+                            q.getColumn(6).getDouble(), q.getColumn(7).getString(), q.getColumn(8).getString()});
+        std::reverse(rows.begin(), rows.end());
+        return rows;
+    }
+
+    void each(const std::function<void(const std::string&, const InstanceRow&, const std::string&)>& visit) override {
+        SQLite::Statement q(db_, "SELECT id FROM statenet_instances ORDER BY id");
+        std::vector<std::string> ids;
+        while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
+        InstanceRow row;
+        std::string data;
+        for (const auto& id : ids)
+            if (find(id, row, &data)) visit(id, row, data);
+    }
+
+    std::vector<std::string> due(double now_ms) override {
+        return ids("SELECT id FROM statenet_instances WHERE due_ms IS NOT NULL AND due_ms <= ?1 AND completed = 0 "
+                   "ORDER BY due_ms, id", now_ms);
+    }
+
+    std::vector<std::string> idle(double before_ms) override {
+        return ids("SELECT id FROM statenet_instances WHERE completed = 0 AND since_ms < ?1 ORDER BY id", before_ms);
+    }
+
+private:
+    /// Resets a persistent statement however its use ends.
+    class Use {
+    public:
+        explicit Use(SQLite::Statement& s) : s_(s) {}
+        ~Use() {
+            try {
+                s_.reset();
+                s_.clearBindings();
+            } catch (...) {
+                // A failed step already reported its error; reset reports it again.
+            }
+        }
+        Use(const Use&) = delete;
+        Use& operator=(const Use&) = delete;
+
+    private:
+        SQLite::Statement& s_;
+    };
+
+    std::unique_ptr<SQLite::Statement> prepare(const char* sql) { return std::make_unique<SQLite::Statement>(db_, sql); }
+
+    static void bind_text(SQLite::Statement& s, int index, std::string_view text) {
+        s.bind(index, std::string(text));  // (the pointer overload binds a blob)
+    }
+
+    std::vector<std::string> ids(const char* sql, double at) {
+        SQLite::Statement q(db_, sql);
+        q.bind(1, at);
+        std::vector<std::string> out;
+        while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+        return out;
+    }
+
+    SQLite::Database db_;
+    std::unique_ptr<SQLite::Statement> find_, insert_, update_, find_key_, save_key_, audit_;
+    std::unordered_map<std::string, int> ids_;                      // `network/state` -> state id
+    std::vector<std::pair<std::string, std::string>> names_;        // state id -> network, state
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync) {
+    return std::make_unique<SqliteStore>(file, full_sync);
+}
+
+}  // namespace statenet::detail
