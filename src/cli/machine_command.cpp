@@ -1,0 +1,297 @@
+// `statenet machine`: start, send, show, list, tick and recover durable machine instances.
+#include "cli/commands.hpp"
+#include "cli/line_io.hpp"
+#include "cli/options.hpp"
+
+#include <statenet/statenet.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace statenet::cli {
+
+namespace {
+
+struct MachineArgs {
+    std::string store;
+    std::string workflow;
+    std::optional<double> now;
+    std::vector<std::string> sets;
+    std::string id;
+    std::string event;
+    std::string data = "{}";
+    std::string payload;
+    std::string key;
+    std::string events;
+    bool watch = false;
+    std::string state;
+    bool active = false;
+    std::size_t audit = 20;
+};
+
+Value parse_json(const std::string& text, std::string_view what) {
+    try {
+        return Value::from_json(text);
+    } catch (const JsonError& e) {
+        throw usage_error(fmt::format("{} is not valid JSON: {}", what, e.what()));
+    }
+}
+
+std::unique_ptr<Machines> open(Engine& engine, const MachineArgs& args, bool recover_on_open = false) {
+    MachinesOptions options;
+    options.store = args.store;
+    options.recover_on_open = recover_on_open;
+    options.load = load_options(args.sets, std::nullopt);
+    if (args.now) options.clock = std::make_shared<ManualClock>(*args.now);
+    return std::make_unique<Machines>(engine, args.workflow, std::move(options));
+}
+
+/// Milliseconds as an integer when they are whole (they are, unless a clock says otherwise).
+Value time_value(double ms) {
+    const auto whole = static_cast<std::int64_t>(ms);
+    return static_cast<double>(whole) == ms ? Value(whole) : Value(ms);
+}
+
+Value result_json(const SendResult& r) {
+    Value out = Value::object({{"instance", Value(r.instance)},
+                               {"event", Value(r.event)},
+                               {"status", Value(std::string(to_string(r.status)))}});
+    if (r.status == SendStatus::duplicate) out.set("first", Value(std::string(to_string(r.first))));
+    if (!r.key.empty()) out.set("key", Value(r.key));
+    out.set("from", Value(r.from));
+    out.set("to", Value(r.to));
+    out.set("completed", Value(r.completed));
+    if (!r.reason.empty()) out.set("reason", Value(r.reason));
+    if (r.error)
+        out.set("error", Value::object({{"name", Value(r.error->name)},
+                                        {"message", Value(r.error->message)},
+                                        {"state", Value(r.error->state)}}));
+    return out;
+}
+
+/// Prints results one JSON line each; exit status 1 when one was rejected.
+int print_results(const std::vector<SendResult>& results) {
+    bool rejected = false;
+    for (const auto& r : results) {
+        fmt::print("{}\n", result_json(r).to_json());
+        rejected = rejected || r.status == SendStatus::rejected ||
+                   (r.status == SendStatus::duplicate && r.first == SendStatus::rejected);
+    }
+    std::fflush(stdout);
+    return rejected ? exit_records_failed : exit_ok;
+}
+
+Value instance_json(const InstanceInfo& info) {
+    Value out = Value::object({{"id", Value(info.id)},
+                               {"state", Value(info.state)},
+                               {"completed", Value(info.completed)},
+                               {"version", Value(info.version)},
+                               {"since_ms", time_value(info.since_ms)}});
+    if (info.timer_due_ms) out.set("timer_due_ms", time_value(*info.timer_due_ms));
+    if (info.orphaned) out.set("orphaned", Value(true));
+    out.set("data", info.data);
+    return out;
+}
+
+Value audit_json(const AuditEntry& e) {
+    Value out = Value::object({{"seq", Value(e.seq)},
+                               {"time_ms", time_value(e.time_ms)},
+                               {"event", Value(e.event)},
+                               {"outcome", Value(e.outcome)},
+                               {"from", Value(e.from)},
+                               {"to", Value(e.to)}});
+    if (!e.key.empty()) out.set("key", Value(e.key));
+    if (!e.reason.empty()) out.set("reason", Value(e.reason));
+    return out;
+}
+
+void report_reload(const ReloadReport& report, const std::string& workflow) {
+    if (!report.ok) {
+        print_error(fmt::format("reloading {} failed; the previous version keeps running:", workflow));
+        for (const auto& d : report.errors) print_error(d.str());
+        return;
+    }
+    std::fputs(fmt::format("statenet: reloaded {}\n", workflow).c_str(), stderr);
+    for (const auto& id : report.orphaned)
+        print_error(fmt::format("instance '{}': its state no longer exists in the reloaded workflow", id));
+}
+
+/// `send --events FILE`: one JSON object per line, {"id", "event", "payload"?, "key"?}.
+MachineEvent event_of(std::string_view line, std::size_t number, const std::string& file) {
+    Value v;
+    try {
+        v = Value::from_json(line);
+    } catch (const JsonError& e) {
+        throw usage_error(fmt::format("{}:{}: not valid JSON: {}", file, number, e.what()));
+    }
+    const Value* id = v.is_object() ? v.find("id") : nullptr;
+    const Value* event = v.is_object() ? v.find("event") : nullptr;
+    if (!id || !id->is_string() || !event || !event->is_string())
+        throw usage_error(fmt::format("{}:{}: an event line needs string \"id\" and \"event\"", file, number));
+    MachineEvent e{id->as_string(), event->as_string()};
+    if (const Value* payload = v.find("payload")) e.payload = *payload;
+    if (const Value* key = v.find("key")) {
+        if (!key->is_string()) throw usage_error(fmt::format("{}:{}: \"key\" must be a string", file, number));
+        e.key = key->as_string();
+    }
+    return e;
+}
+
+int send_stream(Machines& machines, const MachineArgs& args) {
+    LineReader reader(args.events);
+    reader.before_read([] { std::fflush(stdout); });
+    constexpr std::size_t batch_size = 1000;
+    std::vector<MachineEvent> batch;
+    int status = exit_ok;
+    auto flush = [&] {
+        if (batch.empty()) return;
+        if (print_results(machines.send_many(batch)) != exit_ok) status = exit_records_failed;
+        batch.clear();
+    };
+    std::string_view line;
+    while (reader.next(line)) {
+        if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+        batch.push_back(event_of(line, reader.line_number(), args.events));
+        // Watching: each event alone, with a reload check before it.
+        if (args.watch) {
+            if (auto report = machines.reload_if_changed()) report_reload(*report, args.workflow);
+            flush();
+        } else if (batch.size() >= batch_size) {
+            flush();
+        }
+    }
+    flush();
+    return status;
+}
+
+int send(const MachineArgs& args) {
+    Engine engine;
+    auto machines = open(engine, args);
+    if (!args.events.empty()) return send_stream(*machines, args);
+    if (args.id.empty() || args.event.empty())
+        throw usage_error("machine send needs ID and EVENT (or --events FILE)");
+    const Value payload = args.payload.empty() ? Value() : parse_json(args.payload, "--payload");
+    return print_results({machines->send(args.id, args.event, payload, args.key)});
+}
+
+int start(const MachineArgs& args) {
+    Engine engine;
+    auto machines = open(engine, args);
+    const Value data = parse_json(args.data, "--data");
+    if (!data.is_object()) throw usage_error("--data must be a JSON object");
+    return print_results({machines->start(args.id, data)});
+}
+
+int show(const MachineArgs& args) {
+    Engine engine;
+    auto machines = open(engine, args);
+    auto info = machines->get(args.id);
+    if (!info) throw usage_error(fmt::format("no machine instance '{}'", args.id));
+    Value out = instance_json(*info);
+    Value::Array rows;
+    for (const auto& e : machines->audit(args.id, args.audit)) rows.push_back(audit_json(e));
+    out.set("audit", Value(std::move(rows)));
+    fmt::print("{}\n", out.to_json(2));
+    return exit_ok;
+}
+
+int list(const MachineArgs& args) {
+    Engine engine;
+    auto machines = open(engine, args);
+    ListOptions options;
+    if (!args.state.empty()) options.state = args.state;
+    options.include_completed = !args.active;
+    for (const auto& info : machines->list(options)) fmt::print("{}\n", instance_json(info).to_json());
+    return exit_ok;
+}
+
+int tick(const MachineArgs& args) {
+    Engine engine;
+    auto machines = open(engine, args);
+    return print_results(machines->tick());
+}
+
+int recover(const MachineArgs& args) {
+    Engine engine;
+    auto machines = open(engine, args);
+    return print_results(machines->recover());
+}
+
+/// The options every machine subcommand shares.
+CLI::App* add_machine_subcommand(CLI::App& machine, const std::shared_ptr<MachineArgs>& args, const char* name,
+                                 const char* description) {
+    CLI::App* app = machine.add_subcommand(name, description);
+    app->add_option("--store", args->store, "SQLite database holding the instances (created if missing)")
+        ->required()
+        ->type_name("DB");
+    app->add_option("WORKFLOW", args->workflow, "Workflow file (.toml or .lua)")->required()->type_name("");
+    app->add_option("--now", args->now, "The time, in ms since the Unix epoch (default: the system clock)")
+        ->type_name("MS");
+    app->add_option("--set", args->sets, "Override a workflow var; VALUE is JSON if it parses, else a string")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    return app;
+}
+
+}  // namespace
+
+Command add_machine_command(CLI::App& root) {
+    auto args = std::make_shared<MachineArgs>();
+    CLI::App* machine = root.add_subcommand("machine", "Drive long-lived machine instances stored in SQLite");
+    machine->require_subcommand(1);
+    machine->footer(
+        "Results are JSON lines. Exit status: 0 ok, 1 an event was rejected (or a start failed), 2 usage,\n"
+        "workflow or store error. See docs/machines.md.");
+
+    CLI::App* start_app = add_machine_subcommand(*machine, args, "start", "Create an instance in the start state");
+    start_app->add_option("ID", args->id, "Instance id")->required()->type_name("");
+    start_app->add_option("--data", args->data, "Its initial data (default {})")->type_name("JSON");
+    start_app->footer("An existing id is left as it is (status duplicate).");
+
+    CLI::App* send_app = add_machine_subcommand(*machine, args, "send", "Send an event to an instance");
+    auto* id = send_app->add_option("ID", args->id, "Instance id")->type_name("");
+    send_app->add_option("EVENT", args->event, "Event name")->type_name("");
+    send_app->add_option("--payload", args->payload, "The event's payload (ctx.event)")->type_name("JSON");
+    send_app->add_option("--key", args->key, "Idempotency key: a repeated key returns the first outcome")
+        ->type_name("KEY");
+    auto* events = send_app->add_option("--events", args->events,
+                                        "Send every event of a JSONL file (- for stdin): {\"id\",\"event\",\"payload\",\"key\"}")
+                       ->type_name("FILE")
+                       ->excludes(id);
+    send_app->add_flag("--watch", args->watch,
+                       "With --events: reload the workflow and its Lua modules when they change, between events")
+        ->needs(events);
+    send_app->footer("Status applied, rejected (no arc for the event passes; nothing changes) or duplicate.");
+
+    CLI::App* show_app = add_machine_subcommand(*machine, args, "show", "Print an instance and its audit log");
+    show_app->add_option("ID", args->id, "Instance id")->required()->type_name("");
+    show_app->add_option("--audit", args->audit, "How many of the newest audit rows (default 20, 0 = all)")
+        ->type_name("N");
+
+    CLI::App* list_app = add_machine_subcommand(*machine, args, "list", "List instances, one JSON line each");
+    list_app->add_option("--state", args->state, "Only instances in this state (`state` or `network/state`)")
+        ->type_name("STATE");
+    list_app->add_flag("--active", args->active, "Leave out completed instances");
+
+    CLI::App* tick_app = add_machine_subcommand(*machine, args, "tick", "Fire every timer (after_ms arc) that is due");
+    CLI::App* recover_app = add_machine_subcommand(
+        *machine, args, "recover", "Send the workflow's [recovery] event to instances idle longer than its idle_ms");
+
+    return {machine, [=] {
+                if (start_app->parsed()) return start(*args);
+                if (send_app->parsed()) return send(*args);
+                if (show_app->parsed()) return show(*args);
+                if (list_app->parsed()) return list(*args);
+                if (tick_app->parsed()) return tick(*args);
+                if (recover_app->parsed()) return recover(*args);
+                return static_cast<int>(exit_usage);
+            }};
+}
+
+}  // namespace statenet::cli
