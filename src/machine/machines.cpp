@@ -299,13 +299,13 @@ private:
     }
 
     /// The VM handle of an instance's data, loading it from the store when needed.
-    int resident(std::string_view id, const InstanceRow& row, const std::string& json) {
+    int resident(std::string_view id, const InstanceRow& row) {
         if (!store_->durable()) return row.handle;
         if (cache_.size() > max_cached) forget_all();
         auto [it, fresh] = cache_.try_emplace(std::string(id), Cached{-1, -1, Value()});
         if (fresh) it->second.handle = take_handle();
         if (fresh || it->second.version != row.version) {
-            it->second.data = Value::from_json(json);
+            it->second.data = Value::from_json(store_->data_json(id));
             it->second.version = row.version;
             vm_->put(it->second.handle, it->second.data);
         }
@@ -324,9 +324,7 @@ private:
         r.event = event;
         r.key = key;
         InstanceRow row;
-        std::string json;
-        if (!store_->find(id, row, store_->durable() ? &json : nullptr))
-            throw std::invalid_argument(fmt::format("no machine instance '{}'", id));
+        if (!store_->find(id, row, nullptr)) throw std::invalid_argument(fmt::format("no machine instance '{}'", id));
         r.from = r.to = state_name(row);
         r.completed = row.completed;
         if (row.completed) {
@@ -334,7 +332,7 @@ private:
         } else if (row.state < 0) {
             r.reason = fmt::format("its state {} no longer exists in the workflow", r.from);
         } else {
-            const int handle = resident(id, row, json);
+            const int handle = resident(id, row);
             MachineStep step = vm_->fire(handle, row.state, event, payload, id);
             if (step.code == MachineStep::Code::applied) apply(r, row, step, now, handle, false);
             else reject(r, step);
@@ -399,13 +397,12 @@ private:
     /// back: the timer moves on to the state's next after_ms, without an audit row).
     bool fire_timer(const std::string& id, double now, SendResult& r) {
         InstanceRow row;
-        std::string json;
-        if (!store_->find(id, row, store_->durable() ? &json : nullptr)) return false;
+        if (!store_->find(id, row, nullptr)) return false;
         if (row.completed || row.state < 0 || row.due_ms < 0 || row.due_ms > now) return false;
         r.instance = id;
         r.from = r.to = state_name(row);
         const double elapsed = now - row.since_ms;
-        const int handle = resident(id, row, json);
+        const int handle = resident(id, row);
         MachineStep step = vm_->fire_timer(handle, row.state, elapsed, id);
         if (step.code == MachineStep::Code::applied) {
             apply(r, row, step, now, handle, false);

@@ -53,6 +53,8 @@ public:
         return true;
     }
 
+    std::string data_json(std::string_view) override { return {}; }
+
     void save(std::string_view id, const InstanceRow& row, const Value*, bool) override {
         auto [it, created] = instances_.try_emplace(std::string(id), row);
         if (!created) {

@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS statenet_keys (
   error_name TEXT,
   error_message TEXT,
   error_state TEXT,
-  PRIMARY KEY (instance, key)
+  PRIMARY KEY (key, instance)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS statenet_audit (
   seq INTEGER PRIMARY KEY,
@@ -59,12 +59,17 @@ SendStatus status_of(std::string_view text) {
 class SqliteStore final : public Store {
 public:
     SqliteStore(const std::filesystem::path& file, bool full_sync) try
-        : db_(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+        : db_(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX) {
+        // NOMUTEX: Machines serializes every use of the connection itself.
         db_.setBusyTimeout(5000);
         db_.exec("PRAGMA journal_mode=WAL");
         db_.exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+        // The keys and audit indexes grow with every event: a larger page cache keeps
+        // their hot pages in memory (the default 2 MB makes each insert read pages back).
+        db_.exec("PRAGMA cache_size=-65536");
         db_.exec(schema);
-        find_ = prepare("SELECT network, state, version, completed, since_ms, due_ms, data FROM statenet_instances WHERE id = ?");
+        find_ = prepare("SELECT network, state, version, completed, since_ms, due_ms FROM statenet_instances WHERE id = ?");
+        data_ = prepare("SELECT data FROM statenet_instances WHERE id = ?");
         insert_ = prepare("INSERT INTO statenet_instances (id, network, state, version, completed, since_ms, due_ms, data) "
                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
         update_ = prepare("UPDATE statenet_instances SET network = ?2, state = ?3, version = ?4, completed = ?5, "
@@ -85,9 +90,18 @@ public:
         // that follows it cannot interleave with another process doing the same.
         db_.exec("BEGIN IMMEDIATE");
         try {
+            // Rows cached by an earlier transaction are current unless another
+            // connection committed since (data_version ignores this connection's commits).
+            const std::int64_t version = db_.execAndGet("PRAGMA data_version").getInt64();
+            if (version != data_version_ || rows_.size() > max_cached_rows) rows_.clear();
+            data_version_ = version;
+            in_transaction_ = true;
             work();
+            in_transaction_ = false;
             db_.exec("COMMIT");
         } catch (...) {
+            in_transaction_ = false;
+            rows_.clear();  // it may hold rows this transaction wrote
             try {
                 db_.exec("ROLLBACK");
             } catch (...) {
@@ -99,6 +113,7 @@ public:
 
     void use_model(const Model*, const Model& model, std::vector<std::string>* orphaned) override {
         ids_.clear();
+        rows_.clear();
         names_.assign(static_cast<std::size_t>(model.state_count), {});
         for (const auto& net : model.networks)
             for (const auto& s : net.states) {
@@ -112,6 +127,12 @@ public:
     }
 
     bool find(std::string_view id, InstanceRow& row, std::string* data_json) override {
+        // Outside a transaction another connection may write at any time: read the row.
+        if (auto it = in_transaction_ ? rows_.find(id) : rows_.end(); it != rows_.end()) {
+            row = it->second;
+            if (data_json) *data_json = data_json_of(id);
+            return true;
+        }
         Use q(*find_);
         bind_text(*find_, 1, id);
         if (!find_->executeStep()) return false;
@@ -123,9 +144,12 @@ public:
         row.completed = find_->getColumn(3).getInt() != 0;
         row.since_ms = find_->getColumn(4).getDouble();
         row.due_ms = find_->getColumn(5).isNull() ? -1 : find_->getColumn(5).getDouble();
-        if (data_json) *data_json = find_->getColumn(6).getString();
+        if (data_json) *data_json = data_json_of(id);
+        rows_.insert_or_assign(std::string(id), row);
         return true;
     }
+
+    std::string data_json(std::string_view id) override { return data_json_of(id); }
 
     void save(std::string_view id, const InstanceRow& row, const Value* data, bool created) override {
         SQLite::Statement& s = created ? *insert_ : *update_;
@@ -142,6 +166,7 @@ public:
         if (data) s.bind(8, data->to_json());
         else s.bind(8);
         s.exec();
+        rows_.insert_or_assign(std::string(id), row);
     }
 
     std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) override {
@@ -253,6 +278,12 @@ private:
         SQLite::Statement& s_;
     };
 
+    std::string data_json_of(std::string_view id) {
+        Use q(*data_);
+        bind_text(*data_, 1, id);
+        return data_->executeStep() ? data_->getColumn(0).getString() : std::string();
+    }
+
     std::unique_ptr<SQLite::Statement> prepare(const char* sql) { return std::make_unique<SQLite::Statement>(db_, sql); }
 
     static void bind_text(SQLite::Statement& s, int index, std::string_view text) {
@@ -268,7 +299,16 @@ private:
     }
 
     SQLite::Database db_;
-    std::unique_ptr<SQLite::Statement> find_, insert_, update_, find_key_, save_key_, audit_;
+    std::unique_ptr<SQLite::Statement> find_, data_, insert_, update_, find_key_, save_key_, audit_;
+    /// Instance rows as this connection last read or wrote them (see atomically).
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    static constexpr std::size_t max_cached_rows = 100000;
+    std::unordered_map<std::string, InstanceRow, Hash, std::equal_to<>> rows_;
+    std::int64_t data_version_ = -1;
+    bool in_transaction_ = false;
     std::unordered_map<std::string, int> ids_;                      // `network/state` -> state id
     std::vector<std::pair<std::string, std::string>> names_;        // state id -> network, state
 };

@@ -45,6 +45,8 @@ public:
 
     /// Finds an instance; `data_json`, when given, receives its data (durable stores).
     virtual bool find(std::string_view id, InstanceRow& row, std::string* data_json) = 0;
+    /// A durable store's data of instance `id` (empty when there is none).
+    virtual std::string data_json(std::string_view id) = 0;
     /// Inserts or updates an instance; `data` is written when non-null (durable stores).
     virtual void save(std::string_view id, const InstanceRow& row, const Value* data, bool created) = 0;
 

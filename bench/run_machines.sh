@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Machines benchmark: statenet's in-memory and durable events/s against XState 5 on the
+# same toggle machine (guard + assignment per event), in the same run, plus the memory
+# of an idle in-memory instance. Prints figures and the ratios against the targets.
+#
+#   bench/run_machines.sh [N]        N events (default 1000000; the durable part sends N/4)
+#
+# Environment: BUILD (default: build). Installs xstate@5 into bench/node_modules (npm)
+# on first use.
+set -euo pipefail
+
+N=${1:-1000000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+OUT=$ROOT/bench/out
+
+die() { echo "run_machines: $*" >&2; exit 1; }
+
+mkdir -p "$OUT"
+ninja -C "$BUILD" >"$OUT/ninja.log" 2>&1 || { cat "$OUT/ninja.log" >&2; die "build failed"; }
+command -v node >/dev/null || die "node not found"
+if [ ! -d "$ROOT/bench/node_modules/xstate" ]; then
+  npm install --prefix "$ROOT/bench" --no-save --no-audit --no-fund xstate@5 >"$OUT/npm.log" 2>&1 ||
+    { cat "$OUT/npm.log" >&2; die "npm install xstate failed"; }
+fi
+
+xstate=$(node "$ROOT/bench/machines/xstate_toggle.mjs" "$N")
+statenet=$("$BUILD/bench/machines_bench" "$N" 100 "$OUT" memory
+           "$BUILD/bench/machines_bench" "$N" 100 "$OUT" durable
+           # In a fresh process: freed memory of the runs above would hide the growth.
+           "$BUILD/bench/machines_bench" "$N" 100 "$OUT" idle)
+echo "xstate $(node -e 'console.log(require(process.argv[1] + "/package.json").version)' "$ROOT/bench/node_modules/xstate")"
+echo "$xstate"
+echo "$statenet"
+
+value() { awk -v k="$1" '$1 == k { print $2 }' <<<"$xstate
+$statenet"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+xs=$(value xstate_guard_assign_events_per_s)
+mem=$(value statenet_memory_events_per_s)
+audited=$(value statenet_memory_audited_events_per_s)
+dur=$(value statenet_durable_events_per_s)
+keyed=$(value statenet_durable_keyed_events_per_s)
+bytes=$(value statenet_idle_instance_bytes)
+echo
+echo "in-memory / XState:          $(ratio "$mem" "$xs")x  (target >= 3x; with the audit log: $(ratio "$audited" "$xs")x)"
+echo "durable (SQLite) / XState:   $(ratio "$dur" "$xs")x  (target >= 0.5x; with an idempotency key per event: $(ratio "$keyed" "$xs")x)"
+echo "idle in-memory instance:     $bytes bytes  (target <= 512 + data)"
