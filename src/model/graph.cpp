@@ -2,6 +2,7 @@
 #include "model/model.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cctype>
 
@@ -15,11 +16,13 @@ struct Edge {
 };
 
 std::string arc_label(const Model& m, const Arc& arc) {
-    std::string label;
-    if (arc.priority != 0) label += fmt::format("[p={}] ", arc.priority);
-    if (arc.when) label += "when " + m.functions[*arc.when].describe();
-    for (FnId t : arc.transform) label += (label.empty() ? "" : " ") + std::string("/ ") + m.functions[t].describe();
-    return label;
+    std::vector<std::string> parts;
+    if (arc.priority != 0) parts.push_back(fmt::format("[p={}]", arc.priority));
+    if (!arc.on.empty()) parts.push_back("on " + arc.on);
+    if (arc.after_ms >= 0) parts.push_back(fmt::format("after {} ms", arc.after_ms));
+    if (arc.when) parts.push_back("when " + m.functions[*arc.when].describe());
+    for (FnId t : arc.transform) parts.push_back("/ " + m.functions[t].describe());
+    return fmt::format("{}", fmt::join(parts, " "));
 }
 
 std::vector<Edge> edges_of(const Model& m) {
