@@ -336,6 +336,9 @@ private:
             MachineStep step = vm_->fire(handle, row.state, event, payload, id);
             if (step.code == MachineStep::Code::applied) apply(r, row, step, now, handle, false);
             else reject(r, step);
+            // In direct mode a failed step may have changed the data in place: a durable
+            // instance reloads what the store holds.
+            if (step.code == MachineStep::Code::failed) forget(id);
         }
         audit(r, now);
         if (!key.empty()) store_->save_key(r);
