@@ -338,6 +338,37 @@ on = "back"
     }
 }
 
+TEST_CASE("machines - a batch writes each applied event even when a later one fails, in both data modes") {
+    auto dir = scratch("batch");
+    for (const char* mode : {"copy", "direct"}) {
+        CAPTURE(mode);
+        write(dir / "wf.toml", std::string("name = \"batch\"\ndata_mode = \"") + mode + R"("
+[networks.main.states.a]
+start = true
+[[networks.main.states.a.arcs]]
+to = "a"
+on = "add"
+transform = { lua = "data.n = data.n + 1; if ctx.event and ctx.event.fail then error('boom') end" }
+)");
+        fs::remove(dir / "store.db");
+        Engine engine;
+        MachinesOptions options;
+        options.store = dir / "store.db";
+        {
+            Machines m(engine, dir / "wf.toml", options);
+            m.start("x", json(R"({"n":0})"));
+            auto results = m.send_many({{"x", "add"}, {"x", "add"}, {"x", "add", json(R"({"fail":true})")}, {"x", "add"}});
+            REQUIRE(results.size() == 4);
+            CHECK(results[2].status == SendStatus::rejected);
+            CHECK(results[3].status == SendStatus::applied);
+            CHECK(m.get("x")->data["n"] == Value(3));
+        }
+        Machines reopened(engine, dir / "wf.toml", options);
+        CHECK(reopened.get("x")->data["n"] == Value(3));
+        CHECK(reopened.get("x")->version == 4);
+    }
+}
+
 TEST_CASE("machines - record runs never fire event or timer arcs") {
     Engine engine;
     auto wf = engine.load_string(R"(

@@ -65,7 +65,10 @@ MachineVm::MachineVm(const Workflow& workflow)
     : workflow_(workflow), model_(workflow.impl().model), runner_(workflow.impl().acquire()) {
     states_.resize(static_cast<std::size_t>(model_->state_count));
     for (const auto& net : model_->networks)
-        for (const auto& s : net.states) states_[static_cast<std::size_t>(s.id)] = &s;
+        for (const auto& s : net.states) {
+            states_[static_cast<std::size_t>(s.id)] = &s;
+            direct_ = direct_ || s.mode.value_or(model_->mode) == DataMode::direct;
+        }
     lua_State* L = runner_->machine_vm().state();
     StackGuard guard(L);
     lua_getglobal(L, "require");

@@ -45,6 +45,8 @@ public:
     const std::shared_ptr<const Model>& model_ptr() const noexcept { return model_; }
     /// The state with global id `sid`.
     const State& state(int sid) const { return *states_[static_cast<std::size_t>(sid)]; }
+    /// Some state works in direct mode: a failing step may leave changes in the data.
+    bool direct() const noexcept { return direct_; }
     /// Global state id of `network/state`, or -1.
     int find_state(std::string_view qualified) const;
 
@@ -70,6 +72,7 @@ private:
     std::shared_ptr<const Model> model_;
     std::unique_ptr<Runner> runner_;
     std::vector<const State*> states_;
+    bool direct_ = false;
     int start_ = LUA_NOREF, fire_ = LUA_NOREF, fire_timer_ = LUA_NOREF, put_ = LUA_NOREF, get_ = LUA_NOREF,
         drop_ = LUA_NOREF, abort_ = LUA_NOREF;
 

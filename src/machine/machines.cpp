@@ -138,8 +138,10 @@ public:
         try {
             store_->atomically([&] {
                 for (const auto& e : events) results.push_back(deliver(e.instance, e.event, e.payload, e.key, now));
+                write_data();
             });
         } catch (...) {
+            changed_.clear();
             for (const auto& e : events) forget(e.instance);
             throw;
         }
@@ -246,6 +248,7 @@ private:
     FileWatch watch_;
     std::mutex mutex_;
     std::unordered_map<std::string, Cached> cache_;  // durable stores: data resident in the VM
+    std::unordered_map<std::string, std::pair<InstanceRow, bool>> changed_;  // this transaction's: row, created
     std::vector<int> free_handles_;
     int next_handle_ = 1;
     std::deque<MachineEvent> queue_;
@@ -287,11 +290,30 @@ private:
     template <class F>
     void guarded(std::string_view id, F&& work) {
         try {
-            store_->atomically(work);
+            store_->atomically([&] {
+                work();
+                write_data();
+            });
         } catch (...) {
+            changed_.clear();
             forget(id);
             throw;
         }
+    }
+
+    /// Hands the data of the instances a transaction changed to the durable store,
+    /// once per instance however many events moved it.
+    void write_data() {
+        for (auto& [id, change] : changed_) {
+            Cached& cached = cache_.at(id);
+            read_data(cached);
+            store_->save(id, change.first, &cached.data, change.second);
+        }
+        changed_.clear();
+    }
+
+    void read_data(Cached& cached) {
+        cached.data = vm_->get(cached.handle, cached.data.is_null() ? nullptr : &cached.data);
     }
 
     std::string state_name(const InstanceRow& row) const {
@@ -301,7 +323,7 @@ private:
     /// The VM handle of an instance's data, loading it from the store when needed.
     int resident(std::string_view id, const InstanceRow& row) {
         if (!store_->durable()) return row.handle;
-        if (cache_.size() > max_cached) forget_all();
+        if (cache_.size() > max_cached && changed_.empty()) forget_all();
         auto [it, fresh] = cache_.try_emplace(std::string(id), Cached{-1, -1, Value()});
         if (fresh) it->second.handle = take_handle();
         if (fresh || it->second.version != row.version) {
@@ -338,7 +360,7 @@ private:
             else reject(r, step);
             // In direct mode a failed step may have changed the data in place: a durable
             // instance reloads what the store holds.
-            if (step.code == MachineStep::Code::failed) forget(id);
+            if (step.code == MachineStep::Code::failed && vm_->direct()) forget(id);
         }
         audit(r, now);
         if (!key.empty()) store_->save_key(r);
@@ -374,10 +396,17 @@ private:
             store_->save(instance, row, nullptr, created);
             return;
         }
-        auto [it, fresh] = cache_.try_emplace(std::string(instance), Cached{handle, row.version, Value()});
-        it->second.data = vm_->get(handle, fresh ? nullptr : &it->second.data);
+        auto it = cache_.try_emplace(instance, Cached{handle, row.version, Value()}).first;
         it->second.version = row.version;
-        store_->save(instance, row, &it->second.data, created);
+        if (vm_->direct()) {
+            // A later failing step may change this data in place: store it now.
+            read_data(it->second);
+            store_->save(instance, row, &it->second.data, created);
+            return;
+        }
+        store_->save(instance, row, nullptr, created);  // the data follows in write_data()
+        auto [change, fresh] = changed_.try_emplace(instance, row, created);
+        if (!fresh) change->second = {row, change->second.second || created};
     }
 
     void audit(const SendResult& r, double now) {

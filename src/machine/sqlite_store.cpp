@@ -56,6 +56,19 @@ SendStatus status_of(std::string_view text) {
     return text == "applied" ? SendStatus::applied : SendStatus::rejected;
 }
 
+/// An instance write held until its transaction commits.
+struct Pending {
+    InstanceRow row;
+    std::optional<Value> data;  // nullopt: the data is unchanged
+    bool created;
+};
+
+/// Lets string-keyed maps be searched with a string_view.
+struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 class SqliteStore final : public Store {
 public:
     SqliteStore(const std::filesystem::path& file, bool full_sync) try
@@ -98,9 +111,11 @@ public:
             in_transaction_ = true;
             work();
             in_transaction_ = false;
+            flush();
             db_.exec("COMMIT");
         } catch (...) {
             in_transaction_ = false;
+            pending_.clear();
             rows_.clear();  // it may hold rows this transaction wrote
             try {
                 db_.exec("ROLLBACK");
@@ -151,10 +166,29 @@ public:
 
     std::string data_json(std::string_view id) override { return data_json_of(id); }
 
+    // Writes are held until the transaction commits, so that an instance that moves
+    // several times in one batch (send_many) is written once.
     void save(std::string_view id, const InstanceRow& row, const Value* data, bool created) override {
-        SQLite::Statement& s = created ? *insert_ : *update_;
+        rows_.insert_or_assign(std::string(id), row);
+        auto [it, fresh] = pending_.try_emplace(std::string(id), Pending{row, std::nullopt, created});
+        if (!fresh) {
+            it->second.row = row;
+            it->second.created = it->second.created || created;
+        }
+        if (data) it->second.data = *data;
+        if (!in_transaction_) flush();
+    }
+
+    void flush() {
+        for (const auto& [id, p] : pending_) write(id, p);
+        pending_.clear();
+    }
+
+    void write(const std::string& id, const Pending& p) {
+        const InstanceRow& row = p.row;
+        SQLite::Statement& s = p.created ? *insert_ : *update_;
         Use q(s);
-        bind_text(s, 1, id);
+        s.bind(1, id);
         const auto& [network, state] = names_[static_cast<std::size_t>(row.state)];
         s.bind(2, network);
         s.bind(3, state);
@@ -163,10 +197,9 @@ public:
         s.bind(6, row.since_ms);
         if (row.due_ms >= 0 && !row.completed) s.bind(7, row.due_ms);
         else s.bind(7);
-        if (data) s.bind(8, data->to_json());
+        if (p.data) s.bind(8, p.data->to_json());
         else s.bind(8);
         s.exec();
-        rows_.insert_or_assign(std::string(id), row);
     }
 
     std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) override {
@@ -279,6 +312,7 @@ private:
     };
 
     std::string data_json_of(std::string_view id) {
+        if (auto it = pending_.find(id); it != pending_.end() && it->second.data) return it->second.data->to_json();
         Use q(*data_);
         bind_text(*data_, 1, id);
         return data_->executeStep() ? data_->getColumn(0).getString() : std::string();
@@ -301,13 +335,10 @@ private:
     SQLite::Database db_;
     std::unique_ptr<SQLite::Statement> find_, data_, insert_, update_, find_key_, save_key_, audit_;
     /// Instance rows as this connection last read or wrote them (see atomically).
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
     static constexpr std::size_t max_cached_rows = 100000;
     std::unordered_map<std::string, InstanceRow, Hash, std::equal_to<>> rows_;
     std::int64_t data_version_ = -1;
+    std::unordered_map<std::string, Pending, Hash, std::equal_to<>> pending_;
     bool in_transaction_ = false;
     std::unordered_map<std::string, int> ids_;                      // `network/state` -> state id
     std::vector<std::pair<std::string, std::string>> names_;        // state id -> network, state
