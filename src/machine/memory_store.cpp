@@ -72,10 +72,10 @@ public:
 
     void save_key(const KeyedOutcome& outcome) override { keys_.emplace(key_of(outcome.instance, outcome.key), outcome); }
 
-    void append_audit(const AuditEntry& entry) override {
+    void append_audit(AuditEntry entry) override {
         if (audit_limit_ == 0) return;
         if (audit_.size() >= audit_limit_) audit_.pop_front();
-        audit_.push_back(entry);
+        audit_.push_back(std::move(entry));
         audit_.back().seq = ++seq_;
     }
 

@@ -241,7 +241,7 @@ public:
         s.exec();
     }
 
-    void append_audit(const AuditEntry& e) override {
+    void append_audit(AuditEntry e) override {
         SQLite::Statement& s = *audit_;
         Use q(s);
         s.bind(1, e.instance);

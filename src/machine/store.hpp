@@ -53,7 +53,7 @@ public:
     virtual std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) = 0;
     virtual void save_key(const KeyedOutcome& outcome) = 0;
 
-    virtual void append_audit(const AuditEntry& entry) = 0;
+    virtual void append_audit(AuditEntry entry) = 0;
     virtual std::vector<AuditEntry> audit(std::string_view id, std::size_t limit) = 0;
 
     /// Every instance, in id order, with `visit(id, row, data_json)`; data_json is
