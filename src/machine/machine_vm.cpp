@@ -49,12 +49,16 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
     };
     if (model.strategy == Strategy::breadth_first)
         refuse(Loc{model.file, 0, 0}, "strategy 'breadth_first' is");
+    if (model.mode == DataMode::reference) refuse(Loc{model.file, 0, 0}, "data_mode 'reference' is");
+    if (model.transaction.strategy != TransactionConfig::Strategy::single)
+        refuse(Loc{model.file, 0, 0}, "a [transaction] strategy other than 'single' is");
     std::set<std::pair<int, int>> push_arcs;  // `any` arcs are copied into many states
     for (const auto& net : model.networks)
         for (const auto& s : net.states) {
             if (!s.retry.empty()) refuse(s.loc, fmt::format("'retry' (state '{}') is", s.qualified));
             if (!s.on_error.empty()) refuse(s.loc, fmt::format("'on_error' (state '{}') is", s.qualified));
             if (!s.resources.empty()) refuse(s.loc, fmt::format("'resources' (state '{}') are", s.qualified));
+            if (s.mode == DataMode::reference) refuse(s.loc, fmt::format("data_mode 'reference' (state '{}') is", s.qualified));
             for (const auto& arc : s.arcs)
                 if (arc.is_push() && push_arcs.insert({arc.loc.line, arc.loc.column}).second)
                     refuse(arc.loc, "a push arc is");
