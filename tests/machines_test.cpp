@@ -369,6 +369,37 @@ transform = { lua = "data.n = data.n + 1; if ctx.event and ctx.event.fail then e
     }
 }
 
+TEST_CASE("machines - send_many with an unknown instance applies nothing") {
+    auto dir = scratch("unknown_in_batch");
+    for (bool durable : {false, true}) {
+        CAPTURE(durable);
+        Chat chat(durable ? dir / "store.db" : fs::path());
+        chat.machines.start("s1");
+        CHECK_THROWS_WITH_AS(chat.machines.send_many({{"s1", "start_update"}, {"ghost", "start_update"}}),
+                             "no machine instance 'ghost'", std::invalid_argument);
+        CHECK(chat.state("s1") == "session/IDLE");
+        CHECK(chat.machines.audit("s1").size() == 1);
+    }
+}
+
+TEST_CASE("machines - step(dt) needs a ManualClock; tick takes any time") {
+    auto dir = scratch("clocks");
+    Engine engine;
+    MachinesOptions options;
+    options.store = dir / "store.db";  // default clock: the wall clock
+    Machines m(engine, chat_workflow, options);
+    CHECK_THROWS_AS(m.step(16), std::logic_error);
+    m.start("s1");
+    const double started = m.get("s1")->since_ms;
+    CHECK(started > 1.7e12);  // ms since the Unix epoch
+    m.send("s1", "start_update");
+    m.send("s1", "message", json(R"({"text":"help"})"));
+    CHECK(m.tick().empty());
+    CHECK(m.tick(started + 6 * minute).size() == 1);
+    CHECK(m.list({.include_completed = false}).empty());
+    CHECK(m.list({.limit = 1}).size() == 1);
+}
+
 TEST_CASE("machines - record runs never fire event or timer arcs") {
     Engine engine;
     auto wf = engine.load_string(R"(

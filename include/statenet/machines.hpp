@@ -140,7 +140,8 @@ public:
     /// returned, nothing runs). The key, the new state and data and the audit row
     /// commit together. Throws std::invalid_argument for an unknown instance.
     SendResult send(std::string_view id, std::string_view event, const Value& payload = {}, std::string_view key = {});
-    /// Sends each event in order, all in one store transaction.
+    /// Sends each event in order, all in one store transaction. An unknown instance
+    /// fails the whole batch (std::invalid_argument) before any event runs.
     std::vector<SendResult> send_many(const std::vector<MachineEvent>& events);
 
     /// Fires every timer due at `now_ms` (the clock's time when omitted).

@@ -137,6 +137,11 @@ public:
         results.reserve(events.size());
         try {
             store_->atomically([&] {
+                // Unknown instances first: the in-memory store cannot roll a batch back.
+                InstanceRow row;
+                for (const auto& e : events)
+                    if (!store_->find(e.instance, row, nullptr))
+                        throw std::invalid_argument(fmt::format("no machine instance '{}'", e.instance));
                 for (const auto& e : events) results.push_back(deliver(e.instance, e.event, e.payload, e.key, now));
                 write_data();
             });
