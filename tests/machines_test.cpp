@@ -514,6 +514,7 @@ TEST_CASE("machines - game NPCs step per frame and keep their state through a ho
     for (int i = 0; i < 40; ++i)
         m.start("npc" + std::to_string(i), Value::object({{"hp", Value(i < 20 ? 100 : 30)}}));
     CHECK(m.step(16) == 0);
+    CHECK_THROWS_AS(m.post("npc999", "see_player"), std::invalid_argument);
     for (int frame = 0; frame < 130; ++frame) m.step(16);  // ~2.1 s: everyone got bored
     CHECK(m.list({.state = "patrol"}).size() == 40);
     CHECK(m.get("npc0")->data["waypoint"] == Value(1));

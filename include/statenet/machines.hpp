@@ -148,7 +148,8 @@ public:
     std::vector<SendResult> tick();
     std::vector<SendResult> tick(double now_ms);
 
-    /// Queues an event for the next step().
+    /// Queues an event for the next step(). Throws std::invalid_argument for an
+    /// unknown instance.
     void post(std::string_view id, std::string_view event, const Value& payload = {});
     /// A game frame: delivers the queued events, advances the ManualClock by `dt_ms`
     /// and fires the timers then due. Returns how many transitions were applied.

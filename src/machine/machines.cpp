@@ -162,6 +162,9 @@ public:
 
     void post(std::string_view id, std::string_view event, const Value& payload) {
         std::lock_guard lock(mutex_);
+        // Checked now, since step() cannot report it to the caller that queued it.
+        InstanceRow row;
+        if (!store_->find(id, row, nullptr)) throw std::invalid_argument(fmt::format("no machine instance '{}'", id));
         queue_.push_back({std::string(id), std::string(event), payload, {}});
     }
 
