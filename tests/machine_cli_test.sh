@@ -86,6 +86,8 @@ expect_exit 2 "$statenet" machine start --store "$db" "$tmp/bad.toml" x
 expect_line "$tmp/err" "statenet: error: $tmp/bad.toml:6:12: 'after_ms' must be a number, not a string"
 expect_exit 2 "$statenet" machine start "$chat" x
 expect_match "$tmp/err" '^statenet: error: .*--store'
+expect_exit 2 "$statenet" machine start --store "$tmp/no/such/dir/x.db" "$chat" x
+expect_match "$tmp/err" "^statenet: error: machine store '$tmp/no/such/dir/x.db': unable to open database file"
 for command in start send show list tick recover; do
     expect_exit 0 "$statenet" machine "$command" --help
     expect_contains "$tmp/out" "Usage: statenet machine $command"
