@@ -400,6 +400,82 @@ TEST_CASE("machines - step(dt) needs a ManualClock; tick takes any time") {
     CHECK(m.list({.limit = 1}).size() == 1);
 }
 
+TEST_CASE("machines - timer arcs fire earliest first; a held-back timer moves on to the next") {
+    auto dir = scratch("timers");
+    write(dir / "wf.toml", R"(
+name = "timers"
+[networks.main.states.wait]
+start = true
+[[networks.main.states.wait.arcs]]
+to = "early"
+after_ms = 1000
+when = { lua = "data.ready == true" }
+[[networks.main.states.wait.arcs]]
+to = "late"
+after_ms = 2000
+priority = 5
+[[networks.main.states.wait.arcs]]
+to = "wait"
+on = "poke"
+transform = { lua = "data.ready = true" }
+[networks.main.states.early]
+end = true
+[networks.main.states.late]
+end = true
+)");
+    Engine engine;
+    Machines m(engine, dir / "wf.toml");
+    m.start("held", json(R"({"ready":false})"));
+    m.start("ready", json(R"({"ready":true})"));
+    CHECK(*m.get("held")->timer_due_ms == 1000);
+    auto first = m.tick(1500);
+    REQUIRE(first.size() == 1);  // "held" is held back by its condition, without an audit row
+    CHECK(first[0].instance == "ready");
+    CHECK(first[0].to == "main/early");
+    CHECK(*m.get("held")->timer_due_ms == 2000);
+    CHECK(m.audit("held").size() == 1);
+    auto second = m.tick(2500);
+    REQUIRE(second.size() == 1);
+    CHECK(second[0].to == "main/late");
+    CHECK(second[0].event == "after_ms=2000");
+
+    // An applied event re-enters the state and restarts its timers.
+    m.start("poked", json(R"({"ready":false})"));
+    CHECK(*m.get("poked")->timer_due_ms == 1000);
+    CHECK(m.step(500) == 0);  // the in-memory store's game clock: now 500
+    m.send("poked", "poke");
+    CHECK(*m.get("poked")->timer_due_ms == 1500);
+    CHECK(m.tick(1499).empty());
+    CHECK(m.tick(1500).at(0).to == "main/early");
+}
+
+TEST_CASE("machines - an endless loop of immediate arcs is rejected with MaxTransitions") {
+    auto dir = scratch("loop");
+    write(dir / "wf.toml", R"(
+name = "loop"
+max_transitions = 50
+[networks.main.states.a]
+start = true
+[[networks.main.states.a.arcs]]
+to = "b"
+on = "go"
+[networks.main.states.b]
+[[networks.main.states.b.arcs]]
+to = "c"
+[networks.main.states.c]
+[[networks.main.states.c.arcs]]
+to = "b"
+)");
+    Engine engine;
+    Machines m(engine, dir / "wf.toml");
+    m.start("x");
+    auto r = m.send("x", "go");
+    CHECK(r.status == SendStatus::rejected);
+    REQUIRE(r.error);
+    CHECK(r.error->name == "MaxTransitions");
+    CHECK(m.get("x")->state == "main/a");
+}
+
 TEST_CASE("machines - record runs never fire event or timer arcs") {
     Engine engine;
     auto wf = engine.load_string(R"(
