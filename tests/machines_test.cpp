@@ -156,6 +156,35 @@ TEST_CASE("machines - the same message key sent from four threads applies exactl
     CHECK(add_rows == 1);
 }
 
+TEST_CASE("machines - four connections to one store sending the same key apply it once") {
+    auto dir = scratch("duplicates_connections");
+    {
+        Chat setup(dir / "store.db");
+        setup.machines.start("s1");
+        setup.machines.send("s1", "start_update");
+        setup.machines.send("s1", "task_selected", json(R"({"task":"T-1"})"));
+        setup.machines.send("s1", "start_collection");
+    }
+    // One Machines (one SQLite connection) per thread: only the store's transaction
+    // keeps them apart.
+    std::vector<std::unique_ptr<Chat>> chats;
+    for (int t = 0; t < 4; ++t) chats.push_back(std::make_unique<Chat>(dir / "store.db"));
+    std::atomic<int> applied{0}, duplicate{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int k = 0; k < 5; ++k) {
+                auto r = chats[t]->machines.send("s1", "add_data", json(R"({"text":"m"})"), "msg-" + std::to_string(k));
+                if (r.status == SendStatus::applied) ++applied;
+                if (r.status == SendStatus::duplicate) ++duplicate;
+            }
+        });
+    for (auto& t : threads) t.join();
+    CHECK(applied == 5);
+    CHECK(duplicate == 15);
+    CHECK(chats[0]->machines.get("s1")->data["entries"].to_json() == R"(["m","m","m","m","m"])");
+}
+
 TEST_CASE("machines - a second process sending the same key sees a duplicate") {
     auto dir = scratch("two_processes");
     Chat a(dir / "store.db");
