@@ -536,6 +536,7 @@ end = true
     CHECK_FALSE(waiting.ok);
     REQUIRE(waiting.error);
     CHECK(waiting.error->name == "NoTransition");
+    CHECK(waiting.error->message == "no valid transition from state a (its 'on' and 'after_ms' arcs fire only for machines)");
 }
 
 TEST_CASE("machines - bad event, timer, any and recovery declarations are load errors with their place") {

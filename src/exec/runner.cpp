@@ -606,7 +606,13 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     switch (code) {
     case step_end: return finish(run, b);
     case step_arc: return take_arc(run, b, s.arcs[static_cast<std::size_t>(lua_tointeger(L, -2))]);
-    case step_fail: return fail(run, b, {to_text(L, -2), to_text(L, -1), b.path.back()});
+    case step_fail: {
+        ErrorInfo error{to_text(L, -2), to_text(L, -1), b.path.back()};
+        if (error.name == "NoTransition" &&
+            std::any_of(s.arcs.begin(), s.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
+            error.message += " (its 'on' and 'after_ms' arcs fire only for machines)";
+        return fail(run, b, std::move(error));
+    }
     case step_branches: break;
     default: throw std::logic_error("statenet runtime: bad step result");
     }
