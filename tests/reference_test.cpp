@@ -25,11 +25,7 @@ using statenet_test::exec_dir;
 
 /// A fresh database with accounts 1 (ada, 100) and 2 (bob, 50), both at version 1.
 SqliteConfig fresh_accounts(const char* name) {
-    auto dir = std::filesystem::temp_directory_path() / "statenet_reference_test";
-    std::filesystem::create_directories(dir);
-    auto path = dir / name;
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
-    SqliteConfig config{"check", path.string()};
+    SqliteConfig config{"check", statenet_test::fresh_db_path("statenet_reference_test", name).string()};
     SqliteConnection db(config);
     db.exec("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT, balance INTEGER, attempts INTEGER, "
             "version INTEGER)", {});

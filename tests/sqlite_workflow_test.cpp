@@ -20,11 +20,7 @@ using statenet_test::exec_dir;
 
 /// A fresh database path per test.
 std::string fresh_db(const char* name) {
-    auto dir = std::filesystem::temp_directory_path() / "statenet_sqlite_workflow_test";
-    std::filesystem::create_directories(dir);
-    auto path = dir / name;
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
-    return path.string();
+    return statenet_test::fresh_db_path("statenet_sqlite_workflow_test", name).string();
 }
 
 std::string workflow(const std::string& db, const char* body, int pool = 2) {

@@ -25,11 +25,7 @@ using statenet_test::exec_dir;
 
 /// A fresh database with an empty `items` table.
 SqliteConfig fresh_items_db(const char* name) {
-    auto dir = std::filesystem::temp_directory_path() / "statenet_transactions_test";
-    std::filesystem::create_directories(dir);
-    auto path = dir / name;
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
-    SqliteConfig config{"check", path.string()};
+    SqliteConfig config{"check", statenet_test::fresh_db_path("statenet_transactions_test", name).string()};
     SqliteConnection(config).exec("CREATE TABLE items (id INTEGER PRIMARY KEY)", {});
     return config;
 }
