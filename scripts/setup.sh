@@ -6,7 +6,7 @@ STATENET_PACKAGES=(
   libluajit-5.1-dev luajit lua-cjson
   libtomlplusplus-dev libfmt-dev libsimdjson-dev libcli11-dev
   libsqlitecpp-dev libsqlite3-dev sqlite3 doctest-dev
-  zlib1g-dev libzstd-dev
+  zlib1g-dev libzstd-dev zstd
 )
 
 statenet_install_packages() {

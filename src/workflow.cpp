@@ -1,6 +1,8 @@
 // Workflow: the public face of a loaded model; runs records on pooled runners.
+#include "exec/stream_runner.hpp"
 #include "exec/workflow_impl.hpp"
 
+#include <statenet/stream.hpp>
 #include <statenet/workflow.hpp>
 
 #include <algorithm>
@@ -26,35 +28,17 @@ Workflow& Workflow::operator=(const Workflow&) = default;
 Workflow::Workflow(Workflow&&) noexcept = default;
 Workflow& Workflow::operator=(Workflow&&) noexcept = default;
 
-namespace {
-
-/// Returns the runner to the pool however the call ends.
-class RunnerLease {
-public:
-    explicit RunnerLease(detail::WorkflowImpl& impl) : impl_(impl), runner_(impl.acquire()) {}
-    ~RunnerLease() { impl_.release(std::move(runner_)); }
-    RunnerLease(const RunnerLease&) = delete;
-    RunnerLease& operator=(const RunnerLease&) = delete;
-    detail::Runner* operator->() const { return runner_.get(); }
-
-private:
-    detail::WorkflowImpl& impl_;
-    std::unique_ptr<detail::Runner> runner_;
-};
-
-}  // namespace
-
 Result Workflow::process(const Value& record, const RunOptions& options) const {
     return process(Value(record), options);
 }
 
 Result Workflow::process(Value&& record, const RunOptions& options) const {
-    RunnerLease runner(*impl_);
+    detail::RunnerLease runner(*impl_);
     return runner->run(std::move(record), options);
 }
 
 Result Workflow::process_json(std::string_view json, std::string& out, const RunOptions& options) const {
-    RunnerLease runner(*impl_);
+    detail::RunnerLease runner(*impl_);
     return runner->run_json(json, out, options);
 }
 
@@ -67,7 +51,7 @@ std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, c
     std::mutex failure_mutex;
     auto work = [&] {
         try {
-            RunnerLease runner(*impl_);
+            detail::RunnerLease runner(*impl_);
             for (std::size_t i = next++; i < records.size(); i = next++)
                 results[i] = runner->run(Value(records[i]), options.run);
             if (auto error = runner->flush()) throw std::runtime_error("batch transaction commit failed: " + *error);
@@ -94,6 +78,14 @@ void Workflow::flush() const {
             if (auto error = runner->flush()) errors += (errors.empty() ? "" : "; ") + *error;
     }
     if (!errors.empty()) throw std::runtime_error("batch transaction commit failed: " + errors);
+}
+
+StreamStats Workflow::process_stream(const Source& source, const Sink& sink, const StreamOptions& options) const {
+    return detail::run_stream(*this, source, sink, options);
+}
+
+StreamStats Workflow::process_stream(const Source& source, const Sink& sink) const {
+    return process_stream(source, sink, StreamOptions{});
 }
 
 const std::string& Workflow::name() const { return impl_->model->name; }

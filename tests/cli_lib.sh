@@ -69,3 +69,6 @@ cli_done() {
     echo "$checks checks, $failures failed"
     [[ $failures -eq 0 ]]
 }
+
+# summary_re TOTAL EMITTED EXCLUDED FAILED: the regex of `statenet run`'s summary line.
+summary_re() { echo "^statenet: $1 records: $2 emitted, $3 excluded, $4 failed in [0-9]+\.[0-9]{2}s \([0-9]+ records/s\)$"; }

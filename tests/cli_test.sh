@@ -9,7 +9,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_lib.sh"
 
-summary_re() { echo "^statenet: $1 records: $2 emitted, $3 excluded, $4 failed in [0-9]+\.[0-9]{2}s \([0-9]+ records/s\)$"; }
 
 echo "== run --data"
 expect_exit 0 "$statenet" run "$wf/pipeline.toml" --data '{"id": 1, "amount": 10}'

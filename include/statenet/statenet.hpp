@@ -5,5 +5,6 @@
 #include <statenet/error.hpp>
 #include <statenet/machines.hpp>
 #include <statenet/result.hpp>
+#include <statenet/stream.hpp>
 #include <statenet/value.hpp>
 #include <statenet/workflow.hpp>

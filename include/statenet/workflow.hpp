@@ -17,6 +17,11 @@ namespace detail {
 struct WorkflowImpl;
 }
 
+struct Source;
+struct Sink;
+struct StreamOptions;
+struct StreamStats;
+
 enum class DataMode { copy, reference, direct };
 enum class GraphFormat { dot, mermaid };
 
@@ -76,6 +81,14 @@ public:
     /// at the end of a run). A no-op for the other strategies. Throws std::runtime_error
     /// when a commit fails: that batch's writes are lost.
     void flush() const;
+
+    /// Reads records from `source`, runs them on `options.workers` threads and writes
+    /// each emitted record's data to `sink` (in input order unless options.ordered is
+    /// false) with bounded memory. Record failures and malformed input are counted and
+    /// reported, never thrown (see <statenet/stream.hpp>). Throws std::invalid_argument
+    /// for unusable options or files and std::runtime_error for I/O errors.
+    StreamStats process_stream(const Source& source, const Sink& sink, const StreamOptions& options) const;
+    StreamStats process_stream(const Source& source, const Sink& sink) const;
 
     const std::string& name() const;
     const std::string& version() const;

@@ -1,7 +1,7 @@
 // `statenet graph`: a workflow's networks as Graphviz dot or Mermaid.
 #include "cli/commands.hpp"
-#include "cli/line_io.hpp"
 #include "cli/options.hpp"
+#include "io/byte_output.hpp"
 
 #include <statenet/statenet.hpp>
 
@@ -25,9 +25,9 @@ int graph(const GraphArgs& args) {
     const Workflow workflow = engine.load(args.workflow);
     std::string text = workflow.graph(args.format == "mermaid" ? GraphFormat::mermaid : GraphFormat::dot);
     if (!text.empty() && text.back() != '\n') text += '\n';
-    BufferedWriter output(args.output);
-    output.write(text);
-    output.close();
+    auto output = detail::open_output(args.output);
+    output->write(text);
+    output->close();
     return exit_ok;
 }
 

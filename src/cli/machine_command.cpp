@@ -1,7 +1,8 @@
 // `statenet machine`: start, send, show, list, tick and recover durable machine instances.
 #include "cli/commands.hpp"
-#include "cli/line_io.hpp"
 #include "cli/options.hpp"
+#include "io/byte_input.hpp"
+#include "io/line_reader.hpp"
 
 #include <statenet/statenet.hpp>
 
@@ -144,7 +145,8 @@ MachineEvent event_of(std::string_view line, std::size_t number, const std::stri
 }
 
 int send_stream(Machines& machines, const MachineArgs& args) {
-    LineReader reader(args.events);
+    auto input = detail::open_input(args.events);
+    detail::LineReader reader(*input);
     reader.before_read([] { std::fflush(stdout); });
     constexpr std::size_t batch_size = 1000;
     std::vector<MachineEvent> batch;

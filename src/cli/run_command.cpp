@@ -1,15 +1,17 @@
-// `statenet run`: one record (--data) or a JSONL stream (-i/-o) through a workflow.
+// `statenet run`: one record (--data) or a stream of records (-i/-o) through a workflow.
 #include "cli/commands.hpp"
-#include "cli/line_io.hpp"
 #include "cli/options.hpp"
-#include "cli/stream_run.hpp"
+#include "cli/progress_bar.hpp"
+#include "io/byte_output.hpp"
 
 #include <statenet/statenet.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,10 +25,21 @@ struct RunArgs {
     std::string data;
     std::string input = "-";
     std::string output = "-";
+    std::string format;
+    std::string input_format;
+    std::string output_format;
+    std::string text_field = "line";
+    std::string query;
+    std::string table;
+    std::string key;
     std::string mode;
     std::vector<std::string> sets;
     std::string errors;
-    std::size_t workers = 1;
+    unsigned workers = 1;
+    bool unordered = false;
+    bool resume = false;
+    std::string checkpoint;
+    std::size_t batch_size = 0;
     bool quiet = false;
     CLI::Option* data_option = nullptr;
     CLI::Option* mode_option = nullptr;
@@ -46,22 +59,78 @@ Value parse_data(const std::string& text) {
 
 int run_one_record(const Workflow& workflow, const RunArgs& args) {
     const Value record = parse_data(args.data);
-    BufferedWriter output(args.output);
+    auto output = detail::open_output(args.output);
     const Result result = workflow.process(record);
-    output.write_line(result.to_value().to_json(2));
-    output.close();
+    output->write_line(result.to_value().to_json(2));
+    output->close();
     return result.ok ? exit_ok : exit_records_failed;
+}
+
+std::optional<RecordFormat> chosen_format(const std::string& specific, const std::string& both) {
+    const std::string& text = specific.empty() ? both : specific;
+    if (text.empty()) return std::nullopt;
+    return parse_record_format(text);
+}
+
+Source make_source(const RunArgs& args) {
+    if (!args.query.empty()) return sqlite_source(args.input, args.query);
+    Source source = file_source(args.input, chosen_format(args.input_format, args.format));
+    source.text_field = args.text_field;
+    return source;
+}
+
+Sink make_sink(const RunArgs& args) {
+    if (!args.table.empty()) return sqlite_sink(args.output, args.table, args.key);
+    if (!args.key.empty()) throw usage_error("--key needs --table (it names the SQLite table's key column)");
+    Sink sink = file_sink(args.output, chosen_format(args.output_format, args.format));
+    sink.text_field = args.text_field;
+    return sink;
+}
+
+void print_summary(const StreamStats& stats) {
+    std::string text = fmt::format("statenet: {} records: {} emitted, {} excluded, {} failed in {:.2f}s ({:.0f} records/s)\n",
+                                   stats.total, stats.emitted, stats.excluded, stats.failed, stats.duration.count(),
+                                   stats.records_per_second());
+    if (stats.resumed > 0)
+        text += fmt::format("statenet: resumed after {} records committed by an earlier run\n", stats.resumed);
+    std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 int run_records_stream(const Workflow& workflow, const RunArgs& args) {
     StreamOptions options;
-    options.input = args.input;
-    options.output = args.output;
-    options.errors = args.errors;
     options.workers = args.workers;
-    const StreamCounts counts = run_stream(workflow, options);
-    if (!args.quiet) print_summary(counts);
-    return counts.failed == 0 ? exit_ok : exit_records_failed;
+    options.ordered = !args.unordered;
+    options.errors = args.errors;
+    options.resume = args.resume;
+    options.checkpoint = args.checkpoint;
+    options.batch_size = args.batch_size;
+    // One lock for the stderr lines of failures and the progress line, which come from two threads.
+    std::mutex stderr_mutex;
+    ProgressBar bar;
+    if (args.errors.empty()) {
+        options.on_failure = [&](std::uint64_t line, const ErrorInfo& error) {
+            std::lock_guard lock(stderr_mutex);
+            bar.clear();
+            const std::string text = fmt::format("statenet: record {} failed: {}: {}\n", line, error.name, error.message);
+            std::fwrite(text.data(), 1, text.size(), stderr);
+        };
+    }
+    if (!args.quiet && stderr_is_terminal()) {
+        options.on_progress = [&](const StreamProgress& progress) {
+            std::lock_guard lock(stderr_mutex);
+            bar.update(progress);
+        };
+    }
+    StreamStats stats;
+    try {
+        stats = workflow.process_stream(make_source(args), make_sink(args), options);
+    } catch (...) {
+        bar.clear();
+        throw;
+    }
+    bar.clear();
+    if (!args.quiet) print_summary(stats);
+    return stats.failed == 0 ? exit_ok : exit_records_failed;
 }
 
 int run(const RunArgs& args) {
@@ -80,14 +149,30 @@ Command add_run_command(CLI::App& root) {
     auto args = std::make_shared<RunArgs>();
     CLI::App* app = root.add_subcommand("run", "Run records through a workflow");
     app->footer(
-        "Without --data, reads one JSON object per line from IN and writes each emitted record's data\n"
-        "as one JSON line to OUT, in input order. Exit status: 0 all records ok, 1 some failed, 2 usage\n"
-        "or workflow error.");
+        "Without --data, reads records from IN and writes each emitted record's data to OUT, in input\n"
+        "order. Formats follow the extensions (.jsonl .ndjson .json .csv .txt, plus .gz or .zst for\n"
+        "compression); stdin/stdout and unknown extensions are JSONL. With --query, IN is a SQLite\n"
+        "database; with --table, OUT is one. A progress line shows on stderr when it is a terminal.\n"
+        "Exit status: 0 all records ok, 1 some failed, 2 usage, workflow or I/O error.");
     app->add_option("WORKFLOW", args->workflow, "Workflow file (.toml or .lua)")->required()->type_name("");
     args->data_option = app->add_option("--data", args->data, "Process this one JSON record and print its result")
                             ->type_name("JSON");
-    auto* input = app->add_option("-i,--input", args->input, "JSONL input file, - for stdin (default)")->type_name("IN");
+    auto* input = app->add_option("-i,--input", args->input, "Input file, - for stdin (default)")->type_name("IN");
     app->add_option("-o,--output", args->output, "Output file, - for stdout (default)")->type_name("OUT");
+    const auto formats = CLI::IsMember({"jsonl", "ndjson", "json", "csv", "text"});
+    auto* format = app->add_option("--format", args->format, "Format of input and output, whatever their extensions")
+                       ->type_name("FORMAT")
+                       ->check(formats);
+    auto* input_format = app->add_option("--input-format", args->input_format, "Format of the input")->type_name("FORMAT")->check(formats);
+    auto* output_format =
+        app->add_option("--output-format", args->output_format, "Format of the output")->type_name("FORMAT")->check(formats);
+    auto* text_field = app->add_option("--text-field", args->text_field, "Text format: the field that holds each line (default: line)")
+                           ->type_name("NAME");
+    auto* query = app->add_option("--query", args->query, "Read the rows of this SQL query from the SQLite database IN")
+                      ->type_name("SQL");
+    auto* table = app->add_option("--table", args->table, "Write records as rows of this table of the SQLite database OUT")
+                      ->type_name("TABLE");
+    auto* key = app->add_option("--key", args->key, "With --table: upsert by this column instead of inserting")->type_name("COLUMN");
     args->mode_option = app->add_option("--mode", args->mode, "Override the workflow's data mode")
                             ->type_name("MODE")
                             ->check(CLI::IsMember({"copy", "reference", "direct"}));
@@ -99,8 +184,21 @@ Command add_run_command(CLI::App& root) {
     auto* workers = app->add_option("-j,--workers", args->workers,
                                     "Threads running records (default 1, 0 = one per hardware thread); output keeps input order")
                         ->type_name("N");
-    app->add_flag("-q,--quiet", args->quiet, "No summary on stderr");
-    args->data_option->excludes(input)->excludes(errors)->excludes(workers);
+    auto* unordered = app->add_flag("--unordered", args->unordered, "Write records as they finish instead of in input order");
+    auto* resume = app->add_flag("--resume", args->resume,
+                                 "Keep checkpoints, and continue an interrupted run after its last one (needs -o FILE or --table)");
+    auto* checkpoint = app->add_option("--checkpoint", args->checkpoint, "Checkpoint file of a file output (default: OUT.checkpoint)")
+                           ->type_name("FILE");
+    auto* batch = app->add_option("--batch-size", args->batch_size,
+                                  "Records per SQLite output transaction and per checkpoint (default: the workflow's [transaction] batch_size, else 1000)")
+                      ->type_name("N")
+                      ->check(CLI::PositiveNumber);
+    app->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+    for (CLI::Option* stream_only : {input, errors, workers, format, input_format, output_format, text_field, query, table, key,
+                                     unordered, resume, checkpoint, batch})
+        args->data_option->excludes(stream_only);
+    unordered->excludes(resume);
+    checkpoint->needs(resume);
     return {app, [args] { return run(*args); }};
 }
 

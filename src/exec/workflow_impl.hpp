@@ -24,6 +24,21 @@ struct WorkflowImpl {
     std::vector<std::unique_ptr<Runner>> idle;
 };
 
+/// A runner borrowed from the pool for as long as it lives; returned however the use ends.
+class RunnerLease {
+public:
+    explicit RunnerLease(WorkflowImpl& impl) : impl_(impl), runner_(impl.acquire()) {}
+    ~RunnerLease() { impl_.release(std::move(runner_)); }
+    RunnerLease(const RunnerLease&) = delete;
+    RunnerLease& operator=(const RunnerLease&) = delete;
+    Runner* operator->() const { return runner_.get(); }
+    Runner& operator*() const { return *runner_; }
+
+private:
+    WorkflowImpl& impl_;
+    std::unique_ptr<Runner> runner_;
+};
+
 /// Reads and checks a workflow (file contents in `text`); on success returns the
 /// workflow with its first runner, else fills `diags`.
 std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& engine, std::string_view text,

@@ -1,5 +1,6 @@
 // The `sqlite` resource: a SQLiteCpp connection with cached statements, and its Lua binding.
 #include "resources/sqlite_resource.hpp"
+#include "resources/sqlite_values.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
@@ -11,45 +12,7 @@
 
 namespace statenet::detail {
 
-bool is_identifier(std::string_view name) noexcept {
-    if (name.empty()) return false;
-    auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
-    if (!alpha(name.front())) return false;
-    for (char c : name)
-        if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
-    return true;
-}
-
-std::string quote_identifier(std::string_view name) {
-    std::string out;
-    out.reserve(name.size() + 2);
-    out += '"';
-    out += name;
-    out += '"';
-    return out;
-}
-
 namespace {
-
-void bind_value(SQLite::Statement& statement, int index, const Value& value) {
-    switch (value.type()) {
-    case Value::Type::null: statement.bind(index); break;
-    case Value::Type::boolean: statement.bind(index, static_cast<std::int64_t>(value.as_bool() ? 1 : 0)); break;
-    case Value::Type::integer: statement.bind(index, value.as_int()); break;
-    case Value::Type::number: statement.bind(index, value.as_number()); break;
-    case Value::Type::string: statement.bind(index, value.as_string()); break;
-    case Value::Type::array:
-    case Value::Type::object: statement.bind(index, value.to_json()); break;
-    }
-}
-
-Value column_value(const SQLite::Column& column) {
-    const int type = column.getType();
-    if (type == SQLITE_INTEGER) return Value(static_cast<std::int64_t>(column.getInt64()));
-    if (type == SQLITE_FLOAT) return Value(column.getDouble());
-    if (type == SQLITE_NULL) return Value();
-    return Value(column.getString());  // TEXT, and BLOB as its bytes
-}
 
 // Resets a cached statement when its use ends, so it holds no read lock between calls.
 struct StatementUse {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "lua/convert.hpp"
+#include "resources/sqlite_values.hpp"
 
 #include <statenet/value.hpp>
 
@@ -20,11 +21,6 @@ struct SqliteConfig {
     int pool = 4;               // connections shared by a workflow's workers
     double busy_timeout_ms = 5000;
 };
-
-/// True for a plain SQL identifier: a letter or _, then letters, digits or _.
-bool is_identifier(std::string_view name) noexcept;
-/// `"name"`; only for names that passed is_identifier (so no quote needs escaping).
-std::string quote_identifier(std::string_view name);
 
 /// One connection, used by one runner at a time. Parameters are always bound, never
 /// spliced into SQL; table and column names are checked identifiers, quoted.

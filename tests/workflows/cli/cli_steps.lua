@@ -20,4 +20,11 @@ function M.scribble_then_fail(data)
   error("failed after writing")
 end
 
+-- Busy work, so a stream runs long enough to be killed part-way (tests/stream_resume_test.sh).
+function M.spin(data, ctx)
+  local x = 0
+  for i = 1, ctx.vars.spin do x = (x + i * data.id) % 1000003 end
+  data.spun = x
+end
+
 return M

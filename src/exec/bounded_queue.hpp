@@ -8,7 +8,7 @@
 #include <optional>
 #include <utility>
 
-namespace statenet::cli {
+namespace statenet::detail {
 
 template <typename T>
 class BoundedQueue {
@@ -32,8 +32,29 @@ public:
         if (items_.empty()) return std::nullopt;
         std::optional<T> item(std::move(items_.front()));
         items_.pop_front();
-        not_full_.notify_one();
+        // Producers wake once the queue is half empty, not after every pop: a fast
+        // producer then refills it in one go instead of a wake-up per item.
+        if (items_.size() <= capacity_ / 2) not_full_.notify_all();
         return item;
+    }
+
+    /// An item if one is queued right now, else nullopt; never waits.
+    std::optional<T> try_pop() {
+        std::lock_guard lock(mutex_);
+        if (items_.empty()) return std::nullopt;
+        std::optional<T> item(std::move(items_.front()));
+        items_.pop_front();
+        not_full_.notify_all();
+        return item;
+    }
+
+    /// Queues the item if there is room right now; false (dropping it) otherwise.
+    bool try_push(T item) {
+        std::lock_guard lock(mutex_);
+        if (closed_ || items_.size() >= capacity_) return false;
+        items_.push_back(std::move(item));
+        not_empty_.notify_one();
+        return true;
     }
 
     /// No more pushes; pop still hands out what is queued.
@@ -62,4 +83,4 @@ private:
     bool closed_ = false;
 };
 
-}  // namespace statenet::cli
+}  // namespace statenet::detail

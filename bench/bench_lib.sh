@@ -1,0 +1,30 @@
+# Shared by the benchmark scripts (sourced): best-of-N timing of a command. The sourcing
+# script sets RUNS, LOG and a die() function first.
+
+# best_of NAME CMD...: runs CMD RUNS times (exit status 0 or 1 accepted: 1 means "some
+# records failed"), records the best wall time in WALL[NAME] and its CPU time in CPU[NAME].
+declare -A WALL CPU
+best_of() {
+  local name=$1; shift
+  local best="" best_cpu="" i rc times wall user sys
+  for ((i = 1; i <= RUNS; i++)); do
+    echo "== $name run $i: $*" >>"$LOG"
+    set +e
+    /usr/bin/time -f '%e %U %S' "$@" >>"$LOG" 2>"$LOG.err"
+    rc=$?
+    set -e
+    # time's line comes last, after the command's own stderr.
+    times=$(tail -n 1 "$LOG.err"); cat "$LOG.err" >>"$LOG"; rm -f "$LOG.err"
+    if [ "$rc" -gt 1 ] || ! [[ $times =~ ^[0-9.]+\ [0-9.]+\ [0-9.]+$ ]]; then
+      tail -n 20 "$LOG" >&2
+      die "$name failed (see $LOG)"
+    fi
+    read -r wall user sys <<<"$times"
+    if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+      best=$wall
+      best_cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    fi
+  done
+  WALL[$name]=$best
+  CPU[$name]=$best_cpu
+}

@@ -1,0 +1,98 @@
+// One input record through a workflow: what becomes of it, ready to be written.
+#include "exec/record_outcome.hpp"
+
+#include <utility>
+
+namespace statenet::detail {
+
+namespace {
+
+/// Parses the record's text into `record`, or fails `outcome` and says why not.
+bool parse_record(const RawRecord& raw, Value& record, Outcome& outcome) {
+    auto failure = raw.parser->parse(raw.text, record);
+    if (!failure) return true;
+    if (failure->show_raw) fail(outcome, std::move(failure->error), "raw", Value(raw.text));
+    else fail(outcome, std::move(failure->error), "record", std::move(record));
+    return false;
+}
+
+/// A JSON object's text that may take the fast path: it stays text except for the
+/// fields Lua reads, and the output copies the fields the run did not change.
+bool runs_as_json(const RawRecord& raw, const RecordSink& sink) {
+    if (raw.parser != &json_record_parser() || !sink.takes_json()) return false;
+    const auto first = raw.text.find_first_not_of(" \t\r\n");
+    return first != std::string::npos && raw.text[first] == '{';
+}
+
+}  // namespace
+
+void fail(Outcome& outcome, ErrorInfo error, const char* input_key, Value input) {
+    outcome.kind = Outcome::Kind::failed;
+    outcome.error = std::move(error);
+    outcome.input_key = input_key;
+    outcome.input = std::move(input);
+    outcome.encoded.clear();
+    outcome.data = Value();
+}
+
+void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, const RecordSink& sink, Outcome& outcome) {
+    outcome.kind = Outcome::Kind::excluded;
+    outcome.encoded.clear();
+    outcome.data = Value();
+    outcome.input_key = "record";
+    outcome.input = Value();
+    outcome.line = raw.line;
+    outcome.end_line = raw.end_line;
+    outcome.end = raw.end;
+    if (raw.error) {
+        fail(outcome, std::move(*raw.error), "raw", Value(std::move(raw.text)));
+        return;
+    }
+    Result result;
+    if (runs_as_json(raw, sink)) {
+        try {
+            result = runner.run_json(raw.text, outcome.encoded, options);
+        } catch (const JsonError& e) {
+            fail(outcome, {"InvalidJson", e.what(), ""}, "raw", Value(raw.text));
+            return;
+        }
+        if (!result.ok) {
+            Value input;
+            parse_record(raw, input, outcome);
+            fail(outcome, result.error.value_or(ErrorInfo{"Failed", "record failed", ""}), "record", std::move(input));
+        } else if (result.emit) {
+            outcome.kind = Outcome::Kind::emitted;
+        }
+        return;
+    }
+    Value record;
+    // A record the reader built is kept for the errors file; one parsed from text is
+    // parsed again in the rare case it fails, rather than copied every time.
+    Value kept;
+    if (raw.value) {
+        record = std::move(*raw.value);
+        kept = record;
+    } else if (!parse_record(raw, record, outcome)) {
+        return;
+    }
+    result = runner.run(std::move(record), options);
+    if (!result.ok) {
+        if (!raw.value) parse_record(raw, kept, outcome);
+        fail(outcome, result.error.value_or(ErrorInfo{"Failed", "record failed", ""}), "record", std::move(kept));
+        return;
+    }
+    if (!result.emit) return;
+    outcome.kind = Outcome::Kind::emitted;
+    if (!sink.encodes()) {
+        outcome.data = std::move(result.data);
+        return;
+    }
+    try {
+        outcome.encoded = sink.encode(result.data);
+    } catch (const RecordRefused& e) {
+        fail(outcome, {e.name(), e.what(), ""}, "record", std::move(result.data));
+    }
+    return;
+}
+
+}  // namespace statenet::detail

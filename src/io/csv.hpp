@@ -1,0 +1,35 @@
+// CSV rows (RFC 4180): splitting a row into fields, typing fields, and writing them back.
+#pragma once
+
+#include <statenet/value.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace statenet::detail {
+
+struct CsvField {
+    std::string text;
+    bool quoted = false;
+};
+
+enum class CsvRow {
+    complete,
+    open_quote,  ///< a quoted field continues on the next line
+    malformed,   ///< `error` says why
+};
+
+/// Splits one row's text into `fields`. A quoted field may hold commas, doubled quotes
+/// and newlines (then the caller appends the next line and calls again).
+CsvRow split_csv_row(std::string_view text, std::vector<CsvField>& fields, std::string& error);
+
+/// A field as a record value: unquoted empty = null, unquoted JSON numbers and
+/// true/false = those values, anything else (every quoted field) = the string.
+Value csv_field_value(const CsvField& field);
+
+/// Appends `value` as one CSV field: null = empty, strings quoted when they need it,
+/// arrays and objects as JSON text.
+void append_csv_field(std::string& out, const Value& value);
+
+}  // namespace statenet::detail

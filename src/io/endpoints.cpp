@@ -1,0 +1,115 @@
+// Sources and sinks by description: the public constructors and the choice of format.
+#include "io/record_sink.hpp"
+#include "io/record_source.hpp"
+
+#include <stdexcept>
+#include <utility>
+
+namespace statenet {
+
+std::optional<RecordFormat> parse_record_format(std::string_view text) noexcept {
+    if (text == "jsonl" || text == "ndjson") return RecordFormat::jsonl;
+    if (text == "json") return RecordFormat::json;
+    if (text == "csv") return RecordFormat::csv;
+    if (text == "text" || text == "txt") return RecordFormat::text;
+    return std::nullopt;
+}
+
+Source file_source(std::string path, std::optional<RecordFormat> format) {
+    Source source;
+    source.path = std::move(path);
+    source.format = format;
+    return source;
+}
+Source jsonl_source(std::string path) { return file_source(std::move(path), RecordFormat::jsonl); }
+Source json_source(std::string path) { return file_source(std::move(path), RecordFormat::json); }
+Source csv_source(std::string path) { return file_source(std::move(path), RecordFormat::csv); }
+Source text_source(std::string path, std::string field) {
+    Source source = file_source(std::move(path), RecordFormat::text);
+    source.text_field = std::move(field);
+    return source;
+}
+Source sqlite_source(std::string database, std::string query) {
+    Source source;
+    source.kind = Source::Kind::sqlite;
+    source.path = std::move(database);
+    source.query = std::move(query);
+    return source;
+}
+
+Sink file_sink(std::string path, std::optional<RecordFormat> format) {
+    Sink sink;
+    sink.path = std::move(path);
+    sink.format = format;
+    return sink;
+}
+Sink jsonl_sink(std::string path) { return file_sink(std::move(path), RecordFormat::jsonl); }
+Sink json_sink(std::string path) { return file_sink(std::move(path), RecordFormat::json); }
+Sink csv_sink(std::string path) { return file_sink(std::move(path), RecordFormat::csv); }
+Sink text_sink(std::string path, std::string field) {
+    Sink sink = file_sink(std::move(path), RecordFormat::text);
+    sink.text_field = std::move(field);
+    return sink;
+}
+Sink sqlite_sink(std::string database, std::string table, std::string key) {
+    Sink sink;
+    sink.kind = Sink::Kind::sqlite;
+    sink.path = std::move(database);
+    sink.table = std::move(table);
+    sink.key = std::move(key);
+    return sink;
+}
+Sink null_sink() {
+    Sink sink;
+    sink.kind = Sink::Kind::none;
+    return sink;
+}
+
+}  // namespace statenet
+
+namespace statenet::detail {
+
+std::optional<RecordFormat> format_of_path(const std::string& path) {
+    std::string name = path;
+    for (const char* compressed : {".gz", ".zst", ".zstd"})
+        if (name.ends_with(compressed)) name.resize(name.size() - std::string_view(compressed).size());
+    const auto dot = name.rfind('.');
+    if (dot == std::string::npos || name.find('/', dot) != std::string::npos) return std::nullopt;
+    const std::string extension = name.substr(dot + 1);
+    if (extension == "txt") return RecordFormat::text;
+    return parse_record_format(extension);
+}
+
+std::unique_ptr<RecordSource> open_source(const Source& source) {
+    if (source.kind == Source::Kind::sqlite) {
+        if (source.query.empty()) throw std::invalid_argument("a SQLite source needs a query");
+        return make_sqlite_source(source.path, source.query);
+    }
+    const RecordFormat format = source.format.value_or(format_of_path(source.path).value_or(RecordFormat::jsonl));
+    auto input = open_input(source.path);
+    switch (format) {
+    case RecordFormat::jsonl: return make_jsonl_source(std::move(input));
+    case RecordFormat::json: return make_json_array_source(std::move(input));
+    case RecordFormat::csv: return make_csv_source(std::move(input));
+    case RecordFormat::text: return make_text_source(std::move(input), source.text_field);
+    }
+    throw std::invalid_argument("unknown source format");
+}
+
+std::string source_identity(const Source& source) {
+    if (source.kind == Source::Kind::sqlite) return source.path + " " + source.query;
+    return source.path;
+}
+
+std::unique_ptr<RecordSink> open_sink(const Sink& sink, const SinkSetup& setup) {
+    switch (sink.kind) {
+    case Sink::Kind::none: return make_null_sink(setup);
+    case Sink::Kind::sqlite:
+        if (sink.table.empty()) throw std::invalid_argument("a SQLite sink needs a table");
+        return make_sqlite_sink(sink, setup);
+    case Sink::Kind::file: break;
+    }
+    return make_file_sink(sink, sink.format.value_or(format_of_path(sink.path).value_or(RecordFormat::jsonl)), setup);
+}
+
+}  // namespace statenet::detail
