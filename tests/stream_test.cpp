@@ -1,4 +1,6 @@
 // Workflow::process_stream through the public API: sources, sinks, ordering, accounting, resume.
+#include "test_paths.hpp"
+
 #include <statenet/statenet.hpp>
 
 #include <doctest/doctest.h>
@@ -18,7 +20,7 @@ using namespace statenet;
 
 namespace {
 
-const std::filesystem::path cli_dir = std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/cli";
+using statenet_test::cli_dir;
 
 /// A fresh scratch directory per test.
 std::filesystem::path scratch(const char* name) {

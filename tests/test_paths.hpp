@@ -10,6 +10,10 @@ namespace statenet_test {
 inline const std::filesystem::path exec_dir =
     std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/exec";
 
+/// tests/workflows/cli: the workflows the CLI tests run, also used by the stream tests.
+inline const std::filesystem::path cli_dir =
+    std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/cli";
+
 /// A database path in a scratch folder for `suite`, with no database there yet (nor its
 /// WAL and shared-memory files from an earlier run).
 inline std::filesystem::path fresh_db_path(const char* suite, const char* name) {
