@@ -105,7 +105,8 @@ struct StreamOptions {
     /// Records per SQLite sink transaction and per checkpoint; 0 = the workflow's
     /// `[transaction] batch_size` (1000 unless the workflow sets it).
     std::size_t batch_size = 0;
-    /// Called every `progress_interval` from a separate thread while the stream runs.
+    /// Called when the stream starts and then every `progress_interval`, from a
+    /// separate thread, while it runs.
     std::function<void(const StreamProgress&)> on_progress{};
     std::chrono::milliseconds progress_interval{200};
 };

@@ -248,16 +248,17 @@ public:
     ProgressTicker& operator=(const ProgressTicker&) = delete;
 
 private:
+    /// Reports at once, so even a short run shows it started, then every interval.
     void tick() {
         std::unique_lock lock(mutex_);
-        while (!wake_.wait_for(lock, options_.progress_interval, [this] { return stop_; })) {
+        do {
             StreamProgress progress;
             progress.records = writer_.finished();
             progress.input_bytes = exact_ ? writer_.position() : position_.input_bytes.load(std::memory_order_relaxed);
             progress.input_size = source_size_;
             progress.elapsed = Clock::now() - started_;
             options_.on_progress(progress);
-        }
+        } while (!wake_.wait_for(lock, options_.progress_interval, [this] { return stop_; }));
     }
 
     const StreamOptions& options_;
