@@ -1,4 +1,4 @@
-# Shared by the benchmark scripts (sourced): best-of-N timing of a command. The sourcing
+# Shared by the benchmark scripts (sourced): best-of-N timing of a command, and ratios. The sourcing
 # script sets RUNS, LOG and a die() function first.
 
 # best_of NAME CMD...: runs CMD RUNS times (exit status 0 or 1 accepted: 1 means "some
@@ -27,4 +27,14 @@ best_of() {
   done
   WALL[$name]=$best
   CPU[$name]=$best_cpu
+}
+
+# ratio NAME NUM DEN TARGET: NUM/DEN in records/s (wall clock), whether it meets TARGET,
+# and the same ratio from CPU seconds (what it would be on an idle machine).
+ratio() {
+  awk -v name="$1" -v a="${WALL[$3]}" -v b="${WALL[$2]}" -v ca="${CPU[$3]}" -v cb="${CPU[$2]}" -v target="$4" 'BEGIN {
+    r = a / b
+    printf "%-34s %6.2f   target >= %-5s %-28s (from CPU s: %.2f)\n", name, r, target,
+           (r >= target ? "MET" : sprintf("MISSED (%.0f%% of target)", 100 * r / target)), ca / cb
+  }'
 }

@@ -85,15 +85,6 @@ row "A: LuaJIT + lua-cjson by hand" A
 row "B: I/O floor (simdjson parse+minify)" B
 row "B': statenet::Value from/to JSON" B_value
 
-# ratio NAME NUM DEN TARGET: NUM/DEN in records/s (wall clock), whether it meets TARGET,
-# and the same ratio from CPU seconds (what it would be on an idle machine).
-ratio() {
-  awk -v name="$1" -v a="${WALL[$3]}" -v b="${WALL[$2]}" -v ca="${CPU[$3]}" -v cb="${CPU[$2]}" -v target="$4" 'BEGIN {
-    r = a / b
-    printf "%-34s %6.2f   target >= %-5s %-28s (from CPU s: %.2f)\n", name, r, target,
-           (r >= target ? "MET" : sprintf("MISSED (%.0f%% of target)", 100 * r / target)), ca / cb
-  }'
-}
 echo
 ratio "statenet copy / A" copy A 2
 ratio "statenet copy / statenet direct" copy direct 0.95

@@ -52,8 +52,11 @@ std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, c
     auto work = [&] {
         try {
             detail::RunnerLease runner(*impl_);
-            for (std::size_t i = next++; i < records.size(); i = next++)
-                results[i] = runner->run(Value(records[i]), options.run);
+            for (std::size_t i = next++; i < records.size(); i = next++) {
+                RunOptions run = options.run;
+                if (!run.position) run.position = static_cast<std::int64_t>(i);
+                results[i] = runner->run(Value(records[i]), run);
+            }
             if (auto error = runner->flush()) throw std::runtime_error("batch transaction commit failed: " + *error);
         } catch (...) {
             // An engine error (not a record failure) stops the batch; rethrown below.
@@ -88,6 +91,10 @@ StreamStats Workflow::process_stream(const Source& source, const Sink& sink) con
     return process_stream(source, sink, StreamOptions{});
 }
 
+void Workflow::flush_history() const {
+    if (impl_->history) impl_->history->flush();
+}
+
 const std::string& Workflow::name() const { return impl_->model->name; }
 const std::string& Workflow::version() const { return impl_->model->version; }
 const std::string& Workflow::file() const { return impl_->model->file; }
@@ -97,5 +104,9 @@ const std::string& Workflow::file() const { return impl_->model->file; }
 namespace statenet {
 
 std::string Workflow::graph(GraphFormat format) const { return detail::render_graph(*impl_->model, format); }
+
+std::string Workflow::graph(GraphFormat format, const std::vector<HistoryStep>& run_steps) const {
+    return detail::render_run_graph(*impl_->model, format, run_steps);
+}
 
 }  // namespace statenet

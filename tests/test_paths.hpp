@@ -24,4 +24,8 @@ inline std::filesystem::path fresh_db_path(const char* suite, const char* name) 
     return path;
 }
 
+/// tests/workflows/history: workflows and Lua modules of the execution history tests.
+inline const std::filesystem::path history_dir =
+    std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/history";
+
 }  // namespace statenet_test

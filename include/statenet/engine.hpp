@@ -3,6 +3,7 @@
 
 #include <statenet/error.hpp>
 #include <statenet/export.hpp>
+#include <statenet/history.hpp>
 #include <statenet/value.hpp>
 #include <statenet/workflow.hpp>
 
@@ -66,6 +67,11 @@ struct LoadOptions {
     std::map<std::string, Value> vars{};
     /// Overrides the workflow's data_mode.
     std::optional<DataMode> data_mode{};
+    /// Overrides `[history] db` (relative to the working directory). Given alone, it
+    /// also turns history on at level steps when the workflow's level is off.
+    std::optional<std::filesystem::path> history_db{};
+    /// Overrides `[history] level`.
+    std::optional<HistoryLevel> history_level{};
 };
 
 /// Result of a hot reload.

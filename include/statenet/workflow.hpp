@@ -2,9 +2,11 @@
 #pragma once
 
 #include <statenet/export.hpp>
+#include <statenet/history.hpp>
 #include <statenet/result.hpp>
 #include <statenet/value.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +31,9 @@ enum class GraphFormat { dot, mermaid };
 struct RunOptions {
     /// Overrides the workflow's data mode for this call.
     std::optional<DataMode> mode{};
+    /// Where the record came from (a stream's line number, a batch index); execution
+    /// history keeps it with the run.
+    std::optional<std::int64_t> position{};
 };
 
 /// Options of Workflow::process_batch.
@@ -81,6 +86,10 @@ public:
     /// at the end of a run). A no-op for the other strategies. Throws std::runtime_error
     /// when a commit fails: that batch's writes are lost.
     void flush() const;
+    /// Waits until the execution history of every record processed so far is committed
+    /// to the history database (nothing to do when history is off). Throws HistoryError
+    /// when the history database failed; recording stops at the first failure.
+    void flush_history() const;
 
     /// Reads records from `source`, runs them on `options.workers` threads and writes
     /// each emitted record's data to `sink` (in input order unless options.ordered is
@@ -97,6 +106,10 @@ public:
     /// The network graph as Graphviz dot or Mermaid, with push arcs, conditions and
     /// priorities visible.
     std::string graph(GraphFormat format) const;
+    /// The same graph with a recorded run's steps drawn over it (History::steps):
+    /// visited states filled, failed ones red, each transition taken as a bold edge
+    /// numbered by its step.
+    std::string graph(GraphFormat format, const std::vector<HistoryStep>& run_steps) const;
 
     detail::WorkflowImpl& impl() const { return *impl_; }
 

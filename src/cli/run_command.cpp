@@ -40,9 +40,13 @@ struct RunArgs {
     bool resume = false;
     std::string checkpoint;
     std::size_t batch_size = 0;
+    std::string history_db;
+    std::string history_level;
     bool quiet = false;
     CLI::Option* data_option = nullptr;
     CLI::Option* mode_option = nullptr;
+    CLI::Option* history_option = nullptr;
+    CLI::Option* history_level_option = nullptr;
 };
 
 Value parse_data(const std::string& text) {
@@ -135,11 +139,14 @@ int run_records_stream(const Workflow& workflow, const RunArgs& args) {
 
 int run(const RunArgs& args) {
     const auto mode = args.mode_option->count() ? std::optional(args.mode) : std::nullopt;
-    const LoadOptions options = load_options(args.sets, mode);
+    LoadOptions options = load_options(args.sets, mode);
+    if (args.history_option->count()) options.history_db = args.history_db;
+    if (args.history_level_option->count()) options.history_level = parse_history_level(args.history_level);
     Engine engine;
     const Workflow workflow = engine.load(args.workflow, options);
     const int code = args.data_option->count() ? run_one_record(workflow, args) : run_records_stream(workflow, args);
     workflow.flush();  // commits what a batch transaction still holds
+    workflow.flush_history();
     return code;
 }
 
@@ -184,6 +191,14 @@ Command add_run_command(CLI::App& root) {
     auto* workers = app->add_option("-j,--workers", args->workers,
                                     "Threads running records (default 1, 0 = one per hardware thread); output keeps input order")
                         ->type_name("N");
+    args->history_option =
+        app->add_option("--history", args->history_db,
+                        "Record execution history in the SQLite database DB (level: the workflow's, else steps)")
+            ->type_name("DB");
+    args->history_level_option = app->add_option("--history-level", args->history_level,
+                                                  "History level: off, runs, steps or full (overrides [history] level)")
+                                     ->type_name("LEVEL")
+                                     ->check(CLI::IsMember({"off", "runs", "steps", "full"}));
     auto* unordered = app->add_flag("--unordered", args->unordered, "Write records as they finish instead of in input order");
     auto* resume = app->add_flag("--resume", args->resume,
                                  "Keep checkpoints, and continue an interrupted run after its last one (needs -o FILE or --table)");

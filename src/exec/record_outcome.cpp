@@ -49,9 +49,11 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
         return;
     }
     Result result;
+    RunOptions run = options;
+    run.position = static_cast<std::int64_t>(raw.line);  // kept in execution history
     if (runs_as_json(raw, sink)) {
         try {
-            result = runner.run_json(raw.text, outcome.encoded, options);
+            result = runner.run_json(raw.text, outcome.encoded, run);
         } catch (const JsonError& e) {
             fail(outcome, {"InvalidJson", e.what(), ""}, "raw", Value(raw.text));
             return;
@@ -75,7 +77,7 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
     } else if (!parse_record(raw, record, outcome)) {
         return;
     }
-    result = runner.run(std::move(record), options);
+    result = runner.run(std::move(record), run);
     if (!result.ok) {
         if (!raw.value) parse_record(raw, kept, outcome);
         fail(outcome, result.error.value_or(ErrorInfo{"Failed", "record failed", ""}), "record", std::move(kept));

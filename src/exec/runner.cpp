@@ -82,6 +82,7 @@ struct Runner::Frame {
     int parent_slot;
     int attempt;
     std::vector<int> retry_counts;
+    int step;     // the pushing step (history)
 };
 
 struct Runner::Branch {
@@ -98,6 +99,10 @@ struct Runner::Branch {
     std::string final_state;
     bool emit = true;
     std::optional<ErrorInfo> error;
+    // History: this branch's current step, and how the next one is reached.
+    int step = 0;
+    int parent = 0;
+    StepVia via = StepVia::start;
 };
 
 struct Runner::Run {
@@ -108,6 +113,9 @@ struct Runner::Run {
     int first_attempt = 0;       // ctx.attempt in the start state (a re-run after Conflict)
     std::size_t transitions = 0;
     bool fatal = false;          // MaxTransitions / Timeout: stop every branch
+    RunObserver* observer = nullptr;
+    RunObserver* steps = nullptr;  // the observer, when it records steps (else steps cost nothing)
+    std::chrono::steady_clock::time_point step_started;
 };
 
 Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> engine,
@@ -136,6 +144,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     changes_ = vm_.ref_runtime("changes");
     touch_ = vm_.ref_runtime("touch");
     begin_json_ = vm_.ref_runtime("begin_json");
+    step_changes_ = vm_.ref_runtime("step_changes");
 
     // statenet.null is a NULL light userdata, like cjson.null.
     vm_.push_runtime("api");
@@ -534,7 +543,8 @@ bool Runner::count_transition(Run& run, Branch& b) {
     return false;
 }
 
-Runner::Status Runner::record_failure(Run&, Branch& b, ErrorInfo error) {
+Runner::Status Runner::record_failure(Run& run, Branch& b, ErrorInfo error) {
+    if (run.steps && b.step) run.steps->step_failed(b.step, error);
     b.error = std::move(error);
     b.status = Status::failed;
     return b.status;
@@ -569,6 +579,9 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
         return record_failure(run, b, {"Timeout", fmt::format("record exceeded timeout_ms = {}", model_->timeout_ms),
                                        b.path.back()});
     }
+    if (run.steps) {
+        b.step = run.steps->step_started(b.parent, b.via, s, b.attempt, static_cast<int>(b.frames.size()));
+    }
     if (!s.resources.empty())
         if (auto error = acquire_resources(s, b.path.back())) return fail(run, b, std::move(*error));
     const bool guarded = !tx_.held_ids().empty();
@@ -602,17 +615,18 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     const bool raised = lua_pcall(L, nargs, 3, 0) != 0;
     const int code = raised ? step_fail : static_cast<int>(lua_tointeger(L, -3));
     if (guarded) tx_.end_step(code == step_fail);
-    if (raised) return fail(run, b, pcall_error(b.path.back()));
+    if (raised || code == step_fail) {
+        ErrorInfo error = raised ? pcall_error(b.path.back()) : ErrorInfo{to_text(L, -2), to_text(L, -1), b.path.back()};
+        if (!raised && error.name == "NoTransition" &&
+            std::any_of(s.arcs.begin(), s.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
+            error.message += " (its 'on' and 'after_ms' arcs fire only for machines)";
+        observe_step_end(run, b, StepEnd::failed, &error);
+        return fail(run, b, std::move(error));
+    }
+    observe_step_end(run, b, code == step_end ? StepEnd::end : StepEnd::ok, nullptr);
     switch (code) {
     case step_end: return finish(run, b);
     case step_arc: return take_arc(run, b, s.arcs[static_cast<std::size_t>(lua_tointeger(L, -2))]);
-    case step_fail: {
-        ErrorInfo error{to_text(L, -2), to_text(L, -1), b.path.back()};
-        if (error.name == "NoTransition" &&
-            std::any_of(s.arcs.begin(), s.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
-            error.message += " (its 'on' and 'after_ms' arcs fire only for machines)";
-        return fail(run, b, std::move(error));
-    }
     case step_branches: break;
     default: throw std::logic_error("statenet runtime: bad step result");
     }
@@ -643,6 +657,7 @@ Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc) {
     if (!count_transition(run, b)) return Status::failed;
     b.entry_error.reset();
     if (!arc.is_push()) {
+        observe_route(run, b, b.network, arc.to, StepVia::arc);
         b.state = arc.to;
         b.entered = false;
         return Status::running;
@@ -655,7 +670,8 @@ Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc) {
                              b.path.back()});
     }
     int child = call_int(push_, {double(b.slot), double(arc.id), run.deep ? 1.0 : 0.0});
-    b.frames.push_back(Frame{b.network, b.state, &arc, b.slot, b.attempt, b.retry_counts});
+    observe_route(run, b, arc.push_network, arc.push_state, StepVia::push);
+    b.frames.push_back(Frame{b.network, b.state, &arc, b.slot, b.attempt, b.retry_counts, b.step});
     b.slot = child;
     b.network = arc.push_network;
     b.state = arc.push_state;
@@ -665,6 +681,7 @@ Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc) {
 
 Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
     for (;;) {
+        if (run.steps && b.step) run.steps->step_failed(b.step, error);
         const State& s = model_->state(b.network, b.state);
         for (std::size_t i = 0; i < s.retry.size(); ++i) {
             const Retrier& r = s.retry[i];
@@ -683,6 +700,7 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
                 if (delay > 0) engine_->clock->sleep_ms(delay);
                 ++b.retry_counts[i];
                 ++b.attempt;
+                observe_route(run, b, b.network, b.state, StepVia::retry);
                 return Status::running;
             }
             break;
@@ -690,6 +708,7 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
         for (const Catcher& c : s.on_error) {
             if (!error_matches(c.errors, error.name)) continue;
             if (!count_transition(run, b)) return Status::failed;
+            observe_route(run, b, b.network, c.to, StepVia::on_error);
             b.state = c.to;
             b.entered = false;
             b.entry_error = std::move(error);
@@ -706,6 +725,7 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
         b.state = frame.state;
         b.attempt = frame.attempt;
         b.retry_counts = std::move(frame.retry_counts);
+        b.step = frame.step;
         b.entered = true;
         b.entry_error.reset();
     }
@@ -722,7 +742,10 @@ Runner::Status Runner::finish(Run& run, Branch& b) {
         b.network = frame.network;
         b.state = frame.state;
         if (frame.arc->return_to >= 0) {
+            b.step = frame.step;
             if (!count_transition(run, b)) return Status::failed;
+            b.parent = frame.step;
+            b.via = StepVia::ret;
             b.state = frame.arc->return_to;
             b.entered = false;
             b.entry_error.reset();
@@ -735,9 +758,51 @@ Runner::Status Runner::finish(Run& run, Branch& b) {
     return b.status;
 }
 
-Result Runner::run(Value input, const RunOptions& options) {
+void Runner::set_observer(std::unique_ptr<RunObserver> observer) { observer_ = std::move(observer); }
+
+void Runner::track_changes(bool on) {
+    lua_State* L = vm_.state();
+    StackGuard guard(L);
+    vm_.push_runtime("track_steps");
+    lua_pushboolean(L, on);
+    lua_call(L, 1, 0);
+    tracking_changes_ = on;
+}
+
+void Runner::observe_step_end(Run& run, const Branch& b, StepEnd end, const ErrorInfo* error) {
+    if (!run.steps) return;
+    // One clock read per step: a step starts when the one before it ended (or the run
+    // began), so the routing in between counts to the next step.
+    const auto now = std::chrono::steady_clock::now();
+    const auto took = now - run.step_started;
+    run.step_started = now;
+    if (end == StepEnd::failed || !tracking_changes_) {
+        run.steps->step_ended(b.step, end, error, took, nullptr);
+        return;
+    }
+    lua_State* L = vm_.state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, step_changes_);
+    lua_call(L, 0, 1);
+    Value changes;
+    try {
+        changes = read_value(L, -1, convert_);
+    } catch (const ConvertError& e) {
+        changes = Value::object({{"unreadable", e.what()}});
+    }
+    run.steps->step_ended(b.step, end, nullptr, took, &changes);
+}
+
+void Runner::observe_route(Run& run, Branch& b, int network, int state, StepVia via) {
+    if (!run.steps) return;
+    run.steps->routed(b.step, model_->state(network, state));
+    b.parent = b.step;
+    b.via = via;
+}
+
+Result Runner::run(Value input, const RunOptions& options, RunObserver* observer) {
     const DataMode mode = options.mode.value_or(model_->mode);
-    if (mode != DataMode::reference) return run_once(std::move(input), mode, 0);
+    if (mode != DataMode::reference) return run_once(std::move(input), mode, 0, options, observer);
     if (model_->reference.resource < 0)
         throw std::invalid_argument("data mode 'reference' needs a [reference] table in the workflow");
     // A Conflict at the commit means the row changed since it was read: re-running the
@@ -746,7 +811,7 @@ Result Runner::run(Value input, const RunOptions& options) {
     const State& start = model_->state(model_->main, model_->networks[model_->main].start);
     std::vector<int> counts(start.retry.size(), 0);
     for (int attempt = 0;; ++attempt) {
-        Result result = run_once(input, mode, attempt);
+        Result result = run_once(input, mode, attempt, options, observer);
         result.duration = std::chrono::steady_clock::now() - started;
         if (!commit_conflict_) return result;
         bool again = false;
@@ -770,14 +835,18 @@ Result Runner::run_json(std::string_view text, std::string& out, const RunOption
     const DataMode mode = options.mode.value_or(model_->mode);
     // The lazy path keeps one record's JSON; reference records and breadth-first
     // branches, and text simdjson alone cannot take, go the Value way.
-    if (mode != DataMode::reference && model_->strategy != Strategy::breadth_first && json_.parse(text))
-        return run_once(Value(), mode, 0, &out);
+    if (mode != DataMode::reference && model_->strategy != Strategy::breadth_first && json_.parse(text)) {
+        // History at level full keeps the input as a value (the run itself ignores it).
+        Value input = observer_ && observer_->wants_changes() ? Value::from_json(text) : Value();
+        return run_once(std::move(input), mode, 0, options, nullptr, &out);
+    }
     Result result = run(Value::from_json(text), options);
     if (result.ok && result.emit) out = result.data.to_json();
     return result;
 }
 
-Result Runner::run_once(Value input, DataMode mode, int attempt, std::string* json_out) {
+Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOptions& options, RunObserver* observer,
+                         std::string* json_out) {
     auto started = std::chrono::steady_clock::now();
     const bool reference = mode == DataMode::reference;
     commit_conflict_ = false;
@@ -792,10 +861,20 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, std::string* js
 
     Result result;
     result.run_id = make_run_id(ids_);
+    run.observer = observer ? observer : observer_.get();
+    if (run.observer) {
+        if (run.observer->wants_changes() != tracking_changes_) track_changes(run.observer->wants_changes());
+        if (run.observer->wants_steps()) {
+            run.steps = run.observer;
+            run.step_started = std::chrono::steady_clock::now();
+        }
+        run.observer->run_started(result.run_id, input, options);
+    }
     auto reject = [&](std::string name, std::string message) {
         result.error = ErrorInfo{std::move(name), std::move(message), ""};
         result.data = std::move(input);
         result.duration = std::chrono::steady_clock::now() - started;
+        if (run.observer) run.observer->run_finished(result, nullptr);
         return result;
     };
     if (reference) {
@@ -858,6 +937,9 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, std::string* js
         current = std::move(next);
     }
 
+    // The lazy JSON path leaves Result::data null; history at level full wants it.
+    const bool keep_output = json_out && run.observer && run.observer->wants_changes();
+    Value history_output;
     try {
         if (!finished.empty() && !run.fatal) {
             const Branch& primary = finished.front();
@@ -878,6 +960,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, std::string* js
                 result.data = read_slot(primary.slot, reference_order(input));
             } else if (json_out) {
                 if (result.emit) write_json_record(primary.slot, *json_out);
+                if (keep_output) history_output = read_whole(primary.slot, input);
             } else {
                 result.data = read_record(primary.slot, input);
             }
@@ -893,6 +976,8 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, std::string* js
             result.path = culprit.path;
             if (!json_out)
                 result.data = reference ? read_slot(culprit.slot, reference_order(input)) : read_record(culprit.slot, input);
+            else if (keep_output)
+                history_output = read_whole(culprit.slot, input);
         }
     } catch (const ConvertError& e) {
         result.ok = false;
@@ -903,7 +988,13 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, std::string* js
     // The runtime's slots are cleared when the next record begins.
     result.transitions = run.transitions;
     result.duration = std::chrono::steady_clock::now() - started;
+    if (run.observer) run.observer->run_finished(result, keep_output ? &history_output : nullptr);
     return result;
+}
+
+Value Runner::read_whole(int slot, const Value& order) {
+    call_void(touch_, {double(slot)});
+    return read_slot(slot, order);
 }
 
 // The output line: the input's fields in their order, each copied from the input text

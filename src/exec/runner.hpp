@@ -1,6 +1,7 @@
 // Runner: one Lua VM loaded with one workflow, executing records one at a time.
 #pragma once
 
+#include "exec/run_observer.hpp"
 #include "exec/services.hpp"
 #include "exec/transactions.hpp"
 #include "lua/convert.hpp"
@@ -33,7 +34,11 @@ public:
     /// Runs one record. Record failures are in the result; throws only on engine bugs.
     /// In reference mode a Conflict at the record's commit re-runs the record from its
     /// start state (with a fresh read) as the start state's `retry` allows.
-    Result run(Value input, const RunOptions& options);
+    /// `observer` (when given) replaces the runner's own for this record.
+    Result run(Value input, const RunOptions& options, RunObserver* observer = nullptr);
+
+    /// Reports every record this runner runs to `observer` (execution history).
+    void set_observer(std::unique_ptr<RunObserver> observer);
 
     /// Runs one record given as JSON text; its data goes to `out` as one line of compact
     /// JSON (when it succeeds and is emitted), with the fields no function changed copied
@@ -75,7 +80,9 @@ private:
     int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF,
 push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
         clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF, changes_ = LUA_NOREF,
-        touch_ = LUA_NOREF, begin_json_ = LUA_NOREF;
+        touch_ = LUA_NOREF, begin_json_ = LUA_NOREF, step_changes_ = LUA_NOREF;
+    std::unique_ptr<RunObserver> observer_;
+    bool tracking_changes_ = false;  // the runtime records each step's changes
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;      // retry jitter (seeded: reproducible)
     std::mt19937_64 ids_;      // run ids (random: unique across processes)
@@ -89,10 +96,14 @@ push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
     Status fail(Run& run, Branch& b, ErrorInfo error);
     Status finish(Run& run, Branch& b);
     Status record_failure(Run& run, Branch& b, ErrorInfo error);
+    void observe_step_end(Run& run, const Branch& b, StepEnd end, const ErrorInfo* error);
+    void observe_route(Run& run, Branch& b, int network, int state, StepVia via);
+    void track_changes(bool on);
     bool count_transition(Run& run, Branch& b);
     ErrorInfo pcall_error(std::string state);
 
-    Result run_once(Value input, DataMode mode, int attempt, std::string* json_out = nullptr);
+    Result run_once(Value input, DataMode mode, int attempt, const RunOptions& options, RunObserver* observer,
+                    std::string* json_out = nullptr);
     void write_json_record(int slot, std::string& out);
     static int lua_json_table(lua_State* L);
     static int lua_json_all(lua_State* L);
@@ -111,6 +122,8 @@ push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
     int call_int(int ref, std::initializer_list<double> args);
     void call_void(int ref, std::initializer_list<double> args);
     Value read_slot(int slot, const Value& order);
+    /// The slot's record whole, a lazy one filled first.
+    Value read_whole(int slot, const Value& order);
     /// The record's final data: the input plus what the run changed, when the runtime
     /// tracked it, else everything read back from Lua.
     /// `input` is consumed when only changes are applied.

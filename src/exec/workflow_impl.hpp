@@ -3,6 +3,7 @@
 
 #include "exec/runner.hpp"
 #include "exec/services.hpp"
+#include "history/writer.hpp"
 #include "model/model.hpp"
 
 #include <memory>
@@ -15,6 +16,8 @@ struct WorkflowImpl {
     std::shared_ptr<const Model> model;
     std::shared_ptr<EngineImpl> engine;
     std::shared_ptr<ResourcePools> pools;
+    /// Null when history is off; declared before the runners, which record into it.
+    std::shared_ptr<HistoryWriter> history;
 
     /// A runner for the calling thread: an idle one, or a new VM.
     std::unique_ptr<Runner> acquire();

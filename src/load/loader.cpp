@@ -1,5 +1,7 @@
 // Loader: file -> document tree -> model -> first runner, collecting every diagnostic.
 #include "exec/workflow_impl.hpp"
+#include "history/scripts_hash.hpp"
+#include "history/writer.hpp"
 #include "load/lua_reader.hpp"
 #include "lua/vm.hpp"
 
@@ -14,6 +16,31 @@ bool read_document(const std::shared_ptr<EngineImpl>& engine, std::string_view t
     if (!model.lua_source) return read_toml(text, model.file, root, diags);
     LuaVm vm({model.dir}, engine->stdlib_dir);
     return read_lua_workflow(vm.state(), model.file, root, diags);
+}
+
+/// The load options' history overrides, and the default database next to the workflow.
+void apply_history_options(Model& model, const LoadOptions& options) {
+    HistoryConfig& h = model.history;
+    if (options.history_db) {
+        h.db = options.history_db->string();
+        h.loc = Loc{model.file, 0, 0};
+        if (!options.history_level && h.level == HistoryLevel::off) h.level = HistoryLevel::steps;
+    }
+    if (options.history_level) h.level = *options.history_level;
+    if (h.loc.file.empty()) h.loc = Loc{model.file, 0, 0};
+    if (h.level != HistoryLevel::off && h.db.empty())
+        h.db = (std::filesystem::path(model.dir) / "statenet-history.db").string();
+}
+
+/// Opens the history writer when the workflow records history; problems go to `diags`.
+void open_history(WorkflowImpl& impl, Model& model, std::string_view text, Diagnostics& diags) {
+    if (model.history.level == HistoryLevel::off) return;
+    model.scripts_hash = scripts_content_hash(model, text, impl.engine->stdlib_dir);
+    try {
+        impl.history = std::make_shared<HistoryWriter>(model.history, impl.model);
+    } catch (const HistoryError& e) {
+        diags.error(model.history.loc, e.what());
+    }
 }
 
 }  // namespace
@@ -34,6 +61,7 @@ std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& e
     if (options.data_mode == DataMode::reference && model->reference.resource < 0)
         diags.error(Loc{model->file, 1, 1}, "data mode 'reference' needs a [reference] table (resource, table, key, version)");
     if (options.data_mode) model->mode = *options.data_mode;
+    apply_history_options(*model, options);
     if (model->networks.empty()) return nullptr;
 
     // Resolving functions needs a VM; do it even when the model has problems so that
@@ -47,6 +75,9 @@ std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& e
         return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
     });
     if (!diags.empty()) return nullptr;
+    open_history(*impl, *model, text, diags);
+    if (!diags.empty()) return nullptr;
+    if (impl->history) runner->set_observer(impl->history->recorder());
     impl->idle.push_back(std::move(runner));
     return impl;
 }
@@ -63,6 +94,7 @@ std::unique_ptr<Runner> WorkflowImpl::acquire() {
     Diagnostics diags;
     auto runner = std::make_unique<Runner>(model, engine, pools, diags);
     if (!diags.empty()) throw LoadError(std::move(diags.list));
+    if (history) runner->set_observer(history->recorder());
     return runner;
 }
 

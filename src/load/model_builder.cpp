@@ -297,9 +297,38 @@ private:
         if (!h) return;
         if (h->kind != Kind::table) return wrong_kind(*h, "history", "table");
         check_keys(*h, history_keys, "[history]");
-        if (auto level = string_of(*h, "level", false); level && *level != "off")
-            d_.error(h->field("level")->loc,
-                     fmt::format("history level '{}' is not implemented yet in this version of statenet (only 'off')", *level));
+        HistoryConfig& c = m_.history;
+        c.loc = h->loc;
+        if (auto level = string_of(*h, "level", false)) {
+            if (auto parsed = parse_history_level(*level)) c.level = *parsed;
+            else
+                d_.error(h->field("level")->loc, fmt::format("unknown history level '{}' (expected off, runs, steps or full){}",
+                                                             *level, suggest(*level, {"off", "runs", "steps", "full"})));
+        }
+        if (auto db = string_of(*h, "db", false)) {
+            c.loc = h->field("db")->loc;
+            if (db->empty()) d_.error(c.loc, "'db' must name a database file");
+            else c.db = std::filesystem::path(*db).is_absolute() ? *db : (std::filesystem::path(m_.dir) / *db).string();
+        }
+        if (auto durability = string_of(*h, "durability", false)) {
+            if (*durability == "full") c.durability_full = true;
+            else if (*durability != "normal")
+                d_.error(h->field("durability")->loc,
+                         fmt::format("unknown history durability '{}' (expected normal or full){}", *durability,
+                                     suggest(*durability, {"normal", "full"})));
+        }
+        if (const Node* n = h->field("max_runs")) {
+            if (n->kind != Kind::integer || n->integer <= 0) d_.error(n->loc, "'max_runs' must be a positive integer");
+            else c.max_runs = n->integer;
+        }
+        if (const Node* n = h->field("max_age")) {
+            std::optional<std::int64_t> seconds;
+            if (n->kind == Kind::integer && n->integer > 0) seconds = n->integer;
+            else if (n->kind == Kind::string) seconds = parse_history_age(n->str);
+            if (!seconds || *seconds <= 0)
+                d_.error(n->loc, "'max_age' must be a duration such as \"30d\", \"12h\", \"90m\" or a number of seconds");
+            else c.max_age_seconds = *seconds;
+        }
     }
 
     // ---- resources ----------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace statenet::detail {
@@ -130,6 +131,38 @@ std::string mermaid(const Model& m) {
 
 std::string render_graph(const Model& model, GraphFormat format) {
     return format == GraphFormat::dot ? dot(model) : mermaid(model);
+}
+
+std::string render_run_graph(const Model& model, GraphFormat format, const std::vector<HistoryStep>& steps) {
+    std::string out = render_graph(model, format);
+    const bool is_dot = format == GraphFormat::dot;
+    if (is_dot) out.resize(out.rfind('}'));  // reopen the digraph
+    auto id = [&](const std::string& state) { return is_dot ? quote(state) : mermaid_id(state); };
+    std::vector<std::pair<std::string, bool>> visited;  // state, failed
+    for (const HistoryStep& s : steps) {
+        auto found = std::find_if(visited.begin(), visited.end(), [&](const auto& v) { return v.first == s.qualified(); });
+        if (found == visited.end()) found = visited.insert(visited.end(), {s.qualified(), false});
+        if (s.status == "failed") found->second = true;
+    }
+    for (const auto& [state, failed] : visited) {
+        if (is_dot)
+            out += fmt::format("  {} [style=\"rounded,filled\", fillcolor=\"{}\"];\n", id(state), failed ? "#ffdddd" : "#ddffdd");
+        else
+            out += fmt::format("  class {} {}\n", id(state), failed ? "run_failed" : "run_visited");
+    }
+    // A step's edge comes from its parent step's state.
+    for (const HistoryStep& s : steps) {
+        if (!s.parent || *s.parent < 1 || static_cast<std::size_t>(*s.parent) > steps.size()) continue;
+        const HistoryStep& from = steps[static_cast<std::size_t>(*s.parent) - 1];
+        std::string label = std::to_string(s.seq) + (s.via == "arc" ? "" : " " + s.via);
+        if (is_dot)
+            out += fmt::format("  {} -> {} [label={}, color=blue, fontcolor=blue, penwidth=2];\n", id(from.qualified()),
+                               id(s.qualified()), quote(label));
+        else
+            out += fmt::format("  {} ==>|\"{}\"| {}\n", id(from.qualified()), mermaid_text(label), id(s.qualified()));
+    }
+    if (is_dot) return out + "}\n";
+    return out + "  classDef run_visited fill:#dfd\n  classDef run_failed fill:#fdd,stroke:#c00\n";
 }
 
 }  // namespace statenet::detail

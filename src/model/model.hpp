@@ -4,6 +4,7 @@
 
 #include "load/node.hpp"
 
+#include <statenet/history.hpp>
 #include <statenet/value.hpp>
 #include <statenet/workflow.hpp>
 
@@ -148,6 +149,16 @@ struct Recovery {
     Loc loc;
 };
 
+/// `[history]`, with the load options' overrides applied.
+struct HistoryConfig {
+    HistoryLevel level = HistoryLevel::off;
+    std::string db;                    // resolved against the workflow's directory
+    bool durability_full = false;      // synchronous=FULL instead of NORMAL
+    std::int64_t max_runs = 0;         // 0 = keep every run
+    std::int64_t max_age_seconds = 0;  // 0 = no age limit
+    Loc loc;                           // where diagnostics about the database point
+};
+
 struct Model {
     std::string name;
     std::string version;
@@ -167,6 +178,8 @@ struct Model {
     std::vector<FnRef> functions;
     std::vector<ResourceDecl> resources;
     Recovery recovery;
+    HistoryConfig history;
+    std::string scripts_hash;  // the workflow file and its Lua modules (see history/scripts_hash.hpp)
     int state_count = 0;  // global state ids are 0..state_count-1
     int arc_count = 0;
 
@@ -190,4 +203,7 @@ namespace statenet::detail {
 /// The model as Graphviz dot or Mermaid text: every network, state and arc, with
 /// conditions, priorities, push arcs (dashed) and on_error routes visible.
 std::string render_graph(const Model& model, GraphFormat format);
+/// The same with a recorded run drawn over it: visited states filled (failed ones red)
+/// and each transition taken as a bold edge numbered by its step.
+std::string render_run_graph(const Model& model, GraphFormat format, const std::vector<HistoryStep>& steps);
 }  // namespace statenet::detail

@@ -310,6 +310,38 @@ local whole = false
 -- What the run in `slot` changed, and that slot's record.
 function M.changes(slot) return whole, DIRTY, RECS[slot] end
 
+-- What each step changed, for execution history at level full (off otherwise, so it
+-- costs one test per step): STEP holds the top-level keys the step changed in the
+-- record of slot `step_slot` (or in `step_root`, a breadth-first step's result);
+-- `step_whole` means the step replaced the record or mutated it in place.
+local track = false
+local STEP = {}
+local step_whole, step_slot, step_root = false, nil, nil
+
+function M.track_steps(on) track = on end
+
+-- The last step's changes: { set = { field = value }, unset = { field } } (each part
+-- only when not empty), or { replace = record }.
+function M.step_changes()
+  local root = step_root or RECS[step_slot]
+  if step_whole then
+    touch(root)  -- a lazy record is read back whole
+    return { replace = root }
+  end
+  local set, unset
+  for k in next, STEP do
+    local v = root[k]
+    if v == nil then
+      unset = unset or setmetatable({}, array_mt)
+      unset[#unset + 1] = k
+    else
+      set = set or {}
+      set[k] = v
+    end
+  end
+  return { set = set, unset = unset }
+end
+
 -- Starts a record run; `copy` is the data mode of states that do not set their own.
 function M.begin(root, run_id, copy)
   M.reset()
@@ -694,6 +726,10 @@ local function enter(S, slot, attempt, ename, emsg, estate)
     ctx.error = nil
   end
   local view, data = open(S, slot)
+  if track then
+    clear(STEP)
+    step_whole, step_slot, step_root = view == nil, slot, nil
+  end
   if S.schema then
     local problem = S.schema(data)
     if problem then return nil, nil, "SchemaViolation", problem end
@@ -714,6 +750,10 @@ local function commit(view, slot, snapshot)
   if view.replaced() then
     whole = true
     RECS[slot] = view.apply()
+    if step_root == nil then step_whole = true end
+  elseif track and step_root == nil then
+    view.apply(root, STEP)
+    for k in next, STEP do DIRTY[k] = true end
   else
     view.apply(root, DIRTY)
   end
@@ -780,7 +820,13 @@ function M.step_all(sid, slot, attempt, ename, emsg, estate, deep)
   -- The state's result, committed into a new table so the entry data survives a
   -- failing arc transform below (the whole step then fails and rolls back).
   local committed = RECS[slot]
-  if view then committed = view.apply(shallow_copy(view.base())) end
+  if view then
+    if view.replaced() then step_whole = true end
+    committed = view.apply(shallow_copy(view.base()), track and STEP or nil)
+  end
+  -- History keeps the state's own changes; each branch's arc transforms are not in
+  -- them (commit tracks nothing while step_root is set).
+  if track then step_root = committed end
   clear(OUT)
   for i = 1, #passing do
     local a = passing[i]

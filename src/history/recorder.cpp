@@ -1,0 +1,108 @@
+// RunRecorder: builds a run's history rows while it executes; nothing here touches SQLite.
+#include "history/recorder.hpp"
+
+#include "history/schema.hpp"
+
+namespace statenet::detail {
+
+std::vector<const State*> states_by_id(const Model& model) {
+    std::vector<const State*> states(static_cast<std::size_t>(model.state_count), nullptr);
+    for (const auto& net : model.networks)
+        for (const auto& s : net.states) states.at(static_cast<std::size_t>(s.id)) = &s;
+    return states;
+}
+
+std::string_view step_end_name(StepEnd end) noexcept {
+    switch (end) {
+    case StepEnd::ok: return "ok";
+    case StepEnd::end: return "end";
+    case StepEnd::failed: return "failed";
+    }
+    return "ok";
+}
+
+HistoryStep history_step(const std::vector<StepRow>& steps, std::size_t index, const Model& model,
+                         const std::vector<const State*>& states) {
+    const StepRow& row = steps[index];
+    const State& state = *states[static_cast<std::size_t>(row.state)];
+    HistoryStep s;
+    s.seq = static_cast<std::int64_t>(index + 1);
+    if (row.parent > 0) s.parent = row.parent;
+    s.via = via_name(row.via);
+    s.network = model.networks[static_cast<std::size_t>(state.network)].name;
+    s.state = state.name;
+    if (row.target >= 0) s.arc = states[static_cast<std::size_t>(row.target)]->qualified;
+    for (std::int32_t more : row.more_targets) s.arc += "," + states[static_cast<std::size_t>(more)]->qualified;
+    s.attempt = row.attempt;
+    s.depth = row.depth;
+    s.status = step_end_name(row.end);
+    s.duration_ns = row.duration_ns;
+    if (row.error) s.error = *row.error;
+    if (row.changes) s.changes = *row.changes;
+    return s;
+}
+
+RunRecorder::RunRecorder(HistoryLevel level, Done done)
+    : level_(level), steps_(level >= HistoryLevel::steps), done_(std::move(done)) {}
+
+StepRow* RunRecorder::at(int step) {
+    if (step <= 0 || static_cast<std::size_t>(step) > record_.steps.size()) return nullptr;
+    return &record_.steps[static_cast<std::size_t>(step) - 1];
+}
+
+void RunRecorder::run_started(const std::string& run_id, const Value& input, const RunOptions& options) {
+    record_.run_id[run_id.copy(record_.run_id.data(), record_.run_id.size() - 1)] = '\0';
+    record_.position = options.position.value_or(-1);
+    record_.started_us = history_now_us();
+    if (level_ == HistoryLevel::full) record_.input = std::make_unique<Value>(input);
+}
+
+int RunRecorder::step_started(int parent, StepVia via, const State& state, int attempt, int depth) {
+    if (!steps_ || record_.steps.size() >= static_cast<std::size_t>(max_steps_per_run)) return 0;
+    StepRow& s = record_.steps.emplace_back();
+    s.parent = parent;
+    s.state = state.id;
+    s.attempt = attempt;
+    s.depth = depth;
+    s.via = via;
+    return static_cast<int>(record_.steps.size());
+}
+
+void RunRecorder::step_ended(int step, StepEnd end, const ErrorInfo* error, std::chrono::nanoseconds took,
+                             Value* changes) {
+    StepRow* s = at(step);
+    if (!s) return;
+    s->end = end;
+    s->duration_ns = took.count();
+    if (error) s->error = std::make_unique<ErrorInfo>(*error);
+    if (changes) s->changes = std::make_unique<Value>(std::move(*changes));
+}
+
+void RunRecorder::routed(int step, const State& target) {
+    StepRow* s = at(step);
+    if (!s) return;
+    if (s->target < 0) s->target = target.id;
+    else s->more_targets.push_back(target.id);  // breadth-first: one arc per branch
+}
+
+void RunRecorder::step_failed(int step, const ErrorInfo& error) {
+    StepRow* s = at(step);
+    if (!s) return;
+    s->end = StepEnd::failed;
+    if (!s->error) s->error = std::make_unique<ErrorInfo>(error);
+}
+
+void RunRecorder::run_finished(const Result& result, const Value* data) {
+    RunRecord& run = record_;
+    run.ok = result.ok;
+    run.final_state = result.final_state;
+    if (result.error) run.error = std::make_unique<ErrorInfo>(*result.error);
+    run.duration_ns = result.duration.count();
+    run.transitions = static_cast<std::int64_t>(result.transitions);
+    if (level_ == HistoryLevel::full) run.output = std::make_unique<Value>(data ? *data : result.data);
+    std::vector<StepRow> reused = done_(std::move(record_));
+    record_ = RunRecord{};
+    record_.steps = std::move(reused);
+}
+
+}  // namespace statenet::detail

@@ -1,0 +1,78 @@
+// RunRecorder: the RunObserver that turns one record's run into compact history rows, handed over when the run ends.
+#pragma once
+
+#include "exec/run_observer.hpp"
+
+#include <statenet/history.hpp>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace statenet::detail {
+
+/// One step as recorded: states by global id, so recording copies no names.
+struct StepRow {
+    std::int32_t parent = 0;  // 0: none
+    std::int32_t state = 0;   // global state id
+    std::int32_t target = -1; // the first state left for, -1: none
+    std::int32_t attempt = 0;
+    std::int32_t depth = 0;
+    StepVia via = StepVia::start;
+    StepEnd end = StepEnd::ok;
+    std::int64_t duration_ns = 0;
+    std::vector<std::int32_t> more_targets;  // breadth-first: the other branches' states
+    std::unique_ptr<ErrorInfo> error;
+    std::unique_ptr<Value> changes;
+};
+
+/// One run's rows, in memory until the writer stores them. Kept small and flat: a
+/// worker builds one per record and moves it to the writer's queue.
+struct RunRecord {
+    std::array<char, 37> run_id{};  // a UUID's text, NUL-terminated
+    std::string final_state;
+    std::unique_ptr<ErrorInfo> error;
+    std::unique_ptr<Value> input, output;  // level full
+    std::int64_t position = -1;             // -1: none given
+    std::int64_t started_us = 0, duration_ns = 0, transitions = 0;
+    bool ok = false;
+    std::vector<StepRow> steps;
+};
+
+/// States by global id, to turn StepRows into names.
+std::vector<const State*> states_by_id(const Model& model);
+std::string_view step_end_name(StepEnd end) noexcept;
+/// The public form of step `index` (0-based) of `steps`.
+HistoryStep history_step(const std::vector<StepRow>& steps, std::size_t index, const Model& model,
+                         const std::vector<const State*>& states);
+
+class RunRecorder final : public RunObserver {
+public:
+    /// Receives each finished run; may hand back an emptied step vector to reuse, so a
+    /// run's steps cost no allocation.
+    using Done = std::function<std::vector<StepRow>(RunRecord&&)>;
+
+    RunRecorder(HistoryLevel level, Done done);
+
+    bool wants_steps() const noexcept override { return steps_; }
+    bool wants_changes() const noexcept override { return level_ == HistoryLevel::full; }
+    void run_started(const std::string& run_id, const Value& input, const RunOptions& options) override;
+    int step_started(int parent, StepVia via, const State& state, int attempt, int depth) override;
+    void step_ended(int step, StepEnd end, const ErrorInfo* error, std::chrono::nanoseconds took,
+                    Value* changes) override;
+    void routed(int step, const State& target) override;
+    void step_failed(int step, const ErrorInfo& error) override;
+    void run_finished(const Result& result, const Value* data) override;
+
+private:
+    HistoryLevel level_;
+    bool steps_;
+    Done done_;
+    RunRecord record_;
+
+    StepRow* at(int step);
+};
+
+}  // namespace statenet::detail

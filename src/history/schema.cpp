@@ -1,0 +1,104 @@
+// The history schema: workflows, runs and steps tables, created on first open and checked after.
+#include "history/schema.hpp"
+
+#include <statenet/history.hpp>
+
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace statenet::detail {
+
+namespace {
+
+// 'SNHI' marks a statenet history database; user_version is the schema version.
+constexpr int application_id = 0x534e4849;
+constexpr int schema_version = 1;
+
+// No secondary index on purpose: runs and steps are appended in rowid order (SQLite's
+// fastest insert path, no key comparisons); queries scan runs, then read each run's
+// steps as one rowid range. The view step_rows shows run and seq as columns.
+constexpr const char* schema_sql = R"sql(
+CREATE TABLE IF NOT EXISTS workflows (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  file TEXT NOT NULL,
+  scripts_hash TEXT NOT NULL,
+  UNIQUE (name, version, file, scripts_hash)
+);
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  workflow INTEGER NOT NULL REFERENCES workflows(id),
+  position INTEGER,
+  ok INTEGER NOT NULL,
+  final_state TEXT NOT NULL,
+  error_name TEXT,
+  error_message TEXT,
+  error_state TEXT,
+  started_us INTEGER NOT NULL,
+  duration_ns INTEGER NOT NULL,
+  transitions INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  input TEXT,
+  output TEXT
+);
+CREATE TABLE IF NOT EXISTS steps (
+  id INTEGER PRIMARY KEY,  -- run * 2^20 + seq: see step_key in schema.hpp
+  parent INTEGER,
+  via TEXT NOT NULL,
+  network TEXT NOT NULL,
+  state TEXT NOT NULL,
+  arc TEXT NOT NULL,
+  event TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  depth INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  duration_ns INTEGER NOT NULL,
+  error_name TEXT,
+  error_message TEXT,
+  error_state TEXT,
+  changes TEXT
+);
+CREATE VIEW IF NOT EXISTS step_rows AS
+  SELECT id >> 20 AS run, id & 1048575 AS seq, * FROM steps;
+)sql";
+
+}  // namespace
+
+std::unique_ptr<SQLite::Database> open_history_db(const std::string& path, bool create, bool durability_full) {
+    std::error_code ec;
+    if (!create && !std::filesystem::exists(path, ec))
+        throw HistoryError(fmt::format("history database '{}' does not exist", path));
+    try {
+        // One thread uses a connection at a time: SQLite's own mutexes are not needed.
+        const int flags = SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX | (create ? SQLite::OPEN_CREATE : 0);
+        auto db = std::make_unique<SQLite::Database>(path, flags, 5000);
+        const int app = db->execAndGet("PRAGMA application_id").getInt();
+        const bool empty = db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
+        if (app != application_id && !(create && empty && app == 0))
+            throw HistoryError(fmt::format("'{}' is not a statenet history database", path));
+        db->exec("PRAGMA journal_mode=WAL");
+        db->exec(durability_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+        if (app != application_id) {
+            // Another process may be creating it at the same moment.
+            SQLite::Transaction create_schema(*db, SQLite::TransactionBehavior::IMMEDIATE);
+            if (db->execAndGet("PRAGMA application_id").getInt() != application_id) {
+                db->exec(schema_sql);
+                db->exec(fmt::format("PRAGMA application_id={}; PRAGMA user_version={}", application_id, schema_version));
+            }
+            create_schema.commit();
+        }
+        const int version = db->execAndGet("PRAGMA user_version").getInt();
+        if (version != schema_version)
+            throw HistoryError(fmt::format("history database '{}' has schema version {}; this statenet reads version {}",
+                                           path, version, schema_version));
+        return db;
+    } catch (const SQLite::Exception& e) {
+        throw HistoryError(fmt::format("history database '{}': {}", path, e.what()));
+    }
+}
+
+}  // namespace statenet::detail

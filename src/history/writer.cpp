@@ -1,0 +1,331 @@
+// HistoryWriter: a queue of finished runs drained by one thread into prepared inserts, committed in batches.
+#include "history/writer.hpp"
+
+#include "history/retention.hpp"
+#include "history/schema.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include <pthread.h>
+
+namespace statenet::detail {
+
+namespace {
+
+void bind_json_or_null(SQLite::Statement& s, int index, const Value* value) {
+    if (value) s.bind(index, value->to_json());
+    else s.bind(index);
+}
+
+void bind_error(SQLite::Statement& s, int first, const ErrorInfo* error) {
+    if (error) {
+        s.bind(first, error->name);
+        s.bind(first + 1, error->message);
+        s.bind(first + 2, error->state);
+    } else {
+        s.bind(first);
+        s.bind(first + 1);
+        s.bind(first + 2);
+    }
+}
+
+}  // namespace
+
+HistoryWriter::HistoryWriter(const HistoryConfig& config, std::shared_ptr<const Model> model_ptr)
+    : level_(config.level), model_(std::move(model_ptr)), states_(states_by_id(*model_)) {
+    const Model& model = *model_;
+    db_ = open_history_db(config.db, true, config.durability_full);
+    try {
+        PruneOptions retention;
+        if (config.max_runs > 0) retention.max_runs = config.max_runs;
+        if (config.max_age_seconds > 0) retention.max_age_seconds = config.max_age_seconds;
+        prune_history(*db_, retention);
+        std::error_code ec;
+        auto file = std::filesystem::absolute(model.file, ec).lexically_normal().string();
+        // The workflow's identity row: added once, found by every later writer.
+        for (const char* sql : {"INSERT OR IGNORE INTO workflows (name, version, file, scripts_hash) VALUES (?1, ?2, ?3, ?4)",
+                                "SELECT id FROM workflows WHERE name = ?1 AND version = ?2 AND file = ?3 AND scripts_hash = ?4"}) {
+            SQLite::Statement q(*db_, sql);
+            q.bind(1, model.name);
+            q.bind(2, model.version);
+            q.bind(3, file);
+            q.bind(4, model.scripts_hash);
+            if (q.executeStep()) workflow_id_ = q.getColumn(0).getInt64();
+        }
+    } catch (const SQLite::Exception& e) {
+        throw HistoryError(fmt::format("history database '{}': {}", config.db, e.what()));
+    }
+    thread_ = std::thread([this] { loop(); });
+    pthread_setname_np(thread_.native_handle(), "statenet-hist");  // visible in top and perf
+}
+
+HistoryWriter::~HistoryWriter() {
+    {
+        std::lock_guard lock(mutex_);
+        closing_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+}
+
+std::unique_ptr<RunObserver> HistoryWriter::recorder() {
+    auto self = shared_from_this();
+    return std::make_unique<RunRecorder>(level_, [self](RunRecord&& record) { return self->submit(std::move(record)); });
+}
+
+std::vector<StepRow> HistoryWriter::submit(RunRecord&& record) {
+    std::vector<StepRow> spare;
+    std::unique_lock lock(mutex_);
+    progress_.wait(lock, [&] { return queue_.size() < queue_capacity || failure_; });
+    if (failure_) return spare;  // reported by flush()
+    queue_.push_back(std::move(record));
+    ++submitted_;
+    if (!spare_steps_.empty()) {
+        spare = std::move(spare_steps_.back());
+        spare_steps_.pop_back();
+    }
+    const bool wake = queue_.size() == wake_at;
+    lock.unlock();
+    if (wake) wake_.notify_one();
+    return spare;
+}
+
+void HistoryWriter::flush() {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t target = submitted_;
+    flush_requested_ = true;
+    wake_.notify_one();
+    progress_.wait(lock, [&] { return committed_ >= target || failure_; });
+    if (failure_) std::rethrow_exception(failure_);
+}
+
+void HistoryWriter::loop() {
+    using clock = std::chrono::steady_clock;
+    std::vector<RunRecord> batch;
+    bool in_transaction = false;
+    std::size_t rows = 0;
+    std::uint64_t stored = 0;
+    clock::time_point deadline;
+    for (;;) {
+        bool flush_now = false, closing = false;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, std::chrono::milliseconds(poll_ms),
+                           [&] { return queue_.size() >= wake_at || flush_requested_ || closing_; });
+            batch.swap(queue_);
+            flush_now = std::exchange(flush_requested_, false);
+            closing = closing_;
+        }
+        progress_.notify_all();  // room in the queue
+        if (failure_) {
+            // Stopped: what arrives is dropped, so no worker waits forever.
+            batch.clear();
+            if (closing) return;
+            continue;
+        }
+        try {
+            if (!batch.empty()) {
+                if (!in_transaction) {
+                    // Holding the write lock from the start, the next run ids are ours.
+                    db_->exec("BEGIN IMMEDIATE");
+                    next_run_id_ = db_->execAndGet("SELECT coalesce(max(id), 0) + 1 FROM runs").getInt64();
+                    in_transaction = true;
+                    rows = 0;
+                    deadline = clock::now() + std::chrono::milliseconds(batch_ms);
+                }
+                stored += batch.size();
+                rows += store(batch);
+                recycle(batch);
+            }
+            if (in_transaction && (rows >= batch_rows || flush_now || closing || clock::now() >= deadline)) {
+                db_->exec("COMMIT");
+                in_transaction = false;
+            }
+        } catch (const std::exception& e) {
+            std::lock_guard lock(mutex_);
+            failure_ = std::make_exception_ptr(HistoryError(fmt::format("history database: {}", e.what())));
+            queue_.clear();
+            batch.clear();
+            if (in_transaction) {
+                try {
+                    db_->exec("ROLLBACK");
+                } catch (...) {
+                }
+                in_transaction = false;
+            }
+        }
+        if (!in_transaction) {
+            std::lock_guard lock(mutex_);
+            committed_ = stored;
+        }
+        progress_.notify_all();
+        if (closing && !in_transaction) {
+            std::lock_guard lock(mutex_);
+            if (queue_.empty()) return;
+        }
+    }
+}
+
+namespace {
+
+/// One INSERT that takes `rows` rows, and the same for a single row: a statement per
+/// run of many rows shares one cursor and one program start, which costs SQLite
+/// about half as much per row as a statement per row.
+template <typename Row>
+class BatchInsert {
+public:
+    using Bind = void (*)(const HistoryWriter::Binding&, SQLite::Statement&, int first, const Row&);
+
+    BatchInsert(SQLite::Database& db, const std::string& head, int columns, int rows, Bind bind)
+        : many_(db, head + values(columns, rows)), one_(db, head + values(columns, 1)), columns_(columns),
+          rows_(rows), bind_(bind) {}
+
+    void add(const Row& row) { pending_.push_back(row); }
+
+    void flush(const HistoryWriter::Binding& binding) {
+        std::size_t i = 0;
+        for (; i + static_cast<std::size_t>(rows_) <= pending_.size(); i += static_cast<std::size_t>(rows_)) {
+            for (int r = 0; r < rows_; ++r) bind_(binding, many_, r * columns_ + 1, pending_[i + static_cast<std::size_t>(r)]);
+            many_.exec();
+            many_.reset();
+        }
+        for (; i < pending_.size(); ++i) {
+            bind_(binding, one_, 1, pending_[i]);
+            one_.exec();
+            one_.reset();
+        }
+        pending_.clear();
+    }
+
+private:
+    static std::string values(int columns, int rows) {
+        std::string row = "(?";
+        for (int c = 1; c < columns; ++c) row += ", ?";
+        row += ")";
+        std::string all = " VALUES " + row;
+        for (int r = 1; r < rows; ++r) all += ", " + row;
+        return all;
+    }
+
+    SQLite::Statement many_, one_;
+    int columns_, rows_;
+    Bind bind_;
+    std::vector<Row> pending_;
+};
+
+}  // namespace
+
+struct HistoryWriter::RunRow {
+    std::int64_t id;
+    const RunRecord* run;
+};
+
+struct HistoryWriter::StepRef {
+    std::int64_t key;
+    const StepRow* step;
+};
+
+struct HistoryWriter::Inserts {
+    BatchInsert<RunRow> runs;
+    BatchInsert<StepRef> steps;
+};
+
+HistoryWriter::Inserts& HistoryWriter::inserts() {
+    // Prepared once, on the writer thread, and kept.
+    if (!inserts_) {
+        inserts_ = std::make_unique<Inserts>(Inserts{
+            BatchInsert<RunRow>(*db_,
+                                "INSERT INTO runs (id, run_id, workflow, position, ok, final_state, error_name, "
+                                "error_message, error_state, started_us, duration_ns, transitions, level, input, output)",
+                                15, 16, &bind_run),
+            BatchInsert<StepRef>(*db_,
+                                 "INSERT INTO steps (id, parent, via, network, state, arc, event, attempt, depth, status, "
+                                 "duration_ns, error_name, error_message, error_state, changes)",
+                                 15, 32, &bind_step)});
+    }
+    return *inserts_;
+}
+
+void HistoryWriter::bind_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row) {
+    const RunRecord& run = *row.run;
+    r.bind(first, row.id);
+    r.bindNoCopy(first + 1, run.run_id.data());
+    r.bind(first + 2, b.workflow_id);
+    if (run.position >= 0) r.bind(first + 3, run.position);
+    else r.bind(first + 3);
+    r.bind(first + 4, run.ok ? 1 : 0);
+    r.bindNoCopy(first + 5, run.final_state);
+    bind_error(r, first + 6, run.error.get());
+    r.bind(first + 9, run.started_us);
+    r.bind(first + 10, run.duration_ns);
+    r.bind(first + 11, run.transitions);
+    r.bindNoCopy(first + 12, b.level);
+    bind_json_or_null(r, first + 13, run.input.get());
+    bind_json_or_null(r, first + 14, run.output.get());
+}
+
+void HistoryWriter::bind_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref) {
+    // Names live in the model, which outlives the writer's statements.
+    const StepRow& step = *ref.step;
+    const State& state = *(*b.states)[static_cast<std::size_t>(step.state)];
+    s.bind(first, ref.key);
+    if (step.parent > 0) s.bind(first + 1, step.parent);
+    else s.bind(first + 1);
+    s.bindNoCopy(first + 2, via_name(step.via).data());
+    s.bindNoCopy(first + 3, b.model->networks[static_cast<std::size_t>(state.network)].name);
+    s.bindNoCopy(first + 4, state.name);
+    if (step.target < 0) {
+        s.bindNoCopy(first + 5, "");
+    } else if (step.more_targets.empty()) {
+        s.bindNoCopy(first + 5, (*b.states)[static_cast<std::size_t>(step.target)]->qualified);
+    } else {
+        std::string arcs = (*b.states)[static_cast<std::size_t>(step.target)]->qualified;
+        for (std::int32_t more : step.more_targets) arcs += "," + (*b.states)[static_cast<std::size_t>(more)]->qualified;
+        s.bind(first + 5, arcs);
+    }
+    s.bindNoCopy(first + 6, "");
+    s.bind(first + 7, step.attempt);
+    s.bind(first + 8, step.depth);
+    s.bindNoCopy(first + 9, step_end_name(step.end).data());
+    s.bind(first + 10, step.duration_ns);
+    bind_error(s, first + 11, step.error.get());
+    bind_json_or_null(s, first + 14, step.changes.get());
+}
+
+void HistoryWriter::recycle(std::vector<RunRecord>& batch) {
+    for (RunRecord& run : batch) run.steps.clear();  // outside the lock
+    {
+        std::lock_guard lock(mutex_);
+        for (RunRecord& run : batch) {
+            if (spare_steps_.size() >= max_spare) break;
+            if (run.steps.capacity() > 0) spare_steps_.push_back(std::move(run.steps));
+        }
+    }
+    batch.clear();
+}
+
+std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
+    Inserts& insert = inserts();
+    const Binding binding{model_.get(), &states_, workflow_id_, history_level_name(level_).data()};
+    std::size_t rows = 0;
+    for (const RunRecord& run : batch) {
+        const std::int64_t id = next_run_id_++;
+        insert.runs.add(RunRow{id, &run});
+        ++rows;
+        std::int64_t seq = 0;
+        for (const StepRow& step : run.steps) {
+            if (++seq > max_steps_per_run) break;  // the recorder stops there too
+            insert.steps.add(StepRef{step_key(id, seq), &step});
+            ++rows;
+        }
+    }
+    insert.runs.flush(binding);
+    insert.steps.flush(binding);
+    return rows;
+}
+
+}  // namespace statenet::detail
