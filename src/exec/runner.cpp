@@ -143,6 +143,12 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     branch_out_ = vm_.ref_runtime("branch_out");
     changes_ = vm_.ref_runtime("changes");
     touch_ = vm_.ref_runtime("touch");
+    step_chain_ = vm_.ref_runtime("step_chain");
+    chain_ = vm_.ref_runtime("chain");
+    state_index_.resize(static_cast<std::size_t>(model_->state_count));
+    for (const auto& net : model_->networks)
+        for (std::size_t i = 0; i < net.states.size(); ++i)
+            state_index_[static_cast<std::size_t>(net.states[i].id)] = static_cast<int>(i);
     begin_json_ = vm_.ref_runtime("begin_json");
     step_changes_ = vm_.ref_runtime("step_changes");
 
@@ -461,6 +467,17 @@ void Runner::define_plans() {
                 lua_rawseti(L, -2, ++planned);
             }
             lua_setfield(L, -2, "arcs");
+            // Plain arcs into states that acquire no resources: step_chain may go on
+            // into them without coming back to C++ (keyed by the arc's index).
+            lua_createtable(L, 0, static_cast<int>(s.arcs.size()));
+            for (const auto& arc : s.arcs) {
+                if (arc.is_push() || !arc.immediate() || arc.to < 0) continue;
+                const State& target = net.states[static_cast<std::size_t>(arc.to)];
+                if (!target.resources.empty()) continue;
+                lua_pushinteger(L, target.id);
+                lua_rawseti(L, -2, arc.index);
+            }
+            lua_setfield(L, -2, "chain");
             lua_call(L, 2, 0);
 
             for (const auto& arc : s.arcs) {
@@ -592,9 +609,12 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
             return fail(run, b, {"ResourceError", e.what(), b.path.back()});
         }
     }
+    // Without history, timeouts, held connections or breadth-first branches, nothing
+    // needs C++ between two plain states: step_chain runs on through them in one call.
+    const bool chained = !run.steps && !run.breadth_first && run.deadline == 0 && !guarded;
     lua_State* L = vm_.state();
     StackGuard guard(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, run.breadth_first ? step_all_ : step_);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, run.breadth_first ? step_all_ : chained ? step_chain_ : step_);
     lua_pushinteger(L, s.id);
     lua_pushinteger(L, b.slot);
     lua_pushinteger(L, b.attempt);
@@ -611,14 +631,22 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     if (run.breadth_first) {
         lua_pushboolean(L, run.deep);
         ++nargs;
+    } else if (chained) {
+        lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions) - static_cast<lua_Integer>(run.transitions));
+        ++nargs;
     }
-    const bool raised = lua_pcall(L, nargs, 3, 0) != 0;
+    const bool raised = lua_pcall(L, nargs, chained ? 4 : 3, 0) != 0;
+    if (chained && !raised) {
+        enter_chained(run, b, static_cast<int>(lua_tointeger(L, -1)));
+        lua_pop(L, 1);
+    }
     const int code = raised ? step_fail : static_cast<int>(lua_tointeger(L, -3));
     if (guarded) tx_.end_step(code == step_fail);
+    const State& last = model_->state(b.network, b.state);  // s, unless step_chain went on
     if (raised || code == step_fail) {
         ErrorInfo error = raised ? pcall_error(b.path.back()) : ErrorInfo{to_text(L, -2), to_text(L, -1), b.path.back()};
         if (!raised && error.name == "NoTransition" &&
-            std::any_of(s.arcs.begin(), s.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
+            std::any_of(last.arcs.begin(), last.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
             error.message += " (its 'on' and 'after_ms' arcs fire only for machines)";
         observe_step_end(run, b, StepEnd::failed, &error);
         return fail(run, b, std::move(error));
@@ -626,7 +654,7 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     observe_step_end(run, b, code == step_end ? StepEnd::end : StepEnd::ok, nullptr);
     switch (code) {
     case step_end: return finish(run, b);
-    case step_arc: return take_arc(run, b, s.arcs[static_cast<std::size_t>(lua_tointeger(L, -2))]);
+    case step_arc: return take_arc(run, b, last.arcs[static_cast<std::size_t>(lua_tointeger(L, -2))]);
     case step_branches: break;
     default: throw std::logic_error("statenet runtime: bad step result");
     }
@@ -651,6 +679,26 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     }
     call_void(free_, {double(old_slot)});
     return b.status;
+}
+
+// The states step_chain went on into, after the one it was called for: each is an arc
+// taken and a state entered, as take_arc and step would have recorded them.
+void Runner::enter_chained(Run& run, Branch& b, int count) {
+    if (count == 0) return;
+    lua_State* L = vm_.state();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, chain_);
+    for (int i = 1; i <= count; ++i) {
+        lua_rawgeti(L, -1, i);
+        const int sid = static_cast<int>(lua_tointeger(L, -1));
+        lua_pop(L, 1);
+        ++run.transitions;  // within the budget step_chain was given
+        b.state = state_index_[static_cast<std::size_t>(sid)];
+        b.path.push_back(model_->qualified(b.network, b.state));
+        b.attempt = 0;
+        b.retry_counts.assign(model_->state(b.network, b.state).retry.size(), 0);
+        b.entry_error.reset();
+    }
+    lua_pop(L, 1);
 }
 
 Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc) {

@@ -78,9 +78,11 @@ private:
     bool ref_missing_ = false;      // the row was not found (an on_error route may still end well)
     ConvertRefs convert_;
     int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF,
-push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
+        push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
         clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF, changes_ = LUA_NOREF,
-        touch_ = LUA_NOREF, begin_json_ = LUA_NOREF, step_changes_ = LUA_NOREF;
+        touch_ = LUA_NOREF, begin_json_ = LUA_NOREF, step_changes_ = LUA_NOREF, step_chain_ = LUA_NOREF,
+        chain_ = LUA_NOREF;
+    std::vector<int> state_index_;  // global state id -> index in its network
     std::unique_ptr<RunObserver> observer_;
     bool tracking_changes_ = false;  // the runtime records each step's changes
     bool has_direct_state_ = false;
@@ -93,6 +95,7 @@ push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
 
     Status step(Run& run, Branch& b, std::vector<Branch>& spawned);
     Status take_arc(Run& run, Branch& b, const Arc& arc);
+    void enter_chained(Run& run, Branch& b, int count);
     Status fail(Run& run, Branch& b, ErrorInfo error);
     Status finish(Run& run, Branch& b);
     Status record_failure(Run& run, Branch& b, ErrorInfo error);

@@ -802,6 +802,27 @@ function M.step(sid, slot, attempt, ename, emsg, estate)
   return no_transition(S)
 end
 
+-- Depth-first through several states in one call: after state `sid`, while its outcome
+-- is a plain arc into a state that acquires no resources (plan.chain, by arc index) and
+-- `budget` transitions remain, runs that state too. Returns step's outcome for the last
+-- state run, then how many states it went on into (their ids are in M.chain).
+local CHAIN = {}
+M.chain = CHAIN
+
+function M.step_chain(sid, slot, attempt, ename, emsg, estate, budget)
+  local code, x, y = M.step(sid, slot, attempt, ename, emsg, estate)
+  local n = 0
+  while code == ARC and n < budget do
+    local to = STATES[sid].chain[x]
+    if to == nil then break end
+    n = n + 1
+    CHAIN[n] = to
+    sid = to
+    code, x, y = M.step(sid, slot, 0)
+  end
+  return code, x, y, n
+end
+
 -- Breadth-first: like step, but every passing arc spawns a branch, each with its own
 -- copy. Returns END | BRANCHES, n (OUT holds slot, arc index pairs) | FAIL, ...
 -- The original slot is left as it was at entry; C++ frees it.
