@@ -172,12 +172,12 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     vm_.push_runtime("ctx");
     lua_getfield(L, -1, "resources");
     resources_table_ = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_pushlightuserdata(L, this);
-    lua_pushcclosure(L, lua_commit, 1);
-    lua_setfield(L, -2, "commit");
-    lua_pushlightuserdata(L, this);
-    lua_pushcclosure(L, lua_rollback, 1);
-    lua_setfield(L, -2, "rollback");
+    for (const bool commit : {true, false}) {
+        lua_pushlightuserdata(L, this);
+        lua_pushboolean(L, commit);
+        lua_pushcclosure(L, lua_commit_or_rollback, 2);
+        lua_setfield(L, -2, commit ? "commit" : "rollback");
+    }
     lua_pop(L, 1);
     vm_.push_runtime("set_json_source");
     lua_pushlightuserdata(L, reinterpret_cast<void*>(&json_field_for_ffi));
@@ -251,27 +251,17 @@ std::optional<std::string> Runner::flush() {
     return error;
 }
 
-// ctx.commit() / ctx.rollback(): the manual strategy's controls.
-int Runner::lua_commit(lua_State* L) {
+// ctx.commit() / ctx.rollback(): the manual strategy's controls. Upvalue 1 is the
+// runner, upvalue 2 says which (a boolean: true = commit).
+int Runner::lua_commit_or_rollback(lua_State* L) {
     auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
+    const bool commit = lua_toboolean(L, lua_upvalueindex(2)) != 0;
     std::string failure;
     try {
-        self->tx_.commit_now();
+        if (commit) self->tx_.commit_now();
+        else self->tx_.rollback_now();
     } catch (const std::exception& e) {
-        failure = std::string("ctx.commit: ") + e.what();
-    }
-    if (failure.empty()) return 0;
-    lua_pushlstring(L, failure.data(), failure.size());
-    return lua_error(L);
-}
-
-int Runner::lua_rollback(lua_State* L) {
-    auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
-    std::string failure;
-    try {
-        self->tx_.rollback_now();
-    } catch (const std::exception& e) {
-        failure = std::string("ctx.rollback: ") + e.what();
+        failure = std::string(commit ? "ctx.commit: " : "ctx.rollback: ") + e.what();
     }
     if (failure.empty()) return 0;
     lua_pushlstring(L, failure.data(), failure.size());

@@ -119,8 +119,7 @@ private:
     void commit_reference(Result& result);
     void warn(const std::string& message);
     static int lua_load_row(lua_State* L);
-    static int lua_commit(lua_State* L);
-    static int lua_rollback(lua_State* L);
+    static int lua_commit_or_rollback(lua_State* L);
 
     int call_int(int ref, std::initializer_list<double> args);
     void call_void(int ref, std::initializer_list<double> args);
