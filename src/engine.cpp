@@ -10,8 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 namespace statenet {
@@ -50,15 +48,6 @@ void log_to_stderr(const LogRecord& r) {
     std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
-std::string read_file(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw LoadError({Diagnostic{file.string(), 0, 0, "cannot open the workflow file"}});
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 }  // namespace
 
 std::shared_ptr<Clock> system_clock() {
@@ -91,19 +80,34 @@ Engine::Engine(EngineOptions options) : impl_(std::make_shared<detail::EngineImp
 
 Engine::~Engine() = default;
 
+namespace {
+
+std::shared_ptr<detail::WorkflowImpl> load_or_throw(const std::shared_ptr<detail::EngineImpl>& engine, std::string_view text,
+                                                    const std::filesystem::path& file, const LoadOptions& options) {
+    detail::Diagnostics diags;
+    auto impl = detail::load_workflow(engine, text, file, options, diags);
+    if (!impl) throw LoadError(std::move(diags.list));
+    return impl;
+}
+
+}  // namespace
+
 Workflow Engine::load(const std::filesystem::path& file, const LoadOptions& options) {
-    return load_string(read_file(file), file, options);
+    auto impl = load_or_throw(impl_, detail::read_workflow_file(file), file, options);
+    // Loaded from a file: Engine::reload() reads it again.
+    impl->reload_from(detail::ReloadSource{file, options});
+    std::lock_guard lock(impl_->reload_mutex);
+    std::erase_if(impl_->reloadables, [](const auto& weak) { return weak.expired(); });
+    impl_->reloadables.push_back(impl);
+    return Workflow(std::move(impl));
 }
 
 Workflow Engine::load_string(std::string_view text, const std::filesystem::path& name, const LoadOptions& options) {
-    detail::Diagnostics diags;
     // A Lua workflow is a chunk that every worker VM runs from its file.
-    if (name.extension() == ".lua" && read_file(name) != text)
+    if (name.extension() == ".lua" && detail::read_workflow_file(name) != text)
         throw LoadError({Diagnostic{name.string(), 0, 0,
                                     "load_string takes TOML text; load a Lua workflow from its file with load()"}});
-    auto impl = detail::load_workflow(impl_, text, name, options, diags);
-    if (!impl) throw LoadError(std::move(diags.list));
-    return Workflow(std::move(impl));
+    return Workflow(load_or_throw(impl_, text, name, options));
 }
 
 std::vector<Diagnostic> Engine::check(const std::filesystem::path& file) {

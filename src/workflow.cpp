@@ -1,4 +1,4 @@
-// Workflow: the public face of a loaded model; runs records on pooled runners.
+// Workflow: the public face of a loaded model; runs records on the running version's pooled runners.
 #include "exec/stream_runner.hpp"
 #include "exec/workflow_impl.hpp"
 
@@ -76,8 +76,9 @@ std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, c
 void Workflow::flush() const {
     std::string errors;
     {
-        std::lock_guard lock(impl_->mutex);
-        for (auto& runner : impl_->idle)
+        auto version = impl_->current();
+        std::lock_guard lock(version->mutex);
+        for (auto& runner : version->idle)
             if (auto error = runner->flush()) errors += (errors.empty() ? "" : "; ") + *error;
     }
     if (!errors.empty()) throw std::runtime_error("batch transaction commit failed: " + errors);
@@ -92,21 +93,21 @@ StreamStats Workflow::process_stream(const Source& source, const Sink& sink) con
 }
 
 void Workflow::flush_history() const {
-    if (impl_->history) impl_->history->flush();
+    if (auto history = impl_->current()->history) history->flush();
 }
 
-const std::string& Workflow::name() const { return impl_->model->name; }
-const std::string& Workflow::version() const { return impl_->model->version; }
-const std::string& Workflow::file() const { return impl_->model->file; }
+const std::string& Workflow::name() const { return impl_->named_model().name; }
+const std::string& Workflow::version() const { return impl_->named_model().version; }
+const std::string& Workflow::file() const { return impl_->named_model().file; }
 
 }  // namespace statenet
 
 namespace statenet {
 
-std::string Workflow::graph(GraphFormat format) const { return detail::render_graph(*impl_->model, format); }
+std::string Workflow::graph(GraphFormat format) const { return detail::render_graph(*impl_->model(), format); }
 
 std::string Workflow::graph(GraphFormat format, const std::vector<HistoryStep>& run_steps) const {
-    return detail::render_run_graph(*impl_->model, format, run_steps);
+    return detail::render_run_graph(*impl_->model(), format, run_steps);
 }
 
 }  // namespace statenet

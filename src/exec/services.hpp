@@ -13,7 +13,7 @@
 
 namespace statenet::detail {
 
-/// What Engine::reload() reloads (machine sets).
+/// What Engine::reload() reloads (workflows loaded from files, machine sets).
 struct Reloadable {
     virtual ~Reloadable() = default;
     virtual ReloadReport reload() = 0;

@@ -66,9 +66,9 @@ struct Position {
 
 class Pipeline {
 public:
-    Pipeline(const Workflow& workflow, const StreamOptions& options, RecordSource& source, const RecordSink& sink,
+    Pipeline(std::shared_ptr<WorkflowVersion> version, const StreamOptions& options, RecordSource& source, const RecordSink& sink,
              OutcomeWriter& writer, unsigned workers, Position& position)
-        : workflow_(workflow), options_(options), source_(source), sink_(sink), writer_(writer), workers_(workers),
+        : version_(std::move(version)), options_(options), source_(source), sink_(sink), writer_(writer), workers_(workers),
           position_(position), jobs_(batches_per_worker * workers), tickets_(batches_per_worker * workers + 1),
           finished_(batches_per_worker * workers + 1), spare_(4 * batches_per_worker * workers), active_workers_(workers) {}
 
@@ -152,7 +152,7 @@ private:
     }
 
     void work() {
-        RunnerLease runner(workflow_.impl());
+        RunnerLease runner(version_);
         while (auto job = jobs_.pop()) {
             Batch& batch = *job->batch;
             if (batch.outcomes.size() < batch.count) batch.outcomes.resize(batch.count);
@@ -194,7 +194,7 @@ private:
         }
     }
 
-    const Workflow& workflow_;
+    const std::shared_ptr<WorkflowVersion> version_;
     const StreamOptions& options_;
     RecordSource& source_;
     const RecordSink& sink_;
@@ -211,11 +211,11 @@ private:
     std::exception_ptr work_error_;
 };
 
-void run_sequential(const Workflow& workflow, const StreamOptions& options, RecordSource& source, const RecordSink& sink,
+void run_sequential(const std::shared_ptr<WorkflowVersion>& version, const StreamOptions& options, RecordSource& source, const RecordSink& sink,
                     OutcomeWriter& writer, Position& position) {
     // Flush before waiting for more input, so a pipe consumer sees records promptly.
     source.before_read([&] { writer.flush(); });
-    RunnerLease runner(workflow.impl());
+    RunnerLease runner(version);
     RawRecord record;
     Outcome outcome;
     while (source.next(record)) {
@@ -278,8 +278,10 @@ private:
 StreamStats run_stream(const Workflow& workflow, const Source& source, const Sink& sink, const StreamOptions& given) {
     const auto started = Clock::now();
     StreamOptions options = given;
+    // A stream runs on the version it starts with, whatever a hot reload swaps in meanwhile.
+    const auto version = workflow.impl().current();
     // The sink's transactions follow the workflow's `[transaction] batch_size` unless told otherwise.
-    if (options.batch_size == 0) options.batch_size = static_cast<std::size_t>(workflow.impl().model->transaction.batch_size);
+    if (options.batch_size == 0) options.batch_size = static_cast<std::size_t>(version->model->transaction.batch_size);
     if (options.resume && !options.ordered)
         throw std::invalid_argument("resuming needs ordered output: a checkpoint is a position in the input order");
     SinkSetup setup;
@@ -299,9 +301,9 @@ StreamStats run_stream(const Workflow& workflow, const Source& source, const Sin
         ProgressTicker ticker(options, *records, writer, position);
         const unsigned workers = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
         if (workers == 1) {
-            run_sequential(workflow, options, *records, *output, writer, position);
+            run_sequential(version, options, *records, *output, writer, position);
         } else {
-            Pipeline(workflow, options, *records, *output, writer, workers, position).run();
+            Pipeline(version, options, *records, *output, writer, workers, position).run();
         }
     }
     writer.finish();

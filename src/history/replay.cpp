@@ -39,9 +39,9 @@ bool first_divergence(const std::vector<HistoryStep>& recorded, const std::vecto
 
 ReplayReport replay(const Workflow& workflow, const History& history, const HistoryFilter& filter) {
     ReplayReport report;
-    const detail::Model& model = *workflow.impl().model;
-    const auto states = detail::states_by_id(model);
     detail::RunnerLease runner(workflow.impl());
+    const detail::Model& model = runner->model();
+    const auto states = detail::states_by_id(model);
     for (HistoryRun& run : history.runs(filter)) {
         if (run.level != HistoryLevel::full || !run.input) {
             report.skipped.push_back(std::move(run));

@@ -1,4 +1,4 @@
-// Loader: file -> document tree -> model -> first runner, collecting every diagnostic.
+// Loader: file -> document tree -> model -> first runner, collecting every diagnostic; hot reload.
 #include "exec/workflow_impl.hpp"
 #include "history/scripts_hash.hpp"
 #include "history/writer.hpp"
@@ -6,6 +6,9 @@
 #include "lua/vm.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <utility>
 
 namespace statenet::detail {
 
@@ -33,19 +36,36 @@ void apply_history_options(Model& model, const LoadOptions& options) {
 }
 
 /// Opens the history writer when the workflow records history; problems go to `diags`.
-void open_history(WorkflowImpl& impl, Model& model, std::string_view text, Diagnostics& diags) {
+void open_history(WorkflowVersion& version, Model& model, std::string_view text, Diagnostics& diags) {
     if (model.history.level == HistoryLevel::off) return;
-    model.scripts_hash = scripts_content_hash(model, text, impl.engine->stdlib_dir);
+    model.scripts_hash = scripts_content_hash(model, text, version.engine->stdlib_dir);
     try {
-        impl.history = std::make_shared<HistoryWriter>(model.history, impl.model);
+        version.history = std::make_shared<HistoryWriter>(model.history, version.model);
     } catch (const HistoryError& e) {
         diags.error(model.history.loc, e.what());
     }
 }
 
+/// Commits a runner's open batch before it is dropped; a failure is logged.
+void drop_runner(std::unique_ptr<Runner> runner, const EngineImpl& engine) {
+    auto error = runner->flush();
+    if (!error || !engine.log) return;
+    static const Value no_fields = Value::object();
+    const std::string message = "batch transaction commit failed while retiring a reloaded version: " + *error;
+    engine.log(LogRecord{LogLevel::error, "", message, no_fields});
+}
+
 }  // namespace
 
-std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& engine, std::string_view text,
+std::string read_workflow_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw LoadError({Diagnostic{file.string(), 0, 0, "cannot open the workflow file"}});
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::shared_ptr<WorkflowVersion> load_version(const std::shared_ptr<EngineImpl>& engine, std::string_view text,
                                             const std::filesystem::path& file, const LoadOptions& options,
                                             Diagnostics& diags) {
     auto model = std::make_shared<Model>();
@@ -66,23 +86,30 @@ std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& e
 
     // Resolving functions needs a VM; do it even when the model has problems so that
     // every error is reported at once.
-    auto impl = std::make_shared<WorkflowImpl>();
-    impl->model = model;
-    impl->engine = engine;
-    impl->pools = std::make_shared<ResourcePools>(model->resources);
-    auto runner = std::make_unique<Runner>(impl->model, engine, impl->pools, diags);
+    auto version = std::make_shared<WorkflowVersion>();
+    version->model = model;
+    version->engine = engine;
+    version->pools = std::make_shared<ResourcePools>(model->resources);
+    auto runner = std::make_unique<Runner>(version->model, engine, version->pools, diags);
     std::stable_sort(diags.list.begin(), diags.list.end(), [](const Diagnostic& a, const Diagnostic& b) {
         return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
     });
     if (!diags.empty()) return nullptr;
-    open_history(*impl, *model, text, diags);
+    open_history(*version, *model, text, diags);
     if (!diags.empty()) return nullptr;
-    if (impl->history) runner->set_observer(impl->history->recorder());
-    impl->idle.push_back(std::move(runner));
-    return impl;
+    if (version->history) runner->set_observer(version->history->recorder());
+    version->idle.push_back(std::move(runner));
+    return version;
 }
 
-std::unique_ptr<Runner> WorkflowImpl::acquire() {
+std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& engine, std::string_view text,
+                                            const std::filesystem::path& file, const LoadOptions& options,
+                                            Diagnostics& diags) {
+    auto version = load_version(engine, text, file, options, diags);
+    return version ? std::make_shared<WorkflowImpl>(std::move(version)) : nullptr;
+}
+
+std::unique_ptr<Runner> WorkflowVersion::acquire() {
     {
         std::lock_guard lock(mutex);
         if (!idle.empty()) {
@@ -98,9 +125,81 @@ std::unique_ptr<Runner> WorkflowImpl::acquire() {
     return runner;
 }
 
-void WorkflowImpl::release(std::unique_ptr<Runner> runner) {
-    std::lock_guard lock(mutex);
-    idle.push_back(std::move(runner));
+void WorkflowVersion::release(std::unique_ptr<Runner> runner) {
+    {
+        std::lock_guard lock(mutex);
+        if (!retired) {
+            idle.push_back(std::move(runner));
+            return;
+        }
+    }
+    drop_runner(std::move(runner), *engine);
+}
+
+void WorkflowVersion::retire() {
+    std::vector<std::unique_ptr<Runner>> dropped;
+    {
+        std::lock_guard lock(mutex);
+        retired = true;
+        dropped.swap(idle);
+    }
+    for (auto& runner : dropped) drop_runner(std::move(runner), *engine);
+}
+
+WorkflowImpl::WorkflowImpl(std::shared_ptr<WorkflowVersion> first)
+    : engine(first->engine), current_(std::move(first)), models_{current_->model} {}
+
+std::shared_ptr<WorkflowVersion> WorkflowImpl::current() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+}
+
+const Model& WorkflowImpl::named_model() const {
+    std::lock_guard lock(mutex_);
+    return *models_.back();
+}
+
+void WorkflowImpl::reload_from(ReloadSource source) {
+    std::lock_guard lock(mutex_);
+    source_ = std::move(source);
+}
+
+void WorkflowImpl::stop_reloading() {
+    std::lock_guard lock(mutex_);
+    source_.reset();
+}
+
+ReloadReport WorkflowImpl::reload() {
+    std::lock_guard serial(reload_mutex_);
+    std::optional<ReloadSource> source;
+    {
+        std::lock_guard lock(mutex_);
+        source = source_;
+    }
+    ReloadReport report;
+    if (!source) return report;
+    Diagnostics diags;
+    std::shared_ptr<WorkflowVersion> loaded;
+    try {
+        loaded = load_version(engine, read_workflow_file(source->file), source->file, source->options, diags);
+    } catch (const LoadError& e) {
+        diags.list = e.diagnostics();
+    }
+    if (!loaded) {
+        report.ok = false;
+        report.errors = std::move(diags.list);
+        if (report.errors.empty())
+            report.errors.push_back(Diagnostic{source->file.string(), 0, 0, "the workflow has no networks"});
+        return report;
+    }
+    std::shared_ptr<WorkflowVersion> old;
+    {
+        std::lock_guard lock(mutex_);
+        old = std::exchange(current_, loaded);
+        models_.push_back(loaded->model);
+    }
+    old->retire();
+    return report;
 }
 
 }  // namespace statenet::detail

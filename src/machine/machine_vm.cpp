@@ -66,7 +66,7 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
 }
 
 MachineVm::MachineVm(const Workflow& workflow)
-    : workflow_(workflow), model_(workflow.impl().model), runner_(workflow.impl().acquire()) {
+    : workflow_(workflow), model_(workflow.impl().model()), runner_(workflow.impl().current()->acquire()) {
     states_.resize(static_cast<std::size_t>(model_->state_count));
     for (const auto& net : model_->networks)
         for (const auto& s : net.states) {

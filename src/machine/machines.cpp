@@ -10,9 +10,7 @@
 
 #include <chrono>
 #include <deque>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -54,14 +52,6 @@ namespace {
 /// the store on the next event): memory stays bounded whatever the store holds.
 constexpr std::size_t max_cached = 4096;
 
-std::string read_text(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw LoadError({Diagnostic{file.string(), 0, 0, "cannot open the workflow file"}});
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 }  // namespace
 
 class MachinesImpl final : public Reloadable {
@@ -69,6 +59,8 @@ public:
     MachinesImpl(Engine& engine, const std::filesystem::path& file, MachinesOptions options)
         : file_(file), options_(std::move(options)) {
         Workflow workflow = engine.load(file, options_.load);
+        // The machine set reloads its workflow itself, between events.
+        workflow.impl().stop_reloading();
         engine_ = workflow.impl().engine;
         vm_ = make_vm(workflow);
         if (options_.store.empty()) store_ = open_memory_store(options_.memory_audit_limit);
@@ -263,7 +255,7 @@ private:
 
     static std::unique_ptr<MachineVm> make_vm(const Workflow& workflow) {
         Diagnostics diags;
-        check_machine_model(*workflow.impl().model, diags);
+        check_machine_model(*workflow.impl().model(), diags);
         if (!diags.empty()) throw LoadError(std::move(diags.list));
         return std::make_unique<MachineVm>(workflow);
     }
@@ -479,8 +471,8 @@ private:
         Diagnostics diags;
         std::shared_ptr<WorkflowImpl> loaded;
         try {
-            loaded = load_workflow(engine_, read_text(file_), file_, options_.load, diags);
-            if (loaded) check_machine_model(*loaded->model, diags);
+            loaded = load_workflow(engine_, read_workflow_file(file_), file_, options_.load, diags);
+            if (loaded) check_machine_model(*loaded->model(), diags);
         } catch (const LoadError& e) {
             diags.list = e.diagnostics();
         }
