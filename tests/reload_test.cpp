@@ -13,6 +13,8 @@
 #include <iterator>
 #include <string>
 #include <thread>
+
+#include <sys/stat.h>
 #include <vector>
 
 using statenet::Engine;
@@ -96,6 +98,12 @@ TEST_CASE("reload - a module with a syntax error is refused with file:line and t
     Result r = price(wf, 10);
     CHECK(r.ok);
     CHECK(r.data["total"] == Value(20));
+    // New VMs of the running version load the module text it was loaded with, not the broken file.
+    const std::vector<Value> records(8, Value::object({{"amount", 10}}));
+    for (const Result& each : wf.process_batch(records, {.workers = 4})) {
+        CHECK(each.ok);
+        CHECK(each.data["total"] == Value(20));
+    }
 
     // Fixing the file and reloading again brings the new logic in.
     write(copy.module, replaced(read(reload_dir / "pricing.lua"), "data.amount * 2", "data.amount * 5"));
@@ -184,6 +192,29 @@ TEST_CASE("reload - records processed during a reload all succeed, each on the o
     CHECK(price(wf, 7).data["total"] == Value(21));
 }
 
+TEST_CASE("reload - a stream keeps the version it started with; new calls get the new one") {
+    PricingCopy copy;
+    Engine engine;
+    Workflow wf = engine.load(copy.workflow);
+    const fs::path input = copy.dir / "input.jsonl", output = copy.dir / "output.jsonl";
+    REQUIRE(::mkfifo(input.c_str(), 0600) == 0);
+    statenet::StreamOptions options;
+    options.workers = 2;
+    std::thread stream([&] { wf.process_stream(statenet::jsonl_source(input.string()), statenet::jsonl_sink(output.string()), options); });
+    {
+        // Opening a FIFO waits for its reader: the stream has started when this returns.
+        std::ofstream feed(input);
+        copy.edit_module();
+        CHECK(engine.reload().ok);
+        CHECK(price(wf, 1).data["logic"] == Value("v2"));
+        feed << "{\"amount\": 1}\n{\"amount\": 2}\n{\"amount\": 3}\n";
+    }
+    stream.join();
+    CHECK(read(output) == "{\"amount\":1,\"logic\":\"v1\",\"total\":2}\n{\"amount\":2,\"logic\":\"v1\",\"total\":4}\n"
+                         "{\"amount\":3,\"logic\":\"v1\",\"total\":6}\n");
+    CHECK(price(wf, 1).data["logic"] == Value("v2"));
+}
+
 TEST_CASE("reload - a retired runner commits its open batch transaction") {
     statenet_test::TempDir dir{"statenet_reload_test"};
     const statenet::detail::SqliteConfig db{"items", (dir / "items.db").string()};
@@ -204,4 +235,26 @@ TEST_CASE("reload - a retired runner commits its open batch transaction") {
     REQUIRE(wf.process(Value::object({{"id", 6}})).ok);
     wf.flush();
     CHECK(committed() == 6);
+}
+
+TEST_CASE("reload - history records each run under the scripts version that ran it, with the same load options") {
+    PricingCopy copy;
+    const fs::path db = copy.dir / "history.db";
+    Engine engine;
+    statenet::LoadOptions options;
+    options.history_db = db;
+    options.history_level = statenet::HistoryLevel::full;
+    Workflow wf = engine.load(copy.workflow, options);
+    REQUIRE(price(wf, 1).ok);
+    copy.edit_module();
+    REQUIRE(engine.reload().ok);
+    REQUIRE(price(wf, 1).ok);
+    wf.flush_history();
+    const auto runs = statenet::History(db).runs();
+    REQUIRE(runs.size() == 2);
+    REQUIRE(runs[0].output);
+    REQUIRE(runs[1].output);
+    CHECK((*runs[0].output)["logic"] == Value("v1"));
+    CHECK((*runs[1].output)["logic"] == Value("v2"));
+    CHECK(runs[0].scripts_hash != runs[1].scripts_hash);
 }

@@ -123,7 +123,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     : model_(std::move(model)),
       engine_(std::move(engine)),
       pools_(std::move(pools)),
-      vm_(model_->module_dirs, engine_->stdlib_dir),
+      vm_(model_->module_dirs, engine_->stdlib_dir, model_->sources.get()),
       tx_(*model_, pools_, [this](const std::string& message) { warn(message); }),
       rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)),
       ids_(std::random_device{}()) {
@@ -315,7 +315,10 @@ void Runner::resolve_functions(Diagnostics& diags) {
     StackGuard guard(L);
     if (model_->lua_source) {
         vm_.push_runtime("load_workflow");
-        lua_pushstring(L, model_->file.c_str());
+        if (model_->sources->load(L, model_->file) != 0) {
+            diags.error(Loc{model_->file, 1, 1}, to_text(L, -1));
+            return;
+        }
         lua_call(L, 1, 2);
         if (lua_isnil(L, -2)) {
             diags.error(Loc{model_->file, 1, 1}, to_text(L, -1));

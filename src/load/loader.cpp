@@ -72,6 +72,7 @@ std::shared_ptr<WorkflowVersion> load_version(const std::shared_ptr<EngineImpl>&
     model->file = file.string();
     model->dir = file.parent_path().empty() ? std::string(".") : file.parent_path().string();
     model->lua_source = file.extension() == ".lua";
+    model->sources = std::make_shared<SourceSnapshot>();
 
     Node root;
     if (!read_document(engine, text, *model, root, diags)) return nullptr;

@@ -27,9 +27,26 @@ std::string search_path(const std::vector<std::string>& dirs, const std::string&
     return path;
 }
 
+/// package.loaders[2] reading through a SourceSnapshot: finds the file on package.path
+/// and reports as Lua's own file searcher does.
+int snapshot_searcher(lua_State* L) {
+    auto* sources = static_cast<SourceSnapshot*>(lua_touserdata(L, lua_upvalueindex(1)));
+    const char* name = luaL_checkstring(L, 1);
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "searchpath");
+    lua_pushstring(L, name);
+    lua_getfield(L, -3, "path");
+    lua_call(L, 2, 2);
+    if (lua_isnil(L, -2)) return 1;  // the "no file" list
+    const std::string path = lua_tostring(L, -2);
+    if (sources->load(L, path) != 0)
+        return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, path.c_str(), lua_tostring(L, -1));
+    return 1;
+}
+
 }  // namespace
 
-LuaVm::LuaVm(const std::vector<std::string>& module_dirs, const std::string& stdlib_dir) {
+LuaVm::LuaVm(const std::vector<std::string>& module_dirs, const std::string& stdlib_dir, SourceSnapshot* sources) {
     L_ = luaL_newstate();
     if (!L_) throw std::runtime_error("cannot create a Lua state (out of memory)");
     luaL_openlibs(L_);
@@ -39,6 +56,13 @@ LuaVm::LuaVm(const std::vector<std::string>& module_dirs, const std::string& std
     lua_setfield(L_, -2, "path");
     lua_pushliteral(L_, "");  // workflows load Lua modules only
     lua_setfield(L_, -2, "cpath");
+    if (sources) {
+        lua_getfield(L_, -1, "loaders");
+        lua_pushlightuserdata(L_, sources);
+        lua_pushcclosure(L_, snapshot_searcher, 1);
+        lua_rawseti(L_, -2, 2);
+        lua_pop(L_, 1);
+    }
     lua_pop(L_, 1);
 
     lua_getglobal(L_, "require");

@@ -1,6 +1,8 @@
 // An owned LuaJIT state with the statenet runtime loaded and module paths set.
 #pragma once
 
+#include "lua/source_snapshot.hpp"
+
 #include <lua.hpp>
 
 #include <string>
@@ -28,7 +30,9 @@ class LuaVm {
 public:
     /// Opens a VM whose `require` searches `module_dirs` in order, then `stdlib_dir`,
     /// and loads `statenet.runtime`. Throws std::runtime_error if the runtime is missing.
-    LuaVm(const std::vector<std::string>& module_dirs, const std::string& stdlib_dir);
+    /// With `sources`, modules are loaded from that snapshot (which must outlive the VM).
+    LuaVm(const std::vector<std::string>& module_dirs, const std::string& stdlib_dir,
+          SourceSnapshot* sources = nullptr);
     ~LuaVm();
     LuaVm(const LuaVm&) = delete;
     LuaVm& operator=(const LuaVm&) = delete;

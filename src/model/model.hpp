@@ -9,12 +9,15 @@
 #include <statenet/workflow.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace statenet::detail {
+
+class SourceSnapshot;
 
 /// A reference to a Lua function, resolved in each VM at start-up.
 struct FnRef {
@@ -179,6 +182,8 @@ struct Model {
     std::vector<ResourceDecl> resources;
     Recovery recovery;
     HistoryConfig history;
+    /// The Lua files this version's VMs load, read once (lua/source_snapshot.hpp).
+    std::shared_ptr<SourceSnapshot> sources;
     std::string scripts_hash;  // the workflow file and its Lua modules (see history/scripts_hash.hpp)
     int state_count = 0;  // global state ids are 0..state_count-1
     int arc_count = 0;

@@ -512,10 +512,9 @@ end
 
 local workflow_root
 
--- Runs a Lua workflow file so its function values can be found by path.
-function M.load_workflow(file)
-  local chunk, err = loadfile(file)
-  if not chunk then return nil, err end
+-- Runs a Lua workflow file's chunk (loaded by the engine from its source snapshot) so
+-- its function values can be found by path.
+function M.load_workflow(chunk)
   local ok, root = pcall(chunk)
   if not ok then return nil, tostring(root) end
   workflow_root = root
