@@ -97,13 +97,18 @@ public:
     Workflow load(const std::filesystem::path& file, const LoadOptions& options = {});
     /// Loads a workflow given as text; `name` is used for file names in diagnostics and
     /// its extension picks the format; modules are searched relative to `name`'s directory.
+    /// Such a workflow has no file to reload: reload() leaves it as it is.
     Workflow load_string(std::string_view text, const std::filesystem::path& name,
                          const LoadOptions& options = {});
     /// Checks a workflow file; returns every problem found (empty when it loads).
     std::vector<Diagnostic> check(const std::filesystem::path& file);
-    /// Hot reload: every Machines opened on this engine loads its workflow file again
-    /// and swaps in the new model and Lua logic between events (see Machines::reload).
-    /// A Workflow object is immutable: load it again for new logic.
+    /// Hot reload: every Workflow loaded from a file by load() reads it again (with the
+    /// same LoadOptions) and switches to the new model and Lua logic between records;
+    /// records running meanwhile finish on the old version, streams keep the version
+    /// they started with. Every Machines opened on this engine does the same between
+    /// events (see Machines::reload). A version that fails to load is reported (ok =
+    /// false, with its diagnostics) and the old one keeps running. Workflows made by
+    /// load_string are not reloaded.
     ReloadReport reload();
 
 private:

@@ -1,4 +1,4 @@
-// statenet::Workflow: a loaded, immutable workflow that processes records.
+// statenet::Workflow: a loaded workflow that processes records; Engine::reload() swaps its version.
 #pragma once
 
 #include <statenet/export.hpp>
@@ -46,8 +46,9 @@ struct BatchOptions {
 /// Parses "copy" / "reference" / "direct"; nullopt otherwise.
 STATENET_API std::optional<DataMode> parse_data_mode(std::string_view text) noexcept;
 
-/// A workflow loaded by Engine::load. Cheap to copy (shared, immutable model).
-/// process() is thread-safe: each concurrent call gets its own Lua VM.
+/// A workflow loaded by Engine::load. Cheap to copy (every copy shares the model, which
+/// only Engine::reload() replaces, between records). process() is thread-safe: each
+/// concurrent call gets its own Lua VM.
 class STATENET_API Workflow {
 public:
     explicit Workflow(std::shared_ptr<detail::WorkflowImpl> impl);
@@ -99,6 +100,8 @@ public:
     StreamStats process_stream(const Source& source, const Sink& sink, const StreamOptions& options) const;
     StreamStats process_stream(const Source& source, const Sink& sink) const;
 
+    /// The current version's name and version; references stay valid across reloads for
+    /// the workflow's lifetime.
     const std::string& name() const;
     const std::string& version() const;
     /// The path of the workflow file.
