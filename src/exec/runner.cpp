@@ -53,8 +53,7 @@ std::string to_text(lua_State* L, int index) {
 int lua_log(lua_State* L) {
     auto* engine = static_cast<EngineImpl*>(lua_touserdata(L, lua_upvalueindex(1)));
     auto* refs = static_cast<ConvertRefs*>(lua_touserdata(L, lua_upvalueindex(2)));
-    std::string failure;
-    try {
+    return guarded_call(L, "ctx.log: ", [&] {
         std::string level = to_text(L, 1), state = to_text(L, 2), message = to_text(L, 3);
         Value fields = lua_isnoneornil(L, 4) ? Value::object() : read_value(L, 4, *refs);
         LogLevel lvl = level == "debug" ? LogLevel::debug
@@ -62,15 +61,8 @@ int lua_log(lua_State* L) {
                        : level == "error" ? LogLevel::error
                                           : LogLevel::info;
         if (engine->log) engine->log(LogRecord{lvl, state, message, fields});
-    } catch (const std::exception& e) {
-        failure = std::string("ctx.log: ") + e.what();
-    }
-    // Exceptions stop here: raise the Lua error outside the try block.
-    if (!failure.empty()) {
-        lua_pushlstring(L, failure.data(), failure.size());
-        return lua_error(L);
-    }
-    return 0;
+        return 0;
+    });
 }
 
 }  // namespace
@@ -256,16 +248,11 @@ std::optional<std::string> Runner::flush() {
 int Runner::lua_commit_or_rollback(lua_State* L) {
     auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
     const bool commit = lua_toboolean(L, lua_upvalueindex(2)) != 0;
-    std::string failure;
-    try {
+    return guarded_call(L, commit ? "ctx.commit: " : "ctx.rollback: ", [&] {
         if (commit) self->tx_.commit_now();
         else self->tx_.rollback_now();
-    } catch (const std::exception& e) {
-        failure = std::string(commit ? "ctx.commit: " : "ctx.rollback: ") + e.what();
-    }
-    if (failure.empty()) return 0;
-    lua_pushlstring(L, failure.data(), failure.size());
-    return lua_error(L);
+        return 0;
+    });
 }
 
 // The reference-mode loader: reads the record's row, once, on first touch. It reads on
@@ -1111,30 +1098,20 @@ void Runner::write_json_record(int slot, std::string& out) {
 // copies), pushed through the Lua C API; scalars go through the runtime's FFI call.
 int Runner::lua_json_table(lua_State* L) {
     auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
-    std::string failure;
-    try {
+    return guarded_call(L, "", [&] {
         std::size_t length = 0;
         const char* key = luaL_checklstring(L, 1, &length);
         self->json_.push_field(L, std::string_view(key, length), self->convert_);
         return 1;
-    } catch (const std::exception& e) {
-        failure = e.what();
-    }
-    lua_pushlstring(L, failure.data(), failure.size());
-    return lua_error(L);
+    });
 }
 
 int Runner::lua_json_all(lua_State* L) {
     auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
-    std::string failure;
-    try {
+    return guarded_call(L, "", [&] {
         self->json_.push(L, self->convert_);
         return 1;
-    } catch (const std::exception& e) {
-        failure = e.what();
-    }
-    lua_pushlstring(L, failure.data(), failure.size());
-    return lua_error(L);
+    });
 }
 
 const Value& Runner::reference_order(const Value& input) const {

@@ -5,6 +5,7 @@
 
 #include <lua.hpp>
 
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,23 @@ private:
     lua_State* L_;
     int top_;
 };
+
+/// The body of a lua_CFunction: runs `body` (which returns the number of results) and
+/// turns a C++ exception into a Lua error, `prefix` + its message. Exceptions stop at the
+/// Lua boundary; the message's storage ends before lua_error unwinds.
+template <typename Body>
+int guarded_call(lua_State* L, const char* prefix, Body&& body) {
+    {
+        std::string failure;
+        try {
+            return body();
+        } catch (const std::exception& e) {
+            failure = std::string(prefix) + e.what();
+        }
+        lua_pushlstring(L, failure.data(), failure.size());
+    }
+    return lua_error(L);
+}
 
 class LuaVm {
 public:
