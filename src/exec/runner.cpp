@@ -977,13 +977,14 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
             result.emit = primary.emit;
             if (reference) {
                 // The output is the whole row: load it if no function touched it.
-                lua_rawgeti(L, LUA_REGISTRYINDEX, touch_);
-                lua_pushinteger(L, primary.slot);
-                if (ref_missing_) {
-                    lua_pop(L, 2);  // no row: an on_error route ended it; the output is the key
-                } else if (lua_pcall(L, 1, 0, 0) != 0) {
-                    result.ok = false;
-                    result.error = pcall_error(result.final_state);
+                // With no row (an on_error route ended the record), the output is the key.
+                if (!ref_missing_) {
+                    lua_rawgeti(L, LUA_REGISTRYINDEX, touch_);
+                    lua_pushinteger(L, primary.slot);
+                    if (lua_pcall(L, 1, 0, 0) != 0) {
+                        result.ok = false;
+                        result.error = pcall_error(result.final_state);
+                    }
                 }
                 result.data = read_slot(primary.slot, reference_order(input));
             } else if (json_out) {
@@ -1037,13 +1038,7 @@ void Runner::write_json_record(int slot, std::string& out) {
     lua_call(L, 1, 3);  // whole, dirty keys, the record's root
     const int root = lua_gettop(L), dirty = root - 1;
     if (lua_toboolean(L, dirty - 1)) {
-        call_void(touch_, {double(slot)});
-        lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
-        lua_pushinteger(L, slot);
-        lua_call(L, 1, 1);
-        lua_replace(L, root);
-        const Value order = json_.key_order();
-        append_json(out, read_value(L, root, convert_, &order));
+        append_json(out, read_whole(slot, json_.key_order()));
         return;
     }
     changed_.assign(json_.size(), 0);
