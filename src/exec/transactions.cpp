@@ -51,12 +51,7 @@ SqliteConnection& Transactions::acquire(int id, bool& fresh) {
         if (strategy_ == Strategy::batch) connection->savepoint(record_savepoint);
         if (step_open_) connection->savepoint(step_savepoint);
     } catch (...) {
-        try {
-            if (connection->in_transaction()) connection->rollback();
-        } catch (...) {
-            connection.reset();  // unusable: the pool opens a fresh one
-        }
-        pools_->release(id, std::move(connection));
+        pools_->release(id, std::move(connection));  // rolls back what was begun
         throw;
     }
     slot = std::move(connection);
@@ -154,12 +149,7 @@ std::optional<std::string> Transactions::finish_all(bool commit, std::vector<int
         } catch (const std::exception& e) {
             if (!failure) failure = e.what();
         }
-        try {
-            if (connection->in_transaction()) connection->rollback();
-        } catch (...) {
-            connection.reset();  // unusable: the pool opens a fresh one
-        }
-        pools_->release(id, std::move(connection));
+        pools_->release(id, std::move(connection));  // rolls back what is left open
         released.push_back(id);
     }
     held_ids_.clear();

@@ -32,7 +32,16 @@ std::unique_ptr<SqliteConnection> ResourcePools::acquire(int id) {
     }
 }
 
-void ResourcePools::release(int id, std::unique_ptr<SqliteConnection> connection) {
+void ResourcePools::release(int id, std::unique_ptr<SqliteConnection> connection) noexcept {
+    // An idle connection holds no transaction; one that cannot even roll back is
+    // dropped, and the pool opens a fresh one when it is needed.
+    if (connection) {
+        try {
+            if (connection->in_transaction()) connection->rollback();
+        } catch (...) {
+            connection.reset();
+        }
+    }
     {
         std::lock_guard lock(mutex_);
         Pool& pool = pools_[static_cast<std::size_t>(id)];

@@ -20,7 +20,9 @@ public:
     /// are open, else waits for one to be released. Throws std::runtime_error when the
     /// database cannot be opened.
     std::unique_ptr<SqliteConnection> acquire(int id);
-    void release(int id, std::unique_ptr<SqliteConnection> connection);
+    /// Takes a connection back, rolling back a transaction it still holds (null, or a
+    /// connection that fails to roll back, frees its place instead).
+    void release(int id, std::unique_ptr<SqliteConnection> connection) noexcept;
 
     /// Runners about to take resource `id`'s write lock. A runner holding a batch
     /// transaction open commits early when someone waits, so batches never starve
