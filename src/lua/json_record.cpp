@@ -118,8 +118,7 @@ struct JsonRecord::Impl {
     simdjson::dom::parser parser;
     std::vector<JsonField> fields;
     std::unordered_map<std::string_view, std::size_t> index;  // only beyond linear_limit
-    std::vector<std::string> key_cache;  // the keys whose Lua strings are in key_table
-    int key_table = LUA_NOREF;
+    simdjson::dom::element root;  // the record's object
 
     // The token spans of each field, in the DOM's field order.
     void locate(std::string_view text) {
@@ -145,7 +144,7 @@ bool JsonRecord::parse(std::string_view json) {
     auto& fields = impl_->fields;
     fields.clear();
     impl_->index.clear();
-    simdjson::dom::element root;
+    simdjson::dom::element& root = impl_->root;
     if (impl_->parser.parse(json.data(), json.size()).get(root) || !root.is_object()) return false;
     const auto object = root.get_object().value_unsafe();
     const bool hashed = object.size() > linear_limit;
@@ -177,36 +176,7 @@ int JsonRecord::find(std::string_view key) const noexcept {
     return -1;
 }
 
-void JsonRecord::push(lua_State* L, const ConvertRefs& refs) {
-    // Records of a stream mostly repeat their keys in the same order: the Lua strings of
-    // the last record's keys are kept in a table, by position, so a key that matches is
-    // fetched from there instead of being hashed and interned again.
-    auto& cache = impl_->key_cache;
-    if (impl_->key_table == LUA_NOREF) {
-        lua_newtable(L);
-        impl_->key_table = luaL_ref(L, LUA_REGISTRYINDEX);
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, impl_->key_table);
-    const int keys = lua_gettop(L);
-    lua_createtable(L, 0, static_cast<int>(impl_->fields.size()));
-    if (cache.size() < impl_->fields.size()) cache.resize(impl_->fields.size());
-    for (std::size_t i = 0; i < impl_->fields.size(); ++i) {
-        const JsonField& field = impl_->fields[i];
-        if (field.value.is_null()) continue;
-        const int slot = static_cast<int>(i + 1);
-        if (cache[i] == field.key) {
-            lua_rawgeti(L, keys, slot);
-        } else {
-            lua_pushlstring(L, field.key.data(), field.key.size());
-            lua_pushvalue(L, -1);
-            lua_rawseti(L, keys, slot);
-            cache[i].assign(field.key);
-        }
-        push_element(L, field.value, refs, 1);
-        lua_rawset(L, -3);
-    }
-    lua_remove(L, keys);
-}
+void JsonRecord::push(lua_State* L, const ConvertRefs& refs) const { push_element(L, impl_->root, refs, 0); }
 
 JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, const char** text,
                                         std::size_t* length) const noexcept {

@@ -46,8 +46,7 @@ public:
 
     /// Pushes the record as a Lua table, as push_value would push its Value (null
     /// members left out, empty arrays marked).
-    /// One JsonRecord serves one Lua state (it caches key strings there).
-    void push(lua_State* L, const ConvertRefs& refs);
+    void push(lua_State* L, const ConvertRefs& refs) const;
     /// Appends field i as `"key":value`, both exactly as they are in the input text.
     void append_field(std::string& out, std::size_t i) const;
     /// The keys as an object of nulls: the member order read_value should keep.
