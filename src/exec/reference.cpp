@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace statenet::detail {
 
 namespace {
@@ -11,12 +13,6 @@ namespace {
 bool same(const Value& a, const Value& b) {
     if (a.is_number() && b.is_number()) return a.as_number() == b.as_number();
     return a == b;
-}
-
-const Value& field_or_null(const Value& row, std::string_view name) {
-    static const Value null;
-    const Value* v = row.find(name);
-    return v ? *v : null;
 }
 
 }  // namespace
@@ -48,7 +44,7 @@ std::optional<Value> load_reference_row(SqliteConnection& connection, const Refe
 ReferenceWrite write_reference_row(SqliteConnection& connection, const ReferenceConfig& config, const Value& loaded,
                                    Value& final_row) {
     for (const std::string* fixed : {&config.key, &config.version})
-        if (!same(field_or_null(loaded, *fixed), field_or_null(final_row, *fixed)))
+        if (!same(loaded[*fixed], std::as_const(final_row)[*fixed]))
             throw std::invalid_argument(fmt::format(
                 "field '{}' is the row's {} in reference mode and cannot be changed", *fixed,
                 fixed == &config.key ? "key" : "version"));
@@ -71,10 +67,10 @@ ReferenceWrite write_reference_row(SqliteConnection& connection, const Reference
     const std::string sql = fmt::format("UPDATE {} SET {}{} = coalesce({}, 0) + 1 WHERE {} = ? AND {} IS ?",
                                         quote_identifier(config.table), assignments, version, version,
                                         quote_identifier(config.key), version);
-    params.push_back(field_or_null(loaded, config.key));
-    params.push_back(field_or_null(loaded, config.version));
+    params.push_back(loaded[config.key]);
+    params.push_back(loaded[config.version]);
     if (connection.exec(sql, params) == 0) return ReferenceWrite::conflict;
-    const Value& old_version = field_or_null(loaded, config.version);
+    const Value& old_version = loaded[config.version];
     final_row.set(config.version, Value(static_cast<std::int64_t>(old_version.is_int() ? old_version.as_int() + 1 : 1)));
     return ReferenceWrite::written;
 }
