@@ -253,7 +253,6 @@ private:
         }
         if (r->kind != Kind::table) return wrong_kind(*r, "reference", "table");
         check_keys(*r, reference_keys, "[reference]");
-        m_.reference.loc = r->loc;
         if (auto name = string_of(*r, "resource", true)) {
             std::vector<std::string_view> declared;
             for (std::size_t i = 0; i < m_.resources.size(); ++i) {

@@ -142,7 +142,6 @@ struct ReferenceConfig {
     std::string table;
     std::string key = "id";
     std::string version = "version";
-    Loc loc;
 };
 
 /// `[recovery]`: machine instances idle longer than idle_ms receive `event`.
