@@ -282,7 +282,6 @@ private:
         if (!r) return;
         if (r->kind != Kind::table) return wrong_kind(*r, "recovery", "table");
         check_keys(*r, recovery_keys, "[recovery]");
-        m_.recovery.loc = r->loc;
         auto idle = number_of(*r, "idle_ms");
         auto event = string_of(*r, "event", true);
         if (!r->field("idle_ms")) d_.error(r->loc, "missing required key 'idle_ms'");

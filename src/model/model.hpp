@@ -148,7 +148,6 @@ struct ReferenceConfig {
 struct Recovery {
     double idle_ms = 0;
     std::string event;  // empty = no recovery declared
-    Loc loc;
 };
 
 /// `[history]`, with the load options' overrides applied.
