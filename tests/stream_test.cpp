@@ -242,3 +242,39 @@ TEST_CASE("stream - unusable sources, sinks and options are refused before any r
     CHECK(parse_record_format("csv") == RecordFormat::csv);
     CHECK_FALSE(parse_record_format("xml"));
 }
+
+TEST_CASE("stream - ctx.run_id is each record's own UUID, made when a function reads it") {
+    const auto dir = scratch("run_id");
+    write_file(dir / "in.jsonl", "{\"n\": 1}\n{\"n\": 2}\n{\"n\": 3}\n");
+    Engine engine;
+    const Workflow wf = engine.load_string(R"(
+name = "ids"
+[networks.main.states.only]
+start = true
+end = true
+transform = { lua = "data.id = ctx.run_id; data.same = ctx.run_id == data.id" }
+)",
+                                           dir / "ids.toml");
+    const StreamStats stats = wf.process_stream(jsonl_source((dir / "in.jsonl").string()),
+                                                jsonl_sink((dir / "out.jsonl").string()), {});
+    REQUIRE(stats.emitted == 3);
+    std::vector<std::string> ids;
+    for (const auto& line : lines_of(read_file(dir / "out.jsonl"))) {
+        const Value record = Value::from_json(line);
+        CHECK(record["same"].as_bool());
+        const std::string id = record["id"].as_string();
+        REQUIRE(id.size() == 36);
+        CHECK(id[14] == '4');
+        ids.push_back(id);
+    }
+    REQUIRE(ids.size() == 3);
+    CHECK(ids[0] != ids[1]);
+    CHECK(ids[1] != ids[2]);
+
+    // Through process_json the Result carries the id the function saw.
+    std::string out;
+    const Result r = wf.process_json(R"({"n": 4})", out);
+    REQUIRE(r.ok);
+    CHECK(Value::from_json(out)["id"].as_string() == r.run_id);
+    CHECK(r.path == std::vector<std::string>{"main/only"});
+}

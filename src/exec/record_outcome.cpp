@@ -53,7 +53,7 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
     run.position = static_cast<std::int64_t>(raw.line);  // kept in execution history
     if (runs_as_json(raw, sink)) {
         try {
-            result = runner.run_json(raw.text, outcome.encoded, run);
+            result = runner.run_json(raw.text, outcome.encoded, run, /*lean=*/true);
         } catch (const JsonError& e) {
             fail(outcome, {"InvalidJson", e.what(), ""}, "raw", Value(raw.text));
             return;

@@ -21,9 +21,8 @@ constexpr int step_arc = 1;
 constexpr int step_fail = 2;
 constexpr int step_branches = 3;
 
-// A random (version 4) UUID; written by hand since it is made for every record.
-std::string make_run_id(std::mt19937_64& rng) {
-    std::uint64_t hi = rng(), lo = rng();
+// A random (version 4) UUID's text; written by hand since a run may need one per record.
+std::string format_run_id(std::uint64_t hi, std::uint64_t lo) {
     hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
     lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
     static constexpr char digits[] = "0123456789abcdef";
@@ -82,19 +81,35 @@ struct Runner::Branch {
     int network = 0;
     int state = 0;
     std::vector<Frame> frames;
-    std::vector<std::string> path;
+    std::vector<const std::string*> path;  // each state entered, as its model's `network/state`
     bool entered = false;
     int attempt = 0;
     std::vector<int> retry_counts;
     std::optional<ErrorInfo> entry_error;  // ctx.error while in an on_error target
     Status status = Status::running;
-    std::string final_state;
+    const std::string* final_state = nullptr;
     bool emit = true;
     std::optional<ErrorInfo> error;
     // History: this branch's current step, and how the next one is reached.
     int step = 0;
     int parent = 0;
     StepVia via = StepVia::start;
+
+    /// A fresh branch at `state` of `network` for the record in `slot`, keeping the
+    /// capacity of its vectors.
+    void reset(int record_slot, int in_network, int at_state) {
+        Branch fresh;
+        fresh.frames = std::move(frames);
+        fresh.path = std::move(path);
+        fresh.retry_counts = std::move(retry_counts);
+        fresh.frames.clear();
+        fresh.path.clear();
+        fresh.retry_counts.clear();
+        fresh.slot = record_slot;
+        fresh.network = in_network;
+        fresh.state = at_state;
+        *this = std::move(fresh);
+    }
 };
 
 struct Runner::Run {
@@ -171,6 +186,10 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
         lua_setfield(L, -2, commit ? "commit" : "rollback");
     }
     lua_pop(L, 1);
+    vm_.push_runtime("set_run_id_source");
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, lua_run_id, 1);
+    lua_call(L, 1, 0);
     vm_.push_runtime("set_json_source");
     lua_pushlightuserdata(L, reinterpret_cast<void*>(&json_field_for_ffi));
     lua_pushlightuserdata(L, &json_);
@@ -567,26 +586,26 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     const State& s = model_->state(b.network, b.state);
     if (!b.entered) {
         b.entered = true;
-        b.path.push_back(model_->qualified(b.network, b.state));
+        b.path.push_back(&model_->qualified(b.network, b.state));
         b.attempt = b.path.size() == 1 ? run.first_attempt : 0;
         b.retry_counts.assign(s.retry.size(), 0);
     }
     if (run.deadline > 0 && engine_->clock->now_ms() > run.deadline) {
         run.fatal = true;
         return record_failure(run, b, {"Timeout", fmt::format("record exceeded timeout_ms = {}", model_->timeout_ms),
-                                       b.path.back()});
+                                       *b.path.back()});
     }
     if (run.steps) {
         b.step = run.steps->step_started(b.parent, b.via, s, b.attempt, static_cast<int>(b.frames.size()));
     }
     if (!s.resources.empty())
-        if (auto error = acquire_resources(s, b.path.back())) return fail(run, b, std::move(*error));
+        if (auto error = acquire_resources(s, *b.path.back())) return fail(run, b, std::move(*error));
     const bool guarded = !tx_.held_ids().empty();
     if (guarded) {
         try {
             tx_.begin_step();
         } catch (const std::exception& e) {
-            return fail(run, b, {"ResourceError", e.what(), b.path.back()});
+            return fail(run, b, {"ResourceError", e.what(), *b.path.back()});
         }
     }
     // Without history, timeouts, held connections or breadth-first branches, nothing
@@ -624,7 +643,7 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     if (guarded) tx_.end_step(code == step_fail);
     const State& last = model_->state(b.network, b.state);  // s, unless step_chain went on
     if (raised || code == step_fail) {
-        ErrorInfo error = raised ? pcall_error(b.path.back()) : ErrorInfo{to_text(L, -2), to_text(L, -1), b.path.back()};
+        ErrorInfo error = raised ? pcall_error(*b.path.back()) : ErrorInfo{to_text(L, -2), to_text(L, -1), *b.path.back()};
         if (!raised && error.name == "NoTransition" &&
             std::any_of(last.arcs.begin(), last.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
             error.message += " (its 'on' and 'after_ms' arcs fire only for machines)";
@@ -673,7 +692,7 @@ void Runner::enter_chained(Run& run, Branch& b, int count) {
         lua_pop(L, 1);
         ++run.transitions;  // within the budget step_chain was given
         b.state = state_index_[static_cast<std::size_t>(sid)];
-        b.path.push_back(model_->qualified(b.network, b.state));
+        b.path.push_back(&model_->qualified(b.network, b.state));
         b.attempt = 0;
         b.retry_counts.assign(model_->state(b.network, b.state).retry.size(), 0);
         b.entry_error.reset();
@@ -695,7 +714,7 @@ Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc) {
         return fail(run, b, {"PushFailed",
                              fmt::format("push depth limit ({}) exceeded pushing into network '{}'", max_push_depth,
                                          model_->networks[arc.push_network].name),
-                             b.path.back()});
+                             *b.path.back()});
     }
     int child = call_int(push_, {double(b.slot), double(arc.id), run.deep ? 1.0 : 0.0});
     observe_route(run, b, arc.push_network, arc.push_state, StepVia::push);
@@ -760,7 +779,7 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
 }
 
 Runner::Status Runner::finish(Run& run, Branch& b) {
-    std::string end_state = model_->qualified(b.network, b.state);
+    const std::string* end_state = &model_->qualified(b.network, b.state);
     bool emit = model_->state(b.network, b.state).emit;
     while (!b.frames.empty()) {
         Frame frame = std::move(b.frames.back());
@@ -780,7 +799,7 @@ Runner::Status Runner::finish(Run& run, Branch& b) {
             return Status::running;
         }
     }
-    b.final_state = std::move(end_state);
+    b.final_state = end_state;
     b.emit = emit;
     b.status = Status::finished;
     return b.status;
@@ -858,7 +877,7 @@ Result Runner::run(Value input, const RunOptions& options, RunObserver* observer
     }
 }
 
-Result Runner::run_json(std::string_view text, std::string& out, const RunOptions& options) {
+Result Runner::run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean) {
     out.clear();
     const DataMode mode = options.mode.value_or(model_->mode);
     // The lazy path keeps one record's JSON; reference records and breadth-first
@@ -866,15 +885,31 @@ Result Runner::run_json(std::string_view text, std::string& out, const RunOption
     if (mode != DataMode::reference && model_->strategy != Strategy::breadth_first && json_.parse(text)) {
         // History at level full keeps the input as a value (the run itself ignores it).
         Value input = observer_ && observer_->wants_changes() ? Value::from_json(text) : Value();
-        return run_once(std::move(input), mode, 0, options, nullptr, &out);
+        return run_once(std::move(input), mode, 0, options, nullptr, &out, lean);
     }
     Result result = run(Value::from_json(text), options);
     if (result.ok && result.emit) out = result.data.to_json();
     return result;
 }
 
+const std::string& Runner::run_id() {
+    if (!run_id_made_) {
+        run_id_ = format_run_id(run_bits_[0], run_bits_[1]);
+        run_id_made_ = true;
+    }
+    return run_id_;
+}
+
+// ctx.run_id, the first time a function reads it in a run where it was not made yet.
+int Runner::lua_run_id(lua_State* L) {
+    auto* self = static_cast<Runner*>(lua_touserdata(L, lua_upvalueindex(1)));
+    const std::string& id = self->run_id();
+    lua_pushlstring(L, id.data(), id.size());
+    return 1;
+}
+
 Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOptions& options, RunObserver* observer,
-                         std::string* json_out) {
+                         std::string* json_out, bool lean) {
     auto started = std::chrono::steady_clock::now();
     const bool reference = mode == DataMode::reference;
     commit_conflict_ = false;
@@ -888,8 +923,11 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     if (model_->timeout_ms > 0) run.deadline = engine_->clock->now_ms() + model_->timeout_ms;
 
     Result result;
-    result.run_id = make_run_id(ids_);
+    run_bits_[0] = ids_();
+    run_bits_[1] = ids_();
+    run_id_made_ = false;
     run.observer = observer ? observer : observer_.get();
+    if (!lean || run.observer) result.run_id = run_id();
     if (run.observer) {
         if (run.observer->wants_changes() != tracking_changes_) track_changes(run.observer->wants_changes());
         if (run.observer->wants_steps()) {
@@ -934,79 +972,96 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
         lua_rawgeti(L, LUA_REGISTRYINDEX, begin_);
         push_value(L, input, convert_);
     }
-    lua_pushlstring(L, result.run_id.data(), result.run_id.size());
+    if (run_id_made_) lua_pushlstring(L, run_id_.data(), run_id_.size());
+    else lua_pushnil(L);  // made if a function reads ctx.run_id
     lua_pushboolean(L, run.copy_default);
     if (json_out) lua_pushinteger(L, static_cast<lua_Integer>(json_.size()));
     if (lua_pcall(L, begin_args, 1, 0) != 0) throw std::logic_error("statenet runtime: " + pop_error_text(L));
-    Branch first;
-    first.slot = static_cast<int>(lua_tointeger(L, -1));
+    const int first_slot = static_cast<int>(lua_tointeger(L, -1));
     lua_pop(L, 1);
-    first.network = model_->main;
-    first.state = model_->networks[model_->main].start;
+    const int start = model_->networks[model_->main].start;
 
+    // Depth-first: one branch, stepped until it ends (no vectors of branches, and the
+    // branch's own vectors are reused from the last run). Breadth-first: level by level.
     std::vector<Branch> finished, failed;
-    std::vector<Branch> current;
-    current.push_back(std::move(first));
-    while (!current.empty() && !run.fatal) {
-        std::vector<Branch> next;
-        for (auto& b : current) {
-            std::vector<Branch> spawned;
-            b.status = step(run, b, spawned);
-            // Depth-first keeps stepping one branch; breadth-first advances level by level.
-            while (!run.breadth_first && b.status == Status::running) b.status = step(run, b, spawned);
-            spawned.insert(spawned.begin(), std::move(b));
-            for (auto& s : spawned) {
-                if (s.status == Status::running) next.push_back(std::move(s));
-                else if (s.status == Status::finished) finished.push_back(std::move(s));
-                else failed.push_back(std::move(s));
+    const Branch* primary = nullptr;
+    const Branch* culprit = nullptr;
+    if (!run.breadth_first) {
+        if (!single_) single_ = std::make_unique<Branch>();
+        Branch& b = *single_;
+        b.reset(first_slot, model_->main, start);
+        do b.status = step(run, b, no_spawn_);
+        while (b.status == Status::running);
+        (b.status == Status::finished ? primary : culprit) = &b;
+    } else {
+        std::vector<Branch> current(1);
+        current.front().reset(first_slot, model_->main, start);
+        while (!current.empty() && !run.fatal) {
+            std::vector<Branch> next;
+            for (auto& b : current) {
+                std::vector<Branch> spawned;
+                b.status = step(run, b, spawned);
+                spawned.insert(spawned.begin(), std::move(b));
+                for (auto& s : spawned) {
+                    if (s.status == Status::running) next.push_back(std::move(s));
+                    else if (s.status == Status::finished) finished.push_back(std::move(s));
+                    else failed.push_back(std::move(s));
+                }
+                if (run.fatal) break;
             }
-            if (run.fatal) break;
+            current = std::move(next);
         }
-        current = std::move(next);
+        // A fatal error (MaxTransitions, Timeout) is the last failure; otherwise the
+        // first branch to fail explains the record.
+        if (!finished.empty() && !run.fatal) primary = &finished.front();
+        else culprit = run.fatal ? &failed.back() : &failed.front();
     }
+    auto path_of = [&](const Branch& b) {
+        std::vector<std::string> path;
+        if (lean) return path;
+        path.reserve(b.path.size());
+        for (const std::string* state : b.path) path.push_back(*state);
+        return path;
+    };
 
     // The lazy JSON path leaves Result::data null; history at level full wants it.
     const bool keep_output = json_out && run.observer && run.observer->wants_changes();
     Value history_output;
     try {
-        if (!finished.empty() && !run.fatal) {
-            const Branch& primary = finished.front();
+        if (primary) {
             result.ok = true;
-            result.final_state = primary.final_state;
-            result.path = primary.path;
-            result.emit = primary.emit;
+            result.final_state = *primary->final_state;
+            result.path = path_of(*primary);
+            result.emit = primary->emit;
             if (reference) {
                 // The output is the whole row: load it if no function touched it.
                 // With no row (an on_error route ended the record), the output is the key.
                 if (!ref_missing_) {
                     lua_rawgeti(L, LUA_REGISTRYINDEX, touch_);
-                    lua_pushinteger(L, primary.slot);
+                    lua_pushinteger(L, primary->slot);
                     if (lua_pcall(L, 1, 0, 0) != 0) {
                         result.ok = false;
                         result.error = pcall_error(result.final_state);
                     }
                 }
-                result.data = read_slot(primary.slot, reference_order(input));
+                result.data = read_slot(primary->slot, reference_order(input));
             } else if (json_out) {
-                if (result.emit) write_json_record(primary.slot, *json_out);
-                if (keep_output) history_output = read_whole(primary.slot, input);
+                if (result.emit) write_json_record(primary->slot, *json_out);
+                if (keep_output) history_output = read_whole(primary->slot, input);
             } else {
-                result.data = read_record(primary.slot, input);
+                result.data = read_record(primary->slot, input);
             }
             if (run.breadth_first)
                 for (const auto& b : finished)
-                    result.branches.push_back({b.final_state, &b == &primary ? result.data : read_slot(b.slot, reference ? reference_order(input) : input), b.path});
+                    result.branches.push_back({*b.final_state, &b == primary ? result.data : read_slot(b.slot, reference ? reference_order(input) : input), path_of(b)});
         } else {
-            // A fatal error (MaxTransitions, Timeout) is the last failure; otherwise
-            // the first branch to fail explains the record.
-            const Branch& culprit = run.fatal ? failed.back() : failed.front();
-            result.error = culprit.error;
-            result.final_state = culprit.error ? culprit.error->state : "";
-            result.path = culprit.path;
+            result.error = culprit->error;
+            result.final_state = culprit->error ? culprit->error->state : "";
+            result.path = path_of(*culprit);
             if (!json_out)
-                result.data = reference ? read_slot(culprit.slot, reference_order(input)) : read_record(culprit.slot, input);
+                result.data = reference ? read_slot(culprit->slot, reference_order(input)) : read_record(culprit->slot, input);
             else if (keep_output)
-                history_output = read_whole(culprit.slot, input);
+                history_output = read_whole(culprit->slot, input);
         }
     } catch (const ConvertError& e) {
         result.ok = false;

@@ -13,6 +13,7 @@
 #include <statenet/result.hpp>
 #include <statenet/workflow.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <random>
@@ -43,7 +44,10 @@ public:
     /// Runs one record given as JSON text; its data goes to `out` as one line of compact
     /// JSON (when it succeeds and is emitted), with the fields no function changed copied
     /// from the input. Result::data stays null. Throws JsonError for malformed text.
-    Result run_json(std::string_view text, std::string& out, const RunOptions& options);
+    /// `lean`: the caller reads only ok, emit and error, so Result::path stays empty and
+    /// Result::run_id too, unless an observer records the run (Lua's ctx.run_id is made
+    /// when a function first reads it).
+    Result run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean = false);
 
     /// Commits an open batch transaction. Returns an error message when that fails.
     std::optional<std::string> flush();
@@ -88,6 +92,16 @@ private:
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;      // retry jitter (seeded: reproducible)
     std::mt19937_64 ids_;      // run ids (random: unique across processes)
+    // The current run's id: its random bits, and its text once something asked for it.
+    std::uint64_t run_bits_[2] = {0, 0};
+    std::string run_id_;
+    bool run_id_made_ = false;
+    std::unique_ptr<Branch> single_;  // a depth-first run's one branch, reused: its vectors keep their capacity
+    std::vector<Branch> no_spawn_;    // what step() spawns in a depth-first run: nothing
+
+    /// The current run's id as text (made on first use).
+    const std::string& run_id();
+    static int lua_run_id(lua_State* L);
 
     void resolve_functions(Diagnostics& diags);
     void define_plans();
@@ -106,7 +120,7 @@ private:
     ErrorInfo pcall_error(std::string state);
 
     Result run_once(Value input, DataMode mode, int attempt, const RunOptions& options, RunObserver* observer,
-                    std::string* json_out = nullptr);
+                    std::string* json_out = nullptr, bool lean = false);
     void write_json_record(int slot, std::string& out);
     static int lua_json_table(lua_State* L);
     static int lua_json_all(lua_State* L);

@@ -32,9 +32,22 @@ local nslots = 0
 local VIEW_OF = setmetatable({}, { __mode = "k" })  -- proxy -> view
 local READ_ONLY = setmetatable({}, { __mode = "k" })  -- ctx.vars proxy -> its table
 
-local ctx = { vars = {}, resources = {}, log = {}, attempt = 0, state = "", network = "",
-              run_id = "" }
+local ctx = { vars = {}, resources = {}, log = {}, attempt = 0, state = "", network = "" }
 M.ctx = ctx
+
+-- ctx.run_id: given by the runner when it already has the run's id text, else made by
+-- the runner the first time a function reads it (most runs never do).
+local run_id_source
+function M.set_run_id_source(f) run_id_source = f end
+setmetatable(ctx, {
+  __index = function(t, k)
+    if k == "run_id" and run_id_source then
+      local id = run_id_source()
+      rawset(t, "run_id", id)
+      return id
+    end
+  end,
+})
 
 -- ---------------------------------------------------------------------------------
 -- Lazy roots: a record's root table filled on demand, so fields no function reads
