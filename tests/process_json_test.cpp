@@ -81,6 +81,13 @@ TEST_CASE("process_json - untouched fields are copied as they came, changed ones
     std::string out;
     REQUIRE(wf.process_json(R"({"a": 1, "keep": {"x" : 1.50}, "d": 0})", out).ok);
     CHECK(out == R"({"a":2,"keep":{"x" : 1.50},"b2":[1,2],"z":"added"})");
+
+    // Compact input: the runs of untouched fields around a removed first field and a
+    // changed one are copied as they are, a spaced field as its two tokens.
+    REQUIRE(wf.process_json(R"({"d":0,"p":1,"q":"x,y","a":7,"r":[1, 2],"s" :  true,"t":{}})", out).ok);
+    CHECK(out == R"({"p":1,"q":"x,y","a":8,"r":[1, 2],"s":true,"t":{},"b2":[1,2],"z":"added"})");
+    REQUIRE(wf.process_json(R"({ "a":1 , "d":2 })", out).ok);
+    CHECK(out == R"({"a":2,"b2":[1,2],"z":"added"})");
 }
 
 TEST_CASE("process_json - failures, non-objects, duplicate keys, big integers and bad JSON") {

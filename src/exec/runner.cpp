@@ -1082,9 +1082,10 @@ Value Runner::read_whole(int slot, const Value& order) {
 }
 
 // The output line: the input's fields in their order, each copied from the input text
-// as it came unless the run changed it (then read from Lua), then the fields the run
-// added, by name. When anything may have changed (direct mode, a replaced record, a push), the
-// whole record is read back instead.
+// as it came unless the run changed it, then the fields the run added, by name. The
+// changed and added values are written as JSON straight from Lua while the run's dirty
+// keys are walked once. When anything may have changed (direct mode, a replaced record,
+// a push), or a key is not a string, the whole record is read back instead.
 void Runner::write_json_record(int slot, std::string& out) {
     lua_State* L = vm_.state();
     StackGuard guard(L);
@@ -1092,56 +1093,74 @@ void Runner::write_json_record(int slot, std::string& out) {
     lua_pushinteger(L, slot);
     lua_call(L, 1, 3);  // whole, dirty keys, the record's root
     const int root = lua_gettop(L), dirty = root - 1;
-    if (lua_toboolean(L, dirty - 1)) {
-        append_json(out, read_whole(slot, json_.key_order()));
-        return;
-    }
-    changed_.assign(json_.size(), 0);
-    added_.clear();
+    auto whole = [&] { append_json(out, read_whole(slot, json_.key_order())); };
+    if (lua_toboolean(L, dirty - 1)) return whole();
+    const std::size_t n = json_.size();
+    field_change_.assign(n, FieldChange::kept);
+    if (field_text_.size() < n) field_text_.resize(n);
+    std::size_t added = 0;
     lua_pushnil(L);
     while (lua_next(L, dirty) != 0) {
-        lua_pop(L, 1);
+        lua_pop(L, 1);  // the key stays for lua_next
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            return whole();
+        }
         std::size_t length = 0;
-        const char* key = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &length) : nullptr;
-        const int i = key ? json_.find(std::string_view(key, length)) : -1;
-        if (i >= 0) changed_[static_cast<std::size_t>(i)] = 1;
-        else added_.push_back(key ? std::string(key, length) : read_value(L, -1, convert_).to_json());
+        const char* key = lua_tolstring(L, -1, &length);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, root);
+        const bool removed = lua_isnil(L, -1);
+        const int i = json_.find(std::string_view(key, length));
+        std::string* text = nullptr;
+        if (i >= 0) {
+            const auto at = static_cast<std::size_t>(i);
+            field_change_[at] = removed ? FieldChange::removed : FieldChange::changed;
+            text = &field_text_[at];
+        } else if (!removed) {
+            if (added_.size() <= added) added_.emplace_back();
+            added_[added].first = std::string_view(key, length);  // the dirty table keeps the key alive
+            text = &added_[added++].second;
+        }
+        if (text && !removed) {
+            text->clear();
+            // A changed object keeps its members in their input order.
+            const Value old = i >= 0 && lua_istable(L, -1) ? json_.field_value(static_cast<std::size_t>(i)) : Value();
+            append_lua_json(*text, L, -1, convert_, &old);
+        }
+        lua_pop(L, 1);
     }
-    std::sort(added_.begin(), added_.end());
+    std::sort(added_.begin(), added_.begin() + static_cast<std::ptrdiff_t>(added),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     bool first = true;
-    auto put = [&](std::string_view key) {
-        out += first ? '{' : ',';
-        first = false;
-        append_json_string(out, key);
-        out += ':';
-    };
-    for (std::size_t i = 0; i < json_.size(); ++i) {
-        const std::string_view key = json_.key(i);
-        if (!changed_[i]) {
-            out += first ? '{' : ',';
-            first = false;
-            json_.append_field(out, i);
+    out += '{';
+    for (std::size_t i = 0; i < n;) {
+        if (field_change_[i] == FieldChange::removed) {
+            ++i;
             continue;
         }
-        lua_pushlstring(L, key.data(), key.size());
-        lua_rawget(L, root);
-        if (!lua_isnil(L, -1)) {
-            const Value old = lua_istable(L, -1) ? json_.field_value(i) : Value();
-            put(key);
-            append_json(out, read_value(L, -1, convert_, &old));
+        if (!first) out += ',';
+        first = false;
+        if (field_change_[i] == FieldChange::changed) {
+            json_.append_key(out, i);
+            out += ':';
+            out += field_text_[i];
+            ++i;
+            continue;
         }
-        lua_pop(L, 1);
+        std::size_t j = i + 1;
+        while (j < n && field_change_[j] == FieldChange::kept) ++j;
+        json_.append_fields(out, i, j);
+        i = j;
     }
-    for (const auto& key : added_) {
-        lua_pushlstring(L, key.data(), key.size());
-        lua_rawget(L, root);
-        if (!lua_isnil(L, -1)) {
-            put(key);
-            append_json(out, read_value(L, -1, convert_));
-        }
-        lua_pop(L, 1);
+    for (std::size_t k = 0; k < added; ++k) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, added_[k].first);
+        out += ':';
+        out += added_[k].second;
     }
-    out += first ? "{}" : "}";
+    out += '}';
 }
 
 // The JSON record's object and array fields, and the whole record (for `pairs` and

@@ -18,6 +18,8 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace statenet::detail {
@@ -74,8 +76,12 @@ private:
     // Reference mode: the current record's key and its row as loaded (the snapshot
     // its changes are computed against).
     JsonRecord json_;  // the record run by run_json
-    std::vector<char> changed_;        // write_json_record: input fields the run changed
-    std::vector<std::string> added_;   // ... and the fields it added
+    // write_json_record's buffers, kept between records: what became of each input
+    // field, the changed ones' JSON, and the added fields' names and JSON.
+    enum class FieldChange : char { kept, changed, removed };
+    std::vector<FieldChange> field_change_;
+    std::vector<std::string> field_text_;
+    std::vector<std::pair<std::string_view, std::string>> added_;
     Value ref_key_;
     std::optional<Value> ref_row_;
     bool commit_conflict_ = false;  // the last run_once failed its version check

@@ -1,6 +1,8 @@
 // Value <-> Lua conversion at the edges of a record run.
 #include "lua/convert.hpp"
 
+#include "json/json_internal.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -191,6 +193,20 @@ Value read_any(lua_State* L, int index, const ConvertRefs& refs, const Value* or
 }
 
 }  // namespace
+
+void append_lua_json(std::string& out, lua_State* L, int index, const ConvertRefs& refs, const Value* order) {
+    switch (lua_type(L, index)) {
+    case LUA_TNUMBER: append_json(out, read_number(lua_tonumber(L, index))); return;
+    case LUA_TSTRING: {
+        std::size_t len = 0;
+        const char* s = lua_tolstring(L, index, &len);
+        append_json_string(out, std::string_view(s, len));
+        return;
+    }
+    case LUA_TBOOLEAN: out += lua_toboolean(L, index) ? "true" : "false"; return;
+    default: append_json(out, read_value(L, index, refs, order));
+    }
+}
 
 void apply_changes(lua_State* L, int root_index, int dirty_index, const ConvertRefs& refs, Value& data) {
     int root = root_index > 0 ? root_index : lua_gettop(L) + root_index + 1;

@@ -6,6 +6,7 @@
 #include <lua.hpp>
 
 #include <stdexcept>
+#include <string>
 
 namespace statenet::detail {
 
@@ -29,6 +30,10 @@ void push_value(lua_State* L, const Value& value, const ConvertRefs& refs);
 /// Reads the Lua value at `index`. Object members named in `order` (the record as it
 /// entered) keep that order; others follow. Throws ConvertError.
 Value read_value(lua_State* L, int index, const ConvertRefs& refs, const Value* order = nullptr);
+
+/// Appends the Lua value at `index` as compact JSON, as append_json(read_value(...))
+/// would write it; scalars go straight from Lua, without a Value. Throws ConvertError.
+void append_lua_json(std::string& out, lua_State* L, int index, const ConvertRefs& refs, const Value* order = nullptr);
 
 /// Brings `data` (the record as it entered) up to date with the table at `root_index`
 /// for the top-level keys listed in the table at `dirty_index`: removed fields are

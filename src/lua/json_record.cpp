@@ -112,6 +112,8 @@ struct JsonField {
     std::string_view key;
     simdjson::dom::element value;
     std::string_view raw_key, raw_value;
+    bool tight = false;   // `"key":value` with nothing between the tokens
+    bool joined = false;  // the next field follows after one comma, nothing else
 };
 
 struct JsonRecord::Impl {
@@ -124,15 +126,21 @@ struct JsonRecord::Impl {
     void locate(std::string_view text) {
         const char* end = text.data() + text.size();
         const char* p = skip_space(text.data(), end) + 1;  // past '{'
+        JsonField* previous = nullptr;
         for (auto& field : fields) {
+            const char* after = p;
             p = skip_space(p, end);
             if (*p == ',') p = skip_space(p + 1, end);
+            if (previous) previous->joined = p == after + 1;
             const char* key_end = string_end(p, end);
             field.raw_key = std::string_view(p, static_cast<std::size_t>(key_end - p));
             p = skip_space(skip_space(key_end, end) + 1, end);  // past ':'
             const char* value = p;
+            field.tight = value == key_end + 1;
             p = value_end(p, end);
             field.raw_value = std::string_view(value, static_cast<std::size_t>(p - value));
+            field.joined = false;
+            previous = &field;
         }
     }
 };
@@ -213,12 +221,29 @@ int json_field_for_ffi(void* record, const char* key, std::size_t key_length, do
     return static_cast<const JsonRecord*>(record)->field(std::string_view(key, key_length), number, text, length);
 }
 
-void JsonRecord::append_field(std::string& out, std::size_t i) const {
-    const JsonField& field = impl_->fields[i];
-    out += field.raw_key;
-    out += ':';
-    out += field.raw_value;
+void JsonRecord::append_fields(std::string& out, std::size_t first, std::size_t last) const {
+    const auto& fields = impl_->fields;
+    for (std::size_t i = first; i < last;) {
+        if (i > first) out += ',';
+        const JsonField& field = fields[i];
+        if (!field.tight) {
+            out += field.raw_key;
+            out += ':';
+            out += field.raw_value;
+            ++i;
+            continue;
+        }
+        // A run of tight fields joined by bare commas is one piece of the input text.
+        std::size_t j = i;
+        while (j + 1 < last && fields[j].joined && fields[j + 1].tight) ++j;
+        const char* begin = field.raw_key.data();
+        const char* end = fields[j].raw_value.data() + fields[j].raw_value.size();
+        out.append(begin, static_cast<std::size_t>(end - begin));
+        i = j + 1;
+    }
 }
+
+void JsonRecord::append_key(std::string& out, std::size_t i) const { out += impl_->fields[i].raw_key; }
 
 Value JsonRecord::field_value(std::size_t i) const { return element_to_value(impl_->fields[i].value); }
 

@@ -47,8 +47,12 @@ public:
     /// Pushes the record as a Lua table, as push_value would push its Value (null
     /// members left out, empty arrays marked).
     void push(lua_State* L, const ConvertRefs& refs) const;
-    /// Appends field i as `"key":value`, both exactly as they are in the input text.
-    void append_field(std::string& out, std::size_t i) const;
+    /// Appends fields [first, last) as `"key":value,...`, keys and values exactly as
+    /// they are in the input text (runs of fields the text has without spaces are
+    /// copied in one piece).
+    void append_fields(std::string& out, std::size_t first, std::size_t last) const;
+    /// Appends field i's key as it is in the input text (quoted).
+    void append_key(std::string& out, std::size_t i) const;
     /// The keys as an object of nulls: the member order read_value should keep.
     Value key_order() const;
     /// Field i as a Value (the member order for a changed nested table).
