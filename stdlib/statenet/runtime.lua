@@ -62,9 +62,10 @@ setmetatable(ctx, {
 
 local ffi = require("ffi")
 
-local JSON, ROW = 1, 2
-local LAZY = setmetatable({}, { __mode = "k" })  -- unfilled root -> JSON | ROW
-local FETCHED = {}   -- JSON root: top-level keys already decoded or written this run
+-- An unfilled root is known by its metatable (json_mt or row_mt, below): no side
+-- table of roots, which would take a new key per record.
+local json_mt, row_mt
+local FETCHED = {}   -- JSON root: keys that are not to be fetched from the input again this run
 local load_row       -- C function: the reference-mode row (M.set_reference_loader)
 local json_field, json_record, json_table, json_all  -- M.set_json_source
 local number_out, text_out, length_out = ffi.new("double[1]"), ffi.new("const char*[1]"), ffi.new("size_t[1]")
@@ -84,22 +85,23 @@ local function fetch(k)
 end
 
 local function touch(t)
-  local kind = LAZY[t]
-  if kind == nil then return end
-  local all = kind == JSON and json_all() or load_row()  -- may raise: t stays unfilled
-  LAZY[t] = nil
+  local mt = getmetatable(t)
+  local json = mt == json_mt
+  if not json and mt ~= row_mt then return end
+  local all = json and json_all() or load_row()  -- may raise: t stays unfilled
   setmetatable(t, nil)
   for k, v in next, all do
-    if rawget(t, k) == nil and not (kind == JSON and FETCHED[k]) then rawset(t, k, v) end
+    if rawget(t, k) == nil and not (json and FETCHED[k]) then rawset(t, k, v) end
   end
 end
 
-local json_mt = {
+json_mt = {
+  -- A field read once is in the table from then on; FETCHED only needs the keys that
+  -- are not: fields the input lacks, and fields deleted this run (view.apply).
   __index = function(t, k)
     if FETCHED[k] then return nil end
-    FETCHED[k] = true
     local v = fetch(k)
-    if v ~= nil then rawset(t, k, v) end
+    if v ~= nil then rawset(t, k, v) else FETCHED[k] = true end
     return v
   end,
   -- Only for keys not in the table: marks them so the input's value never shows again.
@@ -109,7 +111,7 @@ local json_mt = {
   end,
 }
 
-local row_mt = { __index = function(t, k) touch(t); return rawget(t, k) end }
+row_mt = { __index = function(t, k) touch(t); return rawget(t, k) end }
 
 function M.set_reference_loader(f) load_row = f end
 
@@ -198,7 +200,12 @@ local function new_view()
   function view.apply(into, dirty)
     local root = into or base
     for k, w in next, writes do
-      if w == TOMB then root[k] = nil else root[k] = w end
+      if w == TOMB then
+        root[k] = nil
+        FETCHED[k] = true  -- a lazy JSON root must not fetch the input's value again
+      else
+        root[k] = w
+      end
       if dirty then dirty[k] = true end
     end
     clear(writes)
@@ -370,7 +377,6 @@ end
 -- Starts a reference-mode run: the root is the key field alone, loaded on first touch.
 function M.begin_reference(key, value, run_id, copy)
   local root = setmetatable({ [key] = value }, row_mt)
-  LAZY[root] = ROW
   return M.begin(root, run_id, copy)
 end
 
@@ -378,7 +384,6 @@ end
 function M.begin_json(run_id, copy, nfields)
   clear(FETCHED)
   local root = setmetatable(new_table(0, nfields), json_mt)
-  LAZY[root] = JSON
   return M.begin(root, run_id, copy)
 end
 
