@@ -34,6 +34,11 @@ const std::vector<std::string> tricky = {
     R"({"k\"q":"v","a":-0.5,"list":[[],[{}],"]"],"last":false})",
     R"({})",
     R"({"d":1})",
+    // Read by the functions: a literal, a nested object (decoded through the DOM on
+    // demand), an escaped key (the whole record goes the DOM way), deep nesting.
+    R"({"a":3,"fail":false,"n":{"x":"\u00e9","y":[1,2]},"s":"tab\there"})",
+    R"({"k\u0041":1,"a":2.5e1,"n":{"x":0}})",
+    "{\"a\":1,\"deep\":" + std::string(150, '[') + std::string(150, ']') + "}",
 };
 
 void same_as_process(const Workflow& wf, const std::string& line, const RunOptions& options = {}) {

@@ -1,10 +1,12 @@
 // JsonRecord: simdjson's DOM of one record, its top-level fields indexed for Lua.
 #include "lua/json_record.hpp"
 
+#include "json/field_scan.hpp"
 #include "json/json_internal.hpp"
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -65,8 +67,9 @@ void push_element(lua_State* L, simdjson::dom::element element, const ConvertRef
     }
 }
 
-// Token scanning over text simdjson has already validated, so nothing here checks the
-// grammar. Pointers run to `end`; memchr finds quotes a word at a time.
+// Token scanning over text simdjson has already validated (a record the strict scan
+// left to simdjson), so nothing here checks the grammar. Pointers run to `end`; memchr
+// finds quotes a word at a time.
 
 inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -106,27 +109,53 @@ const char* value_end(const char* p, const char* end) {
 
 }  // namespace
 
-/// A top-level field: its key (unescaped, from the DOM), its value, and where its key
-/// and value tokens are in the input text.
-struct JsonField {
-    std::string_view key;
-    simdjson::dom::element value;
-    std::string_view raw_key, raw_value;
-    bool tight = false;   // `"key":value` with nothing between the tokens
-    bool joined = false;  // the next field follows after one comma, nothing else
-};
-
+// Two ways in. Most records take the strict scan (scan_object_fields): it finds every
+// top-level field's tokens, scalars are decoded from the text when Lua reads them, and
+// simdjson's DOM is parsed only when something needs it (a nested value, an escaped
+// string, the whole record). A record the scan leaves aside (escaped keys, deep
+// nesting, malformed text) is parsed by simdjson at once: its fields come from the
+// DOM and their tokens are located after.
 struct JsonRecord::Impl {
     simdjson::dom::parser parser;
-    std::vector<JsonField> fields;
+    std::string_view text;
+    std::vector<ScannedField> fields;
+    std::vector<simdjson::dom::element> values;  // by field, once the DOM is parsed
     std::unordered_map<std::string_view, std::size_t> index;  // only beyond linear_limit
-    simdjson::dom::element root;  // the record's object
+    simdjson::dom::element root;  // the record's object, once the DOM is parsed
+    bool dom = false;             // root and values are set
+    bool dom_fields = false;      // the fields came from the DOM: values are read through it
+
+    // The DOM of a scanned record. The scan is at least as strict as simdjson, so this
+    // does not fail for a record that scanned; if it ever did, the record fails.
+    void need_dom() {
+        if (dom) return;
+        if (parser.parse(text.data(), text.size()).get(root) || !root.is_object())
+            throw ConvertError("the record's JSON text could not be read back");
+        values.clear();
+        const auto object = root.get_object().value_unsafe();
+        for (const simdjson::dom::key_value_pair field : object) values.push_back(field.value);
+        if (values.size() != fields.size()) throw ConvertError("the record's JSON text could not be read back");
+        dom = true;
+    }
+
+    bool parse_dom() {
+        fields.clear();
+        if (parser.parse(text.data(), text.size()).get(root) || !root.is_object()) return false;
+        const auto object = root.get_object().value_unsafe();
+        for (const simdjson::dom::key_value_pair field : object) {
+            fields.emplace_back().key = field.key;
+            values.push_back(field.value);
+        }
+        dom = dom_fields = true;
+        locate();
+        return true;
+    }
 
     // The token spans of each field, in the DOM's field order.
-    void locate(std::string_view text) {
+    void locate() {
         const char* end = text.data() + text.size();
         const char* p = skip_space(text.data(), end) + 1;  // past '{'
-        JsonField* previous = nullptr;
+        ScannedField* previous = nullptr;
         for (auto& field : fields) {
             const char* after = p;
             p = skip_space(p, end);
@@ -143,29 +172,34 @@ struct JsonRecord::Impl {
             previous = &field;
         }
     }
+
+    simdjson::dom::element value(std::size_t i) {
+        need_dom();
+        return values[i];
+    }
 };
 
 JsonRecord::JsonRecord() : impl_(std::make_unique<Impl>()) {}
 JsonRecord::~JsonRecord() = default;
 
 bool JsonRecord::parse(std::string_view json) {
-    auto& fields = impl_->fields;
-    fields.clear();
-    impl_->index.clear();
-    simdjson::dom::element& root = impl_->root;
-    if (impl_->parser.parse(json.data(), json.size()).get(root) || !root.is_object()) return false;
-    const auto object = root.get_object().value_unsafe();
-    const bool hashed = object.size() > linear_limit;
-    for (const simdjson::dom::key_value_pair field : object) {
-        if (hashed) {
-            if (!impl_->index.emplace(field.key, fields.size()).second) return false;
-        } else {
-            for (const auto& seen : fields)
-                if (seen.key == field.key) return false;
-        }
-        fields.push_back(JsonField{field.key, field.value, {}, {}});
+    Impl& r = *impl_;
+    r.text = json;
+    r.fields.clear();
+    r.values.clear();
+    r.index.clear();
+    r.dom = r.dom_fields = false;
+    if (!scan_object_fields(json, r.fields) && !r.parse_dom()) return false;
+    // Duplicate keys go the Value way, which keeps the last value at the first key's place.
+    const auto& fields = r.fields;
+    if (fields.size() > linear_limit) {
+        for (std::size_t i = 0; i < fields.size(); ++i)
+            if (!r.index.emplace(fields[i].key, i).second) return false;
+    } else {
+        for (std::size_t i = 1; i < fields.size(); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (fields[j].key == fields[i].key) return false;
     }
-    impl_->locate(json);
     return true;
 }
 
@@ -184,13 +218,37 @@ int JsonRecord::find(std::string_view key) const noexcept {
     return -1;
 }
 
-void JsonRecord::push(lua_State* L, const ConvertRefs& refs) const { push_element(L, impl_->root, refs, 0); }
+void JsonRecord::push(lua_State* L, const ConvertRefs& refs) const {
+    impl_->need_dom();
+    push_element(L, impl_->root, refs, 0);
+}
 
 JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, const char** text,
                                         std::size_t* length) const noexcept {
     const int i = find(key);
     if (i < 0) return absent;
-    const simdjson::dom::element value = impl_->fields[static_cast<std::size_t>(i)].value;
+    const ScannedField& field = impl_->fields[static_cast<std::size_t>(i)];
+    if (!impl_->dom_fields) {
+        // Scanned tokens are valid JSON: numbers convert, strings without escapes are
+        // their text between the quotes.
+        switch (field.kind) {
+        case TokenKind::number:
+            std::from_chars(field.raw_value.data(), field.raw_value.data() + field.raw_value.size(), *number);
+            return FieldCode::number;
+        case TokenKind::string:
+            *text = field.raw_value.data() + 1;
+            *length = field.raw_value.size() - 2;
+            return FieldCode::string;
+        case TokenKind::true_value: return true_value;
+        case TokenKind::false_value: return false_value;
+        case TokenKind::null: return null;
+        case TokenKind::escaped_string:
+        case TokenKind::object:
+        case TokenKind::array: break;
+        }
+        return table;  // push_field decodes it through the DOM
+    }
+    const simdjson::dom::element value = impl_->values[static_cast<std::size_t>(i)];
     using simdjson::dom::element_type;
     switch (value.type()) {
     case element_type::INT64: *number = static_cast<double>(value.get_int64().value_unsafe()); return FieldCode::number;
@@ -213,7 +271,7 @@ JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, co
 void JsonRecord::push_field(lua_State* L, std::string_view key, const ConvertRefs& refs) const {
     const int i = find(key);
     if (i < 0) lua_pushnil(L);
-    else push_element(L, impl_->fields[static_cast<std::size_t>(i)].value, refs, 1);
+    else push_element(L, impl_->value(static_cast<std::size_t>(i)), refs, 1);
 }
 
 int json_field_for_ffi(void* record, const char* key, std::size_t key_length, double* number, const char** text,
@@ -225,7 +283,7 @@ void JsonRecord::append_fields(std::string& out, std::size_t first, std::size_t 
     const auto& fields = impl_->fields;
     for (std::size_t i = first; i < last;) {
         if (i > first) out += ',';
-        const JsonField& field = fields[i];
+        const ScannedField& field = fields[i];
         if (!field.tight) {
             out += field.raw_key;
             out += ':';
@@ -245,7 +303,7 @@ void JsonRecord::append_fields(std::string& out, std::size_t first, std::size_t 
 
 void JsonRecord::append_key(std::string& out, std::size_t i) const { out += impl_->fields[i].raw_key; }
 
-Value JsonRecord::field_value(std::size_t i) const { return element_to_value(impl_->fields[i].value); }
+Value JsonRecord::field_value(std::size_t i) const { return element_to_value(impl_->value(i)); }
 
 Value JsonRecord::key_order() const {
     Value::Object keys;

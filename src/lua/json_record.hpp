@@ -1,6 +1,6 @@
-// JsonRecord: a record kept as its JSON text while it runs: Lua gets its fields straight
-// from simdjson's DOM (no Value tree), and the output copies the fields the run did not
-// change from the input text as they came.
+// JsonRecord: a record kept as its JSON text while it runs: Lua gets its fields decoded
+// from the text as it reads them (no Value tree), and the output copies the fields the
+// run did not change from the input text as they came.
 #pragma once
 
 #include "lua/convert.hpp"
@@ -38,8 +38,9 @@ public:
     enum FieldCode : int { absent = 0, null = 1, false_value = 2, true_value = 3, number = 4, string = 5, table = 6 };
 
     /// Field `key` without going through the Lua C API: a number into `*number`, a
-    /// string as a pointer and length into the parser's buffer (valid until the next
-    /// parse); objects and arrays only report `table` (push_field pushes them).
+    /// string as a pointer and length (into the input text or the parser's buffer,
+    /// valid until the next parse); objects, arrays and strings with escapes report
+    /// `table`: push_field pushes those.
     FieldCode field(std::string_view key, double* number, const char** text, std::size_t* length) const noexcept;
     /// Pushes field `key` (any type); pushes nil when there is none.
     void push_field(lua_State* L, std::string_view key, const ConvertRefs& refs) const;

@@ -1,0 +1,33 @@
+// scan_object_fields: one strict pass over a JSON object's text that finds where each
+// top-level field's key and value are, without building any tree.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace statenet::detail {
+
+/// What a top-level field's value token is.
+enum class TokenKind : unsigned char { string, escaped_string, number, true_value, false_value, null, object, array };
+
+struct ScannedField {
+    std::string_view key;        ///< the key's text between its quotes (it has no escapes)
+    std::string_view raw_key;    ///< the key token, quotes included
+    std::string_view raw_value;  ///< the value token as it is in the text
+    TokenKind kind = TokenKind::null;
+    bool tight = false;   ///< `"key":value` with nothing between the tokens
+    bool joined = false;  ///< the next field follows after one comma and nothing else
+};
+
+/// Containers nested deeper than this are left to simdjson (the scan says no).
+inline constexpr int scan_max_depth = 128;
+
+/// Scans `text` as one JSON object and appends its top-level fields to `fields` in
+/// text order. At least as strict as simdjson's DOM parser (RFC 8259 grammar, UTF-8
+/// checked, control characters refused in strings, integers within 64 bits, finite
+/// numbers), so what it accepts simdjson accepts too. Returns false when the text is
+/// not such an object, or when it is one the scan leaves to simdjson: a key with
+/// escapes, nesting beyond scan_max_depth, a surrogate escape that is not a proper pair.
+bool scan_object_fields(std::string_view text, std::vector<ScannedField>& fields);
+
+}  // namespace statenet::detail
