@@ -98,17 +98,21 @@ struct Runner::Branch {
     /// A fresh branch at `state` of `network` for the record in `slot`, keeping the
     /// capacity of its vectors.
     void reset(int record_slot, int in_network, int at_state) {
-        Branch fresh;
-        fresh.frames = std::move(frames);
-        fresh.path = std::move(path);
-        fresh.retry_counts = std::move(retry_counts);
-        fresh.frames.clear();
-        fresh.path.clear();
-        fresh.retry_counts.clear();
-        fresh.slot = record_slot;
-        fresh.network = in_network;
-        fresh.state = at_state;
-        *this = std::move(fresh);
+        slot = record_slot;
+        network = in_network;
+        state = at_state;
+        frames.clear();
+        path.clear();
+        entered = false;
+        attempt = 0;
+        retry_counts.clear();
+        entry_error.reset();
+        status = Status::running;
+        final_state = nullptr;
+        emit = true;
+        error.reset();
+        step = parent = 0;
+        via = StepVia::start;
     }
 };
 
@@ -894,7 +898,7 @@ Result Runner::run_json(std::string_view text, std::string& out, const RunOption
 
 const std::string& Runner::run_id() {
     if (!run_id_made_) {
-        run_id_ = format_run_id(run_bits_[0], run_bits_[1]);
+        run_id_ = format_run_id(ids_(), ids_());
         run_id_made_ = true;
     }
     return run_id_;
@@ -926,8 +930,6 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     if (model_->timeout_ms > 0) run.deadline = engine_->clock->now_ms() + model_->timeout_ms;
 
     Result result;
-    run_bits_[0] = ids_();
-    run_bits_[1] = ids_();
     run_id_made_ = false;
     run.observer = observer ? observer : observer_.get();
     if (!lean || run.observer) result.run_id = run_id();

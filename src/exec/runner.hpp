@@ -98,8 +98,7 @@ private:
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;      // retry jitter (seeded: reproducible)
     std::mt19937_64 ids_;      // run ids (random: unique across processes)
-    // The current run's id: its random bits, and its text once something asked for it.
-    std::uint64_t run_bits_[2] = {0, 0};
+    // The current run's id, once something asked for it (drawn then).
     std::string run_id_;
     bool run_id_made_ = false;
     std::unique_ptr<Branch> single_;  // a depth-first run's one branch, reused: its vectors keep their capacity

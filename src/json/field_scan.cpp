@@ -9,6 +9,10 @@
 #include <charconv>
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace statenet::detail {
 
 namespace {
@@ -77,11 +81,30 @@ const char* escape(const char* p, const char* end) {
     return p;
 }
 
+// Past the plain string content starting at p: up to the first quote, backslash,
+// control character or non-ASCII byte (or end). With SSE2 (every x86-64), 16 bytes
+// at a time: as signed bytes, control characters and non-ASCII are both below 0x20.
+inline const char* plain_run(const char* p, const char* end) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const __m128i stops = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)),
+                                           _mm_cmplt_epi8(chunk, space));
+        const int mask = _mm_movemask_epi8(stops);
+        if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+        p += 16;
+    }
+#endif
+    while (p < end && !string_stops[static_cast<unsigned char>(*p)]) ++p;
+    return p;
+}
+
 // At the opening quote; returns past the closing one.
 const char* string(const char* p, const char* end, bool& escaped) {
     ++p;
     for (;;) {
-        while (p < end && !string_stops[static_cast<unsigned char>(*p)]) ++p;
+        p = plain_run(p, end);
         if (p >= end) return nullptr;
         const auto c = static_cast<unsigned char>(*p);
         if (c == '"') return p + 1;

@@ -23,6 +23,11 @@ constexpr int max_depth = 200;
 // Beyond this many fields, lookups and the duplicate check use a hash index.
 constexpr std::size_t linear_limit = 16;
 
+// Keys compared by length and first byte before memcmp: most pairs differ there.
+inline bool same_key(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
+}
+
 void push_element(lua_State* L, simdjson::dom::element element, const ConvertRefs& refs, int depth) {
     using simdjson::dom::element_type;
     switch (element.type()) {
@@ -198,7 +203,7 @@ bool JsonRecord::parse(std::string_view json) {
     } else {
         for (std::size_t i = 1; i < fields.size(); ++i)
             for (std::size_t j = 0; j < i; ++j)
-                if (fields[j].key == fields[i].key) return false;
+                if (same_key(fields[j].key, fields[i].key)) return false;
     }
     return true;
 }
@@ -214,7 +219,7 @@ int JsonRecord::find(std::string_view key) const noexcept {
         return found == impl_->index.end() ? -1 : static_cast<int>(found->second);
     }
     for (std::size_t i = 0; i < fields.size(); ++i)
-        if (fields[i].key == key) return static_cast<int>(i);
+        if (same_key(fields[i].key, key)) return static_cast<int>(i);
     return -1;
 }
 
