@@ -628,8 +628,18 @@ local function compile_schema(spec)
 end
 
 -- Called by C++ once per state with the resolved functions.
+-- Function lists carry their length as `n`: `#list` is a call in every compiled trace.
+local function counted(list)
+  if list then list.n = #list end
+end
+
 function M.define_state(sid, plan)
   if plan.schema then plan.schema = compile_schema(plan.schema) end
+  counted(plan.pre)
+  counted(plan.tf)
+  counted(plan.post)
+  plan.narcs = #plan.arcs
+  for i = 1, plan.narcs do counted(plan.arcs[i].tf) end
   STATES[sid] = plan
 end
 
@@ -663,7 +673,7 @@ local function check(ok, why, names, i, data)
 end
 
 local function validate(list, names, data)
-  local n = #list
+  local n = list.n or #list
   if n == 0 then return end
   local ok, why = list[1](data, ctx)
   local msg = check(ok, why, names, 1, data)
@@ -698,7 +708,7 @@ local function replaced(r, names, i, data, slot, view)
 end
 
 local function transform(list, names, data, slot, view)
-  local n = #list
+  local n = list.n or #list
   if n == 0 then return data end
   local r = list[1](data, ctx)
   if r ~= nil and r ~= data then data = replaced(r, names, 1, data, slot, view) end
@@ -805,7 +815,7 @@ function M.step(sid, slot, attempt, ename, emsg, estate)
   local view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
   if code then return code, name, message end
   local arcs = S.arcs
-  local n = #arcs
+  local n = S.narcs
   if n == 0 then return no_transition(S) end
   local a = arcs[1]
   if a.when == nil or a.when(data, ctx) then return take(a, data, slot, view) end
