@@ -38,6 +38,11 @@ const std::vector<std::string> tricky = {
     // demand), an escaped key (the whole record goes the DOM way), deep nesting.
     R"({"a":3,"fail":false,"n":{"x":"\u00e9","y":[1,2]},"s":"tab\there"})",
     R"({"k\u0041":1,"a":2.5e1,"n":{"x":0}})",
+    R"({"a":-42})",
+    R"({"a":-0})",
+    R"({"a":123456789012345})",
+    R"({"a":9007199254740993})",
+    R"({"a":1.7976931348623157e308})",
     "{\"a\":1,\"deep\":" + std::string(150, '[') + std::string(150, ']') + "}",
 };
 

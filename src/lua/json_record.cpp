@@ -23,6 +23,24 @@ constexpr int max_depth = 200;
 // Beyond this many fields, lookups and the duplicate check use a hash index.
 constexpr std::size_t linear_limit = 16;
 
+// A scanned number token's value. Integers of up to 15 digits (ids, counts) are exact
+// in a double and are read directly; the rest goes through from_chars.
+inline double token_number(std::string_view token) {
+    const char* p = token.data();
+    const char* end = p + token.size();
+    const bool negative = *p == '-';
+    const char* digits = p + (negative ? 1 : 0);
+    if (end - digits <= 15) {
+        std::uint64_t value = 0;
+        const char* q = digits;
+        while (q < end && *q >= '0' && *q <= '9') value = value * 10 + static_cast<std::uint64_t>(*q++ - '0');
+        if (q == end) return negative ? -static_cast<double>(value) : static_cast<double>(value);
+    }
+    double value = 0;
+    std::from_chars(p, end, value);
+    return value;
+}
+
 // Keys compared by length and first byte before memcmp: most pairs differ there.
 inline bool same_key(std::string_view a, std::string_view b) {
     return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
@@ -237,9 +255,7 @@ JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, co
         // Scanned tokens are valid JSON: numbers convert, strings without escapes are
         // their text between the quotes.
         switch (field.kind) {
-        case TokenKind::number:
-            std::from_chars(field.raw_value.data(), field.raw_value.data() + field.raw_value.size(), *number);
-            return FieldCode::number;
+        case TokenKind::number: *number = token_number(field.raw_value); return FieldCode::number;
         case TokenKind::string:
             *text = field.raw_value.data() + 1;
             *length = field.raw_value.size() - 2;
