@@ -1,6 +1,7 @@
 // RunObserver: what the runner reports while a record runs (execution history listens); null when no one does.
 #pragma once
 
+#include "exec/run_id.hpp"
 #include "model/model.hpp"
 
 #include <statenet/result.hpp>
@@ -32,7 +33,9 @@ public:
     virtual bool wants_steps() const noexcept = 0;
     /// True when the observer wants each step's data changes (history level full).
     virtual bool wants_changes() const noexcept = 0;
-    virtual void run_started(const std::string& run_id, const Value& input, const RunOptions& options) = 0;
+    /// `id` is the run's id (Result::run_id is its text); `started`, when it started.
+    virtual void run_started(const RunId& id, std::chrono::steady_clock::time_point started, const Value& input,
+                             const RunOptions& options) = 0;
     /// A state is entered or retried; returns the step's number (`parent` is 0 for the first).
     virtual int step_started(int parent, StepVia via, const State& state, int attempt, int depth) = 0;
     /// The step's own work ended; `error` is set when it failed. `changes` is what it
@@ -45,9 +48,10 @@ public:
     /// An error reached a step after it ended: a sub-network's failure reaching the
     /// pushing step, or a run-wide limit (MaxTransitions, Timeout).
     virtual void step_failed(int step, const ErrorInfo& error) = 0;
-    /// `data` is the record's final data when result.data does not hold it (the lazy
-    /// JSON path), given only when wants_changes().
-    virtual void run_finished(const Result& result, const Value* data) = 0;
+    /// `final_state` is the state an ok run ended in (null for a failed one); `data` is
+    /// the record's final data when result.data does not hold it (the lazy JSON path),
+    /// given only when wants_changes().
+    virtual void run_finished(const Result& result, const State* final_state, const Value* data) = 0;
 };
 
 }  // namespace statenet::detail

@@ -3,6 +3,7 @@
 
 #include "exec/reference.hpp"
 #include "exec/retry.hpp"
+#include "exec/run_id.hpp"
 #include "json/json_internal.hpp"
 
 #include <fmt/format.h>
@@ -21,26 +22,18 @@ constexpr int step_arc = 1;
 constexpr int step_fail = 2;
 constexpr int step_branches = 3;
 
-// A random (version 4) UUID's text; written by hand since a run may need one per record.
-std::string format_run_id(std::uint64_t hi, std::uint64_t lo) {
-    hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string id(36, '-');
-    std::size_t at = 0;
-    auto put = [&](std::uint64_t bits, int nibbles) {
-        for (int i = nibbles - 1; i >= 0; --i) id[at++] = digits[(bits >> (4 * i)) & 0xf];
-    };
-    put(hi >> 32, 8);
-    ++at;
-    put(hi >> 16, 4);
-    ++at;
-    put(hi, 4);
-    ++at;
-    put(lo >> 48, 4);
-    ++at;
-    put(lo, 12);
-    return id;
+// splitmix64: run ids need uniqueness, not a cryptographic source; seeded from
+// std::random_device per runner, so processes and runners do not share a sequence.
+std::uint64_t next_id_bits(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+std::uint64_t random_seed() {
+    std::random_device device;
+    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
 }
 
 std::string to_text(lua_State* L, int index) {
@@ -87,7 +80,7 @@ struct Runner::Branch {
     std::vector<int> retry_counts;
     std::optional<ErrorInfo> entry_error;  // ctx.error while in an on_error target
     Status status = Status::running;
-    const std::string* final_state = nullptr;
+    const State* final_state = nullptr;  // where it finished
     bool emit = true;
     std::optional<ErrorInfo> error;
     // History: this branch's current step, and how the next one is reached.
@@ -137,7 +130,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
       vm_(model_->module_dirs, engine_->stdlib_dir, model_->sources.get()),
       tx_(*model_, pools_, [this](const std::string& message) { warn(message); }),
       rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)),
-      ids_(std::random_device{}()) {
+      ids_(random_seed()) {
     lua_State* L = vm_.state();
     StackGuard guard(L);
     convert_.array_mt = vm_.ref_runtime("array_mt");
@@ -783,7 +776,7 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
 }
 
 Runner::Status Runner::finish(Run& run, Branch& b) {
-    const std::string* end_state = &model_->qualified(b.network, b.state);
+    const State* end_state = &model_->state(b.network, b.state);
     bool emit = model_->state(b.network, b.state).emit;
     while (!b.frames.empty()) {
         Frame frame = std::move(b.frames.back());
@@ -896,9 +889,19 @@ Result Runner::run_json(std::string_view text, std::string& out, const RunOption
     return result;
 }
 
+const RunId& Runner::run_bits() {
+    if (!run_bits_drawn_) {
+        run_bits_.hi = next_id_bits(ids_);
+        run_bits_.lo = next_id_bits(ids_);
+        run_bits_drawn_ = true;
+    }
+    return run_bits_;
+}
+
 const std::string& Runner::run_id() {
     if (!run_id_made_) {
-        run_id_ = format_run_id(ids_(), ids_());
+        run_id_.resize(RunId::text_length);
+        run_bits().format(run_id_.data());
         run_id_made_ = true;
     }
     return run_id_;
@@ -930,22 +933,22 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     if (model_->timeout_ms > 0) run.deadline = engine_->clock->now_ms() + model_->timeout_ms;
 
     Result result;
-    run_id_made_ = false;
+    run_bits_drawn_ = run_id_made_ = false;
     run.observer = observer ? observer : observer_.get();
-    if (!lean || run.observer) result.run_id = run_id();
+    if (!lean) result.run_id = run_id();
     if (run.observer) {
         if (run.observer->wants_changes() != tracking_changes_) track_changes(run.observer->wants_changes());
         if (run.observer->wants_steps()) {
             run.steps = run.observer;
             run.step_started = std::chrono::steady_clock::now();
         }
-        run.observer->run_started(result.run_id, input, options);
+        run.observer->run_started(run_bits(), started, input, options);  // the history formats its text
     }
     auto reject = [&](std::string name, std::string message) {
         result.error = ErrorInfo{std::move(name), std::move(message), ""};
         result.data = std::move(input);
         result.duration = took();
-        if (run.observer) run.observer->run_finished(result, nullptr);
+        if (run.observer) run.observer->run_finished(result, nullptr, nullptr);
         return result;
     };
     if (reference) {
@@ -1035,7 +1038,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     try {
         if (primary) {
             result.ok = true;
-            result.final_state = *primary->final_state;
+            result.final_state = primary->final_state->qualified;
             result.path = path_of(*primary);
             result.emit = primary->emit;
             if (reference) {
@@ -1058,7 +1061,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
             }
             if (run.breadth_first)
                 for (const auto& b : finished)
-                    result.branches.push_back({*b.final_state, &b == primary ? result.data : read_slot(b.slot, reference ? reference_order(input) : input), path_of(b)});
+                    result.branches.push_back({b.final_state->qualified, &b == primary ? result.data : read_slot(b.slot, reference ? reference_order(input) : input), path_of(b)});
         } else {
             result.error = culprit->error;
             result.final_state = culprit->error ? culprit->error->state : "";
@@ -1077,7 +1080,9 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     // The runtime's slots are cleared when the next record begins.
     result.transitions = run.transitions;
     result.duration = took();
-    if (run.observer) run.observer->run_finished(result, keep_output ? &history_output : nullptr);
+    if (run.observer)
+        run.observer->run_finished(result, result.ok && primary ? primary->final_state : nullptr,
+                                   keep_output ? &history_output : nullptr);
     return result;
 }
 

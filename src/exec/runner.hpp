@@ -1,6 +1,7 @@
 // Runner: one Lua VM loaded with one workflow, executing records one at a time.
 #pragma once
 
+#include "exec/run_id.hpp"
 #include "exec/run_observer.hpp"
 #include "exec/services.hpp"
 #include "exec/transactions.hpp"
@@ -46,9 +47,9 @@ public:
     /// Runs one record given as JSON text; its data goes to `out` as one line of compact
     /// JSON (when it succeeds and is emitted), with the fields no function changed copied
     /// from the input. Result::data stays null. Throws JsonError for malformed text.
-    /// `lean`: the caller reads only ok, emit and error, so Result::path stays empty and
-    /// Result::run_id too, unless an observer records the run (Lua's ctx.run_id is made
-    /// when a function first reads it).
+    /// `lean`: the caller reads only ok, emit and error, so Result::path and
+    /// Result::run_id stay empty (an observer gets the id's bits; Lua's ctx.run_id is
+    /// made when a function first reads it).
     Result run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean = false);
 
     /// Commits an open batch transaction. Returns an error message when that fails.
@@ -97,14 +98,17 @@ private:
     bool tracking_changes_ = false;  // the runtime records each step's changes
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;      // retry jitter (seeded: reproducible)
-    std::mt19937_64 ids_;      // run ids (random: unique across processes)
-    // The current run's id, once something asked for it (drawn then).
+    std::uint64_t ids_;        // run ids: splitmix64 state, randomly seeded (unique across processes)
+    // The current run's id: drawn, and made text, only when something asks for it.
+    RunId run_bits_;
+    bool run_bits_drawn_ = false;
     std::string run_id_;
     bool run_id_made_ = false;
     std::unique_ptr<Branch> single_;  // a depth-first run's one branch, reused: its vectors keep their capacity
     std::vector<Branch> no_spawn_;    // what step() spawns in a depth-first run: nothing
 
-    /// The current run's id as text (made on first use).
+    /// The current run's id, and as text (drawn and made on first use).
+    const RunId& run_bits();
     const std::string& run_id();
     static int lua_run_id(lua_State* L);
 

@@ -43,29 +43,40 @@ HistoryStep history_step(const std::vector<StepRow>& steps, std::size_t index, c
 }
 
 RunRecorder::RunRecorder(HistoryLevel level, Done done)
-    : level_(level), steps_(level >= HistoryLevel::steps), done_(std::move(done)) {}
+    : level_(level), steps_(level >= HistoryLevel::steps), done_(std::move(done)), wall_base_us_(history_now_us()),
+      steady_base_(std::chrono::steady_clock::now()) {}
 
-StepRow* RunRecorder::at(int step) {
-    if (step <= 0 || static_cast<std::size_t>(step) > record_.steps.size()) return nullptr;
-    return &record_.steps[static_cast<std::size_t>(step) - 1];
+RunExtras& RunRecorder::extras() {
+    if (!record_.extras) record_.extras = spare_ ? std::move(spare_) : std::make_unique<RunExtras>();
+    return *record_.extras;
 }
 
-void RunRecorder::run_started(const std::string& run_id, const Value& input, const RunOptions& options) {
-    record_.run_id[run_id.copy(record_.run_id.data(), record_.run_id.size() - 1)] = '\0';
+StepRow* RunRecorder::at(int step) {
+    if (step <= 0 || !record_.extras || static_cast<std::size_t>(step) > record_.extras->steps.size()) return nullptr;
+    return &record_.extras->steps[static_cast<std::size_t>(step) - 1];
+}
+
+void RunRecorder::run_started(const RunId& id, std::chrono::steady_clock::time_point started, const Value& input,
+                              const RunOptions& options) {
+    record_.id = id;
     record_.position = options.position.value_or(-1);
-    record_.started_us = history_now_us();
-    if (level_ == HistoryLevel::full) record_.input = std::make_unique<Value>(input);
+    record_.started_us =
+        wall_base_us_ + std::chrono::duration_cast<std::chrono::microseconds>(started - steady_base_).count();
+    if (steps_) extras();
+    if (level_ == HistoryLevel::full) extras().input = std::make_unique<Value>(input);
 }
 
 int RunRecorder::step_started(int parent, StepVia via, const State& state, int attempt, int depth) {
-    if (!steps_ || record_.steps.size() >= static_cast<std::size_t>(max_steps_per_run)) return 0;
-    StepRow& s = record_.steps.emplace_back();
+    if (!steps_) return 0;
+    auto& steps = extras().steps;
+    if (steps.size() >= static_cast<std::size_t>(max_steps_per_run)) return 0;
+    StepRow& s = steps.emplace_back();
     s.parent = parent;
     s.state = state.id;
     s.attempt = attempt;
     s.depth = depth;
     s.via = via;
-    return static_cast<int>(record_.steps.size());
+    return static_cast<int>(steps.size());
 }
 
 void RunRecorder::step_ended(int step, StepEnd end, const ErrorInfo* error, std::chrono::nanoseconds took,
@@ -92,17 +103,18 @@ void RunRecorder::step_failed(int step, const ErrorInfo& error) {
     if (!s->error) s->error = std::make_unique<ErrorInfo>(error);
 }
 
-void RunRecorder::run_finished(const Result& result, const Value* data) {
+void RunRecorder::run_finished(const Result& result, const State* final_state, const Value* data) {
     RunRecord& run = record_;
     run.ok = result.ok;
-    run.final_state = result.final_state;
-    if (result.error) run.error = std::make_unique<ErrorInfo>(*result.error);
+    if (final_state) run.final_state = final_state->id;
+    else if (!result.final_state.empty()) extras().failed_state = result.final_state;
+    if (result.error) extras().error = std::make_unique<ErrorInfo>(*result.error);
     run.duration_ns = result.duration.count();
-    run.transitions = static_cast<std::int64_t>(result.transitions);
-    if (level_ == HistoryLevel::full) run.output = std::make_unique<Value>(data ? *data : result.data);
-    std::vector<StepRow> reused = done_(std::move(record_));
+    run.transitions = static_cast<std::int32_t>(result.transitions);
+    if (level_ == HistoryLevel::full) extras().output = std::make_unique<Value>(data ? *data : result.data);
+    std::unique_ptr<RunExtras> reused = done_(std::move(record_));
     record_ = RunRecord{};
-    record_.steps = std::move(reused);
+    if (reused && !spare_) spare_ = std::move(reused);
 }
 
 }  // namespace statenet::detail

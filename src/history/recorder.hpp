@@ -5,7 +5,7 @@
 
 #include <statenet/history.hpp>
 
-#include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,17 +28,35 @@ struct StepRow {
     std::unique_ptr<Value> changes;
 };
 
-/// One run's rows, in memory until the writer stores them. Kept small and flat: a
-/// worker builds one per record and moves it to the writer's queue.
-struct RunRecord {
-    std::array<char, 37> run_id{};  // a UUID's text, NUL-terminated
-    std::string final_state;
+/// What a run has beyond its compact row: its error, level full's data, its steps.
+/// An ok run at level `runs` has none of it.
+struct RunExtras {
     std::unique_ptr<ErrorInfo> error;
+    std::string failed_state;               // a failed run's final state (where it failed)
     std::unique_ptr<Value> input, output;  // level full
-    std::int64_t position = -1;             // -1: none given
-    std::int64_t started_us = 0, duration_ns = 0, transitions = 0;
-    bool ok = false;
     std::vector<StepRow> steps;
+
+    /// Empties it for the next run, keeping the steps' capacity.
+    void clear() {
+        error.reset();
+        failed_state.clear();
+        input.reset();
+        output.reset();
+        steps.clear();
+    }
+};
+
+/// One run's row, in memory until the writer stores them. One cache line: a worker
+/// builds one per record and moves it to the writer's thread, so its size is the
+/// traffic between the two cores.
+struct RunRecord {
+    RunId id;                           // its UUID text is made on the writer's thread
+    std::int64_t position = -1;         // -1: none given
+    std::int64_t started_us = 0, duration_ns = 0;
+    std::int32_t transitions = 0;
+    std::int32_t final_state = -1;      // an ok run's end state (global id), else -1
+    bool ok = false;
+    std::unique_ptr<RunExtras> extras;  // null unless the run has more to store
 };
 
 /// States by global id, to turn StepRows into names.
@@ -50,28 +68,34 @@ HistoryStep history_step(const std::vector<StepRow>& steps, std::size_t index, c
 
 class RunRecorder final : public RunObserver {
 public:
-    /// Receives each finished run; may hand back an emptied step vector to reuse, so a
+    /// Receives each finished run; may hand back an emptied RunExtras to reuse, so a
     /// run's steps cost no allocation.
-    using Done = std::function<std::vector<StepRow>(RunRecord&&)>;
+    using Done = std::function<std::unique_ptr<RunExtras>(RunRecord&&)>;
 
     RunRecorder(HistoryLevel level, Done done);
 
     bool wants_steps() const noexcept override { return steps_; }
     bool wants_changes() const noexcept override { return level_ == HistoryLevel::full; }
-    void run_started(const std::string& run_id, const Value& input, const RunOptions& options) override;
+    void run_started(const RunId& id, std::chrono::steady_clock::time_point started, const Value& input,
+                     const RunOptions& options) override;
     int step_started(int parent, StepVia via, const State& state, int attempt, int depth) override;
     void step_ended(int step, StepEnd end, const ErrorInfo* error, std::chrono::nanoseconds took,
                     Value* changes) override;
     void routed(int step, const State& target) override;
     void step_failed(int step, const ErrorInfo& error) override;
-    void run_finished(const Result& result, const Value* data) override;
+    void run_finished(const Result& result, const State* final_state, const Value* data) override;
 
 private:
     HistoryLevel level_;
     bool steps_;
     Done done_;
     RunRecord record_;
+    std::unique_ptr<RunExtras> spare_;  // for the next run that needs extras
+    // Wall time of a run's start, from the steady clock reading the runner takes anyway.
+    std::int64_t wall_base_us_;
+    std::chrono::steady_clock::time_point steady_base_;
 
+    RunExtras& extras();
     StepRow* at(int step);
 };
 

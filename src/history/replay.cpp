@@ -50,7 +50,7 @@ ReplayReport replay(const Workflow& workflow, const History& history, const Hist
         detail::RunRecord replayed;
         detail::RunRecorder recorder(HistoryLevel::full, [&](detail::RunRecord&& r) {
             replayed = std::move(r);
-            return std::vector<detail::StepRow>{};
+            return std::unique_ptr<detail::RunExtras>{};
         });
         RunOptions options;
         options.position = run.position;
@@ -62,8 +62,9 @@ ReplayReport replay(const Workflow& workflow, const History& history, const Hist
         if (!run.output || !(result.data == *run.output)) d.differences.emplace_back("output");
         if (!same_error(result.error, run.error)) d.differences.emplace_back("error");
         std::vector<HistoryStep> replayed_steps;
-        for (std::size_t i = 0; i < replayed.steps.size(); ++i)
-            replayed_steps.push_back(detail::history_step(replayed.steps, i, model, states));
+        if (replayed.extras)
+            for (std::size_t i = 0; i < replayed.extras->steps.size(); ++i)
+                replayed_steps.push_back(detail::history_step(replayed.extras->steps, i, model, states));
         const bool steps_differ = first_divergence(history.steps(run), replayed_steps, d);
         if (steps_differ && d.differences.empty()) d.differences.emplace_back("steps");
         if (d.differences.empty()) continue;

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <fmt/format.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 
@@ -83,16 +84,17 @@ std::unique_ptr<RunObserver> HistoryWriter::recorder() {
     return std::make_unique<RunRecorder>(level_, [self](RunRecord&& record) { return self->submit(std::move(record)); });
 }
 
-std::vector<StepRow> HistoryWriter::submit(RunRecord&& record) {
-    std::vector<StepRow> spare;
+std::unique_ptr<RunExtras> HistoryWriter::submit(RunRecord&& record) {
+    std::unique_ptr<RunExtras> spare;
     std::unique_lock lock(mutex_);
     progress_.wait(lock, [&] { return queue_.size() < queue_capacity || failure_; });
     if (failure_) return spare;  // reported by flush()
+    const bool had_extras = record.extras != nullptr;
     queue_.push_back(std::move(record));
     ++submitted_;
-    if (!spare_steps_.empty()) {
-        spare = std::move(spare_steps_.back());
-        spare_steps_.pop_back();
+    if (had_extras && !spare_extras_.empty()) {
+        spare = std::move(spare_extras_.back());
+        spare_extras_.pop_back();
     }
     const bool wake = queue_.size() == wake_at;
     lock.unlock();
@@ -190,7 +192,7 @@ public:
         : many_(db, head + values(columns, rows)), one_(db, head + values(columns, 1)), columns_(columns),
           rows_(rows), bind_(bind) {}
 
-    void add(const Row& row) { pending_.push_back(row); }
+    Row& add(const Row& row) { return pending_.emplace_back(row); }
 
     void flush(const HistoryWriter::Binding& binding) {
         std::size_t i = 0;
@@ -228,6 +230,7 @@ private:
 struct HistoryWriter::RunRow {
     std::int64_t id;
     const RunRecord* run;
+    std::array<char, RunId::text_length + 1> run_id;  // its UUID text, NUL-terminated, bound without a copy
 };
 
 struct HistoryWriter::StepRef {
@@ -258,20 +261,23 @@ HistoryWriter::Inserts& HistoryWriter::inserts() {
 
 void HistoryWriter::bind_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row) {
     const RunRecord& run = *row.run;
+    const RunExtras* extras = run.extras.get();
     r.bind(first, row.id);
-    r.bindNoCopy(first + 1, run.run_id.data());
+    r.bindNoCopy(first + 1, row.run_id.data());
     r.bind(first + 2, b.workflow_id);
     if (run.position >= 0) r.bind(first + 3, run.position);
     else r.bind(first + 3);
     r.bind(first + 4, run.ok ? 1 : 0);
-    r.bindNoCopy(first + 5, run.final_state);
-    bind_error(r, first + 6, run.error.get());
+    // Names live in the model (or the run's extras), which outlive the statement's use.
+    if (run.final_state >= 0) r.bindNoCopy(first + 5, (*b.states)[static_cast<std::size_t>(run.final_state)]->qualified);
+    else r.bindNoCopy(first + 5, extras ? extras->failed_state.c_str() : "");
+    bind_error(r, first + 6, extras ? extras->error.get() : nullptr);
     r.bind(first + 9, run.started_us);
     r.bind(first + 10, run.duration_ns);
     r.bind(first + 11, run.transitions);
     r.bindNoCopy(first + 12, b.level);
-    bind_json_or_null(r, first + 13, run.input.get());
-    bind_json_or_null(r, first + 14, run.output.get());
+    bind_json_or_null(r, first + 13, extras ? extras->input.get() : nullptr);
+    bind_json_or_null(r, first + 14, extras ? extras->output.get() : nullptr);
 }
 
 void HistoryWriter::bind_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref) {
@@ -303,12 +309,13 @@ void HistoryWriter::bind_step(const Binding& b, SQLite::Statement& s, int first,
 }
 
 void HistoryWriter::recycle(std::vector<RunRecord>& batch) {
-    for (RunRecord& run : batch) run.steps.clear();  // outside the lock
+    for (RunRecord& run : batch)  // outside the lock
+        if (run.extras) run.extras->clear();
     {
         std::lock_guard lock(mutex_);
         for (RunRecord& run : batch) {
-            if (spare_steps_.size() >= max_spare) break;
-            if (run.steps.capacity() > 0) spare_steps_.push_back(std::move(run.steps));
+            if (spare_extras_.size() >= max_spare) break;
+            if (run.extras) spare_extras_.push_back(std::move(run.extras));
         }
     }
     batch.clear();
@@ -320,10 +327,12 @@ std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
     std::size_t rows = 0;
     for (const RunRecord& run : batch) {
         const std::int64_t id = next_run_id_++;
-        insert.runs.add(RunRow{id, &run});
+        RunRow& row = insert.runs.add(RunRow{id, &run, {}});
+        run.id.format(row.run_id.data());
         ++rows;
+        if (!run.extras) continue;
         std::int64_t seq = 0;
-        for (const StepRow& step : run.steps) {
+        for (const StepRow& step : run.extras->steps) {
             if (++seq > max_steps_per_run) break;  // the recorder stops there too
             insert.steps.add(StepRef{step_key(id, seq), &step});
             ++rows;

@@ -40,9 +40,9 @@ public:
 
     /// A recorder for one runner; its runs go to this writer.
     std::unique_ptr<RunObserver> recorder();
-    /// Queues a finished run; waits only while the queue is full. Returns an emptied
-    /// step vector of a stored run, for the recorder to fill next.
-    std::vector<StepRow> submit(RunRecord&& record);
+    /// Queues a finished run; waits only while the queue is full. Returns the emptied
+    /// extras of a stored run, for the recorder to fill next.
+    std::unique_ptr<RunExtras> submit(RunRecord&& record);
     /// What the row binders need besides the row.
     struct Binding {
         const Model* model;
@@ -71,7 +71,7 @@ private:
     std::condition_variable wake_;       // the writer: work, a flush request or closing
     std::condition_variable progress_;   // submitters and flushers: room, commits, failure
     std::vector<RunRecord> queue_;
-    std::vector<std::vector<StepRow>> spare_steps_;  // emptied by the writer, reused by recorders
+    std::vector<std::unique_ptr<RunExtras>> spare_extras_;  // emptied by the writer, reused by recorders
     static constexpr std::size_t max_spare = 4096;
     std::uint64_t submitted_ = 0, committed_ = 0;
     bool flush_requested_ = false, closing_ = false;
@@ -82,7 +82,7 @@ private:
     /// Stores `batch` inside the open transaction; returns the rows written.
     std::size_t store(std::vector<RunRecord>& batch);
     Inserts& inserts();
-    /// Empties the stored runs and keeps their step vectors for reuse.
+    /// Empties the stored runs and keeps their extras for reuse.
     void recycle(std::vector<RunRecord>& batch);
     static void bind_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     static void bind_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref);
