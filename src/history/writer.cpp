@@ -188,8 +188,9 @@ class BatchInsert {
 public:
     using Bind = void (*)(const HistoryWriter::Binding&, SQLite::Statement&, int first, const Row&);
 
-    BatchInsert(SQLite::Database& db, const std::string& head, int columns, int rows, Bind bind)
-        : many_(db, head + values(columns, rows)), one_(db, head + values(columns, 1)), columns_(columns),
+    /// `row` is one row's VALUES tuple, e.g. "(?, ?, 3)", with `columns` parameters.
+    BatchInsert(SQLite::Database& db, const std::string& head, const std::string& row, int columns, int rows, Bind bind)
+        : many_(db, head + values(row, rows)), one_(db, head + values(row, 1)), columns_(columns),
           rows_(rows), bind_(bind) {}
 
     Row& add(const Row& row) { return pending_.emplace_back(row); }
@@ -210,10 +211,7 @@ public:
     }
 
 private:
-    static std::string values(int columns, int rows) {
-        std::string row = "(?";
-        for (int c = 1; c < columns; ++c) row += ", ?";
-        row += ")";
+    static std::string values(const std::string& row, int rows) {
         std::string all = " VALUES " + row;
         for (int r = 1; r < rows; ++r) all += ", " + row;
         return all;
@@ -239,22 +237,41 @@ struct HistoryWriter::StepRef {
 };
 
 struct HistoryWriter::Inserts {
-    BatchInsert<RunRow> runs;
+    BatchInsert<RunRow> runs;        // runs with extras: every column
+    BatchInsert<RunRow> plain_runs;  // the rest: the constant columns are in the statement
     BatchInsert<StepRef> steps;
 };
+
+namespace {
+
+std::string placeholders(int columns) {
+    std::string row = "(?";
+    for (int c = 1; c < columns; ++c) row += ", ?";
+    return row + ")";
+}
+
+}  // namespace
 
 HistoryWriter::Inserts& HistoryWriter::inserts() {
     // Prepared once, on the writer thread, and kept.
     if (!inserts_) {
+        // A plain run (no error, no data, no steps) binds 8 values, not 15: the workflow
+        // and the level are literals (an integer and one of four fixed words).
+        const std::string plain_row =
+            fmt::format("(?, ?, {}, '{}', ?, ?, ?, ?, ?, ?)", workflow_id_, history_level_name(level_));
         inserts_ = std::make_unique<Inserts>(Inserts{
             BatchInsert<RunRow>(*db_,
                                 "INSERT INTO runs (id, run_id, workflow, position, ok, final_state, error_name, "
                                 "error_message, error_state, started_us, duration_ns, transitions, level, input, output)",
-                                15, 16, &bind_run),
+                                placeholders(15), 15, 16, &bind_run),
+            BatchInsert<RunRow>(*db_,
+                                "INSERT INTO runs (id, run_id, workflow, level, position, ok, final_state, started_us, "
+                                "duration_ns, transitions)",
+                                plain_row, 8, 16, &bind_plain_run),
             BatchInsert<StepRef>(*db_,
                                  "INSERT INTO steps (id, parent, via, network, state, arc, event, attempt, depth, status, "
                                  "duration_ns, error_name, error_message, error_state, changes)",
-                                 15, 32, &bind_step)});
+                                 placeholders(15), 15, 32, &bind_step)});
     }
     return *inserts_;
 }
@@ -278,6 +295,19 @@ void HistoryWriter::bind_run(const Binding& b, SQLite::Statement& r, int first, 
     r.bindNoCopy(first + 12, b.level);
     bind_json_or_null(r, first + 13, extras ? extras->input.get() : nullptr);
     bind_json_or_null(r, first + 14, extras ? extras->output.get() : nullptr);
+}
+
+void HistoryWriter::bind_plain_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row) {
+    const RunRecord& run = *row.run;
+    r.bind(first, row.id);
+    r.bindNoCopy(first + 1, row.run_id.data());
+    if (run.position >= 0) r.bind(first + 2, run.position);
+    else r.bind(first + 2);
+    r.bind(first + 3, run.ok ? 1 : 0);
+    r.bindNoCopy(first + 4, (*b.states)[static_cast<std::size_t>(run.final_state)]->qualified);
+    r.bind(first + 5, run.started_us);
+    r.bind(first + 6, run.duration_ns);
+    r.bind(first + 7, run.transitions);
 }
 
 void HistoryWriter::bind_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref) {
@@ -327,7 +357,8 @@ std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
     std::size_t rows = 0;
     for (const RunRecord& run : batch) {
         const std::int64_t id = next_run_id_++;
-        RunRow& row = insert.runs.add(RunRow{id, &run, {}});
+        const bool plain = !run.extras && run.final_state >= 0;
+        RunRow& row = (plain ? insert.plain_runs : insert.runs).add(RunRow{id, &run, {}});
         run.id.format(row.run_id.data());
         ++rows;
         if (!run.extras) continue;
@@ -338,6 +369,7 @@ std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
             ++rows;
         }
     }
+    insert.plain_runs.flush(binding);
     insert.runs.flush(binding);
     insert.steps.flush(binding);
     return rows;

@@ -85,6 +85,7 @@ private:
     /// Empties the stored runs and keeps their extras for reuse.
     void recycle(std::vector<RunRecord>& batch);
     static void bind_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
+    static void bind_plain_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     static void bind_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref);
 };
 
