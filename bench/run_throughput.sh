@@ -2,6 +2,8 @@
 # Throughput benchmark: statenet (copy, direct) against baseline A (hand-written LuaJIT +
 # lua-cjson) and baseline B (the I/O floor), all on the same generated JSONL file, plus
 # the single-record process() latency. Prints figures and the ratios against the targets.
+# statenet runs with 1 worker (the A comparison is defined for 1 worker), and once with
+# one worker per core (-j 0), as a user would run it, for the comparison with B.
 #
 #   bench/run_throughput.sh [N]        N records (default 1000000)
 #
@@ -48,6 +50,8 @@ fi
 
 best_of copy "$STATENET" run "$WORKFLOW" -i "$IN" -o "$OUT/statenet_copy.jsonl" \
   --errors "$OUT/statenet_copy_errors.jsonl" --mode copy --quiet
+best_of copy_all "$STATENET" run "$WORKFLOW" -i "$IN" -o "$OUT/statenet_copy_all.jsonl" \
+  --errors "$OUT/statenet_copy_all_errors.jsonl" --mode copy -j 0 --quiet
 best_of direct "$STATENET" run "$WORKFLOW" -i "$IN" -o "$OUT/statenet_direct.jsonl" \
   --errors "$OUT/statenet_direct_errors.jsonl" --mode direct --quiet
 best_of A luajit "$ROOT/bench/baseline_a.lua" "$IN" "$OUT/baseline_a.jsonl" "$OUT/baseline_a_errors.jsonl"
@@ -62,6 +66,7 @@ copy_lines=$(lines "$OUT/statenet_copy.jsonl")
 a_lines=$(lines "$OUT/baseline_a.jsonl")
 [ "$copy_lines" = "$a_lines" ] || die "statenet wrote $copy_lines records, baseline A $a_lines"
 [ "$(lines "$OUT/statenet_direct.jsonl")" = "$a_lines" ] || die "statenet direct and baseline A disagree"
+cmp -s "$OUT/statenet_copy.jsonl" "$OUT/statenet_copy_all.jsonl" || die "statenet -j 0 wrote other records than -j 1"
 [ "$(lines "$OUT/statenet_copy_errors.jsonl")" = "$(lines "$OUT/baseline_a_errors.jsonl")" ] ||
   die "statenet and baseline A failed different numbers of records"
 [ "$(lines "$OUT/io_floor.jsonl")" = "$N" ] || die "io_floor wrote $(lines "$OUT/io_floor.jsonl") of $N records"
@@ -80,6 +85,7 @@ echo
 printf '%-38s %10s %8s %8s\n' "program" "records/s" "wall s" "cpu s"
 row() { printf '%-38s %10s %8s %8s\n' "$1" "$(rate "$2")" "${WALL[$2]}" "${CPU[$2]}"; }
 row "statenet run, 1 worker, copy" copy
+row "statenet run, -j 0 ($(nproc) workers), copy" copy_all
 row "statenet run, 1 worker, direct" direct
 row "A: LuaJIT + lua-cjson by hand" A
 row "B: I/O floor (simdjson parse+minify)" B
@@ -89,6 +95,7 @@ echo
 ratio "statenet copy / A" copy A 2
 ratio "statenet copy / statenet direct" copy direct 0.95
 ratio "statenet copy / B (I/O floor)" copy B 0.5
+ratio "statenet -j 0 / B (I/O floor)" copy_all B 0.5
 awk -v m="$copy_median" -v p="$copy_p99" -v d="$direct_median" 'BEGIN {
   printf "%-34s %6.2f   target <  %-5s %s   (p99 %.2f us; direct median %.2f us)\n",
          "process() median, copy (us)", m, "5", (m < 5 ? "MET" : sprintf("MISSED by %.2f us", m - 5)), p, d

@@ -43,7 +43,8 @@ expect_file "$tmp/out.jsonl" "$expected_out"
 expect_match "$tmp/err" "$(summary_re 7 3 1 3)"
 checks=$((checks + 1))
 [[ $(wc -l <"$tmp/errors.jsonl") -eq 3 ]] || fail "errors.jsonl should have 3 lines"
-expect_line "$tmp/errors.jsonl" '{"line":4,"error":{"name":"ValidationFailed","message":"amount must not be negative","state":"main/intake"},"record":{"id":3,"amount":-5}}'
+# The failed record as it was read: a JSON line's own text.
+expect_line "$tmp/errors.jsonl" '{"line":4,"error":{"name":"ValidationFailed","message":"amount must not be negative","state":"main/intake"},"record":{"id": 3, "amount": -5}}'
 expect_match "$tmp/errors.jsonl" '^\{"line":5,"error":\{"name":"InvalidJson","message":"invalid JSON[^"]*","state":null\},"raw":"\{\\"id\\": 4, \\"amount\\": oops"\}$'
 expect_line "$tmp/errors.jsonl" '{"line":8,"error":{"name":"InvalidRecord","message":"a record must be a JSON object (got integer)","state":null},"record":42}'
 expect_absent "$tmp/err" 'record 4 failed'
@@ -107,7 +108,7 @@ for j in 3 0; do
     checks=$((checks + 1))
     cmp -s "$tmp/mixed.1.err" "$tmp/mixed.$j.err" || fail "-j $j --errors file differs from -j 1"
 done
-expect_line "$tmp/mixed.3.err" '{"line":7,"error":{"name":"ValidationFailed","message":"amount must not be negative","state":"main/intake"},"record":{"id":7,"amount":-7}}'
+expect_line "$tmp/mixed.3.err" '{"line":7,"error":{"name":"ValidationFailed","message":"amount must not be negative","state":"main/intake"},"record":{"id": 7, "amount": -7}}'
 expect_exit 0 "$statenet" run "$wf/pipeline.toml" --workers 2 -i "$tmp/many.jsonl" -o "$tmp/many2.out" -q
 checks=$((checks + 1))
 cmp -s "$tmp/many.out" "$tmp/many2.out" || fail "--workers 2 output of many.jsonl differs from the sequential one"

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -431,4 +432,38 @@ TEST_CASE("error - load error lists every diagnostic")
     CHECK(std::string(error.what()) == "a.toml:1:2: first\nb.lua:9: second");
     REQUIRE(error.diagnostics().size() == 2);
     CHECK(error.diagnostics()[1].file == "b.lua");
+}
+
+TEST_CASE("json - doubles are written as std::to_chars writes them, decimals fast path included") {
+    // The writer formats doubles with few decimals itself; the text must be exactly
+    // to_chars' shortest form for those and for everything else.
+    auto expected = [](double d) {
+        char buffer[32];
+        const auto end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
+        std::string text(buffer, end);
+        if (text.find_first_of(".e") == std::string::npos) text += ".0";
+        return text;
+    };
+    std::vector<double> values = {0.5,    -0.5,    0.05,    0.005,   0.0005,   0.0001,   1e-5,     12.5,   1234.56,
+                                  -99.99, 0.1,     0.2,     0.3,     1.1,      2.675,    1e10 + 0.5, 99999999999.5,
+                                  1e11 + 0.5, 4503599627370.4961, 0.3333333333333333, 123456.7891, 1.0001, 9.9999};
+    std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+    auto next = [&] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    for (int i = 0; i < 200000; ++i) {
+        const auto n = static_cast<double>(next() % 100000000);
+        values.push_back(n / 100);                                     // prices
+        values.push_back(n / 10000 * ((i & 1) ? -1 : 1));              // rates
+        values.push_back(std::floor(n * 1.2 + 0.5) / 100);             // the benchmark's amount_with_tax
+        values.push_back(static_cast<double>(next() >> 11) * 0x1.0p-40); // anything
+    }
+    for (double d : values) {
+        if (d == std::floor(d)) continue;  // integral doubles leave Lua as integers
+        CAPTURE(d);
+        REQUIRE(Value(d).to_json() == expected(d));
+    }
 }

@@ -54,8 +54,20 @@ void OutcomeWriter::add_failure(Outcome& outcome) {
         {"line", outcome.line},
         {"error", Value::object({{"name", error.name}, {"message", error.message}, {"state", std::move(state)}})},
     });
-    entry.set(outcome.input_key, std::move(outcome.input));
-    errors_->write_line(entry.to_json());
+    if (outcome.input_json.empty()) {
+        entry.set(outcome.input_key, std::move(outcome.input));
+        errors_->write_line(entry.to_json());
+        return;
+    }
+    // The record's own JSON text goes in as it is, after the other members.
+    std::string line = entry.to_json();
+    line.pop_back();
+    line += ",\"";
+    line += outcome.input_key;
+    line += "\":";
+    line += outcome.input_json;
+    line += '}';
+    errors_->write_line(line);
 }
 
 void OutcomeWriter::commit(bool done) {

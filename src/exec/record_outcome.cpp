@@ -24,6 +24,12 @@ bool runs_as_json(const RawRecord& raw, const RecordSink& sink) {
     return first != std::string::npos && raw.text[first] == '{';
 }
 
+std::string_view trimmed(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
 }  // namespace
 
 void fail(Outcome& outcome, ErrorInfo error, const char* input_key, Value input) {
@@ -31,6 +37,7 @@ void fail(Outcome& outcome, ErrorInfo error, const char* input_key, Value input)
     outcome.error = std::move(error);
     outcome.input_key = input_key;
     outcome.input = std::move(input);
+    outcome.input_json.clear();
     outcome.encoded.clear();
     outcome.data = Value();
 }
@@ -41,6 +48,7 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
     outcome.data = Value();
     outcome.input_key = "record";
     outcome.input = Value();
+    outcome.input_json.clear();
     outcome.line = raw.line;
     outcome.end_line = raw.end_line;
     outcome.end = raw.end;
@@ -59,9 +67,12 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
             return;
         }
         if (!result.ok) {
-            Value input;
-            parse_record(raw, input, outcome);
-            fail(outcome, result.error.value_or(ErrorInfo{"Failed", "record failed", ""}), "record", std::move(input));
+            fail(outcome, result.error.value_or(ErrorInfo{"Failed", "record failed", ""}), "record", Value());
+            // The record is valid JSON text: the errors file shows it as it came, unless
+            // it spans lines (a JSON array's element), which a JSONL line cannot hold.
+            const std::string_view text = trimmed(raw.text);
+            if (text.find_first_of("\n\r") == std::string_view::npos) outcome.input_json.assign(text);
+            else parse_record(raw, outcome.input, outcome);
         } else if (result.emit) {
             outcome.kind = Outcome::Kind::emitted;
         }

@@ -25,6 +25,7 @@ struct Outcome {
     ErrorInfo error;                   ///< why it failed
     const char* input_key = "record";  ///< "raw" for input text that is not a record
     Value input;                       ///< what the errors file shows of a failed record
+    std::string input_json;            ///< or that, as JSON text on one line (when not empty)
 };
 
 /// Turns `outcome` into a failure; `input` is what the errors file shows under `input_key`.

@@ -15,6 +15,59 @@ namespace statenet {
 
 namespace {
 
+// A non-integral double with at most 4 decimals (prices, rates, amounts) written as
+// those decimals, without std::to_chars' general shortest-digits search; the text is
+// the same as to_chars'. Returns the end of the text in `out`, or nullptr when `d` is
+// not such a number.
+//
+// Why the same: with k decimals and r = d * 10^k below 2^52, the double division
+// r / 10^k rounds the exact decimal r * 10^-k; when that gives d back, the decimal
+// reads back as d, and it is the only k-decimal one that does (d's ulp is below
+// 10^-k), so with the smallest such k it is the shortest round-trip form. to_chars
+// writes it in fixed notation unless the scientific one is shorter.
+char* short_decimal(double d, char* out)
+{
+    static constexpr double scale[] = {1, 10, 100, 1000, 10000};
+    const double a = std::fabs(d);
+    if (!(a < 1e11) || a == std::floor(a)) {
+        return nullptr;
+    }
+    for (int k = 1; k <= 4; ++k) {
+        const double r = std::nearbyint(a * scale[k]);
+        if (r >= 4503599627370496.0) {  // 2^52
+            return nullptr;
+        }
+        if (r / scale[k] != a) {
+            continue;
+        }
+        char digits[20];  // least significant first
+        int length = 0;
+        for (auto n = static_cast<std::uint64_t>(r); n != 0; n /= 10) {
+            digits[length++] = static_cast<char>('0' + n % 10);
+        }
+        const int significant = length;
+        while (length < k + 1) {
+            digits[length++] = '0';  // 0.05: the integer part and leading fraction zeros
+        }
+        const int fixed = length + 1;
+        const int scientific = significant + (significant > 1 ? 1 : 0) + 4;  // d.ddde-XX
+        if (scientific < fixed) {
+            return nullptr;
+        }
+        if (d < 0) {
+            *out++ = '-';
+        }
+        for (int i = length - 1; i >= 0; --i) {
+            *out++ = digits[i];
+            if (i == k) {
+                *out++ = '.';
+            }
+        }
+        return out;
+    }
+    return nullptr;
+}
+
 class json_writer {
 public:
     json_writer(std::string& out, int indent) : out_(out), indent_(indent > 0 ? indent : 0) {}
@@ -108,6 +161,10 @@ private:
             return;
         }
         char buffer[32];
+        if (char* end = short_decimal(d, buffer)) {
+            out_.append(buffer, end);
+            return;
+        }
         const auto result = std::to_chars(buffer, buffer + sizeof buffer, d);
         out_.append(buffer, result.ptr);
         // Integral doubles keep a fraction so they read back as numbers, not integers.
