@@ -6,6 +6,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -147,6 +148,14 @@ struct JsonRecord::Impl {
     simdjson::dom::element root;  // the record's object, once the DOM is parsed
     bool dom = false;             // root and values are set
     bool dom_fields = false;      // the fields came from the DOM: values are read through it
+    // Where a key was found last, by the address of its text: Lua passes the same
+    // interned strings record after record, and records of a stream mostly share
+    // their field order, so a lookup is usually one comparison.
+    struct Hint {
+        const char* key = nullptr;
+        std::size_t index = 0;
+    };
+    std::array<Hint, 64> hints{};
 
     // The DOM of a scanned record. The scan is at least as strict as simdjson, so this
     // does not fail for a record that scanned; if it ever did, the record fails.
@@ -236,8 +245,15 @@ int JsonRecord::find(std::string_view key) const noexcept {
         auto found = impl_->index.find(key);
         return found == impl_->index.end() ? -1 : static_cast<int>(found->second);
     }
-    for (std::size_t i = 0; i < fields.size(); ++i)
-        if (same_key(fields[i].key, key)) return static_cast<int>(i);
+    auto& hint = impl_->hints[(reinterpret_cast<std::uintptr_t>(key.data()) >> 4) & 63];
+    if (hint.key == key.data() && hint.index < fields.size() && same_key(fields[hint.index].key, key))
+        return static_cast<int>(hint.index);
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (same_key(fields[i].key, key)) {
+            hint = {key.data(), i};
+            return static_cast<int>(i);
+        }
+    }
     return -1;
 }
 
