@@ -267,7 +267,7 @@ HistoryWriter::Inserts& HistoryWriter::inserts() {
             BatchInsert<RunRow>(*db_,
                                 "INSERT INTO runs (id, run_id, workflow, level, position, ok, final_state, started_us, "
                                 "duration_ns, transitions)",
-                                plain_row, 8, 16, &bind_plain_run),
+                                plain_row, 8, 64, &bind_plain_run),
             BatchInsert<StepRef>(*db_,
                                  "INSERT INTO steps (id, parent, via, network, state, arc, event, attempt, depth, status, "
                                  "duration_ns, error_name, error_message, error_state, changes)",
