@@ -3,10 +3,11 @@
 
 # best_of NAME CMD...: runs CMD RUNS times (exit status 0 or 1 accepted: 1 means "some
 # records failed"), records the best wall time in WALL[NAME] and its CPU time in CPU[NAME].
+# Called again for the same NAME, it keeps the best of all calls: see interleaved.
 declare -A WALL CPU
 best_of() {
   local name=$1; shift
-  local best="" best_cpu="" i rc times wall user sys
+  local best="${WALL[$name]:-}" best_cpu="${CPU[$name]:-}" i rc times wall user sys
   for ((i = 1; i <= RUNS; i++)); do
     echo "== $name run $i: $*" >>"$LOG"
     set +e
@@ -37,4 +38,14 @@ ratio() {
     printf "%-34s %6.2f   target >= %-5s %-28s (from CPU s: %.2f)\n", name, r, target,
            (r >= target ? "MET" : sprintf("MISSED (%.0f%% of target)", 100 * r / target)), ca / cb
   }'
+}
+
+# interleaved FUNCTION: calls FUNCTION (which runs best_of for each program compared)
+# RUNS times with RUNS=1, so the programs take turns: on a shared machine whose speed
+# drifts, each one's best run comes from the same stretches of time as the others'.
+interleaved() {
+  local rounds=$RUNS round
+  RUNS=1
+  for ((round = 1; round <= rounds; round++)); do "$1"; done
+  RUNS=$rounds
 }

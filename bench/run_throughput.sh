@@ -48,15 +48,19 @@ if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l > 1.0) }'; then
   echo "warning: the machine is busy; wall-clock figures will be low and noisy (compare CPU seconds)"
 fi
 
-best_of copy "$STATENET" run "$WORKFLOW" -i "$IN" -o "$OUT/statenet_copy.jsonl" \
-  --errors "$OUT/statenet_copy_errors.jsonl" --mode copy --quiet
-best_of copy_all "$STATENET" run "$WORKFLOW" -i "$IN" -o "$OUT/statenet_copy_all.jsonl" \
-  --errors "$OUT/statenet_copy_all_errors.jsonl" --mode copy -j 0 --quiet
-best_of direct "$STATENET" run "$WORKFLOW" -i "$IN" -o "$OUT/statenet_direct.jsonl" \
-  --errors "$OUT/statenet_direct_errors.jsonl" --mode direct --quiet
-best_of A luajit "$ROOT/bench/baseline_a.lua" "$IN" "$OUT/baseline_a.jsonl" "$OUT/baseline_a_errors.jsonl"
-best_of B "$BUILD/bench/io_floor" "$IN" "$OUT/io_floor.jsonl"
-best_of B_value "$BUILD/bench/io_floor" "$IN" "$OUT/io_floor_value.jsonl" --value
+# The programs take turns (interleaved), so their best runs see the same machine.
+each_program() {
+  best_of copy "$STATENET" run "$WORKFLOW" -i "$IN" -o "$OUT/statenet_copy.jsonl" \
+    --errors "$OUT/statenet_copy_errors.jsonl" --mode copy --quiet
+  best_of copy_all "$STATENET" run "$WORKFLOW" -i "$IN" -o "$OUT/statenet_copy_all.jsonl" \
+    --errors "$OUT/statenet_copy_all_errors.jsonl" --mode copy -j 0 --quiet
+  best_of direct "$STATENET" run "$WORKFLOW" -i "$IN" -o "$OUT/statenet_direct.jsonl" \
+    --errors "$OUT/statenet_direct_errors.jsonl" --mode direct --quiet
+  best_of A luajit "$ROOT/bench/baseline_a.lua" "$IN" "$OUT/baseline_a.jsonl" "$OUT/baseline_a_errors.jsonl"
+  best_of B "$BUILD/bench/io_floor" "$IN" "$OUT/io_floor.jsonl"
+  best_of B_value "$BUILD/bench/io_floor" "$IN" "$OUT/io_floor_value.jsonl" --value
+}
+interleaved each_program
 
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -14,11 +14,15 @@ namespace {
 
 // 'SNHI' marks a statenet history database; user_version is the schema version.
 constexpr int application_id = 0x534e4849;
-constexpr int schema_version = 1;
+// 2: steps stored as numbers (step_data, states) behind the `steps` view.
+constexpr int schema_version = 2;
 
-// No secondary index on purpose: runs and steps are appended in rowid order (SQLite's
-// fastest insert path, no key comparisons); queries scan runs, then read each run's
-// steps as one rowid range. The view step_rows shows run and seq as columns.
+// No secondary index on purpose: runs and step rows are appended in rowid order
+// (SQLite's fastest insert path, no key comparisons); queries scan runs, then read each
+// run's steps as one rowid range. Step rows hold numbers (state ids, codes), which
+// keeps a step's row small and cheap to write; the `steps` view shows them as text
+// (via and status codes: StepVia and StepEnd in src/exec/run_observer.hpp), and
+// step_rows adds run and seq as columns.
 constexpr const char* schema_sql = R"sql(
 CREATE TABLE IF NOT EXISTS workflows (
   id INTEGER PRIMARY KEY,
@@ -27,6 +31,15 @@ CREATE TABLE IF NOT EXISTS workflows (
   file TEXT NOT NULL,
   scripts_hash TEXT NOT NULL,
   UNIQUE (name, version, file, scripts_hash)
+);
+CREATE TABLE IF NOT EXISTS states (
+  id INTEGER PRIMARY KEY,
+  workflow INTEGER NOT NULL REFERENCES workflows(id),
+  number INTEGER NOT NULL,  -- the state's id within its workflow
+  network TEXT NOT NULL,
+  name TEXT NOT NULL,
+  qualified TEXT NOT NULL,  -- network/name
+  UNIQUE (workflow, number)
 );
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY,
@@ -45,23 +58,32 @@ CREATE TABLE IF NOT EXISTS runs (
   input TEXT,
   output TEXT
 );
-CREATE TABLE IF NOT EXISTS steps (
+CREATE TABLE IF NOT EXISTS step_data (
   id INTEGER PRIMARY KEY,  -- run * 2^20 + seq: see step_key in schema.hpp
   parent INTEGER,
-  via TEXT NOT NULL,
-  network TEXT NOT NULL,
-  state TEXT NOT NULL,
-  arc TEXT NOT NULL,
-  event TEXT NOT NULL,
+  via INTEGER NOT NULL,     -- 0 start, 1 arc, 2 push, 3 return, 4 retry, 5 on_error
+  state INTEGER NOT NULL REFERENCES states(id),
+  arc INTEGER,              -- the state left for (states.id); NULL: none
+  arcs TEXT,                -- breadth-first, several targets: all of them, comma-separated
   attempt INTEGER NOT NULL,
   depth INTEGER NOT NULL,
-  status TEXT NOT NULL,
+  status INTEGER NOT NULL,  -- 0 ok, 1 end, 2 failed
   duration_ns INTEGER NOT NULL,
   error_name TEXT,
   error_message TEXT,
   error_state TEXT,
   changes TEXT
 );
+CREATE VIEW IF NOT EXISTS steps AS
+  SELECT d.id AS id, d.parent AS parent,
+         CASE d.via WHEN 0 THEN 'start' WHEN 1 THEN 'arc' WHEN 2 THEN 'push' WHEN 3 THEN 'return'
+                    WHEN 4 THEN 'retry' ELSE 'on_error' END AS via,
+         s.network AS network, s.name AS state, coalesce(d.arcs, a.qualified, '') AS arc, '' AS event,
+         d.attempt AS attempt, d.depth AS depth,
+         CASE d.status WHEN 0 THEN 'ok' WHEN 1 THEN 'end' ELSE 'failed' END AS status,
+         d.duration_ns AS duration_ns, d.error_name AS error_name, d.error_message AS error_message,
+         d.error_state AS error_state, d.changes AS changes
+  FROM step_data d JOIN states s ON s.id = d.state LEFT JOIN states a ON a.id = d.arc;
 CREATE VIEW IF NOT EXISTS step_rows AS
   SELECT id >> 20 AS run, id & 1048575 AS seq, * FROM steps;
 )sql";

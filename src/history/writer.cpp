@@ -63,6 +63,25 @@ HistoryWriter::HistoryWriter(const HistoryConfig& config, std::shared_ptr<const 
             q.bind(4, model.scripts_hash);
             if (q.executeStep()) workflow_id_ = q.getColumn(0).getInt64();
         }
+        // Its states' rows, which step rows point at.
+        SQLite::Statement add(*db_, "INSERT OR IGNORE INTO states (workflow, number, network, name, qualified) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5)");
+        for (const State* state : states_) {
+            add.bind(1, workflow_id_);
+            add.bind(2, state->id);
+            add.bindNoCopy(3, model.networks[static_cast<std::size_t>(state->network)].name);
+            add.bindNoCopy(4, state->name);
+            add.bindNoCopy(5, state->qualified);
+            add.exec();
+            add.reset();
+        }
+        state_rows_.assign(states_.size(), 0);
+        SQLite::Statement rows(*db_, "SELECT number, id FROM states WHERE workflow = ?1");
+        rows.bind(1, workflow_id_);
+        while (rows.executeStep()) {
+            const auto number = static_cast<std::size_t>(rows.getColumn(0).getInt64());
+            if (number < state_rows_.size()) state_rows_[number] = rows.getColumn(1).getInt64();
+        }
     } catch (const SQLite::Exception& e) {
         throw HistoryError(fmt::format("history database '{}': {}", config.db, e.what()));
     }
@@ -239,7 +258,8 @@ struct HistoryWriter::StepRef {
 struct HistoryWriter::Inserts {
     BatchInsert<RunRow> runs;        // runs with extras: every column
     BatchInsert<RunRow> plain_runs;  // the rest: the constant columns are in the statement
-    BatchInsert<StepRef> steps;
+    BatchInsert<StepRef> steps;        // steps with an error, changes or several targets
+    BatchInsert<StepRef> plain_steps;  // the rest: numbers only
 };
 
 namespace {
@@ -269,9 +289,12 @@ HistoryWriter::Inserts& HistoryWriter::inserts() {
                                 "duration_ns, transitions)",
                                 plain_row, 8, 64, &bind_plain_run),
             BatchInsert<StepRef>(*db_,
-                                 "INSERT INTO steps (id, parent, via, network, state, arc, event, attempt, depth, status, "
-                                 "duration_ns, error_name, error_message, error_state, changes)",
-                                 placeholders(15), 15, 32, &bind_step)});
+                                 "INSERT INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns, "
+                                 "arcs, error_name, error_message, error_state, changes)",
+                                 placeholders(14), 14, 32, &bind_step),
+            BatchInsert<StepRef>(*db_,
+                                 "INSERT INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns)",
+                                 placeholders(9), 9, 64, &bind_plain_step)});
     }
     return *inserts_;
 }
@@ -311,31 +334,33 @@ void HistoryWriter::bind_plain_run(const Binding& b, SQLite::Statement& r, int f
 }
 
 void HistoryWriter::bind_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref) {
-    // Names live in the model, which outlives the writer's statements.
     const StepRow& step = *ref.step;
-    const State& state = *(*b.states)[static_cast<std::size_t>(step.state)];
-    s.bind(first, ref.key);
-    if (step.parent > 0) s.bind(first + 1, step.parent);
-    else s.bind(first + 1);
-    s.bindNoCopy(first + 2, via_name(step.via).data());
-    s.bindNoCopy(first + 3, b.model->networks[static_cast<std::size_t>(state.network)].name);
-    s.bindNoCopy(first + 4, state.name);
-    if (step.target < 0) {
-        s.bindNoCopy(first + 5, "");
-    } else if (step.more_targets.empty()) {
-        s.bindNoCopy(first + 5, (*b.states)[static_cast<std::size_t>(step.target)]->qualified);
+    bind_plain_step(b, s, first, ref);
+    if (step.more_targets.empty()) {
+        s.bind(first + 9);
     } else {
         std::string arcs = (*b.states)[static_cast<std::size_t>(step.target)]->qualified;
         for (std::int32_t more : step.more_targets) arcs += "," + (*b.states)[static_cast<std::size_t>(more)]->qualified;
-        s.bind(first + 5, arcs);
+        s.bind(first + 9, arcs);
     }
-    s.bindNoCopy(first + 6, "");
-    s.bind(first + 7, step.attempt);
-    s.bind(first + 8, step.depth);
-    s.bindNoCopy(first + 9, step_end_name(step.end).data());
-    s.bind(first + 10, step.duration_ns);
-    bind_error(s, first + 11, step.error.get());
-    bind_json_or_null(s, first + 14, step.changes.get());
+    bind_error(s, first + 10, step.error.get());
+    bind_json_or_null(s, first + 13, step.changes.get());
+}
+
+// The columns every step has: numbers only (the steps view names them).
+void HistoryWriter::bind_plain_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref) {
+    const StepRow& step = *ref.step;
+    s.bind(first, ref.key);
+    if (step.parent > 0) s.bind(first + 1, step.parent);
+    else s.bind(first + 1);
+    s.bind(first + 2, static_cast<int>(step.via));
+    s.bind(first + 3, (*b.state_rows)[static_cast<std::size_t>(step.state)]);
+    if (step.target >= 0) s.bind(first + 4, (*b.state_rows)[static_cast<std::size_t>(step.target)]);
+    else s.bind(first + 4);
+    s.bind(first + 5, step.attempt);
+    s.bind(first + 6, step.depth);
+    s.bind(first + 7, static_cast<int>(step.end));
+    s.bind(first + 8, step.duration_ns);
 }
 
 void HistoryWriter::recycle(std::vector<RunRecord>& batch) {
@@ -353,7 +378,7 @@ void HistoryWriter::recycle(std::vector<RunRecord>& batch) {
 
 std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
     Inserts& insert = inserts();
-    const Binding binding{model_.get(), &states_, workflow_id_, history_level_name(level_).data()};
+    const Binding binding{model_.get(), &states_, &state_rows_, workflow_id_, history_level_name(level_).data()};
     std::size_t rows = 0;
     for (const RunRecord& run : batch) {
         const std::int64_t id = next_run_id_++;
@@ -365,12 +390,14 @@ std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
         std::int64_t seq = 0;
         for (const StepRow& step : run.extras->steps) {
             if (++seq > max_steps_per_run) break;  // the recorder stops there too
-            insert.steps.add(StepRef{step_key(id, seq), &step});
+            const bool plain = !step.error && !step.changes && step.more_targets.empty();
+            (plain ? insert.plain_steps : insert.steps).add(StepRef{step_key(id, seq), &step});
             ++rows;
         }
     }
     insert.plain_runs.flush(binding);
     insert.runs.flush(binding);
+    insert.plain_steps.flush(binding);
     insert.steps.flush(binding);
     return rows;
 }

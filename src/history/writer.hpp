@@ -47,6 +47,7 @@ public:
     struct Binding {
         const Model* model;
         const std::vector<const State*>* states;
+        const std::vector<std::int64_t>* state_rows;  // by global state id: its row in `states`
         std::int64_t workflow_id;
         const char* level;
     };
@@ -59,6 +60,7 @@ private:
     HistoryLevel level_;
     std::shared_ptr<const Model> model_;
     std::vector<const State*> states_;  // by global id
+    std::vector<std::int64_t> state_rows_;  // by global id: its row id in the states table
     std::unique_ptr<SQLite::Database> db_;
     struct RunRow;
     struct StepRef;
@@ -87,6 +89,7 @@ private:
     static void bind_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     static void bind_plain_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     static void bind_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref);
+    static void bind_plain_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref);
 };
 
 }  // namespace statenet::detail
