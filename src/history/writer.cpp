@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include <pthread.h>
 
@@ -208,23 +209,26 @@ public:
     using Bind = void (*)(const HistoryWriter::Binding&, SQLite::Statement&, int first, const Row&);
 
     /// `row` is one row's VALUES tuple, e.g. "(?, ?, 3)", with `columns` parameters.
+    /// The statements are compiled when first used (a many-row one takes SQLite a few
+    /// milliseconds; a run that never needs it should not pay for it).
     BatchInsert(SQLite::Database& db, const std::string& head, const std::string& row, int columns, int rows, Bind bind)
-        : many_(db, head + values(row, rows)), one_(db, head + values(row, 1)), columns_(columns),
-          rows_(rows), bind_(bind) {}
+        : db_(db), head_(head), row_(row), columns_(columns), rows_(rows), bind_(bind) {}
 
     Row& add(const Row& row) { return pending_.emplace_back(row); }
 
     void flush(const HistoryWriter::Binding& binding) {
         std::size_t i = 0;
         for (; i + static_cast<std::size_t>(rows_) <= pending_.size(); i += static_cast<std::size_t>(rows_)) {
-            for (int r = 0; r < rows_; ++r) bind_(binding, many_, r * columns_ + 1, pending_[i + static_cast<std::size_t>(r)]);
-            many_.exec();
-            many_.reset();
+            SQLite::Statement& many = statement(many_, rows_);
+            for (int r = 0; r < rows_; ++r) bind_(binding, many, r * columns_ + 1, pending_[i + static_cast<std::size_t>(r)]);
+            many.exec();
+            many.reset();
         }
         for (; i < pending_.size(); ++i) {
-            bind_(binding, one_, 1, pending_[i]);
-            one_.exec();
-            one_.reset();
+            SQLite::Statement& one = statement(one_, 1);
+            bind_(binding, one, 1, pending_[i]);
+            one.exec();
+            one.reset();
         }
         pending_.clear();
     }
@@ -236,7 +240,14 @@ private:
         return all;
     }
 
-    SQLite::Statement many_, one_;
+    SQLite::Statement& statement(std::optional<SQLite::Statement>& slot, int rows) {
+        if (!slot) slot.emplace(db_, head_ + values(row_, rows));
+        return *slot;
+    }
+
+    SQLite::Database& db_;
+    std::string head_, row_;
+    std::optional<SQLite::Statement> many_, one_;
     int columns_, rows_;
     Bind bind_;
     std::vector<Row> pending_;
