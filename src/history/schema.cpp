@@ -102,6 +102,10 @@ std::unique_ptr<SQLite::Database> open_history_db(const std::string& path, bool 
         const bool empty = db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
         if (app != application_id && !(create && empty && app == 0))
             throw HistoryError(fmt::format("'{}' is not a statenet history database", path));
+        // A new database gets 64 KB pages: the writer appends rows, and each WAL frame is
+        // a write(2) of one page, so big pages cut its system calls (and kernel time,
+        // which takes CPU from the workers) by 16 compared with SQLite's 4 KB.
+        if (create && empty && app == 0) db->exec("PRAGMA page_size=65536");
         db->exec("PRAGMA journal_mode=WAL");
         db->exec(durability_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         if (app != application_id) {

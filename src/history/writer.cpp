@@ -46,6 +46,10 @@ HistoryWriter::HistoryWriter(const HistoryConfig& config, std::shared_ptr<const 
     // I/O that slows the workers next to it: let the WAL grow to 64 MB between them, and
     // leave the last one to the next connection rather than to the end of this run.
     db_->exec("PRAGMA wal_autocheckpoint=16384");
+    // A multi-row INSERT inside the batch's transaction keeps a statement journal (the
+    // pages it changed, to undo it alone): in memory, not in a temporary file written
+    // with a system call per page.
+    db_->exec("PRAGMA temp_store=MEMORY");
     sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     try {
         PruneOptions retention;
