@@ -46,9 +46,11 @@ HistoryWriter::HistoryWriter(const HistoryConfig& config, std::shared_ptr<const 
     // I/O that slows the workers next to it: let the WAL grow to 64 MB between them, and
     // leave the last one to the next connection rather than to the end of this run.
     db_->exec("PRAGMA wal_autocheckpoint=16384");
-    // A multi-row INSERT inside the batch's transaction keeps a statement journal (the
-    // pages it changed, to undo it alone): in memory, not in a temporary file written
-    // with a system call per page.
+    // Temporary tables and journals (pruning's list of doomed runs) stay in memory. The
+    // inserts are INSERT OR FAIL: a multi-row INSERT that may abort halfway would keep a
+    // statement journal (a copy of every page it changes, to undo it alone); one that
+    // fails keeps its rows, which costs nothing, and a failed insert stops the writer
+    // and rolls the whole batch back anyway.
     db_->exec("PRAGMA temp_store=MEMORY");
     sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     try {
@@ -296,19 +298,19 @@ HistoryWriter::Inserts& HistoryWriter::inserts() {
             fmt::format("(?, ?, {}, '{}', ?, ?, ?, ?, ?, ?)", workflow_id_, history_level_name(level_));
         inserts_ = std::make_unique<Inserts>(Inserts{
             BatchInsert<RunRow>(*db_,
-                                "INSERT INTO runs (id, run_id, workflow, position, ok, final_state, error_name, "
+                                "INSERT OR FAIL INTO runs (id, run_id, workflow, position, ok, final_state, error_name, "
                                 "error_message, error_state, started_us, duration_ns, transitions, level, input, output)",
                                 placeholders(15), 15, 16, &bind_run),
             BatchInsert<RunRow>(*db_,
-                                "INSERT INTO runs (id, run_id, workflow, level, position, ok, final_state, started_us, "
+                                "INSERT OR FAIL INTO runs (id, run_id, workflow, level, position, ok, final_state, started_us, "
                                 "duration_ns, transitions)",
                                 plain_row, 8, 64, &bind_plain_run),
             BatchInsert<StepRef>(*db_,
-                                 "INSERT INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns, "
+                                 "INSERT OR FAIL INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns, "
                                  "arcs, error_name, error_message, error_state, changes)",
                                  placeholders(14), 14, 32, &bind_step),
             BatchInsert<StepRef>(*db_,
-                                 "INSERT INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns)",
+                                 "INSERT OR FAIL INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns)",
                                  placeholders(9), 9, 64, &bind_plain_step)});
     }
     return *inserts_;
