@@ -4,6 +4,7 @@
 
 #include <statenet/statenet.hpp>
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -388,6 +389,16 @@ TEST_CASE("history - bad [history] settings and databases are load errors") {
     CHECK(message.find("inline.toml: ") != std::string::npos);
     CHECK_THROWS_WITH_AS(History(dir / "missing.db"), doctest::Contains("does not exist"), statenet::HistoryError);
     CHECK_THROWS_AS(History(dir / "not-history.db"), statenet::HistoryError);
+
+    // A history database of an older schema (version 1 kept step names as text) is
+    // refused with the reason, by the writer and by queries.
+    {
+        SQLite::Database old((dir / "v1.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        old.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA application_id=1397639241; PRAGMA user_version=1");
+    }
+    CHECK_THROWS_WITH_AS(History(dir / "v1.db"), doctest::Contains("has schema version 1; this statenet reads version 2"),
+                         statenet::HistoryError);
+    CHECK(errors("", history_in(dir / "v1.db")).find("schema version 1") != std::string::npos);
 }
 
 TEST_CASE("history - time and age texts") {
