@@ -461,9 +461,14 @@ TEST_CASE("json - doubles are written as std::to_chars writes them, decimals fas
         values.push_back(std::floor(n * 1.2 + 0.5) / 100);             // the benchmark's amount_with_tax
         values.push_back(static_cast<double>(next() >> 11) * 0x1.0p-40); // anything
     }
+    std::size_t compared = 0;
     for (double d : values) {
         if (d == std::floor(d)) continue;  // integral doubles leave Lua as integers
+        ++compared;
+        const std::string written = Value(d).to_json();
+        if (written == expected(d)) continue;
         CAPTURE(d);
-        REQUIRE(Value(d).to_json() == expected(d));
+        REQUIRE(written == expected(d));
     }
+    CHECK(compared > 700000);
 }
