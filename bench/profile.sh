@@ -31,18 +31,21 @@ echo "statenet run, $MODE mode, $N records: CPU share by pipeline stage (perf, c
 # Each sample goes to the deepest stage frame on its stack (stack listed leaf first).
 perf script -i "$DATA" -F ip,sym,dso 2>/dev/null | awk '
   function stage(sym) {
-    if (sym ~ /FailureLog::add/) return "errors sink: failed records as JSONL|stop"
-    if (sym ~ /LineReader/) return "input: read lines"
+    if (sym ~ /OutcomeWriter::add_failure/) return "errors sink: failed records as JSONL|stop"
+    if (sym ~ /OutcomeWriter::write|write_encoded/) return "output: the line to the sink"
+    if (sym ~ /LineReader|JsonlSource/) return "input: read lines"
+    if (sym ~ /scan_object_fields|JsonRecord::parse/) return "run_json: parse (strict scan, field index)"
+    if (sym ~ /json_field_for_ffi|JsonRecord::field|JsonRecord::push/) return "run_json: fields decoded for Lua"
+    if (sym ~ /write_json_record/) return "run_json: output line (changed fields from Lua, the rest copied)"
     if (sym ~ /parse_record|Value::from_json/) return "input: JSON -> Value (simdjson)"
     if (sym ~ /Value::to_json/) return "output: Value -> JSON"
     if (sym ~ /BufferedWriter::flush/) return "output: write(2)"
     if (sym ~ /Workflow::process/) return "process(): other (Result, copies, frees)"
-    if (sym ~ /make_run_id|fmt::v9/) return "process(): run id and names (fmt)"
-    if (sym ~ /Model::qualified/) return "process(): path strings (network/state)"
     if (sym ~ /push_value/) return "process(): Value -> Lua table (push_value)"
     if (sym ~ /read_slot|read_value/) return "process(): Lua table -> Value (read_value)"
-    if (sym ~ /Runner::step/) return "process(): Lua steps (pcall into dispatcher + user functions)"
-    if (sym ~ /run_stream/) return "stream loop: other (destructors, bookkeeping)"
+    if (sym ~ /Runner::step|lua_pcall/) return "Lua: begin and steps (pcall into the dispatcher + user functions)"
+    if (sym ~ /Runner::run_once|Runner::run_json/) return "run: bookkeeping (Result, branch, transaction)"
+    if (sym ~ /process_record|run_sequential|run_stream/) return "stream loop: other (destructors, bookkeeping)"
     if (sym ~ /^main$/) return "start-up, load, exit"
     return ""
   }
