@@ -41,11 +41,6 @@ inline int hex_value(char c) {
 // never members: stores through `char` pointers may alias a member, which would make
 // the compiler reload it around every byte.
 
-inline const char* skip_space(const char* p, const char* end) {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
-    return p;
-}
-
 inline const char* literal(const char* p, const char* end, std::string_view word) {
     if (static_cast<std::size_t>(end - p) < word.size() || std::string_view(p, word.size()) != word) return nullptr;
     return p + word.size();
@@ -173,23 +168,23 @@ const char* value(const char* p, const char* end, TokenKind& kind, int depth);
 const char* container(const char* p, const char* end, char close, int depth) {
     if (depth >= scan_max_depth) return nullptr;
     const bool object = close == '}';
-    p = skip_space(p + 1, end);
+    p = skip_json_space(p + 1, end);
     if (p < end && *p == close) return p + 1;
     for (;;) {
         TokenKind kind;
         if (object) {
             bool escaped = false;
             if (p >= end || *p != '"' || !(p = string(p, end, escaped))) return nullptr;
-            p = skip_space(p, end);
+            p = skip_json_space(p, end);
             if (p >= end || *p != ':') return nullptr;
-            p = skip_space(p + 1, end);
+            p = skip_json_space(p + 1, end);
         }
         if (!(p = value(p, end, kind, depth + 1))) return nullptr;
-        p = skip_space(p, end);
+        p = skip_json_space(p, end);
         if (p >= end) return nullptr;
         if (*p == close) return p + 1;
         if (*p != ',') return nullptr;
-        p = skip_space(p + 1, end);
+        p = skip_json_space(p + 1, end);
     }
 }
 
@@ -212,10 +207,10 @@ const char* value(const char* p, const char* end, TokenKind& kind, int depth) {
 }
 
 bool object_fields(const char* p, const char* end, std::vector<ScannedField>& fields) {
-    p = skip_space(p, end);
+    p = skip_json_space(p, end);
     if (p >= end || *p != '{') return false;
-    p = skip_space(p + 1, end);
-    if (p < end && *p == '}') return skip_space(p + 1, end) == end;
+    p = skip_json_space(p + 1, end);
+    if (p < end && *p == '}') return skip_json_space(p + 1, end) == end;
     for (;;) {
         ScannedField& field = fields.emplace_back();
         const char* key = p;
@@ -224,21 +219,21 @@ bool object_fields(const char* p, const char* end, std::vector<ScannedField>& fi
         field.raw_key = std::string_view(key, static_cast<std::size_t>(p - key));
         field.key = field.raw_key.substr(1, field.raw_key.size() - 2);
         const char* key_end = p;
-        p = skip_space(p, end);
+        p = skip_json_space(p, end);
         if (p >= end || *p != ':') return false;
-        p = skip_space(p + 1, end);
+        p = skip_json_space(p + 1, end);
         const char* start = p;
         field.tight = start == key_end + 1;
         if (!(p = value(p, end, field.kind, 1))) return false;
         field.raw_value = std::string_view(start, static_cast<std::size_t>(p - start));
         const char* value_end = p;
-        p = skip_space(p, end);
+        p = skip_json_space(p, end);
         if (p >= end) return false;
-        if (*p == '}') return skip_space(p + 1, end) == end;
+        if (*p == '}') return skip_json_space(p + 1, end) == end;
         if (*p != ',') return false;
         ++p;
         field.joined = p == value_end + 1 && p < end && *p == '"';
-        p = skip_space(p, end);
+        p = skip_json_space(p, end);
     }
 }
 

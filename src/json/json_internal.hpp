@@ -12,6 +12,16 @@
 
 namespace statenet::detail {
 
+// Past the JSON whitespace (space, tab, line feed, carriage return) at p.
+inline bool is_json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+inline const char* skip_json_space(const char* p, const char* end) noexcept
+{
+    while (p < end && is_json_space(*p)) {
+        ++p;
+    }
+    return p;
+}
+
 // An offset for "no error found".
 inline constexpr std::size_t not_found = std::string_view::npos;
 

@@ -95,13 +95,6 @@ void push_element(lua_State* L, simdjson::dom::element element, const ConvertRef
 // left to simdjson), so nothing here checks the grammar. Pointers run to `end`; memchr
 // finds quotes a word at a time.
 
-inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-const char* skip_space(const char* p, const char* end) {
-    while (p < end && is_space(*p)) ++p;
-    return p;
-}
-
 // Past the closing quote of the string token whose opening quote is at p.
 const char* string_end(const char* p, const char* end) {
     for (;;) {
@@ -118,7 +111,7 @@ const char* string_end(const char* p, const char* end) {
 const char* value_end(const char* p, const char* end) {
     if (*p == '"') return string_end(p, end);
     if (*p != '{' && *p != '[') {
-        while (p < end && !is_space(*p) && *p != ',' && *p != '}' && *p != ']') ++p;
+        while (p < end && !is_json_space(*p) && *p != ',' && *p != '}' && *p != ']') ++p;
         return p;
     }
     int depth = 0;
@@ -186,16 +179,16 @@ struct JsonRecord::Impl {
     // The token spans of each field, in the DOM's field order.
     void locate() {
         const char* end = text.data() + text.size();
-        const char* p = skip_space(text.data(), end) + 1;  // past '{'
+        const char* p = skip_json_space(text.data(), end) + 1;  // past '{'
         ScannedField* previous = nullptr;
         for (auto& field : fields) {
             const char* after = p;
-            p = skip_space(p, end);
-            if (*p == ',') p = skip_space(p + 1, end);
+            p = skip_json_space(p, end);
+            if (*p == ',') p = skip_json_space(p + 1, end);
             if (previous) previous->joined = p == after + 1;
             const char* key_end = string_end(p, end);
             field.raw_key = std::string_view(p, static_cast<std::size_t>(key_end - p));
-            p = skip_space(skip_space(key_end, end) + 1, end);  // past ':'
+            p = skip_json_space(skip_json_space(key_end, end) + 1, end);  // past ':'
             const char* value = p;
             field.tight = value == key_end + 1;
             p = value_end(p, end);
@@ -236,8 +229,6 @@ bool JsonRecord::parse(std::string_view json) {
 }
 
 std::size_t JsonRecord::size() const noexcept { return impl_->fields.size(); }
-
-std::string_view JsonRecord::key(std::size_t i) const noexcept { return impl_->fields[i].key; }
 
 int JsonRecord::find(std::string_view key) const noexcept {
     const auto& fields = impl_->fields;

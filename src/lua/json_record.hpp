@@ -30,7 +30,6 @@ public:
     bool parse(std::string_view json);
 
     std::size_t size() const noexcept;
-    std::string_view key(std::size_t i) const noexcept;
     /// The index of field `key`, or -1.
     int find(std::string_view key) const noexcept;
 
