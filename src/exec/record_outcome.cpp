@@ -16,18 +16,19 @@ bool parse_record(const RawRecord& raw, Value& record, Outcome& outcome) {
     return false;
 }
 
-/// A JSON object's text that may take the fast path: it stays text except for the
-/// fields Lua reads, and the output copies the fields the run did not change.
-bool runs_as_json(const RawRecord& raw, const RecordSink& sink) {
-    if (raw.parser != &json_record_parser() || !sink.takes_json()) return false;
-    const auto first = raw.text.find_first_not_of(" \t\r\n");
-    return first != std::string::npos && raw.text[first] == '{';
-}
-
+/// `text` without the JSON whitespace around it.
 std::string_view trimmed(std::string_view text) {
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos) return {};
     return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+/// A JSON object's text that may take the fast path: it stays text except for the
+/// fields Lua reads, and the output copies the fields the run did not change.
+bool runs_as_json(const RawRecord& raw, const RecordSink& sink) {
+    if (raw.parser != &json_record_parser() || !sink.takes_json()) return false;
+    const std::string_view text = trimmed(raw.text);
+    return !text.empty() && text.front() == '{';
 }
 
 }  // namespace

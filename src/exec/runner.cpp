@@ -777,7 +777,7 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
 
 Runner::Status Runner::finish(Run& run, Branch& b) {
     const State* end_state = &model_->state(b.network, b.state);
-    bool emit = model_->state(b.network, b.state).emit;
+    const bool emit = end_state->emit;
     while (!b.frames.empty()) {
         Frame frame = std::move(b.frames.back());
         b.frames.pop_back();
