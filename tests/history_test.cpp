@@ -224,6 +224,11 @@ TEST_CASE("history - queries filter by status, state, workflow and time, and fin
     HistoryFilter failed;
     failed.ok = false;
     CHECK(history.runs(failed).size() == 2);
+    // A failed run is stored with the state it failed in, as the Result reports it.
+    REQUIRE(!bad.ok);
+    REQUIRE(!bad.final_state.empty());
+    CHECK(history.run(bad.run_id).final_state == bad.final_state);
+    CHECK(history.run(bad.run_id).error->state == bad.final_state);
     HistoryFilter in_ok;
     in_ok.state = "ok";
     REQUIRE(history.runs(in_ok).size() == 1);

@@ -106,8 +106,9 @@ void RunRecorder::step_failed(int step, const ErrorInfo& error) {
 void RunRecorder::run_finished(const Result& result, const State* final_state, const Value* data) {
     RunRecord& run = record_;
     run.ok = result.ok;
+    // A failed run ends where its error happened: the runner sets Result::final_state
+    // to the error's state, so the error is all the writer needs.
     if (final_state) run.final_state = final_state->id;
-    else if (!result.final_state.empty()) extras().failed_state = result.final_state;
     if (result.error) extras().error = std::make_unique<ErrorInfo>(*result.error);
     run.duration_ns = result.duration.count();
     run.transitions = static_cast<std::int32_t>(result.transitions);

@@ -31,15 +31,13 @@ struct StepRow {
 /// What a run has beyond its compact row: its error, level full's data, its steps.
 /// An ok run at level `runs` has none of it.
 struct RunExtras {
-    std::unique_ptr<ErrorInfo> error;
-    std::string failed_state;               // a failed run's final state (where it failed)
+    std::unique_ptr<ErrorInfo> error;       // a failed run's final state is its error's state
     std::unique_ptr<Value> input, output;  // level full
     std::vector<StepRow> steps;
 
     /// Empties it for the next run, keeping the steps' capacity.
     void clear() {
         error.reset();
-        failed_state.clear();
         input.reset();
         output.reset();
         steps.clear();

@@ -327,7 +327,7 @@ void HistoryWriter::bind_run(const Binding& b, SQLite::Statement& r, int first, 
     r.bind(first + 4, run.ok ? 1 : 0);
     // Names live in the model (or the run's extras), which outlive the statement's use.
     if (run.final_state >= 0) r.bindNoCopy(first + 5, (*b.states)[static_cast<std::size_t>(run.final_state)]->qualified);
-    else r.bindNoCopy(first + 5, extras ? extras->failed_state.c_str() : "");
+    else r.bindNoCopy(first + 5, extras && extras->error ? extras->error->state.c_str() : "");
     bind_error(r, first + 6, extras ? extras->error.get() : nullptr);
     r.bind(first + 9, run.started_us);
     r.bind(first + 10, run.duration_ns);
