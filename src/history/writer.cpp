@@ -295,15 +295,15 @@ HistoryWriter::Inserts& HistoryWriter::inserts() {
         // A plain run (no error, no data, no steps) binds 8 values, not 15: the workflow
         // and the level are literals (an integer and one of four fixed words).
         const std::string plain_row =
-            fmt::format("(?, ?, {}, '{}', ?, ?, ?, ?, ?, ?)", workflow_id_, history_level_name(level_));
+            fmt::format("(?, ?, ?, ?, ?, ?, ?, ?, {}, '{}')", workflow_id_, history_level_name(level_));
         inserts_ = std::make_unique<Inserts>(Inserts{
             BatchInsert<RunRow>(*db_,
-                                "INSERT OR FAIL INTO runs (id, run_id, workflow, position, ok, final_state, error_name, "
-                                "error_message, error_state, started_us, duration_ns, transitions, level, input, output)",
+                                "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
+                                "transitions, workflow, level, error_name, error_message, error_state, input, output)",
                                 placeholders(15), 15, 16, &bind_run),
             BatchInsert<RunRow>(*db_,
-                                "INSERT OR FAIL INTO runs (id, run_id, workflow, level, position, ok, final_state, started_us, "
-                                "duration_ns, transitions)",
+                                "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
+                                "transitions, workflow, level)",
                                 plain_row, 8, 64, &bind_plain_run),
             BatchInsert<StepRef>(*db_,
                                  "INSERT OR FAIL INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns, "
@@ -317,34 +317,27 @@ HistoryWriter::Inserts& HistoryWriter::inserts() {
 }
 
 void HistoryWriter::bind_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row) {
-    const RunRecord& run = *row.run;
-    const RunExtras* extras = run.extras.get();
-    r.bind(first, row.id);
-    r.bindNoCopy(first + 1, row.run_id.data());
-    r.bind(first + 2, b.workflow_id);
-    if (run.position >= 0) r.bind(first + 3, run.position);
-    else r.bind(first + 3);
-    r.bind(first + 4, run.ok ? 1 : 0);
-    // Names live in the model (or the run's extras), which outlive the statement's use.
-    if (run.final_state >= 0) r.bindNoCopy(first + 5, (*b.states)[static_cast<std::size_t>(run.final_state)]->qualified);
-    else r.bindNoCopy(first + 5, extras && extras->error ? extras->error->state.c_str() : "");
-    bind_error(r, first + 6, extras ? extras->error.get() : nullptr);
-    r.bind(first + 9, run.started_us);
-    r.bind(first + 10, run.duration_ns);
-    r.bind(first + 11, run.transitions);
-    r.bindNoCopy(first + 12, b.level);
+    const RunExtras* extras = row.run->extras.get();
+    bind_plain_run(b, r, first, row);
+    r.bind(first + 8, b.workflow_id);
+    r.bindNoCopy(first + 9, b.level);
+    bind_error(r, first + 10, extras ? extras->error.get() : nullptr);
     bind_json_or_null(r, first + 13, extras ? extras->input.get() : nullptr);
     bind_json_or_null(r, first + 14, extras ? extras->output.get() : nullptr);
 }
 
+// The columns every run has (the plain statement has the workflow and level as literals).
 void HistoryWriter::bind_plain_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row) {
     const RunRecord& run = *row.run;
+    const RunExtras* extras = run.extras.get();
     r.bind(first, row.id);
     r.bindNoCopy(first + 1, row.run_id.data());
     if (run.position >= 0) r.bind(first + 2, run.position);
     else r.bind(first + 2);
     r.bind(first + 3, run.ok ? 1 : 0);
-    r.bindNoCopy(first + 4, (*b.states)[static_cast<std::size_t>(run.final_state)]->qualified);
+    // Names live in the model (or the run's extras), which outlive the statement's use.
+    if (run.final_state >= 0) r.bindNoCopy(first + 4, (*b.states)[static_cast<std::size_t>(run.final_state)]->qualified);
+    else r.bindNoCopy(first + 4, extras && extras->error ? extras->error->state.c_str() : "");
     r.bind(first + 5, run.started_us);
     r.bind(first + 6, run.duration_ns);
     r.bind(first + 7, run.transitions);
