@@ -629,6 +629,8 @@ end
 
 -- Called by C++ once per state with the resolved functions.
 -- Function lists carry their length as `n`: `#list` is a call in every compiled trace.
+-- (Lists built elsewhere, the machine plans of src/machine/machine_vm.cpp, have no `n`:
+-- validate and transform fall back to `#list` for them.)
 local function counted(list)
   if list then list.n = #list end
 end
