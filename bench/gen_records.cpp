@@ -73,14 +73,14 @@ int main(int argc, char** argv) {
         const unsigned campaign = r.below(100);
         const char* sign = cents < 0 ? "-" : "";
         const long long abs_cents = cents < 0 ? -cents : cents;
-        int len = std::snprintf(
-            line, sizeof line,
-            "{\"id\":%lld,\"user_id\":%u,\"amount\":%s%lld.%02lld,\"quantity\":%u,\"currency\":\"%s\","
-            "\"status\":\"%s\",\"email\":\"u%u%sexample.com\",\"country\":\"%s\","
-            "\"created\":\"2026-%02u-%02uT%02u:%02u:%02uZ\","
-            "\"meta\":{\"source\":\"%s\",\"campaign\":\"c%u\"}}\n",
-            id, user, sign, abs_cents / 100, abs_cents % 100, quantity, currency, status, user,
-            email_ok ? "@" : ".", country, month, day, hour, minute, second, source, campaign);
+        int len =
+            std::snprintf(line, sizeof line,
+                          "{\"id\":%lld,\"user_id\":%u,\"amount\":%s%lld.%02lld,\"quantity\":%u,\"currency\":\"%s\","
+                          "\"status\":\"%s\",\"email\":\"u%u%sexample.com\",\"country\":\"%s\","
+                          "\"created\":\"2026-%02u-%02uT%02u:%02u:%02uZ\","
+                          "\"meta\":{\"source\":\"%s\",\"campaign\":\"c%u\"}}\n",
+                          id, user, sign, abs_cents / 100, abs_cents % 100, quantity, currency, status, user,
+                          email_ok ? "@" : ".", country, month, day, hour, minute, second, source, campaign);
         out.append(line, static_cast<std::size_t>(len));
         if (out.size() > (1 << 22) - 1024) {
             std::fwrite(out.data(), 1, out.size(), stdout);

@@ -4,13 +4,13 @@
 // (prints `name value` lines; the durable part sends N_EVENTS / 4 events)
 #include <statenet/statenet.hpp>
 
+#include <unistd.h>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace {

@@ -30,8 +30,8 @@ struct figures {
     double median_us, p99_us, mean_us;
 };
 
-figures measure(const statenet::Workflow& workflow, const statenet::Value& record,
-                statenet::DataMode mode, std::size_t calls) {
+figures measure(const statenet::Workflow& workflow, const statenet::Value& record, statenet::DataMode mode,
+                std::size_t calls) {
     const statenet::RunOptions options{mode};
     for (std::size_t i = 0; i < calls / 10 + 1000; ++i) (void)workflow.process(record, options);
 
@@ -82,8 +82,7 @@ int main(int argc, char** argv) {
         for (auto mode : {statenet::DataMode::copy, statenet::DataMode::direct}) {
             figures f = measure(workflow, record, mode, calls);
             std::printf("process_latency %s: median %.2f us  p99 %.2f us  mean %.2f us\n",
-                        mode == statenet::DataMode::copy ? "copy" : "direct", f.median_us, f.p99_us,
-                        f.mean_us);
+                        mode == statenet::DataMode::copy ? "copy" : "direct", f.median_us, f.p99_us, f.mean_us);
         }
     } catch (const statenet::LoadError& e) {
         for (const auto& d : e.diagnostics()) std::fprintf(stderr, "%s\n", d.str().c_str());

@@ -24,9 +24,7 @@ public:
         using namespace std::chrono;
         return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
     }
-    void sleep_ms(double ms) override {
-        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
-    }
+    void sleep_ms(double ms) override { std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms)); }
 };
 
 std::string_view level_name(LogLevel level) {
@@ -82,8 +80,9 @@ Engine::~Engine() = default;
 
 namespace {
 
-std::shared_ptr<detail::WorkflowImpl> load_or_throw(const std::shared_ptr<detail::EngineImpl>& engine, std::string_view text,
-                                                    const std::filesystem::path& file, const LoadOptions& options) {
+std::shared_ptr<detail::WorkflowImpl> load_or_throw(const std::shared_ptr<detail::EngineImpl>& engine,
+                                                    std::string_view text, const std::filesystem::path& file,
+                                                    const LoadOptions& options) {
     detail::Diagnostics diags;
     auto impl = detail::load_workflow(engine, text, file, options, diags);
     if (!impl) throw LoadError(std::move(diags.list));

@@ -7,8 +7,7 @@ namespace statenet {
 
 namespace {
 
-std::string join_diagnostics(const std::vector<Diagnostic>& diagnostics)
-{
+std::string join_diagnostics(const std::vector<Diagnostic>& diagnostics) {
     std::string text;
     for (const auto& diagnostic : diagnostics) {
         if (!text.empty()) {
@@ -21,12 +20,10 @@ std::string join_diagnostics(const std::vector<Diagnostic>& diagnostics)
 
 }  // namespace
 
-std::string_view error_name(ErrorCode code) noexcept
-{
+std::string_view error_name(ErrorCode code) noexcept {
     switch (code) {
 #define STATENET_ERROR_NAME(name, message) \
-    case ErrorCode::name:                  \
-        return #name;
+    case ErrorCode::name: return #name;
         STATENET_ERRORS(STATENET_ERROR_NAME)
 #undef STATENET_ERROR_NAME
     }
@@ -34,20 +31,17 @@ std::string_view error_name(ErrorCode code) noexcept
     return "UnknownError";
 }
 
-std::string_view error_message(ErrorCode code) noexcept
-{
+std::string_view error_message(ErrorCode code) noexcept {
     switch (code) {
 #define STATENET_ERROR_MESSAGE(name, message) \
-    case ErrorCode::name:                     \
-        return message;
+    case ErrorCode::name: return message;
         STATENET_ERRORS(STATENET_ERROR_MESSAGE)
 #undef STATENET_ERROR_MESSAGE
     }
     return "unknown error";
 }
 
-std::string Diagnostic::str() const
-{
+std::string Diagnostic::str() const {
     std::string text = file;
     if (line > 0) {
         if (!text.empty()) {
@@ -67,8 +61,6 @@ std::string Diagnostic::str() const
 }
 
 LoadError::LoadError(std::vector<Diagnostic> diagnostics)
-    : std::runtime_error(join_diagnostics(diagnostics)), diagnostics_(std::move(diagnostics))
-{
-}
+    : std::runtime_error(join_diagnostics(diagnostics)), diagnostics_(std::move(diagnostics)) {}
 
 }  // namespace statenet

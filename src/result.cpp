@@ -23,7 +23,8 @@ Value Result::to_value() const {
     if (!branches.empty()) {
         Value list = Value::array();
         for (const auto& b : branches)
-            list.push_back(Value::object({{"final_state", b.final_state}, {"data", b.data}, {"path", path_value(b.path)}}));
+            list.push_back(
+                Value::object({{"final_state", b.final_state}, {"data", b.data}, {"path", path_value(b.path)}}));
         v.set("branches", std::move(list));
     }
     v.set("run_id", run_id);

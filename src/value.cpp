@@ -13,8 +13,7 @@ namespace statenet {
 
 namespace {
 
-[[noreturn]] void throw_type_mismatch(Value::Type expected, Value::Type actual)
-{
+[[noreturn]] void throw_type_mismatch(Value::Type expected, Value::Type actual) {
     std::string message = "statenet::Value: expected ";
     message += type_name(expected);
     message += ", got ";
@@ -23,8 +22,7 @@ namespace {
 }
 
 // Exact: converting the integer to double would make 2^63-1 equal 2^63.
-bool integer_equals_double(std::int64_t i, double d) noexcept
-{
+bool integer_equals_double(std::int64_t i, double d) noexcept {
     constexpr double two_to_63 = 9223372036854775808.0;
     if (!(d >= -two_to_63 && d < two_to_63) || std::trunc(d) != d) {
         return false;
@@ -32,8 +30,7 @@ bool integer_equals_double(std::int64_t i, double d) noexcept
     return static_cast<std::int64_t>(d) == i;
 }
 
-bool objects_equal(const Value::Object& a, const Value::Object& b) noexcept
-{
+bool objects_equal(const Value::Object& a, const Value::Object& b) noexcept {
     if (a.size() != b.size()) {
         return false;
     }
@@ -45,8 +42,8 @@ bool objects_equal(const Value::Object& a, const Value::Object& b) noexcept
             }
             continue;
         }
-        const auto other = std::find_if(b.begin(), b.end(),
-                                        [&](const Value::Member& m) { return m.first == a[i].first; });
+        const auto other =
+            std::find_if(b.begin(), b.end(), [&](const Value::Member& m) { return m.first == a[i].first; });
         if (other == b.end() || !(a[i].second == other->second)) {
             return false;
         }
@@ -58,24 +55,21 @@ bool objects_equal(const Value::Object& a, const Value::Object& b) noexcept
 
 // ---- Value members ----------------------------------------------------------------
 
-bool Value::as_bool() const
-{
+bool Value::as_bool() const {
     if (const auto* b = std::get_if<bool>(&v_)) {
         return *b;
     }
     throw_type_mismatch(Type::boolean, type());
 }
 
-std::int64_t Value::as_int() const
-{
+std::int64_t Value::as_int() const {
     if (const auto* i = std::get_if<std::int64_t>(&v_)) {
         return *i;
     }
     throw_type_mismatch(Type::integer, type());
 }
 
-double Value::as_number() const
-{
+double Value::as_number() const {
     if (const auto* d = std::get_if<double>(&v_)) {
         return *d;
     }
@@ -85,48 +79,42 @@ double Value::as_number() const
     throw_type_mismatch(Type::number, type());
 }
 
-const std::string& Value::as_string() const
-{
+const std::string& Value::as_string() const {
     if (const auto* s = std::get_if<std::string>(&v_)) {
         return *s;
     }
     throw_type_mismatch(Type::string, type());
 }
 
-const Value::Array& Value::as_array() const
-{
+const Value::Array& Value::as_array() const {
     if (const auto* a = std::get_if<Array>(&v_)) {
         return *a;
     }
     throw_type_mismatch(Type::array, type());
 }
 
-Value::Array& Value::as_array()
-{
+Value::Array& Value::as_array() {
     if (auto* a = std::get_if<Array>(&v_)) {
         return *a;
     }
     throw_type_mismatch(Type::array, type());
 }
 
-const Value::Object& Value::as_object() const
-{
+const Value::Object& Value::as_object() const {
     if (const auto* o = std::get_if<Object>(&v_)) {
         return *o;
     }
     throw_type_mismatch(Type::object, type());
 }
 
-Value::Object& Value::as_object()
-{
+Value::Object& Value::as_object() {
     if (auto* o = std::get_if<Object>(&v_)) {
         return *o;
     }
     throw_type_mismatch(Type::object, type());
 }
 
-const Value* Value::find(std::string_view key) const noexcept
-{
+const Value* Value::find(std::string_view key) const noexcept {
     const auto* members = std::get_if<Object>(&v_);
     if (!members) {
         return nullptr;
@@ -139,13 +127,9 @@ const Value* Value::find(std::string_view key) const noexcept
     return nullptr;
 }
 
-Value* Value::find(std::string_view key) noexcept
-{
-    return const_cast<Value*>(std::as_const(*this).find(key));
-}
+Value* Value::find(std::string_view key) noexcept { return const_cast<Value*>(std::as_const(*this).find(key)); }
 
-Value& Value::operator[](std::string_view key)
-{
+Value& Value::operator[](std::string_view key) {
     if (is_null()) {
         v_ = Object{};
     }
@@ -156,27 +140,21 @@ Value& Value::operator[](std::string_view key)
     return members.emplace_back(std::string(key), Value()).second;
 }
 
-const Value& Value::operator[](std::string_view key) const noexcept
-{
+const Value& Value::operator[](std::string_view key) const noexcept {
     static const Value null_value;
     const Value* member = find(key);
     return member ? *member : null_value;
 }
 
-void Value::set(std::string_view key, Value value)
-{
-    (*this)[key] = std::move(value);
-}
+void Value::set(std::string_view key, Value value) { (*this)[key] = std::move(value); }
 
-bool Value::erase(std::string_view key)
-{
+bool Value::erase(std::string_view key) {
     // A null Value is an empty object for mutation, as in operator[].
     if (is_null()) {
         return false;
     }
     auto& members = as_object();
-    const auto found = std::find_if(members.begin(), members.end(),
-                                    [&](const Member& m) { return m.first == key; });
+    const auto found = std::find_if(members.begin(), members.end(), [&](const Member& m) { return m.first == key; });
     if (found == members.end()) {
         return false;
     }
@@ -184,16 +162,14 @@ bool Value::erase(std::string_view key)
     return true;
 }
 
-void Value::push_back(Value value)
-{
+void Value::push_back(Value value) {
     if (is_null()) {
         v_ = Array{};
     }
     as_array().push_back(std::move(value));
 }
 
-std::size_t Value::size() const noexcept
-{
+std::size_t Value::size() const noexcept {
     if (const auto* members = std::get_if<Object>(&v_)) {
         return members->size();
     }
@@ -203,8 +179,7 @@ std::size_t Value::size() const noexcept
     return 0;
 }
 
-bool operator==(const Value& a, const Value& b) noexcept
-{
+bool operator==(const Value& a, const Value& b) noexcept {
     const auto* ai = std::get_if<std::int64_t>(&a.v_);
     const auto* bi = std::get_if<std::int64_t>(&b.v_);
     const auto* ad = std::get_if<double>(&a.v_);
@@ -224,8 +199,7 @@ bool operator==(const Value& a, const Value& b) noexcept
     return a.v_ == b.v_;
 }
 
-std::string_view type_name(Value::Type type) noexcept
-{
+std::string_view type_name(Value::Type type) noexcept {
     switch (type) {
     case Value::Type::null: return "null";
     case Value::Type::boolean: return "boolean";

@@ -19,9 +19,7 @@ namespace {
 
 using statenet_test::exec_dir;
 
-Workflow load(Engine& engine, const std::string& toml) {
-    return engine.load_string(toml, exec_dir / "test.toml");
-}
+Workflow load(Engine& engine, const std::string& toml) { return engine.load_string(toml, exec_dir / "test.toml"); }
 
 Result run(const std::string& toml, const char* json) {
     Engine engine;
@@ -80,7 +78,8 @@ name = "replace"
 start = true
 end = true
 transform = "steps.replace"
-)", R"({"id": 3, "other": "x"})");
+)",
+                   R"({"id": 3, "other": "x"})");
     REQUIRE(r.ok);
     CHECK(r.data == Value::from_json(R"({"replaced": true, "old_id": 3})"));
 }
@@ -120,7 +119,8 @@ priority = 5
 end = true
 [networks.main.states.second]
 end = true
-)", "{}");
+)",
+                   "{}");
     CHECK(r.final_state == "main/first");
 }
 
@@ -141,7 +141,8 @@ priority = -1
 end = true
 [networks.main.states.high]
 end = true
-)", "{}");
+)",
+                   "{}");
     CHECK(r.final_state == "main/high");
 }
 
@@ -160,7 +161,8 @@ end = true
 emit = false
 [networks.main.states.accepted]
 end = true
-)", R"({"amount": -5})");
+)",
+                   R"({"amount": -5})");
     CHECK(r.ok);
     CHECK(!r.error);
     CHECK(r.final_state == "main/rejected");
@@ -177,7 +179,8 @@ to = "done"
 when = "steps.never"
 [networks.main.states.done]
 end = true
-)", "{}");
+)",
+                   "{}");
     REQUIRE(!r.ok);
     CHECK(r.error->name == "NoTransition");
     CHECK(r.error->message.find("waiting") != std::string::npos);
@@ -200,7 +203,8 @@ when = "steps.below_3"
 to = "done"
 [networks.main.states.done]
 end = true
-)", "{}");
+)",
+                   "{}");
     REQUIRE(r.ok);
     CHECK(r.data["n"].as_int() == 3);
     CHECK(r.path == Path{"main/start", "main/loop", "main/loop", "main/loop", "main/done"});
@@ -235,7 +239,8 @@ start = true
 end = true
 pre_validate = "steps.reject"
 transform = "steps.mark_ran"
-)", R"({"id": -1})");
+)",
+                   R"({"id": -1})");
     REQUIRE(!r.ok);
     CHECK(r.error->name == "ValidationFailed");
     CHECK(r.error->message == "id must be positive");
@@ -250,7 +255,8 @@ start = true
 end = true
 transform = "steps.mark_ran"
 validate = "steps.field_errors"
-)", R"({"amount": 5})");
+)",
+                   R"({"amount": 5})");
     REQUIRE(!r.ok);
     CHECK(r.error->name == "ValidationFailed");
     CHECK(r.error->message == "amount: too large");
@@ -265,7 +271,8 @@ name = "boom"
 start = true
 end = true
 transform = "steps.boom"
-)", "{}");
+)",
+                   "{}");
     REQUIRE(!r.ok);
     CHECK(r.error->name == "LuaError");
     CHECK(r.error->message.find("steps.lua:18:") != std::string::npos);
@@ -278,7 +285,8 @@ TEST_CASE("exec - an inline Lua error names the workflow file and line") {
 start = true
 end = true
 transform = { lua = "data.x = nil + 1" }
-)", "{}");
+)",
+                   "{}");
     REQUIRE(!r.ok);
     CHECK(r.error->message.find("test.toml:5:") != std::string::npos);
 }
@@ -291,7 +299,8 @@ name = "truth"
 start = true
 [[networks.main.states.s.arcs]]
 to = "yes"
-when = { lua = ")") + expr + R"(" }
+when = { lua = ")") + expr +
+                         R"(" }
 [[networks.main.states.s.arcs]]
 to = "no"
 [networks.main.states.yes]
@@ -323,7 +332,8 @@ end = true
 transform = "steps.record_error"
 [networks.main.states.done]
 end = true
-)", "{}");
+)",
+                   "{}");
     REQUIRE(r.ok);
     CHECK(r.final_state == "main/declined");
     CHECK(r.data["caught"].as_string() == "PaymentDeclined|card declined|main/pay");
@@ -340,7 +350,8 @@ transform = "steps.named"
 on_error = [{ errors = ["LuaError"], to = "other" }]
 [networks.main.states.other]
 end = true
-)", "{}");
+)",
+                   "{}");
     REQUIRE(!r.ok);
     CHECK(r.error->name == "PaymentDeclined");
 }
@@ -461,7 +472,8 @@ push = "child"
 start = true
 end = true
 transform = "steps.child_work"
-)", R"({"input": 5})");
+)",
+                   R"({"input": 5})");
     REQUIRE(r.ok);
     // Without return_to the record finishes in the sub-network's end state.
     CHECK(r.final_state == "child/work");
@@ -487,7 +499,8 @@ to = "second"
 [networks.child.states.second]
 end = true
 transform = "steps.add_b"
-)", "{}");
+)",
+                   "{}");
     REQUIRE(r.ok);
     CHECK(r.path == Path{"main/start", "child/second", "main/done"});
     CHECK(r.data["trail"].as_string() == "b");
@@ -508,7 +521,8 @@ end = true
 start = true
 end = true
 transform = ["steps.child_work", "steps.delete_id"]
-)", R"({"input": 2, "id": 9})");
+)",
+                   R"({"input": 2, "id": 9})");
     REQUIRE(r.ok);
     CHECK(r.data == Value::from_json(R"({"input": 2, "child_value": 4, "secret": "child-only"})"));
 }
@@ -524,7 +538,8 @@ push = "again"
 start = true
 [[networks.again.states.enter.arcs]]
 push = "again"
-)", "{}");
+)",
+                   "{}");
     REQUIRE(!r.ok);
     CHECK(r.error->name == "PushFailed");
     CHECK(r.error->message.find("16") != std::string::npos);
@@ -593,7 +608,8 @@ end = true
 end = true
 [networks.main.states.never]
 end = true
-)", "{}");
+)",
+                   "{}");
     REQUIRE(r.ok);
     REQUIRE(r.branches.size() == 2);
     // Level by level: b ends at level 2, a_end at level 3.
@@ -660,10 +676,11 @@ to = "b"
 [networks.main.states.b]
 end = true
 transform = "steps.delete_id"
-)", R"({"id": 1, "customer": {"name": "Ann"}, "tags": [], "untouched": {"deep": [1, {"x": null}]}})");
+)",
+                   R"({"id": 1, "customer": {"name": "Ann"}, "tags": [], "untouched": {"deep": [1, {"x": null}]}})");
     REQUIRE(r.ok);
     CHECK(r.data == Value::from_json(
-        R"({"customer": {"name": "Ann", "tier": "gold"}, "tags": [], "untouched": {"deep": [1, {}]},
+                        R"({"customer": {"name": "Ann", "tier": "gold"}, "tags": [], "untouched": {"deep": [1, {}]},
             "keys": "customer,id,tags,untouched"})"));
     // Output keeps the input's field order, new fields last.
     CHECK(r.data.as_object().front().first == "customer");
@@ -693,7 +710,8 @@ rate = 1
 start = true
 end = true
 transform = "steps.write_var"
-)", "{}");
+)",
+                       "{}");
     REQUIRE(!write.ok);
     CHECK(write.error->message.find("read-only") != std::string::npos);
 }
@@ -731,7 +749,8 @@ name = "schema"
 start = true
 end = true
 schema = { id = "integer", amount = "number", email = "string?" }
-)", R"({"id": 1.5, "email": 3})");
+)",
+                   R"({"id": 1.5, "email": 3})");
     REQUIRE(!r.ok);
     CHECK(r.error->name == "SchemaViolation");
     CHECK(r.error->message.find("id: expected integer") != std::string::npos);
@@ -812,7 +831,8 @@ TEST_CASE("exec - inline error() names the workflow line, not the runtime") {
 start = true
 end = true
 transform = { lua = "error('inline failure')" }
-)wf", "{}");
+)wf",
+                   "{}");
     REQUIRE(!r.ok);
     CHECK(r.error->message == (exec_dir / "test.toml").string() + ":5: inline failure");
 }

@@ -30,7 +30,8 @@ bool simdjson_reads_object(const std::string& text) {
 }  // namespace
 
 TEST_CASE("field scan - finds each top-level field's key and value tokens") {
-    const std::string text = R"( {"id":7, "s" : "a\"b", "n":{"x":[1,{"y":"}"}]},"t":true,"f":false,"z":null,"e":-1.5e3,"a":[] } )";
+    const std::string text =
+        R"( {"id":7, "s" : "a\"b", "n":{"x":[1,{"y":"}"}]},"t":true,"f":false,"z":null,"e":-1.5e3,"a":[] } )";
     std::vector<ScannedField> fields;
     REQUIRE(scan_object_fields(text, fields));
     REQUIRE(fields.size() == 8);
@@ -55,13 +56,47 @@ TEST_CASE("field scan - finds each top-level field's key and value tokens") {
 
 TEST_CASE("field scan - refuses what is not one JSON object, and what it leaves to simdjson") {
     for (const std::string& bad : std::vector<std::string>{
-             "", "[]", "1", "\"s\"", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{,}", "{\"a\":1} x", "{\"a\":1}{}",
-             "{'a':1}", "{a:1}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":1e}", "{\"a\":+1}", "{\"a\":-}",
-             "{\"a\":tru}", "{\"a\":nul}", "{\"a\":True}", "{\"a\":\"x\ny\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}",
-             "{\"a\":\"\xff\"}", "{\"a\":\"\xc3\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":[1,]}", "{\"a\":[1 2]}",
-             "{\"a\":{\"b\" 1}}", "{\"a\":1 \"b\":2}", "{\"a\":18446744073709551616}", "{\"a\":-9223372036854775809}",
-             "{\"a\":1e400}", "{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}", "{\"k\\n\":1}",
-             std::string("{\"a\":\"x\0y\"}", 11), "\xef\xbb\xbf{}",
+             "",
+             "[]",
+             "1",
+             "\"s\"",
+             "{",
+             "}",
+             "{\"a\"}",
+             "{\"a\":}",
+             "{\"a\":1,}",
+             "{,}",
+             "{\"a\":1} x",
+             "{\"a\":1}{}",
+             "{'a':1}",
+             "{a:1}",
+             "{\"a\":01}",
+             "{\"a\":1.}",
+             "{\"a\":.5}",
+             "{\"a\":1e}",
+             "{\"a\":+1}",
+             "{\"a\":-}",
+             "{\"a\":tru}",
+             "{\"a\":nul}",
+             "{\"a\":True}",
+             "{\"a\":\"x\ny\"}",
+             "{\"a\":\"\\x\"}",
+             "{\"a\":\"\\u12\"}",
+             "{\"a\":\"\xff\"}",
+             "{\"a\":\"\xc3\"}",
+             "{\"a\":\"\xed\xa0\x80\"}",
+             "{\"a\":[1,]}",
+             "{\"a\":[1 2]}",
+             "{\"a\":{\"b\" 1}}",
+             "{\"a\":1 \"b\":2}",
+             "{\"a\":18446744073709551616}",
+             "{\"a\":-9223372036854775809}",
+             "{\"a\":1e400}",
+             "{\"a\":\"\\ud800\"}",
+             "{\"a\":\"\\udc00\"}",
+             "{\"k\\n\":1}",
+             std::string("{\"a\":\"x\0y\"}", 11),
+             "\xef\xbb\xbf{}",
          }) {
         CAPTURE(bad);
         CHECK(!scans(bad));
@@ -74,9 +109,18 @@ TEST_CASE("field scan - refuses what is not one JSON object, and what it leaves 
 
 TEST_CASE("field scan - accepts what JSON allows at the edges") {
     for (const std::string& good : std::vector<std::string>{
-             "{}", " {} ", "\t{\r\n}\n", "{\"\":0}", "{\"a\":-0}", "{\"a\":0.0e-0}", "{\"a\":1E+2}",
-             "{\"a\":9223372036854775807}", "{\"a\":-9223372036854775808}", "{\"a\":18446744073709551615}",
-             "{\"a\":\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\\\\\\"\"}", "{\"a\":\"\xc3\xa9\xf0\x9f\x98\x80\"}",
+             "{}",
+             " {} ",
+             "\t{\r\n}\n",
+             "{\"\":0}",
+             "{\"a\":-0}",
+             "{\"a\":0.0e-0}",
+             "{\"a\":1E+2}",
+             "{\"a\":9223372036854775807}",
+             "{\"a\":-9223372036854775808}",
+             "{\"a\":18446744073709551615}",
+             "{\"a\":\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\\\\\\"\"}",
+             "{\"a\":\"\xc3\xa9\xf0\x9f\x98\x80\"}",
              "{\"a\":[[],{},[{}]],\"b\":{\"c\":{\"d\":[null,true,false]}}}",
          }) {
         CAPTURE(good);

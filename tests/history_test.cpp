@@ -1,4 +1,5 @@
-// Execution history (SPEC section 10) through the public API: recording levels, the step tree, queries, retention, replay.
+// Execution history (SPEC section 10) through the public API: recording levels, the step tree, queries, retention,
+// replay.
 #include "temp_dir.hpp"
 #include "test_paths.hpp"
 
@@ -90,14 +91,15 @@ TEST_CASE("history - step tree across a push arc, a retry and an on_error route"
     CHECK(runs[0].scripts_hash.size() == 16);
     CHECK(runs[0].level == HistoryLevel::full);
     CHECK(runs[0].final_state == "main/done");
-    CHECK(tree(history, runs[0]) == std::vector<std::string>{
-                                        "1 main/intake via start parent - attempt 0 depth 0 ok -> check/flaky",
-                                        "2 check/flaky via push parent 1 attempt 0 depth 1 failed -> check/flaky Flaky",
-                                        "3 check/flaky via retry parent 2 attempt 1 depth 1 ok -> check/strict",
-                                        "4 check/strict via arc parent 3 attempt 0 depth 1 failed -> check/rejected ValidationFailed",
-                                        "5 check/rejected via on_error parent 4 attempt 0 depth 1 end",
-                                        "6 main/done via return parent 1 attempt 0 depth 0 end",
-                                    });
+    CHECK(tree(history, runs[0]) ==
+          std::vector<std::string>{
+              "1 main/intake via start parent - attempt 0 depth 0 ok -> check/flaky",
+              "2 check/flaky via push parent 1 attempt 0 depth 1 failed -> check/flaky Flaky",
+              "3 check/flaky via retry parent 2 attempt 1 depth 1 ok -> check/strict",
+              "4 check/strict via arc parent 3 attempt 0 depth 1 failed -> check/rejected ValidationFailed",
+              "5 check/rejected via on_error parent 4 attempt 0 depth 1 end",
+              "6 main/done via return parent 1 attempt 0 depth 0 end",
+          });
     auto steps = history.steps(runs[0]);
     CHECK(steps[3].error->message == "amount must not be negative");
     CHECK(steps[3].error->state == "check/strict");
@@ -114,8 +116,8 @@ TEST_CASE("history - step tree across a push arc, a retry and an on_error route"
     CHECK(mermaid.find("  check_flaky ==>|\"3 retry\"| check_flaky\n") != std::string::npos);
     CHECK(mermaid.find("  class check_strict run_failed\n") != std::string::npos);
     CHECK(mermaid.find("  class check_accepted") == std::string::npos);  // not visited
-    CHECK(wf.graph(statenet::GraphFormat::dot, steps).find("\"check/rejected\" [style=\"rounded,filled\", fillcolor=\"#ddffdd\"];") !=
-          std::string::npos);
+    CHECK(wf.graph(statenet::GraphFormat::dot, steps)
+              .find("\"check/rejected\" [style=\"rounded,filled\", fillcolor=\"#ddffdd\"];") != std::string::npos);
 
     CHECK(tree(history, runs[1]).back() == "6 main/done via return parent 1 attempt 0 depth 0 end");
     CHECK(tree(history, runs[1])[4] == "5 check/accepted via arc parent 4 attempt 0 depth 1 end");
@@ -157,7 +159,8 @@ end = true
 TEST_CASE("history - level off opens nothing and writes nothing") {
     TempDir dir("statenet_history_test");
     Engine engine;
-    const std::string toml = std::string(linear) + "[history]\nlevel = \"off\"\ndb = \"" + (dir / "h.db").string() + "\"\n";
+    const std::string toml =
+        std::string(linear) + "[history]\nlevel = \"off\"\ndb = \"" + (dir / "h.db").string() + "\"\n";
     Workflow wf = load_text(engine, toml, {});
     CHECK(wf.process(Value::from_json(R"({"amount": 1})")).ok);
     wf.flush_history();
@@ -377,8 +380,8 @@ TEST_CASE("history - bad [history] settings and databases are load errors") {
         }
         return std::string();
     };
-    CHECK(errors("[history]\nlevel = \"verbose\"\n").find("unknown history level 'verbose' (expected off, runs, steps or full)") !=
-          std::string::npos);
+    CHECK(errors("[history]\nlevel = \"verbose\"\n")
+              .find("unknown history level 'verbose' (expected off, runs, steps or full)") != std::string::npos);
     CHECK(errors("[history]\nlevel = \"stpes\"\n").find("did you mean 'steps'") != std::string::npos);
     CHECK(errors("[history]\ndurability = \"paranoid\"\n").find("unknown history durability 'paranoid'") !=
           std::string::npos);
@@ -401,7 +404,8 @@ TEST_CASE("history - bad [history] settings and databases are load errors") {
         SQLite::Database old((dir / "v1.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         old.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA application_id=1397639241; PRAGMA user_version=1");
     }
-    CHECK_THROWS_WITH_AS(History(dir / "v1.db"), doctest::Contains("has schema version 1; this statenet reads version 2"),
+    CHECK_THROWS_WITH_AS(History(dir / "v1.db"),
+                         doctest::Contains("has schema version 1; this statenet reads version 2"),
                          statenet::HistoryError);
     CHECK(errors("", history_in(dir / "v1.db")).find("schema version 1") != std::string::npos);
 }

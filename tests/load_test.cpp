@@ -70,14 +70,13 @@ TEST_CASE("load - TOML syntax error is reported where it is") {
 }
 
 TEST_CASE("load - unknown key suggests the right one at the key's line and column") {
-    check_load("unknown_key.toml",
-               {{path_of("unknown_key.toml"), 10, 3,
-                 "unknown key 'priorty' in arc of state 'a' (did you mean 'priority'?)"}});
+    check_load("unknown_key.toml", {{path_of("unknown_key.toml"), 10, 3,
+                                     "unknown key 'priorty' in arc of state 'a' (did you mean 'priority'?)"}});
 }
 
 TEST_CASE("load - a network without a start state") {
-    check_load("no_start.toml", {{path_of("no_start.toml"), 4, 1,
-                                  "network 'main' has no start state (mark one with start = true)"}});
+    check_load("no_start.toml",
+               {{path_of("no_start.toml"), 4, 1, "network 'main' has no start state (mark one with start = true)"}});
 }
 
 TEST_CASE("load - two start states in one network") {
@@ -86,9 +85,8 @@ TEST_CASE("load - two start states in one network") {
 }
 
 TEST_CASE("load - unknown arc target suggests a state") {
-    check_load("unknown_target.toml",
-               {{path_of("unknown_target.toml"), 8, 6,
-                 "arc 'to': unknown state 'don' in network 'main' (did you mean 'done'?)"}});
+    check_load("unknown_target.toml", {{path_of("unknown_target.toml"), 8, 6,
+                                        "arc 'to': unknown state 'don' in network 'main' (did you mean 'done'?)"}});
 }
 
 TEST_CASE("load - duplicate state in a Lua states list") {
@@ -106,31 +104,28 @@ TEST_CASE("load - unknown module") {
 }
 
 TEST_CASE("load - unknown function lists what the module has") {
-    check_load("unknown_function.toml",
-               {{path_of("unknown_function.toml"), 8, 8,
-                 "module 'helpers' has no function 'is_huge' (it has: is_big, tag)"}});
+    check_load("unknown_function.toml", {{path_of("unknown_function.toml"), 8, 8,
+                                          "module 'helpers' has no function 'is_huge' (it has: is_big, tag)"}});
 }
 
 TEST_CASE("load - Lua syntax error in a module names the module's file and line") {
     // Reported at the reference in the workflow; the message locates the module's error.
     // Lua may shorten a long path to "...tail", so only the file name is asserted.
-    check_load("broken_module.toml",
-               {{path_of("broken_module.toml"), 6, 12, "module 'broken_module' failed to load"}});
+    check_load("broken_module.toml", {{path_of("broken_module.toml"), 6, 12, "module 'broken_module' failed to load"}});
     const auto message = load_errors("broken_module.toml").at(0).message;
     CHECK(message.find("broken_module.lua:6: unexpected symbol near 'end'") != std::string::npos);
 }
 
 TEST_CASE("load - Lua syntax error in inline code is reported at its TOML line") {
-    check_load("inline_syntax.toml",
-               {{path_of("inline_syntax.toml"), 9, 16, "inline Lua: '=' expected near '>'"}});
+    check_load("inline_syntax.toml", {{path_of("inline_syntax.toml"), 9, 16, "inline Lua: '=' expected near '>'"}});
 }
 
 TEST_CASE("load - bad push targets: unknown network and unknown state") {
-    check_load("bad_push.toml",
-               {{path_of("bad_push.toml"), 9, 8,
-                 "push target 'chekc': unknown network 'chekc' (did you mean 'check'?)"},
-                {path_of("bad_push.toml"), 14, 8,
-                 "push target 'check:vaild': unknown state 'vaild' in network 'check' (did you mean 'valid'?)"}});
+    check_load(
+        "bad_push.toml",
+        {{path_of("bad_push.toml"), 9, 8, "push target 'chekc': unknown network 'chekc' (did you mean 'check'?)"},
+         {path_of("bad_push.toml"), 14, 8,
+          "push target 'check:vaild': unknown state 'vaild' in network 'check' (did you mean 'valid'?)"}});
 }
 
 TEST_CASE("load - a factory that rejects its args") {
@@ -140,9 +135,8 @@ TEST_CASE("load - a factory that rejects its args") {
 }
 
 TEST_CASE("load - Lua workflow with an unknown arc target") {
-    check_load("unknown_target.lua",
-               {{path_of("unknown_target.lua"), 9, 27,
-                 "arc 'to': unknown state 'don' in network 'main' (did you mean 'done'?)"}});
+    check_load("unknown_target.lua", {{path_of("unknown_target.lua"), 9, 27,
+                                       "arc 'to': unknown state 'don' in network 'main' (did you mean 'done'?)"}});
 }
 
 TEST_CASE("load - Lua workflow with a syntax error") {
@@ -162,8 +156,7 @@ TEST_CASE("load - every problem is reported at once, sorted by line") {
 }
 
 TEST_CASE("load - a malformed state is reported once") {
-    check_load("bad_state.toml",
-               {{path_of("bad_state.toml"), 9, 5, "'state b' must be a table, not a string"}});
+    check_load("bad_state.toml", {{path_of("bad_state.toml"), 9, 5, "'state b' must be a table, not a string"}});
 }
 
 TEST_CASE("load - a network with an empty states list") {
@@ -197,8 +190,8 @@ TEST_CASE("load - a missing file gives a clear error") {
 TEST_CASE("load - Diagnostic::str is file:line:col: message") {
     const auto toml = load_errors("unknown_key.toml");
     REQUIRE(toml.size() == 1);
-    CHECK(toml[0].str() == path_of("unknown_key.toml") +
-                               ":10:3: unknown key 'priorty' in arc of state 'a' (did you mean 'priority'?)");
+    CHECK(toml[0].str() ==
+          path_of("unknown_key.toml") + ":10:3: unknown key 'priorty' in arc of state 'a' (did you mean 'priority'?)");
     // Lua reports no column: the column is left out.
     const auto lua = load_errors("syntax_error.lua");
     REQUIRE(lua.size() == 1);

@@ -386,7 +386,8 @@ transform = { lua = "data.n = data.n + 1; if ctx.event and ctx.event.fail then e
         {
             Machines m(engine, dir / "wf.toml", options);
             m.start("x", json(R"({"n":0})"));
-            auto results = m.send_many({{"x", "add"}, {"x", "add"}, {"x", "add", json(R"({"fail":true})")}, {"x", "add"}});
+            auto results =
+                m.send_many({{"x", "add"}, {"x", "add"}, {"x", "add", json(R"({"fail":true})")}, {"x", "add"}});
             REQUIRE(results.size() == 4);
             CHECK(results[2].status == SendStatus::rejected);
             CHECK(results[3].status == SendStatus::applied);
@@ -536,7 +537,8 @@ end = true
     CHECK_FALSE(waiting.ok);
     REQUIRE(waiting.error);
     CHECK(waiting.error->name == "NoTransition");
-    CHECK(waiting.error->message == "no valid transition from state a (its 'on' and 'after_ms' arcs fire only for machines)");
+    CHECK(waiting.error->message ==
+          "no valid transition from state a (its 'on' and 'after_ms' arcs fire only for machines)");
 }
 
 TEST_CASE("machines - bad event, timer, any and recovery declarations are load errors with their place") {
@@ -561,29 +563,36 @@ end = true
 [[networks.main.states.a.arcs]]
 to = "b"
 on = ""
-)").c_str()) == "bad.toml:10:6: 'on' must name an event, not be empty\n");
+)")
+                     .c_str()) == "bad.toml:10:6: 'on' must name an event, not be empty\n");
     CHECK(errors((std::string("name = \"x\"\n") + states + R"(
 [[networks.main.states.a.arcs]]
 to = "b"
 after_ms = -5
-)").c_str()) == "bad.toml:10:12: 'after_ms' must be a non-negative number\n");
+)")
+                     .c_str()) == "bad.toml:10:12: 'after_ms' must be a non-negative number\n");
     CHECK(errors((std::string("name = \"x\"\n") + states + R"(
 [[networks.main.states.a.arcs]]
 to = "b"
 on = "go"
 after_ms = 5
-)").c_str()) == "bad.toml:8:1: an arc has either 'on' or 'after_ms', not both\n");
+)")
+                     .c_str()) == "bad.toml:8:1: an arc has either 'on' or 'after_ms', not both\n");
     CHECK(errors((std::string("name = \"x\"\n") + states + R"(
 [[networks.main.any.arcs]]
 to = "nowhere"
 on = "go"
-)").c_str()) == "bad.toml:9:6: arc 'to': unknown state 'nowhere' in network 'main'\n");
-    CHECK(errors((std::string("name = \"x\"\n[recovery]\nidle_ms = 0\nevent = 3\n") + states).c_str()) ==
-          "bad.toml:3:11: 'idle_ms' must be a positive number\nbad.toml:4:9: 'event' must be a string, not an integer\n");
+)")
+                     .c_str()) == "bad.toml:9:6: arc 'to': unknown state 'nowhere' in network 'main'\n");
+    CHECK(
+        errors((std::string("name = \"x\"\n[recovery]\nidle_ms = 0\nevent = 3\n") + states).c_str()) ==
+        "bad.toml:3:11: 'idle_ms' must be a positive number\nbad.toml:4:9: 'event' must be a string, not an integer\n");
     CHECK(errors((std::string("name = \"x\"\n") + states + R"(
 [networks.main.any]
 arc = []
-)").c_str()).find("unknown key 'arc' in [networks.main.any]") != std::string::npos);
+)")
+                     .c_str())
+              .find("unknown key 'arc' in [networks.main.any]") != std::string::npos);
 }
 
 TEST_CASE("machines - features machines cannot run yet are refused at open") {
@@ -606,7 +615,8 @@ end = true
     } catch (const statenet::LoadError& e) {
         REQUIRE(e.diagnostics().size() == 1);
         CHECK(e.diagnostics()[0].str() ==
-              (dir / "wf.toml").string() + ":3:1: 'retry' (state 'main/a') is not supported by machines yet in this version of statenet");
+              (dir / "wf.toml").string() +
+                  ":3:1: 'retry' (state 'main/a') is not supported by machines yet in this version of statenet");
     }
 }
 
@@ -617,8 +627,7 @@ TEST_CASE("machines - game NPCs step per frame and keep their state through a ho
     fs::copy_file(npc_dir / "lua/npc.lua", dir / "lua/npc.lua");
     Engine engine;
     Machines m(engine, dir / "npc.toml");  // in-memory store, game time from step(dt)
-    for (int i = 0; i < 40; ++i)
-        m.start("npc" + std::to_string(i), Value::object({{"hp", Value(i < 20 ? 100 : 30)}}));
+    for (int i = 0; i < 40; ++i) m.start("npc" + std::to_string(i), Value::object({{"hp", Value(i < 20 ? 100 : 30)}}));
     CHECK(m.step(16) == 0);
     CHECK_THROWS_AS(m.post("npc999", "see_player"), std::invalid_argument);
     for (int frame = 0; frame < 130; ++frame) m.step(16);  // ~2.1 s: everyone got bored

@@ -78,7 +78,8 @@ data_mode = "direct"
 start = true
 end = true
 transform = { lua = "local n = 0; for _ in next, data do n = n + 1 end; data.n = n; data.raw = rawget(data, 'b')" }
-)wf", exec_dir / "raw.toml");
+)wf",
+                                     exec_dir / "raw.toml");
     std::string out;
     REQUIRE(wf.process_json(R"({"a": 1, "b": "x", "c": null})", out).ok);
     // As process(): a direct-mode record is read back whole, and Lua has no null field.

@@ -24,8 +24,7 @@ public:
     temp_dir() {
         static std::atomic<int> counter{0};
         path_ = std::filesystem::temp_directory_path() /
-                ("statenet_reader_test_" + std::to_string(std::random_device{}()) + "_" +
-                 std::to_string(counter++));
+                ("statenet_reader_test_" + std::to_string(std::random_device{}()) + "_" + std::to_string(counter++));
         std::filesystem::create_directories(path_);
     }
     ~temp_dir() {
@@ -128,8 +127,7 @@ description = "declared after its states"
     REQUIRE(read_toml(text, "wf.toml", root, diags));
     CHECK(diags.empty());
     CHECK(keys_of(root) == std::vector<std::string>{"zeta", "alpha", "networks"});
-    CHECK(keys_of(at_path(root, {"networks", "main"})) ==
-          std::vector<std::string>{"states", "description"});
+    CHECK(keys_of(at_path(root, {"networks", "main"})) == std::vector<std::string>{"states", "description"});
     CHECK(keys_of(at_path(root, {"networks", "main", "states"})) ==
           std::vector<std::string>{"start", "big", "aardvark"});
     const Node& arcs = at_path(root, {"networks", "main", "states", "start", "arcs"});
@@ -209,8 +207,7 @@ TEST_CASE("reader - toml syntax error gives file, line and column") {
 TEST_CASE("reader - toml rejects dates where they appear") {
     Node root;
     Diagnostics diags;
-    CHECK(read_toml("name = 'x'\n[vars]\nwhen = 1979-05-27\nat = [07:32:00]\n", "wf.toml", root,
-                    diags));
+    CHECK(read_toml("name = 'x'\n[vars]\nwhen = 1979-05-27\nat = [07:32:00]\n", "wf.toml", root, diags));
     REQUIRE(diags.list.size() == 2);
     CHECK(diags.list[0].message == "dates are not supported here");
     CHECK(diags.list[0].line == 3);

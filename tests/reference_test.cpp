@@ -27,8 +27,10 @@ using statenet_test::exec_dir;
 SqliteConfig fresh_accounts(const char* name) {
     SqliteConfig config{"check", statenet_test::fresh_db_path("statenet_reference_test", name).string()};
     SqliteConnection db(config);
-    db.exec("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT, balance INTEGER, attempts INTEGER, "
-            "version INTEGER)", {});
+    db.exec(
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT, balance INTEGER, attempts INTEGER, "
+        "version INTEGER)",
+        {});
     db.exec("INSERT INTO accounts VALUES (1, 'ada', 100, NULL, 1), (2, 'bob', 50, NULL, 1)", {});
     return config;
 }
@@ -160,7 +162,7 @@ TEST_CASE("reference - with retry on Conflict the losing run re-reads the row an
     Race r = race(db, "retry = [{ errors = [\"Conflict\"], attempts = 2, interval_ms = 0 }]");
     REQUIRE(r.second.ok);
     REQUIRE(r.first.ok);
-    CHECK(r.first.data["attempts"].as_int() == 1);  // ctx.attempt of the re-run
+    CHECK(r.first.data["attempts"].as_int() == 1);   // ctx.attempt of the re-run
     CHECK(r.first.data["balance"].as_int() == 120);  // re-read 110, then credited
     CHECK(row(db, 1)["balance"].as_int() == 120);
     CHECK(row(db, 1)["version"].as_int() == 3);
@@ -181,7 +183,8 @@ table = "bad name"
 start = true
 end = true
 data_mode = "reference"
-)", exec_dir / "bank.toml");
+)",
+                           exec_dir / "bank.toml");
         FAIL("expected a LoadError");
     } catch (const statenet::LoadError& e) {
         REQUIRE(e.diagnostics().size() == 3);
@@ -193,8 +196,9 @@ data_mode = "reference"
         CHECK(e.diagnostics()[2].message.find("set for the whole workflow") != std::string::npos);
     }
     try {
-        engine.load_string("name = \"r\"\ndata_mode = \"reference\"\n[networks.main.states.s]\nstart = true\nend = true\n",
-                           exec_dir / "bank.toml");
+        engine.load_string(
+            "name = \"r\"\ndata_mode = \"reference\"\n[networks.main.states.s]\nstart = true\nend = true\n",
+            exec_dir / "bank.toml");
         FAIL("expected a LoadError");
     } catch (const statenet::LoadError& e) {
         REQUIRE(e.diagnostics().size() == 1);

@@ -130,8 +130,9 @@ TEST_CASE("reload - a workflow edit adding a state takes effect, with its new na
     const std::string& version = wf.version();
     CHECK(price(wf, 10).final_state == "main/price");
     std::string toml = replaced(read(copy.workflow), "version = \"1\"", "version = \"2\"");
-    toml = replaced(toml, "end = true\n", "[[networks.main.states.price.arcs]]\nto = \"tax\"\n\n"
-                                          "[networks.main.states.tax]\ntransform = \"pricing.tax\"\nend = true\n");
+    toml = replaced(toml, "end = true\n",
+                    "[[networks.main.states.price.arcs]]\nto = \"tax\"\n\n"
+                    "[networks.main.states.tax]\ntransform = \"pricing.tax\"\nend = true\n");
     write(copy.workflow, toml);
     REQUIRE(engine.reload().ok);
     Result r = price(wf, 10);
@@ -200,7 +201,9 @@ TEST_CASE("reload - a stream keeps the version it started with; new calls get th
     REQUIRE(::mkfifo(input.c_str(), 0600) == 0);
     statenet::StreamOptions options;
     options.workers = 2;
-    std::thread stream([&] { wf.process_stream(statenet::jsonl_source(input.string()), statenet::jsonl_sink(output.string()), options); });
+    std::thread stream([&] {
+        wf.process_stream(statenet::jsonl_source(input.string()), statenet::jsonl_sink(output.string()), options);
+    });
     {
         // Opening a FIFO waits for its reader: the stream has started when this returns.
         std::ofstream feed(input);
@@ -210,8 +213,9 @@ TEST_CASE("reload - a stream keeps the version it started with; new calls get th
         feed << "{\"amount\": 1}\n{\"amount\": 2}\n{\"amount\": 3}\n";
     }
     stream.join();
-    CHECK(read(output) == "{\"amount\":1,\"logic\":\"v1\",\"total\":2}\n{\"amount\":2,\"logic\":\"v1\",\"total\":4}\n"
-                         "{\"amount\":3,\"logic\":\"v1\",\"total\":6}\n");
+    CHECK(read(output) ==
+          "{\"amount\":1,\"logic\":\"v1\",\"total\":2}\n{\"amount\":2,\"logic\":\"v1\",\"total\":4}\n"
+          "{\"amount\":3,\"logic\":\"v1\",\"total\":6}\n");
     CHECK(price(wf, 1).data["logic"] == Value("v2"));
 }
 
@@ -222,10 +226,13 @@ TEST_CASE("reload - a retired runner commits its open batch transaction") {
     auto committed = [&] {
         return statenet::detail::SqliteConnection(db).query("SELECT count(*) AS n FROM items", {})[0]["n"].as_int();
     };
-    write(dir / "tx.toml", "name = \"tx\"\n[transaction]\nstrategy = \"batch\"\nbatch_size = 100\n"
-                           "[resources.db]\ntype = \"sqlite\"\npath = \"" + db.path + "\"\n"
-                           "[networks.main.states.save]\nstart = true\nend = true\nresources = [\"db\"]\n"
-                           "transform = \"tx.save\"\n");
+    write(dir / "tx.toml",
+          "name = \"tx\"\n[transaction]\nstrategy = \"batch\"\nbatch_size = 100\n"
+          "[resources.db]\ntype = \"sqlite\"\npath = \"" +
+              db.path +
+              "\"\n"
+              "[networks.main.states.save]\nstart = true\nend = true\nresources = [\"db\"]\n"
+              "transform = \"tx.save\"\n");
     Engine engine(EngineOptions{.module_paths = {statenet_test::exec_dir}});
     Workflow wf = engine.load(dir / "tx.toml");
     for (int id = 1; id <= 5; ++id) REQUIRE(wf.process(Value::object({{"id", id}})).ok);

@@ -52,8 +52,7 @@ TEST_CASE("resources - exec binds parameters and query returns typed rows") {
     SqliteConnection db(temp.config);
     create_items(db);
     const std::string tricky = "O'Brien \"quoted\"; DROP TABLE items; --";
-    CHECK(db.exec("INSERT INTO items (name, price, note) VALUES (?, ?, ?)",
-                  {Value(tricky), Value(2.5), Value()}) == 1);
+    CHECK(db.exec("INSERT INTO items (name, price, note) VALUES (?, ?, ?)", {Value(tricky), Value(2.5), Value()}) == 1);
     CHECK(db.exec("INSERT INTO items (name, price, note) VALUES (?, ?, ?)",
                   {Value("flag"), Value(true), Value::from_json(R"({"a":[1,2]})")}) == 1);
 
@@ -67,8 +66,7 @@ TEST_CASE("resources - exec binds parameters and query returns typed rows") {
     CHECK(rows[1]["price"].as_number() == 1.0);  // true bound as 1, stored as REAL by affinity
     CHECK(rows[1]["note"].as_string() == R"({"a":[1,2]})");
 
-    Value typed = db.query("SELECT 7 AS i, 1.5 AS f, 'x' AS t, NULL AS n, x'6869' AS b, ? AS flag",
-                           {Value(false)});
+    Value typed = db.query("SELECT 7 AS i, 1.5 AS f, 'x' AS t, NULL AS n, x'6869' AS b, ? AS flag", {Value(false)});
     CHECK(typed[0]["i"].type() == Value::Type::integer);
     CHECK(typed[0]["f"].type() == Value::Type::number);
     CHECK(typed[0]["t"].as_string() == "x");
@@ -81,13 +79,12 @@ TEST_CASE("resources - reused statements are rebound, and SQL errors name the re
     TempDb temp;
     SqliteConnection db(temp.config);
     create_items(db);
-    for (int i = 0; i < 3; ++i)
-        db.exec("INSERT INTO items (name) VALUES (?)", {Value("n" + std::to_string(i))});
+    for (int i = 0; i < 3; ++i) db.exec("INSERT INTO items (name) VALUES (?)", {Value("n" + std::to_string(i))});
     CHECK(db.query("SELECT name FROM items WHERE name = ?", {Value("n2")}).size() == 1);
     CHECK(db.query("SELECT name FROM items WHERE name = ?", {Value("n9")}).size() == 0);
     CHECK_THROWS_WITH_AS(db.exec("SELEC nonsense", {}), doctest::Contains("db: "), std::runtime_error);
-    CHECK_THROWS_WITH_AS(db.exec("INSERT INTO items (name) VALUES (?)", {Value("n1")}),
-                         doctest::Contains("UNIQUE"), std::runtime_error);
+    CHECK_THROWS_WITH_AS(db.exec("INSERT INTO items (name) VALUES (?)", {Value("n1")}), doctest::Contains("UNIQUE"),
+                         std::runtime_error);
 }
 
 TEST_CASE("resources - insert returns the rowid and upsert updates the same key") {

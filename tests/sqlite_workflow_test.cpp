@@ -24,8 +24,8 @@ std::string fresh_db(const char* name) {
 }
 
 std::string workflow(const std::string& db, const char* body, int pool = 2) {
-    return "name = \"db\"\n[resources.db]\ntype = \"sqlite\"\npath = \"" + db + "\"\npool = " +
-           std::to_string(pool) + "\n" + body;
+    return "name = \"db\"\n[resources.db]\ntype = \"sqlite\"\npath = \"" + db + "\"\npool = " + std::to_string(pool) +
+           "\n" + body;
 }
 
 const char* save_body = R"(
@@ -86,7 +86,8 @@ to = "count"
 [networks.main.states.count]
 end = true
 transform = { lua = "data.rows = ctx.resources.db.query('SELECT amount FROM orders')" }
-)wf"), exec_dir / "db.toml");
+)wf"),
+                                     exec_dir / "db.toml");
     Result r = wf.process(Value::from_json(R"({"id": 7})"));
     REQUIRE(r.ok);
     // Only the second attempt's row (amount = ctx.attempt = 1) is there.
@@ -117,7 +118,8 @@ to = "failed"
 [networks.main.states.failed]
 end = true
 transform = { lua = "data.why = ctx.error.message" }
-)wf"), exec_dir / "db.toml");
+)wf"),
+                                     exec_dir / "db.toml");
     Result r = wf.process(Value::object());
     REQUIRE(r.ok);
     CHECK(r.final_state == "main/failed");

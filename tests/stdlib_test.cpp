@@ -44,7 +44,8 @@ TEST_CASE("stdlib - a failing Lua assertion is reported with its file and line")
     {
         std::FILE* f = std::fopen(script.string().c_str(), "w");
         REQUIRE(f);
-        std::fputs("local v = require('std.validate')\nassert(v.range, 'has range')\nassert(false, 'expected failure')\n", f);
+        std::fputs(
+            "local v = require('std.validate')\nassert(v.range, 'has range')\nassert(false, 'expected failure')\n", f);
         std::fclose(f);
     }
     std::string error = run_script(script);

@@ -8,8 +8,8 @@
 #include <algorithm>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -72,11 +72,12 @@ TEST_CASE("stream - JSONL through several workers keeps input order and accounts
     options.workers = 3;
     options.errors = (dir / "errors.jsonl").string();
     options.on_failure = [&](std::uint64_t line, const ErrorInfo&) { failed_lines.push_back(line); };
-    const StreamStats stats = wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink((dir / "out.jsonl").string()), options);
+    const StreamStats stats =
+        wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink((dir / "out.jsonl").string()), options);
 
     CHECK(stats.total == 2001);
-    CHECK(stats.failed == 501);     // 500 negative amounts and the line that is not JSON
-    CHECK(stats.excluded == 300);   // drafts that are not also negative
+    CHECK(stats.failed == 501);    // 500 negative amounts and the line that is not JSON
+    CHECK(stats.excluded == 300);  // drafts that are not also negative
     CHECK(stats.emitted == 1200);
     CHECK(stats.total == stats.emitted + stats.excluded + stats.failed);
     CHECK(stats.resumed == 0);
@@ -101,9 +102,11 @@ TEST_CASE("stream - unordered output holds the same records as ordered output") 
     const Workflow wf = engine.load(cli_dir / "pipeline.toml");
     StreamOptions options;
     options.workers = 2;
-    const auto ordered = wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink((dir / "a.jsonl").string()), options);
+    const auto ordered =
+        wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink((dir / "a.jsonl").string()), options);
     options.ordered = false;
-    const auto unordered = wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink((dir / "b.jsonl").string()), options);
+    const auto unordered =
+        wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink((dir / "b.jsonl").string()), options);
     CHECK(unordered.emitted == ordered.emitted);
     CHECK(unordered.failed == ordered.failed);
     auto a = lines_of(read_file(dir / "a.jsonl"));
@@ -137,14 +140,16 @@ TEST_CASE("stream - CSV in, JSON array and text out, null sink") {
 
 TEST_CASE("stream - SQLite table sink upserts by key and SQLite query source reads it back") {
     const auto dir = scratch("sqlite");
-    write_file(dir / "in.jsonl", "{\"id\": 1, \"amount\": 10}\n{\"id\": 2, \"amount\": 20}\n{\"id\": 1, \"amount\": 30}\n");
+    write_file(dir / "in.jsonl",
+               "{\"id\": 1, \"amount\": 10}\n{\"id\": 2, \"amount\": 20}\n{\"id\": 1, \"amount\": 30}\n");
     Engine engine;
     const Workflow wf = engine.load(cli_dir / "pipeline.toml");
     const auto db = (dir / "out.db").string();
     const auto stats = wf.process_stream(jsonl_source((dir / "in.jsonl").string()), sqlite_sink(db, "orders", "id"));
     CHECK(stats.emitted == 3);
 
-    const auto read = wf.process_stream(sqlite_source(db, "SELECT id, amount FROM orders ORDER BY id"), jsonl_sink((dir / "rows.jsonl").string()));
+    const auto read = wf.process_stream(sqlite_source(db, "SELECT id, amount FROM orders ORDER BY id"),
+                                        jsonl_sink((dir / "rows.jsonl").string()));
     CHECK(read.total == 2);
     CHECK(read_file(dir / "rows.jsonl") ==
           "{\"id\":1,\"amount\":30,\"factor_type\":\"number\",\"label\":\"default\",\"scaled\":60}\n"
@@ -199,10 +204,12 @@ TEST_CASE("stream - resume continues CSV and JSON array sources after the checkp
     };
     auto json = [](int n) {
         std::string text = "[";
-        for (int i = 1; i <= n; ++i) text += (i > 1 ? ",\n" : "") + std::string("{\"id\": ") + std::to_string(i) + ", \"amount\": 1}";
+        for (int i = 1; i <= n; ++i)
+            text += (i > 1 ? ",\n" : "") + std::string("{\"id\": ") + std::to_string(i) + ", \"amount\": 1}";
         return text + "\n]\n";
     };
-    for (const auto& [name, make] : {std::pair{"in.csv", std::function<std::string(int)>(csv)}, std::pair{"in.json", std::function<std::string(int)>(json)}}) {
+    for (const auto& [name, make] : {std::pair{"in.csv", std::function<std::string(int)>(csv)},
+                                     std::pair{"in.json", std::function<std::string(int)>(json)}}) {
         CAPTURE(name);
         const auto in = (dir / name).string();
         const auto out = (dir / (std::string(name) + ".out.jsonl")).string();
@@ -228,17 +235,21 @@ TEST_CASE("stream - unusable sources, sinks and options are refused before any r
     const auto dir = scratch("refused");
     Engine engine;
     const Workflow wf = engine.load(cli_dir / "pipeline.toml");
-    CHECK_THROWS_AS(wf.process_stream(jsonl_source((dir / "missing.jsonl").string()), null_sink()), std::invalid_argument);
+    CHECK_THROWS_AS(wf.process_stream(jsonl_source((dir / "missing.jsonl").string()), null_sink()),
+                    std::invalid_argument);
     write_file(dir / "in.jsonl", "{\"id\": 1, \"amount\": 1}\n");
     StreamOptions options;
     options.resume = true;
     options.ordered = false;
-    CHECK_THROWS_AS(wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink((dir / "o.jsonl").string()), options),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(
+        wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink((dir / "o.jsonl").string()), options),
+        std::invalid_argument);
     options.ordered = true;
-    CHECK_THROWS_AS(wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink("-"), options), std::invalid_argument);
-    CHECK_THROWS_AS(wf.process_stream(jsonl_source((dir / "in.jsonl").string()), sqlite_sink((dir / "x.db").string(), "")),
+    CHECK_THROWS_AS(wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink("-"), options),
                     std::invalid_argument);
+    CHECK_THROWS_AS(
+        wf.process_stream(jsonl_source((dir / "in.jsonl").string()), sqlite_sink((dir / "x.db").string(), "")),
+        std::invalid_argument);
     CHECK(parse_record_format("csv") == RecordFormat::csv);
     CHECK_FALSE(parse_record_format("xml"));
 }
@@ -255,8 +266,8 @@ end = true
 transform = { lua = "data.id = ctx.run_id; data.same = ctx.run_id == data.id" }
 )",
                                            dir / "ids.toml");
-    const StreamStats stats = wf.process_stream(jsonl_source((dir / "in.jsonl").string()),
-                                                jsonl_sink((dir / "out.jsonl").string()), {});
+    const StreamStats stats =
+        wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink((dir / "out.jsonl").string()), {});
     REQUIRE(stats.emitted == 3);
     std::vector<std::string> ids;
     for (const auto& line : lines_of(read_file(dir / "out.jsonl"))) {

@@ -7,12 +7,10 @@
 namespace statenet_test {
 
 /// tests/workflows/exec: workflows and Lua modules of the execution tests.
-inline const std::filesystem::path exec_dir =
-    std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/exec";
+inline const std::filesystem::path exec_dir = std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/exec";
 
 /// tests/workflows/cli: the workflows the CLI tests run, also used by the stream tests.
-inline const std::filesystem::path cli_dir =
-    std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/cli";
+inline const std::filesystem::path cli_dir = std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/cli";
 
 /// A database path in a scratch folder for `suite`, with no database there yet (nor its
 /// WAL and shared-memory files from an earlier run).
@@ -25,7 +23,6 @@ inline std::filesystem::path fresh_db_path(const char* suite, const char* name) 
 }
 
 /// tests/workflows/history: workflows and Lua modules of the execution history tests.
-inline const std::filesystem::path history_dir =
-    std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/history";
+inline const std::filesystem::path history_dir = std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/history";
 
 }  // namespace statenet_test

@@ -68,8 +68,8 @@ TEST_CASE("transactions - single: a Lua error after a write leaves no trace of i
 TEST_CASE("transactions - batch: failing records roll back alone, the rest of the batch commits") {
     auto db = fresh_items_db("batch.db");
     Engine engine;
-    Workflow wf = engine.load_string(
-        workflow(db, "[transaction]\nstrategy = \"batch\"\nbatch_size = 100", "tx.save"), exec_dir / "tx.toml");
+    Workflow wf = engine.load_string(workflow(db, "[transaction]\nstrategy = \"batch\"\nbatch_size = 100", "tx.save"),
+                                     exec_dir / "tx.toml");
     auto results = wf.process_batch(records(100, {37, 81}), {.workers = 1});
     for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].ok == (i != 36 && i != 80));
     CHECK(committed_rows(db) == 98);
@@ -80,8 +80,8 @@ TEST_CASE("transactions - batch: failing records roll back alone, the rest of th
 TEST_CASE("transactions - batch: nothing is visible before batch_size records or flush()") {
     auto db = fresh_items_db("batch_flush.db");
     Engine engine;
-    Workflow wf = engine.load_string(
-        workflow(db, "[transaction]\nstrategy = \"batch\"\nbatch_size = 10", "tx.save"), exec_dir / "tx.toml");
+    Workflow wf = engine.load_string(workflow(db, "[transaction]\nstrategy = \"batch\"\nbatch_size = 10", "tx.save"),
+                                     exec_dir / "tx.toml");
     for (const auto& r : records(9)) REQUIRE(wf.process(r).ok);
     CHECK(committed_rows(db) == 0);  // one open transaction holds all nine
     REQUIRE(wf.process(Value::from_json(R"({"id": 10})")).ok);
@@ -95,8 +95,8 @@ TEST_CASE("transactions - batch: nothing is visible before batch_size records or
 TEST_CASE("transactions - batch: parallel workers hand the write lock over instead of timing out") {
     auto db = fresh_items_db("batch_workers.db");
     Engine engine;
-    Workflow wf = engine.load_string(
-        workflow(db, "[transaction]\nstrategy = \"batch\"\nbatch_size = 1000", "tx.save"), exec_dir / "tx.toml");
+    Workflow wf = engine.load_string(workflow(db, "[transaction]\nstrategy = \"batch\"\nbatch_size = 1000", "tx.save"),
+                                     exec_dir / "tx.toml");
     auto results = wf.process_batch(records(400, {5, 300}), {.workers = 2});
     int ok = 0;
     for (const auto& r : results) ok += r.ok ? 1 : 0;

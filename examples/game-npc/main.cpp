@@ -27,11 +27,14 @@ int main(int argc, char** argv) {
     for (int frame = 1; frame <= frames; ++frame) {
         if (auto report = world.reload_if_changed()) {
             if (report->ok) std::printf("frame %d: reloaded %s\n", frame, source.c_str());
-            for (const auto& error : report->errors) std::printf("frame %d: reload refused: %s\n", frame, error.str().c_str());
+            for (const auto& error : report->errors)
+                std::printf("frame %d: reload refused: %s\n", frame, error.str().c_str());
         }
         // The player shows up near a few NPCs and hits one now and then.
         for (int i = frame % 7; i < npcs; i += 97) world.post("npc" + std::to_string(i), "see_player");
-        if (frame % 5 == 0) world.post("npc" + std::to_string(frame * 13 % npcs), "hit", statenet::Value::object({{"damage", statenet::Value(40)}}));
+        if (frame % 5 == 0)
+            world.post("npc" + std::to_string(frame * 13 % npcs), "hit",
+                       statenet::Value::object({{"damage", statenet::Value(40)}}));
         transitions += world.step(frame_ms);
         if (live) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(frame_ms));
     }

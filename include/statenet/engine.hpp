@@ -98,8 +98,7 @@ public:
     /// Loads a workflow given as text; `name` is used for file names in diagnostics and
     /// its extension picks the format; modules are searched relative to `name`'s directory.
     /// Such a workflow has no file to reload: reload() leaves it as it is.
-    Workflow load_string(std::string_view text, const std::filesystem::path& name,
-                         const LoadOptions& options = {});
+    Workflow load_string(std::string_view text, const std::filesystem::path& name, const LoadOptions& options = {});
     /// Checks a workflow file; returns every problem found (empty when it loads).
     std::vector<Diagnostic> check(const std::filesystem::path& file);
     /// Hot reload: every Workflow loaded from a file by load() reads it again (with the

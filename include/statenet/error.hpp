@@ -12,16 +12,16 @@ namespace statenet {
 
 // X(name, default message). The names are stable: they are what `retry.errors`,
 // `on_error.errors` and history match and store.
-#define STATENET_ERRORS(X)                                                    \
-    X(ValidationFailed, "validation failed")                                  \
-    X(SchemaViolation, "record does not match the state's schema")           \
-    X(NoTransition, "no valid transition")                                    \
-    X(MaxTransitions, "too many transitions")                                 \
-    X(Timeout, "record timed out")                                            \
-    X(LuaError, "error in Lua function")                                      \
-    X(ResourceError, "resource error")                                        \
-    X(Conflict, "concurrent modification")                                    \
-    X(NotFound, "reference record not found")                                 \
+#define STATENET_ERRORS(X)                                         \
+    X(ValidationFailed, "validation failed")                       \
+    X(SchemaViolation, "record does not match the state's schema") \
+    X(NoTransition, "no valid transition")                         \
+    X(MaxTransitions, "too many transitions")                      \
+    X(Timeout, "record timed out")                                 \
+    X(LuaError, "error in Lua function")                           \
+    X(ResourceError, "resource error")                             \
+    X(Conflict, "concurrent modification")                         \
+    X(NotFound, "reference record not found")                      \
     X(PushFailed, "push to sub-network failed")
 
 enum class ErrorCode {

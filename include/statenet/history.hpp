@@ -35,9 +35,9 @@ public:
 
 /// One recorded record run.
 struct STATENET_API HistoryRun {
-    std::int64_t id = 0;       ///< row id in this database (`#12` on the command line)
-    std::string run_id;        ///< Result::run_id
-    std::string workflow;      ///< the workflow's name, version, file and scripts content hash
+    std::int64_t id = 0;   ///< row id in this database (`#12` on the command line)
+    std::string run_id;    ///< Result::run_id
+    std::string workflow;  ///< the workflow's name, version, file and scripts content hash
     std::string version;
     std::string file;
     std::string scripts_hash;
@@ -45,12 +45,12 @@ struct STATENET_API HistoryRun {
     bool ok = false;
     std::string final_state;
     std::optional<ErrorInfo> error;
-    std::int64_t started_us = 0;   ///< Unix time in microseconds
+    std::int64_t started_us = 0;  ///< Unix time in microseconds
     std::int64_t duration_ns = 0;
     std::int64_t transitions = 0;
     HistoryLevel level = HistoryLevel::runs;
-    std::optional<Value> input;    ///< level full: the record as it came in
-    std::optional<Value> output;   ///< level full: the record's data at the end
+    std::optional<Value> input;   ///< level full: the record as it came in
+    std::optional<Value> output;  ///< level full: the record's data at the end
 
     Value to_value() const;
 };
@@ -60,16 +60,16 @@ struct STATENET_API HistoryRun {
 /// step for a sub-network's first step and for the state it returns to, the failed
 /// attempt for a retry or an on_error route, the splitting step for breadth-first branches.
 struct STATENET_API HistoryStep {
-    std::int64_t seq = 0;                 ///< 1, 2, ... in the order steps started
+    std::int64_t seq = 0;  ///< 1, 2, ... in the order steps started
     std::optional<std::int64_t> parent;
-    std::string via;       ///< how the record got here: start, arc, push, return, retry, on_error
+    std::string via;  ///< how the record got here: start, arc, push, return, retry, on_error
     std::string network;
-    std::string state;     ///< the state's name in its network
-    std::string arc;       ///< where the record went from here (`network/state`, comma separated for branches)
-    std::string event;     ///< the machine event that drove the step (empty for records)
-    int attempt = 0;       ///< 0 first try, 1.. retries
-    int depth = 0;         ///< push depth (0 in the main network)
-    std::string status;    ///< ok (left by an arc), end (finished here), failed
+    std::string state;   ///< the state's name in its network
+    std::string arc;     ///< where the record went from here (`network/state`, comma separated for branches)
+    std::string event;   ///< the machine event that drove the step (empty for records)
+    int attempt = 0;     ///< 0 first try, 1.. retries
+    int depth = 0;       ///< push depth (0 in the main network)
+    std::string status;  ///< ok (left by an arc), end (finished here), failed
     std::int64_t duration_ns = 0;
     std::optional<ErrorInfo> error;
     /// Level full: what the step changed in the record's top level:
@@ -83,31 +83,31 @@ struct STATENET_API HistoryStep {
 
 /// Which runs a query selects. Empty / unset fields select everything.
 struct HistoryFilter {
-    std::optional<bool> ok{};           ///< status: true ok, false failed
-    std::string state{};                ///< runs that entered or ended in this state (`net/state` or `state`)
-    std::string workflow{};             ///< workflow name
+    std::optional<bool> ok{};  ///< status: true ok, false failed
+    std::string state{};       ///< runs that entered or ended in this state (`net/state` or `state`)
+    std::string workflow{};    ///< workflow name
     std::optional<std::int64_t> since_us{}, until_us{};  ///< started in [since, until)
-    std::vector<std::string> runs{};    ///< run ids, unique prefixes or `#rowid`
-    std::size_t limit = 0;              ///< newest N; 0 = no limit
+    std::vector<std::string> runs{};                     ///< run ids, unique prefixes or `#rowid`
+    std::size_t limit = 0;                               ///< newest N; 0 = no limit
 };
 
 struct StateStats {
-    std::string state;        ///< `network/state`
-    std::int64_t entries = 0; ///< steps (attempts included)
+    std::string state;         ///< `network/state`
+    std::int64_t entries = 0;  ///< steps (attempts included)
     std::int64_t failures = 0;
     double p50_us = 0, p95_us = 0;
 };
 
 struct ErrorStats {
     std::string name;
-    std::int64_t steps = 0;   ///< failed steps with this error (retried and handled ones too)
-    std::int64_t runs = 0;    ///< runs that failed with it
+    std::int64_t steps = 0;  ///< failed steps with this error (retried and handled ones too)
+    std::int64_t runs = 0;   ///< runs that failed with it
 };
 
 struct HistoryStats {
     std::int64_t runs = 0, ok = 0, failed = 0;
-    std::vector<StateStats> states;   ///< by entries, most first
-    std::vector<ErrorStats> errors;   ///< by count, most first
+    std::vector<StateStats> states;  ///< by entries, most first
+    std::vector<ErrorStats> errors;  ///< by count, most first
 };
 
 /// What to delete. Every given limit applies.
@@ -153,7 +153,7 @@ struct ReplayDivergence {
     /// What differs: any of "final_state", "output", "error", and "steps" when the
     /// outcome is the same but the way there is not.
     std::vector<std::string> differences;
-    std::string final_state;          ///< the replay's outcome
+    std::string final_state;  ///< the replay's outcome
     std::optional<ErrorInfo> error;
     Value output;
     /// The first step that differs (in network, state, attempt, status, transition,
@@ -165,7 +165,7 @@ struct ReplayDivergence {
 
 struct ReplayReport {
     std::size_t replayed = 0;
-    std::vector<HistoryRun> skipped;   ///< runs recorded below level full (no input kept)
+    std::vector<HistoryRun> skipped;  ///< runs recorded below level full (no input kept)
     std::vector<ReplayDivergence> divergences;
 };
 

@@ -88,14 +88,14 @@ struct MachineEvent {
 struct InstanceInfo {
     std::string id;
     std::string network;
-    std::string state;         ///< `network/state`
+    std::string state;  ///< `network/state`
     Value data;
     std::int64_t version = 0;  ///< counts applied transitions
     bool completed = false;
     /// Its state no longer exists in the loaded workflow (after a reload): events are
     /// rejected until a workflow with that state is loaded again.
     bool orphaned = false;
-    double since_ms = 0;       ///< when it entered its state
+    double since_ms = 0;                   ///< when it entered its state
     std::optional<double> timer_due_ms{};  ///< next timer check
 };
 
@@ -114,7 +114,7 @@ struct AuditEntry {
 struct ListOptions {
     std::optional<std::string> state{};  ///< only instances in this `network/state` (or state name)
     bool include_completed = true;
-    std::size_t limit = 0;               ///< 0 = all
+    std::size_t limit = 0;  ///< 0 = all
 };
 
 /// Long-lived instances of a workflow's main network, driven by events and timers,

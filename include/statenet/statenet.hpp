@@ -3,8 +3,8 @@
 
 #include <statenet/engine.hpp>
 #include <statenet/error.hpp>
-#include <statenet/machines.hpp>
 #include <statenet/history.hpp>
+#include <statenet/machines.hpp>
 #include <statenet/result.hpp>
 #include <statenet/stream.hpp>
 #include <statenet/value.hpp>

@@ -76,7 +76,7 @@ STATENET_API Sink null_sink();
 
 /// A snapshot of a running stream, for progress displays.
 struct StreamProgress {
-    std::uint64_t records = 0;     ///< input records finished (resumed ones included)
+    std::uint64_t records = 0;  ///< input records finished (resumed ones included)
     /// How far into the input file: the end of the last record written (compressed
     /// input: the compressed bytes read so far).
     std::uint64_t input_bytes = 0;

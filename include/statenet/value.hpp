@@ -18,8 +18,7 @@ namespace statenet {
 /// Thrown by Value::from_json on malformed JSON; `offset` is the byte position.
 class STATENET_API JsonError : public std::runtime_error {
 public:
-    JsonError(const std::string& message, std::size_t offset)
-        : std::runtime_error(message), offset_(offset) {}
+    JsonError(const std::string& message, std::size_t offset) : std::runtime_error(message), offset_(offset) {}
     std::size_t offset() const noexcept { return offset_; }
 
 private:

@@ -6,8 +6,8 @@
 
 #include <statenet/statenet.hpp>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <memory>
 #include <string>
@@ -38,9 +38,10 @@ struct HistoryArgs {
 std::int64_t time_arg(const std::string& option, const std::string& text) {
     auto t = parse_history_time(text, history_now_us());
     if (!t)
-        throw usage_error(fmt::format("{} '{}': expected a UTC time (2026-11-24, 2026-11-24T08:00:00Z) or an age "
-                                      "(90s, 15m, 12h, 7d)",
-                                      option, text));
+        throw usage_error(
+            fmt::format("{} '{}': expected a UTC time (2026-11-24, 2026-11-24T08:00:00Z) or an age "
+                        "(90s, 15m, 12h, 7d)",
+                        option, text));
     return *t;
 }
 
@@ -158,7 +159,8 @@ int prune(const HistoryArgs& a) {
     if (!a.max_age.empty()) {
         options.max_age_seconds = parse_history_age(a.max_age);
         if (!options.max_age_seconds)
-            throw usage_error(fmt::format("--max-age '{}': expected an age such as 30d, 12h, 90m or seconds", a.max_age));
+            throw usage_error(
+                fmt::format("--max-age '{}': expected an age such as 30d, 12h, 90m or seconds", a.max_age));
     }
     if (!a.before.empty()) options.before_us = time_arg("--before", a.before);
     if (!options.max_runs && !options.max_age_seconds && !options.before_us)
@@ -209,9 +211,10 @@ Command add_history_command(CLI::App& root) {
     HistoryArgs& a = *args;
     CLI::App* app = root.add_subcommand("history", "Inspect and replay execution history");
     app->require_subcommand(1);
-    app->footer("Record history with `statenet run --history DB` or [history] in the workflow.\n"
-                "RUN is a run id, a unique prefix of one, or #ID (the ID column of `history list`).\n"
-                "Exit status: 0 success, 1 replay found diverging runs, 2 usage or database error.");
+    app->footer(
+        "Record history with `statenet run --history DB` or [history] in the workflow.\n"
+        "RUN is a run id, a unique prefix of one, or #ID (the ID column of `history list`).\n"
+        "Exit status: 0 success, 1 replay found diverging runs, 2 usage or database error.");
 
     CLI::App* list_app = add_db(app->add_subcommand("list", "List recorded runs, oldest first"), a);
     add_filters(list_app, a.filter, true);

@@ -81,8 +81,8 @@ std::string quoted(const std::string& text) {
 }  // namespace
 
 std::string runs_table(const std::vector<HistoryRun>& runs) {
-    std::string out = fmt::format("{:>6}  {:<36}  {:<24}  {:<6}  {:<24}  {:>10}  {}\n", "ID", "RUN", "STARTED", "STATUS",
-                                  "FINAL STATE", "DURATION", "ERROR");
+    std::string out = fmt::format("{:>6}  {:<36}  {:<24}  {:<6}  {:<24}  {:>10}  {}\n", "ID", "RUN", "STARTED",
+                                  "STATUS", "FINAL STATE", "DURATION", "ERROR");
     for (const auto& r : runs)
         out += fmt::format("{:>6}  {:<36}  {:<24}  {:<6}  {:<24}  {:>10}  {}\n", "#" + std::to_string(r.id), r.run_id,
                            format_history_time(r.started_us), r.ok ? "ok" : "failed", r.final_state,
@@ -108,7 +108,8 @@ std::string run_text(const HistoryRun& r, const std::vector<HistoryStep>& steps)
     std::int64_t previous = 0;
     for (const auto& s : steps) {
         out += step_line(s, previous) + "\n";
-        if (s.changes) out += fmt::format("{:>6}{}changes {}\n", "", std::string(2 * s.depth, ' '), s.changes->to_json());
+        if (s.changes)
+            out += fmt::format("{:>6}{}changes {}\n", "", std::string(2 * s.depth, ' '), s.changes->to_json());
         previous = s.seq;
     }
     return out;
@@ -123,8 +124,8 @@ std::vector<std::string> run_path(const std::vector<HistoryStep>& steps) {
 
 std::string path_mermaid(const HistoryRun& run, const std::vector<HistoryStep>& steps) {
     const PathGraph g = path_graph(steps);
-    std::string out = fmt::format("%% run {}: {} in {}\nflowchart LR\n", run.run_id, run.ok ? "ok" : "failed",
-                                  run.final_state);
+    std::string out =
+        fmt::format("%% run {}: {} in {}\nflowchart LR\n", run.run_id, run.ok ? "ok" : "failed", run.final_state);
     for (const auto& [state, failed] : g.nodes) out += fmt::format("  s{}[{}]\n", g.ids.at(state), quoted(state));
     for (const auto& e : g.edges) out += fmt::format("  {} -->|{}| {}\n", e.from, quoted(e.label), e.to);
     for (const auto& [state, failed] : g.nodes)
@@ -205,7 +206,8 @@ std::string replay_text(const ReplayReport& report) {
         out += fmt::format("run {} (#{}{}): {} differ{}\n", r.run_id, r.id,
                            r.position ? fmt::format(", input position {}", *r.position) : std::string(), differences,
                            d.differences.size() == 1 ? "s" : "");
-        out += fmt::format("  recorded: {}\n", outcome(r.final_state, r.error, r.output ? r.output->to_json() : "null"));
+        out +=
+            fmt::format("  recorded: {}\n", outcome(r.final_state, r.error, r.output ? r.output->to_json() : "null"));
         out += fmt::format("  now:      {}\n", outcome(d.final_state, d.error, d.output.to_json()));
         if (d.step_index > 0) {
             out += fmt::format("  first diverging step {}:\n", d.step_index);
@@ -227,7 +229,8 @@ Value replay_value(const ReplayReport& report) {
         Value v = Value::object({{"run", d.recorded.to_value()}, {"differences", std::move(what)}});
         Value now = Value::object({{"final_state", d.final_state}, {"output", d.output}});
         if (d.error)
-            now.set("error", Value::object({{"name", d.error->name}, {"message", d.error->message}, {"state", d.error->state}}));
+            now.set("error",
+                    Value::object({{"name", d.error->name}, {"message", d.error->message}, {"state", d.error->state}}));
         v.set("now", std::move(now));
         if (d.step_index > 0) {
             v.set("step_index", d.step_index);

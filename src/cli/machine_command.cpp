@@ -6,8 +6,8 @@
 
 #include <statenet/statenet.hpp>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -176,8 +176,7 @@ int send(const MachineArgs& args) {
     Engine engine;
     auto machines = open(engine, args);
     if (!args.events.empty()) return send_stream(*machines, args);
-    if (args.id.empty() || args.event.empty())
-        throw usage_error("machine send needs ID and EVENT (or --events FILE)");
+    if (args.id.empty() || args.event.empty()) throw usage_error("machine send needs ID and EVENT (or --events FILE)");
     const Value payload = args.payload.empty() ? Value() : parse_json(args.payload, "--payload");
     return print_results({machines->send(args.id, args.event, payload, args.key)});
 }
@@ -262,12 +261,15 @@ Command add_machine_command(CLI::App& root) {
     send_app->add_option("--payload", args->payload, "The event's payload (ctx.event)")->type_name("JSON");
     send_app->add_option("--key", args->key, "Idempotency key: a repeated key returns the first outcome")
         ->type_name("KEY");
-    auto* events = send_app->add_option("--events", args->events,
-                                        "Send every event of a JSONL file (- for stdin): {\"id\",\"event\",\"payload\",\"key\"}")
-                       ->type_name("FILE")
-                       ->excludes(id);
-    send_app->add_flag("--watch", args->watch,
-                       "With --events: reload the workflow and its Lua modules when they change, between events")
+    auto* events =
+        send_app
+            ->add_option("--events", args->events,
+                         "Send every event of a JSONL file (- for stdin): {\"id\",\"event\",\"payload\",\"key\"}")
+            ->type_name("FILE")
+            ->excludes(id);
+    send_app
+        ->add_flag("--watch", args->watch,
+                   "With --events: reload the workflow and its Lua modules when they change, between events")
         ->needs(events);
     send_app->footer("Status applied, rejected (no arc for the event passes; nothing changes) or duplicate.");
 

@@ -4,8 +4,8 @@
 
 #include <statenet/statenet.hpp>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -41,9 +41,9 @@ int dispatch(int argc, char** argv) {
     root.footer("Exit status: 0 success, 1 some records failed, 2 usage or workflow error.");
     root.require_subcommand(1);
     root.set_version_flag("--version", "statenet " + std::string(version()));
-    const std::vector<Command> commands = {add_run_command(root), add_validate_command(root),
-                                           add_graph_command(root), add_history_command(root), add_machine_command(root),
-                                           add_version_command(root)};
+    const std::vector<Command> commands = {add_run_command(root),     add_validate_command(root),
+                                           add_graph_command(root),   add_history_command(root),
+                                           add_machine_command(root), add_version_command(root)};
     if (argc <= 1) {
         std::fputs(root.help().c_str(), stderr);
         return exit_usage;

@@ -9,8 +9,7 @@ namespace statenet::cli {
 
 std::pair<std::string, Value> parse_set(std::string_view text) {
     const auto eq = text.find('=');
-    if (eq == std::string_view::npos)
-        throw usage_error(fmt::format("--set '{}': expected key=value", text));
+    if (eq == std::string_view::npos) throw usage_error(fmt::format("--set '{}': expected key=value", text));
     std::string key(text.substr(0, eq));
     if (key.empty()) throw usage_error(fmt::format("--set '{}': the key is empty", text));
     const std::string_view raw = text.substr(eq + 1);
@@ -24,8 +23,7 @@ std::pair<std::string, Value> parse_set(std::string_view text) {
 
 DataMode parse_mode(std::string_view text) {
     const auto mode = parse_data_mode(text);
-    if (!mode)
-        throw usage_error(fmt::format("--mode '{}': expected copy, reference or direct", text));
+    if (!mode) throw usage_error(fmt::format("--mode '{}': expected copy, reference or direct", text));
     return *mode;
 }
 

@@ -6,8 +6,8 @@
 
 #include <statenet/statenet.hpp>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -92,9 +92,9 @@ Sink make_sink(const RunArgs& args) {
 }
 
 void print_summary(const StreamStats& stats) {
-    std::string text = fmt::format("statenet: {} records: {} emitted, {} excluded, {} failed in {:.2f}s ({:.0f} records/s)\n",
-                                   stats.total, stats.emitted, stats.excluded, stats.failed, stats.duration.count(),
-                                   stats.records_per_second());
+    std::string text = fmt::format(
+        "statenet: {} records: {} emitted, {} excluded, {} failed in {:.2f}s ({:.0f} records/s)\n", stats.total,
+        stats.emitted, stats.excluded, stats.failed, stats.duration.count(), stats.records_per_second());
     if (stats.resumed > 0)
         text += fmt::format("statenet: resumed after {} records committed by an earlier run\n", stats.resumed);
     std::fwrite(text.data(), 1, text.size(), stderr);
@@ -115,7 +115,8 @@ int run_records_stream(const Workflow& workflow, const RunArgs& args) {
         options.on_failure = [&](std::uint64_t line, const ErrorInfo& error) {
             std::lock_guard lock(stderr_mutex);
             bar.clear();
-            const std::string text = fmt::format("statenet: record {} failed: {}: {}\n", line, error.name, error.message);
+            const std::string text =
+                fmt::format("statenet: record {} failed: {}: {}\n", line, error.name, error.message);
             std::fwrite(text.data(), 1, text.size(), stderr);
         };
     }
@@ -162,55 +163,67 @@ Command add_run_command(CLI::App& root) {
         "database; with --table, OUT is one. A progress line shows on stderr when it is a terminal.\n"
         "Exit status: 0 all records ok, 1 some failed, 2 usage, workflow or I/O error.");
     app->add_option("WORKFLOW", args->workflow, "Workflow file (.toml or .lua)")->required()->type_name("");
-    args->data_option = app->add_option("--data", args->data, "Process this one JSON record and print its result")
-                            ->type_name("JSON");
+    args->data_option =
+        app->add_option("--data", args->data, "Process this one JSON record and print its result")->type_name("JSON");
     auto* input = app->add_option("-i,--input", args->input, "Input file, - for stdin (default)")->type_name("IN");
     app->add_option("-o,--output", args->output, "Output file, - for stdout (default)")->type_name("OUT");
     const auto formats = CLI::IsMember({"jsonl", "ndjson", "json", "csv", "text"});
     auto* format = app->add_option("--format", args->format, "Format of input and output, whatever their extensions")
                        ->type_name("FORMAT")
                        ->check(formats);
-    auto* input_format = app->add_option("--input-format", args->input_format, "Format of the input")->type_name("FORMAT")->check(formats);
-    auto* output_format =
-        app->add_option("--output-format", args->output_format, "Format of the output")->type_name("FORMAT")->check(formats);
-    auto* text_field = app->add_option("--text-field", args->text_field, "Text format: the field that holds each line (default: line)")
-                           ->type_name("NAME");
+    auto* input_format = app->add_option("--input-format", args->input_format, "Format of the input")
+                             ->type_name("FORMAT")
+                             ->check(formats);
+    auto* output_format = app->add_option("--output-format", args->output_format, "Format of the output")
+                              ->type_name("FORMAT")
+                              ->check(formats);
+    auto* text_field =
+        app->add_option("--text-field", args->text_field, "Text format: the field that holds each line (default: line)")
+            ->type_name("NAME");
     auto* query = app->add_option("--query", args->query, "Read the rows of this SQL query from the SQLite database IN")
                       ->type_name("SQL");
-    auto* table = app->add_option("--table", args->table, "Write records as rows of this table of the SQLite database OUT")
-                      ->type_name("TABLE");
-    auto* key = app->add_option("--key", args->key, "With --table: upsert by this column instead of inserting")->type_name("COLUMN");
+    auto* table =
+        app->add_option("--table", args->table, "Write records as rows of this table of the SQLite database OUT")
+            ->type_name("TABLE");
+    auto* key = app->add_option("--key", args->key, "With --table: upsert by this column instead of inserting")
+                    ->type_name("COLUMN");
     args->mode_option = app->add_option("--mode", args->mode, "Override the workflow's data mode")
                             ->type_name("MODE")
                             ->check(CLI::IsMember({"copy", "reference", "direct"}));
     app->add_option("--set", args->sets, "Override a workflow var; VALUE is JSON if it parses, else a string")
         ->type_name("KEY=VALUE")
         ->allow_extra_args(false);
-    auto* errors = app->add_option("--errors", args->errors, "Write failed records as JSONL to FILE (default: stderr lines)")
-                       ->type_name("FILE");
-    auto* workers = app->add_option("-j,--workers", args->workers,
-                                    "Threads running records (default 1, 0 = one per hardware thread); output keeps input order")
-                        ->type_name("N");
+    auto* errors =
+        app->add_option("--errors", args->errors, "Write failed records as JSONL to FILE (default: stderr lines)")
+            ->type_name("FILE");
+    auto* workers =
+        app->add_option("-j,--workers", args->workers,
+                        "Threads running records (default 1, 0 = one per hardware thread); output keeps input order")
+            ->type_name("N");
     args->history_option =
         app->add_option("--history", args->history_db,
                         "Record execution history in the SQLite database DB (level: the workflow's, else steps)")
             ->type_name("DB");
     args->history_level_option = app->add_option("--history-level", args->history_level,
-                                                  "History level: off, runs, steps or full (overrides [history] level)")
+                                                 "History level: off, runs, steps or full (overrides [history] level)")
                                      ->type_name("LEVEL")
                                      ->check(CLI::IsMember({"off", "runs", "steps", "full"}));
-    auto* unordered = app->add_flag("--unordered", args->unordered, "Write records as they finish instead of in input order");
-    auto* resume = app->add_flag("--resume", args->resume,
-                                 "Keep checkpoints, and continue an interrupted run after its last one (needs -o FILE or --table)");
-    auto* checkpoint = app->add_option("--checkpoint", args->checkpoint, "Checkpoint file of a file output (default: OUT.checkpoint)")
-                           ->type_name("FILE");
+    auto* unordered =
+        app->add_flag("--unordered", args->unordered, "Write records as they finish instead of in input order");
+    auto* resume = app->add_flag(
+        "--resume", args->resume,
+        "Keep checkpoints, and continue an interrupted run after its last one (needs -o FILE or --table)");
+    auto* checkpoint =
+        app->add_option("--checkpoint", args->checkpoint, "Checkpoint file of a file output (default: OUT.checkpoint)")
+            ->type_name("FILE");
     auto* batch = app->add_option("--batch-size", args->batch_size,
-                                  "Records per SQLite output transaction and per checkpoint (default: the workflow's [transaction] batch_size, else 1000)")
+                                  "Records per SQLite output transaction and per checkpoint (default: the workflow's "
+                                  "[transaction] batch_size, else 1000)")
                       ->type_name("N")
                       ->check(CLI::PositiveNumber);
     app->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
-    for (CLI::Option* stream_only : {input, errors, workers, format, input_format, output_format, text_field, query, table, key,
-                                     unordered, resume, checkpoint, batch})
+    for (CLI::Option* stream_only : {input, errors, workers, format, input_format, output_format, text_field, query,
+                                     table, key, unordered, resume, checkpoint, batch})
         args->data_option->excludes(stream_only);
     unordered->excludes(resume);
     checkpoint->needs(resume);

@@ -4,8 +4,8 @@
 
 #include <statenet/statenet.hpp>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -37,8 +37,9 @@ int validate(const std::vector<std::string>& files) {
 Command add_validate_command(CLI::App& root) {
     auto files = std::make_shared<std::vector<std::string>>();
     CLI::App* app = root.add_subcommand("validate", "Check workflow files and report every problem");
-    app->footer("Prints `file: ok`, or each problem as `file:line:col: message` on stderr.\n"
-                "Exit status: 0 when every file loads, 2 otherwise.");
+    app->footer(
+        "Prints `file: ok`, or each problem as `file:line:col: message` on stderr.\n"
+        "Exit status: 0 when every file loads, 2 otherwise.");
     app->add_option("WORKFLOW", *files, "Workflow files (.toml or .lua)")->required()->type_name("");
     return {app, [files] { return validate(*files); }};
 }

@@ -8,7 +8,10 @@
 namespace statenet::detail {
 
 OutcomeWriter::OutcomeWriter(RecordSink& sink, const StreamOptions& options, std::string input)
-    : sink_(sink), on_failure_(options.on_failure), resume_(options.resume), batch_size_(std::max<std::size_t>(options.batch_size, 1)) {
+    : sink_(sink),
+      on_failure_(options.on_failure),
+      resume_(options.resume),
+      batch_size_(std::max<std::size_t>(options.batch_size, 1)) {
     if (const auto& resumed = sink.resumed()) {
         checkpoint_ = *resumed;
         resumed_ = checkpoint_.total();

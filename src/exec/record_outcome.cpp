@@ -43,7 +43,8 @@ void fail(Outcome& outcome, ErrorInfo error, const char* input_key, Value input)
     outcome.data = Value();
 }
 
-void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, const RecordSink& sink, Outcome& outcome) {
+void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, const RecordSink& sink,
+                    Outcome& outcome) {
     outcome.kind = Outcome::Kind::excluded;
     outcome.encoded.clear();
     outcome.data = Value();

@@ -23,14 +23,14 @@ Value reference_key(const ReferenceConfig& config, const Value& input) {
         const Value* key = input.find(config.key);
         if (key && (key->is_string() || key->is_int())) return *key;
         if (!key)
-            throw std::invalid_argument(
-                fmt::format("a reference-mode record needs its key field '{}' (the input is the row's key)", config.key));
-        throw std::invalid_argument(fmt::format("key field '{}' must be a string or an integer, not {}", config.key,
-                                                type_name(key->type())));
+            throw std::invalid_argument(fmt::format(
+                "a reference-mode record needs its key field '{}' (the input is the row's key)", config.key));
+        throw std::invalid_argument(
+            fmt::format("key field '{}' must be a string or an integer, not {}", config.key, type_name(key->type())));
     }
-    throw std::invalid_argument(fmt::format(
-        "a reference-mode record is a key: an object with field '{}', a string or an integer, not {}", config.key,
-        type_name(input.type())));
+    throw std::invalid_argument(
+        fmt::format("a reference-mode record is a key: an object with field '{}', a string or an integer, not {}",
+                    config.key, type_name(input.type())));
 }
 
 std::optional<Value> load_reference_row(SqliteConnection& connection, const ReferenceConfig& config, const Value& key) {
@@ -45,9 +45,9 @@ ReferenceWrite write_reference_row(SqliteConnection& connection, const Reference
                                    Value& final_row) {
     for (const std::string* fixed : {&config.key, &config.version})
         if (!same(loaded[*fixed], std::as_const(final_row)[*fixed]))
-            throw std::invalid_argument(fmt::format(
-                "field '{}' is the row's {} in reference mode and cannot be changed", *fixed,
-                fixed == &config.key ? "key" : "version"));
+            throw std::invalid_argument(
+                fmt::format("field '{}' is the row's {} in reference mode and cannot be changed", *fixed,
+                            fixed == &config.key ? "key" : "version"));
 
     std::string assignments;
     Value::Array params;
@@ -64,14 +64,15 @@ ReferenceWrite write_reference_row(SqliteConnection& connection, const Reference
     if (params.empty()) return ReferenceWrite::unchanged;
 
     const std::string version = quote_identifier(config.version);
-    const std::string sql = fmt::format("UPDATE {} SET {}{} = coalesce({}, 0) + 1 WHERE {} = ? AND {} IS ?",
-                                        quote_identifier(config.table), assignments, version, version,
-                                        quote_identifier(config.key), version);
+    const std::string sql =
+        fmt::format("UPDATE {} SET {}{} = coalesce({}, 0) + 1 WHERE {} = ? AND {} IS ?", quote_identifier(config.table),
+                    assignments, version, version, quote_identifier(config.key), version);
     params.push_back(loaded[config.key]);
     params.push_back(loaded[config.version]);
     if (connection.exec(sql, params) == 0) return ReferenceWrite::conflict;
     const Value& old_version = loaded[config.version];
-    final_row.set(config.version, Value(static_cast<std::int64_t>(old_version.is_int() ? old_version.as_int() + 1 : 1)));
+    final_row.set(config.version,
+                  Value(static_cast<std::int64_t>(old_version.is_int() ? old_version.as_int() + 1 : 1)));
     return ReferenceWrite::written;
 }
 

@@ -7,8 +7,7 @@
 namespace statenet::detail {
 
 bool error_matches(const std::vector<std::string>& errors, const std::string& name) {
-    return std::any_of(errors.begin(), errors.end(),
-                       [&](const std::string& e) { return e == "*" || e == name; });
+    return std::any_of(errors.begin(), errors.end(), [&](const std::string& e) { return e == "*" || e == name; });
 }
 
 double retry_delay_ms(const Retrier& retrier, int retry, std::mt19937_64& rng) {

@@ -48,8 +48,8 @@ int lua_log(lua_State* L) {
     return guarded_call(L, "ctx.log: ", [&] {
         std::string level = to_text(L, 1), state = to_text(L, 2), message = to_text(L, 3);
         Value fields = lua_isnoneornil(L, 4) ? Value::object() : read_value(L, 4, *refs);
-        LogLevel lvl = level == "debug" ? LogLevel::debug
-                       : level == "warn" ? LogLevel::warn
+        LogLevel lvl = level == "debug"   ? LogLevel::debug
+                       : level == "warn"  ? LogLevel::warn
                        : level == "error" ? LogLevel::error
                                           : LogLevel::info;
         if (engine->log) engine->log(LogRecord{lvl, state, message, fields});
@@ -66,7 +66,7 @@ struct Runner::Frame {
     int parent_slot;
     int attempt;
     std::vector<int> retry_counts;
-    int step;     // the pushing step (history)
+    int step;  // the pushing step (history)
 };
 
 struct Runner::Branch {
@@ -111,12 +111,12 @@ struct Runner::Branch {
 
 struct Runner::Run {
     bool copy_default = true;
-    bool deep = false;           // copies must be deep (direct states mutate nested tables)
+    bool deep = false;  // copies must be deep (direct states mutate nested tables)
     bool breadth_first = false;
-    double deadline = 0;         // clock ms, 0 = none
-    int first_attempt = 0;       // ctx.attempt in the start state (a re-run after Conflict)
+    double deadline = 0;    // clock ms, 0 = none
+    int first_attempt = 0;  // ctx.attempt in the start state (a re-run after Conflict)
     std::size_t transitions = 0;
-    bool fatal = false;          // MaxTransitions / Timeout: stop every branch
+    bool fatal = false;  // MaxTransitions / Timeout: stop every branch
     RunObserver* observer = nullptr;
     RunObserver* steps = nullptr;  // the observer, when it records steps (else steps cost nothing)
     std::chrono::steady_clock::time_point step_started;
@@ -549,10 +549,10 @@ Value Runner::read_record(int slot, Value& input) {
 bool Runner::count_transition(Run& run, Branch& b) {
     if (++run.transitions <= static_cast<std::size_t>(model_->max_transitions)) return true;
     run.fatal = true;
-    record_failure(run, b,
-                   {"MaxTransitions",
-                    fmt::format("more than {} transitions (max_transitions)", model_->max_transitions),
-                    model_->qualified(b.network, b.state)});
+    record_failure(
+        run, b,
+        {"MaxTransitions", fmt::format("more than {} transitions (max_transitions)", model_->max_transitions),
+         model_->qualified(b.network, b.state)});
     return false;
 }
 
@@ -589,8 +589,8 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     }
     if (run.deadline > 0 && engine_->clock->now_ms() > run.deadline) {
         run.fatal = true;
-        return record_failure(run, b, {"Timeout", fmt::format("record exceeded timeout_ms = {}", model_->timeout_ms),
-                                       *b.path.back()});
+        return record_failure(
+            run, b, {"Timeout", fmt::format("record exceeded timeout_ms = {}", model_->timeout_ms), *b.path.back()});
     }
     if (run.steps) {
         b.step = run.steps->step_started(b.parent, b.via, s, b.attempt, static_cast<int>(b.frames.size()));
@@ -628,7 +628,8 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
         lua_pushboolean(L, run.deep);
         ++nargs;
     } else if (chained) {
-        lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions) - static_cast<lua_Integer>(run.transitions));
+        lua_pushinteger(L,
+                        static_cast<lua_Integer>(model_->max_transitions) - static_cast<lua_Integer>(run.transitions));
         ++nargs;
     }
     const bool raised = lua_pcall(L, nargs, chained ? 4 : 3, 0) != 0;
@@ -640,7 +641,8 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     if (guarded) tx_.end_step(code == step_fail);
     const State& last = model_->state(b.network, b.state);  // s, unless step_chain went on
     if (raised || code == step_fail) {
-        ErrorInfo error = raised ? pcall_error(*b.path.back()) : ErrorInfo{to_text(L, -2), to_text(L, -1), *b.path.back()};
+        ErrorInfo error =
+            raised ? pcall_error(*b.path.back()) : ErrorInfo{to_text(L, -2), to_text(L, -1), *b.path.back()};
         if (!raised && error.name == "NoTransition" &&
             std::any_of(last.arcs.begin(), last.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
             error.message += " (its 'on' and 'after_ms' arcs fire only for machines)";
@@ -668,7 +670,8 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
         if (i > 1) {
             // A new branch needs its own copy of every caller's data it may return to.
             target = &spawned.emplace_back(proto);
-            for (auto& frame : target->frames) frame.parent_slot = call_int(clone_, {double(frame.parent_slot), run.deep ? 1.0 : 0.0});
+            for (auto& frame : target->frames)
+                frame.parent_slot = call_int(clone_, {double(frame.parent_slot), run.deep ? 1.0 : 0.0});
         }
         target->slot = slot;
         target->status = take_arc(run, *target, arc);
@@ -708,10 +711,11 @@ Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc) {
     }
     if (b.frames.size() >= static_cast<std::size_t>(max_push_depth)) {
         call_void(restore_, {double(b.slot)});
-        return fail(run, b, {"PushFailed",
-                             fmt::format("push depth limit ({}) exceeded pushing into network '{}'", max_push_depth,
-                                         model_->networks[arc.push_network].name),
-                             *b.path.back()});
+        return fail(run, b,
+                    {"PushFailed",
+                     fmt::format("push depth limit ({}) exceeded pushing into network '{}'", max_push_depth,
+                                 model_->networks[arc.push_network].name),
+                     *b.path.back()});
     }
     int child = call_int(push_, {double(b.slot), double(arc.id), run.deep ? 1.0 : 0.0});
     observe_route(run, b, arc.push_network, arc.push_state, StepVia::push);
@@ -736,10 +740,12 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
                 double delay = retry_delay_ms(r, b.retry_counts[i], rng_);
                 if (run.deadline > 0 && engine_->clock->now_ms() + delay > run.deadline) {
                     run.fatal = true;
-                    return record_failure(run, b, {"Timeout",
-                                                   fmt::format("record would exceed timeout_ms = {} waiting to retry after {}: {}",
-                                                               model_->timeout_ms, error.name, error.message),
-                                                   error.state});
+                    return record_failure(
+                        run, b,
+                        {"Timeout",
+                         fmt::format("record would exceed timeout_ms = {} waiting to retry after {}: {}",
+                                     model_->timeout_ms, error.name, error.message),
+                         error.state});
                 }
                 if (delay > 0) engine_->clock->sleep_ms(delay);
                 ++b.retry_counts[i];
@@ -916,7 +922,7 @@ int Runner::lua_run_id(lua_State* L) {
 }
 
 Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOptions& options, RunObserver* observer,
-                         std::string* json_out, bool lean) {
+                        std::string* json_out, bool lean) {
     // A lean run's duration is read by no one (and a clock read is ~2% of a small record).
     const bool timed = !lean || observer || observer_;
     const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
@@ -958,7 +964,8 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
             return reject("SchemaViolation", e.what());
         }
     } else if (!json_out && !input.is_object()) {
-        return reject("SchemaViolation", fmt::format("a record must be a JSON object, not {}", type_name(input.type())));
+        return reject("SchemaViolation",
+                      fmt::format("a record must be a JSON object, not {}", type_name(input.type())));
     }
     try {
         tx_.begin_record();
@@ -1061,19 +1068,23 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
             }
             if (run.breadth_first)
                 for (const auto& b : finished)
-                    result.branches.push_back({b.final_state->qualified, &b == primary ? result.data : read_slot(b.slot, reference ? reference_order(input) : input), path_of(b)});
+                    result.branches.push_back(
+                        {b.final_state->qualified,
+                         &b == primary ? result.data : read_slot(b.slot, reference ? reference_order(input) : input),
+                         path_of(b)});
         } else {
             result.error = culprit->error;
             result.final_state = culprit->error ? culprit->error->state : "";
             result.path = path_of(*culprit);
             if (!json_out)
-                result.data = reference ? read_slot(culprit->slot, reference_order(input)) : read_record(culprit->slot, input);
-            else if (keep_output)
-                history_output = read_whole(culprit->slot, input);
+                result.data =
+                    reference ? read_slot(culprit->slot, reference_order(input)) : read_record(culprit->slot, input);
+            else if (keep_output) history_output = read_whole(culprit->slot, input);
         }
     } catch (const ConvertError& e) {
         result.ok = false;
-        result.error = ErrorInfo{"LuaError", std::string("the record cannot leave Lua: ") + e.what(), result.final_state};
+        result.error =
+            ErrorInfo{"LuaError", std::string("the record cannot leave Lua: ") + e.what(), result.final_state};
         result.branches.clear();
     }
     finish_transaction(result);

@@ -29,8 +29,8 @@ class Runner {
 public:
     /// Loads the workflow's functions into a new VM; problems (unknown module or
     /// function, Lua syntax errors, failing factories) go to `diags`.
-    Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> engine,
-           std::shared_ptr<ResourcePools> pools, Diagnostics& diags);
+    Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> engine, std::shared_ptr<ResourcePools> pools,
+           Diagnostics& diags);
     ~Runner();
     Runner(const Runner&) = delete;
     Runner& operator=(const Runner&) = delete;
@@ -88,17 +88,16 @@ private:
     bool commit_conflict_ = false;  // the last run_once failed its version check
     bool ref_missing_ = false;      // the row was not found (an on_error route may still end well)
     ConvertRefs convert_;
-    int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF,
-        push_ = LUA_NOREF, pop_ = LUA_NOREF, restore_ = LUA_NOREF,
-        clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF, changes_ = LUA_NOREF,
-        touch_ = LUA_NOREF, begin_json_ = LUA_NOREF, step_changes_ = LUA_NOREF, step_chain_ = LUA_NOREF,
-        chain_ = LUA_NOREF;
+    int step_ = LUA_NOREF, step_all_ = LUA_NOREF, begin_ = LUA_NOREF, get_ = LUA_NOREF, push_ = LUA_NOREF,
+        pop_ = LUA_NOREF, restore_ = LUA_NOREF, clone_ = LUA_NOREF, free_ = LUA_NOREF, branch_out_ = LUA_NOREF,
+        changes_ = LUA_NOREF, touch_ = LUA_NOREF, begin_json_ = LUA_NOREF, step_changes_ = LUA_NOREF,
+        step_chain_ = LUA_NOREF, chain_ = LUA_NOREF;
     std::vector<int> state_index_;  // global state id -> index in its network
     std::unique_ptr<RunObserver> observer_;
     bool tracking_changes_ = false;  // the runtime records each step's changes
     bool has_direct_state_ = false;
-    std::mt19937_64 rng_;      // retry jitter (seeded: reproducible)
-    std::uint64_t ids_;        // run ids: splitmix64 state, randomly seeded (unique across processes)
+    std::mt19937_64 rng_;  // retry jitter (seeded: reproducible)
+    std::uint64_t ids_;    // run ids: splitmix64 state, randomly seeded (unique across processes)
     // The current run's id: drawn, and made text, only when something asks for it.
     RunId run_bits_;
     bool run_bits_drawn_ = false;

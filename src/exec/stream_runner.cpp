@@ -66,11 +66,20 @@ struct Position {
 
 class Pipeline {
 public:
-    Pipeline(std::shared_ptr<WorkflowVersion> version, const StreamOptions& options, RecordSource& source, const RecordSink& sink,
-             OutcomeWriter& writer, unsigned workers, Position& position)
-        : version_(std::move(version)), options_(options), source_(source), sink_(sink), writer_(writer), workers_(workers),
-          position_(position), jobs_(batches_per_worker * workers), tickets_(batches_per_worker * workers + 1),
-          finished_(batches_per_worker * workers + 1), spare_(4 * batches_per_worker * workers), active_workers_(workers) {}
+    Pipeline(std::shared_ptr<WorkflowVersion> version, const StreamOptions& options, RecordSource& source,
+             const RecordSink& sink, OutcomeWriter& writer, unsigned workers, Position& position)
+        : version_(std::move(version)),
+          options_(options),
+          source_(source),
+          sink_(sink),
+          writer_(writer),
+          workers_(workers),
+          position_(position),
+          jobs_(batches_per_worker * workers),
+          tickets_(batches_per_worker * workers + 1),
+          finished_(batches_per_worker * workers + 1),
+          spare_(4 * batches_per_worker * workers),
+          active_workers_(workers) {}
 
     void run() {
         std::thread reader([this] { guard(read_error_, [this] { read(); }); });
@@ -211,8 +220,8 @@ private:
     std::exception_ptr work_error_;
 };
 
-void run_sequential(const std::shared_ptr<WorkflowVersion>& version, const StreamOptions& options, RecordSource& source, const RecordSink& sink,
-                    OutcomeWriter& writer, Position& position) {
+void run_sequential(const std::shared_ptr<WorkflowVersion>& version, const StreamOptions& options, RecordSource& source,
+                    const RecordSink& sink, OutcomeWriter& writer, Position& position) {
     // Flush before waiting for more input, so a pipe consumer sees records promptly.
     source.before_read([&] { writer.flush(); });
     RunnerLease runner(version);
@@ -230,8 +239,12 @@ void run_sequential(const std::shared_ptr<WorkflowVersion>& version, const Strea
 /// Calls options.on_progress every progress_interval on its own thread until destroyed.
 class ProgressTicker {
 public:
-    ProgressTicker(const StreamOptions& options, const RecordSource& source, const OutcomeWriter& writer, const Position& position)
-        : options_(options), source_size_(source.progress_size()), exact_(source.positions_are_file_offsets()), writer_(writer),
+    ProgressTicker(const StreamOptions& options, const RecordSource& source, const OutcomeWriter& writer,
+                   const Position& position)
+        : options_(options),
+          source_size_(source.progress_size()),
+          exact_(source.positions_are_file_offsets()),
+          writer_(writer),
           position_(position) {
         if (options_.on_progress) thread_ = std::thread([this] { tick(); });
     }
@@ -288,7 +301,8 @@ StreamStats run_stream(const Workflow& workflow, const Source& source, const Sin
     setup.resume = options.resume;
     setup.input = source_identity(source);
     setup.checkpoint = options.checkpoint;
-    if (setup.checkpoint.empty() && sink.kind == Sink::Kind::file && sink.path != "-") setup.checkpoint = sink.path + ".checkpoint";
+    if (setup.checkpoint.empty() && sink.kind == Sink::Kind::file && sink.path != "-")
+        setup.checkpoint = sink.path + ".checkpoint";
     auto records = open_source(source);
     auto output = open_sink(sink, setup);
     OutcomeWriter writer(*output, options, setup.input);

@@ -88,9 +88,10 @@ void Transactions::warn_uncommitted() {
         auto& connection = *held_[static_cast<std::size_t>(id)];
         const auto pending = connection.total_changes() - changes_at_commit_[static_cast<std::size_t>(id)];
         if (pending > 0 && warn_)
-            warn_(fmt::format("{} uncommitted change(s) on resource '{}' rolled back at the record's end "
-                              "(transaction strategy 'manual': call ctx.commit())",
-                              pending, connection.config().name));
+            warn_(
+                fmt::format("{} uncommitted change(s) on resource '{}' rolled back at the record's end "
+                            "(transaction strategy 'manual': call ctx.commit())",
+                            pending, connection.config().name));
     }
 }
 
@@ -108,9 +109,7 @@ bool Transactions::someone_waits() noexcept {
 std::optional<std::string> Transactions::end_record(bool ok, std::vector<int>& released) {
     switch (strategy_) {
     case Strategy::single: return finish_all(ok, released);
-    case Strategy::manual:
-        warn_uncommitted();
-        return finish_all(false, released);
+    case Strategy::manual: warn_uncommitted(); return finish_all(false, released);
     case Strategy::batch: break;
     }
     std::optional<std::string> failure;
@@ -158,8 +157,7 @@ std::optional<std::string> Transactions::finish_all(bool commit, std::vector<int
 }
 
 void Transactions::commit_now() {
-    if (strategy_ != Strategy::manual)
-        throw std::logic_error("ctx.commit() needs [transaction] strategy = \"manual\"");
+    if (strategy_ != Strategy::manual) throw std::logic_error("ctx.commit() needs [transaction] strategy = \"manual\"");
     for (int id : held_ids_) {
         auto& connection = *held_[static_cast<std::size_t>(id)];
         connection.commit();  // also ends the step's savepoint

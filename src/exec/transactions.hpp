@@ -28,7 +28,8 @@ namespace statenet::detail {
 class Transactions {
 public:
     /// `warn` receives the manual strategy's "uncommitted work rolled back" messages.
-    Transactions(const Model& model, std::shared_ptr<ResourcePools> pools, std::function<void(const std::string&)> warn);
+    Transactions(const Model& model, std::shared_ptr<ResourcePools> pools,
+                 std::function<void(const std::string&)> warn);
     /// Commits an open batch (best effort: a failure goes to `warn`).
     ~Transactions();
     Transactions(const Transactions&) = delete;

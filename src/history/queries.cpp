@@ -84,7 +84,8 @@ auto guarded(const std::filesystem::path& path, F&& f) -> decltype(f()) {
     } catch (const SQLite::Exception& e) {
         throw HistoryError(fmt::format("history database '{}': {}", path.string(), e.what()));
     } catch (const JsonError& e) {
-        throw HistoryError(fmt::format("history database '{}': a stored record is not JSON: {}", path.string(), e.what()));
+        throw HistoryError(
+            fmt::format("history database '{}': a stored record is not JSON: {}", path.string(), e.what()));
     }
 }
 
@@ -114,7 +115,8 @@ HistoryRun History::run(std::string_view id) const {
             throw HistoryError(fmt::format("no run '{}' in history database '{}'", key, impl_->path.string()));
         HistoryRun run = read_run(q);
         if (q.executeStep())
-            throw HistoryError(fmt::format("run id '{}' is ambiguous in '{}': give more of it", key, impl_->path.string()));
+            throw HistoryError(
+                fmt::format("run id '{}' is ambiguous in '{}': give more of it", key, impl_->path.string()));
         return run;
     });
 }
@@ -142,8 +144,10 @@ std::string where_clause(const History& history, const HistoryFilter& f, std::ve
             sql += " AND (r.final_state = ? OR EXISTS (SELECT 1 FROM steps s WHERE " + std::string(run_steps) +
                    " AND s.network || '/' || s.state = ?))";
         } else {
-            sql += " AND (substr(r.final_state, instr(r.final_state, '/') + 1) = ? OR "
-                   "EXISTS (SELECT 1 FROM steps s WHERE " + std::string(run_steps) + " AND s.state = ?))";
+            sql +=
+                " AND (substr(r.final_state, instr(r.final_state, '/') + 1) = ? OR "
+                "EXISTS (SELECT 1 FROM steps s WHERE " +
+                std::string(run_steps) + " AND s.state = ?))";
         }
         binds.emplace_back(f.state);
         binds.emplace_back(f.state);
@@ -175,9 +179,10 @@ std::vector<HistoryRun> History::runs(const HistoryFilter& filter) const {
 
 std::vector<HistoryStep> History::steps(const HistoryRun& run) const {
     return guarded(impl_->path, [&] {
-        SQLite::Statement q(*impl_->db,
-                            "SELECT id & ?3, parent, via, network, state, arc, event, attempt, depth, status, duration_ns, "
-                            "error_name, error_message, error_state, changes FROM steps WHERE id BETWEEN ?1 AND ?2 ORDER BY id");
+        SQLite::Statement q(
+            *impl_->db,
+            "SELECT id & ?3, parent, via, network, state, arc, event, attempt, depth, status, duration_ns, "
+            "error_name, error_message, error_state, changes FROM steps WHERE id BETWEEN ?1 AND ?2 ORDER BY id");
         q.bind(1, detail::step_key(run.id, 0));
         q.bind(2, detail::step_key(run.id, detail::max_steps_per_run));
         q.bind(3, detail::max_steps_per_run);
@@ -225,11 +230,11 @@ HistoryStats History::stats(const HistoryFilter& filter) const {
             std::vector<std::int64_t> durations;
         };
         std::map<std::string, Acc> states;
-        SQLite::Statement steps(*impl_->db, fmt::format("SELECT s.network || '/' || s.state, s.status, s.duration_ns, "
-                                                        "s.error_name FROM runs r JOIN workflows w ON w.id = r.workflow "
-                                                        "JOIN steps s ON {}{}",
-                                                        run_steps,
-                                                        where));
+        SQLite::Statement steps(*impl_->db,
+                                fmt::format("SELECT s.network || '/' || s.state, s.status, s.duration_ns, "
+                                            "s.error_name FROM runs r JOIN workflows w ON w.id = r.workflow "
+                                            "JOIN steps s ON {}{}",
+                                            run_steps, where));
         bind_all(steps, binds);
         while (steps.executeStep()) {
             Acc& acc = states[steps.getColumn(0).getString()];
@@ -254,9 +259,8 @@ HistoryStats History::stats(const HistoryFilter& filter) const {
         std::stable_sort(stats.states.begin(), stats.states.end(),
                          [](const StateStats& a, const StateStats& b) { return a.entries > b.entries; });
         for (auto& [name, e] : errors) stats.errors.push_back(e);
-        std::stable_sort(stats.errors.begin(), stats.errors.end(), [](const ErrorStats& a, const ErrorStats& b) {
-            return a.steps + a.runs > b.steps + b.runs;
-        });
+        std::stable_sort(stats.errors.begin(), stats.errors.end(),
+                         [](const ErrorStats& a, const ErrorStats& b) { return a.steps + a.runs > b.steps + b.runs; });
         return stats;
     });
 }

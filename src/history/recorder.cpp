@@ -43,7 +43,10 @@ HistoryStep history_step(const std::vector<StepRow>& steps, std::size_t index, c
 }
 
 RunRecorder::RunRecorder(HistoryLevel level, Done done)
-    : level_(level), steps_(level >= HistoryLevel::steps), done_(std::move(done)), wall_base_us_(history_now_us()),
+    : level_(level),
+      steps_(level >= HistoryLevel::steps),
+      done_(std::move(done)),
+      wall_base_us_(history_now_us()),
       steady_base_(std::chrono::steady_clock::now()) {}
 
 RunExtras& RunRecorder::extras() {

@@ -15,9 +15,9 @@ namespace statenet::detail {
 
 /// One step as recorded: states by global id, so recording copies no names.
 struct StepRow {
-    std::int32_t parent = 0;  // 0: none
-    std::int32_t state = 0;   // global state id
-    std::int32_t target = -1; // the first state left for, -1: none
+    std::int32_t parent = 0;   // 0: none
+    std::int32_t state = 0;    // global state id
+    std::int32_t target = -1;  // the first state left for, -1: none
     std::int32_t attempt = 0;
     std::int32_t depth = 0;
     StepVia via = StepVia::start;
@@ -31,7 +31,7 @@ struct StepRow {
 /// What a run has beyond its compact row: its error, level full's data, its steps.
 /// An ok run at level `runs` has none of it.
 struct RunExtras {
-    std::unique_ptr<ErrorInfo> error;       // a failed run's final state is its error's state
+    std::unique_ptr<ErrorInfo> error;      // a failed run's final state is its error's state
     std::unique_ptr<Value> input, output;  // level full
     std::vector<StepRow> steps;
 
@@ -48,11 +48,11 @@ struct RunExtras {
 /// builds one per record and moves it to the writer's thread, so its size is the
 /// traffic between the two cores.
 struct RunRecord {
-    RunId id;                           // its UUID text is made on the writer's thread
-    std::int64_t position = -1;         // -1: none given
+    RunId id;                    // its UUID text is made on the writer's thread
+    std::int64_t position = -1;  // -1: none given
     std::int64_t started_us = 0, duration_ns = 0;
     std::int32_t transitions = 0;
-    std::int32_t final_state = -1;      // an ok run's end state (global id), else -1
+    std::int32_t final_state = -1;  // an ok run's end state (global id), else -1
     bool ok = false;
     std::unique_ptr<RunExtras> extras;  // null unless the run has more to store
 };

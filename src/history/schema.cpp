@@ -113,14 +113,16 @@ std::unique_ptr<SQLite::Database> open_history_db(const std::string& path, bool 
             SQLite::Transaction create_schema(*db, SQLite::TransactionBehavior::IMMEDIATE);
             if (db->execAndGet("PRAGMA application_id").getInt() != application_id) {
                 db->exec(schema_sql);
-                db->exec(fmt::format("PRAGMA application_id={}; PRAGMA user_version={}", application_id, schema_version));
+                db->exec(
+                    fmt::format("PRAGMA application_id={}; PRAGMA user_version={}", application_id, schema_version));
             }
             create_schema.commit();
         }
         const int version = db->execAndGet("PRAGMA user_version").getInt();
         if (version != schema_version)
-            throw HistoryError(fmt::format("history database '{}' has schema version {}; this statenet reads version {}",
-                                           path, version, schema_version));
+            throw HistoryError(
+                fmt::format("history database '{}' has schema version {}; this statenet reads version {}", path,
+                            version, schema_version));
         return db;
     } catch (const SQLite::Exception& e) {
         throw HistoryError(fmt::format("history database '{}': {}", path, e.what()));

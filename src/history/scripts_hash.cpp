@@ -55,7 +55,8 @@ std::string scripts_content_hash(const Model& model, std::string_view workflow_t
     search.push_back(stdlib_dir);
     for (const FnRef& fn : model.functions) {
         if (fn.kind != FnRef::Kind::named && fn.kind != FnRef::Kind::factory) continue;
-        if (fs::path found = find_module(fn.module, search); !found.empty()) files.emplace("module:" + fn.module, found);
+        if (fs::path found = find_module(fn.module, search); !found.empty())
+            files.emplace("module:" + fn.module, found);
     }
     std::error_code ec;
     // module_dirs[0] is the workflow's own directory; the rest are its `scripts` dirs.

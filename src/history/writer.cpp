@@ -5,8 +5,8 @@
 #include "history/schema.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <sqlite3.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <array>
 #include <chrono>
@@ -61,8 +61,9 @@ HistoryWriter::HistoryWriter(const HistoryConfig& config, std::shared_ptr<const 
         std::error_code ec;
         auto file = std::filesystem::absolute(model.file, ec).lexically_normal().string();
         // The workflow's identity row: added once, found by every later writer.
-        for (const char* sql : {"INSERT OR IGNORE INTO workflows (name, version, file, scripts_hash) VALUES (?1, ?2, ?3, ?4)",
-                                "SELECT id FROM workflows WHERE name = ?1 AND version = ?2 AND file = ?3 AND scripts_hash = ?4"}) {
+        for (const char* sql :
+             {"INSERT OR IGNORE INTO workflows (name, version, file, scripts_hash) VALUES (?1, ?2, ?3, ?4)",
+              "SELECT id FROM workflows WHERE name = ?1 AND version = ?2 AND file = ?3 AND scripts_hash = ?4"}) {
             SQLite::Statement q(*db_, sql);
             q.bind(1, model.name);
             q.bind(2, model.version);
@@ -71,8 +72,9 @@ HistoryWriter::HistoryWriter(const HistoryConfig& config, std::shared_ptr<const 
             if (q.executeStep()) workflow_id_ = q.getColumn(0).getInt64();
         }
         // Its states' rows, which step rows point at.
-        SQLite::Statement add(*db_, "INSERT OR IGNORE INTO states (workflow, number, network, name, qualified) "
-                                    "VALUES (?1, ?2, ?3, ?4, ?5)");
+        SQLite::Statement add(*db_,
+                              "INSERT OR IGNORE INTO states (workflow, number, network, name, qualified) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5)");
         for (const State* state : states_) {
             add.bind(1, workflow_id_);
             add.bind(2, state->id);
@@ -107,7 +109,8 @@ HistoryWriter::~HistoryWriter() {
 
 std::unique_ptr<RunObserver> HistoryWriter::recorder() {
     auto self = shared_from_this();
-    return std::make_unique<RunRecorder>(level_, [self](RunRecord&& record) { return self->submit(std::move(record)); });
+    return std::make_unique<RunRecorder>(level_,
+                                         [self](RunRecord&& record) { return self->submit(std::move(record)); });
 }
 
 std::unique_ptr<RunExtras> HistoryWriter::submit(RunRecord&& record) {
@@ -187,8 +190,7 @@ void HistoryWriter::loop() {
             if (in_transaction) {
                 try {
                     db_->exec("ROLLBACK");
-                } catch (...) {
-                }
+                } catch (...) {}
                 in_transaction = false;
             }
         }
@@ -226,7 +228,8 @@ public:
         std::size_t i = 0;
         for (; i + static_cast<std::size_t>(rows_) <= pending_.size(); i += static_cast<std::size_t>(rows_)) {
             SQLite::Statement& many = statement(many_, rows_);
-            for (int r = 0; r < rows_; ++r) bind_(binding, many, r * columns_ + 1, pending_[i + static_cast<std::size_t>(r)]);
+            for (int r = 0; r < rows_; ++r)
+                bind_(binding, many, r * columns_ + 1, pending_[i + static_cast<std::size_t>(r)]);
             many.exec();
             many.reset();
         }
@@ -273,8 +276,8 @@ struct HistoryWriter::StepRef {
 };
 
 struct HistoryWriter::Inserts {
-    BatchInsert<RunRow> runs;        // runs with extras: every column
-    BatchInsert<RunRow> plain_runs;  // the rest: the constant columns are in the statement
+    BatchInsert<RunRow> runs;          // runs with extras: every column
+    BatchInsert<RunRow> plain_runs;    // the rest: the constant columns are in the statement
     BatchInsert<StepRef> steps;        // steps with an error, changes or several targets
     BatchInsert<StepRef> plain_steps;  // the rest: numbers only
 };
@@ -297,21 +300,25 @@ HistoryWriter::Inserts& HistoryWriter::inserts() {
         const std::string plain_row =
             fmt::format("(?, ?, ?, ?, ?, ?, ?, ?, {}, '{}')", workflow_id_, history_level_name(level_));
         inserts_ = std::make_unique<Inserts>(Inserts{
-            BatchInsert<RunRow>(*db_,
-                                "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
-                                "transitions, workflow, level, error_name, error_message, error_state, input, output)",
-                                placeholders(15), 15, 16, &bind_run),
-            BatchInsert<RunRow>(*db_,
-                                "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
-                                "transitions, workflow, level)",
-                                plain_row, 8, 64, &bind_plain_run),
-            BatchInsert<StepRef>(*db_,
-                                 "INSERT OR FAIL INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns, "
-                                 "arcs, error_name, error_message, error_state, changes)",
-                                 placeholders(14), 14, 32, &bind_step),
-            BatchInsert<StepRef>(*db_,
-                                 "INSERT OR FAIL INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns)",
-                                 placeholders(9), 9, 64, &bind_plain_step)});
+            BatchInsert<RunRow>(
+                *db_,
+                "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
+                "transitions, workflow, level, error_name, error_message, error_state, input, output)",
+                placeholders(15), 15, 16, &bind_run),
+            BatchInsert<RunRow>(
+                *db_,
+                "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
+                "transitions, workflow, level)",
+                plain_row, 8, 64, &bind_plain_run),
+            BatchInsert<StepRef>(
+                *db_,
+                "INSERT OR FAIL INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns, "
+                "arcs, error_name, error_message, error_state, changes)",
+                placeholders(14), 14, 32, &bind_step),
+            BatchInsert<StepRef>(
+                *db_,
+                "INSERT OR FAIL INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns)",
+                placeholders(9), 9, 64, &bind_plain_step)});
     }
     return *inserts_;
 }
@@ -336,7 +343,8 @@ void HistoryWriter::bind_plain_run(const Binding& b, SQLite::Statement& r, int f
     else r.bind(first + 2);
     r.bind(first + 3, run.ok ? 1 : 0);
     // Names live in the model (or the run's extras), which outlive the statement's use.
-    if (run.final_state >= 0) r.bindNoCopy(first + 4, (*b.states)[static_cast<std::size_t>(run.final_state)]->qualified);
+    if (run.final_state >= 0)
+        r.bindNoCopy(first + 4, (*b.states)[static_cast<std::size_t>(run.final_state)]->qualified);
     else r.bindNoCopy(first + 4, extras && extras->error ? extras->error->state.c_str() : "");
     r.bind(first + 5, run.started_us);
     r.bind(first + 6, run.duration_ns);
@@ -350,7 +358,8 @@ void HistoryWriter::bind_step(const Binding& b, SQLite::Statement& s, int first,
         s.bind(first + 9);
     } else {
         std::string arcs = (*b.states)[static_cast<std::size_t>(step.target)]->qualified;
-        for (std::int32_t more : step.more_targets) arcs += "," + (*b.states)[static_cast<std::size_t>(more)]->qualified;
+        for (std::int32_t more : step.more_targets)
+            arcs += "," + (*b.states)[static_cast<std::size_t>(more)]->qualified;
         s.bind(first + 9, arcs);
     }
     bind_error(s, first + 10, step.error.get());

@@ -14,7 +14,7 @@
 namespace SQLite {
 class Database;
 class Statement;
-}
+}  // namespace SQLite
 
 namespace statenet::detail {
 
@@ -59,7 +59,7 @@ public:
 private:
     HistoryLevel level_;
     std::shared_ptr<const Model> model_;
-    std::vector<const State*> states_;  // by global id
+    std::vector<const State*> states_;      // by global id
     std::vector<std::int64_t> state_rows_;  // by global id: its row id in the states table
     std::unique_ptr<SQLite::Database> db_;
     struct RunRow;
@@ -70,8 +70,8 @@ private:
     std::int64_t next_run_id_ = 1;
 
     std::mutex mutex_;
-    std::condition_variable wake_;       // the writer: work, a flush request or closing
-    std::condition_variable progress_;   // submitters and flushers: room, commits, failure
+    std::condition_variable wake_;      // the writer: work, a flush request or closing
+    std::condition_variable progress_;  // submitters and flushers: room, commits, failure
     std::vector<RunRecord> queue_;
     std::vector<std::unique_ptr<RunExtras>> spare_extras_;  // emptied by the writer, reused by recorders
     static constexpr std::size_t max_spare = 4096;

@@ -26,7 +26,8 @@ public:
             fd_ = STDIN_FILENO;
         } else {
             fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd_ < 0) throw std::invalid_argument(fmt::format("cannot open input '{}': {}", path, std::strerror(errno)));
+            if (fd_ < 0)
+                throw std::invalid_argument(fmt::format("cannot open input '{}': {}", path, std::strerror(errno)));
             owned_ = true;
         }
         struct stat info {};
@@ -46,14 +47,16 @@ public:
                 position_ += static_cast<std::uint64_t>(n);
                 return static_cast<std::size_t>(n);
             }
-            if (errno != EINTR) throw std::runtime_error(fmt::format("cannot read {}: {}", name(), std::strerror(errno)));
+            if (errno != EINTR)
+                throw std::runtime_error(fmt::format("cannot read {}: {}", name(), std::strerror(errno)));
         }
     }
     std::uint64_t raw_position() const noexcept override { return position_; }
     std::uint64_t raw_size() const noexcept override { return size_; }
     void skip(std::uint64_t offset) override {
         if (!seekable_) return ByteInput::skip(offset);
-        if (offset > size_) throw std::runtime_error(fmt::format("{} is shorter than the checkpoint's position", name()));
+        if (offset > size_)
+            throw std::runtime_error(fmt::format("{} is shorter than the checkpoint's position", name()));
         if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
             throw std::runtime_error(fmt::format("cannot seek {}: {}", name(), std::strerror(errno)));
         position_ = offset;
@@ -72,7 +75,8 @@ constexpr std::size_t compressed_block = 256 * 1024;
 /// gzip (and zlib) streams, several members one after another as `zcat` reads them.
 class GzipInput final : public ByteInput {
 public:
-    explicit GzipInput(std::unique_ptr<ByteInput> file) : ByteInput(file->name()), file_(std::move(file)), in_(compressed_block) {
+    explicit GzipInput(std::unique_ptr<ByteInput> file)
+        : ByteInput(file->name()), file_(std::move(file)), in_(compressed_block) {
         if (inflateInit2(&stream_, 15 + 32) != Z_OK) throw std::runtime_error("cannot start gzip decompression");
     }
     ~GzipInput() override { inflateEnd(&stream_); }
@@ -96,7 +100,8 @@ public:
                 member_open_ = false;
                 inflateReset(&stream_);
             } else if (status != Z_OK && status != Z_BUF_ERROR) {
-                throw std::runtime_error(fmt::format("{}: invalid gzip data ({})", name(), stream_.msg ? stream_.msg : "error"));
+                throw std::runtime_error(
+                    fmt::format("{}: invalid gzip data ({})", name(), stream_.msg ? stream_.msg : "error"));
             }
         }
         return size - stream_.avail_out;
@@ -166,7 +171,8 @@ std::string describe_path(const std::string& path, const char* standard_name) {
 void ByteInput::skip(std::uint64_t offset) {
     std::vector<char> discard(1 << 16);
     while (offset > 0) {
-        const std::size_t got = read(discard.data(), static_cast<std::size_t>(std::min<std::uint64_t>(offset, discard.size())));
+        const std::size_t got =
+            read(discard.data(), static_cast<std::size_t>(std::min<std::uint64_t>(offset, discard.size())));
         if (got == 0) throw std::runtime_error(fmt::format("{} is shorter than the checkpoint's position", name()));
         offset -= got;
     }

@@ -28,11 +28,13 @@ public:
         }
         const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (keep ? 0 : O_TRUNC);
         fd_ = ::open(path.c_str(), flags, 0666);
-        if (fd_ < 0) throw std::invalid_argument(fmt::format("cannot open output '{}': {}", path, std::strerror(errno)));
+        if (fd_ < 0)
+            throw std::invalid_argument(fmt::format("cannot open output '{}': {}", path, std::strerror(errno)));
         owned_ = true;
         if (keep) {
             if (::ftruncate(fd_, static_cast<off_t>(*keep)) != 0 || ::lseek(fd_, 0, SEEK_END) < 0)
-                throw std::runtime_error(fmt::format("cannot cut {} back to its checkpoint: {}", name_, std::strerror(errno)));
+                throw std::runtime_error(
+                    fmt::format("cannot cut {} back to its checkpoint: {}", name_, std::strerror(errno)));
             size_ = *keep;
         }
     }
@@ -57,7 +59,8 @@ public:
     void close() {
         const int fd = fd_;
         fd_ = -1;
-        if (owned_ && ::close(fd) != 0) throw std::runtime_error(fmt::format("cannot close {}: {}", name_, std::strerror(errno)));
+        if (owned_ && ::close(fd) != 0)
+            throw std::runtime_error(fmt::format("cannot close {}: {}", name_, std::strerror(errno)));
     }
     bool is_open() const noexcept { return fd_ >= 0; }
     std::uint64_t size() const noexcept { return size_; }
@@ -105,7 +108,8 @@ constexpr std::size_t compressed_block = 256 * 1024;
 /// gzip; each sync point ends a member, so the file is a series of complete members.
 class GzipOutput final : public ByteOutput {
 public:
-    GzipOutput(const std::string& path, std::optional<std::uint64_t> keep) : file_(path, keep), out_(compressed_block) {}
+    GzipOutput(const std::string& path, std::optional<std::uint64_t> keep)
+        : file_(path, keep), out_(compressed_block) {}
     ~GzipOutput() override {
         try {
             close();
@@ -140,7 +144,8 @@ private:
             stream_.next_out = reinterpret_cast<Bytef*>(out_.data());
             stream_.avail_out = static_cast<uInt>(out_.size());
             status = deflate(&stream_, mode);
-            if (status == Z_STREAM_ERROR) throw std::runtime_error(fmt::format("{}: gzip compression failed", file_.name()));
+            if (status == Z_STREAM_ERROR)
+                throw std::runtime_error(fmt::format("{}: gzip compression failed", file_.name()));
             file_.write(out_.data(), out_.size() - stream_.avail_out);
         } while (stream_.avail_out == 0 || (mode == Z_FINISH && status != Z_STREAM_END));
         pending_.clear();
@@ -191,7 +196,8 @@ private:
             ZSTD_outBuffer out{out_.data(), out_.size(), 0};
             const std::size_t left = ZSTD_compressStream2(stream_, &out, &in, mode);
             if (ZSTD_isError(left))
-                throw std::runtime_error(fmt::format("{}: zstd compression failed ({})", file_.name(), ZSTD_getErrorName(left)));
+                throw std::runtime_error(
+                    fmt::format("{}: zstd compression failed ({})", file_.name(), ZSTD_getErrorName(left)));
             file_.write(out_.data(), out.pos);
             const bool done = mode == ZSTD_e_end ? left == 0 : in.pos == in.size;
             if (done) break;

@@ -74,11 +74,13 @@ void write_checkpoint_file(const std::string& path, const Checkpoint& checkpoint
     const std::string temporary = path + ".tmp";
     const std::string text = checkpoint.to_value().to_json() + "\n";
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) throw std::runtime_error(fmt::format("cannot write checkpoint '{}': {}", temporary, std::strerror(errno)));
+    if (fd < 0)
+        throw std::runtime_error(fmt::format("cannot write checkpoint '{}': {}", temporary, std::strerror(errno)));
     const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     const int saved = errno;
     ::close(fd);
-    if (!written) throw std::runtime_error(fmt::format("cannot write checkpoint '{}': {}", temporary, std::strerror(saved)));
+    if (!written)
+        throw std::runtime_error(fmt::format("cannot write checkpoint '{}': {}", temporary, std::strerror(saved)));
     // rename(2) replaces the old checkpoint in one step: a crash leaves the old or the new one.
     if (std::rename(temporary.c_str(), path.c_str()) != 0)
         throw std::runtime_error(fmt::format("cannot replace checkpoint '{}': {}", path, std::strerror(errno)));

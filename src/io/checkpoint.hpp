@@ -11,16 +11,16 @@ namespace statenet::detail {
 
 /// Everything a resumed run needs to continue after the last committed record.
 struct Checkpoint {
-    std::string input;             ///< which input it belongs to (path, and query for SQLite)
-    std::uint64_t offset = 0;      ///< input position after the last committed record
-    std::uint64_t line = 0;        ///< the input line (row) that record ended on
-    std::uint64_t output_size = 0; ///< file sinks: bytes of output that are committed
-    std::uint64_t errors_size = 0; ///< bytes of the errors file that are committed
+    std::string input;              ///< which input it belongs to (path, and query for SQLite)
+    std::uint64_t offset = 0;       ///< input position after the last committed record
+    std::uint64_t line = 0;         ///< the input line (row) that record ended on
+    std::uint64_t output_size = 0;  ///< file sinks: bytes of output that are committed
+    std::uint64_t errors_size = 0;  ///< bytes of the errors file that are committed
     std::uint64_t emitted = 0;
     std::uint64_t excluded = 0;
     std::uint64_t failed = 0;
-    Value sink_state;              ///< what the sink needs to append (a CSV header, ...)
-    bool done = false;             ///< the run finished
+    Value sink_state;   ///< what the sink needs to append (a CSV header, ...)
+    bool done = false;  ///< the run finished
 
     std::uint64_t total() const noexcept { return emitted + excluded + failed; }
     Value to_value() const;

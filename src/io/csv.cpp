@@ -29,7 +29,8 @@ CsvRow split_csv_row(std::string_view text, std::vector<CsvField>& fields, std::
                 break;
             }
             if (i < text.size() && text[i] != ',') {
-                error = fmt::format("unexpected character '{}' after the closing quote of field {}", text[i], fields.size() + 1);
+                error = fmt::format("unexpected character '{}' after the closing quote of field {}", text[i],
+                                    fields.size() + 1);
                 return CsvRow::malformed;
             }
         } else {
@@ -104,8 +105,9 @@ void append_csv_field(std::string& out, const Value& value) {
     // Quote what would otherwise read back differently: separators, quotes, line breaks,
     // and strings that would be typed as null, numbers or booleans.
     bool integral = false;
-    const bool quote = text.find_first_of(",\"\r\n") != std::string::npos ||
-                       (value.is_string() && (text.empty() || text == "true" || text == "false" || is_json_number(text, integral)));
+    const bool quote =
+        text.find_first_of(",\"\r\n") != std::string::npos ||
+        (value.is_string() && (text.empty() || text == "true" || text == "false" || is_json_number(text, integral)));
     if (!quote) {
         out += text;
         return;

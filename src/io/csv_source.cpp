@@ -20,9 +20,13 @@ public:
     std::optional<ParseFailure> parse(std::string_view text, Value& record) const override {
         thread_local std::vector<CsvField> fields;
         std::string error;
-        if (split_csv_row(text, fields, error) != CsvRow::complete) return ParseFailure{{"InvalidCsv", std::move(error), ""}, true};
+        if (split_csv_row(text, fields, error) != CsvRow::complete)
+            return ParseFailure{{"InvalidCsv", std::move(error), ""}, true};
         if (fields.size() != header.size())
-            return ParseFailure{{"InvalidCsv", fmt::format("the row has {} fields, the header has {}", fields.size(), header.size()), ""}, true};
+            return ParseFailure{
+                {"InvalidCsv", fmt::format("the row has {} fields, the header has {}", fields.size(), header.size()),
+                 ""},
+                true};
         Value::Object members;
         members.reserve(header.size());
         for (std::size_t i = 0; i < header.size(); ++i) members.emplace_back(header[i], csv_field_value(fields[i]));
@@ -86,9 +90,11 @@ private:
         auto& header = parser_.header;
         for (std::size_t i = 0; i < fields.size(); ++i) {
             std::string& name = fields[i].text;
-            if (name.empty()) throw std::runtime_error(fmt::format("{}: CSV header: column {} has no name", input_->name(), i + 1));
+            if (name.empty())
+                throw std::runtime_error(fmt::format("{}: CSV header: column {} has no name", input_->name(), i + 1));
             if (std::find(header.begin(), header.end(), name) != header.end())
-                throw std::runtime_error(fmt::format("{}: CSV header: column '{}' appears twice", input_->name(), name));
+                throw std::runtime_error(
+                    fmt::format("{}: CSV header: column '{}' appears twice", input_->name(), name));
             header.push_back(std::move(name));
         }
     }

@@ -26,13 +26,16 @@ public:
     }
 
     bool encodes() const noexcept override { return format_ != RecordFormat::csv; }
-    bool takes_json() const noexcept override { return format_ == RecordFormat::jsonl || format_ == RecordFormat::json; }
+    bool takes_json() const noexcept override {
+        return format_ == RecordFormat::jsonl || format_ == RecordFormat::json;
+    }
 
     std::string encode(const Value& data) const override {
         if (format_ != RecordFormat::text) return data.to_json();
         const Value* field = data.find(text_field_);
         if (!field)
-            throw RecordRefused("MissingField", fmt::format("the record has no field '{}' to write as text", text_field_));
+            throw RecordRefused("MissingField",
+                                fmt::format("the record has no field '{}' to write as text", text_field_));
         return field->is_string() ? field->as_string() : field->to_json();
     }
 
@@ -85,8 +88,9 @@ private:
             std::size_t i = 0;
             while (i < header_.size() && header_[i] != key) ++i;
             if (i == header_.size())
-                throw RecordRefused("CsvError",
-                                    fmt::format("field '{}' is not a column of the CSV output (the first record's fields are)", key));
+                throw RecordRefused(
+                    "CsvError",
+                    fmt::format("field '{}' is not a column of the CSV output (the first record's fields are)", key));
             row_[i] = &value;
         }
         std::string line;
@@ -151,8 +155,8 @@ std::unique_ptr<RecordSink> make_null_sink(const SinkSetup& setup) { return std:
 
 void check_checkpoint_input(const Checkpoint& checkpoint, const SinkSetup& setup, const std::string& where) {
     if (checkpoint.input != setup.input)
-        throw std::invalid_argument(fmt::format("cannot resume: the checkpoint in '{}' is for input '{}', not '{}'", where,
-                                                checkpoint.input, setup.input));
+        throw std::invalid_argument(fmt::format("cannot resume: the checkpoint in '{}' is for input '{}', not '{}'",
+                                                where, checkpoint.input, setup.input));
 }
 
 }  // namespace statenet::detail

@@ -145,9 +145,11 @@ private:
     }
 
     std::runtime_error unexpected(int c, const char* expected) const {
-        if (c < 0) return std::runtime_error(fmt::format("{}: the input ends where {} was expected", input_->name(), expected));
-        return std::runtime_error(
-            fmt::format("{}:{}: found '{}' where {} was expected", input_->name(), line_, static_cast<char>(c), expected));
+        if (c < 0)
+            return std::runtime_error(
+                fmt::format("{}: the input ends where {} was expected", input_->name(), expected));
+        return std::runtime_error(fmt::format("{}:{}: found '{}' where {} was expected", input_->name(), line_,
+                                              static_cast<char>(c), expected));
     }
 
     std::unique_ptr<ByteInput> input_;

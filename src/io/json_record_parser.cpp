@@ -17,8 +17,9 @@ public:
         }
         // The engine would run a scalar as an empty record; the user would never see why.
         if (!record.is_object() && !record.is_array())
-            return ParseFailure{{"InvalidRecord", fmt::format("a record must be a JSON object (got {})", type_name(record.type())), ""},
-                                false};
+            return ParseFailure{
+                {"InvalidRecord", fmt::format("a record must be a JSON object (got {})", type_name(record.type())), ""},
+                false};
         return std::nullopt;
     }
 };

@@ -34,12 +34,12 @@ const RecordParser& json_record_parser();
 /// One input record as the reader found it: text still to be parsed on a worker (by
 /// `parser`), a value the reader built, or malformed input with its error.
 struct RawRecord {
-    std::uint64_t line = 0;      ///< 1-based line (SQLite: row) where the record starts
-    std::uint64_t end_line = 0;  ///< the line it ends on
-    std::uint64_t end = 0;       ///< input position after it, for checkpoints
-    std::string text;            ///< the record's text, or the raw input when `error` is set
+    std::uint64_t line = 0;                              ///< 1-based line (SQLite: row) where the record starts
+    std::uint64_t end_line = 0;                          ///< the line it ends on
+    std::uint64_t end = 0;                               ///< input position after it, for checkpoints
+    std::string text;                                    ///< the record's text, or the raw input when `error` is set
     const RecordParser* parser = &json_record_parser();  ///< parses `text`; owned by the source
-    std::optional<Value> value;  ///< set when the reader built the record itself
+    std::optional<Value> value;                          ///< set when the reader built the record itself
     std::optional<ErrorInfo> error;
 };
 

@@ -20,13 +20,14 @@ public:
     SqliteSink(const Sink& sink, const SinkSetup& setup)
         : table_(sink.table), key_(sink.key), resume_(setup.resume), connection_(config(sink)) {
         if (!is_identifier(table_)) throw std::invalid_argument(fmt::format("invalid SQLite table name '{}'", table_));
-        if (!key_.empty() && !is_identifier(key_)) throw std::invalid_argument(fmt::format("invalid SQLite key column '{}'", key_));
+        if (!key_.empty() && !is_identifier(key_))
+            throw std::invalid_argument(fmt::format("invalid SQLite key column '{}'", key_));
         try {
             read_columns();
             if (!key_.empty() && !columns_.empty())
                 connection_.exec(fmt::format("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})",
-                                             quote_identifier("statenet_" + table_ + "_" + key_), quote_identifier(table_),
-                                             quote_identifier(key_)),
+                                             quote_identifier("statenet_" + table_ + "_" + key_),
+                                             quote_identifier(table_), quote_identifier(key_)),
                                  {});
             if (resume_) load_checkpoint(setup);
         } catch (const std::runtime_error& e) {
@@ -39,10 +40,12 @@ public:
         if (!data.is_object() || data.as_object().empty())
             throw RecordRefused("SinkError", "only non-empty objects can be written as SQLite rows");
         if (!key_.empty() && !data.find(key_))
-            throw RecordRefused("MissingField", fmt::format("the record has no key field '{}' for table '{}'", key_, table_));
+            throw RecordRefused("MissingField",
+                                fmt::format("the record has no key field '{}' for table '{}'", key_, table_));
         for (const auto& member : data.as_object())
             if (!is_identifier(member.first))
-                throw RecordRefused("SinkError", fmt::format("field '{}' cannot be a SQLite column name", member.first));
+                throw RecordRefused("SinkError",
+                                    fmt::format("field '{}' cannot be a SQLite column name", member.first));
         add_columns(data);
         try {
             if (key_.empty()) connection_.insert(table_, data);
@@ -92,23 +95,30 @@ private:
         }
         for (const auto& member : data.as_object()) {
             if (columns_.count(member.first)) continue;
-            connection_.exec(fmt::format("ALTER TABLE {} ADD COLUMN {}", quote_identifier(table_), quote_identifier(member.first)), {});
+            connection_.exec(
+                fmt::format("ALTER TABLE {} ADD COLUMN {}", quote_identifier(table_), quote_identifier(member.first)),
+                {});
             columns_.insert(member.first);
         }
     }
 
     void load_checkpoint(const SinkSetup& setup) {
-        connection_.exec(fmt::format("CREATE TABLE IF NOT EXISTS {} (sink TEXT PRIMARY KEY, state TEXT NOT NULL)", checkpoint_table), {});
-        const Value rows = connection_.query(fmt::format("SELECT state FROM {} WHERE sink = ?", checkpoint_table), {Value(table_)});
+        connection_.exec(
+            fmt::format("CREATE TABLE IF NOT EXISTS {} (sink TEXT PRIMARY KEY, state TEXT NOT NULL)", checkpoint_table),
+            {});
+        const Value rows =
+            connection_.query(fmt::format("SELECT state FROM {} WHERE sink = ?", checkpoint_table), {Value(table_)});
         if (rows.as_array().empty()) return;
-        const std::string where = fmt::format("{} row '{}' of '{}'", checkpoint_table, table_, connection_.config().path);
+        const std::string where =
+            fmt::format("{} row '{}' of '{}'", checkpoint_table, table_, connection_.config().path);
         resumed_ = Checkpoint::from_value(Value::from_json(rows[0]["state"].as_string()), where);
         check_checkpoint_input(*resumed_, setup, where);
     }
 
     void store(const Checkpoint& checkpoint) {
         if (!resume_) return;
-        connection_.upsert(checkpoint_table, Value::object({{"sink", table_}, {"state", checkpoint.to_value().to_json()}}), "sink");
+        connection_.upsert(checkpoint_table,
+                           Value::object({{"sink", table_}, {"state", checkpoint.to_value().to_json()}}), "sink");
     }
 
     std::string table_;

@@ -27,7 +27,8 @@ public:
         const int columns = statement_.getColumnCount();
         Value::Object row;
         row.reserve(static_cast<std::size_t>(columns));
-        for (int i = 0; i < columns; ++i) row.emplace_back(statement_.getColumnName(i), column_value(statement_.getColumn(i)));
+        for (int i = 0; i < columns; ++i)
+            row.emplace_back(statement_.getColumnName(i), column_value(statement_.getColumn(i)));
         record.value = Value(std::move(row));
         return true;
     }
@@ -35,7 +36,9 @@ public:
     void resume(std::uint64_t position, std::uint64_t line) override {
         (void)line;
         while (row_ < position) {
-            if (!step()) throw std::runtime_error(fmt::format("'{}': the query has fewer rows than the checkpoint's position", name_));
+            if (!step())
+                throw std::runtime_error(
+                    fmt::format("'{}': the query has fewer rows than the checkpoint's position", name_));
             ++row_;
         }
     }

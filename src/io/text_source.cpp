@@ -10,7 +10,8 @@ namespace {
 
 class TextSource final : public LineSource {
 public:
-    TextSource(std::unique_ptr<ByteInput> input, std::string field) : LineSource(std::move(input)), field_(std::move(field)) {}
+    TextSource(std::unique_ptr<ByteInput> input, std::string field)
+        : LineSource(std::move(input)), field_(std::move(field)) {}
 
     bool next(RawRecord& record) override {
         std::string_view line;

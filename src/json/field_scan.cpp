@@ -63,7 +63,14 @@ int unicode_unit(const char*& p, const char* end) {
 const char* escape(const char* p, const char* end) {
     if (end - p < 2) return nullptr;
     switch (p[1]) {
-    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': return p + 2;
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't': return p + 2;
     case 'u': break;
     default: return nullptr;
     }
@@ -108,7 +115,8 @@ const char* string(const char* p, const char* end, bool& escaped) {
             p = escape(p, end);
             if (!p) return nullptr;
         } else if (c >= 0x80) {
-            const std::size_t n = utf8_sequence_length(reinterpret_cast<const unsigned char*>(p), static_cast<std::size_t>(end - p));
+            const std::size_t n =
+                utf8_sequence_length(reinterpret_cast<const unsigned char*>(p), static_cast<std::size_t>(end - p));
             if (n == 0) return nullptr;
             p += n;
         } else {

@@ -14,8 +14,7 @@ namespace statenet::detail {
 
 // Past the JSON whitespace (space, tab, line feed, carriage return) at p.
 inline bool is_json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-inline const char* skip_json_space(const char* p, const char* end) noexcept
-{
+inline const char* skip_json_space(const char* p, const char* end) noexcept {
     while (p < end && is_json_space(*p)) {
         ++p;
     }
@@ -28,8 +27,7 @@ inline constexpr std::size_t not_found = std::string_view::npos;
 // Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no
 // surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
 // Inline because the writer calls it for every non-ASCII sequence it copies.
-inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t available) noexcept
-{
+inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t available) noexcept {
     const auto continuation = [](unsigned char c) { return (c & 0xC0) == 0x80; };
     const unsigned char lead = p[0];
     if (lead < 0x80) {

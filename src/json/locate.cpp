@@ -16,8 +16,7 @@ namespace statenet::detail {
 
 namespace {
 
-std::size_t first_invalid_utf8(std::string_view text) noexcept
-{
+std::size_t first_invalid_utf8(std::string_view text) noexcept {
     const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
     for (std::size_t i = 0; i < text.size();) {
         const std::size_t length = utf8_sequence_length(bytes + i, text.size() - i);
@@ -33,8 +32,7 @@ std::size_t first_invalid_utf8(std::string_view text) noexcept
 // over the whole text, before it checks the grammar, so they are located the same
 // way: a backslash escapes the next byte even outside strings, and every other quote
 // toggles in and out of a string.
-std::size_t locate_string_error(std::string_view text, simdjson::error_code error) noexcept
-{
+std::size_t locate_string_error(std::string_view text, simdjson::error_code error) noexcept {
     const auto is_control = [&](std::size_t i) { return static_cast<unsigned char>(text[i]) < 0x20; };
     bool in_string = false;
     std::size_t opened = 0;
@@ -60,8 +58,7 @@ class grammar_scanner {
 public:
     explicit grammar_scanner(std::string_view text) : text_(text) {}
 
-    grammar_scan run()
-    {
+    grammar_scan run() {
         skip_space();
         if (value(1)) {
             skip_space();
@@ -78,8 +75,7 @@ private:
     static bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
     static bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
     // What may follow a number or a literal without gluing onto it.
-    static bool is_delimiter(char c) noexcept
-    {
+    static bool is_delimiter(char c) noexcept {
         return is_space(c) || c == ',' || c == ':' || c == '[' || c == ']' || c == '{' || c == '}';
     }
 
@@ -87,34 +83,25 @@ private:
     char peek() const noexcept { return at_end() ? '\0' : text_[pos_]; }
     bool delimited() const noexcept { return at_end() || is_delimiter(text_[pos_]); }
 
-    bool fail(std::size_t at)
-    {
+    bool fail(std::size_t at) {
         result_.error = at;
         return false;
     }
 
-    void skip_space() noexcept
-    {
+    void skip_space() noexcept {
         while (!at_end() && is_space(text_[pos_])) {
             ++pos_;
         }
     }
 
-    bool value(int depth)
-    {
+    bool value(int depth) {
         switch (peek()) {
-        case '[':
-            return depth > max_depth ? fail(pos_) : array(depth);
-        case '{':
-            return depth > max_depth ? fail(pos_) : object(depth);
-        case '"':
-            return string();
-        case 't':
-            return literal("true");
-        case 'f':
-            return literal("false");
-        case 'n':
-            return literal("null");
+        case '[': return depth > max_depth ? fail(pos_) : array(depth);
+        case '{': return depth > max_depth ? fail(pos_) : object(depth);
+        case '"': return string();
+        case 't': return literal("true");
+        case 'f': return literal("false");
+        case 'n': return literal("null");
         default:
             if (peek() == '-' || is_digit(peek())) {
                 return number();
@@ -123,8 +110,7 @@ private:
         }
     }
 
-    bool array(int depth)
-    {
+    bool array(int depth) {
         ++pos_;
         skip_space();
         if (peek() == ']') {
@@ -148,8 +134,7 @@ private:
         }
     }
 
-    bool object(int depth)
-    {
+    bool object(int depth) {
         ++pos_;
         skip_space();
         if (peek() == '}') {
@@ -185,8 +170,7 @@ private:
         }
     }
 
-    bool literal(std::string_view word)
-    {
+    bool literal(std::string_view word) {
         const std::size_t start = pos_;
         if (text_.substr(pos_, word.size()) != word) {
             return fail(start);
@@ -196,8 +180,7 @@ private:
     }
 
     // The code unit of the \uXXXX escape at `at`, or -1.
-    long hex4(std::size_t at) const noexcept
-    {
+    long hex4(std::size_t at) const noexcept {
         if (at + 6 > text_.size() || text_[at] != '\\' || text_[at + 1] != 'u') {
             return -1;
         }
@@ -206,8 +189,7 @@ private:
         return ec == std::errc() && end == text_.data() + at + 6 ? static_cast<long>(unit) : -1;
     }
 
-    bool string()
-    {
+    bool string() {
         const std::size_t start = pos_++;
         for (;;) {
             if (at_end()) {
@@ -231,8 +213,7 @@ private:
         }
     }
 
-    bool escape()
-    {
+    bool escape() {
         const std::size_t at = pos_;
         const char kind = at + 1 < text_.size() ? text_[at + 1] : '\0';
         if (kind != 'u') {
@@ -257,8 +238,7 @@ private:
         return true;
     }
 
-    bool digits() noexcept
-    {
+    bool digits() noexcept {
         const std::size_t start = pos_;
         while (!at_end() && is_digit(text_[pos_])) {
             ++pos_;
@@ -266,8 +246,7 @@ private:
         return pos_ > start;
     }
 
-    bool number()
-    {
+    bool number() {
         const std::size_t start = pos_;
         if (peek() == '-') {
             ++pos_;
@@ -308,8 +287,7 @@ private:
         return overflows_double(token) ? fail(start) : true;
     }
 
-    static bool fits_64_bits(std::string_view token) noexcept
-    {
+    static bool fits_64_bits(std::string_view token) noexcept {
         const char* first = token.data();
         const char* last = token.data() + token.size();
         if (token.front() == '-') {
@@ -321,8 +299,7 @@ private:
     }
 
     // simdjson rejects numbers beyond the double range but rounds tiny ones to zero.
-    static bool overflows_double(std::string_view token) noexcept
-    {
+    static bool overflows_double(std::string_view token) noexcept {
         double d = 0;
         if (std::from_chars(token.data(), token.data() + token.size(), d).ec != std::errc::result_out_of_range) {
             return false;
@@ -332,8 +309,7 @@ private:
 
     // The power of ten of the first significant digit (saturated), which tells an
     // overflow from an underflow.
-    static long long leading_power_of_ten(std::string_view token) noexcept
-    {
+    static long long leading_power_of_ten(std::string_view token) noexcept {
         std::size_t i = token.front() == '-' ? 1 : 0;
         long long integer_digits = -1;  // set at the decimal point
         long long first_significant = -1;
@@ -373,31 +349,18 @@ private:
 
 }  // namespace
 
-grammar_scan scan_grammar(std::string_view json)
-{
-    return grammar_scanner(json).run();
-}
+grammar_scan scan_grammar(std::string_view json) { return grammar_scanner(json).run(); }
 
-std::size_t locate_error(std::string_view json, simdjson::error_code error)
-{
+std::size_t locate_error(std::string_view json, simdjson::error_code error) {
     std::size_t offset = not_found;
     switch (error) {
-    case simdjson::UTF8_ERROR:
-        offset = first_invalid_utf8(json);
-        break;
+    case simdjson::UTF8_ERROR: offset = first_invalid_utf8(json); break;
     case simdjson::UNESCAPED_CHARS:
-    case simdjson::UNCLOSED_STRING:
-        offset = locate_string_error(json, error);
-        break;
-    case simdjson::EMPTY:
-        offset = json.size();
-        break;
+    case simdjson::UNCLOSED_STRING: offset = locate_string_error(json, error); break;
+    case simdjson::EMPTY: offset = json.size(); break;
     case simdjson::CAPACITY:
-    case simdjson::MEMALLOC:
-        break;
-    default:
-        offset = grammar_scanner(json).run().error;
-        break;
+    case simdjson::MEMALLOC: break;
+    default: offset = grammar_scanner(json).run().error; break;
     }
     // The scanners mirror simdjson, so finding nothing would be a bug; 0 keeps it usable.
     return offset == not_found ? 0 : offset;

@@ -18,8 +18,7 @@ namespace {
 
 Value to_value(simdjson::dom::element element);
 
-Value to_object(simdjson::dom::object object)
-{
+Value to_object(simdjson::dom::object object) {
     // Small objects search linearly for duplicate keys; large ones would make that
     // quadratic, so they index the keys (views into the parser's string buffer).
     constexpr std::size_t linear_limit = 16;
@@ -55,8 +54,7 @@ Value to_object(simdjson::dom::object object)
     return Value(std::move(members));
 }
 
-Value to_array(simdjson::dom::array array)
-{
+Value to_array(simdjson::dom::array array) {
     Value::Array elements;
     elements.reserve(array.size());
     for (const simdjson::dom::element element : array) {
@@ -65,16 +63,12 @@ Value to_array(simdjson::dom::array array)
     return Value(std::move(elements));
 }
 
-Value to_value(simdjson::dom::element element)
-{
+Value to_value(simdjson::dom::element element) {
     using simdjson::dom::element_type;
     switch (element.type()) {
-    case element_type::ARRAY:
-        return to_array(element.get_array().value_unsafe());
-    case element_type::OBJECT:
-        return to_object(element.get_object().value_unsafe());
-    case element_type::INT64:
-        return Value(element.get_int64().value_unsafe());
+    case element_type::ARRAY: return to_array(element.get_array().value_unsafe());
+    case element_type::OBJECT: return to_object(element.get_object().value_unsafe());
+    case element_type::INT64: return Value(element.get_int64().value_unsafe());
     case element_type::UINT64: {
         const std::uint64_t u = element.get_uint64().value_unsafe();
         if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
@@ -82,20 +76,15 @@ Value to_value(simdjson::dom::element element)
         }
         return Value(static_cast<double>(u));
     }
-    case element_type::DOUBLE:
-        return Value(element.get_double().value_unsafe());
-    case element_type::STRING:
-        return Value(element.get_string().value_unsafe());
-    case element_type::BOOL:
-        return Value(element.get_bool().value_unsafe());
-    case element_type::NULL_VALUE:
-        break;
+    case element_type::DOUBLE: return Value(element.get_double().value_unsafe());
+    case element_type::STRING: return Value(element.get_string().value_unsafe());
+    case element_type::BOOL: return Value(element.get_bool().value_unsafe());
+    case element_type::NULL_VALUE: break;
     }
     return Value();
 }
 
-simdjson::error_code parse_with_simdjson(std::string_view json, Value& out)
-{
+simdjson::error_code parse_with_simdjson(std::string_view json, Value& out) {
     // DOM rather than On Demand: On Demand is compiled into this file for the build's
     // baseline CPU (the scalar fallback on plain x86-64), while the DOM parser picks
     // the best SIMD kernel at run time.
@@ -121,8 +110,7 @@ simdjson::error_code parse_with_simdjson(std::string_view json, Value& out)
     return parse(parser);
 }
 
-JsonError json_error(simdjson::error_code error, std::size_t offset)
-{
+JsonError json_error(simdjson::error_code error, std::size_t offset) {
     std::string detail = simdjson::error_message(error);
     // simdjson's messages are sentences ("The JSON document ..."); this one continues one.
     // ("JSON ..." stays as it is.)
@@ -134,8 +122,7 @@ JsonError json_error(simdjson::error_code error, std::size_t offset)
 
 // simdjson 3.0 rejects integer literals beyond 64 bits, but they are valid JSON and
 // become numbers here: such a document is re-parsed with ".0" after each of them.
-Value parse_with_big_integers(std::string_view json, const detail::grammar_scan& scan)
-{
+Value parse_with_big_integers(std::string_view json, const detail::grammar_scan& scan) {
     std::string widened;
     widened.reserve(json.size() + 2 * scan.big_integer_ends.size());
     std::size_t copied = 0;
@@ -156,13 +143,9 @@ Value parse_with_big_integers(std::string_view json, const detail::grammar_scan&
 
 }  // namespace
 
-Value detail::element_to_value(simdjson::dom::element element)
-{
-    return to_value(element);
-}
+Value detail::element_to_value(simdjson::dom::element element) { return to_value(element); }
 
-Value Value::from_json(std::string_view json)
-{
+Value Value::from_json(std::string_view json) {
     Value result;
     const simdjson::error_code error = parse_with_simdjson(json, result);
     if (!error) {

@@ -25,8 +25,7 @@ namespace {
 // reads back as d, and it is the only k-decimal one that does (d's ulp is below
 // 10^-k), so with the smallest such k it is the shortest round-trip form. to_chars
 // writes it in fixed notation unless the scientific one is shorter.
-char* short_decimal(double d, char* out)
-{
+char* short_decimal(double d, char* out) {
     static constexpr double scale[] = {1, 10, 100, 1000, 10000};
     const double a = std::fabs(d);
     if (!(a < 1e11) || a == std::floor(a)) {
@@ -72,44 +71,27 @@ class json_writer {
 public:
     json_writer(std::string& out, int indent) : out_(out), indent_(indent > 0 ? indent : 0) {}
 
-    void write(const Value& value, int depth)
-    {
+    void write(const Value& value, int depth) {
         switch (value.type()) {
-        case Value::Type::null:
-            out_ += "null";
-            break;
-        case Value::Type::boolean:
-            out_ += value.as_bool() ? "true" : "false";
-            break;
-        case Value::Type::integer:
-            write_integer(value.as_int());
-            break;
-        case Value::Type::number:
-            write_double(value.as_number());
-            break;
-        case Value::Type::string:
-            write_string(value.as_string());
-            break;
-        case Value::Type::array:
-            write_array(value.as_array(), depth);
-            break;
-        case Value::Type::object:
-            write_object(value.as_object(), depth);
-            break;
+        case Value::Type::null: out_ += "null"; break;
+        case Value::Type::boolean: out_ += value.as_bool() ? "true" : "false"; break;
+        case Value::Type::integer: write_integer(value.as_int()); break;
+        case Value::Type::number: write_double(value.as_number()); break;
+        case Value::Type::string: write_string(value.as_string()); break;
+        case Value::Type::array: write_array(value.as_array(), depth); break;
+        case Value::Type::object: write_object(value.as_object(), depth); break;
         }
     }
 
 private:
-    void break_line(int depth)
-    {
+    void break_line(int depth) {
         if (indent_ > 0) {
             out_ += '\n';
             out_.append(static_cast<std::size_t>(depth) * static_cast<std::size_t>(indent_), ' ');
         }
     }
 
-    void write_array(const Value::Array& elements, int depth)
-    {
+    void write_array(const Value::Array& elements, int depth) {
         if (elements.empty()) {
             out_ += "[]";
             return;
@@ -126,8 +108,7 @@ private:
         out_ += ']';
     }
 
-    void write_object(const Value::Object& members, int depth)
-    {
+    void write_object(const Value::Object& members, int depth) {
         if (members.empty()) {
             out_ += "{}";
             return;
@@ -146,15 +127,13 @@ private:
         out_ += '}';
     }
 
-    void write_integer(std::int64_t i)
-    {
+    void write_integer(std::int64_t i) {
         char buffer[24];
         const auto result = std::to_chars(buffer, buffer + sizeof buffer, i);
         out_.append(buffer, result.ptr);
     }
 
-    void write_double(double d)
-    {
+    void write_double(double d) {
         // JSON has no NaN or Infinity.
         if (!std::isfinite(d)) {
             out_ += "null";
@@ -174,8 +153,7 @@ private:
     }
 
 public:
-    void write_string(std::string_view s)
-    {
+    void write_string(std::string_view s) {
         static constexpr char hex[] = "0123456789abcdef";
         const auto* bytes = reinterpret_cast<const unsigned char*>(s.data());
         out_ += '"';
@@ -227,8 +205,8 @@ private:
         std::array<byte_class, 256> classes{};
         for (std::size_t c = 0; c < classes.size(); ++c) {
             classes[c] = c < 0x20 || c == '"' || c == '\\' ? byte_class::escape
-                       : c >= 0x80                       ? byte_class::non_ascii
-                                                         : byte_class::plain;
+                         : c >= 0x80                       ? byte_class::non_ascii
+                                                           : byte_class::plain;
         }
         return classes;
     }();
@@ -241,20 +219,13 @@ private:
 
 namespace detail {
 
-void append_json(std::string& out, const Value& value)
-{
-    json_writer(out, 0).write(value, 0);
-}
+void append_json(std::string& out, const Value& value) { json_writer(out, 0).write(value, 0); }
 
-void append_json_string(std::string& out, std::string_view text)
-{
-    json_writer(out, 0).write_string(text);
-}
+void append_json_string(std::string& out, std::string_view text) { json_writer(out, 0).write_string(text); }
 
 }  // namespace detail
 
-std::string Value::to_json(int indent) const
-{
+std::string Value::to_json(int indent) const {
     std::string out;
     // Most records are a few hundred bytes; growing from empty would copy them repeatedly.
     if (is_array() || is_object()) {

@@ -13,8 +13,8 @@ namespace statenet::detail {
 
 namespace {
 
-bool read_document(const std::shared_ptr<EngineImpl>& engine, std::string_view text, const Model& model,
-                   Node& root, Diagnostics& diags) {
+bool read_document(const std::shared_ptr<EngineImpl>& engine, std::string_view text, const Model& model, Node& root,
+                   Diagnostics& diags) {
     if (!model.lua_source) return read_toml(text, model.file, root, diags);
     LuaVm vm({model.dir}, engine->stdlib_dir);
     return read_lua_workflow(vm.state(), model.file, root, diags);
@@ -56,8 +56,8 @@ std::string read_workflow_file(const std::filesystem::path& file) {
 }
 
 std::shared_ptr<WorkflowVersion> load_version(const std::shared_ptr<EngineImpl>& engine, std::string_view text,
-                                            const std::filesystem::path& file, const LoadOptions& options,
-                                            Diagnostics& diags) {
+                                              const std::filesystem::path& file, const LoadOptions& options,
+                                              Diagnostics& diags) {
     auto model = std::make_shared<Model>();
     model->file = file.string();
     model->dir = file.parent_path().empty() ? std::string(".") : file.parent_path().string();
@@ -70,7 +70,8 @@ std::shared_ptr<WorkflowVersion> load_version(const std::shared_ptr<EngineImpl>&
     for (const auto& dir : engine->options.module_paths) model->module_dirs.push_back(dir.string());
     for (const auto& [key, value] : options.vars) model->vars.set(key, value);
     if (options.data_mode == DataMode::reference && model->reference.resource < 0)
-        diags.error(Loc{model->file, 1, 1}, "data mode 'reference' needs a [reference] table (resource, table, key, version)");
+        diags.error(Loc{model->file, 1, 1},
+                    "data mode 'reference' needs a [reference] table (resource, table, key, version)");
     if (options.data_mode) model->mode = *options.data_mode;
     apply_history_options(*model, options);
     if (model->networks.empty()) return nullptr;

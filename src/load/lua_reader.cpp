@@ -46,9 +46,8 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' |
 
 bool is_keyword(std::string_view word) {
     static constexpr std::string_view keywords[] = {
-        "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto",
-        "if", "in", "local", "nil", "not", "or", "repeat", "return", "then", "true",
-        "until", "while"};
+        "and", "break", "do",  "else", "elseif", "end",    "false",  "for",  "function", "goto",  "if",
+        "in",  "local", "nil", "not",  "or",     "repeat", "return", "then", "true",     "until", "while"};
     return std::find(std::begin(keywords), std::end(keywords), word) != std::end(keywords);
 }
 
@@ -63,8 +62,7 @@ std::optional<std::size_t> long_bracket(std::string_view s, std::size_t pos) {
 
 /// Skips a long string or comment whose body starts at `body`; returns the offset past
 /// its closing bracket and sets `body_end`.
-std::size_t skip_long(std::string_view s, std::size_t body, std::size_t level,
-                      std::size_t& body_end) {
+std::size_t skip_long(std::string_view s, std::size_t body, std::size_t level, std::size_t& body_end) {
     const std::string close = "]" + std::string(level, '=') + "]";
     const std::size_t at = s.find(close, body);
     if (at == std::string_view::npos) {
@@ -89,9 +87,9 @@ std::size_t skip_short_string(std::string_view s, std::size_t i, bool& escaped) 
 
 std::size_t skip_number(std::string_view s, std::size_t i) {
     ++i;
-    while (i < s.size() && (is_name_char(s[i]) || s[i] == '.' ||
-                            ((s[i] == '+' || s[i] == '-') &&
-                             std::string_view("eEpP").find(s[i - 1]) != std::string_view::npos)))
+    while (i < s.size() &&
+           (is_name_char(s[i]) || s[i] == '.' ||
+            ((s[i] == '+' || s[i] == '-') && std::string_view("eEpP").find(s[i - 1]) != std::string_view::npos)))
         ++i;
     return i;
 }
@@ -107,23 +105,19 @@ std::vector<token> tokenize(std::string_view s) {
             ++i;
         } else if (s.compare(i, 2, "--") == 0) {
             std::size_t body_end = 0;
-            if (auto level = long_bracket(s, i + 2))
-                i = skip_long(s, i + 4 + *level, *level, body_end);
-            else
-                i = std::min(s.find('\n', i), s.size());
+            if (auto level = long_bracket(s, i + 2)) i = skip_long(s, i + 4 + *level, *level, body_end);
+            else i = std::min(s.find('\n', i), s.size());
         } else if (auto level = long_bracket(s, i)) {
             std::size_t body = i + 2 + *level, body_end = 0;
             i = skip_long(s, body, *level, body_end);
             if (body < body_end && s[body] == '\n') ++body;  // Lua drops a leading newline
-            out.push_back({token_kind::string, s.substr(start, i - start),
-                           s.substr(body, body_end - body), start});
+            out.push_back({token_kind::string, s.substr(start, i - start), s.substr(body, body_end - body), start});
         } else if (c == '"' || c == '\'') {
             bool escaped = false;
             const std::size_t body_end = skip_short_string(s, i, escaped);
             i = std::min(body_end + 1, s.size());
             const auto body = s.substr(start + 1, body_end - start - 1);
-            out.push_back({token_kind::string, s.substr(start, i - start),
-                           escaped ? std::string_view{} : body, start});
+            out.push_back({token_kind::string, s.substr(start, i - start), escaped ? std::string_view{} : body, start});
         } else if (is_digit(c) || (c == '.' && i + 1 < s.size() && is_digit(s[i + 1]))) {
             i = skip_number(s, i);
             out.push_back({token_kind::number, s.substr(start, i - start), {}, start});
@@ -146,9 +140,7 @@ std::vector<token> tokenize(std::string_view s) {
     return out;
 }
 
-bool is_punct(const token& t, std::string_view text) {
-    return t.kind == token_kind::punct && t.text == text;
-}
+bool is_punct(const token& t, std::string_view text) { return t.kind == token_kind::punct && t.text == text; }
 
 /// A `key = value` (or `["key"] = value`) written directly inside a table constructor.
 struct key_site {
@@ -279,13 +271,10 @@ private:
                 const std::size_t table = stack.back().offset;
                 if (tok.kind == token_kind::name && punct_at(1, "="))
                     keys_.push_back({std::string(tok.text), tok.offset, offset_at(2), table});
-                else if (is_punct(tok, "[") && t + 1 < tokens_.size() &&
-                         tokens_[t + 1].kind == token_kind::string && punct_at(2, "]") &&
-                         punct_at(3, "="))
-                    keys_.push_back({std::string(tokens_[t + 1].content), tok.offset,
-                                     offset_at(4), table});
-                else if (!is_punct(tok, "}") && !is_punct(tok, "["))
-                    items_[table].push_back(tok.offset);
+                else if (is_punct(tok, "[") && t + 1 < tokens_.size() && tokens_[t + 1].kind == token_kind::string &&
+                         punct_at(2, "]") && punct_at(3, "="))
+                    keys_.push_back({std::string(tokens_[t + 1].content), tok.offset, offset_at(4), table});
+                else if (!is_punct(tok, "}") && !is_punct(tok, "[")) items_[table].push_back(tok.offset);
             } else if (!in_table && tok.kind == token_kind::name && punct_at(1, "=") &&
                        !(t > 0 && (is_punct(tokens_[t - 1], ".") || is_punct(tokens_[t - 1], ":") ||
                                    is_punct(tokens_[t - 1], ",")))) {
@@ -295,8 +284,8 @@ private:
         }
     }
 
-    void track_scope(const token& tok, std::vector<open_scope>& stack, bool in_table,
-                     bool& at_item_start, std::size_t next_offset) {
+    void track_scope(const token& tok, std::vector<open_scope>& stack, bool in_table, bool& at_item_start,
+                     std::size_t next_offset) {
         const auto close = [&] {
             if (!stack.empty()) stack.pop_back();
         };
@@ -315,13 +304,10 @@ private:
             }
         } else if (tok.kind == token_kind::name) {
             // `while`/`for` open their block at `do`; `if` closes at `end` after elseifs.
-            if (tok.text == "function" || tok.text == "do" || tok.text == "if" ||
-                tok.text == "repeat")
+            if (tok.text == "function" || tok.text == "do" || tok.text == "if" || tok.text == "repeat")
                 stack.push_back({scope::block, tok.offset});
-            else if (tok.text == "end" || tok.text == "until")
-                close();
-            else if (tok.text == "return" && stack.empty())
-                root_ = next_offset;
+            else if (tok.text == "end" || tok.text == "until") close();
+            else if (tok.text == "return" && stack.empty()) root_ = next_offset;
         }
     }
 
@@ -332,9 +318,8 @@ private:
     }
 
     std::size_t token_index_from(std::size_t offset) const {
-        const auto it = std::lower_bound(
-            tokens_.begin(), tokens_.end(), offset,
-            [](const token& tok, std::size_t off) { return tok.offset < off; });
+        const auto it = std::lower_bound(tokens_.begin(), tokens_.end(), offset,
+                                         [](const token& tok, std::size_t off) { return tok.offset < off; });
         return static_cast<std::size_t>(it - tokens_.begin());
     }
 
@@ -376,7 +361,7 @@ struct table_keys {
     std::size_t count = 0;
     std::size_t indices = 0;  // positive integer keys
     double max_index = 0;
-    std::string bad_key;      // the first key that is neither a name nor an index
+    std::string bad_key;  // the first key that is neither a name nor an index
 
     bool is_list() const { return count > 0 && indices == count && max_index == static_cast<double>(count); }
 };
@@ -465,8 +450,7 @@ private:
         out.kind = Node::Kind::table;
         const void* id = lua_topointer(L_, idx);
         if (open_tables_.count(id)) {
-            diags_.error(where.loc, "cyclic table: '" + path_text() +
-                                        "' refers back to a table that contains it");
+            diags_.error(where.loc, "cyclic table: '" + path_text() + "' refers back to a table that contains it");
             return false;
         }
         if (path_.size() >= max_depth || !lua_checkstack(L_, 8)) {
@@ -511,8 +495,8 @@ private:
 
     void report_bad_keys(const table_keys& keys, const place& where) {
         if (!keys.bad_key.empty())
-            diags_.error(where.loc, "table keys must be strings, got a " + keys.bad_key + " key in '" +
-                                        path_text() + "'");
+            diags_.error(where.loc,
+                         "table keys must be strings, got a " + keys.bad_key + " key in '" + path_text() + "'");
         else if (keys.indices > 0 && !keys.names.empty())
             diags_.error(where.loc, "'" + path_text() + "' mixes list items and named keys");
         else if (keys.indices > 0)
@@ -525,8 +509,7 @@ private:
             lua_rawgeti(L_, idx, static_cast<int>(i));
             path_.push_back({true, {}, static_cast<std::int64_t>(i)});
             Node child;
-            if (convert(lua_gettop(L_), child, item_place(where, i)))
-                out.items.push_back(std::move(child));
+            if (convert(lua_gettop(L_), child, item_place(where, i))) out.items.push_back(std::move(child));
             path_.pop_back();
             lua_pop(L_, 1);
         }
@@ -555,10 +538,8 @@ private:
         const key_site* site = nullptr;
         std::optional<std::size_t> table;
         if (parent.anchor) table = src_.constructor(*parent.anchor);
-        if (table)
-            site = src_.find_key(*table, key);  // absent: the key was added by code
-        else
-            site = src_.find_key_after(parent.scan_from, key);
+        if (table) site = src_.find_key(*table, key);  // absent: the key was added by code
+        else site = src_.find_key_after(parent.scan_from, key);
         if (!site) {
             key_loc = parent.loc;
             return {parent.loc, std::nullopt, parent.scan_from};
@@ -603,8 +584,7 @@ private:
 /// that module's file.
 void report_lua_message(std::string_view msg, const std::string& file, Diagnostics& diags) {
     const std::size_t from = msg.starts_with(file + ":") ? file.size() : 0;
-    for (std::size_t colon = msg.find(':', from); colon != std::string_view::npos;
-         colon = msg.find(':', colon + 1)) {
+    for (std::size_t colon = msg.find(':', from); colon != std::string_view::npos; colon = msg.find(':', colon + 1)) {
         std::size_t end = colon + 1;
         while (end < msg.size() && is_digit(msg[end])) ++end;
         int line = 0;
@@ -622,11 +602,10 @@ void report_lua_message(std::string_view msg, const std::string& file, Diagnosti
 }
 
 void report_lua_error(lua_State* L, const std::string& file, Diagnostics& diags) {
-    if (const char* msg = lua_tostring(L, -1))
-        report_lua_message(msg, file, diags);
+    if (const char* msg = lua_tostring(L, -1)) report_lua_message(msg, file, diags);
     else
-        diags.error({file, 0, 0}, std::string("the workflow raised a ") +
-                                      lua_typename(L, lua_type(L, -1)) + " as its error");
+        diags.error({file, 0, 0},
+                    std::string("the workflow raised a ") + lua_typename(L, lua_type(L, -1)) + " as its error");
 }
 
 std::string read_text(const std::string& file) {

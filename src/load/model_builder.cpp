@@ -16,32 +16,27 @@ namespace {
 using Kind = Node::Kind;
 using Keys = std::vector<std::string_view>;
 
-const Keys top_keys = {"name", "version", "description", "main", "scripts", "data_mode",
-                       "strategy", "max_transitions", "timeout_ms", "vars", "transaction",
-                       "history", "resources", "reference", "networks", "recovery"};
+const Keys top_keys = {"name",      "version",         "description", "main",    "scripts",     "data_mode",
+                       "strategy",  "max_transitions", "timeout_ms",  "vars",    "transaction", "history",
+                       "resources", "reference",       "networks",    "recovery"};
 const Keys network_keys = {"states", "any", "description"};
-const Keys state_keys = {"name", "start", "end", "end_test", "schema", "pre_validate",
-                         "transform", "validate", "arcs", "retry", "on_error", "data_mode",
-                         "emit", "resources", "description"};
-const Keys arc_keys = {"to", "push", "return_to", "isolation", "map_in", "map_out", "when",
-                       "transform", "priority", "on", "after_ms", "resources", "description"};
+const Keys state_keys = {"name", "start", "end",      "end_test",  "schema", "pre_validate", "transform",  "validate",
+                         "arcs", "retry", "on_error", "data_mode", "emit",   "resources",    "description"};
+const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
+                       "transform", "priority", "on",        "after_ms",  "resources", "description"};
 const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "description"};
-const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms",
-                         "jitter"};
+const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms", "jitter"};
 const Keys catcher_keys = {"errors", "to"};
 const Keys any_keys = {"arcs", "description"};
 const Keys recovery_keys = {"idle_ms", "event", "description"};
 const Keys transaction_keys = {"strategy", "batch_size"};
 const Keys reference_keys = {"resource", "table", "key", "version"};
 const Keys history_keys = {"level", "db", "durability", "max_runs", "max_age"};
-const Keys schema_types = {"string", "number", "integer", "boolean", "table", "object",
-                           "array", "any"};
+const Keys schema_types = {"string", "number", "integer", "boolean", "table", "object", "array", "any"};
 
 /// Lua has no empty-list literal: `{}` reads as a table with no keys, so wherever a
 /// list is expected an empty table is an empty list.
-bool is_list(const Node& n) {
-    return n.kind == Kind::array || (n.kind == Kind::table && n.fields.empty());
-}
+bool is_list(const Node& n) { return n.kind == Kind::array || (n.kind == Kind::table && n.fields.empty()); }
 
 const Loc& key_loc(const Node& table, std::size_t i) {
     return i < table.field_locs.size() ? table.field_locs[i] : table.fields[i].second.loc;
@@ -108,14 +103,13 @@ public:
             else if (*s == "breadth_first") m_.strategy = Strategy::breadth_first;
             else
                 d_.error(root.field("strategy")->loc,
-                         fmt::format("unknown strategy '{}' (expected depth_first or breadth_first){}",
-                                     *s, suggest(*s, {"depth_first", "breadth_first"})));
+                         fmt::format("unknown strategy '{}' (expected depth_first or breadth_first){}", *s,
+                                     suggest(*s, {"depth_first", "breadth_first"})));
         }
         if (const Node* n = root.field("max_transitions")) {
             if (n->kind != Kind::integer || n->integer <= 0)
                 d_.error(n->loc, "'max_transitions' must be a positive integer");
-            else
-                m_.max_transitions = n->integer;
+            else m_.max_transitions = n->integer;
         }
         if (auto t = number_of(root, "timeout_ms")) {
             if (*t < 0) d_.error(root.field("timeout_ms")->loc, "'timeout_ms' must not be negative");
@@ -144,8 +138,7 @@ private:
         for (std::size_t i = 0; i < table.fields.size(); ++i) {
             const std::string& key = table.fields[i].first;
             if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-                d_.error(key_loc(table, i), fmt::format("unknown key '{}' in {}{}", key, what,
-                                                        suggest(key, allowed)));
+                d_.error(key_loc(table, i), fmt::format("unknown key '{}' in {}{}", key, what, suggest(key, allowed)));
         }
     }
 
@@ -155,7 +148,8 @@ private:
 
     void wrong_kind(const Node& n, std::string_view what, std::string_view expected) {
         auto got = kind_name(n.kind);
-        d_.error(n.loc, fmt::format("'{}' must be {} {}, not {} {}", what, article(expected), expected, article(got), got));
+        d_.error(n.loc,
+                 fmt::format("'{}' must be {} {}, not {} {}", what, article(expected), expected, article(got), got));
     }
 
     std::optional<std::string> string_of(const Node& table, std::string_view key, bool required) {
@@ -193,8 +187,8 @@ private:
     DataMode data_mode(const std::string& text, const Node& at) {
         auto mode = parse_data_mode(text);
         if (!mode) {
-            d_.error(at.loc, fmt::format("unknown data_mode '{}' (expected copy, reference or direct){}",
-                                         text, suggest(text, {"copy", "reference", "direct"})));
+            d_.error(at.loc, fmt::format("unknown data_mode '{}' (expected copy, reference or direct){}", text,
+                                         suggest(text, {"copy", "reference", "direct"})));
             return DataMode::copy;
         }
         return *mode;
@@ -208,8 +202,7 @@ private:
         if (s->kind == Kind::string) dirs.push_back(s);
         else if (is_list(*s))
             for (const auto& item : s->items) dirs.push_back(&item);
-        else
-            wrong_kind(*s, "scripts", "list of directories");
+        else wrong_kind(*s, "scripts", "list of directories");
         for (const Node* dir : dirs) {
             if (dir->kind != Kind::string) {
                 wrong_kind(*dir, "scripts entry", "string");
@@ -233,11 +226,12 @@ private:
             else if (*s == "manual") m_.transaction.strategy = TransactionConfig::Strategy::manual;
             else
                 d_.error(t->field("strategy")->loc,
-                         fmt::format("unknown transaction strategy '{}' (expected single, batch or manual){}",
-                                     *s, suggest(*s, {"single", "batch", "manual"})));
+                         fmt::format("unknown transaction strategy '{}' (expected single, batch or manual){}", *s,
+                                     suggest(*s, {"single", "batch", "manual"})));
         }
         if (const Node* b = t->field("batch_size")) {
-            if (b->kind != Kind::integer || b->integer <= 0) d_.error(b->loc, "'batch_size' must be a positive integer");
+            if (b->kind != Kind::integer || b->integer <= 0)
+                d_.error(b->loc, "'batch_size' must be a positive integer");
             else m_.transaction.batch_size = b->integer;
         }
     }
@@ -268,7 +262,8 @@ private:
             auto text = string_of(*r, key, required);
             if (!text) return;
             if (!is_identifier(*text))
-                d_.error(r->field(key)->loc, fmt::format("[reference] {} '{}' must be a SQL identifier (letters, digits, _)", key, *text));
+                d_.error(r->field(key)->loc,
+                         fmt::format("[reference] {} '{}' must be a SQL identifier (letters, digits, _)", key, *text));
             into = *text;
         };
         identifier("table", m_.reference.table, true);
@@ -300,8 +295,9 @@ private:
         if (auto level = string_of(*h, "level", false)) {
             if (auto parsed = parse_history_level(*level)) c.level = *parsed;
             else
-                d_.error(h->field("level")->loc, fmt::format("unknown history level '{}' (expected off, runs, steps or full){}",
-                                                             *level, suggest(*level, {"off", "runs", "steps", "full"})));
+                d_.error(h->field("level")->loc,
+                         fmt::format("unknown history level '{}' (expected off, runs, steps or full){}", *level,
+                                     suggest(*level, {"off", "runs", "steps", "full"})));
         }
         if (auto db = string_of(*h, "db", false)) {
             c.loc = h->field("db")->loc;
@@ -324,7 +320,8 @@ private:
             if (n->kind == Kind::integer && n->integer > 0) seconds = n->integer;
             else if (n->kind == Kind::string) seconds = parse_history_age(n->str);
             if (!seconds || *seconds <= 0)
-                d_.error(n->loc, "'max_age' must be a duration such as \"30d\", \"12h\", \"90m\" or a number of seconds");
+                d_.error(n->loc,
+                         "'max_age' must be a duration such as \"30d\", \"12h\", \"90m\" or a number of seconds");
             else c.max_age_seconds = *seconds;
         }
     }
@@ -352,8 +349,9 @@ private:
                 continue;
             }
             if (r.type != "sqlite") {
-                d_.error(body.field("type")->loc, fmt::format("unknown resource type '{}'{}", r.type,
-                                                              suggest(r.type, {"sqlite", "filesystem", "http", "llm", "vector"})));
+                d_.error(body.field("type")->loc,
+                         fmt::format("unknown resource type '{}'{}", r.type,
+                                     suggest(r.type, {"sqlite", "filesystem", "http", "llm", "vector"})));
                 continue;
             }
             if (auto path = string_of(body, "path", true)) {
@@ -361,7 +359,8 @@ private:
                 r.path = *path == ":memory:" || p.is_absolute() ? *path : (std::filesystem::path(m_.dir) / p).string();
             }
             if (const Node* pool = body.field("pool")) {
-                if (pool->kind != Kind::integer || pool->integer < 1) d_.error(pool->loc, "'pool' must be a positive integer");
+                if (pool->kind != Kind::integer || pool->integer < 1)
+                    d_.error(pool->loc, "'pool' must be a positive integer");
                 else r.pool = static_cast<int>(pool->integer);
             }
             if (auto t = number_of(body, "busy_timeout_ms")) r.busy_timeout_ms = *t;
@@ -374,8 +373,7 @@ private:
         if (list.kind == Kind::string) names.push_back(&list);
         else if (is_list(list))
             for (const auto& item : list.items) names.push_back(&item);
-        else
-            return wrong_kind(list, "resources", "list of resource names");
+        else return wrong_kind(list, "resources", "list of resource names");
         std::vector<std::string_view> declared;
         for (const auto& r : m_.resources) declared.push_back(r.name);
         for (const Node* name : names) {
@@ -456,8 +454,7 @@ private:
                         d_.error(body.field("start")->loc,
                                  fmt::format("network '{}' has two start states: '{}' and '{}'", name,
                                              network.states[network.start].name, state_name));
-                    else
-                        network.start = static_cast<int>(network.states.size());
+                    else network.start = static_cast<int>(network.states.size());
                 }
                 network.states.push_back(std::move(state));
             });
@@ -509,8 +506,7 @@ private:
     static const Node* find_body(const Node& states, const std::string& name) {
         if (states.kind == Kind::table) return states.field(name);
         for (const auto& body : states.items)
-            if (const Node* nm = body.field("name"); nm && nm->kind == Kind::string && nm->str == name)
-                return &body;
+            if (const Node* nm = body.field("name"); nm && nm->kind == Kind::string && nm->str == name) return &body;
         return nullptr;
     }
 
@@ -523,8 +519,9 @@ private:
         if (auto mode = string_of(body, "data_mode", false)) {
             state.mode = data_mode(*mode, *body.field("data_mode"));
             if (state.mode == DataMode::reference) {
-                d_.error(body.field("data_mode")->loc,
-                         "data_mode 'reference' is set for the whole workflow, not per state (use copy or direct here)");
+                d_.error(
+                    body.field("data_mode")->loc,
+                    "data_mode 'reference' is set for the whole workflow, not per state (use copy or direct here)");
                 state.mode.reset();
             }
         }
@@ -591,8 +588,8 @@ private:
                 f.type.pop_back();
             }
             if (std::find(schema_types.begin(), schema_types.end(), f.type) == schema_types.end()) {
-                d_.error(type.loc, fmt::format("unknown schema type '{}' for field '{}'{}", type.str,
-                                               field, suggest(f.type, schema_types)));
+                d_.error(type.loc, fmt::format("unknown schema type '{}' for field '{}'{}", type.str, field,
+                                               suggest(f.type, schema_types)));
                 continue;
             }
             state.schema.push_back(std::move(f));
@@ -634,7 +631,8 @@ private:
             Retrier r;
             r.errors = error_names(item, "retry");
             if (const Node* a = item.field("attempts")) {
-                if (a->kind != Kind::integer || a->integer < 0) d_.error(a->loc, "'attempts' must be a non-negative integer");
+                if (a->kind != Kind::integer || a->integer < 0)
+                    d_.error(a->loc, "'attempts' must be a non-negative integer");
                 else r.attempts = static_cast<int>(a->integer);
             }
             if (auto v = number_of(item, "interval_ms")) r.interval_ms = *v;
@@ -681,18 +679,16 @@ private:
         read_trigger(arc, body);
         if (const Node* w = body.field("when")) arc.when = fn_ref(*w, "when");
         arc.transform = fn_list(body.field("transform"), "transform");
-        PendingTarget target{n, index, state.arcs.size(), body.field("to"), body.field("push"),
-                             body.field("return_to")};
-        if (target.to && target.push)
-            d_.error(body.loc, "an arc has either 'to' or 'push', not both");
-        else if (!target.to && !target.push)
-            d_.error(body.loc, "an arc needs 'to' (a state) or 'push' (a network)");
+        PendingTarget target{
+            n, index, state.arcs.size(), body.field("to"), body.field("push"), body.field("return_to")};
+        if (target.to && target.push) d_.error(body.loc, "an arc has either 'to' or 'push', not both");
+        else if (!target.to && !target.push) d_.error(body.loc, "an arc needs 'to' (a state) or 'push' (a network)");
         if (target.return_to && !target.push) d_.error(target.return_to->loc, "'return_to' needs 'push'");
         if (auto iso = string_of(body, "isolation", false)) {
             if (*iso == "share") arc.isolation_copy = false;
             else if (*iso != "copy")
-                d_.error(body.field("isolation")->loc,
-                         fmt::format("unknown isolation '{}' (expected copy or share){}", *iso, suggest(*iso, {"copy", "share"})));
+                d_.error(body.field("isolation")->loc, fmt::format("unknown isolation '{}' (expected copy or share){}",
+                                                                   *iso, suggest(*iso, {"copy", "share"})));
         }
         arc.map_in = field_map(body.field("map_in"), "map_in");
         arc.map_out = field_map(body.field("map_out"), "map_out");
@@ -700,7 +696,9 @@ private:
             const Node* map = body.field(map_key);
             if (map && !target.push) d_.error(map->loc, fmt::format("'{}' needs 'push'", map_key));
             else if (map && !arc.isolation_copy)
-                d_.error(map->loc, fmt::format("'{}' needs isolation = \"copy\" (a shared sub-network sees every field)", map_key));
+                d_.error(
+                    map->loc,
+                    fmt::format("'{}' needs isolation = \"copy\" (a shared sub-network sees every field)", map_key));
         }
         pending_targets_.push_back(target);
         state.arcs.push_back(std::move(arc));
@@ -858,7 +856,8 @@ private:
             if (m_.networks[i].name == net) arc.push_network = static_cast<int>(i);
         }
         if (arc.push_network < 0) {
-            d_.error(push.loc, fmt::format("push target '{}': unknown network '{}'{}", push.str, net, suggest(net, nets)));
+            d_.error(push.loc,
+                     fmt::format("push target '{}': unknown network '{}'{}", push.str, net, suggest(net, nets)));
             return;
         }
         if (state.empty()) {
@@ -876,9 +875,8 @@ private:
             for (auto& state : net.states) {
                 state.arc_order.resize(state.arcs.size());
                 for (std::size_t i = 0; i < state.arcs.size(); ++i) state.arc_order[i] = static_cast<int>(i);
-                std::stable_sort(state.arc_order.begin(), state.arc_order.end(), [&](int a, int b) {
-                    return state.arcs[a].priority > state.arcs[b].priority;
-                });
+                std::stable_sort(state.arc_order.begin(), state.arc_order.end(),
+                                 [&](int a, int b) { return state.arcs[a].priority > state.arcs[b].priority; });
             }
     }
 
@@ -903,9 +901,7 @@ private:
 
 }  // namespace
 
-void build_model(const Node& root, Model& model, Diagnostics& diags) {
-    Builder(model, diags).build(root);
-}
+void build_model(const Node& root, Model& model, Diagnostics& diags) { Builder(model, diags).build(root); }
 
 std::string FnRef::describe() const {
     switch (kind) {

@@ -21,7 +21,7 @@ struct Loc {
 /// One step of the path from a Lua workflow's returned table to a value in it.
 struct PathKey {
     bool is_index = false;
-    std::string key;       // when !is_index
+    std::string key;         // when !is_index
     std::int64_t index = 0;  // when is_index (1-based Lua index)
 };
 
@@ -29,14 +29,14 @@ struct Node {
     enum class Kind { table, array, string, integer, number, boolean, function };
     Kind kind = Kind::table;
     Loc loc;
-    std::string str;        // string
+    std::string str;  // string
     std::int64_t integer = 0;
     double number = 0;
     bool boolean = false;
     std::vector<std::pair<std::string, Node>> fields;  // table, in definition order
-    std::vector<Loc> field_locs;  // table: where each key of `fields` is written, same order
+    std::vector<Loc> field_locs;                       // table: where each key of `fields` is written, same order
     std::vector<Node> items;                           // array
-    std::vector<PathKey> fn_path;  // function: where it sits in the Lua workflow table
+    std::vector<PathKey> fn_path;                      // function: where it sits in the Lua workflow table
 
     const Node* field(std::string_view key) const {
         for (const auto& [k, v] : fields)

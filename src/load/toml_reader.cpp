@@ -50,9 +50,7 @@ public:
             return true;
         case toml::node_type::date:
         case toml::node_type::time:
-        case toml::node_type::date_time:
-            diags_.error(out.loc, "dates are not supported here");
-            return false;
+        case toml::node_type::date_time: diags_.error(out.loc, "dates are not supported here"); return false;
         case toml::node_type::none: break;  // only an empty node_view has no type
         }
         return false;

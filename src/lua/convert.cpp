@@ -71,8 +71,7 @@ std::string key_text(lua_State* L, int index) {
     }
     if (lua_type(L, index) == LUA_TNUMBER) {
         double d = lua_tonumber(L, index);
-        if (d == std::floor(d) && std::fabs(d) < max_exact_integer)
-            return std::to_string(static_cast<long long>(d));
+        if (d == std::floor(d) && std::fabs(d) < max_exact_integer) return std::to_string(static_cast<long long>(d));
         return std::to_string(d);
     }
     throw ConvertError(std::string("a table key of type ") + luaL_typename(L, index) +
@@ -80,8 +79,7 @@ std::string key_text(lua_State* L, int index) {
 }
 
 Value read_number(double d) {
-    if (d == std::floor(d) && std::fabs(d) <= max_exact_integer)
-        return Value(static_cast<long long>(d));
+    if (d == std::floor(d) && std::fabs(d) <= max_exact_integer) return Value(static_cast<long long>(d));
     return Value(d);
 }
 
@@ -128,8 +126,7 @@ Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* 
         items.reserve(n);
         for (std::size_t i = 1; i <= n; ++i) {
             lua_rawgeti(L, index, static_cast<int>(i));
-            const Value* item_order =
-                order && order->is_array() && i <= order->size() ? &(*order)[i - 1] : nullptr;
+            const Value* item_order = order && order->is_array() && i <= order->size() ? &(*order)[i - 1] : nullptr;
             items.push_back(read_any(L, lua_gettop(L), refs, item_order, depth + 1));
             lua_pop(L, 1);
         }
@@ -238,9 +235,7 @@ void apply_changes(lua_State* L, int root_index, int dirty_index, const ConvertR
     for (auto& member : added) data.as_object().push_back(std::move(member));
 }
 
-void push_value(lua_State* L, const Value& value, const ConvertRefs& refs) {
-    push_any(L, value, refs, 0);
-}
+void push_value(lua_State* L, const Value& value, const ConvertRefs& refs) { push_any(L, value, refs, 0); }
 
 Value read_value(lua_State* L, int index, const ConvertRefs& refs, const Value* order) {
     int absolute = index > 0 || index <= LUA_REGISTRYINDEX ? index : lua_gettop(L) + index + 1;

@@ -136,11 +136,11 @@ struct JsonRecord::Impl {
     simdjson::dom::parser parser;
     std::string_view text;
     std::vector<ScannedField> fields;
-    std::vector<simdjson::dom::element> values;  // by field, once the DOM is parsed
+    std::vector<simdjson::dom::element> values;               // by field, once the DOM is parsed
     std::unordered_map<std::string_view, std::size_t> index;  // only beyond linear_limit
-    simdjson::dom::element root;  // the record's object, once the DOM is parsed
-    bool dom = false;             // root and values are set
-    bool dom_fields = false;      // the fields came from the DOM: values are read through it
+    simdjson::dom::element root;                              // the record's object, once the DOM is parsed
+    bool dom = false;                                         // root and values are set
+    bool dom_fields = false;  // the fields came from the DOM: values are read through it
     // Where a key was found last, by the address of its text: Lua passes the same
     // interned strings record after record, and records of a stream mostly share
     // their field order, so a lookup is usually one comparison.
@@ -280,7 +280,9 @@ JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, co
     using simdjson::dom::element_type;
     switch (value.type()) {
     case element_type::INT64: *number = static_cast<double>(value.get_int64().value_unsafe()); return FieldCode::number;
-    case element_type::UINT64: *number = static_cast<double>(value.get_uint64().value_unsafe()); return FieldCode::number;
+    case element_type::UINT64:
+        *number = static_cast<double>(value.get_uint64().value_unsafe());
+        return FieldCode::number;
     case element_type::DOUBLE: *number = value.get_double().value_unsafe(); return FieldCode::number;
     case element_type::STRING: {
         const std::string_view s = value.get_string().value_unsafe();

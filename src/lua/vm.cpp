@@ -40,7 +40,8 @@ int snapshot_searcher(lua_State* L) {
     if (lua_isnil(L, -2)) return 1;  // the "no file" list
     const std::string path = lua_tostring(L, -2);
     if (sources->load(L, path) != 0)
-        return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, path.c_str(), lua_tostring(L, -1));
+        return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, path.c_str(),
+                          lua_tostring(L, -1));
     return 1;
 }
 

@@ -4,8 +4,8 @@
 #include <compare>
 #include <cstdint>
 #include <filesystem>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 

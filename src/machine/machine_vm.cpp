@@ -47,8 +47,7 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
     auto refuse = [&](const Loc& loc, std::string_view what) {
         diags.error(loc, fmt::format("{} not supported by machines yet in this version of statenet", what));
     };
-    if (model.strategy == Strategy::breadth_first)
-        refuse(Loc{model.file, 0, 0}, "strategy 'breadth_first' is");
+    if (model.strategy == Strategy::breadth_first) refuse(Loc{model.file, 0, 0}, "strategy 'breadth_first' is");
     if (model.mode == DataMode::reference) refuse(Loc{model.file, 0, 0}, "data_mode 'reference' is");
     if (model.transaction.strategy != TransactionConfig::Strategy::single)
         refuse(Loc{model.file, 0, 0}, "a [transaction] strategy other than 'single' is");
@@ -58,7 +57,8 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
             if (!s.retry.empty()) refuse(s.loc, fmt::format("'retry' (state '{}') is", s.qualified));
             if (!s.on_error.empty()) refuse(s.loc, fmt::format("'on_error' (state '{}') is", s.qualified));
             if (!s.resources.empty()) refuse(s.loc, fmt::format("'resources' (state '{}') are", s.qualified));
-            if (s.mode == DataMode::reference) refuse(s.loc, fmt::format("data_mode 'reference' (state '{}') is", s.qualified));
+            if (s.mode == DataMode::reference)
+                refuse(s.loc, fmt::format("data_mode 'reference' (state '{}') is", s.qualified));
             for (const auto& arc : s.arcs)
                 if (arc.is_push() && push_arcs.insert({arc.loc.line, arc.loc.column}).second)
                     refuse(arc.loc, "a push arc is");
@@ -154,7 +154,8 @@ void MachineVm::define_plans() {
             else if (arc->after_ms >= 0) timers.push_back(arc);
             else now.push_back(arc);
         }
-        std::stable_sort(timers.begin(), timers.end(), [](const Arc* a, const Arc* b) { return a->after_ms < b->after_ms; });
+        std::stable_sort(timers.begin(), timers.end(),
+                         [](const Arc* a, const Arc* b) { return a->after_ms < b->after_ms; });
         lua_getfield(L, module, "define");
         lua_pushinteger(L, s->id);
         lua_createtable(L, 0, 4);

@@ -20,10 +20,10 @@ namespace statenet::detail {
 struct MachineStep {
     enum class Code { applied, rejected, failed };
     Code code = Code::rejected;
-    int state = -1;          ///< applied: the global id of the state the instance now waits in
-    bool completed = false;  ///< applied: that state is an end state
-    std::string reason;      ///< applied: the condition's reason; rejected: why
-    std::string label;       ///< applied: the event name or "after_ms=N" of the arc that fired
+    int state = -1;                  ///< applied: the global id of the state the instance now waits in
+    bool completed = false;          ///< applied: that state is an end state
+    std::string reason;              ///< applied: the condition's reason; rejected: why
+    std::string label;               ///< applied: the event name or "after_ms=N" of the arc that fired
     std::optional<ErrorInfo> error;  ///< failed: what failed (the instance is unchanged)
 };
 

@@ -66,7 +66,7 @@ public:
         if (options_.store.empty()) store_ = open_memory_store(options_.memory_audit_limit);
         else store_ = open_sqlite_store(options_.store, options_.full_sync);
         store_->use_model(nullptr, vm_->model(), nullptr);
-        clock_ = options_.clock ? options_.clock
+        clock_ = options_.clock           ? options_.clock
                  : options_.store.empty() ? std::shared_ptr<Clock>(std::make_shared<ManualClock>(0))
                                           : wall_clock();
         watch_.watch(file_, vm_->model().module_dirs);
@@ -163,7 +163,8 @@ public:
     std::size_t step(double dt_ms) {
         std::lock_guard lock(mutex_);
         auto* manual = dynamic_cast<ManualClock*>(clock_.get());
-        if (!manual) throw std::logic_error("Machines::step(dt) drives a ManualClock; these machines use another clock");
+        if (!manual)
+            throw std::logic_error("Machines::step(dt) drives a ManualClock; these machines use another clock");
         std::size_t applied = 0;
         std::deque<MachineEvent> queued;
         queued.swap(queue_);
@@ -247,7 +248,7 @@ private:
     std::shared_ptr<Clock> clock_;
     FileWatch watch_;
     std::mutex mutex_;
-    std::unordered_map<std::string, Cached> cache_;  // durable stores: data resident in the VM
+    std::unordered_map<std::string, Cached> cache_;                          // durable stores: data resident in the VM
     std::unordered_map<std::string, std::pair<InstanceRow, bool>> changed_;  // this transaction's: row, created
     std::vector<int> free_handles_;
     int next_handle_ = 1;
@@ -334,7 +335,8 @@ private:
         return it->second.handle;
     }
 
-    SendResult deliver(std::string_view id, std::string_view event, const Value& payload, std::string_view key, double now) {
+    SendResult deliver(std::string_view id, std::string_view event, const Value& payload, std::string_view key,
+                       double now) {
         if (!key.empty())
             if (auto prior = store_->find_key(id, key)) {
                 prior->first = prior->status;
@@ -410,8 +412,8 @@ private:
     }
 
     void audit(const SendResult& r, double now) {
-        store_->append_audit(AuditEntry{0, r.instance, r.from, r.to, r.event, r.key, now,
-                                        std::string(to_string(r.status)), r.reason});
+        store_->append_audit(
+            AuditEntry{0, r.instance, r.from, r.to, r.event, r.key, now, std::string(to_string(r.status)), r.reason});
     }
 
     std::vector<SendResult> fire_timers(double now) {
@@ -513,12 +515,16 @@ SendResult Machines::send(std::string_view id, std::string_view event, const Val
     return impl_->send(id, event, payload, key);
 }
 
-std::vector<SendResult> Machines::send_many(const std::vector<MachineEvent>& events) { return impl_->send_many(events); }
+std::vector<SendResult> Machines::send_many(const std::vector<MachineEvent>& events) {
+    return impl_->send_many(events);
+}
 
 std::vector<SendResult> Machines::tick() { return impl_->tick(impl_->now()); }
 std::vector<SendResult> Machines::tick(double now_ms) { return impl_->tick(now_ms); }
 
-void Machines::post(std::string_view id, std::string_view event, const Value& payload) { impl_->post(id, event, payload); }
+void Machines::post(std::string_view id, std::string_view event, const Value& payload) {
+    impl_->post(id, event, payload);
+}
 std::size_t Machines::step(double dt_ms) { return impl_->step(dt_ms); }
 
 std::vector<SendResult> Machines::recover() { return impl_->recover(impl_->now()); }

@@ -70,7 +70,9 @@ public:
         return it->second;
     }
 
-    void save_key(const KeyedOutcome& outcome) override { keys_.emplace(key_of(outcome.instance, outcome.key), outcome); }
+    void save_key(const KeyedOutcome& outcome) override {
+        keys_.emplace(key_of(outcome.instance, outcome.key), outcome);
+    }
 
     void append_audit(AuditEntry entry) override {
         if (audit_limit_ == 0) return;

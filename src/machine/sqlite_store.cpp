@@ -52,9 +52,7 @@ CREATE TABLE IF NOT EXISTS statenet_audit (
 CREATE INDEX IF NOT EXISTS statenet_audit_instance ON statenet_audit(instance, seq);
 )sql";
 
-SendStatus status_of(std::string_view text) {
-    return text == "applied" ? SendStatus::applied : SendStatus::rejected;
-}
+SendStatus status_of(std::string_view text) { return text == "applied" ? SendStatus::applied : SendStatus::rejected; }
 
 /// An instance write held until its transaction commits.
 struct Pending {
@@ -81,17 +79,22 @@ public:
         // their hot pages in memory (the default 2 MB makes each insert read pages back).
         db_.exec("PRAGMA cache_size=-65536");
         db_.exec(schema);
-        find_ = prepare("SELECT network, state, version, completed, since_ms, due_ms FROM statenet_instances WHERE id = ?");
+        find_ =
+            prepare("SELECT network, state, version, completed, since_ms, due_ms FROM statenet_instances WHERE id = ?");
         data_ = prepare("SELECT data FROM statenet_instances WHERE id = ?");
-        insert_ = prepare("INSERT INTO statenet_instances (id, network, state, version, completed, since_ms, due_ms, data) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        update_ = prepare("UPDATE statenet_instances SET network = ?2, state = ?3, version = ?4, completed = ?5, "
-                          "since_ms = ?6, due_ms = ?7, data = coalesce(?8, data) WHERE id = ?1");
-        find_key_ = prepare("SELECT status, event, from_state, to_state, completed, reason, error_name, error_message, "
-                            "error_state FROM statenet_keys WHERE instance = ? AND key = ?");
+        insert_ = prepare(
+            "INSERT INTO statenet_instances (id, network, state, version, completed, since_ms, due_ms, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        update_ = prepare(
+            "UPDATE statenet_instances SET network = ?2, state = ?3, version = ?4, completed = ?5, "
+            "since_ms = ?6, due_ms = ?7, data = coalesce(?8, data) WHERE id = ?1");
+        find_key_ = prepare(
+            "SELECT status, event, from_state, to_state, completed, reason, error_name, error_message, "
+            "error_state FROM statenet_keys WHERE instance = ? AND key = ?");
         save_key_ = prepare("INSERT INTO statenet_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        audit_ = prepare("INSERT INTO statenet_audit (instance, from_state, to_state, event, key, time_ms, outcome, reason) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        audit_ = prepare(
+            "INSERT INTO statenet_audit (instance, from_state, to_state, event, key, time_ms, outcome, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     } catch (const SQLite::Exception& e) {
         throw std::runtime_error(fmt::format("machine store '{}': {}", file.string(), e.what()));
     }
@@ -256,8 +259,9 @@ public:
     }
 
     std::vector<AuditEntry> audit(std::string_view id, std::size_t limit) override {
-        std::string sql = "SELECT seq, instance, from_state, to_state, event, key, time_ms, outcome, reason "
-                          "FROM statenet_audit";
+        std::string sql =
+            "SELECT seq, instance, from_state, to_state, event, key, time_ms, outcome, reason "
+            "FROM statenet_audit";
         if (!id.empty()) sql += " WHERE instance = ?1";
         sql += " ORDER BY seq DESC";
         if (limit > 0) sql += fmt::format(" LIMIT {}", limit);
@@ -283,8 +287,10 @@ public:
     }
 
     std::vector<std::string> due(double now_ms) override {
-        return ids("SELECT id FROM statenet_instances WHERE due_ms IS NOT NULL AND due_ms <= ?1 AND completed = 0 "
-                   "ORDER BY due_ms, id", now_ms);
+        return ids(
+            "SELECT id FROM statenet_instances WHERE due_ms IS NOT NULL AND due_ms <= ?1 AND completed = 0 "
+            "ORDER BY due_ms, id",
+            now_ms);
     }
 
     std::vector<std::string> idle(double before_ms) override {
@@ -318,7 +324,9 @@ private:
         return data_->executeStep() ? data_->getColumn(0).getString() : std::string();
     }
 
-    std::unique_ptr<SQLite::Statement> prepare(const char* sql) { return std::make_unique<SQLite::Statement>(db_, sql); }
+    std::unique_ptr<SQLite::Statement> prepare(const char* sql) {
+        return std::make_unique<SQLite::Statement>(db_, sql);
+    }
 
     static void bind_text(SQLite::Statement& s, int index, std::string_view text) {
         s.bind(index, std::string(text));  // (the pointer overload binds a blob)
@@ -340,8 +348,8 @@ private:
     std::int64_t data_version_ = -1;
     std::unordered_map<std::string, Pending, Hash, std::equal_to<>> pending_;
     bool in_transaction_ = false;
-    std::unordered_map<std::string, int> ids_;                      // `network/state` -> state id
-    std::vector<std::pair<std::string, std::string>> names_;        // state id -> network, state
+    std::unordered_map<std::string, int> ids_;                // `network/state` -> state id
+    std::vector<std::pair<std::string, std::string>> names_;  // state id -> network, state
 };
 
 }  // namespace

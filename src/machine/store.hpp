@@ -19,9 +19,9 @@ struct InstanceRow {
     std::string orphan_state;  ///< `network/state` of an orphaned instance
     std::int64_t version = 0;
     bool completed = false;
-    double since_ms = 0;       ///< when it entered its state
-    double due_ms = -1;        ///< next timer check; < 0 = none
-    int handle = -1;           ///< in-memory store: where its data lives in the VM
+    double since_ms = 0;  ///< when it entered its state
+    double due_ms = -1;   ///< next timer check; < 0 = none
+    int handle = -1;      ///< in-memory store: where its data lives in the VM
 };
 
 /// The first outcome of an idempotency key, replayed for duplicates.

@@ -37,11 +37,12 @@ std::vector<Edge> edges_of(const Model& m) {
                 const Arc& arc = state.arcs[index];
                 if (arc.is_push() && arc.push_state >= 0) {
                     std::string label = arc_label(m, arc);
-                    label += (label.empty() ? "" : " ") + fmt::format("push ({})", arc.isolation_copy ? "copy" : "share");
+                    label +=
+                        (label.empty() ? "" : " ") + fmt::format("push ({})", arc.isolation_copy ? "copy" : "share");
                     edges.push_back({from, m.qualified(arc.push_network, arc.push_state), label, Edge::Style::push});
                     if (arc.return_to >= 0)
-                        edges.push_back({m.networks[arc.push_network].name, m.qualified(static_cast<int>(n), arc.return_to),
-                                         "return", Edge::Style::ret});
+                        edges.push_back({m.networks[arc.push_network].name,
+                                         m.qualified(static_cast<int>(n), arc.return_to), "return", Edge::Style::ret});
                 } else if (arc.to >= 0) {
                     edges.push_back({from, m.qualified(static_cast<int>(n), arc.to), arc_label(m, arc)});
                 }
@@ -50,7 +51,8 @@ std::vector<Edge> edges_of(const Model& m) {
                 if (c.to < 0) continue;
                 std::string errors;
                 for (const auto& e : c.errors) errors += (errors.empty() ? "" : ",") + e;
-                edges.push_back({from, m.qualified(static_cast<int>(n), c.to), "on_error " + errors, Edge::Style::error});
+                edges.push_back(
+                    {from, m.qualified(static_cast<int>(n), c.to), "on_error " + errors, Edge::Style::error});
             }
         }
     }
@@ -140,15 +142,16 @@ std::string render_run_graph(const Model& model, GraphFormat format, const std::
     auto id = [&](const std::string& state) { return is_dot ? quote(state) : mermaid_id(state); };
     std::vector<std::pair<std::string, bool>> visited;  // state, failed
     for (const HistoryStep& s : steps) {
-        auto found = std::find_if(visited.begin(), visited.end(), [&](const auto& v) { return v.first == s.qualified(); });
+        auto found =
+            std::find_if(visited.begin(), visited.end(), [&](const auto& v) { return v.first == s.qualified(); });
         if (found == visited.end()) found = visited.insert(visited.end(), {s.qualified(), false});
         if (s.status == "failed") found->second = true;
     }
     for (const auto& [state, failed] : visited) {
         if (is_dot)
-            out += fmt::format("  {} [style=\"rounded,filled\", fillcolor=\"{}\"];\n", id(state), failed ? "#ffdddd" : "#ddffdd");
-        else
-            out += fmt::format("  class {} {}\n", id(state), failed ? "run_failed" : "run_visited");
+            out += fmt::format("  {} [style=\"rounded,filled\", fillcolor=\"{}\"];\n", id(state),
+                               failed ? "#ffdddd" : "#ddffdd");
+        else out += fmt::format("  class {} {}\n", id(state), failed ? "run_failed" : "run_visited");
     }
     // A step's edge comes from its parent step's state.
     for (const HistoryStep& s : steps) {
@@ -158,8 +161,7 @@ std::string render_run_graph(const Model& model, GraphFormat format, const std::
         if (is_dot)
             out += fmt::format("  {} -> {} [label={}, color=blue, fontcolor=blue, penwidth=2];\n", id(from.qualified()),
                                id(s.qualified()), quote(label));
-        else
-            out += fmt::format("  {} ==>|\"{}\"| {}\n", id(from.qualified()), mermaid_text(label), id(s.qualified()));
+        else out += fmt::format("  {} ==>|\"{}\"| {}\n", id(from.qualified()), mermaid_text(label), id(s.qualified()));
     }
     if (is_dot) return out + "}\n";
     return out + "  classDef run_visited fill:#dfd\n  classDef run_failed fill:#fdd,stroke:#c00\n";

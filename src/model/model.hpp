@@ -23,11 +23,11 @@ class SourceSnapshot;
 struct FnRef {
     enum class Kind { named, factory, inline_lua, lua_value };
     Kind kind = Kind::named;
-    std::string module;           // named, factory
-    std::string function;         // named, factory
-    Value args;                   // factory
-    std::string code;             // inline_lua
-    std::vector<PathKey> path;    // lua_value: where it sits in the Lua workflow table
+    std::string module;         // named, factory
+    std::string function;       // named, factory
+    Value args;                 // factory
+    std::string code;           // inline_lua
+    std::vector<PathKey> path;  // lua_value: where it sits in the Lua workflow table
     Loc loc;
 
     /// How the graph and messages show it: "orders.is_big", "lua: data.x < 1", ...
@@ -42,7 +42,7 @@ struct Retrier {
     int attempts = 3;                 // retries after the first try
     double interval_ms = 1000;
     double backoff = 2.0;
-    double max_delay_ms = 0;          // 0 = no cap
+    double max_delay_ms = 0;  // 0 = no cap
     bool full_jitter = false;
 };
 
@@ -55,12 +55,12 @@ struct Catcher {
 using FieldMap = std::vector<std::pair<std::string, std::string>>;
 
 struct Arc {
-    int id = 0;          // global arc id (index into Model::arcs order of creation)
-    int index = 0;       // definition order within its state
-    int to = -1;         // target state in the same network (plain arcs)
+    int id = 0;     // global arc id (index into Model::arcs order of creation)
+    int index = 0;  // definition order within its state
+    int to = -1;    // target state in the same network (plain arcs)
     int push_network = -1;
-    int push_state = -1;   // entry state of push_network (its start state by default)
-    int return_to = -1;    // state in the calling network, -1 = finish in the sub-network
+    int push_state = -1;  // entry state of push_network (its start state by default)
+    int return_to = -1;   // state in the calling network, -1 = finish in the sub-network
     bool isolation_copy = true;
     FieldMap map_in, map_out;
     std::optional<FnId> when;
@@ -95,7 +95,7 @@ struct SchemaField {
 struct State {
     std::string name;
     std::string qualified;  // "network/state", as paths and errors show it
-    int id = 0;         // global state id
+    int id = 0;             // global state id
     int network = 0;
     bool start = false;
     bool is_end = false;
@@ -104,8 +104,8 @@ struct State {
     std::vector<SchemaField> schema;
     std::vector<FnId> pre_validate, transform, validate;
     std::optional<FnId> end_test;
-    std::vector<Arc> arcs;          // definition order
-    std::vector<int> arc_order;     // indices into arcs: priority desc, ties by definition
+    std::vector<Arc> arcs;       // definition order
+    std::vector<int> arc_order;  // indices into arcs: priority desc, ties by definition
     std::vector<Retrier> retry;
     std::vector<Catcher> on_error;
     /// Resources the state and its arcs list: acquired on entry, held to record end.
@@ -138,7 +138,7 @@ struct TransactionConfig {
 
 /// `[reference]`: where reference-mode records live. Set when `resource` >= 0.
 struct ReferenceConfig {
-    int resource = -1;         // index into Model::resources
+    int resource = -1;  // index into Model::resources
     std::string table;
     std::string key = "id";
     std::string version = "version";
@@ -163,9 +163,9 @@ struct HistoryConfig {
 struct Model {
     std::string name;
     std::string version;
-    std::string file;             // the workflow file as given
-    std::string dir;              // its directory
-    bool lua_source = false;      // a .lua workflow (functions may be values in it)
+    std::string file;                      // the workflow file as given
+    std::string dir;                       // its directory
+    bool lua_source = false;               // a .lua workflow (functions may be values in it)
     std::vector<std::string> module_dirs;  // workflow dir, then `scripts` dirs
     DataMode mode = DataMode::copy;
     Strategy strategy = Strategy::depth_first;
@@ -183,7 +183,7 @@ struct Model {
     /// The Lua files this version's VMs load, read once (lua/source_snapshot.hpp).
     std::shared_ptr<SourceSnapshot> sources;
     std::string scripts_hash;  // the workflow file and its Lua modules (see history/scripts_hash.hpp)
-    int state_count = 0;  // global state ids are 0..state_count-1
+    int state_count = 0;       // global state ids are 0..state_count-1
     int arc_count = 0;
 
     const State& state(int network, int index) const { return networks[network].states[index]; }

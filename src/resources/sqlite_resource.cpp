@@ -26,8 +26,7 @@ struct SqliteConnection::Impl {
     SQLite::Database db;
     std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements;
 
-    explicit Impl(const SqliteConfig& config)
-        : db(config.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {}
+    explicit Impl(const SqliteConfig& config) : db(config.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {}
 
     SQLite::Statement& prepare(std::string_view sql) {
         std::string key(sql);
@@ -43,8 +42,7 @@ struct SqliteConnection::Impl {
 
     SQLite::Statement& prepare_bound(std::string_view sql, const Value::Array& params) {
         SQLite::Statement& statement = prepare(sql);
-        for (std::size_t i = 0; i < params.size(); ++i)
-            bind_value(statement, static_cast<int>(i + 1), params[i]);
+        for (std::size_t i = 0; i < params.size(); ++i) bind_value(statement, static_cast<int>(i + 1), params[i]);
         return statement;
     }
 
@@ -121,8 +119,7 @@ InsertParts insert_parts(const SqliteConfig& config, std::string_view table, con
         throw std::runtime_error(config.name + ": row must be a non-empty object");
     InsertParts parts;
     for (const auto& [field, value] : row.as_object()) {
-        if (!is_identifier(field))
-            throw std::runtime_error(config.name + ": invalid column name '" + field + "'");
+        if (!is_identifier(field)) throw std::runtime_error(config.name + ": invalid column name '" + field + "'");
         if (!parts.params.empty()) {
             parts.columns += ',';
             parts.placeholders += ',';
@@ -148,8 +145,7 @@ std::int64_t SqliteConnection::insert(std::string_view table, const Value& row) 
 
 std::int64_t SqliteConnection::upsert(std::string_view table, const Value& row, std::string_view key) {
     InsertParts parts = insert_parts(config_, table, row);
-    if (!is_identifier(key))
-        throw std::runtime_error(config_.name + ": invalid key column '" + std::string(key) + "'");
+    if (!is_identifier(key)) throw std::runtime_error(config_.name + ": invalid key column '" + std::string(key) + "'");
     if (!row.find(key))
         throw std::runtime_error(config_.name + ": key '" + std::string(key) + "' is not a field of the row");
     std::string updates;
@@ -176,9 +172,7 @@ void SqliteConnection::rollback() {
     guarded(config_, [&] { impl_->db.exec("ROLLBACK"); });
 }
 
-bool SqliteConnection::in_transaction() const noexcept {
-    return sqlite3_get_autocommit(impl_->db.getHandle()) == 0;
-}
+bool SqliteConnection::in_transaction() const noexcept { return sqlite3_get_autocommit(impl_->db.getHandle()) == 0; }
 
 void SqliteConnection::savepoint(std::string_view name) {
     guarded(config_, [&] { impl_->db.exec("SAVEPOINT " + std::string(name)); });
@@ -195,9 +189,7 @@ void SqliteConnection::rollback_to(std::string_view name) {
     });
 }
 
-std::int64_t SqliteConnection::total_changes() const noexcept {
-    return sqlite3_total_changes(impl_->db.getHandle());
-}
+std::int64_t SqliteConnection::total_changes() const noexcept { return sqlite3_total_changes(impl_->db.getHandle()); }
 
 // ---- Lua binding ----
 

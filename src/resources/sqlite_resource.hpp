@@ -16,9 +16,9 @@
 namespace statenet::detail {
 
 struct SqliteConfig {
-    std::string name;           // the resource's name in the workflow
-    std::string path;           // database file (resolved), or ":memory:"
-    int pool = 4;               // connections shared by a workflow's workers
+    std::string name;  // the resource's name in the workflow
+    std::string path;  // database file (resolved), or ":memory:"
+    int pool = 4;      // connections shared by a workflow's workers
     double busy_timeout_ms = 5000;
 };
 
