@@ -5,7 +5,7 @@
 #include "exec/bounded_queue.hpp"
 #include "exec/outcome_writer.hpp"
 #include "exec/record_outcome.hpp"
-#include "exec/workflow_impl.hpp"
+#include "exec/runner_pool.hpp"
 #include "io/record_sink.hpp"
 #include "io/record_source.hpp"
 
@@ -66,9 +66,9 @@ struct Position {
 
 class Pipeline {
 public:
-    Pipeline(std::shared_ptr<WorkflowVersion> version, const StreamOptions& options, RecordSource& source,
+    Pipeline(std::shared_ptr<RunnerPool> runners, const StreamOptions& options, RecordSource& source,
              const RecordSink& sink, OutcomeWriter& writer, unsigned workers, Position& position)
-        : version_(std::move(version)),
+        : runners_(std::move(runners)),
           options_(options),
           source_(source),
           sink_(sink),
@@ -161,7 +161,7 @@ private:
     }
 
     void work() {
-        RunnerLease runner(version_);
+        RunnerLease runner(runners_);
         while (auto job = jobs_.pop()) {
             Batch& batch = *job->batch;
             if (batch.outcomes.size() < batch.count) batch.outcomes.resize(batch.count);
@@ -203,7 +203,7 @@ private:
         }
     }
 
-    const std::shared_ptr<WorkflowVersion> version_;
+    const std::shared_ptr<RunnerPool> runners_;
     const StreamOptions& options_;
     RecordSource& source_;
     const RecordSink& sink_;
@@ -220,11 +220,11 @@ private:
     std::exception_ptr work_error_;
 };
 
-void run_sequential(const std::shared_ptr<WorkflowVersion>& version, const StreamOptions& options, RecordSource& source,
+void run_sequential(const std::shared_ptr<RunnerPool>& runners, const StreamOptions& options, RecordSource& source,
                     const RecordSink& sink, OutcomeWriter& writer, Position& position) {
     // Flush before waiting for more input, so a pipe consumer sees records promptly.
     source.before_read([&] { writer.flush(); });
-    RunnerLease runner(version);
+    RunnerLease runner(runners);
     RawRecord record;
     Outcome outcome;
     while (source.next(record)) {
@@ -288,13 +288,12 @@ private:
 
 }  // namespace
 
-StreamStats run_stream(const Workflow& workflow, const Source& source, const Sink& sink, const StreamOptions& given) {
+StreamStats run_stream(const std::shared_ptr<RunnerPool>& runners, const Source& source, const Sink& sink,
+                       const StreamOptions& given) {
     const auto started = Clock::now();
     StreamOptions options = given;
-    // A stream runs on the version it starts with, whatever a hot reload swaps in meanwhile.
-    const auto version = workflow.impl().current();
     // The sink's transactions follow the workflow's `[transaction] batch_size` unless told otherwise.
-    if (options.batch_size == 0) options.batch_size = static_cast<std::size_t>(version->model->transaction.batch_size);
+    if (options.batch_size == 0) options.batch_size = static_cast<std::size_t>(runners->model().transaction.batch_size);
     if (options.resume && !options.ordered)
         throw std::invalid_argument("resuming needs ordered output: a checkpoint is a position in the input order");
     SinkSetup setup;
@@ -315,9 +314,9 @@ StreamStats run_stream(const Workflow& workflow, const Source& source, const Sin
         ProgressTicker ticker(options, *records, writer, position);
         const unsigned workers = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
         if (workers == 1) {
-            run_sequential(version, options, *records, *output, writer, position);
+            run_sequential(runners, options, *records, *output, writer, position);
         } else {
-            Pipeline(version, options, *records, *output, writer, workers, position).run();
+            Pipeline(runners, options, *records, *output, writer, workers, position).run();
         }
     }
     writer.finish();

@@ -1,11 +1,10 @@
-// Loader: file -> document tree -> model -> first runner, collecting every diagnostic.
-#include "exec/workflow_impl.hpp"
-#include "history/scripts_hash.hpp"
-#include "history/writer.hpp"
+// Loader: file -> document tree -> model, collecting every diagnostic.
+#include "load/loader.hpp"
+
 #include "load/lua_reader.hpp"
+#include "lua/source_snapshot.hpp"
 #include "lua/vm.hpp"
 
-#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -13,10 +12,10 @@ namespace statenet::detail {
 
 namespace {
 
-bool read_document(const std::shared_ptr<EngineImpl>& engine, std::string_view text, const Model& model, Node& root,
+bool read_document(std::string_view text, const Model& model, const LoadEnvironment& env, Node& root,
                    Diagnostics& diags) {
     if (!model.lua_source) return read_toml(text, model.file, root, diags);
-    LuaVm vm({model.dir}, engine->stdlib_dir);
+    LuaVm vm({model.dir}, env.stdlib_dir);
     return read_lua_workflow(vm.state(), model.file, root, diags);
 }
 
@@ -34,17 +33,6 @@ void apply_history_options(Model& model, const LoadOptions& options) {
         h.db = (std::filesystem::path(model.dir) / "statenet-history.db").string();
 }
 
-/// Opens the history writer when the workflow records history; problems go to `diags`.
-void open_history(WorkflowVersion& version, Model& model, std::string_view text, Diagnostics& diags) {
-    if (model.history.level == HistoryLevel::off) return;
-    model.scripts_hash = scripts_content_hash(model, text, version.engine->stdlib_dir);
-    try {
-        version.history = std::make_shared<HistoryWriter>(model.history, version.model);
-    } catch (const HistoryError& e) {
-        diags.error(model.history.loc, e.what());
-    }
-}
-
 }  // namespace
 
 std::string read_workflow_file(const std::filesystem::path& file) {
@@ -55,9 +43,8 @@ std::string read_workflow_file(const std::filesystem::path& file) {
     return text.str();
 }
 
-std::shared_ptr<WorkflowVersion> load_version(const std::shared_ptr<EngineImpl>& engine, std::string_view text,
-                                              const std::filesystem::path& file, const LoadOptions& options,
-                                              Diagnostics& diags) {
+std::shared_ptr<Model> load_model(std::string_view text, const std::filesystem::path& file, const LoadOptions& options,
+                                  const LoadEnvironment& env, Diagnostics& diags) {
     auto model = std::make_shared<Model>();
     model->file = file.string();
     model->dir = file.parent_path().empty() ? std::string(".") : file.parent_path().string();
@@ -65,9 +52,9 @@ std::shared_ptr<WorkflowVersion> load_version(const std::shared_ptr<EngineImpl>&
     model->sources = std::make_shared<SourceSnapshot>();
 
     Node root;
-    if (!read_document(engine, text, *model, root, diags)) return nullptr;
+    if (!read_document(text, *model, env, root, diags)) return nullptr;
     build_model(root, *model, diags);
-    for (const auto& dir : engine->options.module_paths) model->module_dirs.push_back(dir.string());
+    for (const auto& dir : env.module_paths) model->module_dirs.push_back(dir.string());
     for (const auto& [key, value] : options.vars) model->vars.set(key, value);
     if (options.data_mode == DataMode::reference && model->reference.resource < 0)
         diags.error(Loc{model->file, 1, 1},
@@ -75,30 +62,7 @@ std::shared_ptr<WorkflowVersion> load_version(const std::shared_ptr<EngineImpl>&
     if (options.data_mode) model->mode = *options.data_mode;
     apply_history_options(*model, options);
     if (model->networks.empty()) return nullptr;
-
-    // Resolving functions needs a VM; do it even when the model has problems so that
-    // every error is reported at once.
-    auto version = std::make_shared<WorkflowVersion>();
-    version->model = model;
-    version->engine = engine;
-    version->pools = std::make_shared<ResourcePools>(model->resources);
-    auto runner = std::make_unique<Runner>(version->model, engine, version->pools, diags);
-    std::stable_sort(diags.list.begin(), diags.list.end(), [](const Diagnostic& a, const Diagnostic& b) {
-        return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
-    });
-    if (!diags.empty()) return nullptr;
-    open_history(*version, *model, text, diags);
-    if (!diags.empty()) return nullptr;
-    if (version->history) runner->set_observer(version->history->recorder());
-    version->idle.push_back(std::move(runner));
-    return version;
-}
-
-std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& engine, std::string_view text,
-                                            const std::filesystem::path& file, const LoadOptions& options,
-                                            Diagnostics& diags) {
-    auto version = load_version(engine, text, file, options, diags);
-    return version ? std::make_shared<WorkflowImpl>(std::move(version)) : nullptr;
+    return model;
 }
 
 }  // namespace statenet::detail

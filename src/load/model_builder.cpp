@@ -1,5 +1,6 @@
 // Builds the immutable model from a located document tree, reporting every problem.
-#include "model/model.hpp"
+#include "load/loader.hpp"
+#include "load/suggest.hpp"
 #include "resources/sqlite_resource.hpp"
 
 #include <fmt/format.h>

@@ -2,7 +2,7 @@
 // the model builder consumes, so both formats share one set of checks.
 #pragma once
 
-#include <statenet/error.hpp>
+#include "model/diagnostics.hpp"
 
 #include <cstdint>
 #include <string>
@@ -11,19 +11,6 @@
 #include <vector>
 
 namespace statenet::detail {
-
-struct Loc {
-    std::string file;
-    int line = 0;    // 1-based, 0 = unknown
-    int column = 0;  // 1-based, 0 = unknown
-};
-
-/// One step of the path from a Lua workflow's returned table to a value in it.
-struct PathKey {
-    bool is_index = false;
-    std::string key;         // when !is_index
-    std::int64_t index = 0;  // when is_index (1-based Lua index)
-};
 
 struct Node {
     enum class Kind { table, array, string, integer, number, boolean, function };
@@ -46,15 +33,6 @@ struct Node {
 };
 
 std::string_view kind_name(Node::Kind kind) noexcept;
-
-/// Collects load problems; loading fails at the end if any were reported.
-struct Diagnostics {
-    std::vector<Diagnostic> list;
-    void error(const Loc& loc, std::string message) {
-        list.push_back({loc.file, loc.line, loc.column, std::move(message)});
-    }
-    bool empty() const noexcept { return list.empty(); }
-};
 
 /// Reads a TOML workflow. On a syntax error, reports it and returns false.
 /// Tables keep their keys in source order.

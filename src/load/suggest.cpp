@@ -1,5 +1,5 @@
 // Did-you-mean suggestions for misspelt keys and names.
-#include "model/model.hpp"
+#include "load/suggest.hpp"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 // MachineVm: defines the machine plans of a workflow and calls statenet/machine.lua.
 #include "machine/machine_vm.hpp"
 
-#include "exec/workflow_impl.hpp"
+#include "api/workflow_impl.hpp"
 
 #include <fmt/format.h>
 
@@ -66,7 +66,7 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
 }
 
 MachineVm::MachineVm(const Workflow& workflow)
-    : workflow_(workflow), model_(workflow.impl().model()), runner_(workflow.impl().current()->acquire()) {
+    : workflow_(workflow), model_(workflow.impl().model()), runner_(workflow.impl().runners()->acquire()) {
     states_.resize(static_cast<std::size_t>(model_->state_count));
     for (const auto& net : model_->networks)
         for (const auto& s : net.states) {

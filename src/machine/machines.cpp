@@ -1,5 +1,6 @@
 // Machines: instances over a store, driven by events, timers and recovery; hot reload.
-#include "exec/workflow_impl.hpp"
+#include "api/assembly.hpp"
+#include "api/workflow_impl.hpp"
 #include "machine/file_watch.hpp"
 #include "machine/machine_vm.hpp"
 #include "machine/store.hpp"

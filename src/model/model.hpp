@@ -2,7 +2,7 @@
 // built once by the loader and shared by every Lua VM that runs the workflow.
 #pragma once
 
-#include "load/node.hpp"
+#include "model/diagnostics.hpp"
 
 #include <statenet/history.hpp>
 #include <statenet/value.hpp>
@@ -192,13 +192,6 @@ struct Model {
 
 /// Push depth limit (SPEC section 5).
 inline constexpr int max_push_depth = 16;
-
-/// Builds the model from a document tree; reports every problem to `diags`.
-/// Function references are recorded, not resolved (that needs a Lua VM).
-void build_model(const Node& root, Model& model, Diagnostics& diags);
-
-/// "did you mean 'x'?" suggestion among `candidates`, or empty.
-std::string suggest(std::string_view word, const std::vector<std::string_view>& candidates);
 
 }  // namespace statenet::detail
 

@@ -1,6 +1,6 @@
 // Workflow: the public face of a loaded model; runs records on the running version's pooled runners.
+#include "api/workflow_impl.hpp"
 #include "exec/stream_runner.hpp"
-#include "exec/workflow_impl.hpp"
 
 #include <statenet/stream.hpp>
 #include <statenet/workflow.hpp>
@@ -33,12 +33,12 @@ Result Workflow::process(const Value& record, const RunOptions& options) const {
 }
 
 Result Workflow::process(Value&& record, const RunOptions& options) const {
-    detail::RunnerLease runner(*impl_);
+    detail::RunnerLease runner(impl_->runners());
     return runner->run(std::move(record), options);
 }
 
 Result Workflow::process_json(std::string_view json, std::string& out, const RunOptions& options) const {
-    detail::RunnerLease runner(*impl_);
+    detail::RunnerLease runner(impl_->runners());
     return runner->run_json(json, out, options);
 }
 
@@ -51,7 +51,7 @@ std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, c
     std::mutex failure_mutex;
     auto work = [&] {
         try {
-            detail::RunnerLease runner(*impl_);
+            detail::RunnerLease runner(impl_->runners());
             for (std::size_t i = next++; i < records.size(); i = next++) {
                 RunOptions run = options.run;
                 if (!run.position) run.position = static_cast<std::int64_t>(i);
@@ -74,18 +74,13 @@ std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, c
 }
 
 void Workflow::flush() const {
-    std::string errors;
-    {
-        auto version = impl_->current();
-        std::lock_guard lock(version->mutex);
-        for (auto& runner : version->idle)
-            if (auto error = runner->flush()) errors += (errors.empty() ? "" : "; ") + *error;
-    }
+    const std::string errors = impl_->runners()->flush_idle();
     if (!errors.empty()) throw std::runtime_error("batch transaction commit failed: " + errors);
 }
 
 StreamStats Workflow::process_stream(const Source& source, const Sink& sink, const StreamOptions& options) const {
-    return detail::run_stream(*this, source, sink, options);
+    // A stream runs on the version it starts with, whatever a hot reload swaps in meanwhile.
+    return detail::run_stream(impl_->runners(), source, sink, options);
 }
 
 StreamStats Workflow::process_stream(const Source& source, const Sink& sink) const {

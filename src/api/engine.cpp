@@ -1,6 +1,7 @@
 // Engine: loads workflows and holds the services they share (clock, log, stdlib).
+#include "api/assembly.hpp"
+#include "api/workflow_impl.hpp"
 #include "exec/services.hpp"
-#include "exec/workflow_impl.hpp"
 #include "statenet_config.hpp"
 
 #include <statenet/engine.hpp>

@@ -2,7 +2,7 @@
 #include <statenet/history.hpp>
 #include <statenet/workflow.hpp>
 
-#include "exec/workflow_impl.hpp"
+#include "api/workflow_impl.hpp"
 #include "history/recorder.hpp"
 
 namespace statenet {
@@ -39,7 +39,7 @@ bool first_divergence(const std::vector<HistoryStep>& recorded, const std::vecto
 
 ReplayReport replay(const Workflow& workflow, const History& history, const HistoryFilter& filter) {
     ReplayReport report;
-    detail::RunnerLease runner(workflow.impl());
+    detail::RunnerLease runner(workflow.impl().runners());
     const detail::Model& model = runner->model();
     const auto states = detail::states_by_id(model);
     for (HistoryRun& run : history.runs(filter)) {

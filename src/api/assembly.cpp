@@ -1,0 +1,75 @@
+// Assembly: model -> resource pools, a first runner (functions resolved), history writer
+// and the runner pool that makes more runners wired the same way.
+#include "api/assembly.hpp"
+
+#include "api/workflow_impl.hpp"
+#include "history/scripts_hash.hpp"
+
+namespace statenet::detail {
+
+namespace {
+
+/// Opens the history writer when the workflow records history; problems go to `diags`.
+std::shared_ptr<HistoryWriter> open_history(const EngineImpl& engine, const std::shared_ptr<Model>& model,
+                                            std::string_view text, Diagnostics& diags) {
+    if (model->history.level == HistoryLevel::off) return nullptr;
+    model->scripts_hash = scripts_content_hash(*model, text, engine.stdlib_dir);
+    try {
+        return std::make_shared<HistoryWriter>(model->history, model);
+    } catch (const HistoryError& e) {
+        diags.error(model->history.loc, e.what());
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+LoadEnvironment load_environment(const EngineImpl& engine) {
+    return LoadEnvironment{engine.stdlib_dir, engine.options.module_paths};
+}
+
+std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& engine, std::shared_ptr<Model> model,
+                                          std::string_view text, Diagnostics& diags) {
+    auto pools = std::make_shared<ResourcePools>(model->resources);
+    // Resolving functions needs a VM; do it even when the model has problems so that
+    // every error is reported at once.
+    auto first = std::make_unique<Runner>(model, engine, pools, diags);
+    diags.sort();
+    if (!diags.empty()) return nullptr;
+    auto history = open_history(*engine, model, text, diags);
+    if (!diags.empty()) return nullptr;
+
+    auto version = std::make_shared<WorkflowVersion>();
+    version->model = model;
+    version->engine = engine;
+    version->pools = pools;
+    version->history = history;
+    auto make = [model, engine, pools, history]() -> std::unique_ptr<Runner> {
+        Diagnostics late;
+        auto runner = std::make_unique<Runner>(model, engine, pools, late);
+        if (!late.empty()) throw LoadError(std::move(late.list));
+        if (history) runner->set_observer(history->recorder());
+        return runner;
+    };
+    version->runners = std::make_shared<RunnerPool>(model, engine, std::move(make));
+    if (history) first->set_observer(history->recorder());
+    version->runners->add_idle(std::move(first));
+    return version;
+}
+
+std::shared_ptr<WorkflowVersion> load_version(const std::shared_ptr<EngineImpl>& engine, std::string_view text,
+                                              const std::filesystem::path& file, const LoadOptions& options,
+                                              Diagnostics& diags) {
+    auto model = load_model(text, file, options, load_environment(*engine), diags);
+    if (!model) return nullptr;
+    return assemble(engine, std::move(model), text, diags);
+}
+
+std::shared_ptr<WorkflowImpl> load_workflow(const std::shared_ptr<EngineImpl>& engine, std::string_view text,
+                                            const std::filesystem::path& file, const LoadOptions& options,
+                                            Diagnostics& diags) {
+    auto version = load_version(engine, text, file, options, diags);
+    return version ? std::make_shared<WorkflowImpl>(std::move(version)) : nullptr;
+}
+
+}  // namespace statenet::detail

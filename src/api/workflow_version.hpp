@@ -1,0 +1,24 @@
+// WorkflowVersion: one loaded version of a workflow, as the assembly built it: its model,
+// resource pools, history writer and runner pool. Hot reload replaces the whole version.
+#pragma once
+
+#include "exec/runner_pool.hpp"
+#include "exec/services.hpp"
+#include "history/writer.hpp"
+#include "model/model.hpp"
+#include "resources/pool.hpp"
+
+#include <memory>
+
+namespace statenet::detail {
+
+struct WorkflowVersion {
+    std::shared_ptr<const Model> model;
+    std::shared_ptr<EngineImpl> engine;
+    std::shared_ptr<ResourcePools> pools;
+    /// Null when history is off; declared before the runners, which record into it.
+    std::shared_ptr<HistoryWriter> history;
+    std::shared_ptr<RunnerPool> runners;
+};
+
+}  // namespace statenet::detail
