@@ -76,4 +76,99 @@ ReferenceWrite write_reference_row(SqliteConnection& connection, const Reference
     return ReferenceWrite::written;
 }
 
+void ReferenceRecord::install(Program& program) {
+    program_ = &program;
+    lua_State* L = program.state();
+    StackGuard guard(L);
+    program.vm().push_runtime("set_reference_loader");
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, lua_load_row, 1);
+    lua_call(L, 1, 0);
+}
+
+void ReferenceRecord::reset() noexcept {
+    conflict_ = missing_ = false;
+    row_.reset();
+}
+
+void ReferenceRecord::begin(const Value& input) { key_ = reference_key(config_, input); }
+
+const Value& ReferenceRecord::order(const Value& input) const {
+    static const Value none = Value::object();
+    if (row_) return *row_;
+    return input.is_object() ? input : none;
+}
+
+// The reference-mode loader: reads the record's row, once, on first touch. It reads on
+// the held connection when the record (or its batch) holds one, so it sees the
+// record's own writes; else through a pooled connection outside any transaction, so
+// concurrent runs only meet at the version check.
+int ReferenceRecord::lua_load_row(lua_State* L) {
+    auto* self = static_cast<ReferenceRecord*>(lua_touserdata(L, lua_upvalueindex(1)));
+    const ReferenceConfig& config = self->config_;
+    const char* name = "ResourceError";
+    std::string failure;
+    try {
+        std::optional<Value> row;
+        if (SqliteConnection* held = self->tx_.held(config.resource)) {
+            row = load_reference_row(*held, config, self->key_);
+        } else {
+            auto connection = self->pools_.acquire(config.resource);
+            try {
+                row = load_reference_row(*connection, config, self->key_);
+            } catch (...) {
+                self->pools_.release(config.resource, std::move(connection));
+                throw;
+            }
+            self->pools_.release(config.resource, std::move(connection));
+        }
+        if (row) {
+            push_value(L, *row, self->program_->convert());
+            self->row_ = std::move(row);
+            return 1;
+        }
+        name = "NotFound";
+        self->missing_ = true;
+        failure = fmt::format("no row with {} = {} in table '{}'", config.key, self->key_.to_json(), config.table);
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "name");
+    lua_pushlstring(L, failure.data(), failure.size());
+    lua_setfield(L, -2, "message");
+    return lua_error(L);
+}
+
+void ReferenceRecord::commit(Result& result, bool manual, const std::function<SqliteConnection&()>& hold) {
+    if (!result.ok || !row_) return;
+    const ReferenceConfig& config = config_;
+    auto fail_with = [&](const char* name, std::string message) {
+        result.ok = false;
+        result.error = ErrorInfo{name, std::move(message), result.final_state};
+        result.branches.clear();
+    };
+    try {
+        // Manual strategy: the functions' uncommitted writes are discarded first; the
+        // row itself is the engine's write and commits on its own.
+        if (manual) tx_.discard_uncommitted();
+        SqliteConnection& connection = hold();
+        switch (write_reference_row(connection, config, *row_, result.data)) {
+        case ReferenceWrite::conflict:
+            conflict_ = true;
+            return fail_with("Conflict", fmt::format("row {} = {} of table '{}' changed since it was read ({} {})",
+                                                     config.key, key_.to_json(), config.table, config.version,
+                                                     (*row_)[config.version].to_json()));
+        case ReferenceWrite::written:
+        case ReferenceWrite::unchanged: break;
+        }
+        if (manual) tx_.commit_now();
+    } catch (const std::invalid_argument& e) {
+        fail_with("SchemaViolation", e.what());
+    } catch (const std::exception& e) {
+        fail_with("ResourceError", e.what());
+    }
+}
+
 }  // namespace statenet::detail

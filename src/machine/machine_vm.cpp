@@ -39,8 +39,6 @@ ErrorInfo pop_error(lua_State* L, std::string_view state) {
     return error;
 }
 
-std::string timer_label(double after_ms) { return fmt::format("after_ms={}", after_ms); }
-
 }  // namespace
 
 void check_machine_model(const Model& model, Diagnostics& diags) {
@@ -65,15 +63,17 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
         }
 }
 
-MachineVm::MachineVm(const Workflow& workflow)
-    : workflow_(workflow), model_(workflow.impl().model()), runner_(workflow.impl().runners()->acquire()) {
+MachineVm::MachineVm(const Workflow& workflow) : workflow_(workflow), model_(workflow.impl().model()) {
+    Diagnostics diags;
+    program_ = std::make_unique<Program>(model_, workflow.impl().engine, diags);
+    if (!diags.empty()) throw LoadError(std::move(diags.list));
     states_.resize(static_cast<std::size_t>(model_->state_count));
     for (const auto& net : model_->networks)
         for (const auto& s : net.states) {
             states_[static_cast<std::size_t>(s.id)] = &s;
             direct_ = direct_ || s.mode.value_or(model_->mode) == DataMode::direct;
         }
-    lua_State* L = runner_->machine_vm().state();
+    lua_State* L = program_->state();
     StackGuard guard(L);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "statenet.machine");
@@ -93,93 +93,14 @@ MachineVm::MachineVm(const Workflow& workflow)
     lua_pushboolean(L, model_->mode != DataMode::direct);
     lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions));
     lua_call(L, 2, 0);
-    define_plans();
 }
 
-// The runner holds instance data now: it never goes back to the workflow's pool.
 MachineVm::~MachineVm() = default;
 
 int MachineVm::find_state(std::string_view qualified) const {
     for (const State* s : states_)
         if (s->qualified == qualified) return s->id;
     return -1;
-}
-
-void MachineVm::push_arc(const Arc& arc, int network) {
-    lua_State* L = runner_->machine_vm().state();
-    lua_getfield(L, LUA_REGISTRYINDEX, "statenet.functions");
-    const int fns = lua_gettop(L);
-    lua_createtable(L, 0, 6);
-    lua_pushinteger(L, model_->state(network, arc.to).id);
-    lua_setfield(L, -2, "to");
-    if (arc.when) {
-        lua_rawgeti(L, fns, *arc.when + 1);
-        lua_setfield(L, -2, "when");
-    }
-    lua_createtable(L, static_cast<int>(arc.transform.size()), 0);
-    lua_createtable(L, static_cast<int>(arc.transform.size()), 0);
-    for (std::size_t i = 0; i < arc.transform.size(); ++i) {
-        lua_rawgeti(L, fns, arc.transform[i] + 1);
-        lua_rawseti(L, -3, static_cast<int>(i + 1));
-        std::string name = model_->functions[arc.transform[i]].describe();
-        lua_pushlstring(L, name.data(), name.size());
-        lua_rawseti(L, -2, static_cast<int>(i + 1));
-    }
-    lua_setfield(L, -3, "tf_names");
-    lua_setfield(L, -2, "tf");
-    lua_pushnumber(L, arc.after_ms);
-    lua_setfield(L, -2, "after");
-    std::string label = arc.on.empty() ? timer_label(arc.after_ms) : arc.on;
-    lua_pushlstring(L, label.data(), label.size());
-    lua_setfield(L, -2, "label");
-    lua_remove(L, fns);
-}
-
-void MachineVm::define_plans() {
-    lua_State* L = runner_->machine_vm().state();
-    StackGuard guard(L);
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "statenet.machine");
-    lua_call(L, 1, 1);
-    const int module = lua_gettop(L);
-    for (const State* s : states_) {
-        // Tried in priority order; timers by due time first (the earliest due fires).
-        std::vector<const Arc*> ordered;
-        for (int index : s->arc_order) ordered.push_back(&s->arcs[static_cast<std::size_t>(index)]);
-        std::vector<const Arc*> timers;
-        std::map<std::string, std::vector<const Arc*>> events;
-        std::vector<const Arc*> now;
-        for (const Arc* arc : ordered) {
-            if (!arc->on.empty()) events[arc->on].push_back(arc);
-            else if (arc->after_ms >= 0) timers.push_back(arc);
-            else now.push_back(arc);
-        }
-        std::stable_sort(timers.begin(), timers.end(),
-                         [](const Arc* a, const Arc* b) { return a->after_ms < b->after_ms; });
-        lua_getfield(L, module, "define");
-        lua_pushinteger(L, s->id);
-        lua_createtable(L, 0, 4);
-        lua_pushlstring(L, s->qualified.data(), s->qualified.size());
-        lua_setfield(L, -2, "name");
-        auto push_list = [&](const std::vector<const Arc*>& arcs) {
-            lua_createtable(L, static_cast<int>(arcs.size()), 0);
-            for (std::size_t i = 0; i < arcs.size(); ++i) {
-                push_arc(*arcs[i], s->network);
-                lua_rawseti(L, -2, static_cast<int>(i + 1));
-            }
-        };
-        lua_createtable(L, 0, static_cast<int>(events.size()));
-        for (const auto& [name, arcs] : events) {
-            push_list(arcs);
-            lua_setfield(L, -2, name.c_str());
-        }
-        lua_setfield(L, -2, "events");
-        push_list(timers);
-        lua_setfield(L, -2, "timers");
-        push_list(now);
-        lua_setfield(L, -2, "now");
-        lua_call(L, 2, 0);
-    }
 }
 
 double MachineVm::next_timer_ms(int sid, double checked_ms) const {
@@ -191,7 +112,7 @@ double MachineVm::next_timer_ms(int sid, double checked_ms) const {
 }
 
 MachineStep MachineVm::call(int nargs, std::string_view state_name) {
-    lua_State* L = runner_->machine_vm().state();
+    lua_State* L = program_->state();
     MachineStep step;
     if (lua_pcall(L, nargs, 5, 0) != 0) {
         step.code = MachineStep::Code::failed;
@@ -219,13 +140,13 @@ MachineStep MachineVm::call(int nargs, std::string_view state_name) {
 }
 
 MachineStep MachineVm::start(int handle, const Value& data, std::string_view id) {
-    lua_State* L = runner_->machine_vm().state();
+    lua_State* L = program_->state();
     StackGuard guard(L);
     const Network& main = model_->networks[static_cast<std::size_t>(model_->main)];
     const State& entry = main.states[static_cast<std::size_t>(main.start)];
     lua_rawgeti(L, LUA_REGISTRYINDEX, start_);
     lua_pushinteger(L, handle);
-    push_value(L, data, runner_->convert_refs());
+    push_value(L, data, program_->convert());
     lua_pushinteger(L, entry.id);
     lua_pushlstring(L, id.data(), id.size());
     MachineStep step = call(4, entry.qualified);
@@ -234,19 +155,19 @@ MachineStep MachineVm::start(int handle, const Value& data, std::string_view id)
 }
 
 MachineStep MachineVm::fire(int handle, int sid, std::string_view event, const Value& payload, std::string_view id) {
-    lua_State* L = runner_->machine_vm().state();
+    lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fire_);
     lua_pushinteger(L, handle);
     lua_pushinteger(L, sid);
     lua_pushlstring(L, event.data(), event.size());
-    push_value(L, payload, runner_->convert_refs());
+    push_value(L, payload, program_->convert());
     lua_pushlstring(L, id.data(), id.size());
     return call(5, state(sid).qualified);
 }
 
 MachineStep MachineVm::fire_timer(int handle, int sid, double elapsed_ms, std::string_view id) {
-    lua_State* L = runner_->machine_vm().state();
+    lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fire_timer_);
     lua_pushinteger(L, handle);
@@ -257,26 +178,26 @@ MachineStep MachineVm::fire_timer(int handle, int sid, double elapsed_ms, std::s
 }
 
 void MachineVm::put(int handle, const Value& data) {
-    lua_State* L = runner_->machine_vm().state();
+    lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, put_);
     lua_pushinteger(L, handle);
-    push_value(L, data, runner_->convert_refs());
+    push_value(L, data, program_->convert());
     lua_call(L, 2, 0);
 }
 
 Value MachineVm::get(int handle, const Value* order) {
-    lua_State* L = runner_->machine_vm().state();
+    lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
     lua_pushinteger(L, handle);
     lua_call(L, 1, 1);
     if (lua_isnil(L, -1)) return Value::object();
-    return read_value(L, -1, runner_->convert_refs(), order);
+    return read_value(L, -1, program_->convert(), order);
 }
 
 void MachineVm::drop(int handle) {
-    lua_State* L = runner_->machine_vm().state();
+    lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, drop_);
     lua_pushinteger(L, handle);

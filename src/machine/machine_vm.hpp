@@ -1,7 +1,7 @@
 // MachineVm: one workflow's Lua VM driving machine instances (event, timer and start steps).
 #pragma once
 
-#include "exec/runner.hpp"
+#include "exec/program.hpp"
 #include "model/model.hpp"
 
 #include <statenet/result.hpp>
@@ -34,14 +34,14 @@ void check_machine_model(const Model& model, Diagnostics& diags);
 /// under an integer handle chosen by the caller. Not thread-safe: one caller at a time.
 class MachineVm {
 public:
-    /// Takes a runner of `workflow` (functions resolved, state plans defined) and
-    /// defines the machine plans next to them.
+    /// Loads `workflow` into a Program of its own (functions resolved, state plans
+    /// with their event and timer arcs defined). Throws LoadError when it cannot.
     explicit MachineVm(const Workflow& workflow);
     ~MachineVm();
     MachineVm(const MachineVm&) = delete;
     MachineVm& operator=(const MachineVm&) = delete;
 
-    const Model& model() const noexcept { return runner_->model(); }
+    const Model& model() const noexcept { return *model_; }
     const std::shared_ptr<const Model>& model_ptr() const noexcept { return model_; }
     /// The state with global id `sid`.
     const State& state(int sid) const { return *states_[static_cast<std::size_t>(sid)]; }
@@ -70,14 +70,12 @@ public:
 private:
     Workflow workflow_;
     std::shared_ptr<const Model> model_;
-    std::unique_ptr<Runner> runner_;
+    std::unique_ptr<Program> program_;
     std::vector<const State*> states_;
     bool direct_ = false;
     int start_ = LUA_NOREF, fire_ = LUA_NOREF, fire_timer_ = LUA_NOREF, put_ = LUA_NOREF, get_ = LUA_NOREF,
         drop_ = LUA_NOREF, abort_ = LUA_NOREF;
 
-    void define_plans();
-    void push_arc(const Arc& arc, int network);
     MachineStep call(int nargs, std::string_view state_name);
 };
 

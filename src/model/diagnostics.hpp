@@ -26,7 +26,9 @@ struct PathKey {
 /// Collects load problems; loading fails at the end if any were reported.
 struct Diagnostics {
     std::vector<Diagnostic> list;
-    void error(const Loc& loc, std::string message) { list.push_back({loc.file, loc.line, loc.column, std::move(message)}); }
+    void error(const Loc& loc, std::string message) {
+        list.push_back({loc.file, loc.line, loc.column, std::move(message)});
+    }
     bool empty() const noexcept { return list.empty(); }
     /// In file, line and column order (problems are found in several passes).
     void sort();

@@ -19,16 +19,15 @@ local M = {}
 local APPLIED, REJECTED, FAILED = 0, 1, 2
 
 local DATA = {}   -- instance handle -> committed data
-local PLANS = {}  -- state id -> { name, events = { [event] = arcs }, timers = arcs, now = arcs }
 local copy_mode, max_transitions = true, 1000
 
 function M.setup(copy, max)
   copy_mode, max_transitions = copy, max
 end
 
--- plan.events[name], plan.timers and plan.now hold arcs { to, when, tf, tf_names, after, label }
+-- A state's plan (statenet.runtime's define_state) holds the arcs a waiting instance may
+-- take: events[name], timers and now, each a list of { to, when, tf, tf_names, after, label }
 -- in the order they are tried.
-function M.define(sid, plan) PLANS[sid] = plan end
 
 function M.put(handle, data) DATA[handle] = data end
 function M.get(handle) return DATA[handle] end
@@ -48,8 +47,8 @@ local function settle(sid, slot)
     local S = STATES[sid]
     local view, data, code, name, message = run_state(S, slot, 0)
     if code == END then return APPLIED, sid, true end
-    if code == FAIL then return FAILED, name, message, PLANS[sid].name end
-    local arcs, next_sid = PLANS[sid].now, nil
+    if code == FAIL then return FAILED, name, message, STATES[sid].qualified end
+    local arcs, next_sid = STATES[sid].now, nil
     for i = 1, #arcs do
       local a = arcs[i]
       if a.when == nil or a.when(data, ctx) then
@@ -63,7 +62,7 @@ local function settle(sid, slot)
     hops = hops + 1
     if hops > max_transitions then
       return FAILED, "MaxTransitions", "more than " .. max_transitions ..
-          " transitions (max_transitions) in one event", PLANS[sid].name
+          " transitions (max_transitions) in one event", STATES[sid].qualified
     end
     sid = next_sid
   end
@@ -103,19 +102,19 @@ local function take(handle, sid, arcs, payload, id, elapsed, what)
     end
   end
   finish(handle, slot, REJECTED)
-  return REJECTED, "no " .. what .. " arc passed its condition in state " .. PLANS[sid].name
+  return REJECTED, "no " .. what .. " arc passed its condition in state " .. STATES[sid].qualified
 end
 
 function M.fire(handle, sid, event, payload, id)
-  local arcs = PLANS[sid].events[event]
+  local arcs = STATES[sid].events[event]
   if arcs == nil then
-    return REJECTED, "no arc for event '" .. event .. "' in state " .. PLANS[sid].name
+    return REJECTED, "no arc for event '" .. event .. "' in state " .. STATES[sid].qualified
   end
   return take(handle, sid, arcs, payload, id, nil, "'" .. event .. "'")
 end
 
 function M.fire_timer(handle, sid, elapsed, id)
-  return take(handle, sid, PLANS[sid].timers, nil, id, elapsed, "timer")
+  return take(handle, sid, STATES[sid].timers, nil, id, elapsed, "timer")
 end
 
 -- A new instance with `data` entering state `sid`.

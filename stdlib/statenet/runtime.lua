@@ -629,10 +629,12 @@ end
 
 -- Called by C++ once per state with the resolved functions.
 -- Function lists carry their length as `n`: `#list` is a call in every compiled trace.
--- (Lists built elsewhere, the machine plans of src/machine/machine_vm.cpp, have no `n`:
--- validate and transform fall back to `#list` for them.)
 local function counted(list)
   if list then list.n = #list end
+end
+
+local function counted_arcs(arcs)
+  for i = 1, #arcs do counted(arcs[i].tf) end
 end
 
 function M.define_state(sid, plan)
@@ -641,7 +643,11 @@ function M.define_state(sid, plan)
   counted(plan.tf)
   counted(plan.post)
   plan.narcs = #plan.arcs
-  for i = 1, plan.narcs do counted(plan.arcs[i].tf) end
+  counted_arcs(plan.arcs)
+  -- The machine arcs (statenet.machine): their transforms run through the same pipeline.
+  for _, arcs in pairs(plan.events) do counted_arcs(arcs) end
+  counted_arcs(plan.timers)
+  counted_arcs(plan.now)
   STATES[sid] = plan
 end
 
@@ -675,7 +681,7 @@ local function check(ok, why, names, i, data)
 end
 
 local function validate(list, names, data)
-  local n = list.n or #list
+  local n = list.n
   if n == 0 then return end
   local ok, why = list[1](data, ctx)
   local msg = check(ok, why, names, 1, data)
@@ -710,7 +716,7 @@ local function replaced(r, names, i, data, slot, view)
 end
 
 local function transform(list, names, data, slot, view)
-  local n = list.n or #list
+  local n = list.n
   if n == 0 then return data end
   local r = list[1](data, ctx)
   if r ~= nil and r ~= data then data = replaced(r, names, 1, data, slot, view) end

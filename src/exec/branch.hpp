@@ -1,0 +1,94 @@
+// The state of one record's run inside a Runner: its run-wide limits and observer, and
+// its branches (one in depth-first runs), each with the push frames it may return to.
+#pragma once
+
+#include "exec/runner.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace statenet::detail {
+
+struct Runner::Frame {
+    int network;  // the calling network
+    int state;    // the pushing state
+    const Arc* arc;
+    int parent_slot;
+    int attempt;
+    std::vector<int> retry_counts;
+    int step;  // the pushing step (history)
+};
+
+struct Runner::Branch {
+    int slot = 0;
+    int network = 0;
+    int state = 0;
+    std::vector<Frame> frames;
+    std::vector<const std::string*> path;  // each state entered, as its model's `network/state`
+    bool entered = false;
+    int attempt = 0;
+    std::vector<int> retry_counts;
+    std::optional<ErrorInfo> entry_error;  // ctx.error while in an on_error target
+    Status status = Status::running;
+    const State* final_state = nullptr;  // where it finished
+    bool emit = true;
+    std::optional<ErrorInfo> error;
+    // History: this branch's current step, and how the next one is reached.
+    int step = 0;
+    int parent = 0;
+    StepVia via = StepVia::start;
+
+    /// A fresh branch at `state` of `network` for the record in `slot`, keeping the
+    /// capacity of its vectors.
+    void reset(int record_slot, int in_network, int at_state) {
+        slot = record_slot;
+        network = in_network;
+        state = at_state;
+        frames.clear();
+        path.clear();
+        entered = false;
+        attempt = 0;
+        retry_counts.clear();
+        entry_error.reset();
+        status = Status::running;
+        final_state = nullptr;
+        emit = true;
+        error.reset();
+        step = parent = 0;
+        via = StepVia::start;
+    }
+};
+
+struct Runner::Run {
+    bool copy_default = true;
+    bool deep = false;  // copies must be deep (direct states mutate nested tables)
+    bool breadth_first = false;
+    bool reference = false;            // the record is a row (reference mode)
+    bool lean = false;                 // see Runner::run_json
+    std::string* json_out = nullptr;   // the JSON fast path's output line
+    bool timed = true;                 // someone reads the duration
+    std::chrono::steady_clock::time_point started;
+    double deadline = 0;     // clock ms, 0 = none
+    int first_attempt = 0;   // ctx.attempt in the start state (a re-run after Conflict)
+    std::size_t transitions = 0;
+    bool fatal = false;  // MaxTransitions / Timeout: stop every branch
+    RunObserver* observer = nullptr;
+    RunObserver* steps = nullptr;  // the observer, when it records steps (else steps cost nothing)
+    std::chrono::steady_clock::time_point step_started;
+
+    std::chrono::nanoseconds took() const {
+        return timed ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{0};
+    }
+};
+
+/// How the branches ended: the one that explains an ok record (primary) or a failed one
+/// (culprit); breadth-first runs keep every branch.
+struct Runner::Outcome {
+    std::vector<Branch> finished, failed;
+    const Branch* primary = nullptr;
+    const Branch* culprit = nullptr;
+};
+
+}  // namespace statenet::detail

@@ -1,0 +1,346 @@
+// One branch's steps: a state's functions in one runtime call, then its arc, push,
+// return, retry or on_error route, with the run-wide limits and what history observes.
+#include "exec/branch.hpp"
+#include "exec/retry.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace statenet::detail {
+
+namespace {
+
+// Step outcomes of statenet/runtime.lua (keep in sync).
+constexpr int step_end = 0;
+constexpr int step_arc = 1;
+constexpr int step_fail = 2;
+constexpr int step_branches = 3;
+
+}  // namespace
+
+bool Runner::count_transition(Run& run, Branch& b) {
+    if (++run.transitions <= static_cast<std::size_t>(model_->max_transitions)) return true;
+    run.fatal = true;
+    record_failure(
+        run, b,
+        {"MaxTransitions", fmt::format("more than {} transitions (max_transitions)", model_->max_transitions),
+         model_->qualified(b.network, b.state)});
+    return false;
+}
+
+Runner::Status Runner::record_failure(Run& run, Branch& b, ErrorInfo error) {
+    if (run.steps && b.step) run.steps->step_failed(b.step, error);
+    b.error = std::move(error);
+    b.status = Status::failed;
+    return b.status;
+}
+
+ErrorInfo Runner::pcall_error(std::string state) {
+    lua_State* L = program_.state();
+    ErrorInfo error{"LuaError", "", std::move(state)};
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "name");
+        if (!lua_isnil(L, -1)) error.name = lua_text(L, -1);
+        lua_getfield(L, -2, "message");
+        error.message = lua_isnil(L, -1) ? error.name : lua_text(L, -1);
+        lua_pop(L, 2);
+    } else {
+        error.message = lua_text(L, -1);
+    }
+    lua_pop(L, 1);
+    return error;
+}
+
+Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
+    const State& s = model_->state(b.network, b.state);
+    if (!b.entered) {
+        b.entered = true;
+        b.path.push_back(&model_->qualified(b.network, b.state));
+        b.attempt = b.path.size() == 1 ? run.first_attempt : 0;
+        b.retry_counts.assign(s.retry.size(), 0);
+    }
+    if (run.deadline > 0 && engine_->clock->now_ms() > run.deadline) {
+        run.fatal = true;
+        return record_failure(
+            run, b, {"Timeout", fmt::format("record exceeded timeout_ms = {}", model_->timeout_ms), *b.path.back()});
+    }
+    if (run.steps) {
+        b.step = run.steps->step_started(b.parent, b.via, s, b.attempt, static_cast<int>(b.frames.size()));
+    }
+    if (!s.resources.empty())
+        if (auto error = acquire_resources(s, *b.path.back())) return fail(run, b, std::move(*error));
+    const bool guarded = !tx_.held_ids().empty();
+    if (guarded) {
+        try {
+            tx_.begin_step();
+        } catch (const std::exception& e) {
+            return fail(run, b, {"ResourceError", e.what(), *b.path.back()});
+        }
+    }
+    // Without history, timeouts, held connections or breadth-first branches, nothing
+    // needs C++ between two plain states: step_chain runs on through them in one call.
+    const bool chained = !run.steps && !run.breadth_first && run.deadline == 0 && !guarded;
+    lua_State* L = program_.state();
+    StackGuard guard(L);
+    const int nargs = push_step_args(run, b, chained);
+    const bool raised = lua_pcall(L, nargs, chained ? 4 : 3, 0) != 0;
+    if (chained && !raised) {
+        enter_chained(run, b, static_cast<int>(lua_tointeger(L, -1)));
+        lua_pop(L, 1);
+    }
+    const int code = raised ? step_fail : static_cast<int>(lua_tointeger(L, -3));
+    if (guarded) tx_.end_step(code == step_fail);
+    const State& last = model_->state(b.network, b.state);  // s, unless step_chain went on
+    if (raised || code == step_fail) {
+        ErrorInfo error =
+            raised ? pcall_error(*b.path.back()) : ErrorInfo{lua_text(L, -2), lua_text(L, -1), *b.path.back()};
+        if (!raised && error.name == "NoTransition" &&
+            std::any_of(last.arcs.begin(), last.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
+            error.message += " (its 'on' and 'after_ms' arcs fire only for machines)";
+        observe_step_end(run, b, StepEnd::failed, &error);
+        return fail(run, b, std::move(error));
+    }
+    observe_step_end(run, b, code == step_end ? StepEnd::end : StepEnd::ok, nullptr);
+    switch (code) {
+    case step_end: return finish(run, b);
+    case step_arc: return take_arc(run, b, last.arcs[static_cast<std::size_t>(lua_tointeger(L, -2))]);
+    case step_branches: break;
+    default: throw std::logic_error("statenet runtime: bad step result");
+    }
+    return spawn_branches(run, b, s, spawned);
+}
+
+// The runtime's step function for this step and its arguments: the state, the slot,
+// the attempt, the error that routed here, and what the function needs besides.
+int Runner::push_step_args(const Run& run, const Branch& b, bool chained) {
+    const RuntimeRefs& refs = program_.refs();
+    lua_State* L = program_.state();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, run.breadth_first ? refs.step_all : chained ? refs.step_chain : refs.step);
+    lua_pushinteger(L, model_->state(b.network, b.state).id);
+    lua_pushinteger(L, b.slot);
+    lua_pushinteger(L, b.attempt);
+    if (b.entry_error) {
+        lua_pushlstring(L, b.entry_error->name.data(), b.entry_error->name.size());
+        lua_pushlstring(L, b.entry_error->message.data(), b.entry_error->message.size());
+        lua_pushlstring(L, b.entry_error->state.data(), b.entry_error->state.size());
+    } else {
+        lua_pushnil(L);
+        lua_pushnil(L);
+        lua_pushnil(L);
+    }
+    if (run.breadth_first) {
+        lua_pushboolean(L, run.deep);
+        return 7;
+    }
+    if (chained) {
+        lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions) - static_cast<lua_Integer>(run.transitions));
+        return 7;
+    }
+    return 6;
+}
+
+// Breadth-first: every passing arc of state `s` is a branch; the first goes on as `b`,
+// the others are spawned, each with its own copy of the callers' data it may return to.
+Runner::Status Runner::spawn_branches(Run& run, Branch& b, const State& s, std::vector<Branch>& spawned) {
+    const RuntimeRefs& refs = program_.refs();
+    lua_State* L = program_.state();
+    int n = static_cast<int>(lua_tointeger(L, -2));
+    int old_slot = b.slot;
+    const Branch proto = b;
+    for (int i = 1; i <= n; ++i) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, refs.branch_out);
+        lua_pushinteger(L, i);
+        lua_call(L, 1, 2);
+        int slot = static_cast<int>(lua_tointeger(L, -2));
+        const Arc& arc = s.arcs[static_cast<std::size_t>(lua_tointeger(L, -1))];
+        lua_pop(L, 2);
+        Branch* target = &b;
+        if (i > 1) {
+            // A new branch needs its own copy of every caller's data it may return to.
+            target = &spawned.emplace_back(proto);
+            for (auto& frame : target->frames)
+                frame.parent_slot = program_.call_int(refs.clone, {double(frame.parent_slot), run.deep ? 1.0 : 0.0});
+        }
+        target->slot = slot;
+        target->status = take_arc(run, *target, arc);
+    }
+    program_.call_void(refs.free, {double(old_slot)});
+    return b.status;
+}
+
+// The states step_chain went on into, after the one it was called for: each is an arc
+// taken and a state entered, as take_arc and step would have recorded them.
+void Runner::enter_chained(Run& run, Branch& b, int count) {
+    const RuntimeRefs& refs = program_.refs();
+    if (count == 0) return;
+    lua_State* L = program_.state();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, refs.chain);
+    for (int i = 1; i <= count; ++i) {
+        lua_rawgeti(L, -1, i);
+        const int sid = static_cast<int>(lua_tointeger(L, -1));
+        lua_pop(L, 1);
+        ++run.transitions;  // within the budget step_chain was given
+        b.state = state_index_[static_cast<std::size_t>(sid)];
+        b.path.push_back(&model_->qualified(b.network, b.state));
+        b.attempt = 0;
+        b.retry_counts.assign(model_->state(b.network, b.state).retry.size(), 0);
+        b.entry_error.reset();
+    }
+    lua_pop(L, 1);
+}
+
+Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc) {
+    const RuntimeRefs& refs = program_.refs();
+    if (!count_transition(run, b)) return Status::failed;
+    b.entry_error.reset();
+    if (!arc.is_push()) {
+        observe_route(run, b, b.network, arc.to, StepVia::arc);
+        b.state = arc.to;
+        b.entered = false;
+        return Status::running;
+    }
+    if (b.frames.size() >= static_cast<std::size_t>(max_push_depth)) {
+        program_.call_void(refs.restore, {double(b.slot)});
+        return fail(run, b,
+                    {"PushFailed",
+                     fmt::format("push depth limit ({}) exceeded pushing into network '{}'", max_push_depth,
+                                 model_->networks[arc.push_network].name),
+                     *b.path.back()});
+    }
+    int child = program_.call_int(refs.push, {double(b.slot), double(arc.id), run.deep ? 1.0 : 0.0});
+    observe_route(run, b, arc.push_network, arc.push_state, StepVia::push);
+    b.frames.push_back(Frame{b.network, b.state, &arc, b.slot, b.attempt, b.retry_counts, b.step});
+    b.slot = child;
+    b.network = arc.push_network;
+    b.state = arc.push_state;
+    b.entered = false;
+    return Status::running;
+}
+
+Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
+    const RuntimeRefs& refs = program_.refs();
+    for (;;) {
+        if (run.steps && b.step) run.steps->step_failed(b.step, error);
+        const State& s = model_->state(b.network, b.state);
+        for (std::size_t i = 0; i < s.retry.size(); ++i) {
+            const Retrier& r = s.retry[i];
+            if (!error_matches(r.errors, error.name)) continue;
+            // Step Functions: the first matching retrier decides; once it is spent,
+            // the error goes on to on_error.
+            if (b.retry_counts[i] < r.attempts) {
+                double delay = retry_delay_ms(r, b.retry_counts[i], rng_);
+                if (run.deadline > 0 && engine_->clock->now_ms() + delay > run.deadline) {
+                    run.fatal = true;
+                    return record_failure(
+                        run, b,
+                        {"Timeout",
+                         fmt::format("record would exceed timeout_ms = {} waiting to retry after {}: {}",
+                                     model_->timeout_ms, error.name, error.message),
+                         error.state});
+                }
+                if (delay > 0) engine_->clock->sleep_ms(delay);
+                ++b.retry_counts[i];
+                ++b.attempt;
+                observe_route(run, b, b.network, b.state, StepVia::retry);
+                return Status::running;
+            }
+            break;
+        }
+        for (const Catcher& c : s.on_error) {
+            if (!error_matches(c.errors, error.name)) continue;
+            if (!count_transition(run, b)) return Status::failed;
+            observe_route(run, b, b.network, c.to, StepVia::on_error);
+            b.state = c.to;
+            b.entered = false;
+            b.entry_error = std::move(error);
+            return Status::running;
+        }
+        if (b.frames.empty()) return record_failure(run, b, std::move(error));
+        // The sub-network failed: the pushing state fails, rolled back to its entry.
+        Frame frame = std::move(b.frames.back());
+        b.frames.pop_back();
+        program_.call_void(refs.free, {double(b.slot)});
+        program_.call_void(refs.restore, {double(frame.parent_slot)});
+        b.slot = frame.parent_slot;
+        b.network = frame.network;
+        b.state = frame.state;
+        b.attempt = frame.attempt;
+        b.retry_counts = std::move(frame.retry_counts);
+        b.step = frame.step;
+        b.entered = true;
+        b.entry_error.reset();
+    }
+}
+
+Runner::Status Runner::finish(Run& run, Branch& b) {
+    const RuntimeRefs& refs = program_.refs();
+    const State* end_state = &model_->state(b.network, b.state);
+    const bool emit = end_state->emit;
+    while (!b.frames.empty()) {
+        Frame frame = std::move(b.frames.back());
+        b.frames.pop_back();
+        program_.call_void(refs.pop, {double(b.slot), double(frame.parent_slot), double(frame.arc->id)});
+        b.slot = frame.parent_slot;
+        b.network = frame.network;
+        b.state = frame.state;
+        if (frame.arc->return_to >= 0) {
+            b.step = frame.step;
+            if (!count_transition(run, b)) return Status::failed;
+            b.parent = frame.step;
+            b.via = StepVia::ret;
+            b.state = frame.arc->return_to;
+            b.entered = false;
+            b.entry_error.reset();
+            return Status::running;
+        }
+    }
+    b.final_state = end_state;
+    b.emit = emit;
+    b.status = Status::finished;
+    return b.status;
+}
+
+void Runner::track_changes(bool on) {
+    lua_State* L = program_.state();
+    StackGuard guard(L);
+    program_.vm().push_runtime("track_steps");
+    lua_pushboolean(L, on);
+    lua_call(L, 1, 0);
+    tracking_changes_ = on;
+}
+
+void Runner::observe_step_end(Run& run, const Branch& b, StepEnd end, const ErrorInfo* error) {
+    const RuntimeRefs& refs = program_.refs();
+    if (!run.steps) return;
+    // One clock read per step: a step starts when the one before it ended (or the run
+    // began), so the routing in between counts to the next step.
+    const auto now = std::chrono::steady_clock::now();
+    const auto took = now - run.step_started;
+    run.step_started = now;
+    if (end == StepEnd::failed || !tracking_changes_) {
+        run.steps->step_ended(b.step, end, error, took, nullptr);
+        return;
+    }
+    lua_State* L = program_.state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, refs.step_changes);
+    lua_call(L, 0, 1);
+    Value changes;
+    try {
+        changes = read_value(L, -1, program_.convert());
+    } catch (const ConvertError& e) {
+        changes = Value::object({{"unreadable", e.what()}});
+    }
+    run.steps->step_ended(b.step, end, nullptr, took, &changes);
+}
+
+void Runner::observe_route(Run& run, Branch& b, int network, int state, StepVia via) {
+    if (!run.steps) return;
+    run.steps->routed(b.step, model_->state(network, state));
+    b.parent = b.step;
+    b.via = via;
+}
+
+}  // namespace statenet::detail
