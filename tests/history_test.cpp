@@ -405,7 +405,7 @@ TEST_CASE("history - bad [history] settings and databases are load errors") {
         old.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA application_id=1397639241; PRAGMA user_version=1");
     }
     CHECK_THROWS_WITH_AS(History(dir / "v1.db"),
-                         doctest::Contains("has schema version 1; this statenet reads version 2"),
+                         doctest::Contains("has schema version 1; this statenet reads version 3"),
                          statenet::HistoryError);
     CHECK(errors("", history_in(dir / "v1.db")).find("schema version 1") != std::string::npos);
 }
@@ -427,4 +427,60 @@ TEST_CASE("history - time and age texts") {
     CHECK(!statenet::parse_history_time("120", t));
     CHECK(!statenet::parse_history_time("2026-13-01", t));
     CHECK(!statenet::parse_history_time("yesterday", t));
+}
+
+TEST_CASE("history - a schema-2 database is upgraded in place and keeps its steps") {
+    TempDir dir;
+    const auto path = dir / "v2.db";
+    {
+        // Schema 2 kept one step_data row per step, by number.
+        SQLite::Database old(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        old.exec(R"sql(
+CREATE TABLE workflows (id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL, file TEXT NOT NULL,
+  scripts_hash TEXT NOT NULL, UNIQUE (name, version, file, scripts_hash));
+CREATE TABLE states (id INTEGER PRIMARY KEY, workflow INTEGER NOT NULL, number INTEGER NOT NULL,
+  network TEXT NOT NULL, name TEXT NOT NULL, qualified TEXT NOT NULL, UNIQUE (workflow, number));
+CREATE TABLE runs (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, workflow INTEGER NOT NULL, position INTEGER,
+  ok INTEGER NOT NULL, final_state TEXT NOT NULL, error_name TEXT, error_message TEXT, error_state TEXT,
+  started_us INTEGER NOT NULL, duration_ns INTEGER NOT NULL, transitions INTEGER NOT NULL, level TEXT NOT NULL,
+  input TEXT, output TEXT);
+CREATE TABLE step_data (id INTEGER PRIMARY KEY, parent INTEGER, via INTEGER NOT NULL, state INTEGER NOT NULL,
+  arc INTEGER, arcs TEXT, attempt INTEGER NOT NULL, depth INTEGER NOT NULL, status INTEGER NOT NULL,
+  duration_ns INTEGER NOT NULL, error_name TEXT, error_message TEXT, error_state TEXT, changes TEXT);
+CREATE VIEW steps AS SELECT d.id AS id FROM step_data d;
+CREATE VIEW step_rows AS SELECT id >> 20 AS run, id & 1048575 AS seq, * FROM steps;
+INSERT INTO workflows VALUES (1, 'wf', '1', '/wf.toml', 'abc');
+INSERT INTO states VALUES (1, 1, 0, 'main', 'check', 'main/check'), (2, 1, 1, 'main', 'done', 'main/done');
+INSERT INTO runs VALUES (1, '00000000-0000-4000-8000-000000000001', 1, 0, 1, 'main/done', NULL, NULL, NULL,
+  1700000000000000, 5000, 1, 'full', '{"id":1}', '{"id":1,"x":2}');
+INSERT INTO runs VALUES (2, '00000000-0000-4000-8000-000000000002', 1, 1, 1, 'main/done', NULL, NULL, NULL,
+  1700000000000001, 4000, 1, 'runs', NULL, NULL);
+INSERT INTO step_data VALUES (1048577, NULL, 0, 1, 2, NULL, 0, 0, 0, 1000, 'Oops', 'said "no"', 'main/check', NULL);
+INSERT INTO step_data VALUES (1048578, 1, 4, 1, 2, NULL, 1, 0, 0, 900, NULL, NULL, NULL, '{"x":2}');
+INSERT INTO step_data VALUES (1048579, 2, 1, 2, NULL, NULL, 0, 0, 1, 800, NULL, NULL, NULL, NULL);
+PRAGMA application_id=1397639241; PRAGMA user_version=2;)sql");
+    }
+    History history(path);
+    const auto runs = history.runs({});
+    REQUIRE(runs.size() == 2);
+    const auto steps = history.steps(runs[0]);
+    REQUIRE(steps.size() == 3);
+    CHECK(steps[0].seq == 1);
+    CHECK(!steps[0].parent);
+    CHECK(steps[0].state == "check");
+    CHECK(steps[0].arc == "main/done");
+    REQUIRE(steps[0].error);
+    CHECK(steps[0].error->message == "said \"no\"");
+    CHECK(steps[1].via == "retry");
+    CHECK(steps[1].parent == 1);
+    CHECK(steps[1].attempt == 1);
+    REQUIRE(steps[1].changes);
+    CHECK(steps[1].changes->to_json() == R"({"x":2})");
+    CHECK(steps[2].state == "done");
+    CHECK(steps[2].status == "end");
+    CHECK(steps[2].duration_ns == 800);
+    CHECK(history.steps(runs[1]).empty());
+    SQLite::Database check(path.string());
+    CHECK(check.execAndGet("PRAGMA user_version").getInt() == 3);
+    CHECK(check.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'step_data'").getInt() == 0);
 }

@@ -65,13 +65,13 @@ struct Runner::Run {
     bool copy_default = true;
     bool deep = false;  // copies must be deep (direct states mutate nested tables)
     bool breadth_first = false;
-    bool reference = false;            // the record is a row (reference mode)
-    bool lean = false;                 // see Runner::run_json
-    std::string* json_out = nullptr;   // the JSON fast path's output line
-    bool timed = true;                 // someone reads the duration
+    bool reference = false;           // the record is a row (reference mode)
+    bool lean = false;                // see Runner::run_json
+    std::string* json_out = nullptr;  // the JSON fast path's output line
+    bool timed = true;                // someone reads the duration
     std::chrono::steady_clock::time_point started;
-    double deadline = 0;     // clock ms, 0 = none
-    int first_attempt = 0;   // ctx.attempt in the start state (a re-run after Conflict)
+    double deadline = 0;    // clock ms, 0 = none
+    int first_attempt = 0;  // ctx.attempt in the start state (a re-run after Conflict)
     std::size_t transitions = 0;
     bool fatal = false;  // MaxTransitions / Timeout: stop every branch
     RunObserver* observer = nullptr;

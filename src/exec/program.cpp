@@ -271,7 +271,8 @@ void Program::push_machine_arcs(const State& s) {
         else if (arc->after_ms >= 0) timers.push_back(arc);
         else now.push_back(arc);
     }
-    std::stable_sort(timers.begin(), timers.end(), [](const Arc* a, const Arc* b) { return a->after_ms < b->after_ms; });
+    std::stable_sort(timers.begin(), timers.end(),
+                     [](const Arc* a, const Arc* b) { return a->after_ms < b->after_ms; });
     auto push_list = [&](const std::vector<const Arc*>& arcs) {
         lua_createtable(L, static_cast<int>(arcs.size()), 0);
         for (std::size_t i = 0; i < arcs.size(); ++i) {

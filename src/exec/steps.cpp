@@ -135,7 +135,8 @@ int Runner::push_step_args(const Run& run, const Branch& b, bool chained) {
         return 7;
     }
     if (chained) {
-        lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions) - static_cast<lua_Integer>(run.transitions));
+        lua_pushinteger(L,
+                        static_cast<lua_Integer>(model_->max_transitions) - static_cast<lua_Integer>(run.transitions));
         return 7;
     }
     return 6;

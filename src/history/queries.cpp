@@ -27,9 +27,8 @@ constexpr const char* run_columns =
     "r.id, r.run_id, w.name, w.version, w.file, w.scripts_hash, r.position, r.ok, r.final_state, r.error_name, "
     "r.error_message, r.error_state, r.started_us, r.duration_ns, r.transitions, r.level, r.input, r.output";
 constexpr const char* run_tables = " FROM runs r JOIN workflows w ON w.id = r.workflow";
-// The steps of run r (see detail::step_key).
-constexpr const char* run_steps = "s.id BETWEEN r.id * 1048576 AND r.id * 1048576 + 1048575";
-static_assert(detail::step_seq_bits == 20, "run_steps spells out 2^20");
+// The steps of run r: step_rows' `run` is the runs row, so the lookup is by rowid.
+constexpr const char* run_steps = "s.run = r.id";
 
 std::optional<ErrorInfo> error_at(SQLite::Statement& q, int first) {
     if (q.getColumn(first).isNull()) return std::nullopt;
@@ -141,12 +140,12 @@ std::string where_clause(const History& history, const HistoryFilter& f, std::ve
     }
     if (!f.state.empty()) {
         if (f.state.find('/') != std::string::npos) {
-            sql += " AND (r.final_state = ? OR EXISTS (SELECT 1 FROM steps s WHERE " + std::string(run_steps) +
+            sql += " AND (r.final_state = ? OR EXISTS (SELECT 1 FROM step_rows s WHERE " + std::string(run_steps) +
                    " AND s.network || '/' || s.state = ?))";
         } else {
             sql +=
                 " AND (substr(r.final_state, instr(r.final_state, '/') + 1) = ? OR "
-                "EXISTS (SELECT 1 FROM steps s WHERE " +
+                "EXISTS (SELECT 1 FROM step_rows s WHERE " +
                 std::string(run_steps) + " AND s.state = ?))";
         }
         binds.emplace_back(f.state);
@@ -181,11 +180,9 @@ std::vector<HistoryStep> History::steps(const HistoryRun& run) const {
     return guarded(impl_->path, [&] {
         SQLite::Statement q(
             *impl_->db,
-            "SELECT id & ?3, parent, via, network, state, arc, event, attempt, depth, status, duration_ns, "
-            "error_name, error_message, error_state, changes FROM steps WHERE id BETWEEN ?1 AND ?2 ORDER BY id");
-        q.bind(1, detail::step_key(run.id, 0));
-        q.bind(2, detail::step_key(run.id, detail::max_steps_per_run));
-        q.bind(3, detail::max_steps_per_run);
+            "SELECT seq, parent, via, network, state, arc, event, attempt, depth, status, duration_ns, "
+            "error_name, error_message, error_state, changes FROM step_rows WHERE run = ?1 ORDER BY seq");
+        q.bind(1, run.id);
         std::vector<HistoryStep> steps;
         while (q.executeStep()) {
             HistoryStep& s = steps.emplace_back();
@@ -233,7 +230,7 @@ HistoryStats History::stats(const HistoryFilter& filter) const {
         SQLite::Statement steps(*impl_->db,
                                 fmt::format("SELECT s.network || '/' || s.state, s.status, s.duration_ns, "
                                             "s.error_name FROM runs r JOIN workflows w ON w.id = r.workflow "
-                                            "JOIN steps s ON {}{}",
+                                            "JOIN step_rows s ON {}{}",
                                             run_steps, where));
         bind_all(steps, binds);
         while (steps.executeStep()) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace statenet::detail {
@@ -34,6 +35,7 @@ struct RunExtras {
     std::unique_ptr<ErrorInfo> error;      // a failed run's final state is its error's state
     std::unique_ptr<Value> input, output;  // level full
     std::vector<StepRow> steps;
+    std::string steps_json;  // the steps as stored (runs.steps), made on the writer's thread
 
     /// Empties it for the next run, keeping the steps' capacity.
     void clear() {
@@ -41,6 +43,7 @@ struct RunExtras {
         input.reset();
         output.reset();
         steps.clear();
+        steps_json.clear();
     }
 };
 

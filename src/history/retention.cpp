@@ -33,7 +33,6 @@ std::int64_t prune_history(SQLite::Database& db, const PruneOptions& options) {
     select.bind(1, keep_from);
     select.bind(2, before);
     select.exec();
-    db.exec(fmt::format("DELETE FROM step_data WHERE id >> {} IN (SELECT id FROM doomed)", step_seq_bits));
     const int deleted = db.exec("DELETE FROM runs WHERE id IN (SELECT id FROM doomed)");
     db.exec("DELETE FROM doomed");
     tx.commit();

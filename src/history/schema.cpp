@@ -15,14 +15,33 @@ namespace {
 // 'SNHI' marks a statenet history database; user_version is the schema version.
 constexpr int application_id = 0x534e4849;
 // 2: steps stored as numbers (step_data, states) behind the `steps` view.
-constexpr int schema_version = 2;
+// 3: a run's steps stored with the run, as one JSON array (runs.steps), behind the views.
+constexpr int schema_version = 3;
 
-// No secondary index on purpose: runs and step rows are appended in rowid order
-// (SQLite's fastest insert path, no key comparisons); queries scan runs, then read each
-// run's steps as one rowid range. Step rows hold numbers (state ids, codes), which
-// keeps a step's row small and cheap to write; the `steps` view shows them as text
-// (via and status codes: StepVia and StepEnd in src/exec/run_observer.hpp), and
-// step_rows adds run and seq as columns.
+// No secondary index on purpose: runs are appended in rowid order (SQLite's fastest
+// insert path, no key comparisons) and carry their steps, so recording a run is one row
+// however many steps it took, and a run's steps are read with the run. runs.steps holds
+// one array per step: [parent, via, state, arc, attempt, depth, status, duration_ns]
+// and, for a step with more to say, [..., arcs, error_name, error_message, error_state,
+// changes]; states are `states` rows, via and status codes (StepVia and StepEnd in
+// src/exec/run_observer.hpp). The views spell them out; step_rows adds run and seq.
+constexpr const char* step_views_sql = R"sql(
+CREATE VIEW IF NOT EXISTS step_rows AS
+  SELECT r.id AS run, j.key + 1 AS seq, (r.id << 20) + j.key + 1 AS id, nullif(j.value ->> 0, 0) AS parent,
+         CASE j.value ->> 1 WHEN 0 THEN 'start' WHEN 1 THEN 'arc' WHEN 2 THEN 'push' WHEN 3 THEN 'return'
+                            WHEN 4 THEN 'retry' ELSE 'on_error' END AS via,
+         s.network AS network, s.name AS state, coalesce(j.value ->> 8, a.qualified, '') AS arc, '' AS event,
+         j.value ->> 4 AS attempt, j.value ->> 5 AS depth,
+         CASE j.value ->> 6 WHEN 0 THEN 'ok' WHEN 1 THEN 'end' ELSE 'failed' END AS status,
+         j.value ->> 7 AS duration_ns, j.value ->> 9 AS error_name, j.value ->> 10 AS error_message,
+         j.value ->> 11 AS error_state, nullif(j.value -> 12, 'null') AS changes
+  FROM runs r, json_each(r.steps) j JOIN states s ON s.id = j.value ->> 2
+       LEFT JOIN states a ON a.id = j.value ->> 3;
+CREATE VIEW IF NOT EXISTS steps AS
+  SELECT id, parent, via, network, state, arc, event, attempt, depth, status, duration_ns, error_name,
+         error_message, error_state, changes FROM step_rows;
+)sql";
+
 constexpr const char* schema_sql = R"sql(
 CREATE TABLE IF NOT EXISTS workflows (
   id INTEGER PRIMARY KEY,
@@ -35,7 +54,7 @@ CREATE TABLE IF NOT EXISTS workflows (
 CREATE TABLE IF NOT EXISTS states (
   id INTEGER PRIMARY KEY,
   workflow INTEGER NOT NULL REFERENCES workflows(id),
-  number INTEGER NOT NULL,  -- the state's id within its workflow
+  number INTEGER NOT NULL,  -- the state's global id in its workflow version
   network TEXT NOT NULL,
   name TEXT NOT NULL,
   qualified TEXT NOT NULL,  -- network/name
@@ -56,36 +75,23 @@ CREATE TABLE IF NOT EXISTS runs (
   transitions INTEGER NOT NULL,
   level TEXT NOT NULL,
   input TEXT,
-  output TEXT
+  output TEXT,
+  steps TEXT  -- levels steps and full: a JSON array, one array per step (see above)
 );
-CREATE TABLE IF NOT EXISTS step_data (
-  id INTEGER PRIMARY KEY,  -- run * 2^20 + seq: see step_key in schema.hpp
-  parent INTEGER,
-  via INTEGER NOT NULL,     -- 0 start, 1 arc, 2 push, 3 return, 4 retry, 5 on_error
-  state INTEGER NOT NULL REFERENCES states(id),
-  arc INTEGER,              -- the state left for (states.id); NULL: none
-  arcs TEXT,                -- breadth-first, several targets: all of them, comma-separated
-  attempt INTEGER NOT NULL,
-  depth INTEGER NOT NULL,
-  status INTEGER NOT NULL,  -- 0 ok, 1 end, 2 failed
-  duration_ns INTEGER NOT NULL,
-  error_name TEXT,
-  error_message TEXT,
-  error_state TEXT,
-  changes TEXT
-);
-CREATE VIEW IF NOT EXISTS steps AS
-  SELECT d.id AS id, d.parent AS parent,
-         CASE d.via WHEN 0 THEN 'start' WHEN 1 THEN 'arc' WHEN 2 THEN 'push' WHEN 3 THEN 'return'
-                    WHEN 4 THEN 'retry' ELSE 'on_error' END AS via,
-         s.network AS network, s.name AS state, coalesce(d.arcs, a.qualified, '') AS arc, '' AS event,
-         d.attempt AS attempt, d.depth AS depth,
-         CASE d.status WHEN 0 THEN 'ok' WHEN 1 THEN 'end' ELSE 'failed' END AS status,
-         d.duration_ns AS duration_ns, d.error_name AS error_name, d.error_message AS error_message,
-         d.error_state AS error_state, d.changes AS changes
-  FROM step_data d JOIN states s ON s.id = d.state LEFT JOIN states a ON a.id = d.arc;
-CREATE VIEW IF NOT EXISTS step_rows AS
-  SELECT id >> 20 AS run, id & 1048575 AS seq, * FROM steps;
+)sql";
+
+// Schema 2 -> 3: each run's step_data rows become its steps array, in seq order.
+constexpr const char* migrate_2_to_3_sql = R"sql(
+ALTER TABLE runs ADD COLUMN steps TEXT;
+UPDATE runs SET steps = (
+  SELECT json_group_array(json(step)) FROM (
+    SELECT json_array(coalesce(d.parent, 0), d.via, d.state, d.arc, d.attempt, d.depth, d.status, d.duration_ns,
+                      d.arcs, d.error_name, d.error_message, d.error_state, json(d.changes)) AS step
+    FROM step_data d WHERE d.id BETWEEN runs.id << 20 AND (runs.id << 20) + 1048575 ORDER BY d.id))
+  WHERE EXISTS (SELECT 1 FROM step_data d WHERE d.id BETWEEN runs.id << 20 AND (runs.id << 20) + 1048575);
+DROP VIEW IF EXISTS step_rows;
+DROP VIEW IF EXISTS steps;
+DROP TABLE step_data;
 )sql";
 
 }  // namespace
@@ -113,12 +119,24 @@ std::unique_ptr<SQLite::Database> open_history_db(const std::string& path, bool 
             SQLite::Transaction create_schema(*db, SQLite::TransactionBehavior::IMMEDIATE);
             if (db->execAndGet("PRAGMA application_id").getInt() != application_id) {
                 db->exec(schema_sql);
+                db->exec(step_views_sql);
                 db->exec(
                     fmt::format("PRAGMA application_id={}; PRAGMA user_version={}", application_id, schema_version));
             }
             create_schema.commit();
         }
-        const int version = db->execAndGet("PRAGMA user_version").getInt();
+        int version = db->execAndGet("PRAGMA user_version").getInt();
+        if (version == 2) {
+            // Upgraded in place, once: whoever gets the write lock first does it.
+            SQLite::Transaction upgrade(*db, SQLite::TransactionBehavior::IMMEDIATE);
+            if (db->execAndGet("PRAGMA user_version").getInt() == 2) {
+                db->exec(migrate_2_to_3_sql);
+                db->exec(step_views_sql);
+                db->exec(fmt::format("PRAGMA user_version={}", schema_version));
+            }
+            upgrade.commit();
+            version = schema_version;
+        }
         if (version != schema_version)
             throw HistoryError(
                 fmt::format("history database '{}' has schema version {}; this statenet reads version {}", path,

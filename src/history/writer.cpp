@@ -3,12 +3,14 @@
 
 #include "history/retention.hpp"
 #include "history/schema.hpp"
+#include "json/json_internal.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -270,16 +272,9 @@ struct HistoryWriter::RunRow {
     std::array<char, RunId::text_length + 1> run_id;  // its UUID text, NUL-terminated, bound without a copy
 };
 
-struct HistoryWriter::StepRef {
-    std::int64_t key;
-    const StepRow* step;
-};
-
 struct HistoryWriter::Inserts {
-    BatchInsert<RunRow> runs;          // runs with extras: every column
-    BatchInsert<RunRow> plain_runs;    // the rest: the constant columns are in the statement
-    BatchInsert<StepRef> steps;        // steps with an error, changes or several targets
-    BatchInsert<StepRef> plain_steps;  // the rest: numbers only
+    BatchInsert<RunRow> runs;        // runs with extras (an error, data, steps): every column
+    BatchInsert<RunRow> plain_runs;  // the rest: the constant columns are in the statement
 };
 
 namespace {
@@ -303,22 +298,14 @@ HistoryWriter::Inserts& HistoryWriter::inserts() {
             BatchInsert<RunRow>(
                 *db_,
                 "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
-                "transitions, workflow, level, error_name, error_message, error_state, input, output)",
-                placeholders(15), 15, 16, &bind_run),
+                "transitions, workflow, level, error_name, error_message, error_state, input, output, steps)",
+                placeholders(16), 16, 16, &bind_run),
             BatchInsert<RunRow>(
                 *db_,
                 "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
                 "transitions, workflow, level)",
                 plain_row, 8, 64, &bind_plain_run),
-            BatchInsert<StepRef>(
-                *db_,
-                "INSERT OR FAIL INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns, "
-                "arcs, error_name, error_message, error_state, changes)",
-                placeholders(14), 14, 32, &bind_step),
-            BatchInsert<StepRef>(
-                *db_,
-                "INSERT OR FAIL INTO step_data (id, parent, via, state, arc, attempt, depth, status, duration_ns)",
-                placeholders(9), 9, 64, &bind_plain_step)});
+        });
     }
     return *inserts_;
 }
@@ -331,6 +318,8 @@ void HistoryWriter::bind_run(const Binding& b, SQLite::Statement& r, int first, 
     bind_error(r, first + 10, extras ? extras->error.get() : nullptr);
     bind_json_or_null(r, first + 13, extras ? extras->input.get() : nullptr);
     bind_json_or_null(r, first + 14, extras ? extras->output.get() : nullptr);
+    if (extras && !extras->steps.empty()) r.bindNoCopy(first + 15, extras->steps_json);
+    else r.bind(first + 15);
 }
 
 // The columns every run has (the plain statement has the workflow and level as literals).
@@ -351,37 +340,6 @@ void HistoryWriter::bind_plain_run(const Binding& b, SQLite::Statement& r, int f
     r.bind(first + 7, run.transitions);
 }
 
-void HistoryWriter::bind_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref) {
-    const StepRow& step = *ref.step;
-    bind_plain_step(b, s, first, ref);
-    if (step.more_targets.empty()) {
-        s.bind(first + 9);
-    } else {
-        std::string arcs = (*b.states)[static_cast<std::size_t>(step.target)]->qualified;
-        for (std::int32_t more : step.more_targets)
-            arcs += "," + (*b.states)[static_cast<std::size_t>(more)]->qualified;
-        s.bind(first + 9, arcs);
-    }
-    bind_error(s, first + 10, step.error.get());
-    bind_json_or_null(s, first + 13, step.changes.get());
-}
-
-// The columns every step has: numbers only (the steps view names them).
-void HistoryWriter::bind_plain_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref) {
-    const StepRow& step = *ref.step;
-    s.bind(first, ref.key);
-    if (step.parent > 0) s.bind(first + 1, step.parent);
-    else s.bind(first + 1);
-    s.bind(first + 2, static_cast<int>(step.via));
-    s.bind(first + 3, (*b.state_rows)[static_cast<std::size_t>(step.state)]);
-    if (step.target >= 0) s.bind(first + 4, (*b.state_rows)[static_cast<std::size_t>(step.target)]);
-    else s.bind(first + 4);
-    s.bind(first + 5, step.attempt);
-    s.bind(first + 6, step.depth);
-    s.bind(first + 7, static_cast<int>(step.end));
-    s.bind(first + 8, step.duration_ns);
-}
-
 void HistoryWriter::recycle(std::vector<RunRecord>& batch) {
     for (RunRecord& run : batch)  // outside the lock
         if (run.extras) run.extras->clear();
@@ -398,27 +356,73 @@ void HistoryWriter::recycle(std::vector<RunRecord>& batch) {
 std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
     Inserts& insert = inserts();
     const Binding binding{model_.get(), &states_, &state_rows_, workflow_id_, history_level_name(level_).data()};
-    std::size_t rows = 0;
-    for (const RunRecord& run : batch) {
+    for (RunRecord& run : batch) {
         const std::int64_t id = next_run_id_++;
         const bool plain = !run.extras && run.final_state >= 0;
         RunRow& row = (plain ? insert.plain_runs : insert.runs).add(RunRow{id, &run, {}});
         run.id.format(row.run_id.data());
-        ++rows;
-        if (!run.extras) continue;
-        std::int64_t seq = 0;
-        for (const StepRow& step : run.extras->steps) {
-            if (++seq > max_steps_per_run) break;  // the recorder stops there too
-            const bool plain = !step.error && !step.changes && step.more_targets.empty();
-            (plain ? insert.plain_steps : insert.steps).add(StepRef{step_key(id, seq), &step});
-            ++rows;
-        }
+        if (run.extras && !run.extras->steps.empty()) write_steps(binding, *run.extras);
     }
     insert.plain_runs.flush(binding);
     insert.runs.flush(binding);
-    insert.plain_steps.flush(binding);
-    insert.steps.flush(binding);
-    return rows;
+    return batch.size();
+}
+
+// One array per step (see the schema): numbers for the common step, and the arcs, error
+// and changes only for a step that has any.
+void HistoryWriter::write_steps(const Binding& b, RunExtras& extras) {
+    std::string& out = extras.steps_json;
+    auto number = [&out](std::int64_t n) {
+        char digits[24];
+        out.append(digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, n).ptr - digits));
+    };
+    auto text_or_null = [&out](const std::string* text) {
+        if (text) append_json_string(out, *text);
+        else out += "null";
+    };
+    out.clear();
+    out += '[';
+    std::int64_t seq = 0;
+    for (const StepRow& step : extras.steps) {
+        if (++seq > max_steps_per_run) break;  // the recorder stops there too
+        if (seq > 1) out += ',';
+        out += '[';
+        number(step.parent);
+        out += ',';
+        number(static_cast<int>(step.via));
+        out += ',';
+        number((*b.state_rows)[static_cast<std::size_t>(step.state)]);
+        out += ',';
+        if (step.target >= 0) number((*b.state_rows)[static_cast<std::size_t>(step.target)]);
+        else out += "null";
+        for (std::int64_t n : {std::int64_t{step.attempt}, std::int64_t{step.depth},
+                               std::int64_t{static_cast<int>(step.end)}, step.duration_ns}) {
+            out += ',';
+            number(n);
+        }
+        if (step.error || step.changes || !step.more_targets.empty()) {
+            out += ',';
+            if (step.more_targets.empty()) {
+                out += "null";
+            } else {
+                std::string arcs = (*b.states)[static_cast<std::size_t>(step.target)]->qualified;
+                for (std::int32_t more : step.more_targets)
+                    arcs += "," + (*b.states)[static_cast<std::size_t>(more)]->qualified;
+                append_json_string(out, arcs);
+            }
+            const ErrorInfo* error = step.error.get();
+            for (const std::string* field :
+                 {error ? &error->name : nullptr, error ? &error->message : nullptr, error ? &error->state : nullptr}) {
+                out += ',';
+                text_or_null(field);
+            }
+            out += ',';
+            if (step.changes) append_json(out, *step.changes);
+            else out += "null";
+        }
+        out += ']';
+    }
+    out += ']';
 }
 
 }  // namespace statenet::detail

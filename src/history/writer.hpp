@@ -63,7 +63,6 @@ private:
     std::vector<std::int64_t> state_rows_;  // by global id: its row id in the states table
     std::unique_ptr<SQLite::Database> db_;
     struct RunRow;
-    struct StepRef;
     struct Inserts;
     std::unique_ptr<Inserts> inserts_;  // after db_: destroyed first
     std::int64_t workflow_id_ = 0;
@@ -81,15 +80,16 @@ private:
     std::thread thread_;
 
     void loop();
-    /// Stores `batch` inside the open transaction; returns the rows written.
+    /// Stores `batch` inside the open transaction (a row per run, its steps with it);
+    /// returns the rows written.
     std::size_t store(std::vector<RunRecord>& batch);
     Inserts& inserts();
     /// Empties the stored runs and keeps their extras for reuse.
     void recycle(std::vector<RunRecord>& batch);
     static void bind_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     static void bind_plain_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
-    static void bind_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref);
-    static void bind_plain_step(const Binding& b, SQLite::Statement& s, int first, const StepRef& ref);
+    /// The run's steps as runs.steps stores them, into extras.steps_json.
+    static void write_steps(const Binding& b, RunExtras& extras);
 };
 
 }  // namespace statenet::detail
