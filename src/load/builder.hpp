@@ -1,0 +1,179 @@
+// The model builder's internals: one Builder reads a document tree into a Model; its
+// members live in builder_fields.cpp (typed, located reads), builder_sections.cpp (the
+// workflow's top-level keys and sections) and model_builder.cpp (networks, states, arcs).
+#pragma once
+
+#include "load/loader.hpp"
+#include "load/suggest.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace statenet::detail {
+
+using Kind = Node::Kind;
+using Keys = std::vector<std::string_view>;
+
+inline const Keys top_keys = {"name",      "version",         "description", "main",    "scripts",     "data_mode",
+                       "strategy",  "max_transitions", "timeout_ms",  "vars",    "transaction", "history",
+                       "resources", "reference",       "networks",    "recovery"};
+inline const Keys network_keys = {"states", "any", "description"};
+inline const Keys state_keys = {"name", "start", "end",      "end_test",  "schema", "pre_validate", "transform",  "validate",
+                         "arcs", "retry", "on_error", "data_mode", "emit",   "resources",    "description"};
+inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
+                       "transform", "priority", "on",        "after_ms",  "resources", "description"};
+inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "description"};
+inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms", "jitter"};
+inline const Keys catcher_keys = {"errors", "to"};
+inline const Keys any_keys = {"arcs", "description"};
+inline const Keys recovery_keys = {"idle_ms", "event", "description"};
+inline const Keys transaction_keys = {"strategy", "batch_size"};
+inline const Keys reference_keys = {"resource", "table", "key", "version"};
+inline const Keys history_keys = {"level", "db", "durability", "max_runs", "max_age"};
+inline const Keys schema_types = {"string", "number", "integer", "boolean", "table", "object", "array", "any"};
+
+/// Lua has no empty-list literal: `{}` reads as a table with no keys, so wherever a
+/// list is expected an empty table is an empty list.
+bool is_list(const Node& n);
+/// Where key `i` of `table` is written.
+const Loc& key_loc(const Node& table, std::size_t i);
+/// A document value as a Value (functions become null).
+Value to_value(const Node& n);
+
+/// A state reference met while reading arcs, resolved once every state is known.
+struct PendingTarget {
+    int network;
+    int state;
+    std::size_t arc;
+    const Node* to = nullptr;
+    const Node* push = nullptr;
+    const Node* return_to = nullptr;
+};
+
+struct PendingCatcher {
+    int network;
+    int state;
+    std::size_t catcher;
+    const Node* to;
+};
+
+class Builder {
+public:
+    Builder(Model& model, Diagnostics& diags) : m_(model), d_(diags) {}
+
+    void build(const Node& root);
+
+private:
+    Model& m_;
+    Diagnostics& d_;
+    std::vector<PendingTarget> pending_targets_;
+    std::vector<PendingCatcher> pending_catchers_;
+    std::vector<State> any_;  // per network: its `any` arcs, held by a pseudo-state
+
+    void check_keys(const Node& table, const Keys& allowed, std::string_view what);
+    static std::string_view article(std::string_view noun);
+    void wrong_kind(const Node& n, std::string_view what, std::string_view expected);
+    std::optional<std::string> string_of(const Node& table, std::string_view key, bool required);
+    std::optional<double> number_of(const Node& table, std::string_view key);
+    std::optional<bool> bool_of(const Node& table, std::string_view key);
+    DataMode data_mode(const std::string& text, const Node& at);
+    void read_scripts(const Node& root);
+    void read_transaction(const Node* t);
+
+    // `[reference]` names a declared sqlite resource, so it is read after [resources].
+    void read_reference(const Node& root);
+    void read_recovery(const Node* r);
+    void read_history(const Node* h);
+
+    // ---- resources ----------------------------------------------------------------
+
+    void read_resources(const Node& list);
+    void use_resources(State& state, const Node& list);
+
+    // ---- networks and states -------------------------------------------------------
+
+    void read_networks(const Node& root);
+    void declare_network(const std::string& name, const Node& net);
+
+    /// States come as a map (TOML, Lua) or as an array of tables with `name` (Lua).
+    template <class F>
+    void for_each_state(const Node& states, F&& visit) {
+        if (states.kind == Kind::table) {
+            for (std::size_t i = 0; i < states.fields.size(); ++i) {
+                const auto& [name, body] = states.fields[i];
+                if (body.kind != Kind::table) {
+                    wrong_kind(body, "state " + name, "table");
+                    continue;
+                }
+                visit(name, body, key_loc(states, i));
+            }
+        } else if (states.kind == Kind::array) {
+            for (const auto& body : states.items) {
+                if (body.kind != Kind::table) {
+                    wrong_kind(body, "state", "table");
+                    continue;
+                }
+                const Node* name = body.field("name");
+                if (!name || name->kind != Kind::string) {
+                    d_.error(body.loc, "a state in a states list needs a string 'name'");
+                    continue;
+                }
+                visit(name->str, body, name->loc);
+            }
+        } else {
+            wrong_kind(states, "states", "table");
+        }
+    }
+
+    // Walks the states declared in the first pass: malformed and duplicate entries were
+    // reported there and are not visited again.
+    void read_state_bodies(int n, const Node& states);
+    static const Node* find_body(const Node& states, const std::string& name);
+    void read_state(int n, int index, State& state, const Node& body);
+
+    /// `[networks.<n>.any]`: arcs = [...] (or directly a list of arcs) that apply from
+    /// every non-end state of the network; index -1 marks them in pending targets.
+    void read_any(int n, const Node& any);
+
+    /// Copies the `any` arcs into every non-end state, after the state's own arcs.
+    void expand_any();
+    void read_schema(State& state, const Node& schema);
+    std::vector<std::string> error_names(const Node& item, std::string_view what);
+
+    template <class F>
+    void for_each_table(const Node& list, std::string_view what, F&& visit) {
+        if (list.kind == Kind::table && !list.fields.empty()) return visit(list);  // a single entry
+        if (!is_list(list)) return wrong_kind(list, what, "list of tables");
+        for (const auto& item : list.items) {
+            if (item.kind != Kind::table) wrong_kind(item, what, "table");
+            else visit(item);
+        }
+    }
+
+    void read_retry(State& state, const Node& list);
+    void read_catchers(int n, int index, State& state, const Node& list);
+    void read_arc(int n, int index, State& state, const Node& body);
+
+    /// `on = "event"` or `after_ms = N`: what makes a machine take the arc.
+    void read_trigger(Arc& arc, const Node& body);
+    FieldMap field_map(const Node* map, std::string_view what);
+
+    // ---- function references -----------------------------------------------------
+
+    std::vector<FnId> fn_list(const Node* n, std::string_view what);
+    std::optional<FnId> fn_ref(const Node& n, std::string_view what);
+    bool split_name(const std::string& name, FnRef& ref, const Loc& loc, std::string_view what);
+
+    // ---- cross references -----------------------------------------------------------
+
+    std::vector<std::string_view> state_names(int n) const;
+    int resolve_state(int n, const Node& ref, std::string_view what);
+    void resolve_targets();
+    void resolve_push(const PendingTarget& t, Arc& arc);
+    void sort_arcs();
+    void choose_main(const Node& root);
+};
+
+}  // namespace statenet::detail

@@ -1,0 +1,274 @@
+// The workflow's top-level keys and its sections: scripts, transaction, reference,
+// recovery, history and resources.
+#include "load/builder.hpp"
+#include "resources/sqlite_resource.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+namespace statenet::detail {
+
+void Builder::build(const Node& root) {
+    if (root.kind != Kind::table) {
+        d_.error(root.loc, "a workflow must be a table");
+        return;
+    }
+    check_keys(root, top_keys, "workflow");
+    if (auto n = string_of(root, "name", true)) m_.name = *n;
+    if (const Node* v = root.field("version")) {
+        if (v->kind == Kind::string) m_.version = v->str;
+        else if (v->kind == Kind::integer) m_.version = std::to_string(v->integer);
+        else if (v->kind == Kind::number) m_.version = fmt::format("{}", v->number);
+        else wrong_kind(*v, "version", "string");
+    }
+    string_of(root, "description", false);
+    read_scripts(root);
+    if (auto mode = string_of(root, "data_mode", false)) m_.mode = data_mode(*mode, *root.field("data_mode"));
+    if (auto s = string_of(root, "strategy", false)) {
+        if (*s == "depth_first") m_.strategy = Strategy::depth_first;
+        else if (*s == "breadth_first") m_.strategy = Strategy::breadth_first;
+        else
+            d_.error(root.field("strategy")->loc,
+                     fmt::format("unknown strategy '{}' (expected depth_first or breadth_first){}", *s,
+                                 suggest(*s, {"depth_first", "breadth_first"})));
+    }
+    if (const Node* n = root.field("max_transitions")) {
+        if (n->kind != Kind::integer || n->integer <= 0)
+            d_.error(n->loc, "'max_transitions' must be a positive integer");
+        else m_.max_transitions = n->integer;
+    }
+    if (auto t = number_of(root, "timeout_ms")) {
+        if (*t < 0) d_.error(root.field("timeout_ms")->loc, "'timeout_ms' must not be negative");
+        else m_.timeout_ms = *t;
+    }
+    if (const Node* vars = root.field("vars")) {
+        if (vars->kind != Kind::table) wrong_kind(*vars, "vars", "table");
+        else m_.vars = to_value(*vars);
+    }
+    read_transaction(root.field("transaction"));
+    read_history(root.field("history"));
+    if (const Node* r = root.field("resources")) read_resources(*r);
+    read_reference(root);
+    read_recovery(root.field("recovery"));
+    read_networks(root);
+}
+
+void Builder::read_scripts(const Node& root) {
+    m_.module_dirs.push_back(m_.dir);
+    const Node* s = root.field("scripts");
+    if (!s) return;
+    std::vector<const Node*> dirs;
+    if (s->kind == Kind::string) dirs.push_back(s);
+    else if (is_list(*s))
+        for (const auto& item : s->items) dirs.push_back(&item);
+    else wrong_kind(*s, "scripts", "list of directories");
+    for (const Node* dir : dirs) {
+        if (dir->kind != Kind::string) {
+            wrong_kind(*dir, "scripts entry", "string");
+            continue;
+        }
+        auto path = (std::filesystem::path(m_.dir) / dir->str).lexically_normal();
+        std::error_code ec;
+        if (!std::filesystem::is_directory(path, ec))
+            d_.error(dir->loc, fmt::format("scripts directory '{}' does not exist", path.string()));
+        m_.module_dirs.push_back(path.string());
+    }
+}
+
+void Builder::read_transaction(const Node* t) {
+    if (!t) return;
+    if (t->kind != Kind::table) return wrong_kind(*t, "transaction", "table");
+    check_keys(*t, transaction_keys, "[transaction]");
+    if (auto s = string_of(*t, "strategy", false)) {
+        if (*s == "single") m_.transaction.strategy = TransactionConfig::Strategy::single;
+        else if (*s == "batch") m_.transaction.strategy = TransactionConfig::Strategy::batch;
+        else if (*s == "manual") m_.transaction.strategy = TransactionConfig::Strategy::manual;
+        else
+            d_.error(t->field("strategy")->loc,
+                     fmt::format("unknown transaction strategy '{}' (expected single, batch or manual){}", *s,
+                                 suggest(*s, {"single", "batch", "manual"})));
+    }
+    if (const Node* b = t->field("batch_size")) {
+        if (b->kind != Kind::integer || b->integer <= 0)
+            d_.error(b->loc, "'batch_size' must be a positive integer");
+        else m_.transaction.batch_size = b->integer;
+    }
+}
+
+// `[reference]` names a declared sqlite resource, so it is read after [resources].
+void Builder::read_reference(const Node& root) {
+    const Node* r = root.field("reference");
+    const Node* mode = root.field("data_mode");
+    if (!r) {
+        if (m_.mode == DataMode::reference)
+            d_.error(mode->loc, "data_mode 'reference' needs a [reference] table (resource, table, key, version)");
+        return;
+    }
+    if (r->kind != Kind::table) return wrong_kind(*r, "reference", "table");
+    check_keys(*r, reference_keys, "[reference]");
+    if (auto name = string_of(*r, "resource", true)) {
+        std::vector<std::string_view> declared;
+        for (std::size_t i = 0; i < m_.resources.size(); ++i) {
+            declared.push_back(m_.resources[i].name);
+            if (m_.resources[i].name == *name) m_.reference.resource = static_cast<int>(i);
+        }
+        if (m_.reference.resource < 0)
+            d_.error(r->field("resource")->loc,
+                     fmt::format("unknown resource '{}' (declare it under [resources.{}]){}", *name, *name,
+                                 suggest(*name, declared)));
+    }
+    auto identifier = [&](const char* key, std::string& into, bool required) {
+        auto text = string_of(*r, key, required);
+        if (!text) return;
+        if (!is_identifier(*text))
+            d_.error(r->field(key)->loc,
+                     fmt::format("[reference] {} '{}' must be a SQL identifier (letters, digits, _)", key, *text));
+        into = *text;
+    };
+    identifier("table", m_.reference.table, true);
+    identifier("key", m_.reference.key, false);
+    identifier("version", m_.reference.version, false);
+    if (m_.reference.key == m_.reference.version)
+        d_.error(r->loc, "[reference] key and version must be different columns");
+}
+
+void Builder::read_recovery(const Node* r) {
+    if (!r) return;
+    if (r->kind != Kind::table) return wrong_kind(*r, "recovery", "table");
+    check_keys(*r, recovery_keys, "[recovery]");
+    auto idle = number_of(*r, "idle_ms");
+    auto event = string_of(*r, "event", true);
+    if (!r->field("idle_ms")) d_.error(r->loc, "missing required key 'idle_ms'");
+    else if (idle && *idle <= 0) d_.error(r->field("idle_ms")->loc, "'idle_ms' must be a positive number");
+    else if (idle) m_.recovery.idle_ms = *idle;
+    if (event && event->empty()) d_.error(r->field("event")->loc, "'event' must not be empty");
+    else if (event) m_.recovery.event = *event;
+}
+
+void Builder::read_history(const Node* h) {
+    if (!h) return;
+    if (h->kind != Kind::table) return wrong_kind(*h, "history", "table");
+    check_keys(*h, history_keys, "[history]");
+    HistoryConfig& c = m_.history;
+    c.loc = h->loc;
+    if (auto level = string_of(*h, "level", false)) {
+        if (auto parsed = parse_history_level(*level)) c.level = *parsed;
+        else
+            d_.error(h->field("level")->loc,
+                     fmt::format("unknown history level '{}' (expected off, runs, steps or full){}", *level,
+                                 suggest(*level, {"off", "runs", "steps", "full"})));
+    }
+    if (auto db = string_of(*h, "db", false)) {
+        c.loc = h->field("db")->loc;
+        if (db->empty()) d_.error(c.loc, "'db' must name a database file");
+        else c.db = std::filesystem::path(*db).is_absolute() ? *db : (std::filesystem::path(m_.dir) / *db).string();
+    }
+    if (auto durability = string_of(*h, "durability", false)) {
+        if (*durability == "full") c.durability_full = true;
+        else if (*durability != "normal")
+            d_.error(h->field("durability")->loc,
+                     fmt::format("unknown history durability '{}' (expected normal or full){}", *durability,
+                                 suggest(*durability, {"normal", "full"})));
+    }
+    if (const Node* n = h->field("max_runs")) {
+        if (n->kind != Kind::integer || n->integer <= 0) d_.error(n->loc, "'max_runs' must be a positive integer");
+        else c.max_runs = n->integer;
+    }
+    if (const Node* n = h->field("max_age")) {
+        std::optional<std::int64_t> seconds;
+        if (n->kind == Kind::integer && n->integer > 0) seconds = n->integer;
+        else if (n->kind == Kind::string) seconds = parse_history_age(n->str);
+        if (!seconds || *seconds <= 0)
+            d_.error(n->loc,
+                     "'max_age' must be a duration such as \"30d\", \"12h\", \"90m\" or a number of seconds");
+        else c.max_age_seconds = *seconds;
+    }
+}
+
+void Builder::read_resources(const Node& list) {
+    if (list.kind != Kind::table) return wrong_kind(list, "resources", "table");
+    for (std::size_t i = 0; i < list.fields.size(); ++i) {
+        const auto& [name, body] = list.fields[i];
+        if (body.kind != Kind::table) {
+            wrong_kind(body, "resources." + name, "table");
+            continue;
+        }
+        check_keys(body, resource_keys, fmt::format("resource '{}'", name));
+        ResourceDecl r;
+        r.name = name;
+        r.loc = body.loc;
+        auto type = string_of(body, "type", true);
+        if (!type) continue;
+        r.type = *type;
+        if (r.type == "filesystem" || r.type == "http" || r.type == "llm" || r.type == "vector") {
+            d_.error(body.field("type")->loc,
+                     fmt::format("resource type '{}' is not implemented yet in this version of statenet", r.type));
+            continue;
+        }
+        if (r.type != "sqlite") {
+            d_.error(body.field("type")->loc,
+                     fmt::format("unknown resource type '{}'{}", r.type,
+                                 suggest(r.type, {"sqlite", "filesystem", "http", "llm", "vector"})));
+            continue;
+        }
+        if (auto path = string_of(body, "path", true)) {
+            std::filesystem::path p(*path);
+            r.path = *path == ":memory:" || p.is_absolute() ? *path : (std::filesystem::path(m_.dir) / p).string();
+        }
+        if (const Node* pool = body.field("pool")) {
+            if (pool->kind != Kind::integer || pool->integer < 1)
+                d_.error(pool->loc, "'pool' must be a positive integer");
+            else r.pool = static_cast<int>(pool->integer);
+        }
+        if (auto t = number_of(body, "busy_timeout_ms")) r.busy_timeout_ms = *t;
+        m_.resources.push_back(std::move(r));
+    }
+}
+
+void Builder::use_resources(State& state, const Node& list) {
+    std::vector<const Node*> names;
+    if (list.kind == Kind::string) names.push_back(&list);
+    else if (is_list(list))
+        for (const auto& item : list.items) names.push_back(&item);
+    else return wrong_kind(list, "resources", "list of resource names");
+    std::vector<std::string_view> declared;
+    for (const auto& r : m_.resources) declared.push_back(r.name);
+    for (const Node* name : names) {
+        if (name->kind != Kind::string) {
+            wrong_kind(*name, "resources entry", "string");
+            continue;
+        }
+        auto found = std::find(declared.begin(), declared.end(), name->str);
+        if (found == declared.end()) {
+            d_.error(name->loc, fmt::format("unknown resource '{}' (declare it under [resources.{}]){}", name->str,
+                                            name->str, suggest(name->str, declared)));
+            continue;
+        }
+        int id = static_cast<int>(found - declared.begin());
+        if (std::find(state.resources.begin(), state.resources.end(), id) == state.resources.end())
+            state.resources.push_back(id);
+    }
+}
+
+void Builder::choose_main(const Node& root) {
+    const Node* main = root.field("main");
+    if (!main) {
+        m_.main = 0;
+        return;
+    }
+    if (main->kind != Kind::string) return wrong_kind(*main, "main", "network name");
+    std::vector<std::string_view> nets;
+    for (std::size_t i = 0; i < m_.networks.size(); ++i) {
+        nets.push_back(m_.networks[i].name);
+        if (m_.networks[i].name == main->str) {
+            m_.main = static_cast<int>(i);
+            return;
+        }
+    }
+    d_.error(main->loc, fmt::format("unknown main network '{}'{}", main->str, suggest(main->str, nets)));
+}
+
+}  // namespace statenet::detail
