@@ -5,6 +5,7 @@
 #include "exec/retry.hpp"
 #include "exec/run_id.hpp"
 #include "json/json_internal.hpp"
+#include "lua/protocol.hpp"
 
 #include <fmt/format.h>
 
@@ -16,11 +17,11 @@ namespace statenet::detail {
 
 namespace {
 
-// Step outcomes of statenet/runtime.lua (keep in sync).
-constexpr int step_end = 0;
-constexpr int step_arc = 1;
-constexpr int step_fail = 2;
-constexpr int step_branches = 3;
+// Step outcomes of statenet/runtime.lua (lua/protocol.hpp).
+constexpr int step_end = static_cast<int>(StepOutcome::end);
+constexpr int step_arc = static_cast<int>(StepOutcome::arc);
+constexpr int step_fail = static_cast<int>(StepOutcome::fail);
+constexpr int step_branches = static_cast<int>(StepOutcome::branches);
 
 // splitmix64: run ids need uniqueness, not a cryptographic source; seeded from
 // std::random_device per runner, so processes and runners do not share a sequence.

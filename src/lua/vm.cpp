@@ -1,6 +1,8 @@
 // LuaVm: opens a LuaJIT state, sets the module search path, loads the runtime.
 #include "lua/vm.hpp"
 
+#include "lua/protocol.hpp"
+
 #include <stdexcept>
 
 namespace statenet::detail {
@@ -51,6 +53,7 @@ LuaVm::LuaVm(const std::vector<std::string>& module_dirs, const std::string& std
     L_ = luaL_newstate();
     if (!L_) throw std::runtime_error("cannot create a Lua state (out of memory)");
     luaL_openlibs(L_);
+    install_protocol(L_);
     lua_getglobal(L_, "package");
     std::string path = search_path(module_dirs, stdlib_dir);
     lua_pushlstring(L_, path.data(), path.size());

@@ -6,17 +6,18 @@
 -- untouched; states run through the same pipeline as records (statenet.runtime).
 
 local rt = require("statenet.runtime")
+local protocol = require("statenet.protocol")  -- codes shared with C++ (src/lua/protocol.hpp)
 local I = rt.internal
 local ctx = rt.ctx
 local RECS, STATES = I.RECS, I.STATES
 local open, run_state, transform, commit, shallow_copy = I.open, I.run_state, I.transform, I.commit, I.shallow_copy
-local END, FAIL = I.END, I.FAIL
+local END, FAIL = protocol.step.END, protocol.step.FAIL
 local tostring = tostring
 
 local M = {}
 
--- Outcomes returned to C++ (keep in sync with src/machine/machine_vm.cpp).
-local APPLIED, REJECTED, FAILED = 0, 1, 2
+-- Outcomes returned to C++.
+local APPLIED, REJECTED, FAILED = protocol.machine.APPLIED, protocol.machine.REJECTED, protocol.machine.FAILED
 
 local DATA = {}   -- instance handle -> committed data
 local PLANS = {}  -- state id -> { name, events = { [event] = arcs }, timers = arcs, now = arcs }
