@@ -37,7 +37,7 @@ void apply_history_options(Model& model, const LoadOptions& options) {
 /// Opens the history writer when the workflow records history; problems go to `diags`.
 void open_history(WorkflowVersion& version, Model& model, std::string_view text, Diagnostics& diags) {
     if (model.history.level == HistoryLevel::off) return;
-    model.scripts_hash = scripts_content_hash(model, text, version.engine->stdlib_dir);
+    model.scripts_hash = scripts_content_hash(model, text);
     try {
         version.history = std::make_shared<HistoryWriter>(model.history, version.model);
     } catch (const HistoryError& e) {
