@@ -268,44 +268,15 @@ TEST_CASE("reload - history records each run under the scripts version that ran 
 
 namespace {
 
-/// A machine workflow (deep.toml) and a record workflow with history (records.toml) whose
-/// module requires a module four directories deep, `a.b.c.d` (a/b/c/d.lua next to the
-/// workflow), and `util` from their scripts directory `lib`.
+/// A scratch copy of tests/workflows/reload-deep: a machine workflow (deep.toml) and a
+/// record workflow with history (records.toml) whose module requires a module four
+/// directories deep, `a.b.c.d`, and `util` from their scripts directory `lib`.
 struct DeepModule {
     statenet_test::TempDir dir{"statenet_reload_deep"};
     fs::path machines = dir / "deep.toml";
     fs::path records = dir / "records.toml";
     fs::path deep = dir.path() / "a/b/c/d.lua";
-    DeepModule() {
-        fs::create_directories(deep.parent_path());
-        fs::create_directories(dir / "lib");
-        write(machines, R"(name = "deep"
-scripts = ["lib"]
-[networks.main.states.idle]
-start = true
-[[networks.main.states.idle.arcs]]
-to = "priced"
-on = "price"
-transform = "pricing.price"
-[networks.main.states.priced]
-end = true
-)");
-        write(records, R"(name = "deep records"
-scripts = ["lib"]
-[history]
-level = "runs"
-[networks.main.states.price]
-start = true
-transform = "pricing.price"
-end = true
-)");
-        write(dir / "pricing.lua", R"(local deep = require("a.b.c.d")
-local util = require("util")
-return { price = function(data) data.total = util.round(data.amount * deep.factor) end }
-)");
-        write(deep, "return { factor = 2 }\n");
-        write(dir / "lib/util.lua", "return { round = function(x) return math.floor(x + 0.5) end }\n");
-    }
+    DeepModule() { fs::copy(reload_dir.parent_path() / "reload-deep", dir.path(), fs::copy_options::recursive); }
 };
 
 /// The total the machine set's current version prices `amount` at, on a new instance.
