@@ -39,7 +39,7 @@ int snapshot_searcher(lua_State* L) {
     std::size_t length = 0;
     const char* path = lua_tolstring(L, -1, &length);
     if (!path) return luaL_error(L, "'package.path' must be a string");
-    return sources->load_module(L, module, std::string_view(path, length));
+    return guarded_call(L, "", [&] { return sources->load_module(L, module, std::string_view(path, length)); });
 }
 
 }  // namespace
