@@ -28,16 +28,16 @@ struct Fnv1a {
 
 std::string scripts_content_hash(const Model& model, std::string_view workflow_text) {
     // Keyed by a name that does not depend on where the workflow is installed.
-    std::map<std::string, std::string> texts;
-    for (auto& file : model.sources->files())
-        if (!file.module.empty() && !file.engine_module()) texts.emplace("module:" + file.module, std::move(file.text));
-    for (auto& file : model.sources->scripts(model.scripts_dirs()))
-        texts.emplace("scripts:" + file.module, std::move(file.text));
+    std::map<std::string, std::shared_ptr<const std::string>> texts;
+    for (const auto& file : model.sources->files())
+        if (!file.module.empty() && !file.engine_module()) texts.emplace("module:" + file.module, file.text);
+    for (const auto& file : model.sources->scripts(model.scripts_dirs()))
+        texts.emplace("scripts:" + file.module, file.text);
     Fnv1a hash;
     hash.add(workflow_text);
     for (const auto& [name, text] : texts) {
         hash.add(name);
-        hash.add(text);
+        hash.add(*text);
     }
     return fmt::format("{:016x}", hash.h);
 }

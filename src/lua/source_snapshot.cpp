@@ -46,14 +46,15 @@ const SourceSnapshot::File* SourceSnapshot::read(const std::string& path, std::s
     auto text = read_all(path);
     if (!stamp || !text) return nullptr;
     index_.emplace(path, files_.size());
-    return &files_.emplace_back(File{path, std::string(module), std::move(*text), *stamp});
+    return &files_.emplace_back(
+        File{path, std::string(module), std::make_shared<const std::string>(std::move(*text)), *stamp});
 }
 
 std::optional<std::string> SourceSnapshot::text(const std::string& path) {
     std::lock_guard lock(mutex_);
     const File* file = read(path, {});
     if (!file) return std::nullopt;
-    return file->text;
+    return *file->text;
 }
 
 int SourceSnapshot::load(lua_State* L, const std::string& path) {
@@ -97,7 +98,7 @@ std::optional<std::string> SourceSnapshot::search(const std::string& module, std
 int SourceSnapshot::load_module(lua_State* L, const std::string& module, std::string_view search_path) {
     std::string tried;
     std::optional<std::string> path;
-    std::optional<std::string> source;
+    std::shared_ptr<const std::string> source;
     {
         std::lock_guard lock(mutex_);
         path = search(module, search_path, tried);
@@ -136,7 +137,7 @@ std::vector<SourceSnapshot::File> SourceSnapshot::scripts(const std::vector<std:
             auto text = read_all(it->path().string());
             if (stamp && text)
                 scripts_->push_back(File{it->path().string(), it->path().lexically_relative(dir).generic_string(),
-                                         std::move(*text), *stamp});
+                                         std::make_shared<const std::string>(std::move(*text)), *stamp});
         }
     }
     return *scripts_;

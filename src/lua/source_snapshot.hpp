@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -39,9 +40,9 @@ class SourceSnapshot {
 public:
     struct File {
         std::string path;
-        std::string module;  ///< the name `require` found it by; empty for a file loaded by path
-        std::string text;
-        FileStamp stamp;  ///< taken before the text was read, so a later edit always differs
+        std::string module;                       ///< the name `require` found it by; empty for a file loaded by path
+        std::shared_ptr<const std::string> text;  ///< shared: copies of the list stay cheap
+        FileStamp stamp;                          ///< taken before the text was read, so a later edit always differs
 
         bool engine_module() const { return is_engine_module(module); }
     };
