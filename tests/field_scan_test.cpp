@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+using statenet::detail::JsonSyntax;
+using statenet::detail::scan_json_syntax;
 using statenet::detail::scan_object_fields;
 using statenet::detail::ScannedField;
 using statenet::detail::TokenKind;
@@ -26,6 +28,28 @@ bool simdjson_reads_object(const std::string& text) {
     simdjson::dom::element root;
     return !parser.parse(text).get(root) && root.is_object();
 }
+
+/// `text` after 1 to 3 random byte edits (replace, insert, delete) from JSON's alphabet
+/// and some bytes it refuses.
+std::string mutated(std::string text, std::mt19937& rng) {
+    const std::string alphabet = "{}[]:,\"\\ 0123456789.eE+-tfnrul\x01\x7f\xc3\xa9\xff";
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+        const std::size_t at = rng() % text.size();
+        const char c = alphabet[rng() % alphabet.size()];
+        switch (rng() % 3) {
+        case 0: text[at] = c; break;
+        case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        default: text.erase(at, 1); break;
+        }
+    }
+    return text;
+}
+
+const std::vector<std::string> seeds = {
+    R"({"id":1,"user_id":27725,"amount":31.53,"email":"u27725@example.com","meta":{"source":"store","tags":["a","b"]}})",
+    R"({"s":"he said \"hi\" \\ \u00e9","n":-0.5e-3,"t":true,"f":false,"z":null,"a":[1,[2,{"b":[]}]]})",
+};
 
 }  // namespace
 
@@ -132,25 +156,10 @@ TEST_CASE("field scan - accepts what JSON allows at the edges") {
 TEST_CASE("field scan - never accepts a mutated record simdjson refuses") {
     // Random byte edits of valid records: whatever the scan accepts, simdjson must too
     // (the other way round is allowed: the scan may leave a record to simdjson).
-    const std::vector<std::string> seeds = {
-        R"({"id":1,"user_id":27725,"amount":31.53,"email":"u27725@example.com","meta":{"source":"store","tags":["a","b"]}})",
-        R"({"s":"he said \"hi\" \\ \u00e9","n":-0.5e-3,"t":true,"f":false,"z":null,"a":[1,[2,{"b":[]}]]})",
-    };
-    const std::string alphabet = "{}[]:,\"\\ 0123456789.eE+-tfnrul\x01\x7f\xc3\xa9\xff";
     std::mt19937 rng(20261124);
     int accepted = 0;
     for (int round = 0; round < 20000; ++round) {
-        std::string text = seeds[static_cast<std::size_t>(round) % seeds.size()];
-        const int edits = 1 + static_cast<int>(rng() % 3);
-        for (int e = 0; e < edits; ++e) {
-            const std::size_t at = rng() % text.size();
-            const char c = alphabet[rng() % alphabet.size()];
-            switch (rng() % 3) {
-            case 0: text[at] = c; break;
-            case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-            default: text.erase(at, 1); break;
-            }
-        }
+        const std::string text = mutated(seeds[static_cast<std::size_t>(round) % seeds.size()], rng);
         std::vector<ScannedField> fields;
         if (!scan_object_fields(text, fields)) continue;
         ++accepted;
@@ -158,4 +167,28 @@ TEST_CASE("field scan - never accepts a mutated record simdjson refuses") {
         REQUIRE(simdjson_reads_object(text));
     }
     CHECK(accepted > 100);  // the edits leave enough valid records to compare
+}
+
+TEST_CASE("field scan - the error path's grammar refuses exactly what simdjson refuses") {
+    // Value::from_json locates simdjson's errors with scan_json_syntax: the two must agree
+    // on every document, but for integers beyond 64 bits (valid JSON simdjson refuses).
+    std::mt19937 rng(20261204);
+    int refused = 0;
+    for (int round = 0; round < 20000; ++round) {
+        const std::string text = mutated(seeds[static_cast<std::size_t>(round) % seeds.size()], rng);
+        const JsonSyntax syntax = scan_json_syntax(text);
+        if (!syntax.big_integer_ends.empty()) continue;
+        simdjson::dom::parser parser;
+        simdjson::dom::element root;
+        const bool valid = !parser.parse(text).get(root);
+        CAPTURE(text);
+        CHECK(valid == (syntax.error == std::string::npos));
+        if (!valid) ++refused;
+    }
+    CHECK(refused > 1000);
+    CHECK(scan_json_syntax("[1e-400, 123456789012345678901234567890]").error == std::string::npos);
+    CHECK(scan_json_syntax("[1e-400, 123456789012345678901234567890]").big_integer_ends ==
+          std::vector<std::size_t>{39});
+    CHECK(scan_json_syntax(std::string(200, '[') + std::string(200, ']')).error == std::string::npos);
+    CHECK(scan_json_syntax(R"({"k\u00e9": 1,})").error == 14);
 }

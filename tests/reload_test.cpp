@@ -265,3 +265,82 @@ TEST_CASE("reload - history records each run under the scripts version that ran 
     CHECK((*runs[1].output)["logic"] == Value("v2"));
     CHECK(runs[0].scripts_hash != runs[1].scripts_hash);
 }
+
+namespace {
+
+/// A scratch copy of tests/workflows/reload-deep: a machine workflow (deep.toml) and a
+/// record workflow with history (records.toml) whose module requires a module four
+/// directories deep, `a.b.c.d`, and `util` from their scripts directory `lib`.
+struct DeepModule {
+    statenet_test::TempDir dir{"statenet_reload_deep"};
+    fs::path machines = dir / "deep.toml";
+    fs::path records = dir / "records.toml";
+    fs::path deep = dir.path() / "a/b/c/d.lua";
+    DeepModule() { fs::copy(reload_dir.parent_path() / "reload-deep", dir.path(), fs::copy_options::recursive); }
+};
+
+/// The total the machine set's current version prices `amount` at, on a new instance.
+Value machine_total(statenet::Machines& m, const std::string& id, int amount) {
+    m.start(id, Value::object({{"amount", amount}}));
+    m.send(id, "price");
+    return m.get(id)->data["total"];
+}
+
+}  // namespace
+
+TEST_CASE("reload - machines notice an edit to a module four directories deep and reload it") {
+    DeepModule copy;
+    Engine engine;
+    statenet::Machines m(engine, copy.machines);
+    CHECK(machine_total(m, "a", 10) == Value(20));
+    CHECK_FALSE(m.reload_if_changed());
+    write(copy.deep, "return { factor = 30 }\n");
+    auto report = m.reload_if_changed();
+    REQUIRE(report);
+    CHECK(report->ok);
+    CHECK(machine_total(m, "b", 10) == Value(300));
+    CHECK_FALSE(m.reload_if_changed());
+}
+
+TEST_CASE("reload - machines notice a new file where require would now find a module, or in a scripts directory") {
+    DeepModule copy;
+    Engine engine;
+    statenet::Machines m(engine, copy.machines);
+    CHECK(machine_total(m, "a", 10) == Value(20));
+    // Not the version's code: nothing requires it and it is not under `scripts`.
+    write(copy.dir / "notes.lua", "return {}\n");
+    CHECK_FALSE(m.reload_if_changed());
+
+    // The workflow's directory comes before `lib` on the module path: this util wins.
+    write(copy.dir / "util.lua", "return { round = function(x) return -x end }\n");
+    auto shadowed = m.reload_if_changed();
+    REQUIRE(shadowed);
+    CHECK(shadowed->ok);
+    CHECK(machine_total(m, "b", 10) == Value(-20));
+
+    // Any .lua file under a scripts directory counts, however deep.
+    fs::create_directories(copy.dir / "lib/x/y/z");
+    write(copy.dir / "lib/x/y/z/later.lua", "return {}\n");
+    auto added = m.reload_if_changed();
+    REQUIRE(added);
+    CHECK(added->ok);
+    CHECK_FALSE(m.reload_if_changed());
+}
+
+TEST_CASE("reload - the scripts hash changes when a module four directories deep changes") {
+    DeepModule copy;
+    Engine engine;
+    Workflow wf = engine.load(copy.records);
+    const auto run = [&] { REQUIRE(wf.process(Value::object({{"amount", 1}})).ok); };
+    run();
+    REQUIRE(engine.reload().ok);  // nothing changed: the same hash
+    run();
+    write(copy.deep, "return { factor = 30 }\n");
+    REQUIRE(engine.reload().ok);
+    run();
+    wf.flush_history();
+    const auto runs = statenet::History(copy.dir / "statenet-history.db").runs();
+    REQUIRE(runs.size() == 3);
+    CHECK(runs[0].scripts_hash == runs[1].scripts_hash);
+    CHECK(runs[1].scripts_hash != runs[2].scripts_hash);
+}

@@ -236,6 +236,10 @@ TEST_CASE("value - rejects malformed JSON with the byte offset") {
     CHECK(error_offset("   ") == 3);
     // A big integer is not an error, and does not hide the real one after it.
     CHECK(error_offset("[100000000000000000000000, x]") == 27);
+    // Nor are a tiny number, an escaped key or nesting deeper than the record scan goes.
+    CHECK(error_offset("[1e-400, x]") == 9);
+    CHECK(error_offset(R"({"k\u00e9": 1,})") == 14);
+    CHECK(error_offset(std::string(200, '[') + "x") == 200);
 }
 
 TEST_CASE("value - rejects trailing content after the document") {

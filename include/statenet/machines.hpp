@@ -170,8 +170,9 @@ public:
     /// Loads the workflow file again (new model, new Lua VM) and swaps it in between
     /// events. Every instance keeps its state and data.
     ReloadReport reload();
-    /// Reloads when the workflow file or a Lua module next to it changed since the
-    /// last load; nullopt when nothing changed.
+    /// Reloads when the workflow file, a Lua module it loaded (at any depth) or a `.lua`
+    /// file under its `scripts` directories changed since the last load, or a file
+    /// appeared where `require` would now find a module; nullopt when nothing changed.
     std::optional<ReloadReport> reload_if_changed();
 
 private:

@@ -10,10 +10,10 @@ namespace statenet::detail {
 namespace {
 
 /// Opens the history writer when the workflow records history; problems go to `diags`.
-std::shared_ptr<HistoryWriter> open_history(const EngineImpl& engine, const std::shared_ptr<Model>& model,
-                                            std::string_view text, Diagnostics& diags) {
+std::shared_ptr<HistoryWriter> open_history(const std::shared_ptr<Model>& model, std::string_view text,
+                                            Diagnostics& diags) {
     if (model->history.level == HistoryLevel::off) return nullptr;
-    model->scripts_hash = scripts_content_hash(*model, text, engine.stdlib_dir);
+    model->scripts_hash = scripts_content_hash(*model, text);
     try {
         return std::make_shared<HistoryWriter>(model->history, model);
     } catch (const HistoryError& e) {
@@ -36,7 +36,7 @@ std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& eng
     auto first = std::make_unique<Runner>(model, engine, pools, diags);
     diags.sort();
     if (!diags.empty()) return nullptr;
-    auto history = open_history(*engine, model, text, diags);
+    auto history = open_history(model, text, diags);
     if (!diags.empty()) return nullptr;
 
     auto version = std::make_shared<WorkflowVersion>();

@@ -2,6 +2,7 @@
 // return, retry or on_error route, with the run-wide limits and what history observes.
 #include "exec/branch.hpp"
 #include "exec/retry.hpp"
+#include "lua/protocol.hpp"
 
 #include <fmt/format.h>
 
@@ -12,11 +13,11 @@ namespace statenet::detail {
 
 namespace {
 
-// Step outcomes of statenet/runtime.lua (keep in sync).
-constexpr int step_end = 0;
-constexpr int step_arc = 1;
-constexpr int step_fail = 2;
-constexpr int step_branches = 3;
+// Step outcomes of statenet/runtime.lua (lua/protocol.hpp).
+constexpr int step_end = static_cast<int>(StepOutcome::end);
+constexpr int step_arc = static_cast<int>(StepOutcome::arc);
+constexpr int step_fail = static_cast<int>(StepOutcome::fail);
+constexpr int step_branches = static_cast<int>(StepOutcome::branches);
 
 }  // namespace
 

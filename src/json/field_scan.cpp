@@ -1,13 +1,17 @@
-// scan_object_fields: a hand-written strict JSON scanner that records where top-level
-// fields are. It exists because the record path needs token positions, which
-// simdjson's DOM does not keep, and a scan that only finds them costs less than a parse.
+// The strict JSON grammar, hand-written: scan_object_fields records where a record's
+// top-level fields are (the record path needs token positions, which simdjson's DOM does
+// not keep, and a scan that only finds them costs less than a parse); scan_json_syntax
+// runs the same grammar on Value::from_json's error path to say where a document breaks.
 #include "json/field_scan.hpp"
 
 #include "json/json_internal.hpp"
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -36,14 +40,69 @@ inline int hex_value(char c) {
     return -1;
 }
 
-// The scanner's steps take the position and return the one past what they read, or
-// nullptr when the text is not what they expect. Positions are locals and arguments,
-// never members: stores through `char` pointers may alias a member, which would make
-// the compiler reload it around every byte.
+// The grammar runs two ways, chosen at compile time so that the record path pays for
+// nothing it does not use:
+//  - RecordScan, the JSON record path's scan of one object: it says no (nullptr) at
+//    anything it does not take, at the depth and number limits of scan_max_depth and
+//    64-bit integers, and leaves those documents to simdjson.
+//  - LocateScan, Value::from_json's error path: any document, with simdjson's limits
+//    (depth 1024, integers of any length, numbers within a double's range, tiny ones
+//    rounding to zero), noting where it breaks as simdjson would report it and where
+//    its big integers end.
+struct RecordScan {
+    static constexpr int max_depth = scan_max_depth;
+    static constexpr bool locating = false;
+    static const char* fail(const char*) { return nullptr; }
+    static const char* big_integer(const char*) { return nullptr; }
+    static const char* out_of_range(const char*, const char*) { return nullptr; }
+};
 
-inline const char* literal(const char* p, const char* end, std::string_view word) {
-    if (static_cast<std::size_t>(end - p) < word.size() || std::string_view(p, word.size()) != word) return nullptr;
-    return p + word.size();
+struct LocateScan {
+    static constexpr int max_depth = 1024;  // simdjson's default
+    static constexpr bool locating = true;
+    const char* error = nullptr;
+    std::vector<const char*> big_integer_ends;
+
+    const char* fail(const char* at) {
+        error = at;
+        return nullptr;
+    }
+    const char* big_integer(const char* token_end) {
+        big_integer_ends.push_back(token_end);
+        return token_end;
+    }
+    // simdjson refuses numbers beyond a double's range but rounds tiny ones to zero.
+    const char* out_of_range(const char* start, const char* token_end) {
+        const double d = std::strtod(std::string(start, token_end).c_str(), nullptr);
+        return std::isinf(d) ? fail(start) : token_end;
+    }
+};
+
+// What may follow a number or a literal without gluing onto it.
+inline bool is_delimiter(char c) {
+    return is_json_space(c) || c == ',' || c == ':' || c == '[' || c == ']' || c == '{' || c == '}';
+}
+
+// A number or literal glued onto what follows ("truex", "01") fails at its start, as
+// simdjson reports it. The record scan needs no such check: it checks the next token.
+template <class Scan>
+inline const char* token_end(Scan& scan, const char* start, const char* p, const char* end) {
+    if constexpr (Scan::locating)
+        if (p < end && !is_delimiter(*p)) return scan.fail(start);
+    return p;
+}
+
+// The scanner's steps take the position and return the one past what they read, or
+// nullptr when the text is not what they expect (after scan.fail(where) at the place
+// that found it). Positions are locals and arguments, never members: stores through
+// `char` pointers may alias a member, which would make the compiler reload it around
+// every byte.
+
+template <class Scan>
+inline const char* literal(Scan& scan, const char* p, const char* end, std::string_view word) {
+    if (static_cast<std::size_t>(end - p) < word.size() || std::string_view(p, word.size()) != word)
+        return scan.fail(p);
+    return token_end(scan, p, p + word.size(), end);
 }
 
 // \uXXXX at p: its code unit (or -1), and p moves past it.
@@ -60,8 +119,10 @@ int unicode_unit(const char*& p, const char* end) {
 }
 
 // At a backslash.
-const char* escape(const char* p, const char* end) {
-    if (end - p < 2) return nullptr;
+template <class Scan>
+const char* escape(Scan& scan, const char* p, const char* end) {
+    const char* backslash = p;
+    if (end - p < 2) return scan.fail(backslash);
     switch (p[1]) {
     case '"':
     case '\\':
@@ -72,13 +133,13 @@ const char* escape(const char* p, const char* end) {
     case 'r':
     case 't': return p + 2;
     case 'u': break;
-    default: return nullptr;
+    default: return scan.fail(backslash);
     }
     const int unit = unicode_unit(p, end);
-    if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return nullptr;
+    if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return scan.fail(backslash);
     if (unit >= 0xD800 && unit <= 0xDBFF) {
         const int low = unicode_unit(p, end);
-        if (low < 0xDC00 || low > 0xDFFF) return nullptr;
+        if (low < 0xDC00 || low > 0xDFFF) return scan.fail(backslash);
     }
     return p;
 }
@@ -102,43 +163,47 @@ inline const char* plain_run(const char* p, const char* end) {
     return p;
 }
 
-// At the opening quote; returns past the closing one.
-const char* string(const char* p, const char* end, bool& escaped) {
-    ++p;
+// At the opening quote; returns past the closing one. An unclosed string fails at its
+// opening quote.
+template <class Scan>
+const char* string(Scan& scan, const char* p, const char* end, bool& escaped) {
+    const char* open = p++;
     for (;;) {
         p = plain_run(p, end);
-        if (p >= end) return nullptr;
+        if (p >= end) return scan.fail(open);
         const auto c = static_cast<unsigned char>(*p);
         if (c == '"') return p + 1;
         if (c == '\\') {
             escaped = true;
-            p = escape(p, end);
+            p = escape(scan, p, end);
             if (!p) return nullptr;
         } else if (c >= 0x80) {
             const std::size_t n =
                 utf8_sequence_length(reinterpret_cast<const unsigned char*>(p), static_cast<std::size_t>(end - p));
-            if (n == 0) return nullptr;
+            if (n == 0) return scan.fail(p);
             p += n;
         } else {
-            return nullptr;  // a control character
+            return scan.fail(p);  // a control character
         }
     }
 }
 
-const char* number(const char* p, const char* end) {
+// A malformed number fails at its start.
+template <class Scan>
+const char* number(Scan& scan, const char* p, const char* end) {
     const char* start = p;
     const bool negative = *p == '-';
     if (negative) ++p;
     if (p < end && *p == '0') {
         ++p;
     } else {
-        if (p >= end || *p < '1' || *p > '9') return nullptr;
+        if (p >= end || *p < '1' || *p > '9') return scan.fail(start);
         while (p < end && is_digit(*p)) ++p;
     }
     bool integer = true, exponent = false;
     if (p < end && *p == '.') {
         integer = false;
-        if (++p >= end || !is_digit(*p)) return nullptr;
+        if (++p >= end || !is_digit(*p)) return scan.fail(start);
         while (p < end && is_digit(*p)) ++p;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
@@ -146,9 +211,10 @@ const char* number(const char* p, const char* end) {
         exponent = true;
         ++p;
         if (p < end && (*p == '+' || *p == '-')) ++p;
-        if (p >= end || !is_digit(*p)) return nullptr;
+        if (p >= end || !is_digit(*p)) return scan.fail(start);
         while (p < end && is_digit(*p)) ++p;
     }
+    if (!token_end(scan, start, p, end)) return nullptr;
     const std::size_t length = static_cast<std::size_t>(p - start);
     // simdjson refuses integers beyond 64 bits and numbers beyond a double's range:
     // only long integers and exponents can be either, so only they are converted here.
@@ -161,20 +227,22 @@ const char* number(const char* p, const char* end) {
             std::uint64_t u = 0;
             fits = std::from_chars(start, p, u).ec == std::errc();
         }
-        return fits ? p : nullptr;
+        return fits ? p : scan.big_integer(p);
     }
     if (!integer && (exponent || length > 300)) {
         double d = 0;
-        if (std::from_chars(start, p, d).ec != std::errc()) return nullptr;
+        if (std::from_chars(start, p, d).ec != std::errc()) return scan.out_of_range(start, p);
     }
     return p;
 }
 
-const char* value(const char* p, const char* end, TokenKind& kind, int depth);
+template <class Scan>
+const char* value(Scan& scan, const char* p, const char* end, TokenKind& kind, int depth);
 
 // At '{' or '['; returns past the matching `close`.
-const char* container(const char* p, const char* end, char close, int depth) {
-    if (depth >= scan_max_depth) return nullptr;
+template <class Scan>
+const char* container(Scan& scan, const char* p, const char* end, char close, int depth) {
+    if (depth >= Scan::max_depth) return scan.fail(p);
     const bool object = close == '}';
     p = skip_json_space(p + 1, end);
     if (p < end && *p == close) return p + 1;
@@ -182,39 +250,42 @@ const char* container(const char* p, const char* end, char close, int depth) {
         TokenKind kind;
         if (object) {
             bool escaped = false;
-            if (p >= end || *p != '"' || !(p = string(p, end, escaped))) return nullptr;
+            if (p >= end || *p != '"') return scan.fail(p);
+            if (!(p = string(scan, p, end, escaped))) return nullptr;
             p = skip_json_space(p, end);
-            if (p >= end || *p != ':') return nullptr;
+            if (p >= end || *p != ':') return scan.fail(p);
             p = skip_json_space(p + 1, end);
         }
-        if (!(p = value(p, end, kind, depth + 1))) return nullptr;
+        if (!(p = value(scan, p, end, kind, depth + 1))) return nullptr;
         p = skip_json_space(p, end);
-        if (p >= end) return nullptr;
+        if (p >= end) return scan.fail(p);
         if (*p == close) return p + 1;
-        if (*p != ',') return nullptr;
+        if (*p != ',') return scan.fail(p);
         p = skip_json_space(p + 1, end);
     }
 }
 
-const char* value(const char* p, const char* end, TokenKind& kind, int depth) {
-    if (p >= end) return nullptr;
+template <class Scan>
+const char* value(Scan& scan, const char* p, const char* end, TokenKind& kind, int depth) {
+    if (p >= end) return scan.fail(p);
     switch (*p) {
     case '"': {
         bool escaped = false;
-        p = string(p, end, escaped);
+        p = string(scan, p, end, escaped);
         kind = escaped ? TokenKind::escaped_string : TokenKind::string;
         return p;
     }
-    case '{': kind = TokenKind::object; return container(p, end, '}', depth);
-    case '[': kind = TokenKind::array; return container(p, end, ']', depth);
-    case 't': kind = TokenKind::true_value; return literal(p, end, "true");
-    case 'f': kind = TokenKind::false_value; return literal(p, end, "false");
-    case 'n': kind = TokenKind::null; return literal(p, end, "null");
-    default: kind = TokenKind::number; return number(p, end);
+    case '{': kind = TokenKind::object; return container(scan, p, end, '}', depth);
+    case '[': kind = TokenKind::array; return container(scan, p, end, ']', depth);
+    case 't': kind = TokenKind::true_value; return literal(scan, p, end, "true");
+    case 'f': kind = TokenKind::false_value; return literal(scan, p, end, "false");
+    case 'n': kind = TokenKind::null; return literal(scan, p, end, "null");
+    default: kind = TokenKind::number; return number(scan, p, end);
     }
 }
 
 bool object_fields(const char* p, const char* end, std::vector<ScannedField>& fields) {
+    RecordScan scan;
     p = skip_json_space(p, end);
     if (p >= end || *p != '{') return false;
     p = skip_json_space(p + 1, end);
@@ -223,7 +294,7 @@ bool object_fields(const char* p, const char* end, std::vector<ScannedField>& fi
         ScannedField& field = fields.emplace_back();
         const char* key = p;
         bool escaped = false;
-        if (p >= end || *p != '"' || !(p = string(p, end, escaped)) || escaped) return false;
+        if (p >= end || *p != '"' || !(p = string(scan, p, end, escaped)) || escaped) return false;
         field.raw_key = std::string_view(key, static_cast<std::size_t>(p - key));
         field.key = field.raw_key.substr(1, field.raw_key.size() - 2);
         const char* key_end = p;
@@ -232,7 +303,7 @@ bool object_fields(const char* p, const char* end, std::vector<ScannedField>& fi
         p = skip_json_space(p + 1, end);
         const char* start = p;
         field.tight = start == key_end + 1;
-        if (!(p = value(p, end, field.kind, 1))) return false;
+        if (!(p = value(scan, p, end, field.kind, 1))) return false;
         field.raw_value = std::string_view(start, static_cast<std::size_t>(p - start));
         const char* value_end = p;
         p = skip_json_space(p, end);
@@ -249,6 +320,22 @@ bool object_fields(const char* p, const char* end, std::vector<ScannedField>& fi
 
 bool scan_object_fields(std::string_view text, std::vector<ScannedField>& fields) {
     return object_fields(text.data(), text.data() + text.size(), fields);
+}
+
+JsonSyntax scan_json_syntax(std::string_view text) {
+    LocateScan scan;
+    const char* begin = text.data();
+    const char* end = begin + text.size();
+    TokenKind kind;
+    if (const char* p = value(scan, skip_json_space(begin, end), end, kind, 0)) {
+        p = skip_json_space(p, end);
+        if (p != end) scan.fail(p);
+    }
+    JsonSyntax syntax;
+    if (scan.error) syntax.error = static_cast<std::size_t>(scan.error - begin);
+    for (const char* at : scan.big_integer_ends)
+        syntax.big_integer_ends.push_back(static_cast<std::size_t>(at - begin));
+    return syntax;
 }
 
 }  // namespace statenet::detail

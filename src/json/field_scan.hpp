@@ -1,7 +1,8 @@
-// scan_object_fields: one strict pass over a JSON object's text that finds where each
-// top-level field's key and value are, without building any tree.
+// The strict JSON grammar: scan_object_fields finds where each top-level field of a JSON
+// object's text is, without building any tree; scan_json_syntax says where a document breaks.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 #include <vector>
 
@@ -29,5 +30,17 @@ inline constexpr int scan_max_depth = 128;
 /// not such an object, or when it is one the scan leaves to simdjson: a key with
 /// escapes, nesting beyond scan_max_depth, a surrogate escape that is not a proper pair.
 bool scan_object_fields(std::string_view text, std::vector<ScannedField>& fields);
+
+struct JsonSyntax {
+    std::size_t error = std::string_view::npos;  ///< byte offset of the first error, npos when none
+    std::vector<std::size_t> big_integer_ends;   ///< ends of integers beyond 64 bits, before `error`
+};
+
+/// Reads `text` as one JSON document by the same grammar, with simdjson's limits (depth
+/// 1024, numbers within a double's range; integers of any length are valid JSON and
+/// listed). `error` is where simdjson's grammar check would stop: a malformed number or
+/// literal at its start, an unclosed string at its quote, a bad escape at its backslash,
+/// anything else where it stands. The error path only: slower than the record scan.
+JsonSyntax scan_json_syntax(std::string_view text);
 
 }  // namespace statenet::detail

@@ -1,4 +1,4 @@
-// Internals shared by the JSON reader (parse.cpp), its error locator (locate.cpp) and
+// Internals shared by the JSON reader (parse.cpp), the strict scan (field_scan.cpp) and
 // the JSON writer (write.cpp).
 #pragma once
 
@@ -20,9 +20,6 @@ inline const char* skip_json_space(const char* p, const char* end) noexcept {
     }
     return p;
 }
-
-// An offset for "no error found".
-inline constexpr std::size_t not_found = std::string_view::npos;
 
 // Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no
 // surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
@@ -57,20 +54,6 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t avai
     }
     return 0;
 }
-
-struct grammar_scan {
-    std::size_t error = not_found;
-    // Ends of integer literals outside [-2^63, 2^64-1], before `error`.
-    std::vector<std::size_t> big_integer_ends;
-};
-
-// Runs the strict RFC 8259 reader over the text, mirroring simdjson's limits so
-// that both agree on where a document fails.
-grammar_scan scan_grammar(std::string_view json);
-
-// The byte offset of the error simdjson reported for json. simdjson's DOM parser
-// says what is wrong but not where; errors are rare, so this re-reads the text slowly.
-std::size_t locate_error(std::string_view json, simdjson::error_code error);
 
 // Compact JSON appended to `out`, as Value::to_json writes it.
 void append_json(std::string& out, const Value& value);

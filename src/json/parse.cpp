@@ -1,6 +1,7 @@
 // Value::from_json: JSON input through simdjson's DOM parser.
 #include <statenet/value.hpp>
 
+#include "json/field_scan.hpp"
 #include "json/json_internal.hpp"
 
 #include <simdjson.h>
@@ -110,6 +111,60 @@ simdjson::error_code parse_with_simdjson(std::string_view json, Value& out) {
     return parse(parser);
 }
 
+// The offsets of errors simdjson finds in its first pass over the whole text, before
+// it checks the grammar: invalid UTF-8 anywhere, and control characters and unclosed
+// strings as its quote mask sees them (a backslash escapes the next byte even outside
+// strings, and every other quote toggles in and out of a string).
+std::size_t first_invalid_utf8(std::string_view text) noexcept {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t length = detail::utf8_sequence_length(bytes + i, text.size() - i);
+        if (length == 0) {
+            return i;
+        }
+        i += length;
+    }
+    return std::string_view::npos;
+}
+
+std::size_t string_mask_error(std::string_view text, simdjson::error_code error) noexcept {
+    const auto is_control = [&](std::size_t i) { return static_cast<unsigned char>(text[i]) < 0x20; };
+    bool in_string = false;
+    std::size_t opened = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\') {
+            ++i;
+            if (in_string && i < text.size() && is_control(i) && error == simdjson::UNESCAPED_CHARS) {
+                return i;
+            }
+        } else if (text[i] == '"') {
+            in_string = !in_string;
+            opened = i;
+        } else if (in_string && is_control(i) && error == simdjson::UNESCAPED_CHARS) {
+            return i;
+        }
+    }
+    return in_string ? opened : std::string_view::npos;
+}
+
+// Where the scans found the error; they mirror simdjson, so finding none would be a
+// bug, and 0 keeps the message usable.
+std::size_t known_offset(std::size_t offset) { return offset == std::string_view::npos ? 0 : offset; }
+
+// The byte offset of the error simdjson reported for json. simdjson's DOM parser says
+// what is wrong but not where; errors are rare, so this reads the text again, slowly.
+std::size_t error_offset(std::string_view json, simdjson::error_code error) {
+    switch (error) {
+    case simdjson::UTF8_ERROR: return known_offset(first_invalid_utf8(json));
+    case simdjson::UNESCAPED_CHARS:
+    case simdjson::UNCLOSED_STRING: return known_offset(string_mask_error(json, error));
+    case simdjson::EMPTY: return json.size();
+    case simdjson::CAPACITY:
+    case simdjson::MEMALLOC: return 0;
+    default: return known_offset(detail::scan_json_syntax(json).error);
+    }
+}
+
 JsonError json_error(simdjson::error_code error, std::size_t offset) {
     std::string detail = simdjson::error_message(error);
     // simdjson's messages are sentences ("The JSON document ..."); this one continues one.
@@ -122,7 +177,7 @@ JsonError json_error(simdjson::error_code error, std::size_t offset) {
 
 // simdjson 3.0 rejects integer literals beyond 64 bits, but they are valid JSON and
 // become numbers here: such a document is re-parsed with ".0" after each of them.
-Value parse_with_big_integers(std::string_view json, const detail::grammar_scan& scan) {
+Value parse_with_big_integers(std::string_view json, const detail::JsonSyntax& scan) {
     std::string widened;
     widened.reserve(json.size() + 2 * scan.big_integer_ends.size());
     std::size_t copied = 0;
@@ -136,7 +191,7 @@ Value parse_with_big_integers(std::string_view json, const detail::grammar_scan&
     const simdjson::error_code error = parse_with_simdjson(widened, result);
     if (error) {
         // The scanner stopped at the first real error, in the caller's coordinates.
-        throw json_error(error, scan.error == detail::not_found ? 0 : scan.error);
+        throw json_error(error, known_offset(scan.error));
     }
     return result;
 }
@@ -152,13 +207,13 @@ Value Value::from_json(std::string_view json) {
         return result;
     }
     if (error == simdjson::NUMBER_ERROR) {
-        detail::grammar_scan scan = detail::scan_grammar(json);
+        detail::JsonSyntax scan = detail::scan_json_syntax(json);
         if (!scan.big_integer_ends.empty()) {
             return parse_with_big_integers(json, scan);
         }
-        throw json_error(error, scan.error == detail::not_found ? 0 : scan.error);
+        throw json_error(error, known_offset(scan.error));
     }
-    throw json_error(error, detail::locate_error(json, error));
+    throw json_error(error, error_offset(json, error));
 }
 
 }  // namespace statenet

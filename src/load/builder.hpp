@@ -17,13 +17,14 @@ using Kind = Node::Kind;
 using Keys = std::vector<std::string_view>;
 
 inline const Keys top_keys = {"name",      "version",         "description", "main",    "scripts",     "data_mode",
-                       "strategy",  "max_transitions", "timeout_ms",  "vars",    "transaction", "history",
-                       "resources", "reference",       "networks",    "recovery"};
+                              "strategy",  "max_transitions", "timeout_ms",  "vars",    "transaction", "history",
+                              "resources", "reference",       "networks",    "recovery"};
 inline const Keys network_keys = {"states", "any", "description"};
-inline const Keys state_keys = {"name", "start", "end",      "end_test",  "schema", "pre_validate", "transform",  "validate",
-                         "arcs", "retry", "on_error", "data_mode", "emit",   "resources",    "description"};
+inline const Keys state_keys = {"name",         "start",     "end",      "end_test",  "schema",
+                                "pre_validate", "transform", "validate", "arcs",      "retry",
+                                "on_error",     "data_mode", "emit",     "resources", "description"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
-                       "transform", "priority", "on",        "after_ms",  "resources", "description"};
+                              "transform", "priority", "on",        "after_ms",  "resources", "description"};
 inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "description"};
 inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms", "jitter"};
 inline const Keys catcher_keys = {"errors", "to"};

@@ -49,8 +49,7 @@ std::string_view Builder::article(std::string_view noun) {
 
 void Builder::wrong_kind(const Node& n, std::string_view what, std::string_view expected) {
     auto got = kind_name(n.kind);
-    d_.error(n.loc,
-             fmt::format("'{}' must be {} {}, not {} {}", what, article(expected), expected, article(got), got));
+    d_.error(n.loc, fmt::format("'{}' must be {} {}, not {} {}", what, article(expected), expected, article(got), got));
 }
 
 std::optional<std::string> Builder::string_of(const Node& table, std::string_view key, bool required) {

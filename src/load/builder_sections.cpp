@@ -92,8 +92,7 @@ void Builder::read_transaction(const Node* t) {
                                  suggest(*s, {"single", "batch", "manual"})));
     }
     if (const Node* b = t->field("batch_size")) {
-        if (b->kind != Kind::integer || b->integer <= 0)
-            d_.error(b->loc, "'batch_size' must be a positive integer");
+        if (b->kind != Kind::integer || b->integer <= 0) d_.error(b->loc, "'batch_size' must be a positive integer");
         else m_.transaction.batch_size = b->integer;
     }
 }
@@ -116,9 +115,8 @@ void Builder::read_reference(const Node& root) {
             if (m_.resources[i].name == *name) m_.reference.resource = static_cast<int>(i);
         }
         if (m_.reference.resource < 0)
-            d_.error(r->field("resource")->loc,
-                     fmt::format("unknown resource '{}' (declare it under [resources.{}]){}", *name, *name,
-                                 suggest(*name, declared)));
+            d_.error(r->field("resource")->loc, fmt::format("unknown resource '{}' (declare it under [resources.{}]){}",
+                                                            *name, *name, suggest(*name, declared)));
     }
     auto identifier = [&](const char* key, std::string& into, bool required) {
         auto text = string_of(*r, key, required);
@@ -182,8 +180,7 @@ void Builder::read_history(const Node* h) {
         if (n->kind == Kind::integer && n->integer > 0) seconds = n->integer;
         else if (n->kind == Kind::string) seconds = parse_history_age(n->str);
         if (!seconds || *seconds <= 0)
-            d_.error(n->loc,
-                     "'max_age' must be a duration such as \"30d\", \"12h\", \"90m\" or a number of seconds");
+            d_.error(n->loc, "'max_age' must be a duration such as \"30d\", \"12h\", \"90m\" or a number of seconds");
         else c.max_age_seconds = *seconds;
     }
 }

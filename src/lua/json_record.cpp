@@ -256,7 +256,7 @@ void JsonRecord::push(lua_State* L, const ConvertRefs& refs) const {
 JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, const char** text,
                                         std::size_t* length) const noexcept {
     const int i = find(key);
-    if (i < 0) return absent;
+    if (i < 0) return FieldCode::absent;
     const ScannedField& field = impl_->fields[static_cast<std::size_t>(i)];
     if (!impl_->dom_fields) {
         // Scanned tokens are valid JSON: numbers convert, strings without escapes are
@@ -267,14 +267,14 @@ JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, co
             *text = field.raw_value.data() + 1;
             *length = field.raw_value.size() - 2;
             return FieldCode::string;
-        case TokenKind::true_value: return true_value;
-        case TokenKind::false_value: return false_value;
-        case TokenKind::null: return null;
+        case TokenKind::true_value: return FieldCode::true_value;
+        case TokenKind::false_value: return FieldCode::false_value;
+        case TokenKind::null: return FieldCode::null;
         case TokenKind::escaped_string:
         case TokenKind::object:
         case TokenKind::array: break;
         }
-        return table;  // push_field decodes it through the DOM
+        return FieldCode::table;  // push_field decodes it through the DOM
     }
     const simdjson::dom::element value = impl_->values[static_cast<std::size_t>(i)];
     using simdjson::dom::element_type;
@@ -290,12 +290,12 @@ JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, co
         *length = s.size();
         return FieldCode::string;
     }
-    case element_type::BOOL: return value.get_bool().value_unsafe() ? true_value : false_value;
-    case element_type::NULL_VALUE: return null;
+    case element_type::BOOL: return value.get_bool().value_unsafe() ? FieldCode::true_value : FieldCode::false_value;
+    case element_type::NULL_VALUE: return FieldCode::null;
     case element_type::ARRAY:
     case element_type::OBJECT: break;
     }
-    return table;
+    return FieldCode::table;
 }
 
 void JsonRecord::push_field(lua_State* L, std::string_view key, const ConvertRefs& refs) const {
@@ -306,7 +306,8 @@ void JsonRecord::push_field(lua_State* L, std::string_view key, const ConvertRef
 
 int json_field_for_ffi(void* record, const char* key, std::size_t key_length, double* number, const char** text,
                        std::size_t* length) noexcept {
-    return static_cast<const JsonRecord*>(record)->field(std::string_view(key, key_length), number, text, length);
+    return static_cast<int>(
+        static_cast<const JsonRecord*>(record)->field(std::string_view(key, key_length), number, text, length));
 }
 
 void JsonRecord::append_fields(std::string& out, std::size_t first, std::size_t last) const {

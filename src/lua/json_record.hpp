@@ -4,6 +4,7 @@
 #pragma once
 
 #include "lua/convert.hpp"
+#include "lua/protocol.hpp"
 
 #include <statenet/value.hpp>
 
@@ -34,7 +35,7 @@ public:
     int find(std::string_view key) const noexcept;
 
     /// Field codes for the Lua runtime's FFI fetch (stdlib/statenet/runtime.lua).
-    enum FieldCode : int { absent = 0, null = 1, false_value = 2, true_value = 3, number = 4, string = 5, table = 6 };
+    using FieldCode = JsonFieldCode;
 
     /// Field `key` without going through the Lua C API: a number into `*number`, a
     /// string as a pointer and length (into the input text or the parser's buffer,

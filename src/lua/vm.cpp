@@ -1,6 +1,8 @@
 // LuaVm: opens a LuaJIT state, sets the module search path, loads the runtime.
 #include "lua/vm.hpp"
 
+#include "lua/protocol.hpp"
+
 #include <stdexcept>
 
 namespace statenet::detail {
@@ -27,22 +29,17 @@ std::string search_path(const std::vector<std::string>& dirs, const std::string&
     return path;
 }
 
-/// package.loaders[2] reading through a SourceSnapshot: finds the file on package.path
-/// and reports as Lua's own file searcher does.
+/// package.loaders[2] reading through a SourceSnapshot, which searches package.path and
+/// reports as Lua's own file searcher does.
 int snapshot_searcher(lua_State* L) {
     auto* sources = static_cast<SourceSnapshot*>(lua_touserdata(L, lua_upvalueindex(1)));
-    const char* name = luaL_checkstring(L, 1);
+    const std::string module = luaL_checkstring(L, 1);
     lua_getglobal(L, "package");
-    lua_getfield(L, -1, "searchpath");
-    lua_pushstring(L, name);
-    lua_getfield(L, -3, "path");
-    lua_call(L, 2, 2);
-    if (lua_isnil(L, -2)) return 1;  // the "no file" list
-    const std::string path = lua_tostring(L, -2);
-    if (sources->load(L, path) != 0)
-        return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, path.c_str(),
-                          lua_tostring(L, -1));
-    return 1;
+    lua_getfield(L, -1, "path");
+    std::size_t length = 0;
+    const char* path = lua_tolstring(L, -1, &length);
+    if (!path) return luaL_error(L, "'package.path' must be a string");
+    return guarded_call(L, "", [&] { return sources->load_module(L, module, std::string_view(path, length)); });
 }
 
 }  // namespace
@@ -51,6 +48,7 @@ LuaVm::LuaVm(const std::vector<std::string>& module_dirs, const std::string& std
     L_ = luaL_newstate();
     if (!L_) throw std::runtime_error("cannot create a Lua state (out of memory)");
     luaL_openlibs(L_);
+    install_protocol(L_);
     lua_getglobal(L_, "package");
     std::string path = search_path(module_dirs, stdlib_dir);
     lua_pushlstring(L_, path.data(), path.size());

@@ -1,38 +1,41 @@
-// FileWatch: notices changes to a workflow file and the Lua modules next to it (hot reload).
+// FileWatch: notices when the files a workflow version is made of change on disk (hot reload).
 #pragma once
 
-#include <compare>
-#include <cstdint>
-#include <filesystem>
+#include "lua/source_snapshot.hpp"
+#include "model/model.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
-#include <tuple>
-#include <utility>
 #include <vector>
 
 namespace statenet::detail {
 
+/// Watches what a version's SourceSnapshot recorded: the workflow file, every module it
+/// loaded (however deep: `a.b.c.d` is `a/b/c/d.lua`), the places where the module search
+/// found nothing (a file appearing there changes what `require` finds), and the `.lua`
+/// files of its `scripts` directories (one added, changed or removed). Other new files
+/// are not the version's code and are not noticed. Not thread-safe.
 class FileWatch {
 public:
-    /// Watches `file` and every `.lua` file in `dirs` (and their subdirectories, two
-    /// levels deep: modules named `a.b` live in `a/b.lua`).
-    void watch(const std::filesystem::path& file, const std::vector<std::string>& dirs);
-    /// True when a watched file changed, appeared or disappeared since watch().
+    /// Watches `model`'s files, from the state they were in when the version read them.
+    void watch(const Model& model);
+    /// True when a watched file changed, appeared or disappeared since then (or since accept()).
     bool changed() const;
+    /// The files as they are now become the state compared with: after a reload that
+    /// failed, it is tried again only when something changes again.
+    void accept();
 
 private:
-    struct Stamp {
-        std::filesystem::file_time_type time;
-        std::uintmax_t size;
-        bool operator==(const Stamp&) const = default;
-        auto operator<=>(const Stamp& o) const { return std::tie(time, size) <=> std::tie(o.time, o.size); }
-    };
-    // Size too: a coarse file system may give an edit the same modification time.
-    using Snapshot = std::vector<std::pair<std::string, Stamp>>;
-    std::filesystem::path file_;
-    std::vector<std::string> dirs_;
-    Snapshot seen_;
+    // Path -> stamp; nullopt where no file is.
+    using Stamps = std::map<std::string, std::optional<FileStamp>>;
+    std::shared_ptr<SourceSnapshot> sources_;
+    std::vector<std::string> scripts_dirs_;
+    std::optional<Stamps> accepted_;
 
-    Snapshot snapshot() const;
+    Stamps as_read() const;
+    Stamps on_disk(const Stamps& watched) const;
 };
 
 }  // namespace statenet::detail

@@ -14,10 +14,6 @@ namespace statenet::detail {
 
 namespace {
 
-// Outcomes of statenet/machine.lua (keep in sync).
-constexpr int applied = 0;
-constexpr int rejected = 1;
-
 std::string text_at(lua_State* L, int index) {
     std::size_t len = 0;
     const char* s = lua_tolstring(L, index, &len);
@@ -121,18 +117,16 @@ MachineStep MachineVm::call(int nargs, std::string_view state_name) {
         lua_call(L, 0, 0);
         return step;
     }
-    const int code = static_cast<int>(lua_tointeger(L, -5));
-    if (code == applied) {
-        step.code = MachineStep::Code::applied;
+    step.code = static_cast<MachineOutcome>(lua_tointeger(L, -5));
+    if (step.code == MachineOutcome::applied) {
         step.state = static_cast<int>(lua_tointeger(L, -4));
         step.completed = lua_toboolean(L, -3);
         step.reason = text_at(L, -2);
         step.label = text_at(L, -1);
-    } else if (code == rejected) {
-        step.code = MachineStep::Code::rejected;
+    } else if (step.code == MachineOutcome::rejected) {
         step.reason = text_at(L, -4);
     } else {
-        step.code = MachineStep::Code::failed;
+        step.code = MachineOutcome::failed;
         step.error = ErrorInfo{text_at(L, -4), text_at(L, -3), text_at(L, -2)};
     }
     lua_pop(L, 5);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "exec/program.hpp"
+#include "lua/protocol.hpp"
 #include "model/model.hpp"
 
 #include <statenet/result.hpp>
@@ -18,7 +19,7 @@ namespace statenet::detail {
 
 /// What one start, event or timer did to an instance.
 struct MachineStep {
-    enum class Code { applied, rejected, failed };
+    using Code = MachineOutcome;
     Code code = Code::rejected;
     int state = -1;                  ///< applied: the global id of the state the instance now waits in
     bool completed = false;          ///< applied: that state is an end state

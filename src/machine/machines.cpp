@@ -70,7 +70,7 @@ public:
         clock_ = options_.clock           ? options_.clock
                  : options_.store.empty() ? std::shared_ptr<Clock>(std::make_shared<ManualClock>(0))
                                           : wall_clock();
-        watch_.watch(file_, vm_->model().module_dirs);
+        watch_.watch(vm_->model());
     }
 
     void register_for_reload(const std::shared_ptr<MachinesImpl>& self) {
@@ -479,8 +479,8 @@ private:
         } catch (const LoadError& e) {
             diags.list = e.diagnostics();
         }
-        watch_.watch(file_, vm_->model().module_dirs);
         if (!loaded || !diags.empty()) {
+            watch_.accept();
             report.ok = false;
             report.errors = std::move(diags.list);
             return report;
@@ -495,7 +495,7 @@ private:
         }
         store_->use_model(&vm_->model(), vm->model(), &report.orphaned);
         vm_ = std::move(vm);
-        watch_.watch(file_, vm_->model().module_dirs);
+        watch_.watch(vm_->model());
         return report;
     }
 };

@@ -186,6 +186,11 @@ struct Model {
     int state_count = 0;       // global state ids are 0..state_count-1
     int arc_count = 0;
 
+    /// module_dirs after the workflow's own directory: its `scripts` dirs (and the
+    /// engine's module paths), whose `.lua` files count as the version's code.
+    std::vector<std::string> scripts_dirs() const {
+        return module_dirs.empty() ? module_dirs : std::vector<std::string>(module_dirs.begin() + 1, module_dirs.end());
+    }
     const State& state(int network, int index) const { return networks[network].states[index]; }
     const std::string& qualified(int network, int index) const { return networks[network].states[index].qualified; }
 };

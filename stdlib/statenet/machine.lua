@@ -6,17 +6,18 @@
 -- untouched; states run through the same pipeline as records (statenet.runtime).
 
 local rt = require("statenet.runtime")
-local I = rt.internal
+local protocol = require("statenet.protocol")  -- codes shared with C++ (src/lua/protocol.hpp)
+local P = rt.pipeline
 local ctx = rt.ctx
-local RECS, STATES = I.RECS, I.STATES
-local open, run_state, transform, commit, shallow_copy = I.open, I.run_state, I.transform, I.commit, I.shallow_copy
-local END, FAIL = I.END, I.FAIL
+local plan, record = P.plan, P.record
+local open, run_state, transform, commit, shallow_copy = P.open, P.run_state, P.transform, P.commit, P.shallow_copy
+local END, FAIL = protocol.step.END, protocol.step.FAIL
 local tostring = tostring
 
 local M = {}
 
--- Outcomes returned to C++ (keep in sync with src/machine/machine_vm.cpp).
-local APPLIED, REJECTED, FAILED = 0, 1, 2
+-- Outcomes returned to C++.
+local APPLIED, REJECTED, FAILED = protocol.machine.APPLIED, protocol.machine.REJECTED, protocol.machine.FAILED
 
 local DATA = {}   -- instance handle -> committed data
 local copy_mode, max_transitions = true, 1000
@@ -44,11 +45,11 @@ end
 local function settle(sid, slot)
   local hops = 0
   while true do
-    local S = STATES[sid]
+    local S = plan(sid)
     local view, data, code, name, message = run_state(S, slot, 0)
     if code == END then return APPLIED, sid, true end
-    if code == FAIL then return FAILED, name, message, STATES[sid].qualified end
-    local arcs, next_sid = STATES[sid].now, nil
+    if code == FAIL then return FAILED, name, message, plan(sid).qualified end
+    local arcs, next_sid = plan(sid).now, nil
     for i = 1, #arcs do
       local a = arcs[i]
       if a.when == nil or a.when(data, ctx) then
@@ -62,14 +63,14 @@ local function settle(sid, slot)
     hops = hops + 1
     if hops > max_transitions then
       return FAILED, "MaxTransitions", "more than " .. max_transitions ..
-          " transitions (max_transitions) in one event", STATES[sid].qualified
+          " transitions (max_transitions) in one event", plan(sid).qualified
     end
     sid = next_sid
   end
 end
 
 local function finish(handle, slot, code, a, b, c)
-  if code == APPLIED then DATA[handle] = RECS[slot] end
+  if code == APPLIED then DATA[handle] = record(slot) end
   ctx.event = nil
   rt.reset()
   return code, a, b, c
@@ -81,7 +82,7 @@ end
 local function take(handle, sid, arcs, payload, id, elapsed, what)
   local root = DATA[handle]
   local slot = rt.begin(copy_mode and shallow_copy(root) or root, id, copy_mode)
-  local S = STATES[sid]
+  local S = plan(sid)
   ctx.state, ctx.network, ctx.attempt, ctx.error, ctx.event = S.name, S.network, 0, nil, payload
   local view, data = open(S, slot)
   for i = 1, #arcs do
@@ -102,19 +103,19 @@ local function take(handle, sid, arcs, payload, id, elapsed, what)
     end
   end
   finish(handle, slot, REJECTED)
-  return REJECTED, "no " .. what .. " arc passed its condition in state " .. STATES[sid].qualified
+  return REJECTED, "no " .. what .. " arc passed its condition in state " .. plan(sid).qualified
 end
 
 function M.fire(handle, sid, event, payload, id)
-  local arcs = STATES[sid].events[event]
+  local arcs = plan(sid).events[event]
   if arcs == nil then
-    return REJECTED, "no arc for event '" .. event .. "' in state " .. STATES[sid].qualified
+    return REJECTED, "no arc for event '" .. event .. "' in state " .. plan(sid).qualified
   end
   return take(handle, sid, arcs, payload, id, nil, "'" .. event .. "'")
 end
 
 function M.fire_timer(handle, sid, elapsed, id)
-  return take(handle, sid, STATES[sid].timers, nil, id, elapsed, "timer")
+  return take(handle, sid, plan(sid).timers, nil, id, elapsed, "timer")
 end
 
 -- A new instance with `data` entering state `sid`.

@@ -12,8 +12,11 @@ local new_table = require("table.new")
 
 local M = {}
 
--- Step outcomes returned to C++ (keep in sync with src/exec/runner.cpp).
-local END, ARC, FAIL, BRANCHES = 0, 1, 2, 3
+-- Codes shared with C++, defined in src/lua/protocol.hpp and installed by the VM's setup.
+local protocol = require("statenet.protocol")
+
+-- Step outcomes returned to C++.
+local END, ARC, FAIL, BRANCHES = protocol.step.END, protocol.step.ARC, protocol.step.FAIL, protocol.step.BRANCHES
 
 local TOMB = setmetatable({}, { __tostring = function() return "statenet.deleted" end })
 
@@ -70,8 +73,9 @@ local load_row       -- C function: the reference-mode row (M.set_reference_load
 local json_field, json_record, json_table, json_all  -- M.set_json_source
 local number_out, text_out, length_out = ffi.new("double[1]"), ffi.new("const char*[1]"), ffi.new("size_t[1]")
 
--- Field codes of statenet_json_field (src/lua/json_record.cpp; keep in sync).
-local ABSENT, NULL, FALSE, TRUE, NUMBER, STRING = 0, 1, 2, 3, 4, 5
+-- Field codes of statenet_json_field (src/lua/json_record.cpp).
+local FIELD = protocol.json_field
+local NULL, FALSE, TRUE, NUMBER, STRING = FIELD.NULL, FIELD.FALSE, FIELD.TRUE, FIELD.NUMBER, FIELD.STRING
 
 local function fetch(k)
   if type(k) ~= "string" then return nil end
@@ -913,9 +917,19 @@ end
 
 function M.branch_out(i) return OUT[2 * i - 1], OUT[2 * i] end
 
--- The state pipeline and arc helpers, shared with the machine dispatcher
--- (statenet/machine.lua) so that machines run states exactly as records do.
-M.internal = { open = open, run_state = run_state, transform = transform, commit = commit,
-               shallow_copy = shallow_copy, RECS = RECS, STATES = STATES, END = END, FAIL = FAIL }
+-- The state pipeline, for the machine dispatcher (statenet/machine.lua), so that
+-- machines run states exactly as records do. Its whole interface:
+--   plan(sid)            the state's plan (define_state), with its machine arcs
+--   record(slot)         the record a slot holds (its committed root)
+--   open(S, slot)        a view of the slot's record for state S -> view, data
+--   run_state(S, slot, attempt) the state's functions -> view, data, code, name, message
+--   transform(tf, names, data, slot, view)  an arc's transforms -> data
+--   commit(view, slot, snapshot)            the view's changes into the record
+--   shallow_copy(t)
+M.pipeline = {
+  plan = function(sid) return STATES[sid] end,
+  record = function(slot) return RECS[slot] end,
+  open = open, run_state = run_state, transform = transform, commit = commit, shallow_copy = shallow_copy,
+}
 
 return M
