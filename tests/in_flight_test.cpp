@@ -1,7 +1,7 @@
 // InFlight: records on fibers, switched while they wait; every record done, at most
 // `slots` in progress, each on a runner of its own, failures rethrown.
-#include "api/workflow_impl.hpp"
 #include "exec/in_flight.hpp"
+#include "api/workflow_impl.hpp"
 
 #include <statenet/statenet.hpp>
 
