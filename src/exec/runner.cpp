@@ -5,6 +5,7 @@
 #include "exec/retry.hpp"
 #include "exec/run_id.hpp"
 #include "json/json_internal.hpp"
+#include "load/sandbox_keys.hpp"
 
 #include <fmt/format.h>
 
@@ -127,7 +128,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     : model_(std::move(model)),
       engine_(std::move(engine)),
       pools_(std::move(pools)),
-      vm_(model_->module_dirs, engine_->stdlib_dir, model_->sources.get()),
+      vm_(model_->module_dirs, engine_->stdlib_dir, model_->sources.get(), runner_sandbox(*model_, engine_->options)),
       tx_(*model_, pools_, [this](const std::string& message) { warn(message); }),
       rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)),
       ids_(random_seed()) {
@@ -318,7 +319,7 @@ void Runner::resolve_functions(Diagnostics& diags) {
     StackGuard guard(L);
     if (model_->lua_source) {
         vm_.push_runtime("load_workflow");
-        if (model_->sources->load(L, model_->file) != 0) {
+        if (load_user_file(L, model_->file, model_->sources.get()) != 0) {
             diags.error(Loc{model_->file, 1, 1}, to_text(L, -1));
             return;
         }
@@ -576,6 +577,8 @@ ErrorInfo Runner::pcall_error(std::string state) {
         error.message = to_text(L, -1);
     }
     lua_pop(L, 1);
+    if (vm_.limits().refused())
+        error = {"OutOfMemory", "the Lua memory limit was reached (limits.memory_mb)", error.state};
     return error;
 }
 
@@ -632,6 +635,8 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
                         static_cast<lua_Integer>(model_->max_transitions) - static_cast<lua_Integer>(run.transitions));
         ++nargs;
     }
+    CallLimit limit(vm_.limits(), L, run.deadline > 0 ? run.deadline - engine_->clock->now_ms() : 0,
+                    model_->timeout_ms);
     const bool raised = lua_pcall(L, nargs, chained ? 4 : 3, 0) != 0;
     if (chained && !raised) {
         enter_chained(run, b, static_cast<int>(lua_tointeger(L, -1)));

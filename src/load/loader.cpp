@@ -3,6 +3,7 @@
 #include "history/scripts_hash.hpp"
 #include "history/writer.hpp"
 #include "load/lua_reader.hpp"
+#include "load/sandbox_keys.hpp"
 #include "lua/vm.hpp"
 
 #include <algorithm>
@@ -16,7 +17,9 @@ namespace {
 bool read_document(const std::shared_ptr<EngineImpl>& engine, std::string_view text, const Model& model, Node& root,
                    Diagnostics& diags) {
     if (!model.lua_source) return read_toml(text, model.file, root, diags);
-    LuaVm vm({model.dir}, engine->stdlib_dir);
+    const auto sandbox = reader_sandbox(text, model.file, engine->options, diags);
+    if (!sandbox) return false;
+    LuaVm vm({model.dir}, engine->stdlib_dir, nullptr, *sandbox);
     return read_lua_workflow(vm.state(), model.file, root, diags);
 }
 
@@ -67,6 +70,7 @@ std::shared_ptr<WorkflowVersion> load_version(const std::shared_ptr<EngineImpl>&
     Node root;
     if (!read_document(engine, text, *model, root, diags)) return nullptr;
     build_model(root, *model, diags);
+    check_sandbox_policy(*model, text, engine->options, diags);
     for (const auto& dir : engine->options.module_paths) model->module_dirs.push_back(dir.string());
     for (const auto& [key, value] : options.vars) model->vars.set(key, value);
     if (options.data_mode == DataMode::reference && model->reference.resource < 0)

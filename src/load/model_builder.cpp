@@ -1,4 +1,5 @@
 // Builds the immutable model from a located document tree, reporting every problem.
+#include "load/sandbox_keys.hpp"
 #include "model/model.hpp"
 #include "resources/sqlite_resource.hpp"
 
@@ -16,9 +17,9 @@ namespace {
 using Kind = Node::Kind;
 using Keys = std::vector<std::string_view>;
 
-const Keys top_keys = {"name",      "version",         "description", "main",    "scripts",     "data_mode",
-                       "strategy",  "max_transitions", "timeout_ms",  "vars",    "transaction", "history",
-                       "resources", "reference",       "networks",    "recovery"};
+const Keys top_keys = {"name",      "version",         "description", "main",     "scripts",     "data_mode",
+                       "strategy",  "max_transitions", "timeout_ms",  "vars",     "transaction", "history",
+                       "resources", "reference",       "networks",    "recovery", "trust",       "limits"};
 const Keys network_keys = {"states", "any", "description"};
 const Keys state_keys = {"name", "start", "end",      "end_test",  "schema", "pre_validate", "transform",  "validate",
                          "arcs", "retry", "on_error", "data_mode", "emit",   "resources",    "description"};
@@ -115,6 +116,7 @@ public:
             if (*t < 0) d_.error(root.field("timeout_ms")->loc, "'timeout_ms' must not be negative");
             else m_.timeout_ms = *t;
         }
+        read_sandbox_keys(root, m_, d_);
         if (const Node* vars = root.field("vars")) {
             if (vars->kind != Kind::table) wrong_kind(*vars, "vars", "table");
             else m_.vars = to_value(*vars);

@@ -193,6 +193,7 @@ double MachineVm::next_timer_ms(int sid, double checked_ms) const {
 MachineStep MachineVm::call(int nargs, std::string_view state_name) {
     lua_State* L = runner_->machine_vm().state();
     MachineStep step;
+    CallLimit limit(runner_->machine_vm().limits(), L);
     if (lua_pcall(L, nargs, 5, 0) != 0) {
         step.code = MachineStep::Code::failed;
         step.error = pop_error(L, state_name);

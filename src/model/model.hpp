@@ -160,6 +160,15 @@ struct HistoryConfig {
     Loc loc;                           // where diagnostics about the database point
 };
 
+/// The workflow's sandbox settings (docs/security.md): what it trusts, its own limits.
+struct SandboxSettings {
+    std::vector<std::string> trust;  // names from lua/sandbox.hpp's `trustable`
+    Loc trust_loc;
+    std::optional<double> call_ms;    // [limits] call_ms
+    std::optional<double> memory_mb;  // [limits] memory_mb
+    Loc limits_loc;
+};
+
 struct Model {
     std::string name;
     std::string version;
@@ -171,6 +180,7 @@ struct Model {
     Strategy strategy = Strategy::depth_first;
     std::int64_t max_transitions = 1000;
     double timeout_ms = 0;
+    SandboxSettings sandbox;
     TransactionConfig transaction;
     ReferenceConfig reference;
     Value vars = Value::object();

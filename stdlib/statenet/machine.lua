@@ -8,6 +8,7 @@
 local rt = require("statenet.runtime")
 local I = rt.internal
 local ctx = rt.ctx
+local user_ctx = rt.user_ctx  -- what functions get (read-only when sandboxed)
 local RECS, STATES = I.RECS, I.STATES
 local open, run_state, transform, commit, shallow_copy = I.open, I.run_state, I.transform, I.commit, I.shallow_copy
 local END, FAIL = I.END, I.FAIL
@@ -52,7 +53,7 @@ local function settle(sid, slot)
     local arcs, next_sid = PLANS[sid].now, nil
     for i = 1, #arcs do
       local a = arcs[i]
-      if a.when == nil or a.when(data, ctx) then
+      if a.when == nil or a.when(data, user_ctx) then
         data = transform(a.tf, a.tf_names, data, slot, view)
         next_sid = a.to
         break
@@ -89,7 +90,7 @@ local function take(handle, sid, arcs, payload, id, elapsed, what)
     local a = arcs[i]
     if elapsed == nil or a.after <= elapsed then
       local pass, reason = true, nil
-      if a.when then pass, reason = a.when(data, ctx) end
+      if a.when then pass, reason = a.when(data, user_ctx) end
       if pass then
         transform(a.tf, a.tf_names, data, slot, view)
         commit(view, slot, false)

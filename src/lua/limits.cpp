@@ -1,0 +1,153 @@
+// VmLimits: the watchdog thread that interrupts over-long calls, and the counting allocator.
+#include "lua/limits.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace statenet::detail {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+/// One thread for every VM of the process. Each tick it looks at each VM's current call:
+/// a call it has seen running for longer than its budget gets `stop` set, which the
+/// runtime's loop and function-entry checks turn into a Timeout error. The VM's thread
+/// never reads a clock or makes a system call for this: a call costs two stores.
+class Watchdog {
+public:
+    static Watchdog& instance() {
+        static Watchdog dog;
+        return dog;
+    }
+
+    void add(LimitsShared* vm) {
+        std::lock_guard lock(mutex_);
+        watched_.push_back({vm, 0, {}});
+        if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+        wake_.notify_one();
+    }
+
+    void remove(LimitsShared* vm) {
+        std::lock_guard lock(mutex_);
+        std::erase_if(watched_, [&](const Watched& w) { return w.vm == vm; });
+    }
+
+private:
+    /// A call is timed from when the watchdog first sees it, so it may run up to one
+    /// tick longer than its budget.
+    static constexpr auto tick = std::chrono::milliseconds(10);
+
+    struct Watched {
+        LimitsShared* vm;
+        std::uint32_t call;  // the call last seen running
+        steady::time_point since;
+    };
+
+    ~Watchdog() {
+        {
+            std::lock_guard lock(mutex_);
+            quit_ = true;
+        }
+        wake_.notify_one();
+        if (thread_.joinable()) thread_.join();
+    }
+
+    void loop() {
+        std::unique_lock lock(mutex_);
+        while (!quit_) {
+            if (watched_.empty()) {
+                wake_.wait(lock);
+                continue;
+            }
+            wake_.wait_for(lock, tick);
+            const auto now = steady::now();
+            for (Watched& w : watched_) check(w, now);
+        }
+    }
+
+    static void check(Watched& w, steady::time_point now) {
+        const std::uint32_t call = w.vm->call.load(std::memory_order_acquire);
+        if ((call & 1) == 0) return;
+        if (call != w.call) {
+            w.call = call;
+            w.since = now;
+            return;
+        }
+        const double budget = w.vm->budget_ms;
+        if (budget <= 0 || w.vm->stop.load(std::memory_order_relaxed) == call) return;
+        if (std::chrono::duration<double, std::milli>(now - w.since).count() >= budget)
+            w.vm->stop.store(call, std::memory_order_release);
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::vector<Watched> watched_;
+    std::thread thread_;
+    bool quit_ = false;
+};
+
+}  // namespace
+
+VmLimits::~VmLimits() {
+    if (installed_) Watchdog::instance().remove(&shared_);
+}
+
+void VmLimits::install(lua_State* L) {
+    base_alloc_ = lua_getallocf(L, &base_data_);
+    used_ = std::int64_t{lua_gc(L, LUA_GCCOUNT, 0)} * 1024 + lua_gc(L, LUA_GCCOUNTB, 0);
+    lua_setallocf(L, allocate, this);
+    begin_call(call_ms_, call_ms_, CallKind::load);
+    Watchdog::instance().add(&shared_);
+    installed_ = true;
+}
+
+void VmLimits::begin_call(double budget_ms, double limit_ms, CallKind kind) noexcept {
+    shared_.budget_ms = budget_ms;
+    shared_.limit_ms = limit_ms;
+    shared_.kind = static_cast<std::int32_t>(kind);
+    const std::uint32_t call = shared_.call.load(std::memory_order_relaxed);
+    shared_.call.store((call | 1) + 2, std::memory_order_release);
+}
+
+void VmLimits::end_call() noexcept {
+    const std::uint32_t call = shared_.call.load(std::memory_order_relaxed);
+    shared_.call.store((call | 1) + 1, std::memory_order_release);
+}
+
+// The cap holds only while a limited call runs (user code may be running): the engine's
+// own calls between records never see an allocation refused.
+void* VmLimits::allocate(void* self, void* block, std::size_t old_size, std::size_t new_size) noexcept {
+    auto* limits = static_cast<VmLimits*>(self);
+    const auto old_bytes = static_cast<std::int64_t>(block ? old_size : 0);
+    const auto new_bytes = static_cast<std::int64_t>(new_size);
+    if (new_bytes > old_bytes && limits->cap_ > 0 && limits->used_ + (new_bytes - old_bytes) > limits->cap_ &&
+        (limits->shared_.call.load(std::memory_order_relaxed) & 1) != 0) {
+        limits->refused_ = true;
+        return nullptr;
+    }
+    void* result = limits->base_alloc_(limits->base_data_, block, old_size, new_size);
+    if (result || new_size == 0) limits->used_ += new_bytes - old_bytes;
+    return result;
+}
+
+CallLimit::CallLimit(VmLimits& limits, lua_State* L, double record_left_ms, double timeout_ms) noexcept
+    : limits_(limits), L_(L) {
+    const double call_ms = limits.call_ms();
+    if (record_left_ms > 0 && (call_ms <= 0 || record_left_ms < call_ms))
+        limits.begin_call(record_left_ms, timeout_ms, CallKind::record);
+    else limits.begin_call(call_ms, call_ms, CallKind::call);
+}
+
+CallLimit::~CallLimit() {
+    limits_.end_call();
+    if (limits_.refused()) {
+        limits_.forget_refusal();
+        lua_gc(L_, LUA_GCCOLLECT, 0);
+    }
+}
+
+}  // namespace statenet::detail
