@@ -97,8 +97,8 @@ VmLimits::~VmLimits() {
 }
 
 void VmLimits::install(lua_State* L) {
+    L_ = L;
     base_alloc_ = lua_getallocf(L, &base_data_);
-    used_ = std::int64_t{lua_gc(L, LUA_GCCOUNT, 0)} * 1024 + lua_gc(L, LUA_GCCOUNTB, 0);
     lua_setallocf(L, allocate, this);
     begin_call(call_ms_, call_ms_, CallKind::load);
     Watchdog::instance().add(&shared_);
@@ -118,20 +118,30 @@ void VmLimits::end_call() noexcept {
     shared_.call.store((call | 1) + 1, std::memory_order_release);
 }
 
-// The cap holds only while a limited call runs (user code may be running): the engine's
-// own calls between records never see an allocation refused.
+// The allocator looks only at large blocks, so the many small ones cost one comparison;
+// the runtime's tick looks at the total every so often (a list built of small tables
+// grows by no large block). The cap holds only while a limited call runs (user code
+// may be running): the engine's own calls between records never see a refusal.
+constexpr std::size_t large_block = 16 * 1024;
+
+bool VmLimits::over_cap(std::size_t growth) const noexcept {
+    if (cap_ <= 0 || (shared_.call.load(std::memory_order_relaxed) & 1) == 0) return false;
+    // LuaJIT's own count of the VM's bytes (garbage not yet collected included); reading
+    // it allocates nothing.
+    const std::int64_t total = std::int64_t{lua_gc(L_, LUA_GCCOUNT, 0)} * 1024;
+    return total + static_cast<std::int64_t>(growth) > cap_;
+}
+
 void* VmLimits::allocate(void* self, void* block, std::size_t old_size, std::size_t new_size) noexcept {
     auto* limits = static_cast<VmLimits*>(self);
-    const auto old_bytes = static_cast<std::int64_t>(block ? old_size : 0);
-    const auto new_bytes = static_cast<std::int64_t>(new_size);
-    if (new_bytes > old_bytes && limits->cap_ > 0 && limits->used_ + (new_bytes - old_bytes) > limits->cap_ &&
-        (limits->shared_.call.load(std::memory_order_relaxed) & 1) != 0) {
-        limits->refused_ = true;
-        return nullptr;
+    if (new_size >= large_block) {
+        const std::size_t old_bytes = block ? old_size : 0;
+        if (new_size > old_bytes && limits->over_cap(new_size - old_bytes)) {
+            limits->refused_ = true;
+            return nullptr;
+        }
     }
-    void* result = limits->base_alloc_(limits->base_data_, block, old_size, new_size);
-    if (result || new_size == 0) limits->used_ += new_bytes - old_bytes;
-    return result;
+    return limits->base_alloc_(limits->base_data_, block, old_size, new_size);
 }
 
 CallLimit::CallLimit(VmLimits& limits, lua_State* L, double record_left_ms, double timeout_ms) noexcept

@@ -17,6 +17,7 @@ struct LimitsShared {
     std::atomic<std::uint32_t> stop{0};  ///< the call the watchdog wants interrupted
     double budget_ms = 0;                ///< what the running call may take
     double limit_ms = 0;                 ///< the setting to name in the Timeout message
+    double memory_cap = 0;               ///< bytes; 0 = no cap
     std::int32_t kind = 0;               ///< a CallKind
     std::int32_t padding = 0;
 };
@@ -31,7 +32,9 @@ class VmLimits {
 public:
     /// `call_ms` <= 0: no call limit; `memory_bytes` 0: no cap.
     VmLimits(double call_ms, std::size_t memory_bytes) noexcept
-        : call_ms_(call_ms), cap_(static_cast<std::int64_t>(memory_bytes)) {}
+        : call_ms_(call_ms), cap_(static_cast<std::int64_t>(memory_bytes)) {
+        shared_.memory_cap = static_cast<double>(memory_bytes);
+    }
     ~VmLimits();
     VmLimits(const VmLimits&) = delete;
     VmLimits& operator=(const VmLimits&) = delete;
@@ -52,11 +55,12 @@ public:
 
 private:
     static void* allocate(void* self, void* block, std::size_t old_size, std::size_t new_size) noexcept;
+    bool over_cap(std::size_t growth) const noexcept;
 
     LimitsShared shared_;
     double call_ms_;
     std::int64_t cap_;
-    std::int64_t used_ = 0;  // signed: blocks made before install are freed too
+    lua_State* L_ = nullptr;
     bool refused_ = false;
     bool installed_ = false;
     lua_Alloc base_alloc_ = nullptr;

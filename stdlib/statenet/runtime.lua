@@ -56,9 +56,10 @@ end
 -- The ctx that functions get: the runtime's own with resources and log read-only and no
 -- field writable, so one record cannot change what the next one sees.
 local user_ctx = ctx
+local shadow = {}  -- what user_ctx reads before ctx: the fields that differ, and vars (one hop less)
 if sandboxed then
-  local shadow = setmetatable({ resources = frozen(ctx.resources, "ctx.resources"), log = frozen(ctx.log, "ctx.log") },
-                              { __index = ctx })
+  shadow.resources, shadow.log = frozen(ctx.resources, "ctx.resources"), frozen(ctx.log, "ctx.log")
+  setmetatable(shadow, { __index = ctx })
   user_ctx = frozen(shadow, "ctx")
   READ_ONLY[user_ctx] = ctx
 end
@@ -514,6 +515,7 @@ end
 
 function M.setup(vars, log)
   ctx.vars = read_only(vars)
+  if sandboxed then shadow.vars = ctx.vars end
   for _, level in raw_ipairs({ "debug", "info", "warn", "error" }) do
     ctx.log[level] = function(message, fields)
       log(level, ctx.network .. "/" .. ctx.state, tostring(message), fields)
@@ -529,7 +531,7 @@ end
 
 -- The VM's limits, shared with C++ (struct LimitsShared in src/lua/limits.hpp).
 ffi.cdef [[
-typedef struct { uint32_t call, stop; double budget_ms, limit_ms; int32_t kind, padding; } statenet_limits;
+typedef struct { uint32_t call, stop; double budget_ms, limit_ms, memory_cap; int32_t kind, padding; } statenet_limits;
 ]]
 local LIMITS = ffi.cast("statenet_limits*", host.limits)
 
@@ -540,14 +542,31 @@ local function interrupted()
   return stop ~= 0 and stop == LIMITS.call
 end
 
+-- "file:line: " of the workflow code that was running, or "".
+local function user_position()
+  for level = 3, 50 do
+    local info = debug.getinfo(level, "Sl")
+    if info == nil then break end
+    local source = info.source
+    if info.currentline > 0 and source:sub(1, 1) == "@" and not source:find("/statenet/runtime.lua", 1, true) then
+      return source:sub(2) .. ":" .. info.currentline .. ": "
+    end
+  end
+  return ""
+end
+
 local function raise_timeout()
   local limit = string.format("%g", LIMITS.limit_ms)
   local kind = LIMITS.kind
+  local at = user_position()
+  if kind == 0 then
+    -- Loading reports a located message, as for any error in a workflow file.
+    error(at .. "the workflow's Lua ran longer than " .. limit .. " ms while loading (limits.call_ms)", 0)
+  end
   local message
   if kind == 2 then message = "record exceeded timeout_ms = " .. limit
-  elseif kind == 1 then message = "a Lua call ran longer than its limit of " .. limit .. " ms (limits.call_ms)"
-  else message = "loading the workflow's Lua ran longer than " .. limit .. " ms (limits.call_ms)" end
-  error({ name = "Timeout", message = message }, 0)
+  else message = "a Lua call ran longer than its limit of " .. limit .. " ms (limits.call_ms)" end
+  error({ name = "Timeout", message = at .. message }, 0)
 end
 
 -- Ticks are counted; every TICK_CHECK of them looks at the stop flag. (A load of the
@@ -555,9 +574,22 @@ end
 local TICK_CHECK = 1024
 local TICKS = { 0, TICK_CHECK }
 
+-- The allocator refuses large blocks beyond the cap; what small ones add up to is
+-- looked at here, after a full collection so that garbage does not count.
+local function check_memory()
+  local cap = LIMITS.memory_cap
+  if cap == 0 or collectgarbage("count") * 1024 <= cap then return end
+  collectgarbage()
+  if collectgarbage("count") * 1024 > cap then
+    error({ name = "OutOfMemory", message = user_position() .. "the Lua memory limit of " ..
+            string.format("%g", cap / 1048576) .. " MB was reached (limits.memory_mb)" }, 0)
+  end
+end
+
 local function check_ticks(n)
   TICKS[2] = n + TICK_CHECK
   if interrupted() then raise_timeout() end
+  check_memory()
 end
 
 local function tick()
@@ -572,6 +604,16 @@ for _, name in raw_ipairs(host.trust) do trusted[name] = true end
 local real = { pcall = pcall, xpcall = xpcall, rawset = rawset, loadstring = loadstring, insert = table.insert,
                remove = table.remove, sort = table.sort }
 
+-- Workflow code's globals: what it sets lands here (and marks it dirty); reads fall
+-- through to what loading left and to BASE.
+local USER_ENV = {}
+local globals_dirty = false
+local USER_MT = { __metatable = false }
+function USER_MT.__newindex(t, k, v)
+  globals_dirty = true
+  real.rawset(t, k, v)
+end
+
 local function refuse_read_only(t, what)
   if READ_ONLY[t] then error(what .. ": the table is read-only", 3) end
 end
@@ -580,6 +622,7 @@ end
 -- which the next record reuses, so they go through the view instead.
 local function view_rawset(t, k, v)
   refuse_read_only(t, "rawset")
+  if t == USER_ENV then globals_dirty = true end
   if VIEW_OF[t] then t[k] = v return t end
   return real.rawset(t, k, v)
 end
@@ -632,8 +675,6 @@ local function sandbox_collectgarbage(opt)
   error("collectgarbage: only \"count\" is allowed in the sandbox", 2)
 end
 
-local USER_ENV = {}
-local USER_MT = { __metatable = false }
 local load_chunk
 
 local function sandbox_loadstring(text, chunkname)
@@ -758,12 +799,14 @@ local sealed = false
 function reset_globals()
   if not sealed then
     sealed = true
+    globals_dirty = false
     local loaded = {}
     for k, v in next, BASE do loaded[k] = v end
     for k, v in next, USER_ENV do loaded[k] = v end
     clear(USER_ENV)
     USER_MT.__index = loaded
-  elseif next(USER_ENV) ~= nil then
+  elseif globals_dirty then
+    globals_dirty = false
     clear(USER_ENV)
   end
 end
