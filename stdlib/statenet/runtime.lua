@@ -813,8 +813,11 @@ end
 if not sandboxed then reset_globals = function() end end
 
 if sandboxed then
-  -- No record may change how every string behaves.
-  getmetatable("").__metatable = false
+  -- Methods on strings ("x"):upper() reach the string library through this metatable:
+  -- it must not lead to string.dump, nor let a record change how every string behaves.
+  local string_mt = getmetatable("")
+  string_mt.__index = sandbox_string
+  string_mt.__metatable = false
 end
 
 -- ---------------------------------------------------------------------------------
