@@ -19,15 +19,20 @@ using steady = std::chrono::steady_clock;
 /// never reads a clock or makes a system call for this: a call costs two stores.
 class Watchdog {
 public:
+    /// Never destroyed: a VM may outlive static destruction (a Workflow held by a
+    /// static), and the thread only waits once no VM is left.
     static Watchdog& instance() {
-        static Watchdog dog;
-        return dog;
+        static Watchdog* dog = new Watchdog;
+        return *dog;
     }
 
     void add(LimitsShared* vm) {
         std::lock_guard lock(mutex_);
         watched_.push_back({vm, 0, {}});
-        if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+        if (!started_) {
+            std::thread([this] { loop(); }).detach();
+            started_ = true;
+        }
         wake_.notify_one();
     }
 
@@ -47,18 +52,9 @@ private:
         steady::time_point since;
     };
 
-    ~Watchdog() {
-        {
-            std::lock_guard lock(mutex_);
-            quit_ = true;
-        }
-        wake_.notify_one();
-        if (thread_.joinable()) thread_.join();
-    }
-
     void loop() {
         std::unique_lock lock(mutex_);
-        while (!quit_) {
+        for (;;) {
             if (watched_.empty()) {
                 wake_.wait(lock);
                 continue;
@@ -77,7 +73,7 @@ private:
             w.since = now;
             return;
         }
-        const double budget = w.vm->budget_ms;
+        const double budget = w.vm->budget_ms.load(std::memory_order_relaxed);
         if (budget <= 0 || w.vm->stop.load(std::memory_order_relaxed) == call) return;
         if (std::chrono::duration<double, std::milli>(now - w.since).count() >= budget)
             w.vm->stop.store(call, std::memory_order_release);
@@ -86,8 +82,7 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     std::vector<Watched> watched_;
-    std::thread thread_;
-    bool quit_ = false;
+    bool started_ = false;
 };
 
 }  // namespace
@@ -106,7 +101,7 @@ void VmLimits::install(lua_State* L) {
 }
 
 void VmLimits::begin_call(double budget_ms, double limit_ms, CallKind kind) noexcept {
-    shared_.budget_ms = budget_ms;
+    shared_.budget_ms.store(budget_ms, std::memory_order_relaxed);
     shared_.limit_ms = limit_ms;
     shared_.kind = static_cast<std::int32_t>(kind);
     const std::uint32_t call = shared_.call.load(std::memory_order_relaxed);

@@ -15,13 +15,14 @@ namespace statenet::detail {
 struct LimitsShared {
     std::atomic<std::uint32_t> call{0};  ///< odd while a limited call runs; each call a new value
     std::atomic<std::uint32_t> stop{0};  ///< the call the watchdog wants interrupted
-    double budget_ms = 0;                ///< what the running call may take
+    std::atomic<double> budget_ms{0};    ///< what the running call may take (read by the watchdog)
     double limit_ms = 0;                 ///< the setting to name in the Timeout message
     double memory_cap = 0;               ///< bytes; 0 = no cap
     std::int32_t kind = 0;               ///< a CallKind
     std::int32_t padding = 0;
 };
 static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+static_assert(sizeof(std::atomic<double>) == sizeof(double) && std::atomic<double>::is_always_lock_free);
 
 /// Why a call has the budget it has (the Timeout message names it).
 enum class CallKind : std::int32_t { load = 0, call = 1, record = 2 };
