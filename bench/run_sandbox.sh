@@ -6,7 +6,9 @@
 #
 #   bench/run_sandbox.sh [N]        N records (default 1000000)
 #
-# Environment: BUILD (default: build), RUNS (best of, default 5).
+# Environment: BUILD (default: build), RUNS (best of, default 5), INSTR_N (when set and
+# valgrind is installed: also instructions per record, callgrind on 1,000 and on
+# 1,000 + INSTR_N records, a figure that load on the machine does not move).
 set -euo pipefail
 
 N=${1:-1000000}
@@ -57,3 +59,28 @@ for name in copy_off copy_on direct_off direct_on; do
 done
 ratio "copy: sandbox on / off" copy_on copy_off 0.95
 ratio "direct: sandbox on / off" direct_on direct_off 0.95
+
+[ -n "${INSTR_N:-}" ] || exit 0
+command -v valgrind >/dev/null || die "INSTR_N needs valgrind (apt-get install valgrind)"
+"$BUILD/bench/gen_records" $((INSTR_N + 1000)) >"$OUT/sandbox_instr_all.jsonl"
+head -n 1000 "$OUT/sandbox_instr_all.jsonl" >"$OUT/sandbox_instr_small.jsonl"
+# instructions MODE FILE [VAR=VALUE...]: what callgrind counts for one run.
+instructions() {
+  local mode=$1 file=$2; shift 2
+  env "$@" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$STATENET" run "$WORKFLOW" -i "$file" \
+    -o /dev/null --errors /dev/null --mode "$mode" --quiet 2>&1 >/dev/null | awk '/Collected/ { print $4 }'
+}
+# per_record MODE [VAR=VALUE...]: the instructions of INSTR_N records, start-up excluded.
+per_record() {
+  local mode=$1 small large; shift
+  small=$(instructions "$mode" "$OUT/sandbox_instr_small.jsonl" "$@")
+  large=$(instructions "$mode" "$OUT/sandbox_instr_all.jsonl" "$@")
+  echo $(((large - small) / INSTR_N))
+}
+echo "instructions per record (callgrind, $INSTR_N records, start-up excluded)"
+for mode in copy direct; do
+  on=$(per_record "$mode")
+  off=$(per_record "$mode" STATENET_UNSANDBOXED=1)
+  awk -v m="$mode" -v on="$on" -v off="$off" 'BEGIN {
+    printf "%-8s sandbox on %7d   off %7d   off / on %.3f (target >= 0.95)\n", m, on, off, off / on }'
+done

@@ -222,3 +222,22 @@ TEST_CASE("isolation - globals, the string metatable and record views do not out
         CHECK(r.data["planted"].as_int() == id);
     }
 }
+
+TEST_CASE("limits - a Timeout from the call limit is record-level: on_error does not catch it") {
+    Engine engine(EngineOptions{.call_limit_ms = 100});
+    Workflow wf = load(engine, R"(
+name = "caught"
+[networks.main.states.s]
+start = true
+transform = "limits.loop"
+on_error = [{ errors = ["*"], to = "handled" }]
+[[networks.main.states.s.arcs]]
+to = "handled"
+[networks.main.states.handled]
+end = true
+)");
+    const Result r = wf.process(Value::from_json(R"({"loop": true})"));
+    REQUIRE_FALSE(r.ok);
+    CHECK(r.error->name == "Timeout");
+    CHECK(r.final_state == "main/s");
+}

@@ -652,6 +652,11 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
             std::any_of(last.arcs.begin(), last.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
             error.message += " (its 'on' and 'after_ms' arcs fire only for machines)";
         observe_step_end(run, b, StepEnd::failed, &error);
+        // An interrupted call (lua/limits.hpp) is record-level, as timeout_ms is.
+        if (raised && error.name == "Timeout") {
+            run.fatal = true;
+            return record_failure(run, b, std::move(error));
+        }
         return fail(run, b, std::move(error));
     }
     observe_step_end(run, b, code == step_end ? StepEnd::end : StepEnd::ok, nullptr);
