@@ -220,6 +220,8 @@ TEST_CASE("isolation - globals, the string metatable and record views do not out
         REQUIRE(r.ok);
         CHECK(r.data["before"].is_null());
         CHECK(r.data["planted"].as_int() == id);
+        CHECK(r.data["view_mt"].as_string() == "false");
+        CHECK(r.data["array_mt"].as_string() == "false");
     }
 }
 

@@ -5,8 +5,11 @@
 -- this module owns everything that touches record data, so a record stays resident
 -- in Lua while it moves through states and each (record, state) costs one pcall.
 
-local type, pairs, ipairs, next, setmetatable, getmetatable, error, tostring =
-    type, pairs, ipairs, next, setmetatable, getmetatable, error, tostring
+local type, pairs, ipairs, next, setmetatable, error, tostring =
+    type, pairs, ipairs, next, setmetatable, error, tostring
+-- The runtime sees metatables as they are: those workflow code may hold (arrays, views,
+-- read-only proxies) say `false` to its getmetatable.
+local getmetatable = debug.getmetatable
 local clear = require("table.clear")
 local new_table = require("table.new")
 
@@ -18,7 +21,7 @@ local END, ARC, FAIL, BRANCHES = 0, 1, 2, 3
 local TOMB = setmetatable({}, { __tostring = function() return "statenet.deleted" end })
 
 -- Marks a Lua table that must leave Lua as a JSON array even when empty.
-local array_mt = { __statenet_array = true }
+local array_mt = { __statenet_array = true, __metatable = false }
 M.array_mt = array_mt
 
 local STATES = {}   -- global state id -> plan (see M.define_state)
@@ -196,6 +199,7 @@ local function new_view()
   local proxy = {}
   local view = { proxy = proxy }
   setmetatable(proxy, {
+    __metatable = false,  -- the view is reused by the next record: its metatable stays as it is
     __statenet_view = view,
     __index = function(_, k)
       local w = writes[k]
@@ -767,7 +771,7 @@ end
 local BASE = {
   assert = assert, error = error, ipairs = _G.ipairs, next = next, pairs = _G.pairs, print = print, select = select,
   tonumber = tonumber, tostring = tostring, type = type, unpack = unpack, rawequal = rawequal, rawget = rawget,
-  getmetatable = getmetatable, setmetatable = setmetatable, _VERSION = _VERSION,
+  getmetatable = _G.getmetatable, setmetatable = setmetatable, _VERSION = _VERSION,
   pcall = sandbox_pcall, xpcall = sandbox_xpcall, rawset = view_rawset, collectgarbage = sandbox_collectgarbage,
   load = sandbox_load, loadstring = sandbox_loadstring, require = sandbox_require,
   string = BUILTIN.string, table = BUILTIN.table, math = BUILTIN.math, bit = BUILTIN.bit,

@@ -30,6 +30,8 @@ end
 function M.record_view(data)
   data.before = rawget(data, "planted")
   rawset(data, "planted", data.id)
+  data.view_mt = tostring(getmetatable(data))
+  data.array_mt = tostring(getmetatable(statenet.array()))
 end
 
 return M
