@@ -109,6 +109,23 @@ TEST_CASE("sandbox - trust lets a workflow opt in, a strict host refuses it") {
     }
 }
 
+TEST_CASE("sandbox - a strict host lets [limits] lower its limits, not raise them") {
+    Engine strict(EngineOptions{.strict_sandbox = true, .call_limit_ms = 1000, .memory_limit_mb = 256});
+    CHECK_NOTHROW(load(strict, one_state("attacks.allowed", "[limits]\ncall_ms = 500\nmemory_mb = 128")));
+    try {
+        load(strict, one_state("attacks.allowed", "[limits]\ncall_ms = 5000\nmemory_mb = 512"));
+        FAIL("loaded");
+    } catch (const LoadError& e) {
+        REQUIRE(e.diagnostics().size() == 2);
+        CHECK(e.diagnostics()[0].message ==
+              "the sandbox is strict: 'limits.call_ms' may not exceed the host's 1000 ms");
+        CHECK(e.diagnostics()[1].message ==
+              "the sandbox is strict: 'limits.memory_mb' may not exceed the host's 256 MB");
+    }
+    Engine lenient(EngineOptions{.call_limit_ms = 1000});
+    CHECK_NOTHROW(load(lenient, one_state("attacks.allowed", "[limits]\ncall_ms = 5000")));
+}
+
 TEST_CASE("sandbox - trust names are checked where they are written") {
     Engine engine;
     try {
