@@ -141,6 +141,7 @@ void* VmLimits::allocate(void* self, void* block, std::size_t old_size, std::siz
 
 CallLimit::CallLimit(VmLimits& limits, lua_State* L, double record_left_ms, double timeout_ms) noexcept
     : limits_(limits), L_(L) {
+    limits.forget_refusal();  // a refusal while loading, caught there, is not this call's
     const double call_ms = limits.call_ms();
     if (record_left_ms > 0 && (call_ms <= 0 || record_left_ms < call_ms))
         limits.begin_call(record_left_ms, timeout_ms, CallKind::record);
