@@ -18,6 +18,7 @@ namespace statenet {
     X(NoTransition, "no valid transition")                         \
     X(MaxTransitions, "too many transitions")                      \
     X(Timeout, "record timed out")                                 \
+    X(OutOfMemory, "Lua memory limit reached")                     \
     X(LuaError, "error in Lua function")                           \
     X(ResourceError, "resource error")                             \
     X(Conflict, "concurrent modification")                         \

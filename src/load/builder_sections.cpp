@@ -1,6 +1,7 @@
 // The workflow's top-level keys and its sections: scripts, transaction, reference,
 // recovery, history and resources.
 #include "load/builder.hpp"
+#include "load/sandbox_keys.hpp"
 #include "resources/sqlite_resource.hpp"
 
 #include <fmt/format.h>
@@ -44,6 +45,7 @@ void Builder::build(const Node& root) {
         if (*t < 0) d_.error(root.field("timeout_ms")->loc, "'timeout_ms' must not be negative");
         else m_.timeout_ms = *t;
     }
+    read_sandbox_keys(root, m_, d_);
     if (const Node* n = root.field("in_flight")) {
         if (n->kind != Kind::integer || n->integer < 1 || n->integer > 4096)
             d_.error(n->loc, "'in_flight' must be an integer from 1 to 4096");

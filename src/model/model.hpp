@@ -174,6 +174,15 @@ struct HistoryConfig {
     Loc loc;                           // where diagnostics about the database point
 };
 
+/// The workflow's sandbox settings (docs/security.md): what it trusts, its own limits.
+struct SandboxSettings {
+    std::vector<std::string> trust;  // names from lua/sandbox.hpp's `trustable`
+    Loc trust_loc;
+    std::optional<double> call_ms;    // [limits] call_ms
+    std::optional<double> memory_mb;  // [limits] memory_mb
+    Loc limits_loc;
+};
+
 struct Model {
     std::string name;
     std::string version;
@@ -188,6 +197,7 @@ struct Model {
     /// `in_flight`: records a worker keeps in progress while they wait on network
     /// resources (0 = the default, 64; see exec/in_flight.hpp).
     std::int64_t in_flight = 0;
+    SandboxSettings sandbox;
     TransactionConfig transaction;
     ReferenceConfig reference;
     Value vars = Value::object();
