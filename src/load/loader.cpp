@@ -1,6 +1,7 @@
 // Loader: file -> document tree -> model, collecting every diagnostic.
 #include "load/loader.hpp"
 
+#include "load/env_expand.hpp"
 #include "load/lua_reader.hpp"
 #include "lua/source_snapshot.hpp"
 #include "lua/vm.hpp"
@@ -53,7 +54,9 @@ std::shared_ptr<Model> load_model(std::string_view text, const std::filesystem::
 
     Node root;
     if (!read_document(text, *model, env, root, diags)) return nullptr;
+    const EnvSubstitutions from_env = expand_env(root, diags);
     build_model(root, *model, diags);
+    redact_env(diags, from_env);
     for (const auto& dir : env.module_paths) model->module_dirs.push_back(dir.string());
     for (const auto& [key, value] : options.vars) model->vars.set(key, value);
     if (options.data_mode == DataMode::reference && model->reference.resource < 0)
