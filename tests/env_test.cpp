@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -111,4 +112,15 @@ TEST_CASE("env - a missing variable fails the load at file:line:col; a secret va
         CHECK(text.find("sk-very-secret-token") == std::string::npos);
         CHECK(text.find("${STATENET_TEST_SECRET}") != std::string::npos);
     }
+}
+
+TEST_CASE("env - a Lua workflow's string values expand too") {
+    ::setenv("STATENET_TEST_LUA_GREETING", "hi from lua", 1);
+    ::unsetenv("STATENET_TEST_LUA_UNSET");
+    Engine engine;
+    Workflow wf = engine.load(std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/load/env_vars.lua");
+    auto result = wf.process(Value::object());
+    REQUIRE(result.ok);
+    CHECK(result.data["greeting"].as_string() == "hi from lua");
+    CHECK(result.data["cost"].as_string() == "${STATENET_TEST_LUA_UNSET:-7}");  // $$ keeps the reference literal
 }
