@@ -1,7 +1,7 @@
 // The files resource: rooted paths, escapes refused, staged writes that land on commit
 // and vanish on rollback (single, retried steps, batch, manual), atomic replacement.
+#include "resources/binding.hpp"
 #include "resources/files_resource.hpp"
-#include "resources/resource_failure.hpp"
 #include "temp_dir.hpp"
 #include "test_paths.hpp"
 

@@ -1,6 +1,6 @@
 // The vector resource: exact search per metric against a brute-force reference, filters,
 // persistence, dimension errors, concurrent searches, and its Lua face in a workflow.
-#include "resources/resource_failure.hpp"
+#include "resources/binding.hpp"
 #include "resources/vector_scan.hpp"
 #include "resources/vector_store.hpp"
 #include "temp_dir.hpp"

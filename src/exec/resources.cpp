@@ -3,7 +3,7 @@
 // when their work commits (single, batch, manual). Each step runs inside a savepoint, so
 // a failed (or retried) step's writes roll back with its data.
 #include "exec/branch.hpp"
-#include "resources/resource_failure.hpp"
+#include "resources/binding.hpp"
 
 namespace statenet::detail {
 

@@ -1,6 +1,6 @@
 // The files resource's Lua face: read, write, append, list, move, remove, exists.
+#include "resources/binding.hpp"
 #include "resources/files_resource.hpp"
-#include "resources/resource_failure.hpp"
 
 #include <fmt/format.h>
 
@@ -24,8 +24,8 @@ std::string string_arg(lua_State* L, int index, const FilesResource& files, cons
 void push_string(lua_State* L, const std::string& text) { lua_pushlstring(L, text.data(), text.size()); }
 
 int run_operation(lua_State* L, Operation operation) {
-    auto* files = static_cast<FilesResource*>(lua_touserdata(L, lua_upvalueindex(1)));
-    const int first = lua_rawequal(L, 1, lua_upvalueindex(2)) ? 2 : 1;  // files:method(...) or files.method(...)
+    auto* files = method_self<FilesResource>(L);
+    const int first = first_argument(L);
     auto arg = [&](int offset, const char* what) { return string_arg(L, first + offset, *files, what); };
     switch (operation) {
     case Operation::read: push_string(L, files->read(arg(0, "the path"))); return 1;
@@ -56,21 +56,14 @@ int binding_function(lua_State* L) {
 }  // namespace
 
 void push_files_binding(lua_State* L, FilesResource* files) {
-    lua_createtable(L, 0, 7);
-    const int table = lua_gettop(L);
-    auto add = [&](const char* name, lua_CFunction function) {
-        lua_pushlightuserdata(L, files);
-        lua_pushvalue(L, table);
-        lua_pushcclosure(L, function, 2);
-        lua_setfield(L, table, name);
-    };
-    add("read", binding_function<Operation::read>);
-    add("write", binding_function<Operation::write>);
-    add("append", binding_function<Operation::append>);
-    add("list", binding_function<Operation::list>);
-    add("move", binding_function<Operation::move>);
-    add("remove", binding_function<Operation::remove>);
-    add("exists", binding_function<Operation::exists>);
+    push_method_table(L, files, nullptr,
+                      {{"read", binding_function<Operation::read>},
+                       {"write", binding_function<Operation::write>},
+                       {"append", binding_function<Operation::append>},
+                       {"list", binding_function<Operation::list>},
+                       {"move", binding_function<Operation::move>},
+                       {"remove", binding_function<Operation::remove>},
+                       {"exists", binding_function<Operation::exists>}});
 }
 
 }  // namespace statenet::detail

@@ -1,7 +1,7 @@
 // FilesResource: rooted paths, the staged view of a record's file work, and its commit.
 #include "resources/files_resource.hpp"
 
-#include "resources/resource_failure.hpp"
+#include "resources/binding.hpp"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // The vector store's Lua face: vec:add, vec:remove, vec:search, vec:count.
-#include "resources/resource_failure.hpp"
+#include "resources/binding.hpp"
 #include "resources/vector_store.hpp"
 
 #include <fmt/format.h>
@@ -98,9 +98,9 @@ struct Call {
 };
 
 int run_operation(lua_State* L, Operation operation) {
-    auto* store = static_cast<VectorStore*>(lua_touserdata(L, lua_upvalueindex(1)));
-    const auto& refs = *static_cast<const ConvertRefs*>(lua_touserdata(L, lua_upvalueindex(2)));
-    const int first = lua_rawequal(L, 1, lua_upvalueindex(3)) ? 2 : 1;  // vec:method(...) or vec.method(...)
+    auto* store = method_self<VectorStore>(L);
+    const auto& refs = method_refs(L);
+    const int first = first_argument(L);
     Call call{L, *store, refs, first};
     switch (operation) {
     case Operation::add: {
@@ -132,19 +132,11 @@ int binding_function(lua_State* L) {
 }  // namespace
 
 void push_vector_binding(lua_State* L, VectorStore* store, const ConvertRefs& refs) {
-    lua_createtable(L, 0, 4);
-    const int table = lua_gettop(L);
-    auto add = [&](const char* name, lua_CFunction function) {
-        lua_pushlightuserdata(L, store);
-        lua_pushlightuserdata(L, const_cast<ConvertRefs*>(&refs));
-        lua_pushvalue(L, table);
-        lua_pushcclosure(L, function, 3);
-        lua_setfield(L, table, name);
-    };
-    add("add", binding_function<Operation::add>);
-    add("remove", binding_function<Operation::remove>);
-    add("search", binding_function<Operation::search>);
-    add("count", binding_function<Operation::count>);
+    push_method_table(L, store, &refs,
+                      {{"add", binding_function<Operation::add>},
+                       {"remove", binding_function<Operation::remove>},
+                       {"search", binding_function<Operation::search>},
+                       {"count", binding_function<Operation::count>}});
 }
 
 }  // namespace statenet::detail

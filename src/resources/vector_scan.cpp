@@ -12,40 +12,36 @@
 namespace statenet::detail {
 
 namespace {
-constexpr std::size_t lanes = 16;
-}  // namespace
 
-STATENET_MULTIVERSION
-void dot_rows(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {
+constexpr std::size_t lanes = 16;
+
+// `term(a, b)` summed over a row, for each row; inlined into each target's copy.
+template <typename Term>
+[[gnu::always_inline]] inline void scan_rows(const float* rows, std::size_t count, std::size_t dim, const float* query,
+                                             float* out, Term term) noexcept {
     for (std::size_t r = 0; r < count; ++r) {
         const float* row = rows + r * dim;
         float acc[lanes] = {};
         std::size_t i = 0;
         for (; i + lanes <= dim; i += lanes)
-            for (std::size_t j = 0; j < lanes; ++j) acc[j] += row[i + j] * query[i + j];
+            for (std::size_t j = 0; j < lanes; ++j) acc[j] += term(row[i + j], query[i + j]);
         float sum = 0;
-        for (; i < dim; ++i) sum += row[i] * query[i];
+        for (; i < dim; ++i) sum += term(row[i], query[i]);
         for (std::size_t j = 0; j < lanes; ++j) sum += acc[j];
         out[r] = sum;
     }
 }
 
+}  // namespace
+
+STATENET_MULTIVERSION
+void dot_rows(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {
+    scan_rows(rows, count, dim, query, out, [](float a, float b) { return a * b; });
+}
+
 STATENET_MULTIVERSION
 void l2_rows(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {
-    for (std::size_t r = 0; r < count; ++r) {
-        const float* row = rows + r * dim;
-        float acc[lanes] = {};
-        std::size_t i = 0;
-        for (; i + lanes <= dim; i += lanes)
-            for (std::size_t j = 0; j < lanes; ++j) {
-                const float d = row[i + j] - query[i + j];
-                acc[j] += d * d;
-            }
-        float sum = 0;
-        for (; i < dim; ++i) sum += (row[i] - query[i]) * (row[i] - query[i]);
-        for (std::size_t j = 0; j < lanes; ++j) sum += acc[j];
-        out[r] = sum;
-    }
+    scan_rows(rows, count, dim, query, out, [](float a, float b) { return (a - b) * (a - b); });
 }
 
 void dot_rows_scalar(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {

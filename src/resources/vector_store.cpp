@@ -1,7 +1,7 @@
 // VectorStore: SQLite-backed vectors, the in-memory matrix, exact top-k search.
 #include "resources/vector_store.hpp"
 
-#include "resources/resource_failure.hpp"
+#include "resources/binding.hpp"
 #include "resources/vector_scan.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>

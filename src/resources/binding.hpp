@@ -1,9 +1,12 @@
-// Named failures of resource calls, and how a Lua binding raises them as
-// `{ name = ..., message = ... }` at the calling Lua line.
+// What the resources' Lua bindings share: named failures raised as
+// `{ name = ..., message = ... }` at the calling Lua line, and method tables.
 #pragma once
+
+#include "lua/convert.hpp"
 
 #include <lua.hpp>
 
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -46,5 +49,22 @@ int resource_call(lua_State* L, Body&& body) {
     }
     return lua_error(L);
 }
+
+/// Pushes a table of methods, each a C closure over (`self`, `refs`, the table), so that
+/// both `t:method(...)` and `t.method(...)` work (see first_argument). `self` and `refs`
+/// must outlive the table's use.
+void push_method_table(lua_State* L, void* self, const ConvertRefs* refs,
+                       std::initializer_list<std::pair<const char*, lua_CFunction>> methods);
+
+/// In a method of such a table: its `self` and `refs`, and the index of its first
+/// argument (2 when called as `t:method(...)`, else 1).
+template <typename T>
+T* method_self(lua_State* L) {
+    return static_cast<T*>(lua_touserdata(L, lua_upvalueindex(1)));
+}
+inline const ConvertRefs& method_refs(lua_State* L) {
+    return *static_cast<const ConvertRefs*>(lua_touserdata(L, lua_upvalueindex(2)));
+}
+inline int first_argument(lua_State* L) { return lua_rawequal(L, 1, lua_upvalueindex(3)) ? 2 : 1; }
 
 }  // namespace statenet::detail
