@@ -117,6 +117,8 @@ TEST_CASE("files - staged work is seen by reads, reaches the disk on commit, and
     CHECK(failure_name([&] { files.read("nope.txt"); }) == "FileNotFound");
     CHECK(failure_name([&] { files.remove("nope.txt"); }) == "FileNotFound");
     CHECK(failure_name([&] { files.move("nope.txt", "b.txt"); }) == "FileNotFound");
+    CHECK(failure_name([&] { files.write("moved", "x"); }) == "InvalidArgument");  // a directory
+    CHECK(failure_name([&] { files.move("log.txt", "new"); }) == "InvalidArgument");
 }
 
 TEST_CASE("files - a write replaces the file through a temp file and a rename") {

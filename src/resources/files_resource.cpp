@@ -169,6 +169,10 @@ std::vector<std::string> FilesResource::list(std::string_view glob) const {
 }
 
 void FilesResource::stage(const Op& op) {
+    const std::string& target = op.kind == Op::Kind::move ? op.to : op.path;
+    std::error_code ec;
+    if (op.kind != Op::Kind::remove && !view_.contains(target) && fs::is_directory(resolved(target), ec))
+        throw ResourceFailure("InvalidArgument", fmt::format("{}: '{}' is a directory", config_.name, target));
     switch (op.kind) {
     case Op::Kind::write: view_[op.path] = Staged{true, std::nullopt, op.text}; break;
     case Op::Kind::append: {
