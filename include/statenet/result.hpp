@@ -18,6 +18,8 @@ struct Branch {
     std::string final_state;  ///< `network/state`
     Value data;
     std::vector<std::string> path;
+    /// False when the branch's end state has `emit = false`.
+    bool emit = true;
 };
 
 /// The outcome of one record run.

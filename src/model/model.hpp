@@ -177,6 +177,9 @@ struct Model {
     Strategy strategy = Strategy::depth_first;
     std::int64_t max_transitions = 1000;
     double timeout_ms = 0;
+    /// `in_flight`: records a worker keeps in progress while they wait on network
+    /// resources (0 = the default, 64; see exec/in_flight.hpp).
+    std::int64_t in_flight = 0;
     TransactionConfig transaction;
     ReferenceConfig reference;
     Value vars = Value::object();
@@ -198,6 +201,12 @@ struct Model {
         return module_dirs.empty() ? module_dirs : std::vector<std::string>(module_dirs.begin() + 1, module_dirs.end());
     }
     const State& state(int network, int index) const { return networks[network].states[index]; }
+    /// Some resource is reached over the network (http, llm): records may wait on it.
+    bool uses_network() const {
+        for (const auto& r : resources)
+            if (r.type == "http" || r.type == "llm") return true;
+        return false;
+    }
     const std::string& qualified(int network, int index) const { return networks[network].states[index].qualified; }
 };
 

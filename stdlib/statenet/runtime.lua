@@ -810,10 +810,11 @@ local function run_state(S, slot, attempt, ename, emsg, estate)
   return view, data
 end
 
-local function take(a, data, slot, view)
+-- `why`: the condition's second return value (its reason), recorded with the arc.
+local function take(a, data, slot, view, why)
   transform(a.tf, a.tf_names, data, slot, view)
   commit(view, slot, a.push)
-  return ARC, a.index
+  return ARC, a.index, why
 end
 
 local function no_transition(S)
@@ -821,7 +822,8 @@ local function no_transition(S)
 end
 
 -- Depth-first: runs state `sid` for the record in `slot`. Returns
---   END | ARC, arc index (0-based definition order) | FAIL, error name, message.
+--   END | ARC, arc index (0-based definition order), the condition's reason (or nil)
+--   | FAIL, error name, message.
 function M.step(sid, slot, attempt, ename, emsg, estate)
   local S = STATES[sid]
   local view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
@@ -830,13 +832,14 @@ function M.step(sid, slot, attempt, ename, emsg, estate)
   local n = S.narcs
   if n == 0 then return no_transition(S) end
   local a = arcs[1]
-  if a.when == nil or a.when(data, ctx) then return take(a, data, slot, view) end
-  if n == 1 then return no_transition(S) end
-  a = arcs[2]
-  if a.when == nil or a.when(data, ctx) then return take(a, data, slot, view) end
-  for i = 3, n do
+  if a.when == nil then return take(a, data, slot, view) end
+  local pass, why = a.when(data, ctx)
+  if pass then return take(a, data, slot, view, why) end
+  for i = 2, n do
     a = arcs[i]
-    if a.when == nil or a.when(data, ctx) then return take(a, data, slot, view) end
+    if a.when == nil then return take(a, data, slot, view) end
+    pass, why = a.when(data, ctx)
+    if pass then return take(a, data, slot, view, why) end
   end
   return no_transition(S)
 end
