@@ -153,8 +153,9 @@ std::vector<std::string> FilesResource::list(std::string_view glob) const {
     std::error_code ec;
     for (fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, ec), end;
          !ec && it != end; it.increment(ec)) {
-        if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
-        std::string relative = fs::relative(it->path(), root_, ec).generic_string();
+        std::error_code entry_ec;  // an unreadable entry is skipped, not the end of the walk
+        if (!it->is_regular_file(entry_ec) || it->is_symlink(entry_ec)) continue;
+        std::string relative = it->path().lexically_relative(root_).generic_string();
         if (relative.find(temp_prefix) != std::string::npos) continue;
         found.insert(std::move(relative));
     }
