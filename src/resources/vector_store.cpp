@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 namespace statenet::detail {
@@ -180,13 +181,25 @@ void VectorStore::drop_row(std::size_t row) {
     matrix_.resize(last * dim);
 }
 
+std::unique_lock<std::shared_mutex> VectorStore::lock_for_write() {
+    ++writers_waiting_;
+    std::unique_lock lock(mutex_);
+    --writers_waiting_;
+    return lock;
+}
+
+std::shared_lock<std::shared_mutex> VectorStore::lock_for_read() const {
+    while (writers_waiting_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+    return std::shared_lock(mutex_);
+}
+
 void VectorStore::add(std::string_view id, std::span<const float> vector, const Value& meta) {
     if (id.empty()) throw ResourceFailure("InvalidArgument", config_.name + ": the id is empty");
     if (!meta.is_null() && !meta.is_object())
         throw ResourceFailure("InvalidArgument", fmt::format("{}: meta must be a table of fields, not {}", config_.name,
                                                              type_name(meta.type())));
     std::vector<float> row = prepared(vector, "vector");
-    std::unique_lock lock(mutex_);
+    auto lock = lock_for_write();
     try {
         auto& upsert = sql_->upsert;
         upsert.reset();
@@ -203,7 +216,7 @@ void VectorStore::add(std::string_view id, std::span<const float> vector, const 
 }
 
 bool VectorStore::remove(std::string_view id) {
-    std::unique_lock lock(mutex_);
+    auto lock = lock_for_write();
     auto found = rows_.find(std::string(id));
     if (found == rows_.end()) return false;
     try {
@@ -220,7 +233,7 @@ bool VectorStore::remove(std::string_view id) {
 }
 
 std::size_t VectorStore::count() const {
-    std::shared_lock lock(mutex_);
+    auto lock = lock_for_read();
     return ids_.size();
 }
 
@@ -231,7 +244,7 @@ std::vector<VectorHit> VectorStore::search(std::span<const float> query, std::si
     const auto dim = static_cast<std::size_t>(config_.dim);
     auto* scan = similarity ? dot_rows : l2_rows;
 
-    std::shared_lock lock(mutex_);
+    auto lock = lock_for_read();
     const std::size_t n = ids_.size();
     k = std::min(k, n);
     std::vector<Entry> kept;

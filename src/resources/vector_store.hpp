@@ -8,8 +8,10 @@
 
 #include <lua.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -68,11 +70,16 @@ private:
     VectorConfig config_;
     std::unique_ptr<Sql> sql_;
     mutable std::shared_mutex mutex_;
+    // glibc's rwlock prefers readers: a search waits while a write waits, so a steady
+    // stream of searches from many workers cannot starve an add.
+    mutable std::atomic<int> writers_waiting_{0};
     std::vector<float> matrix_;  // count() rows of dim floats
     std::vector<std::string> ids_;
     std::vector<Value> metas_;
     std::unordered_map<std::string, std::size_t> rows_;  // id -> row
 
+    std::unique_lock<std::shared_mutex> lock_for_write();
+    std::shared_lock<std::shared_mutex> lock_for_read() const;
     void load();
     /// The vector as stored in memory (normalised for cosine); throws on a bad vector.
     std::vector<float> prepared(std::span<const float> vector, const char* what) const;
