@@ -114,6 +114,9 @@ private:
     int push_step_args(const Run& run, const Branch& b, bool chained);
     Status spawn_branches(Run& run, Branch& b, const State& s, std::vector<Branch>& spawned);
     Status take_arc(Run& run, Branch& b, const Arc& arc, std::string_view reason = {});
+    // Parallel states (parallel.cpp).
+    Status run_parallel(Run& run, Branch& b, const State& s);
+    Status route_after_join(Run& run, Branch& b, const State& s);
     void enter_chained(Run& run, Branch& b, int count);
     Status fail(Run& run, Branch& b, ErrorInfo error);
     Status finish(Run& run, Branch& b);

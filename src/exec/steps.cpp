@@ -18,6 +18,7 @@ constexpr int step_end = static_cast<int>(StepOutcome::end);
 constexpr int step_arc = static_cast<int>(StepOutcome::arc);
 constexpr int step_fail = static_cast<int>(StepOutcome::fail);
 constexpr int step_branches = static_cast<int>(StepOutcome::branches);
+constexpr int step_parallel = static_cast<int>(StepOutcome::parallel);
 
 }  // namespace
 
@@ -68,7 +69,8 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
             run, b, {"Timeout", fmt::format("record exceeded timeout_ms = {}", model_->timeout_ms), *b.path.back()});
     }
     if (run.steps) {
-        b.step = run.steps->step_started(b.parent, b.via, s, b.attempt, static_cast<int>(b.frames.size()));
+        b.step =
+            run.steps->step_started(b.parent, b.via, s, b.attempt, b.depth_offset + static_cast<int>(b.frames.size()));
     }
     if (!s.resources.empty())
         if (auto error = acquire_resources(s, *b.path.back())) return fail(run, b, std::move(*error));
@@ -106,14 +108,10 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     observe_step_end(run, b, code == step_end ? StepEnd::end : StepEnd::ok, nullptr);
     switch (code) {
     case step_end: return finish(run, b);
+    case step_parallel: return run_parallel(run, b, last);
     case step_arc: {
-        // The condition's reason, for history (a string or a number; anything else is none).
-        std::string_view reason;
-        if (run.steps && lua_type(L, -1) != LUA_TNIL && lua_isstring(L, -1)) {
-            std::size_t length = 0;
-            const char* text = lua_tolstring(L, -1, &length);
-            reason = std::string_view(text, length);
-        }
+        // The condition's reason is for history only.
+        const std::string_view reason = run.steps ? reason_at(L, -1) : std::string_view();
         return take_arc(run, b, last.arcs[static_cast<std::size_t>(lua_tointeger(L, -2))], reason);
     }
     case step_branches: break;

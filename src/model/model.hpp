@@ -98,6 +98,19 @@ struct SchemaField {
     bool optional = false;
 };
 
+/// `parallel = { branches, join, merge }`: after its own functions the state runs each
+/// branch network on a copy of the record, then joins them (docs/fanout.md).
+struct Parallel {
+    enum class Join { all, any, quorum };
+    enum class Merge { namespaced, deep, fn };
+    std::vector<int> branches;  // network indices, in the order they run and merge
+    Join join = Join::all;
+    int quorum = 0;  // Join::quorum: branches that must finish
+    Merge merge = Merge::namespaced;
+    std::optional<FnId> merge_fn;  // Merge::fn
+    Loc loc;
+};
+
 struct State {
     std::string name;
     std::string qualified;  // "network/state", as paths and errors show it
@@ -114,6 +127,7 @@ struct State {
     std::vector<int> arc_order;  // indices into arcs: priority desc, ties by definition
     std::vector<Retrier> retry;
     std::vector<Catcher> on_error;
+    std::optional<Parallel> parallel;
     /// Resources the state and its arcs list: acquired on entry, held to record end.
     std::vector<int> resources;
     Loc loc;
