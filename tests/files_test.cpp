@@ -1,5 +1,6 @@
 // The files resource: rooted paths, escapes refused, staged writes that land on commit
 // and vanish on rollback (single, retried steps, batch, manual), atomic replacement.
+#include "failure_name.hpp"
 #include "resources/binding.hpp"
 #include "resources/files_resource.hpp"
 #include "temp_dir.hpp"
@@ -25,7 +26,7 @@ using statenet::Workflow;
 using statenet::detail::FilesConfig;
 using statenet::detail::FilesResource;
 using statenet::detail::glob_match;
-using statenet::detail::ResourceFailure;
+using statenet_test::failure_name;
 using statenet_test::TempDir;
 
 namespace fs = std::filesystem;
@@ -40,15 +41,6 @@ std::string slurp(const fs::path& path) {
 void spit(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());
     std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string failure_name(auto&& call) {
-    try {
-        call();
-    } catch (const ResourceFailure& e) {
-        return e.name();
-    }
-    return "no error";
 }
 
 std::string workflow(const fs::path& root, const std::string& extra, const char* transform) {

@@ -1,5 +1,6 @@
 // The vector resource: exact search per metric against a brute-force reference, filters,
 // persistence, dimension errors, concurrent searches, and its Lua face in a workflow.
+#include "failure_name.hpp"
 #include "resources/binding.hpp"
 #include "resources/vector_scan.hpp"
 #include "resources/vector_store.hpp"
@@ -23,10 +24,10 @@ using statenet::Engine;
 using statenet::Result;
 using statenet::Value;
 using statenet::Workflow;
-using statenet::detail::ResourceFailure;
 using statenet::detail::VectorConfig;
 using statenet::detail::VectorMetric;
 using statenet::detail::VectorStore;
+using statenet_test::failure_name;
 using statenet_test::TempDir;
 
 namespace {
@@ -78,15 +79,6 @@ std::shared_ptr<VectorStore> filled_store(const TempDir& dir, VectorMetric metri
     for (std::size_t i = 0; i < data.size(); ++i)
         store->add("v" + std::to_string(i), data[i], Value::object({{"cat", static_cast<std::int64_t>(i % 3)}}));
     return store;
-}
-
-std::string failure_name(auto&& call) {
-    try {
-        call();
-    } catch (const ResourceFailure& e) {
-        return e.name();
-    }
-    return "no error";
 }
 
 }  // namespace
