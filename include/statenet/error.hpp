@@ -23,7 +23,11 @@ namespace statenet {
     X(ResourceError, "resource error")                             \
     X(Conflict, "concurrent modification")                         \
     X(NotFound, "reference record not found")                      \
-    X(PushFailed, "push to sub-network failed")
+    X(PushFailed, "push to sub-network failed")                    \
+    X(InvalidArgument, "bad argument to a resource call")          \
+    X(DimensionMismatch, "vector has the wrong dimension")         \
+    X(PathEscape, "path leads outside the files resource's root")  \
+    X(FileNotFound, "no such file under the files resource's root")
 
 enum class ErrorCode {
 #define STATENET_ERROR_ENUM(name, message) name,

@@ -76,7 +76,7 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     }
     if (!s.resources.empty())
         if (auto error = acquire_resources(s, *b.path.back())) return fail(run, b, std::move(*error));
-    const bool guarded = !tx_.held_ids().empty();
+    const bool guarded = tx_.guards();
     if (guarded) {
         try {
             tx_.begin_step();

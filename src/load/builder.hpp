@@ -28,6 +28,8 @@ inline const Keys parallel_keys = {"branches", "join", "merge"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
                               "transform", "priority", "on",        "after_ms",  "resources", "description"};
 inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "description"};
+inline const Keys vector_resource_keys = {"type", "path", "dim", "metric", "description"};
+inline const Keys files_resource_keys = {"type", "root", "create", "description"};
 inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms", "jitter"};
 inline const Keys catcher_keys = {"errors", "to"};
 inline const Keys any_keys = {"arcs", "description"};
@@ -93,6 +95,8 @@ private:
     // ---- resources ----------------------------------------------------------------
 
     void read_resources(const Node& list);
+    void read_vector_resource(const Node& body, ResourceDecl& r);  // builder_vector.cpp
+    void read_files_resource(const Node& body, ResourceDecl& r);   // builder_files.cpp
     void use_resources(State& state, const Node& list);
 
     // ---- networks and states -------------------------------------------------------

@@ -124,6 +124,9 @@ void Builder::read_reference(const Node& root) {
         if (m_.reference.resource < 0)
             d_.error(r->field("resource")->loc, fmt::format("unknown resource '{}' (declare it under [resources.{}]){}",
                                                             *name, *name, suggest(*name, declared)));
+        else if (m_.resources[static_cast<std::size_t>(m_.reference.resource)].type != "sqlite")
+            d_.error(r->field("resource")->loc,
+                     fmt::format("[reference] resource '{}' must be of type 'sqlite'", *name));
     }
     auto identifier = [&](const char* key, std::string& into, bool required) {
         auto text = string_of(*r, key, required);
@@ -200,14 +203,25 @@ void Builder::read_resources(const Node& list) {
             wrong_kind(body, "resources." + name, "table");
             continue;
         }
-        check_keys(body, resource_keys, fmt::format("resource '{}'", name));
         ResourceDecl r;
         r.name = name;
         r.loc = body.loc;
         auto type = string_of(body, "type", true);
+        if (type && (*type == "vector" || *type == "files")) {
+            r.type = *type;
+            if (r.type == "vector") read_vector_resource(body, r);
+            else read_files_resource(body, r);
+            m_.resources.push_back(std::move(r));
+            continue;
+        }
+        check_keys(body, resource_keys, fmt::format("resource '{}'", name));
         if (!type) continue;
         r.type = *type;
-        if (r.type == "filesystem" || r.type == "http" || r.type == "llm" || r.type == "vector") {
+        if (r.type == "filesystem") {
+            d_.error(body.field("type")->loc, "unknown resource type 'filesystem' (did you mean 'files'?)");
+            continue;
+        }
+        if (r.type == "http" || r.type == "llm") {
             d_.error(body.field("type")->loc,
                      fmt::format("resource type '{}' is not implemented yet in this version of statenet", r.type));
             continue;
@@ -215,7 +229,7 @@ void Builder::read_resources(const Node& list) {
         if (r.type != "sqlite") {
             d_.error(body.field("type")->loc,
                      fmt::format("unknown resource type '{}'{}", r.type,
-                                 suggest(r.type, {"sqlite", "filesystem", "http", "llm", "vector"})));
+                                 suggest(r.type, {"sqlite", "files", "http", "llm", "vector"})));
             continue;
         }
         if (auto path = string_of(body, "path", true)) {

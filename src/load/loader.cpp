@@ -1,6 +1,7 @@
 // Loader: file -> document tree -> model, collecting every diagnostic.
 #include "load/loader.hpp"
 
+#include "load/env_expand.hpp"
 #include "load/lua_reader.hpp"
 #include "load/sandbox_keys.hpp"
 #include "lua/source_snapshot.hpp"
@@ -56,7 +57,9 @@ std::shared_ptr<Model> load_model(std::string_view text, const std::filesystem::
 
     Node root;
     if (!read_document(text, *model, env, root, diags)) return nullptr;
+    const EnvSubstitutions from_env = expand_env(root, diags);
     build_model(root, *model, diags);
+    redact_env(diags, from_env);
     check_sandbox_policy(*model, text, env.options, diags);
     for (const auto& dir : env.options.module_paths) model->module_dirs.push_back(dir.string());
     for (const auto& [key, value] : options.vars) model->vars.set(key, value);

@@ -76,13 +76,19 @@ struct Arc {
     bool immediate() const noexcept { return on.empty() && after_ms < 0; }
 };
 
-/// A `[resources.<name>]` declaration (only type "sqlite" so far).
+/// A `[resources.<name>]` declaration.
 struct ResourceDecl {
     std::string name;
     std::string type;
     std::string path;  // resolved against the workflow's directory
     int pool = 4;
     double busy_timeout_ms = 5000;
+    // vector: the store's dimension and metric (cosine, dot, l2); `path` is its SQLite file
+    int dim = 0;
+    std::string metric = "cosine";
+    // files: the root directory (resolved), created at first use when `create`
+    std::string root;
+    bool create = true;
     Loc loc;
 };
 
