@@ -20,6 +20,7 @@ namespace statenet {
     X(Timeout, "record timed out")                                 \
     X(LuaError, "error in Lua function")                           \
     X(ResourceError, "resource error")                             \
+    X(ResourceTimeout, "no pooled resource connection came free")  \
     X(Conflict, "concurrent modification")                         \
     X(NotFound, "reference record not found")                      \
     X(PushFailed, "push to sub-network failed")

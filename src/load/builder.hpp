@@ -25,7 +25,8 @@ inline const Keys state_keys = {"name",         "start",     "end",      "end_te
                                 "on_error",     "data_mode", "emit",     "resources", "description"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
                               "transform", "priority", "on",        "after_ms",  "resources", "description"};
-inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "description"};
+inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "acquire_timeout_ms", "description"};
+inline const Keys postgres_keys = {"type", "dsn", "pool", "acquire_timeout_ms", "statement_timeout_ms", "description"};
 inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms", "jitter"};
 inline const Keys catcher_keys = {"errors", "to"};
 inline const Keys any_keys = {"arcs", "description"};
@@ -91,6 +92,10 @@ private:
     // ---- resources ----------------------------------------------------------------
 
     void read_resources(const Node& list);
+    /// A positive `pool` and `acquire_timeout_ms`, shared by every resource kind.
+    void read_pool_limits(const Node& body, ResourceDecl& r);
+    /// `[resources.NAME] type = "postgres"` (builder_postgres.cpp).
+    void read_postgres(const Node& body, ResourceDecl& r);
     void use_resources(State& state, const Node& list);
 
     // ---- networks and states -------------------------------------------------------

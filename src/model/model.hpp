@@ -76,13 +76,21 @@ struct Arc {
     bool immediate() const noexcept { return on.empty() && after_ms < 0; }
 };
 
-/// A `[resources.<name>]` declaration (only type "sqlite" so far).
+/// A postgres resource's server and limits.
+struct PostgresDecl {
+    std::string dsn;                  // libpq conninfo ("host=/run/pg dbname=app user=app")
+    double statement_timeout_ms = 0;  // 0 = the server's default
+};
+
+/// A `[resources.<name>]` declaration ("sqlite" or "postgres").
 struct ResourceDecl {
     std::string name;
     std::string type;
     std::string path;  // resolved against the workflow's directory
     int pool = 4;
     double busy_timeout_ms = 5000;
+    double acquire_timeout_ms = 30000;  // every kind: how long a record waits for a pooled connection
+    PostgresDecl postgres;
     Loc loc;
 };
 
