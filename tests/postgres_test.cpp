@@ -7,6 +7,7 @@
 #include "resources/pool.hpp"
 #include "resources/postgres_resource.hpp"
 #include "resources/postgres_values.hpp"
+#include "resources/sqlite_resource.hpp"
 
 #include <statenet/statenet.hpp>
 
@@ -215,7 +216,7 @@ TEST_CASE("postgres - an exhausted pool fails the waiting record with ResourceTi
 start = true
 end = true
 resources = ["pg"]
-transform = { lua = "ctx.resources.pg.query('SELECT pg_sleep($1::float8)', data.sleep)" }
+transform = { lua = "local _ = ctx.resources.pg.query('SELECT pg_sleep($1::float8)', data.sleep)" }
 )wf",
                                               "pool = 1\nacquire_timeout_ms = 100\n"),
                                      wf_path);
@@ -306,4 +307,112 @@ TEST_CASE("postgres - passwords are redacted from conninfo strings shown in mess
     CHECK(redact_dsn("host=h password=s3cret user=u") == "host=h password=*** user=u");
     CHECK(redact_dsn("password = 'a b\\' c' dbname=x") == "password = *** dbname=x");
     CHECK(redact_dsn("postgresql://app:s3cret@db:5432/app") == "postgresql://app:***@db:5432/app");
+}
+
+TEST_CASE("postgres - batch with a pool smaller than the workers: batches hand the connection over") {
+    direct().exec("CREATE TABLE handover (id int PRIMARY KEY)", {});
+    Engine engine;
+    Workflow wf = engine.load_string(workflow(R"wf(
+[transaction]
+strategy = "batch"
+batch_size = 1000
+[networks.main.states.save]
+start = true
+end = true
+resources = ["pg"]
+transform = { lua = "local _ = ctx.resources.pg.insert('handover', { id = data.id })" }
+)wf",
+                                              "pool = 1\nacquire_timeout_ms = 5000\n"),
+                                     wf_path);
+    std::vector<Value> records;
+    for (int id = 1; id <= 60; ++id) records.push_back(Value::object({{"id", id}}));
+    auto results = wf.process_batch(records, {.workers = 2});
+    for (const auto& r : results) CHECK_MESSAGE(r.ok, (r.error ? r.error->message : ""));
+    CHECK(count_rows("handover") == 60);
+}
+
+TEST_CASE("postgres - a record's sqlite and postgres writes commit and roll back together") {
+    direct().exec("CREATE TABLE both_pg (id int)", {});
+    const std::string db = statenet_test::fresh_db_path("statenet_postgres_test", "both.db").string();
+    Engine engine;
+    Workflow wf = engine.load_string(workflow(R"wf(
+[resources.lite]
+type = "sqlite"
+path = ")wf" + db + R"wf("
+[networks.main.states.write]
+start = true
+end = true
+resources = ["pg", "lite"]
+transform = { lua = """
+ctx.resources.lite.exec("CREATE TABLE IF NOT EXISTS both_lite (id INTEGER)")
+ctx.resources.lite.insert("both_lite", { id = data.id })
+ctx.resources.pg.insert("both_pg", { id = data.id })
+if data.fail then error("fails after both writes") end
+""" }
+)wf"),
+                                     wf_path);
+    CHECK(wf.process(Value::object({{"id", 1}})).ok);
+    CHECK(!wf.process(Value::object({{"id", 2}, {"fail", true}})).ok);
+    CHECK(direct().query("SELECT id FROM both_pg", {}) == Value::from_json(R"([{"id": 1}])"));
+    statenet::detail::SqliteConnection lite(statenet::detail::SqliteConfig{"lite", db, 1, 1000});
+    CHECK(lite.query("SELECT id FROM both_lite", {}) == Value::from_json(R"([{"id": 1}])"));
+}
+
+TEST_CASE("postgres - manual strategy: ctx.commit() keeps what came before a failure") {
+    direct().exec("CREATE TABLE manual_t (id int)", {});
+    Engine engine;
+    Workflow wf = engine.load_string(workflow(R"wf(
+[transaction]
+strategy = "manual"
+[networks.main.states.write]
+start = true
+end = true
+resources = ["pg"]
+transform = { lua = """
+ctx.resources.pg.insert("manual_t", { id = 1 })
+ctx.commit()
+ctx.resources.pg.insert("manual_t", { id = 2 })
+error("after the commit")
+""" }
+)wf"),
+                                     wf_path);
+    CHECK(!wf.process(Value::object()).ok);
+    CHECK(direct().query("SELECT id FROM manual_t", {}) == Value::from_json(R"([{"id": 1}])"));
+}
+
+TEST_CASE("postgres - statement_timeout_ms cancels a long statement") {
+    Engine engine;
+    Workflow wf = engine.load_string(workflow(R"wf(
+[networks.main.states.slow]
+start = true
+end = true
+resources = ["pg"]
+transform = { lua = "local _ = ctx.resources.pg.query('SELECT pg_sleep(5)')" }
+)wf",
+                                              "statement_timeout_ms = 100\n"),
+                                     wf_path);
+    const auto start = std::chrono::steady_clock::now();
+    Result r = wf.process(Value::object());
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "ResourceError");
+    CHECK(r.error->message.find("statement timeout") != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+}
+
+TEST_CASE("postgres - pooled connections the server dropped reconnect") {
+    Engine engine;
+    Workflow wf = engine.load_string(workflow(R"wf(
+[networks.main.states.ask]
+start = true
+end = true
+resources = ["pg"]
+transform = { lua = "data.pid = ctx.resources.pg.query('SELECT pg_backend_pid() AS pid')[1].pid" }
+)wf"),
+                                     wf_path);
+    Result first = wf.process(Value::object());
+    REQUIRE(first.ok);
+    direct().query("SELECT pg_terminate_backend($1::int)", {first.data["pid"]});
+    Result second = wf.process(Value::object());
+    REQUIRE_MESSAGE(second.ok, (second.error ? second.error->message : ""));
+    CHECK(second.data["pid"] != first.data["pid"]);
 }

@@ -55,6 +55,10 @@ PostgresConnection::PostgresConnection(PostgresConfig config)
         throw std::runtime_error(
             fmt::format("{}: cannot connect to PostgreSQL: {}", config_.name, trimmed(PQerrorMessage(impl_->conn))));
     PQsetNoticeProcessor(impl_->conn, drop_notice, nullptr);
+    set_up_session();
+}
+
+void PostgresConnection::set_up_session() {
     if (config_.statement_timeout_ms > 0)
         command(fmt::format("SET statement_timeout = {}", static_cast<long long>(config_.statement_timeout_ms)));
 }
@@ -155,7 +159,21 @@ std::int64_t PostgresConnection::upsert(std::string_view table, const Value& row
                parts.params, nullptr);
 }
 
-void PostgresConnection::begin() { command("BEGIN"); }
+void PostgresConnection::begin() {
+    try {
+        command("BEGIN");
+    } catch (const std::runtime_error&) {
+        // A pooled connection the server dropped while it sat idle (a restart, an idle
+        // timeout) shows only now; nothing of a record is on it yet, so reconnect once.
+        if (PQstatus(impl_->conn) != CONNECTION_BAD) throw;
+        PQreset(impl_->conn);
+        if (PQstatus(impl_->conn) != CONNECTION_OK)
+            throw std::runtime_error(fmt::format("{}: cannot reconnect to PostgreSQL: {}", config_.name,
+                                                 trimmed(PQerrorMessage(impl_->conn))));
+        set_up_session();
+        command("BEGIN");
+    }
+}
 
 void PostgresConnection::commit() {
     // COMMIT of an aborted transaction "succeeds" as a ROLLBACK: report it as the failure it is.

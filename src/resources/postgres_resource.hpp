@@ -36,6 +36,7 @@ public:
     std::int64_t insert(std::string_view table, const Value& row) override;
     std::int64_t upsert(std::string_view table, const Value& row, std::string_view key) override;
 
+    /// BEGIN; a connection the server closed while it was idle reconnects once first.
     void begin() override;
     /// Throws when the transaction was aborted by an earlier error (it is rolled back).
     void commit() override;
@@ -55,6 +56,7 @@ private:
 
     std::int64_t run(std::string_view sql, const Value::Array& params, Value* rows);
     void command(const std::string& sql);
+    void set_up_session();
 };
 
 }  // namespace statenet::detail
