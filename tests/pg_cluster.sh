@@ -20,6 +20,8 @@ if [ ! -x "$bindir/initdb" ] || [ ! -x "$bindir/pg_ctl" ]; then
   exit 1
 fi
 
+dir=$(realpath -m "$dir")
+cd /  # the owner below may not be able to enter the caller's directory
 as_owner=()
 if [ "$(id -u)" -eq 0 ]; then as_owner=(runuser -u nobody --); fi
 
