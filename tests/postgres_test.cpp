@@ -416,3 +416,28 @@ transform = { lua = "data.pid = ctx.resources.pg.query('SELECT pg_backend_pid() 
     REQUIRE_MESSAGE(second.ok, (second.error ? second.error->message : ""));
     CHECK(second.data["pid"] != first.data["pid"]);
 }
+
+TEST_CASE("postgres - reference mode on a postgres resource is a located 'not implemented' error") {
+    Engine engine;
+    try {
+        engine.load_string(R"wf(name = "pg"
+data_mode = "reference"
+[resources.pg]
+type = "postgres"
+dsn = "dbname=x"
+[reference]
+resource = "pg"
+table = "accounts"
+[networks.main.states.s]
+start = true
+end = true
+)wf",
+                           wf_path);
+        FAIL("the workflow loaded");
+    } catch (const LoadError& e) {
+        REQUIRE(e.diagnostics().size() == 1);
+        CHECK(e.diagnostics()[0].str() ==
+              wf_path.string() +
+                  ":7:12: reference mode on a postgres resource ('pg') is not implemented yet: use a sqlite resource");
+    }
+}

@@ -16,7 +16,7 @@ namespace statenet::detail {
 
 /// One runner's held connections, by resource id.
 ///
-/// - single: a connection is taken (BEGIN IMMEDIATE) when a record first needs it and
+/// - single: a connection is taken (BEGIN; SQLite: BEGIN IMMEDIATE) when a record first needs it and
 ///   committed or rolled back at the record's end, then returned to the pool.
 /// - batch: the transaction stays open across records; each record runs inside the
 ///   savepoint `statenet_record`, released when it succeeds and rolled back when it
