@@ -12,27 +12,19 @@ namespace statenet::detail {
 
 namespace {
 
-void drop_notice(void*, const char*) {}
-
-std::string trimmed(const char* message) {
-    std::string text = message ? message : "";
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    return text;
-}
-
 class PostgresSource final : public RecordSource {
 public:
     PostgresSource(const std::string& dsn, const std::string& query)
         : name_("postgres:" + redact_dsn(dsn)), owned_(PQconnectdb(dsn.c_str()), PQfinish), conn_(owned_.get()) {
         if (!conn_ || PQstatus(conn_) != CONNECTION_OK)
             throw std::invalid_argument(fmt::format("cannot open input '{}': {}", name_,
-                                                    conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory"));
-        PQsetNoticeProcessor(conn_, drop_notice, nullptr);
+                                                    conn_ ? pg_message(PQerrorMessage(conn_)) : "out of memory"));
+        pg_quiet_notices(conn_);
         // The extended protocol runs exactly one statement, so a query string cannot
         // smuggle in a second one.
         if (!PQsendQueryParams(conn_, query.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) ||
             !PQsetSingleRowMode(conn_))
-            throw std::invalid_argument(fmt::format("'{}': query: {}", name_, trimmed(PQerrorMessage(conn_))));
+            throw std::invalid_argument(fmt::format("'{}': query: {}", name_, pg_message(PQerrorMessage(conn_))));
         try {
             fetch();
         } catch (const std::runtime_error& e) {
@@ -85,7 +77,7 @@ private:
         done_ = true;
         std::string failure;
         const auto status = result ? PQresultStatus(result) : PGRES_TUPLES_OK;
-        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) failure = trimmed(PQresultErrorMessage(result));
+        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) failure = pg_message(PQresultErrorMessage(result));
         PQclear(result);
         while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);
         if (!failure.empty()) throw std::runtime_error(fmt::format("'{}': query: {}", name_, failure));

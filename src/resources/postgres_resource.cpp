@@ -16,22 +16,13 @@ namespace statenet::detail {
 namespace {
 
 // Owns a PGresult.
-struct Result {
+struct OwnedResult {
     PGresult* result;
-    explicit Result(PGresult* r) : result(r) {}
-    ~Result() { PQclear(result); }
-    Result(const Result&) = delete;
-    Result& operator=(const Result&) = delete;
+    explicit OwnedResult(PGresult* r) : result(r) {}
+    ~OwnedResult() { PQclear(result); }
+    OwnedResult(const OwnedResult&) = delete;
+    OwnedResult& operator=(const OwnedResult&) = delete;
 };
-
-// libpq prints server notices ("relation already exists, skipping") to stderr by default.
-void drop_notice(void*, const char*) {}
-
-std::string trimmed(const char* message) {
-    std::string text = message ? message : "";
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    return text;
-}
 
 bool changes_rows(const PGresult* result) {
     const std::string_view status = PQcmdStatus(const_cast<PGresult*>(result));
@@ -53,8 +44,8 @@ PostgresConnection::PostgresConnection(PostgresConfig config)
     if (!impl_->conn) throw std::runtime_error(config_.name + ": out of memory connecting to PostgreSQL");
     if (PQstatus(impl_->conn) != CONNECTION_OK)
         throw std::runtime_error(
-            fmt::format("{}: cannot connect to PostgreSQL: {}", config_.name, trimmed(PQerrorMessage(impl_->conn))));
-    PQsetNoticeProcessor(impl_->conn, drop_notice, nullptr);
+            fmt::format("{}: cannot connect to PostgreSQL: {}", config_.name, pg_message(PQerrorMessage(impl_->conn))));
+    pg_quiet_notices(impl_->conn);
     set_up_session();
 }
 
@@ -70,13 +61,13 @@ PostgresConnection::~PostgresConnection() = default;
 std::int64_t PostgresConnection::run(std::string_view sql, const Value::Array& params, Value* rows) {
     const PgParams bound(params);
     const std::string text(sql);
-    Result result(
+    OwnedResult result(
         PQexecParams(impl_->conn, text.c_str(), bound.count(), bound.types(), bound.values(), nullptr, nullptr, 0));
     const auto status = PQresultStatus(result.result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         std::string message =
-            trimmed(result.result ? PQresultErrorMessage(result.result) : PQerrorMessage(impl_->conn));
-        if (message.empty()) message = trimmed(PQerrorMessage(impl_->conn));
+            pg_message(result.result ? PQresultErrorMessage(result.result) : PQerrorMessage(impl_->conn));
+        if (message.empty()) message = pg_message(PQerrorMessage(impl_->conn));
         if (message.find("cannot insert multiple commands") != std::string::npos)
             message = "one statement per call: a string of several statements is refused (" + message + ")";
         throw std::runtime_error(config_.name + ": " + message);
@@ -90,11 +81,11 @@ std::int64_t PostgresConnection::run(std::string_view sql, const Value::Array& p
 
 // A fixed command of the engine's own (transaction control), never with user input.
 void PostgresConnection::command(const std::string& sql) {
-    Result result(PQexec(impl_->conn, sql.c_str()));
+    OwnedResult result(PQexec(impl_->conn, sql.c_str()));
     if (PQresultStatus(result.result) != PGRES_COMMAND_OK)
         throw std::runtime_error(
             fmt::format("{}: {}: {}", config_.name, sql,
-                        trimmed(result.result ? PQresultErrorMessage(result.result) : PQerrorMessage(impl_->conn))));
+                        pg_message(result.result ? PQresultErrorMessage(result.result) : PQerrorMessage(impl_->conn))));
 }
 
 std::int64_t PostgresConnection::exec(std::string_view sql, const Value::Array& params) {
@@ -169,7 +160,7 @@ void PostgresConnection::begin() {
         PQreset(impl_->conn);
         if (PQstatus(impl_->conn) != CONNECTION_OK)
             throw std::runtime_error(fmt::format("{}: cannot reconnect to PostgreSQL: {}", config_.name,
-                                                 trimmed(PQerrorMessage(impl_->conn))));
+                                                 pg_message(PQerrorMessage(impl_->conn))));
         set_up_session();
         command("BEGIN");
     }

@@ -114,6 +114,17 @@ Value pg_rows(const PGresult* result) {
     return Value(std::move(out));
 }
 
+std::string pg_message(const char* message) {
+    std::string text = message ? message : "";
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+}
+
+void pg_quiet_notices(PGconn* conn) {
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+}
+
 std::string redact_dsn(const std::string& dsn) {
     static const std::regex keyword(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))", std::regex::icase);
     static const std::regex uri(R"(^(postgres(?:ql)?://[^:/@]*:)[^@]*@)", std::regex::icase);

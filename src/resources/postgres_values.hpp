@@ -35,6 +35,13 @@ Value pg_column_value(const PGresult* result, int row, int column);
 /// The rows of a tuples result as an array of objects (column name -> value).
 Value pg_rows(const PGresult* result);
 
+/// libpq's message without its trailing newline ("" for null).
+std::string pg_message(const char* message);
+
+/// Keeps libpq from printing the server's notices ("relation already exists, skipping")
+/// on stderr.
+void pg_quiet_notices(PGconn* conn);
+
 /// A conninfo string with its password (keyword or URI form) replaced by "***".
 std::string redact_dsn(const std::string& dsn);
 

@@ -1,4 +1,4 @@
-// The `sqlite` resource: one SQLite connection, its record transaction, and its Lua face.
+// The `sqlite` resource: one SQLite connection and its record transaction (its Lua face: db_binding.hpp).
 #pragma once
 
 #include "resources/connection.hpp"
