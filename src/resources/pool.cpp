@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <stdexcept>
 
 namespace statenet::detail {
 
@@ -13,7 +14,9 @@ std::unique_ptr<Connection> open_connection(const ResourceDecl& r) {
     if (r.type == "postgres")
         return std::make_unique<PostgresConnection>(
             PostgresConfig{r.name, r.postgres.dsn, r.postgres.statement_timeout_ms});
-    return std::make_unique<SqliteConnection>(SqliteConfig{r.name, r.path, r.pool, r.busy_timeout_ms});
+    if (r.type == "sqlite")
+        return std::make_unique<SqliteConnection>(SqliteConfig{r.name, r.path, r.pool, r.busy_timeout_ms});
+    throw std::runtime_error(fmt::format("{}: a '{}' resource has no database connection", r.name, r.type));
 }
 
 ResourcePools::ResourcePools(const std::vector<ResourceDecl>& resources) : waiting_(resources.size()) {

@@ -13,7 +13,7 @@
 namespace statenet::detail {
 
 /// Opens a connection for a declared resource (sqlite or postgres). Throws
-/// std::runtime_error when it cannot connect.
+/// std::runtime_error when it cannot connect, or for a kind that is not a database.
 std::unique_ptr<Connection> open_connection(const ResourceDecl& resource);
 
 class ResourcePools {
