@@ -182,6 +182,16 @@ pcall(ctx.resources.pg.exec, "INSERT INTO caught VALUES (1)")
     CHECK(count_rows("caught") == 0);
 }
 
+TEST_CASE("postgres - a server error is one line: message, detail and SQLSTATE") {
+    auto pg = direct();
+    pg.exec("CREATE TABLE unique_t (id int PRIMARY KEY)", {});
+    pg.exec("INSERT INTO unique_t VALUES ($1)", {Value(7)});
+    CHECK_THROWS_WITH_AS(pg.exec("INSERT INTO unique_t VALUES ($1)", {Value(7)}),
+                         "test: duplicate key value violates unique constraint \"unique_t_pkey\" (Key (id)=(7) already "
+                         "exists.) [23505]",
+                         std::runtime_error);
+}
+
 TEST_CASE("postgres - batch strategy: failing records roll back alone, the batches commit") {
     direct().exec("CREATE TABLE batch_items (id int PRIMARY KEY)", {});
     Engine engine;

@@ -77,7 +77,7 @@ private:
         done_ = true;
         std::string failure;
         const auto status = result ? PQresultStatus(result) : PGRES_TUPLES_OK;
-        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) failure = pg_message(PQresultErrorMessage(result));
+        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) failure = pg_error(result, conn_);
         PQclear(result);
         while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);
         if (!failure.empty()) throw std::runtime_error(fmt::format("'{}': query: {}", name_, failure));

@@ -65,8 +65,7 @@ std::int64_t PostgresConnection::run(std::string_view sql, const Value::Array& p
         PQexecParams(impl_->conn, text.c_str(), bound.count(), bound.types(), bound.values(), nullptr, nullptr, 0));
     const auto status = PQresultStatus(result.result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        std::string message =
-            pg_message(result.result ? PQresultErrorMessage(result.result) : PQerrorMessage(impl_->conn));
+        std::string message = pg_error(result.result, impl_->conn);
         if (message.empty()) message = pg_message(PQerrorMessage(impl_->conn));
         if (message.find("cannot insert multiple commands") != std::string::npos)
             message = "one statement per call: a string of several statements is refused (" + message + ")";
@@ -83,9 +82,7 @@ std::int64_t PostgresConnection::run(std::string_view sql, const Value::Array& p
 void PostgresConnection::command(const std::string& sql) {
     OwnedResult result(PQexec(impl_->conn, sql.c_str()));
     if (PQresultStatus(result.result) != PGRES_COMMAND_OK)
-        throw std::runtime_error(
-            fmt::format("{}: {}: {}", config_.name, sql,
-                        pg_message(result.result ? PQresultErrorMessage(result.result) : PQerrorMessage(impl_->conn))));
+        throw std::runtime_error(fmt::format("{}: {}: {}", config_.name, sql, pg_error(result.result, impl_->conn)));
 }
 
 std::int64_t PostgresConnection::exec(std::string_view sql, const Value::Array& params) {

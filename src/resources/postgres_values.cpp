@@ -120,6 +120,15 @@ std::string pg_message(const char* message) {
     return text;
 }
 
+std::string pg_error(const PGresult* result, PGconn* conn) {
+    const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    if (!primary) return pg_message(result ? PQresultErrorMessage(result) : PQerrorMessage(conn));
+    std::string text = primary;
+    if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) text += fmt::format(" ({})", detail);
+    if (const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE)) text += fmt::format(" [{}]", state);
+    return text;
+}
+
 void pg_quiet_notices(PGconn* conn) {
     PQsetNoticeProcessor(
         conn, [](void*, const char*) {}, nullptr);

@@ -38,6 +38,11 @@ Value pg_rows(const PGresult* result);
 /// libpq's message without its trailing newline ("" for null).
 std::string pg_message(const char* message);
 
+/// A failed result's error on one line: the server's message, its detail and SQLSTATE
+/// (`duplicate key value violates unique constraint "t_pkey" (Key (id)=(1) already
+/// exists.) [23505]`); the connection's message when there is no result.
+std::string pg_error(const PGresult* result, PGconn* conn);
+
 /// Keeps libpq from printing the server's notices ("relation already exists, skipping")
 /// on stderr.
 void pg_quiet_notices(PGconn* conn);
