@@ -1,4 +1,5 @@
 // The sqlite resource: bound parameters, typed rows, transactions, WAL, and its Lua face.
+#include "resources/db_binding.hpp"
 #include "resources/sqlite_resource.hpp"
 
 #include <doctest/doctest.h>
@@ -191,7 +192,7 @@ struct LuaFixture {
 
     /// Makes `db` the Lua global `db`.
     void bind(SqliteConnection& db) {
-        statenet::detail::push_sqlite_binding(L, &db, refs);
+        statenet::detail::push_db_binding(L, &db, refs);
         lua_setglobal(L, "db");
     }
 

@@ -21,6 +21,7 @@ namespace statenet {
     X(OutOfMemory, "Lua memory limit reached")                     \
     X(LuaError, "error in Lua function")                           \
     X(ResourceError, "resource error")                             \
+    X(ResourceTimeout, "no pooled resource connection came free")  \
     X(Conflict, "concurrent modification")                         \
     X(NotFound, "reference record not found")                      \
     X(PushFailed, "push to sub-network failed")                    \

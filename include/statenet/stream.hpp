@@ -29,31 +29,33 @@ STATENET_API std::optional<RecordFormat> parse_record_format(std::string_view te
 
 /// Where records come from. Build one with the functions below.
 struct Source {
-    enum class Kind { file, sqlite };
+    enum class Kind { file, sqlite, postgres };
     Kind kind = Kind::file;
-    /// A file ("-" = stdin; ".gz" / ".zst" are decompressed), or the SQLite database.
+    /// A file ("-" = stdin; ".gz" / ".zst" are decompressed), the SQLite database, or
+    /// the PostgreSQL conninfo string.
     std::string path = "-";
     /// nullopt: from the extension (.jsonl/.ndjson, .json, .csv, .txt), else jsonl.
     std::optional<RecordFormat> format{};
     /// Text format: the field each line goes into.
     std::string text_field = "line";
-    /// SQLite: the query whose rows (column name -> value) are the records.
+    /// SQLite, PostgreSQL: the query whose rows (column name -> value) are the records.
     std::string query{};
 };
 
 /// Where emitted records go. Build one with the functions below.
 struct Sink {
-    enum class Kind { file, sqlite, none };
+    enum class Kind { file, sqlite, postgres, none };
     Kind kind = Kind::file;
-    /// A file ("-" = stdout; ".gz" / ".zst" are compressed), or the SQLite database.
+    /// A file ("-" = stdout; ".gz" / ".zst" are compressed), the SQLite database, or
+    /// the PostgreSQL conninfo string.
     std::string path = "-";
     /// nullopt: from the extension, as for Source.
     std::optional<RecordFormat> format{};
     /// Text format: the field whose value is written as the line.
     std::string text_field = "line";
-    /// SQLite: the table (created when missing; columns added for new fields).
+    /// SQLite, PostgreSQL: the table (created when missing; columns added for new fields).
     std::string table{};
-    /// SQLite: upsert by this column (insert or update the row with the same key);
+    /// SQLite, PostgreSQL: upsert by this column (insert or update the row with the same key);
     /// empty = plain inserts.
     std::string key{};
 };
@@ -64,6 +66,8 @@ STATENET_API Source json_source(std::string path);
 STATENET_API Source csv_source(std::string path);
 STATENET_API Source text_source(std::string path, std::string field = "line");
 STATENET_API Source sqlite_source(std::string database, std::string query);
+/// `dsn` is a libpq conninfo string ("host=/run/pg dbname=app user=app").
+STATENET_API Source postgres_source(std::string dsn, std::string query);
 
 STATENET_API Sink file_sink(std::string path, std::optional<RecordFormat> format = std::nullopt);
 STATENET_API Sink jsonl_sink(std::string path);
@@ -71,6 +75,7 @@ STATENET_API Sink json_sink(std::string path);
 STATENET_API Sink csv_sink(std::string path);
 STATENET_API Sink text_sink(std::string path, std::string field = "line");
 STATENET_API Sink sqlite_sink(std::string database, std::string table, std::string key = {});
+STATENET_API Sink postgres_sink(std::string dsn, std::string table, std::string key = {});
 /// Discards emitted records (they are still counted).
 STATENET_API Sink null_sink();
 

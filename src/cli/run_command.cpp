@@ -78,7 +78,14 @@ std::optional<RecordFormat> chosen_format(const std::string& specific, const std
     return parse_record_format(text);
 }
 
+// "postgres:CONNINFO" names a PostgreSQL database where a SQLite file could stand.
+constexpr std::string_view postgres_prefix = "postgres:";
+
 Source make_source(const RunArgs& args) {
+    if (args.input.starts_with(postgres_prefix)) {
+        if (args.query.empty()) throw usage_error("-i postgres:... needs --query (the rows to read)");
+        return postgres_source(args.input.substr(postgres_prefix.size()), args.query);
+    }
     if (!args.query.empty()) return sqlite_source(args.input, args.query);
     Source source = file_source(args.input, chosen_format(args.input_format, args.format));
     source.text_field = args.text_field;
@@ -86,6 +93,10 @@ Source make_source(const RunArgs& args) {
 }
 
 Sink make_sink(const RunArgs& args) {
+    if (args.output.starts_with(postgres_prefix)) {
+        if (args.table.empty()) throw usage_error("-o postgres:... needs --table (the table to write)");
+        return postgres_sink(args.output.substr(postgres_prefix.size()), args.table, args.key);
+    }
     if (!args.table.empty()) return sqlite_sink(args.output, args.table, args.key);
     if (!args.key.empty()) throw usage_error("--key needs --table (it names the SQLite table's key column)");
     Sink sink = file_sink(args.output, chosen_format(args.output_format, args.format));
@@ -163,7 +174,9 @@ Command add_run_command(CLI::App& root) {
         "Without --data, reads records from IN and writes each emitted record's data to OUT, in input\n"
         "order. Formats follow the extensions (.jsonl .ndjson .json .csv .txt, plus .gz or .zst for\n"
         "compression); stdin/stdout and unknown extensions are JSONL. With --query, IN is a SQLite\n"
-        "database; with --table, OUT is one. A progress line shows on stderr when it is a terminal.\n"
+        "database; with --table, OUT is one. IN or OUT 'postgres:CONNINFO' is a PostgreSQL database\n"
+        "(e.g. 'postgres:host=/run/postgresql dbname=app'). A progress line shows on stderr when it\n"
+        "is a terminal.\n"
         "Exit status: 0 all records ok, 1 some failed, 2 usage, workflow or I/O error.");
     app->add_option("WORKFLOW", args->workflow, "Workflow file (.toml or .lua)")->required()->type_name("");
     args->data_option =
@@ -183,11 +196,12 @@ Command add_run_command(CLI::App& root) {
     auto* text_field =
         app->add_option("--text-field", args->text_field, "Text format: the field that holds each line (default: line)")
             ->type_name("NAME");
-    auto* query = app->add_option("--query", args->query, "Read the rows of this SQL query from the SQLite database IN")
+    auto* query = app->add_option("--query", args->query,
+                                  "Read the rows of this SQL query from the database IN (SQLite or postgres:...)")
                       ->type_name("SQL");
-    auto* table =
-        app->add_option("--table", args->table, "Write records as rows of this table of the SQLite database OUT")
-            ->type_name("TABLE");
+    auto* table = app->add_option("--table", args->table,
+                                  "Write records as rows of this table of the database OUT (SQLite or postgres:...)")
+                      ->type_name("TABLE");
     auto* key = app->add_option("--key", args->key, "With --table: upsert by this column instead of inserting")
                     ->type_name("COLUMN");
     args->mode_option = app->add_option("--mode", args->mode, "Override the workflow's data mode")
@@ -225,7 +239,7 @@ Command add_run_command(CLI::App& root) {
         app->add_option("--checkpoint", args->checkpoint, "Checkpoint file of a file output (default: OUT.checkpoint)")
             ->type_name("FILE");
     auto* batch = app->add_option("--batch-size", args->batch_size,
-                                  "Records per SQLite output transaction and per checkpoint (default: the workflow's "
+                                  "Records per database output transaction and per checkpoint (default: the workflow's "
                                   "[transaction] batch_size, else 1000)")
                       ->type_name("N")
                       ->check(CLI::PositiveNumber);

@@ -33,7 +33,7 @@ Value reference_key(const ReferenceConfig& config, const Value& input) {
                     config.key, type_name(input.type())));
 }
 
-std::optional<Value> load_reference_row(SqliteConnection& connection, const ReferenceConfig& config, const Value& key) {
+std::optional<Value> load_reference_row(Connection& connection, const ReferenceConfig& config, const Value& key) {
     const std::string sql = fmt::format("SELECT * FROM {} WHERE {} = ? LIMIT 1", quote_identifier(config.table),
                                         quote_identifier(config.key));
     Value rows = connection.query(sql, {key});
@@ -41,7 +41,7 @@ std::optional<Value> load_reference_row(SqliteConnection& connection, const Refe
     return std::move(rows[0]);
 }
 
-ReferenceWrite write_reference_row(SqliteConnection& connection, const ReferenceConfig& config, const Value& loaded,
+ReferenceWrite write_reference_row(Connection& connection, const ReferenceConfig& config, const Value& loaded,
                                    Value& final_row) {
     for (const std::string* fixed : {&config.key, &config.version})
         if (!same(loaded[*fixed], std::as_const(final_row)[*fixed]))
@@ -110,7 +110,7 @@ int ReferenceRecord::lua_load_row(lua_State* L) {
     std::string failure;
     try {
         std::optional<Value> row;
-        if (SqliteConnection* held = self->tx_.held(config.resource)) {
+        if (Connection* held = self->tx_.held(config.resource)) {
             row = load_reference_row(*held, config, self->key_);
         } else {
             auto connection = self->pools_.acquire(config.resource);
@@ -130,6 +130,9 @@ int ReferenceRecord::lua_load_row(lua_State* L) {
         name = "NotFound";
         self->missing_ = true;
         failure = fmt::format("no row with {} = {} in table '{}'", config.key, self->key_.to_json(), config.table);
+    } catch (const ResourceTimeout& e) {
+        name = "ResourceTimeout";
+        failure = e.what();
     } catch (const std::exception& e) {
         failure = e.what();
     }
@@ -141,7 +144,7 @@ int ReferenceRecord::lua_load_row(lua_State* L) {
     return lua_error(L);
 }
 
-void ReferenceRecord::commit(Result& result, bool manual, const std::function<SqliteConnection&()>& hold) {
+void ReferenceRecord::commit(Result& result, bool manual, const std::function<Connection&()>& hold) {
     if (!result.ok || !row_) return;
     const ReferenceConfig& config = config_;
     auto fail_with = [&](const char* name, std::string message) {
@@ -153,7 +156,7 @@ void ReferenceRecord::commit(Result& result, bool manual, const std::function<Sq
         // Manual strategy: the functions' uncommitted writes are discarded first; the
         // row itself is the engine's write and commits on its own.
         if (manual) tx_.discard_uncommitted();
-        SqliteConnection& connection = hold();
+        Connection& connection = hold();
         switch (write_reference_row(connection, config, *row_, result.data)) {
         case ReferenceWrite::conflict:
             conflict_ = true;

@@ -23,7 +23,7 @@ namespace statenet::detail {
 Value reference_key(const ReferenceConfig& config, const Value& input);
 
 /// The row with that key (every column), or nullopt when there is none.
-std::optional<Value> load_reference_row(SqliteConnection& connection, const ReferenceConfig& config, const Value& key);
+std::optional<Value> load_reference_row(Connection& connection, const ReferenceConfig& config, const Value& key);
 
 enum class ReferenceWrite { unchanged, written, conflict };
 
@@ -31,7 +31,7 @@ enum class ReferenceWrite { unchanged, written, conflict };
 /// NULL) and bumps the version column, only if the row's version is still the one
 /// loaded. On success `final_row`'s version is the new one. Throws
 /// std::invalid_argument when the run changed the key or the version field.
-ReferenceWrite write_reference_row(SqliteConnection& connection, const ReferenceConfig& config, const Value& loaded,
+ReferenceWrite write_reference_row(Connection& connection, const ReferenceConfig& config, const Value& loaded,
                                    Value& final_row);
 
 /// One runner's reference-mode record: its key, its row as loaded (the snapshot its
@@ -57,7 +57,7 @@ public:
     /// Writes the row back when it was loaded and the record succeeded; a failure
     /// (Conflict, SchemaViolation, ResourceError) goes into `result`. `hold` gives the
     /// record's connection to the resource.
-    void commit(Result& result, bool manual, const std::function<SqliteConnection&()>& hold);
+    void commit(Result& result, bool manual, const std::function<Connection&()>& hold);
 
 private:
     const ReferenceConfig& config_;

@@ -4,17 +4,18 @@
 // a failed (or retried) step's writes roll back with its data.
 #include "exec/branch.hpp"
 #include "resources/binding.hpp"
+#include "resources/db_binding.hpp"
 
 namespace statenet::detail {
 
-SqliteConnection& Runner::hold(int id) {
+Connection& Runner::hold(int id) {
     bool fresh = false;
-    SqliteConnection& connection = tx_.acquire(id, fresh);
+    Connection& connection = tx_.acquire(id, fresh);
     if (fresh) {
         lua_State* L = program_.state();
         StackGuard guard(L);
         lua_rawgeti(L, LUA_REGISTRYINDEX, resources_table_);
-        push_sqlite_binding(L, &connection, program_.convert());
+        push_db_binding(L, &connection, program_.convert());
         lua_setfield(L, -2, model_->resources[static_cast<std::size_t>(id)].name.c_str());
     }
     return connection;
@@ -32,6 +33,8 @@ std::optional<ErrorInfo> Runner::acquire_resources(const State& s, const std::st
             StackGuard guard(L);
             lua_rawgeti(L, LUA_REGISTRYINDEX, resources_table_);
             hosted_.bind(id, decl, L, lua_gettop(L), program_.convert(), tx_);
+        } catch (const ResourceTimeout& e) {
+            return ErrorInfo{"ResourceTimeout", e.what(), where};
         } catch (const ResourceFailure& e) {
             return ErrorInfo{e.name(), e.what(), where};
         } catch (const std::exception& e) {
@@ -78,7 +81,7 @@ int Runner::lua_commit_or_rollback(lua_State* L) {
 void Runner::finish_transaction(Result& result) {
     if (model_->reference.resource >= 0) {
         const bool manual = model_->transaction.strategy == TransactionConfig::Strategy::manual;
-        reference_.commit(result, manual, [&]() -> SqliteConnection& { return hold(model_->reference.resource); });
+        reference_.commit(result, manual, [&]() -> Connection& { return hold(model_->reference.resource); });
     }
     std::vector<int> released;
     auto failure = tx_.end_record(result.ok, released);

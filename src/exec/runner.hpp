@@ -129,7 +129,7 @@ private:
 
     // Resources and transactions (resources.cpp).
     std::optional<ErrorInfo> acquire_resources(const State& s, const std::string& where);
-    SqliteConnection& hold(int id);
+    Connection& hold(int id);
     void unbind(const std::vector<int>& released) noexcept;
     void warn(const std::string& message);
     static int lua_commit_or_rollback(lua_State* L);

@@ -27,7 +27,7 @@ Transactions::~Transactions() {
     if (auto error = flush(released); error && warn_) warn_("batch transaction lost at shutdown: " + *error);
 }
 
-void Transactions::begin_locked(int id, SqliteConnection& connection) {
+void Transactions::begin_locked(int id, Connection& connection) {
     // Announce the wait so that a runner holding a batch open hands the lock over at
     // its next record boundary instead of keeping it for the whole batch.
     auto& waiting = pools_->waiting(id);
@@ -42,7 +42,7 @@ void Transactions::begin_locked(int id, SqliteConnection& connection) {
     changes_at_commit_[static_cast<std::size_t>(id)] = connection.total_changes();
 }
 
-SqliteConnection& Transactions::acquire(int id, bool& fresh) {
+Connection& Transactions::acquire(int id, bool& fresh) {
     auto& slot = held_[static_cast<std::size_t>(id)];
     fresh = !slot;
     if (slot) return *slot;
@@ -98,7 +98,7 @@ void Transactions::warn_uncommitted() {
             warn_(
                 fmt::format("{} uncommitted change(s) on resource '{}' rolled back at the record's end "
                             "(transaction strategy 'manual': call ctx.commit())",
-                            pending, connection.config().name));
+                            pending, connection.name()));
     }
     for (const auto& e : staged_)
         if (e.work->pending() > 0 && warn_)

@@ -1,4 +1,4 @@
-// Transactions: the SQLite connections a runner holds and how its records' writes are
+// Transactions: the database connections (sqlite, postgres) a runner holds and how its records' writes are
 // grouped into transactions (single, batch, manual; SPEC section 7).
 #pragma once
 
@@ -17,7 +17,7 @@ namespace statenet::detail {
 
 /// One runner's held connections, by resource id.
 ///
-/// - single: a connection is taken (BEGIN IMMEDIATE) when a record first needs it and
+/// - single: a connection is taken (BEGIN; SQLite: BEGIN IMMEDIATE) when a record first needs it and
 ///   committed or rolled back at the record's end, then returned to the pool.
 /// - batch: the transaction stays open across records; each record runs inside the
 ///   savepoint `statenet_record`, released when it succeeds and rolled back when it
@@ -42,10 +42,11 @@ public:
 
     /// The connection for resource `id`, taken from the pool and begun when not held
     /// yet; `fresh` tells the caller to bind it into ctx.resources. Throws
-    /// std::runtime_error when the database cannot be opened or locked.
-    SqliteConnection& acquire(int id, bool& fresh);
+    /// ResourceTimeout when the pool has no connection free in time, std::runtime_error
+    /// when the database cannot be opened or locked.
+    Connection& acquire(int id, bool& fresh);
     /// The held connection, or null.
-    SqliteConnection* held(int id) const noexcept { return held_[static_cast<std::size_t>(id)].get(); }
+    Connection* held(int id) const noexcept { return held_[static_cast<std::size_t>(id)].get(); }
     const std::vector<int>& held_ids() const noexcept { return held_ids_; }
 
     /// Makes `work` follow this runner's transactions from now on; it must outlive them.
@@ -82,7 +83,7 @@ private:
     std::int64_t batch_size_;
     std::shared_ptr<ResourcePools> pools_;
     std::function<void(const std::string&)> warn_;
-    std::vector<std::unique_ptr<SqliteConnection>> held_;
+    std::vector<std::unique_ptr<Connection>> held_;
     std::vector<int> held_ids_;
     std::vector<std::int64_t> changes_at_commit_;  // manual: total_changes at the last commit
     std::int64_t batch_records_ = 0;
@@ -94,7 +95,7 @@ private:
     };
     std::vector<Enlisted> staged_;
 
-    void begin_locked(int id, SqliteConnection& connection);
+    void begin_locked(int id, Connection& connection);
     void warn_uncommitted();
     bool someone_waits() noexcept;
     /// Applies (or drops) every enlisted resource's staged work; the first failure wins.

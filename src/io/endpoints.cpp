@@ -1,6 +1,7 @@
 // Sources and sinks by description: the public constructors and the choice of format.
 #include "io/record_sink.hpp"
 #include "io/record_source.hpp"
+#include "resources/postgres_values.hpp"
 
 #include <stdexcept>
 #include <utility>
@@ -37,6 +38,12 @@ Source sqlite_source(std::string database, std::string query) {
     return source;
 }
 
+Source postgres_source(std::string dsn, std::string query) {
+    Source source = sqlite_source(std::move(dsn), std::move(query));
+    source.kind = Source::Kind::postgres;
+    return source;
+}
+
 Sink file_sink(std::string path, std::optional<RecordFormat> format) {
     Sink sink;
     sink.path = std::move(path);
@@ -57,6 +64,11 @@ Sink sqlite_sink(std::string database, std::string table, std::string key) {
     sink.path = std::move(database);
     sink.table = std::move(table);
     sink.key = std::move(key);
+    return sink;
+}
+Sink postgres_sink(std::string dsn, std::string table, std::string key) {
+    Sink sink = sqlite_sink(std::move(dsn), std::move(table), std::move(key));
+    sink.kind = Sink::Kind::postgres;
     return sink;
 }
 Sink null_sink() {
@@ -85,6 +97,10 @@ std::unique_ptr<RecordSource> open_source(const Source& source) {
         if (source.query.empty()) throw std::invalid_argument("a SQLite source needs a query");
         return make_sqlite_source(source.path, source.query);
     }
+    if (source.kind == Source::Kind::postgres) {
+        if (source.query.empty()) throw std::invalid_argument("a PostgreSQL source needs a query");
+        return make_postgres_source(source.path, source.query);
+    }
     const RecordFormat format = source.format.value_or(format_of_path(source.path).value_or(RecordFormat::jsonl));
     auto input = open_input(source.path);
     switch (format) {
@@ -98,6 +114,7 @@ std::unique_ptr<RecordSource> open_source(const Source& source) {
 
 std::string source_identity(const Source& source) {
     if (source.kind == Source::Kind::sqlite) return source.path + " " + source.query;
+    if (source.kind == Source::Kind::postgres) return "postgres:" + redact_dsn(source.path) + " " + source.query;
     return source.path;
 }
 
@@ -107,6 +124,9 @@ std::unique_ptr<RecordSink> open_sink(const Sink& sink, const SinkSetup& setup) 
     case Sink::Kind::sqlite:
         if (sink.table.empty()) throw std::invalid_argument("a SQLite sink needs a table");
         return make_sqlite_sink(sink, setup);
+    case Sink::Kind::postgres:
+        if (sink.table.empty()) throw std::invalid_argument("a PostgreSQL sink needs a table");
+        return make_postgres_sink(sink, setup);
     case Sink::Kind::file: break;
     }
     return make_file_sink(sink, sink.format.value_or(format_of_path(sink.path).value_or(RecordFormat::jsonl)), setup);

@@ -72,6 +72,7 @@ std::unique_ptr<RecordSink> open_sink(const Sink& sink, const SinkSetup& setup);
 
 std::unique_ptr<RecordSink> make_file_sink(const Sink& sink, RecordFormat format, const SinkSetup& setup);
 std::unique_ptr<RecordSink> make_sqlite_sink(const Sink& sink, const SinkSetup& setup);
+std::unique_ptr<RecordSink> make_postgres_sink(const Sink& sink, const SinkSetup& setup);
 std::unique_ptr<RecordSink> make_null_sink(const SinkSetup& setup);
 
 /// Refuses a checkpoint written for another input.

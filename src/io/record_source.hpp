@@ -75,5 +75,6 @@ std::unique_ptr<RecordSource> make_text_source(std::unique_ptr<ByteInput> input,
 std::unique_ptr<RecordSource> make_csv_source(std::unique_ptr<ByteInput> input);
 std::unique_ptr<RecordSource> make_json_array_source(std::unique_ptr<ByteInput> input);
 std::unique_ptr<RecordSource> make_sqlite_source(const std::string& database, const std::string& query);
+std::unique_ptr<RecordSource> make_postgres_source(const std::string& dsn, const std::string& query);
 
 }  // namespace statenet::detail

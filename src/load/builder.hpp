@@ -27,7 +27,8 @@ inline const Keys state_keys = {"name",      "start",     "end",         "end_te
 inline const Keys parallel_keys = {"branches", "join", "merge"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
                               "transform", "priority", "on",        "after_ms",  "resources", "description"};
-inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "description"};
+inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "acquire_timeout_ms", "description"};
+inline const Keys postgres_keys = {"type", "dsn", "pool", "acquire_timeout_ms", "statement_timeout_ms", "description"};
 inline const Keys vector_resource_keys = {"type", "path", "dim", "metric", "description"};
 inline const Keys files_resource_keys = {"type", "root", "create", "description"};
 inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms", "jitter"};
@@ -97,6 +98,10 @@ private:
     void read_resources(const Node& list);
     void read_vector_resource(const Node& body, ResourceDecl& r);  // builder_vector.cpp
     void read_files_resource(const Node& body, ResourceDecl& r);   // builder_files.cpp
+    /// A positive `pool` and `acquire_timeout_ms`, shared by every resource kind.
+    void read_pool_limits(const Node& body, ResourceDecl& r);
+    /// `[resources.NAME] type = "postgres"` (builder_postgres.cpp).
+    void read_postgres(const Node& body, ResourceDecl& r);
     void use_resources(State& state, const Node& list);
 
     // ---- networks and states -------------------------------------------------------

@@ -124,9 +124,11 @@ void Builder::read_reference(const Node& root) {
         if (m_.reference.resource < 0)
             d_.error(r->field("resource")->loc, fmt::format("unknown resource '{}' (declare it under [resources.{}]){}",
                                                             *name, *name, suggest(*name, declared)));
-        else if (m_.resources[static_cast<std::size_t>(m_.reference.resource)].type != "sqlite")
+        else if (const auto& chosen = m_.resources[static_cast<std::size_t>(m_.reference.resource)];
+                 chosen.type != "sqlite")
             d_.error(r->field("resource")->loc,
-                     fmt::format("[reference] resource '{}' must be of type 'sqlite'", *name));
+                     fmt::format("reference mode on a {} resource ('{}') is not implemented yet: use a sqlite resource",
+                                 chosen.type, *name));
     }
     auto identifier = [&](const char* key, std::string& into, bool required) {
         auto text = string_of(*r, key, required);
@@ -206,6 +208,11 @@ void Builder::read_resources(const Node& list) {
         ResourceDecl r;
         r.name = name;
         r.loc = body.loc;
+        if (const Node* t = body.field("type"); t && t->kind == Kind::string && t->str == "postgres") {
+            read_postgres(body, r);
+            m_.resources.push_back(std::move(r));
+            continue;
+        }
         auto type = string_of(body, "type", true);
         if (type && (*type == "vector" || *type == "files")) {
             r.type = *type;
@@ -229,18 +236,14 @@ void Builder::read_resources(const Node& list) {
         if (r.type != "sqlite") {
             d_.error(body.field("type")->loc,
                      fmt::format("unknown resource type '{}'{}", r.type,
-                                 suggest(r.type, {"sqlite", "files", "http", "llm", "vector"})));
+                                 suggest(r.type, {"sqlite", "postgres", "files", "http", "llm", "vector"})));
             continue;
         }
         if (auto path = string_of(body, "path", true)) {
             std::filesystem::path p(*path);
             r.path = *path == ":memory:" || p.is_absolute() ? *path : (std::filesystem::path(m_.dir) / p).string();
         }
-        if (const Node* pool = body.field("pool")) {
-            if (pool->kind != Kind::integer || pool->integer < 1)
-                d_.error(pool->loc, "'pool' must be a positive integer");
-            else r.pool = static_cast<int>(pool->integer);
-        }
+        read_pool_limits(body, r);
         if (auto t = number_of(body, "busy_timeout_ms")) r.busy_timeout_ms = *t;
         m_.resources.push_back(std::move(r));
     }

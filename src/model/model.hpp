@@ -76,7 +76,13 @@ struct Arc {
     bool immediate() const noexcept { return on.empty() && after_ms < 0; }
 };
 
-/// A `[resources.<name>]` declaration.
+/// A postgres resource's server and limits.
+struct PostgresDecl {
+    std::string dsn;                  // libpq conninfo ("host=/run/pg dbname=app user=app")
+    double statement_timeout_ms = 0;  // 0 = the server's default
+};
+
+/// A `[resources.<name>]` declaration (sqlite, postgres, vector, files).
 struct ResourceDecl {
     std::string name;
     std::string type;
@@ -89,6 +95,8 @@ struct ResourceDecl {
     // files: the root directory (resolved), created at first use when `create`
     std::string root;
     bool create = true;
+    double acquire_timeout_ms = 30000;  // every kind: how long a record waits for a pooled connection
+    PostgresDecl postgres;
     Loc loc;
 };
 

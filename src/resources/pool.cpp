@@ -1,20 +1,48 @@
-// ResourcePools: bounded, shared connection pools per declared resource.
+// ResourcePools: bounded, shared connection pools per declared resource, with acquire timeouts.
 #include "resources/pool.hpp"
+#include "resources/postgres_resource.hpp"
+#include "resources/sqlite_resource.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <stdexcept>
 
 namespace statenet::detail {
+
+std::unique_ptr<Connection> open_connection(const ResourceDecl& r) {
+    if (r.type == "postgres")
+        return std::make_unique<PostgresConnection>(
+            PostgresConfig{r.name, r.postgres.dsn, r.postgres.statement_timeout_ms});
+    if (r.type == "sqlite")
+        return std::make_unique<SqliteConnection>(SqliteConfig{r.name, r.path, r.pool, r.busy_timeout_ms});
+    throw std::runtime_error(fmt::format("{}: a '{}' resource has no database connection", r.name, r.type));
+}
 
 ResourcePools::ResourcePools(const std::vector<ResourceDecl>& resources) : waiting_(resources.size()) {
     for (const auto& r : resources) {
         Pool pool;
-        pool.config = SqliteConfig{r.name, r.path, r.pool, r.busy_timeout_ms};
+        pool.decl = r;
         pools_.push_back(std::move(pool));
     }
 }
 
-std::unique_ptr<SqliteConnection> ResourcePools::acquire(int id) {
+std::unique_ptr<Connection> ResourcePools::acquire(int id) {
     std::unique_lock lock(mutex_);
     Pool& pool = pools_[static_cast<std::size_t>(id)];
-    released_.wait(lock, [&] { return !pool.idle.empty() || pool.open < pool.config.pool; });
+    const auto free = [&] { return !pool.idle.empty() || pool.open < pool.decl.pool; };
+    if (!free()) {
+        // Counted as a waiter so a runner holding a batch open hands its connection back.
+        auto& waiting = waiting_[static_cast<std::size_t>(id)];
+        ++waiting;
+        const auto timeout = std::chrono::duration<double, std::milli>(pool.decl.acquire_timeout_ms);
+        const bool got = released_.wait_for(lock, timeout, free);
+        --waiting;
+        if (!got)
+            throw ResourceTimeout(fmt::format(
+                "{}: no connection came free within {} ms (all {} in use; raise 'pool' or 'acquire_timeout_ms')",
+                pool.decl.name, pool.decl.acquire_timeout_ms, pool.decl.pool));
+    }
     if (!pool.idle.empty()) {
         auto connection = std::move(pool.idle.back());
         pool.idle.pop_back();
@@ -23,16 +51,16 @@ std::unique_ptr<SqliteConnection> ResourcePools::acquire(int id) {
     ++pool.open;
     lock.unlock();
     try {
-        return std::make_unique<SqliteConnection>(pool.config);
+        return open_connection(pool.decl);
     } catch (...) {
         lock.lock();
         --pool.open;
-        released_.notify_one();
+        released_.notify_all();
         throw;
     }
 }
 
-void ResourcePools::release(int id, std::unique_ptr<SqliteConnection> connection) noexcept {
+void ResourcePools::release(int id, std::unique_ptr<Connection> connection) noexcept {
     // An idle connection holds no transaction; one that cannot even roll back is
     // dropped, and the pool opens a fresh one when it is needed.
     if (connection) {
@@ -48,7 +76,9 @@ void ResourcePools::release(int id, std::unique_ptr<SqliteConnection> connection
         if (connection) pool.idle.push_back(std::move(connection));
         else --pool.open;
     }
-    released_.notify_one();
+    // Every waiter re-checks: with several pools behind one condition variable, one
+    // notify could wake a waiter of another resource and be lost.
+    released_.notify_all();
 }
 
 }  // namespace statenet::detail

@@ -1,8 +1,8 @@
-// Connection pools for a workflow's resources, shared by its workers.
+// Connection pools for a workflow's database resources, shared by its workers.
 #pragma once
 
 #include "model/model.hpp"
-#include "resources/sqlite_resource.hpp"
+#include "resources/connection.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -12,27 +12,32 @@
 
 namespace statenet::detail {
 
+/// Opens a connection for a declared resource (sqlite or postgres). Throws
+/// std::runtime_error when it cannot connect, or for a kind that is not a database.
+std::unique_ptr<Connection> open_connection(const ResourceDecl& resource);
+
 class ResourcePools {
 public:
     explicit ResourcePools(const std::vector<ResourceDecl>& resources);
 
     /// A connection to resource `id`: an idle one, a new one while fewer than `pool`
-    /// are open, else waits for one to be released. Throws std::runtime_error when the
-    /// database cannot be opened.
-    std::unique_ptr<SqliteConnection> acquire(int id);
+    /// are open, else waits up to the resource's `acquire_timeout_ms` for one to be
+    /// released. Throws ResourceTimeout when none came free in time, or
+    /// std::runtime_error when the database cannot be opened.
+    std::unique_ptr<Connection> acquire(int id);
     /// Takes a connection back, rolling back a transaction it still holds (null, or a
     /// connection that fails to roll back, frees its place instead).
-    void release(int id, std::unique_ptr<SqliteConnection> connection) noexcept;
+    void release(int id, std::unique_ptr<Connection> connection) noexcept;
 
-    /// Runners about to take resource `id`'s write lock. A runner holding a batch
-    /// transaction open commits early when someone waits, so batches never starve
-    /// other workers.
+    /// Runners waiting for resource `id`: for its write lock (sqlite) or for a pooled
+    /// connection. A runner holding a batch transaction open commits early when someone
+    /// waits, so batches never starve other workers.
     std::atomic<int>& waiting(int id) { return waiting_[static_cast<std::size_t>(id)]; }
 
 private:
     struct Pool {
-        SqliteConfig config;
-        std::vector<std::unique_ptr<SqliteConnection>> idle;
+        ResourceDecl decl;
+        std::vector<std::unique_ptr<Connection>> idle;
         int open = 0;
     };
     std::mutex mutex_;
