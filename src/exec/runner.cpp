@@ -966,6 +966,8 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     } else if (!json_out && !input.is_object()) {
         return reject("SchemaViolation",
                       fmt::format("a record must be a JSON object, not {}", type_name(input.type())));
+    } else if (!json_out && exceeds_nesting_limit(input)) {
+        return reject("SchemaViolation", fmt::format("record is nested deeper than {} levels", max_nesting_depth));
     }
     try {
         tx_.begin_record();

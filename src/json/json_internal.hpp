@@ -68,6 +68,13 @@ struct grammar_scan {
 // that both agree on where a document fails.
 grammar_scan scan_grammar(std::string_view json);
 
+// A DOM parser that refuses documents nested deeper than max_nesting_depth (DEPTH_ERROR).
+simdjson::dom::parser nesting_limited_parser();
+
+// The offset of the '[' or '{' that opens a level beyond max_nesting_depth, where a
+// DEPTH_ERROR is; not_found when the text does not nest that deep.
+std::size_t nesting_error_offset(std::string_view json) noexcept;
+
 // The byte offset of the error simdjson reported for json. simdjson's DOM parser
 // says what is wrong but not where; errors are rare, so this re-reads the text slowly.
 std::size_t locate_error(std::string_view json, simdjson::error_code error);

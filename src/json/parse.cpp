@@ -3,10 +3,12 @@
 
 #include "json/json_internal.hpp"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -91,7 +93,7 @@ simdjson::error_code parse_with_simdjson(std::string_view json, Value& out) {
     // The parser keeps its buffers between calls, so parsing a stream of records
     // allocates nothing but the Values. A string_view promises no readable padding
     // past its end, so the parser copies the text into its own padded buffer.
-    thread_local simdjson::dom::parser parser;
+    thread_local simdjson::dom::parser parser = detail::nesting_limited_parser();
     const auto parse = [&](simdjson::dom::parser& chosen) {
         simdjson::dom::element root;
         const simdjson::error_code error = chosen.parse(json.data(), json.size()).get(root);
@@ -104,13 +106,16 @@ simdjson::error_code parse_with_simdjson(std::string_view json, Value& out) {
     // times its size allocated afterwards.
     constexpr std::size_t retained_limit = std::size_t{64} << 20;
     if (json.size() > retained_limit) {
-        simdjson::dom::parser one_off;
+        simdjson::dom::parser one_off = detail::nesting_limited_parser();
         return parse(one_off);
     }
     return parse(parser);
 }
 
 JsonError json_error(simdjson::error_code error, std::size_t offset) {
+    if (error == simdjson::DEPTH_ERROR)
+        return JsonError(
+            fmt::format("invalid JSON at byte {}: nested deeper than {} levels", offset, max_nesting_depth), offset);
     std::string detail = simdjson::error_message(error);
     // simdjson's messages are sentences ("The JSON document ..."); this one continues one.
     // ("JSON ..." stays as it is.)
@@ -134,6 +139,7 @@ Value parse_with_big_integers(std::string_view json, const detail::grammar_scan&
     widened.append(json, copied);
     Value result;
     const simdjson::error_code error = parse_with_simdjson(widened, result);
+    if (error == simdjson::DEPTH_ERROR) throw json_error(error, detail::nesting_error_offset(json));
     if (error) {
         // The scanner stopped at the first real error, in the caller's coordinates.
         throw json_error(error, scan.error == detail::not_found ? 0 : scan.error);
@@ -144,6 +150,33 @@ Value parse_with_big_integers(std::string_view json, const detail::grammar_scan&
 }  // namespace
 
 Value detail::element_to_value(simdjson::dom::element element) { return to_value(element); }
+
+simdjson::dom::parser detail::nesting_limited_parser() {
+    simdjson::dom::parser parser;
+    // Capacity grows with the first document; the depth limit stays.
+    if (parser.allocate(0, max_nesting_depth) != simdjson::SUCCESS) throw std::bad_alloc();
+    return parser;
+}
+
+std::size_t detail::nesting_error_offset(std::string_view json) noexcept {
+    int level = 0;
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        switch (json[i]) {
+        case '"':
+            for (++i; i < json.size() && json[i] != '"'; ++i)
+                if (json[i] == '\\') ++i;
+            break;
+        case '[':
+        case '{':
+            if (++level > max_nesting_depth) return i;
+            break;
+        case ']':
+        case '}': --level; break;
+        default: break;
+        }
+    }
+    return detail::not_found;
+}
 
 Value Value::from_json(std::string_view json) {
     Value result;
@@ -158,6 +191,7 @@ Value Value::from_json(std::string_view json) {
         }
         throw json_error(error, scan.error == detail::not_found ? 0 : scan.error);
     }
+    if (error == simdjson::DEPTH_ERROR) throw json_error(error, detail::nesting_error_offset(json));
     throw json_error(error, detail::locate_error(json, error));
 }
 
