@@ -49,4 +49,14 @@ for out in ok-out.jsonl ok-out.csv; do
     expect_match "$tmp/err" "$(summary_re 1 1 0 0)"
 done
 
+echo "== a CSV header of 100,000 columns is read at once; a duplicate name among them is found"
+seq -f 'c%g' 1 100000 | paste -sd, >"$tmp/wide.csv"
+seq 1 100000 | paste -sd, >>"$tmp/wide.csv"
+expect_exit 0 "$statenet" run "$wf/passthrough.toml" -i "$tmp/wide.csv" -o "$tmp/wide.jsonl"
+expect_match "$tmp/err" "$(summary_re 1 1 0 0)"
+expect_match "$tmp/wide.jsonl" '^\{"c1":1,"c2":2,.*"c100000":100000,"seen":true\}$'
+{ seq -f 'c%g' 1 100000; echo c4711; } | paste -sd, >"$tmp/twice.csv"
+expect_exit 2 "$statenet" run "$wf/passthrough.toml" -i "$tmp/twice.csv" -o "$tmp/twice.jsonl"
+expect_line "$tmp/err" "statenet: error: '$tmp/twice.csv': CSV header: column 'c4711' appears twice"
+
 cli_done
