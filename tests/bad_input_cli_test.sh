@@ -49,6 +49,12 @@ for out in ok-out.jsonl ok-out.csv; do
     expect_match "$tmp/err" "$(summary_re 1 1 0 0)"
 done
 
+echo "== a workflow's dotted key 100,000 segments deep: a located error, not a crash"
+{ printf 'name = "deep"\n[vars]\n'; seq 100000 | sed 's/.*/a/' | paste -sd.; cat "$wf/passthrough.toml"; } >"$tmp/dotted.toml"
+sed -i 's/^\(a\..*\)$/\1 = 1/; /^name = "passthrough"/d' "$tmp/dotted.toml"
+expect_exit 2 "$statenet" validate "$tmp/dotted.toml"
+expect_line "$tmp/err" "$tmp/dotted.toml:3:1: nested deeper than 128 levels (tables, dotted-key segments, arrays and inline tables each count)"
+
 echo "== a CSV header of 100,000 columns is read at once; a duplicate name among them is found"
 seq -f 'c%g' 1 100000 | paste -sd, >"$tmp/wide.csv"
 seq 1 100000 | paste -sd, >>"$tmp/wide.csv"
