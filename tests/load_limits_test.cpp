@@ -98,3 +98,64 @@ return {
                                 " }, networks = { main = { states = { s = { start = true, [\"end\"] = true } } } } }";
     CHECK(check("ok.lua", literal).empty());
 }
+
+TEST_CASE("load limits - numeric keys out of range are located errors naming the key and the range") {
+    const std::string state = R"(
+[networks.main.states.s]
+start = true
+end = true
+)";
+    const auto errors = [&](const std::string& body, const std::string& state_body = "") {
+        statenet_test::TempDir dir("statenet_limits");
+        std::ofstream(dir / "n.toml") << "name = \"n\"\n" << body << state << state_body;
+        std::vector<std::string> lines;
+        for (const Diagnostic& d : Engine().check(dir / "n.toml"))
+            lines.push_back(d.str().substr((dir / "").string().size()));
+        return lines;
+    };
+    using lines = std::vector<std::string>;
+    CHECK(errors("timeout_ms = nan\n") == lines{"n.toml:2:14: 'timeout_ms' must be a number from 0 to 2147483647"});
+    CHECK(errors("timeout_ms = -1\n") == lines{"n.toml:2:14: 'timeout_ms' must be a number from 0 to 2147483647"});
+    CHECK(errors("timeout_ms = inf\n").size() == 1);
+    CHECK(errors("max_transitions = 0\n") ==
+          lines{"n.toml:2:19: 'max_transitions' must be an integer from 1 to 2147483647"});
+    CHECK(errors("max_transitions = 9223372036854775807\n").size() == 1);
+    CHECK(errors("[transaction]\nbatch_size = 1e3\n") ==
+          lines{"n.toml:3:14: 'batch_size' must be an integer from 1 to 2147483647"});
+    CHECK(errors("[resources.db]\ntype = \"sqlite\"\npath = \":memory:\"\npool = 9.2e18\n") ==
+          lines{"n.toml:5:8: 'pool' must be an integer from 1 to 1024"});
+    CHECK(errors("[resources.db]\ntype = \"sqlite\"\npath = \":memory:\"\npool = 9200000000000000000\n").size() == 1);
+    CHECK(errors("[resources.db]\ntype = \"sqlite\"\npath = \":memory:\"\nbusy_timeout_ms = -1\n") ==
+          lines{"n.toml:5:19: 'busy_timeout_ms' must be a number from 0 to 2147483647"});
+    CHECK(errors("[history]\nmax_age = \"9223372036854775807w\"\n").size() == 1);
+    CHECK(errors("[history]\nmax_age = 4000000000\n").size() == 1);
+
+    const auto retry = [&](const std::string& keys) {
+        return errors("", "retry = [{ errors = [\"*\"], " + keys + " }]\n");
+    };
+    CHECK(retry("interval_ms = -1") == lines{"n.toml:6:42: 'interval_ms' must be a number from 0 to 2147483647"});
+    CHECK(retry("interval_ms = nan").size() == 1);
+    CHECK(retry("interval_ms = inf").size() == 1);
+    CHECK(retry("interval_ms = 9223372036854775807").size() == 1);
+    CHECK(retry("max_delay_ms = -inf") == lines{"n.toml:6:43: 'max_delay_ms' must be a number from 0 to 2147483647"});
+    CHECK(retry("backoff = nan") == lines{"n.toml:6:38: 'backoff' must be a number from 1 to 1000"});
+    CHECK(retry("backoff = 0.5").size() == 1);
+    CHECK(retry("attempts = 4294967296") == lines{"n.toml:6:39: 'attempts' must be an integer from 0 to 1000000"});
+    CHECK(retry("attempts = 10, interval_ms = 2147483647, backoff = 1000, max_delay_ms = 0").empty());
+}
+
+TEST_CASE("load limits - a Lua workflow's numbers are checked the same way") {
+    const std::string lua = R"(return {
+  name = "n",
+  timeout_ms = 0/0,
+  resources = { db = { type = "sqlite", path = ":memory:", pool = 9.2e18 } },
+  networks = { main = { states = { s = { start = true, ["end"] = true,
+    retry = { { errors = { "*" }, interval_ms = math.huge } } } } } },
+}
+)";
+    const auto got = check("n.lua", lua);
+    REQUIRE(got.size() == 3);
+    CHECK(got[0].find("'timeout_ms' must be a number from 0 to 2147483647") != std::string::npos);
+    CHECK(got[1].find("'pool' must be an integer from 1 to 1024") != std::string::npos);
+    CHECK(got[2].find("'interval_ms' must be a number from 0 to 2147483647") != std::string::npos);
+}

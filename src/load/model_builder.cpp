@@ -106,15 +106,8 @@ public:
                          fmt::format("unknown strategy '{}' (expected depth_first or breadth_first){}", *s,
                                      suggest(*s, {"depth_first", "breadth_first"})));
         }
-        if (const Node* n = root.field("max_transitions")) {
-            if (n->kind != Kind::integer || n->integer <= 0)
-                d_.error(n->loc, "'max_transitions' must be a positive integer");
-            else m_.max_transitions = n->integer;
-        }
-        if (auto t = number_of(root, "timeout_ms")) {
-            if (*t < 0) d_.error(root.field("timeout_ms")->loc, "'timeout_ms' must not be negative");
-            else m_.timeout_ms = *t;
-        }
+        if (auto n = integer_in(root, "max_transitions", 1, max_count)) m_.max_transitions = *n;
+        if (auto t = number_in(root, "timeout_ms", 0, max_duration_ms)) m_.timeout_ms = *t;
         if (const Node* vars = root.field("vars")) {
             if (vars->kind != Kind::table) wrong_kind(*vars, "vars", "table");
             else m_.vars = to_value(*vars);
@@ -174,6 +167,26 @@ private:
         return std::nullopt;
     }
 
+    /// The integer at `key` when it is within [min, max]; otherwise reported, naming the range.
+    std::optional<std::int64_t> integer_in(const Node& table, std::string_view key, std::int64_t min,
+                                           std::int64_t max) {
+        const Node* n = table.field(key);
+        if (!n) return std::nullopt;
+        if (n->kind == Kind::integer && n->integer >= min && n->integer <= max) return n->integer;
+        d_.error(n->loc, fmt::format("'{}' must be an integer from {} to {}", key, min, max));
+        return std::nullopt;
+    }
+
+    /// The number at `key` when it is finite and within [min, max]; otherwise reported,
+    /// naming the range (an integer is a number too).
+    std::optional<double> number_in(const Node& table, std::string_view key, double min, double max) {
+        auto v = number_of(table, key);
+        if (!v) return std::nullopt;
+        if (std::isfinite(*v) && *v >= min && *v <= max) return v;
+        d_.error(table.field(key)->loc, fmt::format("'{}' must be a number from {} to {}", key, min, max));
+        return std::nullopt;
+    }
+
     std::optional<bool> bool_of(const Node& table, std::string_view key) {
         const Node* n = table.field(key);
         if (!n) return std::nullopt;
@@ -229,11 +242,7 @@ private:
                          fmt::format("unknown transaction strategy '{}' (expected single, batch or manual){}", *s,
                                      suggest(*s, {"single", "batch", "manual"})));
         }
-        if (const Node* b = t->field("batch_size")) {
-            if (b->kind != Kind::integer || b->integer <= 0)
-                d_.error(b->loc, "'batch_size' must be a positive integer");
-            else m_.transaction.batch_size = b->integer;
-        }
+        if (auto b = integer_in(*t, "batch_size", 1, max_count)) m_.transaction.batch_size = *b;
     }
 
     // `[reference]` names a declared sqlite resource, so it is read after [resources].
@@ -280,7 +289,8 @@ private:
         auto idle = number_of(*r, "idle_ms");
         auto event = string_of(*r, "event", true);
         if (!r->field("idle_ms")) d_.error(r->loc, "missing required key 'idle_ms'");
-        else if (idle && *idle <= 0) d_.error(r->field("idle_ms")->loc, "'idle_ms' must be a positive number");
+        else if (idle && !(*idle > 0 && std::isfinite(*idle)))
+            d_.error(r->field("idle_ms")->loc, "'idle_ms' must be a positive number");
         else if (idle) m_.recovery.idle_ms = *idle;
         if (event && event->empty()) d_.error(r->field("event")->loc, "'event' must not be empty");
         else if (event) m_.recovery.event = *event;
@@ -319,9 +329,10 @@ private:
             std::optional<std::int64_t> seconds;
             if (n->kind == Kind::integer && n->integer > 0) seconds = n->integer;
             else if (n->kind == Kind::string) seconds = parse_history_age(n->str);
-            if (!seconds || *seconds <= 0)
-                d_.error(n->loc,
-                         "'max_age' must be a duration such as \"30d\", \"12h\", \"90m\" or a number of seconds");
+            if (!seconds || *seconds <= 0 || *seconds > max_history_age_seconds)
+                d_.error(n->loc, fmt::format("'max_age' must be a duration such as \"30d\", \"12h\", \"90m\" or a "
+                                             "number of seconds, at most {} (100 years)",
+                                             max_history_age_seconds));
             else c.max_age_seconds = *seconds;
         }
     }
@@ -358,12 +369,8 @@ private:
                 std::filesystem::path p(*path);
                 r.path = *path == ":memory:" || p.is_absolute() ? *path : (std::filesystem::path(m_.dir) / p).string();
             }
-            if (const Node* pool = body.field("pool")) {
-                if (pool->kind != Kind::integer || pool->integer < 1)
-                    d_.error(pool->loc, "'pool' must be a positive integer");
-                else r.pool = static_cast<int>(pool->integer);
-            }
-            if (auto t = number_of(body, "busy_timeout_ms")) r.busy_timeout_ms = *t;
+            if (auto pool = integer_in(body, "pool", 1, max_pool)) r.pool = static_cast<int>(*pool);
+            if (auto t = number_in(body, "busy_timeout_ms", 0, max_duration_ms)) r.busy_timeout_ms = *t;
             m_.resources.push_back(std::move(r));
         }
     }
@@ -630,17 +637,10 @@ private:
             check_keys(item, retry_keys, "retry");
             Retrier r;
             r.errors = error_names(item, "retry");
-            if (const Node* a = item.field("attempts")) {
-                if (a->kind != Kind::integer || a->integer < 0)
-                    d_.error(a->loc, "'attempts' must be a non-negative integer");
-                else r.attempts = static_cast<int>(a->integer);
-            }
-            if (auto v = number_of(item, "interval_ms")) r.interval_ms = *v;
-            if (auto v = number_of(item, "backoff")) {
-                if (*v < 1.0) d_.error(item.field("backoff")->loc, "'backoff' must be at least 1.0");
-                r.backoff = *v;
-            }
-            if (auto v = number_of(item, "max_delay_ms")) r.max_delay_ms = *v;
+            if (auto a = integer_in(item, "attempts", 0, max_attempts)) r.attempts = static_cast<int>(*a);
+            if (auto v = number_in(item, "interval_ms", 0, max_duration_ms)) r.interval_ms = *v;
+            if (auto v = number_in(item, "backoff", 1, max_backoff)) r.backoff = *v;
+            if (auto v = number_in(item, "max_delay_ms", 0, max_duration_ms)) r.max_delay_ms = *v;
             if (auto j = string_of(item, "jitter", false)) {
                 if (*j == "full") r.full_jitter = true;
                 else if (*j != "none")
