@@ -55,6 +55,11 @@ sed -i 's/^\(a\..*\)$/\1 = 1/; /^name = "passthrough"/d' "$tmp/dotted.toml"
 expect_exit 2 "$statenet" validate "$tmp/dotted.toml"
 expect_line "$tmp/err" "$tmp/dotted.toml:3:1: nested deeper than 128 levels (tables, dotted-key segments, arrays and inline tables each count)"
 
+echo "== a var given with --set nests at most 127 levels below ctx.vars"
+expect_exit 0 "$statenet" run "$wf/passthrough.toml" --set "v=$(repeat '[' 127)$(repeat ']' 127)" --data '{}'
+expect_exit 2 "$statenet" run "$wf/passthrough.toml" --set "v=$(repeat '[' 128)$(repeat ']' 128)" --data '{}'
+expect_line "$tmp/err" "statenet: error: $wf/passthrough.toml: the value given for var 'v' is nested deeper than 127 levels"
+
 echo "== a CSV header of 100,000 columns is read at once; a duplicate name among them is found"
 seq -f 'c%g' 1 100000 | paste -sd, >"$tmp/wide.csv"
 seq 1 100000 | paste -sd, >>"$tmp/wide.csv"

@@ -3,7 +3,10 @@
 #include "history/scripts_hash.hpp"
 #include "history/writer.hpp"
 #include "load/lua_reader.hpp"
+#include "lua/convert.hpp"
 #include "lua/vm.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
@@ -68,7 +71,14 @@ std::shared_ptr<WorkflowVersion> load_version(const std::shared_ptr<EngineImpl>&
     if (!read_document(engine, text, *model, root, diags)) return nullptr;
     build_model(root, *model, diags);
     for (const auto& dir : engine->options.module_paths) model->module_dirs.push_back(dir.string());
-    for (const auto& [key, value] : options.vars) model->vars.set(key, value);
+    for (const auto& [key, value] : options.vars) {
+        // ctx.vars is level 1 in Lua, so an override is level 2 there.
+        if (exceeds_nesting_limit(Value(Value::Array{value})))
+            diags.error(Loc{model->file, 0, 0},
+                        fmt::format("the value given for var '{}' is nested deeper than {} levels", key,
+                                    max_nesting_depth - 1));
+        else model->vars.set(key, value);
+    }
     if (options.data_mode == DataMode::reference && model->reference.resource < 0)
         diags.error(Loc{model->file, 1, 1},
                     "data mode 'reference' needs a [reference] table (resource, table, key, version)");
