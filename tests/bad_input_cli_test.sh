@@ -41,7 +41,7 @@ for level in runs steps full; do
 done
 
 echo "== the deepest record allowed goes through, read by Lua or not"
-ok="{\"id\":1,\"x\":$(repeat '[' 127)$(repeat ']' 127)}"
+ok="{\"id\":1,\"x\":$(repeat '[' 127)1$(repeat ']' 127)}"
 printf '%s\n' "$ok" >"$tmp/ok.jsonl"
 for out in ok-out.jsonl ok-out.csv; do
     expect_exit 0 "$statenet" run "$wf/passthrough.toml" -i "$tmp/ok.jsonl" -o "$tmp/$out" --history "$tmp/ok.db" \

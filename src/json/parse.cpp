@@ -18,9 +18,15 @@ namespace statenet {
 
 namespace {
 
-Value to_value(simdjson::dom::element element);
+// A container nested deeper than max_nesting_depth. simdjson's own limit lets through
+// an empty one just past it (see nesting_limited_parser); the conversion stops it here.
+struct TooDeep {};
 
-Value to_object(simdjson::dom::object object) {
+// `level`: the element's level, the document being level 1.
+Value to_value(simdjson::dom::element element, int level);
+
+Value to_object(simdjson::dom::object object, int level) {
+    if (level > max_nesting_depth) throw TooDeep{};
     // Small objects search linearly for duplicate keys; large ones would make that
     // quadratic, so they index the keys (views into the parser's string buffer).
     constexpr std::size_t linear_limit = 16;
@@ -48,28 +54,29 @@ Value to_object(simdjson::dom::object object) {
         }
         // Duplicate keys: the last value wins, at the first key's position.
         if (existing) {
-            *existing = to_value(field.value);
+            *existing = to_value(field.value, level + 1);
         } else {
-            members.emplace_back(std::string(field.key), to_value(field.value));
+            members.emplace_back(std::string(field.key), to_value(field.value, level + 1));
         }
     }
     return Value(std::move(members));
 }
 
-Value to_array(simdjson::dom::array array) {
+Value to_array(simdjson::dom::array array, int level) {
+    if (level > max_nesting_depth) throw TooDeep{};
     Value::Array elements;
     elements.reserve(array.size());
     for (const simdjson::dom::element element : array) {
-        elements.push_back(to_value(element));
+        elements.push_back(to_value(element, level + 1));
     }
     return Value(std::move(elements));
 }
 
-Value to_value(simdjson::dom::element element) {
+Value to_value(simdjson::dom::element element, int level) {
     using simdjson::dom::element_type;
     switch (element.type()) {
-    case element_type::ARRAY: return to_array(element.get_array().value_unsafe());
-    case element_type::OBJECT: return to_object(element.get_object().value_unsafe());
+    case element_type::ARRAY: return to_array(element.get_array().value_unsafe(), level);
+    case element_type::OBJECT: return to_object(element.get_object().value_unsafe(), level);
     case element_type::INT64: return Value(element.get_int64().value_unsafe());
     case element_type::UINT64: {
         const std::uint64_t u = element.get_uint64().value_unsafe();
@@ -98,7 +105,7 @@ simdjson::error_code parse_with_simdjson(std::string_view json, Value& out) {
         simdjson::dom::element root;
         const simdjson::error_code error = chosen.parse(json.data(), json.size()).get(root);
         if (!error) {
-            out = to_value(root);
+            out = to_value(root, 1);
         }
         return error;
     };
@@ -147,14 +154,40 @@ Value parse_with_big_integers(std::string_view json, const detail::grammar_scan&
     return result;
 }
 
+Value parse_document(std::string_view json) {
+    Value result;
+    const simdjson::error_code error = parse_with_simdjson(json, result);
+    if (!error) {
+        return result;
+    }
+    if (error == simdjson::NUMBER_ERROR) {
+        detail::grammar_scan scan = detail::scan_grammar(json);
+        if (!scan.big_integer_ends.empty()) {
+            return parse_with_big_integers(json, scan);
+        }
+        throw json_error(error, scan.error == detail::not_found ? 0 : scan.error);
+    }
+    if (error == simdjson::DEPTH_ERROR) throw json_error(error, detail::nesting_error_offset(json));
+    throw json_error(error, detail::locate_error(json, error));
+}
+
 }  // namespace
 
-Value detail::element_to_value(simdjson::dom::element element) { return to_value(element); }
+Value detail::element_to_value(simdjson::dom::element element) {
+    try {
+        return to_value(element, 1);
+    } catch (const TooDeep&) {
+        throw JsonError(fmt::format("nested deeper than {} levels", max_nesting_depth), 0);
+    }
+}
 
 simdjson::dom::parser detail::nesting_limited_parser() {
     simdjson::dom::parser parser;
-    // Capacity grows with the first document; the depth limit stays.
-    if (parser.allocate(0, max_nesting_depth) != simdjson::SUCCESS) throw std::bad_alloc();
+    // simdjson counts a scalar as a level of its own (with a limit of 4, `[[[[]]]]`
+    // parses and `[[[[1]]]]` does not): one more lets every container up to the limit
+    // hold values. An empty container one level too deep still gets through, and the
+    // conversions refuse it. Capacity grows with the first document; the limit stays.
+    if (parser.allocate(0, max_nesting_depth + 1) != simdjson::SUCCESS) throw std::bad_alloc();
     return parser;
 }
 
@@ -179,20 +212,11 @@ std::size_t detail::nesting_error_offset(std::string_view json) noexcept {
 }
 
 Value Value::from_json(std::string_view json) {
-    Value result;
-    const simdjson::error_code error = parse_with_simdjson(json, result);
-    if (!error) {
-        return result;
+    try {
+        return parse_document(json);
+    } catch (const TooDeep&) {
+        throw json_error(simdjson::DEPTH_ERROR, detail::nesting_error_offset(json));
     }
-    if (error == simdjson::NUMBER_ERROR) {
-        detail::grammar_scan scan = detail::scan_grammar(json);
-        if (!scan.big_integer_ends.empty()) {
-            return parse_with_big_integers(json, scan);
-        }
-        throw json_error(error, scan.error == detail::not_found ? 0 : scan.error);
-    }
-    if (error == simdjson::DEPTH_ERROR) throw json_error(error, detail::nesting_error_offset(json));
-    throw json_error(error, detail::locate_error(json, error));
 }
 
 }  // namespace statenet

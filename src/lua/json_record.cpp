@@ -216,7 +216,10 @@ bool JsonRecord::parse(std::string_view json) {
     r.values.clear();
     r.index.clear();
     r.dom = r.dom_fields = false;
-    if (!scan_object_fields(json, r.fields) && !r.parse_dom()) return false;
+    // Past the scan, simdjson's depth limit lets an empty container one level too deep
+    // through (see nesting_limited_parser): such a record goes the Value way, which refuses it.
+    if (!scan_object_fields(json, r.fields) && (!r.parse_dom() || nesting_error_offset(json) != not_found))
+        return false;
     // Duplicate keys go the Value way, which keeps the last value at the first key's place.
     const auto& fields = r.fields;
     if (fields.size() > linear_limit) {
