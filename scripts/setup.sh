@@ -10,9 +10,12 @@ STATENET_PACKAGES=(
   libpq-dev postgresql
 )
 
+# statenet_install_packages [PACKAGE...]: installs those missing (default: STATENET_PACKAGES).
 statenet_install_packages() {
+  local wanted=("$@")
+  [ ${#wanted[@]} -gt 0 ] || wanted=("${STATENET_PACKAGES[@]}")
   local missing=()
-  for pkg in "${STATENET_PACKAGES[@]}"; do
+  for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -303,7 +303,7 @@ end = true
         const std::vector<std::string> expected = {
             file + ":4:7: 'dsn' must be a string, not an integer",
             file + ":5:1: unknown key 'pol' in postgres resource 'pg' (did you mean 'pool'?)",
-            file + ":6:22: 'acquire_timeout_ms' must be a positive number",
+            file + ":6:22: 'acquire_timeout_ms' must be a number from 1 to 2147483647",
             file + ":7:24: 'statement_timeout_ms' must be a number, not a string",
             file + ":8:1: unknown key 'path' in postgres resource 'pg'",
             file + ":10:8: unknown resource type 'postgress' (did you mean 'postgres'?)",

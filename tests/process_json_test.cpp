@@ -35,7 +35,8 @@ const std::vector<std::string> tricky = {
     R"({})",
     R"({"d":1})",
     // Read by the functions: a literal, a nested object (decoded through the DOM on
-    // demand), an escaped key (the whole record goes the DOM way), deep nesting.
+    // demand), an escaped key (the whole record goes the DOM way), the deepest nesting
+    // a record may have.
     R"({"a":3,"fail":false,"n":{"x":"\u00e9","y":[1,2]},"s":"tab\there"})",
     R"({"k\u0041":1,"a":2.5e1,"n":{"x":0}})",
     R"({"a":-42})",
@@ -43,7 +44,8 @@ const std::vector<std::string> tricky = {
     R"({"a":123456789012345})",
     R"({"a":9007199254740993})",
     R"({"a":1.7976931348623157e308})",
-    "{\"a\":1,\"deep\":" + std::string(150, '[') + std::string(150, ']') + "}",
+    "{\"a\":1,\"deep\":" + std::string(statenet::max_nesting_depth - 1, '[') +
+        std::string(statenet::max_nesting_depth - 1, ']') + "}",
 };
 
 void same_as_process(const Workflow& wf, const std::string& line, const RunOptions& options = {}) {
@@ -122,4 +124,10 @@ TEST_CASE("process_json - failures, non-objects, duplicate keys, big integers an
     CHECK(Value::from_json(out)["big"].is_number());
 
     CHECK_THROWS_AS(wf.process_json(R"({"a": 1,})", out), JsonError);
+    // One level deeper than a record may nest is refused where it is parsed, whether
+    // or not a function reads the deep field.
+    const std::string too_deep = "{\"a\":1,\"deep\":" + std::string(statenet::max_nesting_depth, '[') +
+                                 std::string(statenet::max_nesting_depth, ']') + "}";
+    CHECK_THROWS_WITH_AS(wf.process_json(too_deep, out), "invalid JSON at byte 141: nested deeper than 128 levels",
+                         JsonError);
 }

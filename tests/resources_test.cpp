@@ -255,3 +255,33 @@ TEST_CASE("resources - Lua binding raises ResourceError tables") {
         assert(db.query("SELECT 1 AS one")[1].one == 1)
     )lua") == "");
 }
+
+TEST_CASE("resources - one statement per call: SQL after the first statement is an error, not skipped") {
+    TempDb temp;
+    SqliteConnection db(temp.config);
+    LuaFixture lua;
+    lua.bind(db);
+    db.exec("CREATE TABLE t (id INTEGER)", {});
+    const std::string refused = "db: one statement per call: the SQL goes on after its first statement";
+    CHECK(lua.run(R"(db.exec("SELECT 1; DROP TABLE t"))") == refused);
+    CHECK(lua.run(R"(db.query("SELECT 1; DELETE FROM t"))") == refused);
+    CHECK(lua.run(R"(db.exec("INSERT INTO t VALUES (1); garbage"))") == refused);
+    CHECK(db.query("SELECT count(*) AS n FROM t", {})[0]["n"].as_int() == 0);  // nothing ran
+    // Trailing semicolons, spaces and comments are not statements.
+    CHECK(lua.run(R"(db.exec("INSERT INTO t VALUES (1);  ;\n-- done\n/* really */"))") == "");
+    CHECK(db.query("SELECT count(*) AS n FROM t", {})[0]["n"].as_int() == 1);
+}
+
+TEST_CASE("resources - ATTACH and DETACH are refused: a resource is one database") {
+    TempDb temp;
+    SqliteConnection db(temp.config);
+    LuaFixture lua;
+    lua.bind(db);
+    const std::string other = (temp.dir / "other.sqlite").string();
+    const std::string refused = "db: ATTACH and DETACH are not allowed: a resource is one database";
+    CHECK(lua.run(("db.exec(\"ATTACH DATABASE '" + other + "' AS other\")").c_str()) == refused);
+    CHECK(lua.run(R"(db.exec("ATTACH ? AS other", "x.sqlite"))") == refused);
+    CHECK(lua.run(R"(db.exec("DETACH DATABASE main"))") == refused);
+    CHECK_FALSE(std::filesystem::exists(other));
+    CHECK(lua.run(R"lua(db.exec("CREATE TABLE ok (id INTEGER)"))lua") == "");  // the connection still works
+}

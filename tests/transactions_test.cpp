@@ -155,6 +155,6 @@ TEST_CASE("transactions - unknown strategies and bad batch sizes are load errors
         REQUIRE(e.diagnostics().size() == 2);
         CHECK(e.diagnostics()[0].line == 3);
         CHECK(e.diagnostics()[0].message.find("did you mean 'batch'") != std::string::npos);
-        CHECK(e.diagnostics()[1].message == "'batch_size' must be a positive integer");
+        CHECK(e.diagnostics()[1].message == "'batch_size' must be an integer from 1 to 2147483647");
     }
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 using statenet::JsonError;
+using statenet::max_nesting_depth;
 using statenet::Value;
 
 namespace {
@@ -250,11 +251,22 @@ TEST_CASE("value - rejects trailing content after the document") {
     CHECK(error_offset("[1]\n\t ") == std::string_view::npos);
 }
 
-TEST_CASE("value - rejects documents nested deeper than 1024") {
-    const std::string deepest = std::string(1024, '[') + std::string(1024, ']');
-    CHECK(Value::from_json(deepest).is_array());
-    const std::string too_deep = std::string(1025, '[') + std::string(1025, ']');
-    CHECK(error_offset(too_deep) == 1024);
+TEST_CASE("value - rejects documents nested deeper than max_nesting_depth, saying where") {
+    const auto nested = [](int levels, std::string_view inside = "") {
+        return std::string(static_cast<std::size_t>(levels), '[') + std::string(inside) +
+               std::string(static_cast<std::size_t>(levels), ']');
+    };
+    CHECK(Value::from_json(nested(max_nesting_depth)).is_array());
+    // The deepest container may hold values (simdjson alone would count the 1 as a level).
+    CHECK(Value::from_json(nested(max_nesting_depth, "1,\"s\"")).is_array());
+    CHECK(error_offset(nested(max_nesting_depth + 1)) == max_nesting_depth);
+    CHECK(error_offset(nested(max_nesting_depth + 1, "1")) == max_nesting_depth);
+    CHECK(error_text(nested(max_nesting_depth + 1)) == "invalid JSON at byte 128: nested deeper than 128 levels");
+    // Strings with brackets do not count; the level is found past them.
+    CHECK(error_offset("[\"[[[\\\"[\"," + nested(max_nesting_depth) + "]") == 10 + max_nesting_depth - 1);
+    // A big integer does not hide the depth error's place.
+    CHECK(error_offset("[100000000000000000000000," + nested(max_nesting_depth) + "]") == 26 + max_nesting_depth - 1);
+    CHECK(error_offset(nested(100000)) == max_nesting_depth);
 }
 
 TEST_CASE("value - JSON errors explain what is wrong and where") {

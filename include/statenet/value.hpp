@@ -15,6 +15,12 @@
 
 namespace statenet {
 
+/// How deeply records and workflow tables may nest: arrays and objects inside one
+/// another, the record itself being level 1. JSON input nested deeper is refused where
+/// it is parsed (Value::from_json, a stream's record), a workflow file where it is
+/// loaded, and a Lua table deeper than this cannot leave Lua as a record.
+inline constexpr int max_nesting_depth = 128;
+
 /// Thrown by Value::from_json on malformed JSON; `offset` is the byte position.
 class STATENET_API JsonError : public std::runtime_error {
 public:
@@ -60,7 +66,8 @@ public:
     /// An object from key/value pairs: Value::object({{"id", 1}, {"name", "x"}}).
     static Value object(std::initializer_list<Member> members) { return Value(Object(members)); }
 
-    /// Parses one JSON document (simdjson); throws JsonError.
+    /// Parses one JSON document (simdjson); throws JsonError, also for a document
+    /// nested deeper than max_nesting_depth.
     static Value from_json(std::string_view json);
     /// Compact JSON; `indent` > 0 pretty-prints with that many spaces.
     std::string to_json(int indent = 0) const;

@@ -13,7 +13,11 @@ bool error_matches(const std::vector<std::string>& errors, const std::string& na
 double retry_delay_ms(const Retrier& retrier, int retry, std::mt19937_64& rng) {
     double delay = retrier.interval_ms * std::pow(retrier.backoff, retry);
     if (retrier.max_delay_ms > 0) delay = std::min(delay, retrier.max_delay_ms);
-    if (retrier.full_jitter && delay > 0) delay = std::uniform_real_distribution<double>(0.0, delay)(rng);
+    // The load checks the keys, but interval * backoff^n still grows without bound: the
+    // wait stays a finite number of ms that any clock can sleep.
+    if (!(delay > 0)) return 0;
+    delay = std::min(delay, max_duration_ms);
+    if (retrier.full_jitter) delay = std::uniform_real_distribution<double>(0.0, delay)(rng);
     return delay;
 }
 

@@ -212,6 +212,9 @@ std::optional<ErrorInfo> Runner::begin(Run& run, const Value& input, int& first_
     } else if (!run.json_out && !input.is_object()) {
         return ErrorInfo{"SchemaViolation",
                          fmt::format("a record must be a JSON object, not {}", type_name(input.type())), ""};
+    } else if (!run.json_out && exceeds_nesting_limit(input)) {
+        return ErrorInfo{"SchemaViolation", fmt::format("record is nested deeper than {} levels", max_nesting_depth),
+                         ""};
     }
     try {
         tx_.begin_record();

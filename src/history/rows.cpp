@@ -8,6 +8,7 @@
 #include <charconv>
 #include <chrono>
 #include <ctime>
+#include <limits>
 
 namespace statenet {
 
@@ -111,6 +112,8 @@ std::optional<std::int64_t> parse_history_age(std::string_view text) noexcept {
     std::int64_t n = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (ec != std::errc() || end != digits.data() + digits.size() || n < 0) return std::nullopt;
+    // Callers take the age in microseconds: it must stay within int64 there.
+    if (n > std::numeric_limits<std::int64_t>::max() / 1000000 / unit) return std::nullopt;
     return n * unit;
 }
 

@@ -5,8 +5,11 @@
 
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace statenet::detail {
 
@@ -96,54 +99,96 @@ DROP TABLE step_data;
 
 }  // namespace
 
+namespace {
+
+/// What a database's header says: statenet's mark, and whether it has any schema yet.
+struct Header {
+    int application = 0;
+    bool empty = false;
+};
+
+/// One statement, so one snapshot: read apart, another process could create the
+/// schema between the two reads.
+Header read_header(SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "SELECT (SELECT application_id FROM pragma_application_id), "
+                        "(SELECT count(*) FROM sqlite_master)");
+    q.executeStep();
+    return {q.getColumn(0).getInt(), q.getColumn(1).getInt() == 0};
+}
+
+std::unique_ptr<SQLite::Database> open_once(const std::string& path, bool create, bool durability_full) {
+    // One thread uses a connection at a time: SQLite's own mutexes are not needed. The
+    // busy timeout is set at open, before anything below takes a lock.
+    const int flags = SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX | (create ? SQLite::OPEN_CREATE : 0);
+    auto db = std::make_unique<SQLite::Database>(path, flags, 5000);
+    const auto not_history = [&] { return HistoryError(fmt::format("'{}' is not a statenet history database", path)); };
+    Header header = read_header(*db);
+    const bool fresh = header.application != application_id;
+    if (fresh && !(create && header.empty && header.application == 0)) throw not_history();
+    // A new database gets 64 KB pages: the writer appends rows, and each WAL frame is
+    // a write(2) of one page, so big pages cut its system calls (and kernel time,
+    // which takes CPU from the workers) by 16 compared with SQLite's 4 KB. (A no-op
+    // once another process has written the file.)
+    if (fresh) db->exec("PRAGMA page_size=65536");
+    db->exec("PRAGMA journal_mode=WAL");
+    db->exec(durability_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    if (fresh) {
+        // Another process may be creating it at the same moment: the write lock decides
+        // who does, and the header is read again under it.
+        SQLite::Transaction create_schema(*db, SQLite::TransactionBehavior::IMMEDIATE);
+        header = read_header(*db);
+        if (header.application != application_id) {
+            if (!header.empty) throw not_history();
+            db->exec(schema_sql);
+            db->exec(step_views_sql);
+            db->exec(fmt::format("PRAGMA application_id={}; PRAGMA user_version={}", application_id, schema_version));
+        }
+        create_schema.commit();
+    }
+    int version = db->execAndGet("PRAGMA user_version").getInt();
+    if (version == 2) {
+        // Upgraded in place, once: whoever gets the write lock first does it.
+        SQLite::Transaction upgrade(*db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (db->execAndGet("PRAGMA user_version").getInt() == 2) {
+            db->exec(migrate_2_to_3_sql);
+            db->exec(step_views_sql);
+            db->exec(fmt::format("PRAGMA user_version={}", schema_version));
+        }
+        upgrade.commit();
+        version = schema_version;
+    }
+    if (version != schema_version)
+        throw HistoryError(fmt::format("history database '{}' has schema version {}; this statenet reads version {}",
+                                       path, version, schema_version));
+    return db;
+}
+
+bool is_busy(const SQLite::Exception& e) {
+    const int code = e.getErrorCode() & 0xff;  // the primary code of an extended one
+    return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+}
+
+}  // namespace
+
 std::unique_ptr<SQLite::Database> open_history_db(const std::string& path, bool create, bool durability_full) {
     std::error_code ec;
     if (!create && !std::filesystem::exists(path, ec))
         throw HistoryError(fmt::format("history database '{}' does not exist", path));
-    try {
-        // One thread uses a connection at a time: SQLite's own mutexes are not needed.
-        const int flags = SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX | (create ? SQLite::OPEN_CREATE : 0);
-        auto db = std::make_unique<SQLite::Database>(path, flags, 5000);
-        const int app = db->execAndGet("PRAGMA application_id").getInt();
-        const bool empty = db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
-        if (app != application_id && !(create && empty && app == 0))
-            throw HistoryError(fmt::format("'{}' is not a statenet history database", path));
-        // A new database gets 64 KB pages: the writer appends rows, and each WAL frame is
-        // a write(2) of one page, so big pages cut its system calls (and kernel time,
-        // which takes CPU from the workers) by 16 compared with SQLite's 4 KB.
-        if (create && empty && app == 0) db->exec("PRAGMA page_size=65536");
-        db->exec("PRAGMA journal_mode=WAL");
-        db->exec(durability_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-        if (app != application_id) {
-            // Another process may be creating it at the same moment.
-            SQLite::Transaction create_schema(*db, SQLite::TransactionBehavior::IMMEDIATE);
-            if (db->execAndGet("PRAGMA application_id").getInt() != application_id) {
-                db->exec(schema_sql);
-                db->exec(step_views_sql);
-                db->exec(
-                    fmt::format("PRAGMA application_id={}; PRAGMA user_version={}", application_id, schema_version));
-            }
-            create_schema.commit();
+    // Several processes may share a history database and open it first at the same
+    // moment. SQLite answers "database is locked" without waiting in a few places the
+    // busy timeout does not cover (changing the journal mode while another connection
+    // opens the file, a read transaction that would have to become a write one): the
+    // whole open is tried again, a bounded number of times.
+    constexpr int attempts = 8;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return open_once(path, create, durability_full);
+        } catch (const SQLite::Exception& e) {
+            if (!is_busy(e) || attempt == attempts)
+                throw HistoryError(fmt::format("history database '{}': {}", path, e.what()));
         }
-        int version = db->execAndGet("PRAGMA user_version").getInt();
-        if (version == 2) {
-            // Upgraded in place, once: whoever gets the write lock first does it.
-            SQLite::Transaction upgrade(*db, SQLite::TransactionBehavior::IMMEDIATE);
-            if (db->execAndGet("PRAGMA user_version").getInt() == 2) {
-                db->exec(migrate_2_to_3_sql);
-                db->exec(step_views_sql);
-                db->exec(fmt::format("PRAGMA user_version={}", schema_version));
-            }
-            upgrade.commit();
-            version = schema_version;
-        }
-        if (version != schema_version)
-            throw HistoryError(
-                fmt::format("history database '{}' has schema version {}; this statenet reads version {}", path,
-                            version, schema_version));
-        return db;
-    } catch (const SQLite::Exception& e) {
-        throw HistoryError(fmt::format("history database '{}': {}", path, e.what()));
+        std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
     }
 }
 

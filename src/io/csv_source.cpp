@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace statenet::detail {
@@ -87,16 +89,20 @@ private:
         if (!read_rest_of_row(text)) error = "the input ends inside a quoted field";
         else split_csv_row(text, fields, error);
         if (!error.empty()) throw std::runtime_error(fmt::format("{}: CSV header: {}", input_->name(), error));
-        auto& header = parser_.header;
+        // A hash set keeps the duplicate check linear: a header may have 100,000 columns.
+        std::unordered_set<std::string_view> seen;
+        seen.reserve(fields.size());
         for (std::size_t i = 0; i < fields.size(); ++i) {
-            std::string& name = fields[i].text;
+            const std::string& name = fields[i].text;
             if (name.empty())
                 throw std::runtime_error(fmt::format("{}: CSV header: column {} has no name", input_->name(), i + 1));
-            if (std::find(header.begin(), header.end(), name) != header.end())
+            if (!seen.insert(name).second)
                 throw std::runtime_error(
                     fmt::format("{}: CSV header: column '{}' appears twice", input_->name(), name));
-            header.push_back(std::move(name));
         }
+        auto& header = parser_.header;
+        header.reserve(fields.size());
+        for (auto& field : fields) header.push_back(std::move(field.text));
     }
 
     CsvRowParser parser_;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <statenet/value.hpp>
+
 #include <string_view>
 #include <vector>
 
@@ -20,8 +22,9 @@ struct ScannedField {
     bool joined = false;  ///< the next field follows after one comma and nothing else
 };
 
-/// Containers nested deeper than this are left to simdjson (the scan says no).
-inline constexpr int scan_max_depth = 128;
+/// Containers nested deeper than this are left to simdjson (the scan says no), which
+/// refuses them with the same limit.
+inline constexpr int scan_max_depth = max_nesting_depth;
 
 /// Scans `text` as one JSON object and appends its top-level fields to `fields` in
 /// text order. At least as strict as simdjson's DOM parser (RFC 8259 grammar, UTF-8

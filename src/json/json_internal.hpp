@@ -55,6 +55,13 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t avai
     return 0;
 }
 
+// A DOM parser that refuses documents nested deeper than max_nesting_depth (DEPTH_ERROR).
+simdjson::dom::parser nesting_limited_parser();
+
+// The offset of the '[' or '{' that opens a level beyond max_nesting_depth, where a
+// DEPTH_ERROR is; npos when the text does not nest that deep.
+std::size_t nesting_error_offset(std::string_view json) noexcept;
+
 // Compact JSON appended to `out`, as Value::to_json writes it.
 void append_json(std::string& out, const Value& value);
 void append_json_string(std::string& out, std::string_view text);

@@ -4,10 +4,12 @@
 #include "json/field_scan.hpp"
 #include "json/json_internal.hpp"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,9 +19,15 @@ namespace statenet {
 
 namespace {
 
-Value to_value(simdjson::dom::element element);
+// A container nested deeper than max_nesting_depth. simdjson's own limit lets through
+// an empty one just past it (see nesting_limited_parser); the conversion stops it here.
+struct TooDeep {};
 
-Value to_object(simdjson::dom::object object) {
+// `level`: the element's level, the document being level 1.
+Value to_value(simdjson::dom::element element, int level);
+
+Value to_object(simdjson::dom::object object, int level) {
+    if (level > max_nesting_depth) throw TooDeep{};
     // Small objects search linearly for duplicate keys; large ones would make that
     // quadratic, so they index the keys (views into the parser's string buffer).
     constexpr std::size_t linear_limit = 16;
@@ -47,28 +55,29 @@ Value to_object(simdjson::dom::object object) {
         }
         // Duplicate keys: the last value wins, at the first key's position.
         if (existing) {
-            *existing = to_value(field.value);
+            *existing = to_value(field.value, level + 1);
         } else {
-            members.emplace_back(std::string(field.key), to_value(field.value));
+            members.emplace_back(std::string(field.key), to_value(field.value, level + 1));
         }
     }
     return Value(std::move(members));
 }
 
-Value to_array(simdjson::dom::array array) {
+Value to_array(simdjson::dom::array array, int level) {
+    if (level > max_nesting_depth) throw TooDeep{};
     Value::Array elements;
     elements.reserve(array.size());
     for (const simdjson::dom::element element : array) {
-        elements.push_back(to_value(element));
+        elements.push_back(to_value(element, level + 1));
     }
     return Value(std::move(elements));
 }
 
-Value to_value(simdjson::dom::element element) {
+Value to_value(simdjson::dom::element element, int level) {
     using simdjson::dom::element_type;
     switch (element.type()) {
-    case element_type::ARRAY: return to_array(element.get_array().value_unsafe());
-    case element_type::OBJECT: return to_object(element.get_object().value_unsafe());
+    case element_type::ARRAY: return to_array(element.get_array().value_unsafe(), level);
+    case element_type::OBJECT: return to_object(element.get_object().value_unsafe(), level);
     case element_type::INT64: return Value(element.get_int64().value_unsafe());
     case element_type::UINT64: {
         const std::uint64_t u = element.get_uint64().value_unsafe();
@@ -92,12 +101,12 @@ simdjson::error_code parse_with_simdjson(std::string_view json, Value& out) {
     // The parser keeps its buffers between calls, so parsing a stream of records
     // allocates nothing but the Values. A string_view promises no readable padding
     // past its end, so the parser copies the text into its own padded buffer.
-    thread_local simdjson::dom::parser parser;
+    thread_local simdjson::dom::parser parser = detail::nesting_limited_parser();
     const auto parse = [&](simdjson::dom::parser& chosen) {
         simdjson::dom::element root;
         const simdjson::error_code error = chosen.parse(json.data(), json.size()).get(root);
         if (!error) {
-            out = to_value(root);
+            out = to_value(root, 1);
         }
         return error;
     };
@@ -105,7 +114,7 @@ simdjson::error_code parse_with_simdjson(std::string_view json, Value& out) {
     // times its size allocated afterwards.
     constexpr std::size_t retained_limit = std::size_t{64} << 20;
     if (json.size() > retained_limit) {
-        simdjson::dom::parser one_off;
+        simdjson::dom::parser one_off = detail::nesting_limited_parser();
         return parse(one_off);
     }
     return parse(parser);
@@ -166,6 +175,9 @@ std::size_t error_offset(std::string_view json, simdjson::error_code error) {
 }
 
 JsonError json_error(simdjson::error_code error, std::size_t offset) {
+    if (error == simdjson::DEPTH_ERROR)
+        return JsonError(
+            fmt::format("invalid JSON at byte {}: nested deeper than {} levels", offset, max_nesting_depth), offset);
     std::string detail = simdjson::error_message(error);
     // simdjson's messages are sentences ("The JSON document ..."); this one continues one.
     // ("JSON ..." stays as it is.)
@@ -189,6 +201,7 @@ Value parse_with_big_integers(std::string_view json, const detail::JsonSyntax& s
     widened.append(json, copied);
     Value result;
     const simdjson::error_code error = parse_with_simdjson(widened, result);
+    if (error == simdjson::DEPTH_ERROR) throw json_error(error, known_offset(detail::nesting_error_offset(json)));
     if (error) {
         // The scanner stopped at the first real error, in the caller's coordinates.
         throw json_error(error, known_offset(scan.error));
@@ -196,11 +209,7 @@ Value parse_with_big_integers(std::string_view json, const detail::JsonSyntax& s
     return result;
 }
 
-}  // namespace
-
-Value detail::element_to_value(simdjson::dom::element element) { return to_value(element); }
-
-Value Value::from_json(std::string_view json) {
+Value parse_document(std::string_view json) {
     Value result;
     const simdjson::error_code error = parse_with_simdjson(json, result);
     if (!error) {
@@ -213,7 +222,56 @@ Value Value::from_json(std::string_view json) {
         }
         throw json_error(error, known_offset(scan.error));
     }
+    if (error == simdjson::DEPTH_ERROR) throw json_error(error, known_offset(detail::nesting_error_offset(json)));
     throw json_error(error, error_offset(json, error));
+}
+
+}  // namespace
+
+Value detail::element_to_value(simdjson::dom::element element) {
+    try {
+        return to_value(element, 1);
+    } catch (const TooDeep&) {
+        throw JsonError(fmt::format("nested deeper than {} levels", max_nesting_depth), 0);
+    }
+}
+
+simdjson::dom::parser detail::nesting_limited_parser() {
+    simdjson::dom::parser parser;
+    // simdjson counts a scalar as a level of its own (with a limit of 4, `[[[[]]]]`
+    // parses and `[[[[1]]]]` does not): one more lets every container up to the limit
+    // hold values. An empty container one level too deep still gets through, and the
+    // conversions refuse it. Capacity grows with the first document; the limit stays.
+    if (parser.allocate(0, max_nesting_depth + 1) != simdjson::SUCCESS) throw std::bad_alloc();
+    return parser;
+}
+
+std::size_t detail::nesting_error_offset(std::string_view json) noexcept {
+    int level = 0;
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        switch (json[i]) {
+        case '"':
+            for (++i; i < json.size() && json[i] != '"'; ++i)
+                if (json[i] == '\\') ++i;
+            break;
+        case '[':
+        case '{':
+            if (++level > max_nesting_depth) return i;
+            break;
+        case ']':
+        case '}': --level; break;
+        default: break;
+        }
+    }
+    return std::string_view::npos;
+}
+
+Value Value::from_json(std::string_view json) {
+    try {
+        return parse_document(json);
+    } catch (const TooDeep&) {
+        throw json_error(simdjson::DEPTH_ERROR, detail::nesting_error_offset(json));
+    }
 }
 
 }  // namespace statenet

@@ -83,6 +83,11 @@ private:
     void wrong_kind(const Node& n, std::string_view what, std::string_view expected);
     std::optional<std::string> string_of(const Node& table, std::string_view key, bool required);
     std::optional<double> number_of(const Node& table, std::string_view key);
+    /// The integer at `key` when it is within [min, max]; otherwise reported, naming the range.
+    std::optional<std::int64_t> integer_in(const Node& table, std::string_view key, std::int64_t min, std::int64_t max);
+    /// The number at `key` when it is finite and within [min, max]; otherwise reported,
+    /// naming the range (an integer is a number too).
+    std::optional<double> number_in(const Node& table, std::string_view key, double min, double max);
     std::optional<bool> bool_of(const Node& table, std::string_view key);
     DataMode data_mode(const std::string& text, const Node& at);
     void read_scripts(const Node& root);

@@ -74,6 +74,23 @@ std::optional<double> Builder::number_of(const Node& table, std::string_view key
     return std::nullopt;
 }
 
+std::optional<std::int64_t> Builder::integer_in(const Node& table, std::string_view key, std::int64_t min,
+                                                std::int64_t max) {
+    const Node* n = table.field(key);
+    if (!n) return std::nullopt;
+    if (n->kind == Kind::integer && n->integer >= min && n->integer <= max) return n->integer;
+    d_.error(n->loc, fmt::format("'{}' must be an integer from {} to {}", key, min, max));
+    return std::nullopt;
+}
+
+std::optional<double> Builder::number_in(const Node& table, std::string_view key, double min, double max) {
+    auto v = number_of(table, key);
+    if (!v) return std::nullopt;
+    if (std::isfinite(*v) && *v >= min && *v <= max) return v;
+    d_.error(table.field(key)->loc, fmt::format("'{}' must be a number from {} to {}", key, min, max));
+    return std::nullopt;
+}
+
 std::optional<bool> Builder::bool_of(const Node& table, std::string_view key) {
     const Node* n = table.field(key);
     if (!n) return std::nullopt;

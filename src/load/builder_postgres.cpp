@@ -6,14 +6,8 @@
 namespace statenet::detail {
 
 void Builder::read_pool_limits(const Node& body, ResourceDecl& r) {
-    if (const Node* pool = body.field("pool")) {
-        if (pool->kind != Kind::integer || pool->integer < 1) d_.error(pool->loc, "'pool' must be a positive integer");
-        else r.pool = static_cast<int>(pool->integer);
-    }
-    if (auto t = number_of(body, "acquire_timeout_ms")) {
-        if (*t <= 0) d_.error(body.field("acquire_timeout_ms")->loc, "'acquire_timeout_ms' must be a positive number");
-        else r.acquire_timeout_ms = *t;
-    }
+    if (auto pool = integer_in(body, "pool", 1, max_pool)) r.pool = static_cast<int>(*pool);
+    if (auto t = number_in(body, "acquire_timeout_ms", 1, max_duration_ms)) r.acquire_timeout_ms = *t;
 }
 
 void Builder::read_postgres(const Node& body, ResourceDecl& r) {
@@ -24,11 +18,7 @@ void Builder::read_postgres(const Node& body, ResourceDecl& r) {
         else r.postgres.dsn = *dsn;
     }
     read_pool_limits(body, r);
-    if (auto t = number_of(body, "statement_timeout_ms")) {
-        if (*t <= 0)
-            d_.error(body.field("statement_timeout_ms")->loc, "'statement_timeout_ms' must be a positive number");
-        else r.postgres.statement_timeout_ms = *t;
-    }
+    if (auto t = number_in(body, "statement_timeout_ms", 1, max_duration_ms)) r.postgres.statement_timeout_ms = *t;
 }
 
 }  // namespace statenet::detail

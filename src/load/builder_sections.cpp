@@ -36,15 +36,8 @@ void Builder::build(const Node& root) {
                      fmt::format("unknown strategy '{}' (expected depth_first or breadth_first){}", *s,
                                  suggest(*s, {"depth_first", "breadth_first"})));
     }
-    if (const Node* n = root.field("max_transitions")) {
-        if (n->kind != Kind::integer || n->integer <= 0)
-            d_.error(n->loc, "'max_transitions' must be a positive integer");
-        else m_.max_transitions = n->integer;
-    }
-    if (auto t = number_of(root, "timeout_ms")) {
-        if (*t < 0) d_.error(root.field("timeout_ms")->loc, "'timeout_ms' must not be negative");
-        else m_.timeout_ms = *t;
-    }
+    if (auto n = integer_in(root, "max_transitions", 1, max_count)) m_.max_transitions = *n;
+    if (auto t = number_in(root, "timeout_ms", 0, max_duration_ms)) m_.timeout_ms = *t;
     read_sandbox_keys(root, m_, d_);
     if (const Node* n = root.field("in_flight")) {
         if (n->kind != Kind::integer || n->integer < 1 || n->integer > 4096)
@@ -98,10 +91,7 @@ void Builder::read_transaction(const Node* t) {
                      fmt::format("unknown transaction strategy '{}' (expected single, batch or manual){}", *s,
                                  suggest(*s, {"single", "batch", "manual"})));
     }
-    if (const Node* b = t->field("batch_size")) {
-        if (b->kind != Kind::integer || b->integer <= 0) d_.error(b->loc, "'batch_size' must be a positive integer");
-        else m_.transaction.batch_size = b->integer;
-    }
+    if (auto b = integer_in(*t, "batch_size", 1, max_count)) m_.transaction.batch_size = *b;
 }
 
 // `[reference]` names a declared sqlite resource, so it is read after [resources].
@@ -152,7 +142,8 @@ void Builder::read_recovery(const Node* r) {
     auto idle = number_of(*r, "idle_ms");
     auto event = string_of(*r, "event", true);
     if (!r->field("idle_ms")) d_.error(r->loc, "missing required key 'idle_ms'");
-    else if (idle && *idle <= 0) d_.error(r->field("idle_ms")->loc, "'idle_ms' must be a positive number");
+    else if (idle && !(*idle > 0 && std::isfinite(*idle)))
+        d_.error(r->field("idle_ms")->loc, "'idle_ms' must be a positive number");
     else if (idle) m_.recovery.idle_ms = *idle;
     if (event && event->empty()) d_.error(r->field("event")->loc, "'event' must not be empty");
     else if (event) m_.recovery.event = *event;
@@ -191,8 +182,10 @@ void Builder::read_history(const Node* h) {
         std::optional<std::int64_t> seconds;
         if (n->kind == Kind::integer && n->integer > 0) seconds = n->integer;
         else if (n->kind == Kind::string) seconds = parse_history_age(n->str);
-        if (!seconds || *seconds <= 0)
-            d_.error(n->loc, "'max_age' must be a duration such as \"30d\", \"12h\", \"90m\" or a number of seconds");
+        if (!seconds || *seconds <= 0 || *seconds > max_history_age_seconds)
+            d_.error(n->loc, fmt::format("'max_age' must be a duration such as \"30d\", \"12h\", \"90m\" or a "
+                                         "number of seconds, at most {} (100 years)",
+                                         max_history_age_seconds));
         else c.max_age_seconds = *seconds;
     }
 }
@@ -244,7 +237,7 @@ void Builder::read_resources(const Node& list) {
             r.path = *path == ":memory:" || p.is_absolute() ? *path : (std::filesystem::path(m_.dir) / p).string();
         }
         read_pool_limits(body, r);
-        if (auto t = number_of(body, "busy_timeout_ms")) r.busy_timeout_ms = *t;
+        if (auto t = number_in(body, "busy_timeout_ms", 0, max_duration_ms)) r.busy_timeout_ms = *t;
         m_.resources.push_back(std::move(r));
     }
 }

@@ -4,9 +4,13 @@
 #include "load/env_expand.hpp"
 #include "load/lua_reader.hpp"
 #include "load/sandbox_keys.hpp"
+#include "lua/convert.hpp"
 #include "lua/source_snapshot.hpp"
 #include "lua/vm.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -62,7 +66,14 @@ std::shared_ptr<Model> load_model(std::string_view text, const std::filesystem::
     redact_env(diags, from_env);
     check_sandbox_policy(*model, text, env.options, diags);
     for (const auto& dir : env.options.module_paths) model->module_dirs.push_back(dir.string());
-    for (const auto& [key, value] : options.vars) model->vars.set(key, value);
+    for (const auto& [key, value] : options.vars) {
+        // ctx.vars is level 1 in Lua, so an override is level 2 there.
+        if (exceeds_nesting_limit(Value(Value::Array{value})))
+            diags.error(Loc{model->file, 0, 0},
+                        fmt::format("the value given for var '{}' is nested deeper than {} levels", key,
+                                    max_nesting_depth - 1));
+        else model->vars.set(key, value);
+    }
     if (options.data_mode == DataMode::reference && model->reference.resource < 0)
         diags.error(Loc{model->file, 1, 1},
                     "data mode 'reference' needs a [reference] table (resource, table, key, version)");

@@ -1,6 +1,7 @@
 // Runs a Lua workflow file and converts the table it returns into a located Node tree.
 #include "load/lua_reader.hpp"
 
+#include <statenet/value.hpp>
 #include "lua/sandbox.hpp"
 
 #include <lua.hpp>
@@ -376,8 +377,6 @@ std::string number_text(double d) {
     return buf;
 }
 
-constexpr std::size_t max_depth = 200;
-
 class lua_converter {
 public:
     lua_converter(lua_State* L, const source_map& src, Diagnostics& diags)
@@ -455,8 +454,9 @@ private:
             diags_.error(where.loc, "cyclic table: '" + path_text() + "' refers back to a table that contains it");
             return false;
         }
-        if (path_.size() >= max_depth || !lua_checkstack(L_, 8)) {
-            diags_.error(where.loc, "tables nested too deeply");
+        // The returned table is level 1, so this one is level path_.size() + 1.
+        if (path_.size() >= static_cast<std::size_t>(max_nesting_depth) || !lua_checkstack(L_, 8)) {
+            diags_.error(where.loc, "tables nested deeper than " + std::to_string(max_nesting_depth) + " levels");
             return false;
         }
         open_tables_.insert(id);

@@ -249,17 +249,10 @@ void Builder::read_retry(State& state, const Node& list) {
         check_keys(item, retry_keys, "retry");
         Retrier r;
         r.errors = error_names(item, "retry");
-        if (const Node* a = item.field("attempts")) {
-            if (a->kind != Kind::integer || a->integer < 0)
-                d_.error(a->loc, "'attempts' must be a non-negative integer");
-            else r.attempts = static_cast<int>(a->integer);
-        }
-        if (auto v = number_of(item, "interval_ms")) r.interval_ms = *v;
-        if (auto v = number_of(item, "backoff")) {
-            if (*v < 1.0) d_.error(item.field("backoff")->loc, "'backoff' must be at least 1.0");
-            r.backoff = *v;
-        }
-        if (auto v = number_of(item, "max_delay_ms")) r.max_delay_ms = *v;
+        if (auto a = integer_in(item, "attempts", 0, max_attempts)) r.attempts = static_cast<int>(*a);
+        if (auto v = number_in(item, "interval_ms", 0, max_duration_ms)) r.interval_ms = *v;
+        if (auto v = number_in(item, "backoff", 1, max_backoff)) r.backoff = *v;
+        if (auto v = number_in(item, "max_delay_ms", 0, max_duration_ms)) r.max_delay_ms = *v;
         if (auto j = string_of(item, "jitter", false)) {
             if (*j == "full") r.full_jitter = true;
             else if (*j != "none")

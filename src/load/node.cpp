@@ -3,6 +3,13 @@
 
 namespace statenet::detail {
 
+Node::Node() = default;
+Node::Node(const Node&) = default;
+Node::Node(Node&&) noexcept = default;
+Node& Node::operator=(const Node&) = default;
+Node& Node::operator=(Node&&) noexcept = default;
+Node::~Node() = default;
+
 std::string_view kind_name(Node::Kind kind) noexcept {
     switch (kind) {
     case Node::Kind::table: return "table";

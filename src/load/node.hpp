@@ -14,6 +14,15 @@ namespace statenet::detail {
 
 struct Node {
     enum class Kind { table, array, string, integer, number, boolean, function };
+    // Declared here, defaulted in node.cpp: defined in the class, clang (with libstdc++
+    // 12) instantiates std::pair<std::string, Node> while Node is still incomplete.
+    Node();
+    Node(const Node&);
+    Node(Node&&) noexcept;
+    Node& operator=(const Node&);
+    Node& operator=(Node&&) noexcept;
+    ~Node();
+
     Kind kind = Kind::table;
     Loc loc;
     std::string str;  // string

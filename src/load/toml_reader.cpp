@@ -1,5 +1,10 @@
 // Reads a TOML workflow into a located Node tree, keeping keys in source order.
 #include "load/node.hpp"
+#include "load/toml_nesting.hpp"
+
+#include <statenet/value.hpp>
+
+#include <fmt/format.h>
 
 #include <toml++/toml.h>
 
@@ -91,6 +96,13 @@ private:
 }  // namespace
 
 bool read_toml(std::string_view text, const std::string& file, Node& out, Diagnostics& diags) {
+    // Before toml++, which recurses once per dotted-key segment and so can overflow the stack.
+    if (auto at = find_excess_nesting(text, file)) {
+        diags.error(*at, fmt::format("nested deeper than {} levels (tables, dotted-key segments, arrays and "
+                                     "inline tables each count)",
+                                     max_nesting_depth));
+        return false;
+    }
     toml::table root;
     try {
         root = toml::parse(text, std::string_view{file});

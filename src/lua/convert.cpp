@@ -3,6 +3,8 @@
 
 #include "json/json_internal.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -11,12 +13,12 @@ namespace statenet::detail {
 
 namespace {
 
-constexpr int max_depth = 200;
 constexpr double max_exact_integer = 9007199254740992.0;  // 2^53
 
-void push_table(lua_State* L, const Value& value, const ConvertRefs& refs, int depth);
+// `level`: how deep a table is, the record being level 1 (see max_nesting_depth).
+void push_table(lua_State* L, const Value& value, const ConvertRefs& refs, int level);
 
-void push_any(lua_State* L, const Value& value, const ConvertRefs& refs, int depth) {
+void push_any(lua_State* L, const Value& value, const ConvertRefs& refs, int level) {
     switch (value.type()) {
     case Value::Type::null: lua_pushnil(L); break;
     case Value::Type::boolean: lua_pushboolean(L, value.as_bool()); break;
@@ -28,12 +30,13 @@ void push_any(lua_State* L, const Value& value, const ConvertRefs& refs, int dep
         break;
     }
     case Value::Type::array:
-    case Value::Type::object: push_table(L, value, refs, depth); break;
+    case Value::Type::object: push_table(L, value, refs, level); break;
     }
 }
 
-void push_table(lua_State* L, const Value& value, const ConvertRefs& refs, int depth) {
-    if (depth > max_depth) throw ConvertError("record is nested too deeply");
+void push_table(lua_State* L, const Value& value, const ConvertRefs& refs, int level) {
+    if (level > max_nesting_depth)
+        throw ConvertError(fmt::format("record is nested deeper than {} levels", max_nesting_depth));
     luaL_checkstack(L, 4, "statenet: record too deep");
     if (value.is_array()) {
         const auto& items = value.as_array();
@@ -42,7 +45,7 @@ void push_table(lua_State* L, const Value& value, const ConvertRefs& refs, int d
         for (const auto& item : items) {
             // null keeps its place in an array as statenet.null (nil would end it).
             if (item.is_null()) lua_pushlightuserdata(L, nullptr);
-            else push_any(L, item, refs, depth + 1);
+            else push_any(L, item, refs, level + 1);
             lua_rawseti(L, -2, i++);
         }
         if (items.empty()) {
@@ -56,12 +59,12 @@ void push_table(lua_State* L, const Value& value, const ConvertRefs& refs, int d
     for (const auto& [key, member] : members) {
         if (member.is_null()) continue;
         lua_pushlstring(L, key.data(), key.size());
-        push_any(L, member, refs, depth + 1);
+        push_any(L, member, refs, level + 1);
         lua_rawset(L, -3);
     }
 }
 
-Value read_any(lua_State* L, int index, const ConvertRefs& refs, const Value* order, int depth);
+Value read_any(lua_State* L, int index, const ConvertRefs& refs, const Value* order, int level);
 
 std::string key_text(lua_State* L, int index) {
     if (lua_type(L, index) == LUA_TSTRING) {
@@ -100,8 +103,9 @@ bool is_sequence(lua_State* L, int index) {
     return count == n;
 }
 
-Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* order, int depth) {
-    if (depth > max_depth) throw ConvertError("table is nested too deeply (is there a cycle?)");
+Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* order, int level) {
+    if (level > max_nesting_depth)
+        throw ConvertError(fmt::format("table is nested deeper than {} levels (is there a cycle?)", max_nesting_depth));
     luaL_checkstack(L, 6, "statenet: table too deep");
     bool marked_array = false;
     if (lua_getmetatable(L, index)) {
@@ -115,7 +119,13 @@ Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* 
             lua_rawgeti(L, LUA_REGISTRYINDEX, refs.materialize);
             lua_pushvalue(L, index);
             lua_call(L, 1, 1);
-            Value v = read_table(L, lua_gettop(L), refs, order, depth + 1);
+            // A view materializes to a plain table at its own level; one that gave
+            // itself back would recurse forever.
+            if (lua_rawequal(L, -1, index)) {
+                lua_pop(L, 1);
+                throw ConvertError("a record view cannot be read");
+            }
+            Value v = read_table(L, lua_gettop(L), refs, order, level);
             lua_pop(L, 1);
             return v;
         }
@@ -127,7 +137,7 @@ Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* 
         for (std::size_t i = 1; i <= n; ++i) {
             lua_rawgeti(L, index, static_cast<int>(i));
             const Value* item_order = order && order->is_array() && i <= order->size() ? &(*order)[i - 1] : nullptr;
-            items.push_back(read_any(L, lua_gettop(L), refs, item_order, depth + 1));
+            items.push_back(read_any(L, lua_gettop(L), refs, item_order, level + 1));
             lua_pop(L, 1);
         }
         return Value(std::move(items));
@@ -138,7 +148,7 @@ Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* 
         for (const auto& [key, old] : *hint) {
             lua_pushlstring(L, key.data(), key.size());
             lua_rawget(L, index);
-            if (!lua_isnil(L, -1)) members.emplace_back(key, read_any(L, lua_gettop(L), refs, &old, depth + 1));
+            if (!lua_isnil(L, -1)) members.emplace_back(key, read_any(L, lua_gettop(L), refs, &old, level + 1));
             lua_pop(L, 1);
         }
     }
@@ -157,7 +167,7 @@ Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* 
                 }
         if (!seen) {
             try {
-                members.emplace_back(key, read_any(L, value_index, refs, nullptr, depth + 1));
+                members.emplace_back(key, read_any(L, value_index, refs, nullptr, level + 1));
             } catch (const ConvertError& e) {
                 lua_pop(L, 2);
                 throw ConvertError("field '" + key + "': " + e.what());
@@ -170,7 +180,7 @@ Value read_table(lua_State* L, int index, const ConvertRefs& refs, const Value* 
     return Value(std::move(members));
 }
 
-Value read_any(lua_State* L, int index, const ConvertRefs& refs, const Value* order, int depth) {
+Value read_any(lua_State* L, int index, const ConvertRefs& refs, const Value* order, int level) {
     switch (lua_type(L, index)) {
     case LUA_TNIL: return Value();
     case LUA_TBOOLEAN: return Value(lua_toboolean(L, index) != 0);
@@ -180,7 +190,7 @@ Value read_any(lua_State* L, int index, const ConvertRefs& refs, const Value* or
         const char* s = lua_tolstring(L, index, &len);
         return Value(std::string(s, len));
     }
-    case LUA_TTABLE: return read_table(L, index, refs, order, depth);
+    case LUA_TTABLE: return read_table(L, index, refs, order, level);
     case LUA_TLIGHTUSERDATA:
         if (lua_touserdata(L, index) == nullptr) return Value();
         break;
@@ -201,7 +211,10 @@ void append_lua_json(std::string& out, lua_State* L, int index, const ConvertRef
         return;
     }
     case LUA_TBOOLEAN: out += lua_toboolean(L, index) ? "true" : "false"; return;
-    default: append_json(out, read_value(L, index, refs, order));
+    default: {
+        const int absolute = index > 0 || index <= LUA_REGISTRYINDEX ? index : lua_gettop(L) + index + 1;
+        append_json(out, read_any(L, absolute, refs, order, 2));  // a field of the record, level 2
+    }
     }
 }
 
@@ -220,7 +233,7 @@ void apply_changes(lua_State* L, int root_index, int dirty_index, const ConvertR
         } else {
             Value* old = data.find(key);
             try {
-                Value now = read_any(L, lua_gettop(L), refs, old, 1);
+                Value now = read_any(L, lua_gettop(L), refs, old, 2);
                 if (old) *old = std::move(now);
                 else added.emplace_back(std::move(key), std::move(now));
             } catch (const ConvertError& e) {
@@ -235,11 +248,30 @@ void apply_changes(lua_State* L, int root_index, int dirty_index, const ConvertR
     for (auto& member : added) data.as_object().push_back(std::move(member));
 }
 
-void push_value(lua_State* L, const Value& value, const ConvertRefs& refs) { push_any(L, value, refs, 0); }
+void push_value(lua_State* L, const Value& value, const ConvertRefs& refs) { push_any(L, value, refs, 1); }
+
+namespace {
+
+bool deeper_than_limit(const Value& value, int level) noexcept {
+    if (value.is_array()) {
+        if (level > max_nesting_depth) return true;
+        for (const auto& item : value.as_array())
+            if (deeper_than_limit(item, level + 1)) return true;
+    } else if (value.is_object()) {
+        if (level > max_nesting_depth) return true;
+        for (const auto& member : value.as_object())
+            if (deeper_than_limit(member.second, level + 1)) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+bool exceeds_nesting_limit(const Value& value) noexcept { return deeper_than_limit(value, 1); }
 
 Value read_value(lua_State* L, int index, const ConvertRefs& refs, const Value* order) {
     int absolute = index > 0 || index <= LUA_REGISTRYINDEX ? index : lua_gettop(L) + index + 1;
-    return read_any(L, absolute, refs, order, 0);
+    return read_any(L, absolute, refs, order, 1);
 }
 
 }  // namespace statenet::detail

@@ -24,14 +24,19 @@ struct ConvertRefs {
 };
 
 /// Pushes `value` as a Lua value (objects and arrays become tables; empty arrays get
-/// the array marker so they leave Lua as []; null becomes nil).
+/// the array marker so they leave Lua as []; null becomes nil). Throws ConvertError
+/// for a value nested deeper than max_nesting_depth.
 void push_value(lua_State* L, const Value& value, const ConvertRefs& refs);
+
+/// True when `value` nests deeper than max_nesting_depth, so push_value would refuse it.
+bool exceeds_nesting_limit(const Value& value) noexcept;
 
 /// Reads the Lua value at `index`. Object members named in `order` (the record as it
 /// entered) keep that order; others follow. Throws ConvertError.
 Value read_value(lua_State* L, int index, const ConvertRefs& refs, const Value* order = nullptr);
 
-/// Appends the Lua value at `index` as compact JSON, as append_json(read_value(...))
+/// Appends the Lua value at `index`, a top-level field of a record (so its tables count
+/// from level 2 towards max_nesting_depth), as compact JSON, as append_json(read_value(...))
 /// would write it; scalars go straight from Lua, without a Value. Throws ConvertError.
 void append_lua_json(std::string& out, lua_State* L, int index, const ConvertRefs& refs, const Value* order = nullptr);
 

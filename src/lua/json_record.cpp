@@ -4,6 +4,7 @@
 #include "json/field_scan.hpp"
 #include "json/json_internal.hpp"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <array>
@@ -20,7 +21,6 @@ namespace statenet::detail {
 
 namespace {
 
-constexpr int max_depth = 200;
 // Beyond this many fields, lookups and the duplicate check use a hash index.
 constexpr std::size_t linear_limit = 16;
 
@@ -47,7 +47,8 @@ inline bool same_key(std::string_view a, std::string_view b) {
     return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
 }
 
-void push_element(lua_State* L, simdjson::dom::element element, const ConvertRefs& refs, int depth) {
+// `level`: how deep the element is, the record being level 1 (see max_nesting_depth).
+void push_element(lua_State* L, simdjson::dom::element element, const ConvertRefs& refs, int level) {
     using simdjson::dom::element_type;
     switch (element.type()) {
     case element_type::INT64: lua_pushnumber(L, static_cast<lua_Number>(element.get_int64().value_unsafe())); return;
@@ -63,7 +64,8 @@ void push_element(lua_State* L, simdjson::dom::element element, const ConvertRef
     case element_type::ARRAY:
     case element_type::OBJECT: break;
     }
-    if (depth > max_depth) throw ConvertError("record is nested too deeply");
+    if (level > max_nesting_depth)
+        throw ConvertError(fmt::format("record is nested deeper than {} levels", max_nesting_depth));
     luaL_checkstack(L, 4, "statenet: record too deep");
     if (element.type() == element_type::ARRAY) {
         const auto array = element.get_array().value_unsafe();
@@ -72,7 +74,7 @@ void push_element(lua_State* L, simdjson::dom::element element, const ConvertRef
         for (const simdjson::dom::element item : array) {
             // null keeps its place in an array as statenet.null (nil would end it).
             if (item.is_null()) lua_pushlightuserdata(L, nullptr);
-            else push_element(L, item, refs, depth + 1);
+            else push_element(L, item, refs, level + 1);
             lua_rawseti(L, -2, i++);
         }
         if (i == 1) {
@@ -86,7 +88,7 @@ void push_element(lua_State* L, simdjson::dom::element element, const ConvertRef
     for (const simdjson::dom::key_value_pair field : object) {
         if (field.value.is_null()) continue;
         lua_pushlstring(L, field.key.data(), field.key.size());
-        push_element(L, field.value, refs, depth + 1);
+        push_element(L, field.value, refs, level + 1);
         lua_rawset(L, -3);
     }
 }
@@ -133,7 +135,7 @@ const char* value_end(const char* p, const char* end) {
 // nesting, malformed text) is parsed by simdjson at once: its fields come from the
 // DOM and their tokens are located after.
 struct JsonRecord::Impl {
-    simdjson::dom::parser parser;
+    simdjson::dom::parser parser = nesting_limited_parser();
     std::string_view text;
     std::vector<ScannedField> fields;
     std::vector<simdjson::dom::element> values;               // by field, once the DOM is parsed
@@ -214,7 +216,10 @@ bool JsonRecord::parse(std::string_view json) {
     r.values.clear();
     r.index.clear();
     r.dom = r.dom_fields = false;
-    if (!scan_object_fields(json, r.fields) && !r.parse_dom()) return false;
+    // Past the scan, simdjson's depth limit lets an empty container one level too deep
+    // through (see nesting_limited_parser): such a record goes the Value way, which refuses it.
+    if (!scan_object_fields(json, r.fields) && (!r.parse_dom() || nesting_error_offset(json) != std::string_view::npos))
+        return false;
     // Duplicate keys go the Value way, which keeps the last value at the first key's place.
     const auto& fields = r.fields;
     if (fields.size() > linear_limit) {
@@ -250,7 +255,7 @@ int JsonRecord::find(std::string_view key) const noexcept {
 
 void JsonRecord::push(lua_State* L, const ConvertRefs& refs) const {
     impl_->need_dom();
-    push_element(L, impl_->root, refs, 0);
+    push_element(L, impl_->root, refs, 1);
 }
 
 JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, const char** text,
@@ -301,7 +306,7 @@ JsonRecord::FieldCode JsonRecord::field(std::string_view key, double* number, co
 void JsonRecord::push_field(lua_State* L, std::string_view key, const ConvertRefs& refs) const {
     const int i = find(key);
     if (i < 0) lua_pushnil(L);
-    else push_element(L, impl_->value(static_cast<std::size_t>(i)), refs, 1);
+    else push_element(L, impl_->value(static_cast<std::size_t>(i)), refs, 2);
 }
 
 int json_field_for_ffi(void* record, const char* key, std::size_t key_length, double* number, const char** text,

@@ -245,6 +245,15 @@ struct Model {
 /// Push depth limit (SPEC section 5).
 inline constexpr int max_push_depth = 16;
 
+/// The ranges of a workflow's numeric keys, checked at load (docs/workflow-format.md).
+/// Durations in ms stop at 2^31 - 1 (about 24.8 days): SQLite's busy timeout is an int.
+inline constexpr double max_duration_ms = 2147483647.0;
+inline constexpr std::int64_t max_count = 2147483647;  // max_transitions, batch_size
+inline constexpr std::int64_t max_attempts = 1000000;
+inline constexpr double max_backoff = 1000.0;
+inline constexpr std::int64_t max_pool = 1024;
+inline constexpr std::int64_t max_history_age_seconds = 100LL * 365 * 86400;
+
 }  // namespace statenet::detail
 
 namespace statenet::detail {

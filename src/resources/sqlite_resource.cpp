@@ -26,7 +26,19 @@ struct SqliteConnection::Impl {
     SQLite::Database db;
     std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements;
 
-    explicit Impl(const SqliteConfig& config) : db(config.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {}
+    bool refused_attach = false;  // set by the authorizer while a statement is compiled
+
+    explicit Impl(const SqliteConfig& config) : db(config.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+        sqlite3_set_authorizer(db.getHandle(), &Impl::authorize, this);
+    }
+
+    /// A resource is one database: a workflow may not attach others (any file the
+    /// process can reach) nor detach anything.
+    static int authorize(void* self, int action, const char*, const char*, const char*, const char*) {
+        if (action != SQLITE_ATTACH && action != SQLITE_DETACH) return SQLITE_OK;
+        static_cast<Impl*>(self)->refused_attach = true;
+        return SQLITE_DENY;
+    }
 
     SQLite::Statement& prepare(std::string_view sql) {
         std::string key(sql);
@@ -36,8 +48,35 @@ struct SqliteConnection::Impl {
             found->second->clearBindings();
             return *found->second;
         }
-        auto statement = std::make_unique<SQLite::Statement>(db, key);
+        refused_attach = false;
+        std::unique_ptr<SQLite::Statement> statement;
+        try {
+            statement = std::make_unique<SQLite::Statement>(db, key);
+        } catch (const SQLite::Exception&) {
+            if (refused_attach)
+                throw SQLite::Exception("ATTACH and DETACH are not allowed: a resource is one database", SQLITE_AUTH);
+            throw;
+        }
+        refuse_more_statements(key);
         return *statements.emplace(std::move(key), std::move(statement)).first->second;
+    }
+
+    /// One call runs one statement: SQLite compiles the first and would silently skip
+    /// the rest ("SELECT 1; DROP TABLE t" would run only the SELECT). SQLiteCpp keeps no
+    /// tail, so the text is compiled again to find it; only comments, spaces and `;`
+    /// may follow. Runs once per distinct SQL text: statements are cached.
+    void refuse_more_statements(const std::string& sql) {
+        sqlite3_stmt* first = nullptr;
+        const char* tail = nullptr;
+        sqlite3_prepare_v2(db.getHandle(), sql.data(), static_cast<int>(sql.size()), &first, &tail);
+        sqlite3_finalize(first);
+        if (!tail) return;
+        const int rest = static_cast<int>(sql.data() + sql.size() - tail);
+        sqlite3_stmt* next = nullptr;
+        const int rc = rest > 0 ? sqlite3_prepare_v2(db.getHandle(), tail, rest, &next, nullptr) : SQLITE_OK;
+        sqlite3_finalize(next);
+        if (rc != SQLITE_OK || next)
+            throw SQLite::Exception("one statement per call: the SQL goes on after its first statement", SQLITE_MISUSE);
     }
 
     SQLite::Statement& prepare_bound(std::string_view sql, const Value::Array& params) {
