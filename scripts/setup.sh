@@ -7,6 +7,7 @@ STATENET_PACKAGES=(
   libtomlplusplus-dev libfmt-dev libsimdjson-dev libcli11-dev
   libsqlitecpp-dev libsqlite3-dev sqlite3 doctest-dev
   zlib1g-dev libzstd-dev zstd
+  libcurl4-openssl-dev libcpp-httplib-dev
 )
 
 statenet_install_packages() {

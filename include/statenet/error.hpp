@@ -22,7 +22,11 @@ namespace statenet {
     X(ResourceError, "resource error")                             \
     X(Conflict, "concurrent modification")                         \
     X(NotFound, "reference record not found")                      \
-    X(PushFailed, "push to sub-network failed")
+    X(PushFailed, "push to sub-network failed")                    \
+    X(HttpError, "HTTP request failed")                            \
+    X(CircuitOpen, "circuit breaker is open")                      \
+    X(RateLimited, "rate limit would be exceeded")                 \
+    X(InvalidOutput, "model output does not match the format")
 
 enum class ErrorCode {
 #define STATENET_ERROR_ENUM(name, message) name,

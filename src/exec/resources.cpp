@@ -21,6 +21,7 @@ SqliteConnection& Runner::hold(int id) {
 
 std::optional<ErrorInfo> Runner::acquire_resources(const State& s, const std::string& where) {
     for (int id : s.resources) {
+        if (is_network_resource(model_->resources[static_cast<std::size_t>(id)])) continue;  // bound at setup
         try {
             hold(id);
         } catch (const std::exception& e) {

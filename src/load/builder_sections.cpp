@@ -193,14 +193,20 @@ void Builder::read_resources(const Node& list) {
             wrong_kind(body, "resources." + name, "table");
             continue;
         }
-        check_keys(body, resource_keys, fmt::format("resource '{}'", name));
         ResourceDecl r;
         r.name = name;
         r.loc = body.loc;
         auto type = string_of(body, "type", true);
         if (!type) continue;
         r.type = *type;
-        if (r.type == "filesystem" || r.type == "http" || r.type == "llm" || r.type == "vector") {
+        if (r.type == "http" || r.type == "llm") {
+            if (r.type == "http") read_http_resource(r, body);
+            else read_llm_resource(r, body);
+            m_.resources.push_back(std::move(r));
+            continue;
+        }
+        check_keys(body, resource_keys, fmt::format("resource '{}'", name));
+        if (r.type == "filesystem" || r.type == "vector") {
             d_.error(body.field("type")->loc,
                      fmt::format("resource type '{}' is not implemented yet in this version of statenet", r.type));
             continue;

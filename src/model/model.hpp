@@ -3,6 +3,7 @@
 #pragma once
 
 #include "model/diagnostics.hpp"
+#include "model/http_config.hpp"
 
 #include <statenet/history.hpp>
 #include <statenet/value.hpp>
@@ -76,13 +77,15 @@ struct Arc {
     bool immediate() const noexcept { return on.empty() && after_ms < 0; }
 };
 
-/// A `[resources.<name>]` declaration (only type "sqlite" so far).
+/// A `[resources.<name>]` declaration.
 struct ResourceDecl {
     std::string name;
     std::string type;
     std::string path;  // resolved against the workflow's directory
     int pool = 4;
     double busy_timeout_ms = 5000;
+    HttpConfig http;  // type "http" and "llm"
+    LlmConfig llm;    // type "llm"
     Loc loc;
 };
 

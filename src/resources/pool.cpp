@@ -3,7 +3,8 @@
 
 namespace statenet::detail {
 
-ResourcePools::ResourcePools(const std::vector<ResourceDecl>& resources) : waiting_(resources.size()) {
+ResourcePools::ResourcePools(const std::vector<ResourceDecl>& resources)
+    : waiting_(resources.size()), network_(resources) {
     for (const auto& r : resources) {
         Pool pool;
         pool.config = SqliteConfig{r.name, r.path, r.pool, r.busy_timeout_ms};

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "model/model.hpp"
+#include "resources/network_resources.hpp"
 #include "resources/sqlite_resource.hpp"
 
 #include <atomic>
@@ -29,6 +30,10 @@ public:
     /// other workers.
     std::atomic<int>& waiting(int id) { return waiting_[static_cast<std::size_t>(id)]; }
 
+    /// The clients of the `http` and `llm` resources, shared by every runner (they are
+    /// bound per runner, not leased per record).
+    const NetworkResources& network() const noexcept { return network_; }
+
 private:
     struct Pool {
         SqliteConfig config;
@@ -39,6 +44,7 @@ private:
     std::condition_variable released_;
     std::vector<Pool> pools_;
     std::vector<std::atomic<int>> waiting_;
+    NetworkResources network_;
 };
 
 }  // namespace statenet::detail
