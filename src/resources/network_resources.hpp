@@ -24,8 +24,8 @@ bool is_network_resource(const ResourceDecl& decl) noexcept;
 
 class NetworkResources {
 public:
-    /// Creates a client per `http` / `llm` declaration. Throws std::runtime_error when
-    /// an auth secret's environment variable is not set.
+    /// Creates a client per `http` / `llm` declaration (also for a model with load
+    /// errors: the assembly builds a runner to report every problem at once).
     explicit NetworkResources(const std::vector<ResourceDecl>& resources);
 
     /// Sets ctx.resources.<name> for every network resource in the table at

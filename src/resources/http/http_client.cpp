@@ -72,12 +72,13 @@ std::string base64(std::string_view text) {
     return out;
 }
 
-std::string secret_from(const std::string& resource, const std::string& variable) {
+// A secret's value; a variable unset since the load (the loader reports it) is kept in
+// `missing`, and every call then fails saying so.
+std::string secret_from(const std::string& resource, const std::string& variable, std::string& missing) {
     const char* value = std::getenv(variable.c_str());
-    if (!value)
-        throw std::runtime_error(
-            fmt::format("resource '{}': environment variable '{}' is not set", resource, variable));
-    return value;
+    if (!value && missing.empty())
+        missing = fmt::format("resource '{}': environment variable '{}' is not set", resource, variable);
+    return value ? value : "";
 }
 
 // What an error message may show of a response body: its start, on one line.
@@ -200,15 +201,15 @@ HttpClient::HttpClient(std::string name, std::string type, const HttpConfig& con
     switch (auth.kind) {
     case HttpAuth::Kind::none: break;
     case HttpAuth::Kind::bearer:
-        auth_headers_.emplace_back("Authorization", "Bearer " + secret_from(name_, auth.token_env));
+        auth_headers_.emplace_back("Authorization", "Bearer " + secret_from(name_, auth.token_env, unusable_));
         secrets_.push_back(auth_headers_.back().second.substr(7));
         break;
     case HttpAuth::Kind::api_key:
-        auth_headers_.emplace_back(auth.header, secret_from(name_, auth.token_env));
+        auth_headers_.emplace_back(auth.header, secret_from(name_, auth.token_env, unusable_));
         secrets_.push_back(auth_headers_.back().second);
         break;
     case HttpAuth::Kind::basic: {
-        const std::string password = secret_from(name_, auth.password_env);
+        const std::string password = secret_from(name_, auth.password_env, unusable_);
         const std::string encoded = base64(auth.username + ":" + password);
         auth_headers_.emplace_back("Authorization", "Basic " + encoded);
         secrets_.push_back(password);
@@ -248,6 +249,7 @@ HttpResponse HttpClient::request(const HttpRequest& request) {
     const auto started = SteadyClock::now();
     calls_.fetch_add(1, std::memory_order_relaxed);
     try {
+        if (!unusable_.empty()) throw NamedError("ResourceError", unusable_);
         HttpResponse response = run_with_retries(request);
         count(started, false);
         return response;

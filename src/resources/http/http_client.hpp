@@ -91,8 +91,8 @@ private:
 
 class HttpClient {
 public:
-    /// Reads the auth secrets from the environment. Throws std::runtime_error when one
-    /// is missing (the loader checks too; the variable may be unset since).
+    /// Reads the auth secrets from the environment. Never throws: a variable that is
+    /// not set (the loader reports it) makes every call fail with ResourceError.
     HttpClient(std::string name, std::string type, const HttpConfig& config);
 
     /// Runs the request with retries, breaker, rate limit and concurrency limit.
@@ -112,6 +112,7 @@ private:
     HttpConfig config_;
     Headers auth_headers_;              // secrets: sent, never shown
     std::vector<std::string> secrets_;  // what redact() hides in messages
+    std::string unusable_;              // why every call fails (a secret is missing)
     RateLimiter limiter_;
     mutable CircuitBreaker breaker_;
     std::atomic<int> in_flight_{0};
