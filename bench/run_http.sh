@@ -30,8 +30,13 @@ source "$ROOT/bench/bench_lib.sh"
 tmp=$(mktemp -d)
 server_pid=
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  local rc=$?
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   rm -rf "$tmp"
+  exit "$rc"
 }
 trap cleanup EXIT
 "$SERVER" >"$tmp/port" &

@@ -10,8 +10,13 @@ server_bin=$3
 tmp=$(mktemp -d)
 server_pid=
 cleanup() {
-    [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    local rc=$?
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
     rm -rf "$tmp"
+    exit "$rc"
 }
 trap cleanup EXIT
 source "$(dirname "$0")/cli_lib.sh"
@@ -83,6 +88,6 @@ start = true
 end = true
 TOML
 expect_exit 2 env -u STATENET_NO_SUCH_TOKEN "$statenet" validate "$tmp/secret.toml"
-expect_contains "$tmp/err" "secret.toml:5:40: environment variable 'STATENET_NO_SUCH_TOKEN' is not set"
+expect_contains "$tmp/err" "secret.toml:5:39: environment variable 'STATENET_NO_SUCH_TOKEN' is not set"
 
 cli_done
