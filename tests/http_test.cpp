@@ -1,6 +1,7 @@
 // The http and llm resources against FakeApi on 127.0.0.1: round trips through
 // workflows, auth, timeouts, retries, Retry-After, the breaker, the rate limit,
 // keep-alive, chat/embeddings and the loader's located errors.
+#include "resources/http/curl_multi.hpp"
 #include "servers/fake_api.hpp"
 #include "temp_dir.hpp"
 
@@ -320,6 +321,37 @@ TEST_CASE("http - max_concurrent holds calls across workers to the limit") {
     auto results = wf.process_batch(records, {.workers = 4});
     for (const auto& r : results) CHECK(r.ok);
     CHECK(ms_since(start) >= 390);  // one at a time
+}
+
+TEST_CASE("http - one thread's transfers all progress while any of them waits, and timers wake on time") {
+    using statenet::detail::CurlMulti;
+    using statenet::detail::Transfer;
+    CurlMulti& multi = CurlMulti::for_thread();
+    auto start = [&](Transfer& t, const std::string& path) {
+        t.easy = multi.take_easy();
+        curl_easy_setopt(t.easy, CURLOPT_URL, (api().base_url() + path).c_str());
+        curl_easy_setopt(
+            t.easy, CURLOPT_WRITEFUNCTION,
+            +[](char*, std::size_t size, std::size_t count, void*) { return size * count; });
+        multi.start(t);
+    };
+    Transfer slow, fast;
+    start(slow, "/delay/400");
+    start(fast, "/delay/50");
+    // As two in-flight records would: each waits for its own transfer on the one handle.
+    statenet::detail::wait_for([&] { return fast.done; }, multi);
+    CHECK(fast.result == CURLE_OK);
+    CHECK_FALSE(slow.done);
+    // A backoff wait while the slow transfer runs wakes at its deadline, not at the transfer's end.
+    const auto began = std::chrono::steady_clock::now();
+    multi.sleep_until(began + std::chrono::milliseconds(30));
+    CHECK(ms_since(began) >= 29);
+    CHECK(ms_since(began) < 95);  // a poll without the deadline would sleep its whole 100 ms
+    CHECK_FALSE(slow.done);
+    statenet::detail::wait_for([&] { return slow.done; }, multi);
+    CHECK(slow.result == CURLE_OK);
+    multi.give_easy(slow.easy);
+    multi.give_easy(fast.easy);
 }
 
 // ---- llm ----
