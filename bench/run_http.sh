@@ -28,6 +28,7 @@ mkdir -p "$OUT"
 source "$ROOT/bench/bench_lib.sh"
 
 tmp=$(mktemp -d)
+export no_proxy=127.0.0.1  # a proxy from the environment must not see the local traffic
 server_pid=
 cleanup() {
   local rc=$?

@@ -8,6 +8,7 @@ statenet=$1
 root=$2
 server_bin=$3
 tmp=$(mktemp -d)
+export no_proxy=127.0.0.1  # a proxy from the environment must not see the local traffic
 server_pid=
 cleanup() {
     local rc=$?

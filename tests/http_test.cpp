@@ -25,6 +25,7 @@ using statenet::Workflow;
 namespace {
 
 statenet_test::FakeApi& api() {
+    setenv("no_proxy", "127.0.0.1", 1);  // a proxy from the environment must not see the test traffic
     static statenet_test::FakeApi server;
     static const int port = server.start();
     (void)port;
