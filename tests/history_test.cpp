@@ -484,3 +484,41 @@ PRAGMA application_id=1397639241; PRAGMA user_version=2;)sql");
     CHECK(check.execAndGet("PRAGMA user_version").getInt() == 3);
     CHECK(check.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'step_data'").getInt() == 0);
 }
+
+TEST_CASE("history - a condition's reason is recorded with the arc it chose") {
+    TempDir dir("statenet_history_reason");
+    Engine engine;
+    const char* toml = R"toml(
+name = "reasons"
+[networks.main.states.a]
+start = true
+[[networks.main.states.a.arcs]]
+to = "big"
+when = { lua = "if data.amount > 100 then return true, 'amount ' .. data.amount .. ' over 100' end return false, 'small'" }
+[[networks.main.states.a.arcs]]
+to = "small"
+when = { lua = "return true" }
+[networks.main.states.big]
+end = true
+[networks.main.states.small]
+end = true
+)toml";
+    Workflow wf = load_text(engine, toml, history_in(dir / "h.db", HistoryLevel::steps));
+    REQUIRE(wf.process(Value::from_json(R"({"amount": 250})")).final_state == "main/big");
+    REQUIRE(wf.process(Value::from_json(R"({"amount": 5})")).final_state == "main/small");
+    wf.flush_history();
+    History history(dir / "h.db");
+    auto runs = history.runs();
+    REQUIRE(runs.size() == 2);
+    auto big = history.steps(runs[0]);
+    REQUIRE(big.size() == 2);
+    CHECK(big[0].arc == "main/big");
+    CHECK(big[0].reason == "amount 250 over 100");
+    CHECK(big[0].to_value()["reason"] == Value("amount 250 over 100"));
+    // A passing condition without a second value records none; nor does the end state.
+    auto small = history.steps(runs[1]);
+    REQUIRE(small.size() == 2);
+    CHECK(small[0].arc == "main/small");
+    CHECK(small[0].reason.empty());
+    CHECK(small[1].reason.empty());
+}

@@ -355,6 +355,19 @@ TEST_CASE("http - one thread's transfers all progress while any of them waits, a
     multi.give_easy(fast.easy);
 }
 
+TEST_CASE("http - records in flight on one worker overlap their requests") {
+    Engine engine;
+    Workflow wf = load(
+        engine, http_workflow("", "data.slept = ctx.resources.api:get('/delay/200').json.slept", "in_flight = 16\n"));
+    std::vector<Value> records(16, Value::object());
+    const auto start = std::chrono::steady_clock::now();
+    auto results = wf.process_batch(records, {.workers = 1});
+    const double took = ms_since(start);
+    for (const auto& r : results) CHECK(r.ok);
+    CHECK(took < 1500);  // one after another: 3200 ms
+    CHECK(wf.resource_stats()[0].calls == 16);
+}
+
 // ---- llm ----
 
 namespace {

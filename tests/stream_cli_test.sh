@@ -26,6 +26,21 @@ printf 'id,,amount\n1,2,3\n' >"$tmp/noname.csv"
 expect_exit 2 "$statenet" run "$pipeline" -i "$tmp/noname.csv"
 expect_line "$tmp/err" "statenet: error: '$tmp/noname.csv': CSV header: column 2 has no name"
 
+echo "== Breadth-first branches all reach the output, primary first (emit = false ones do not)"
+printf '{"id":1}\n{"id":2}\n' >"$tmp/two.jsonl"
+expect_exit 0 "$statenet" run "$wf/branches.toml" -i "$tmp/two.jsonl" -o "$tmp/branches.jsonl" -j 2
+expect_file "$tmp/branches.jsonl" '{"id":1,"via":"a"}
+{"id":1,"via":"b"}
+{"id":2,"via":"a"}
+{"id":2,"via":"b"}'
+expect_match "$tmp/err" "$(summary_re 2 2 0 0)"
+expect_exit 0 "$statenet" run "$wf/branches.toml" -i "$tmp/two.jsonl" -o "$tmp/branches.csv" -q
+expect_file "$tmp/branches.csv" 'id,via
+1,a
+1,b
+2,a
+2,b'
+
 echo "== CSV out: header from the first record, quoting, fields outside the header fail"
 printf '{"id": 1, "amount": 10, "note": "a,b"}\n{"id": 2, "amount": 500}\n{"id": 3, "amount": 1, "note": "12"}\n' >"$tmp/for.csv.jsonl"
 expect_exit 1 "$statenet" run "$pipeline" -i "$tmp/for.csv.jsonl" -o "$tmp/out.csv"

@@ -66,6 +66,7 @@ struct STATENET_API HistoryStep {
     std::string network;
     std::string state;   ///< the state's name in its network
     std::string arc;     ///< where the record went from here (`network/state`, comma separated for branches)
+    std::string reason;  ///< why: the arc condition's second return value, when it gave one
     std::string event;   ///< the machine event that drove the step (empty for records)
     int attempt = 0;     ///< 0 first try, 1.. retries
     int depth = 0;       ///< push depth (0 in the main network)

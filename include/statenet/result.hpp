@@ -19,6 +19,8 @@ struct Branch {
     std::string final_state;  ///< `network/state`
     Value data;
     std::vector<std::string> path;
+    /// False when the branch's end state has `emit = false`.
+    bool emit = true;
 };
 
 /// Tokens reported by `llm` resources: for one record (Result::usage) or since a

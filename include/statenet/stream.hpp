@@ -88,6 +88,10 @@ struct StreamProgress {
 struct StreamOptions {
     /// Worker threads, each with its own Lua VM; 0 = one per hardware thread.
     unsigned workers = 1;
+    /// Records each worker keeps in progress while they wait on network resources
+    /// (http, llm); 0 = the workflow's `in_flight` (default 64). Workflows without
+    /// network resources run one record at a time per worker whatever this says.
+    unsigned in_flight = 0;
     /// Write records in input order (default); false writes them as they finish.
     bool ordered = true;
     RunOptions run{};

@@ -1,5 +1,6 @@
 // Workflow: the public face of a loaded model; runs records on the running version's pooled runners.
 #include "api/workflow_impl.hpp"
+#include "exec/in_flight.hpp"
 #include "exec/stream_runner.hpp"
 
 #include <statenet/stream.hpp>
@@ -49,14 +50,27 @@ std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, c
     std::atomic<std::size_t> next{0};
     std::exception_ptr failure;
     std::mutex failure_mutex;
+    const unsigned slots = detail::in_flight_slots(*impl_->model(), 0);
+    auto run_one = [&](std::size_t i, detail::Runner& runner) {
+        RunOptions run = options.run;
+        if (!run.position) run.position = static_cast<std::int64_t>(i);
+        results[i] = runner.run(Value(records[i]), run);
+    };
     auto work = [&] {
         try {
-            detail::RunnerLease runner(impl_->runners());
-            for (std::size_t i = next++; i < records.size(); i = next++) {
-                RunOptions run = options.run;
-                if (!run.position) run.position = static_cast<std::int64_t>(i);
-                results[i] = runner->run(Value(records[i]), run);
+            if (slots > 1) {
+                // Records that wait on the network: `slots` of them in flight per thread.
+                detail::InFlight in_flight(impl_->runners(), slots);
+                for (std::size_t first = next.fetch_add(slots); first < records.size(); first = next.fetch_add(slots)) {
+                    const std::size_t n = std::min<std::size_t>(slots, records.size() - first);
+                    in_flight.run(n, [&](std::size_t k, detail::Runner& runner) { run_one(first + k, runner); });
+                }
+                if (auto errors = in_flight.flush(); !errors.empty())
+                    throw std::runtime_error("batch transaction commit failed: " + errors);
+                return;
             }
+            detail::RunnerLease runner(impl_->runners());
+            for (std::size_t i = next++; i < records.size(); i = next++) run_one(i, *runner);
             if (auto error = runner->flush()) throw std::runtime_error("batch transaction commit failed: " + *error);
         } catch (...) {
             // An engine error (not a record failure) stops the batch; rethrown below.

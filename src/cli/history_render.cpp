@@ -34,6 +34,7 @@ std::string step_line(const HistoryStep& s, std::int64_t previous) {
     if (s.via != "arc" && s.via != "start") line += fmt::format("  via {}", s.via);
     if (s.parent && *s.parent != previous) line += fmt::format(" from {}", *s.parent);
     if (!s.arc.empty()) line += "  -> " + s.arc;
+    if (!s.reason.empty()) line += " (" + s.reason + ")";
     if (s.error) line += "  " + error_text(s.error);
     return line;
 }

@@ -36,6 +36,7 @@ struct RunArgs {
     std::vector<std::string> sets;
     std::string errors;
     unsigned workers = 1;
+    unsigned in_flight = 0;
     bool unordered = false;
     bool resume = false;
     std::string checkpoint;
@@ -120,6 +121,7 @@ void print_resource_stats(const std::vector<ResourceStats>& resources) {
 int run_records_stream(const Workflow& workflow, const RunArgs& args) {
     StreamOptions options;
     options.workers = args.workers;
+    options.in_flight = args.in_flight;
     options.ordered = !args.unordered;
     options.errors = args.errors;
     options.resume = args.resume;
@@ -220,6 +222,11 @@ Command add_run_command(CLI::App& root) {
         app->add_option("-j,--workers", args->workers,
                         "Threads running records (default 1, 0 = one per hardware thread); output keeps input order")
             ->type_name("N");
+    auto* in_flight = app->add_option("--in-flight", args->in_flight,
+                                      "Records each worker keeps in progress while they wait on network resources "
+                                      "(default: the workflow's in_flight, else 64)")
+                          ->type_name("N")
+                          ->check(CLI::Range(1u, 4096u));
     args->history_option =
         app->add_option("--history", args->history_db,
                         "Record execution history in the SQLite database DB (level: the workflow's, else steps)")
@@ -242,8 +249,8 @@ Command add_run_command(CLI::App& root) {
                       ->type_name("N")
                       ->check(CLI::PositiveNumber);
     app->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
-    for (CLI::Option* stream_only : {input, errors, workers, format, input_format, output_format, text_field, query,
-                                     table, key, unordered, resume, checkpoint, batch})
+    for (CLI::Option* stream_only : {input, errors, workers, in_flight, format, input_format, output_format, text_field,
+                                     query, table, key, unordered, resume, checkpoint, batch})
         args->data_option->excludes(stream_only);
     unordered->excludes(resume);
     checkpoint->needs(resume);

@@ -39,6 +39,7 @@ struct Runner::Branch {
     int step = 0;
     int parent = 0;
     StepVia via = StepVia::start;
+    int depth_offset = 0;  // a parallel state's branch: the depth it runs at
 
     /// A fresh branch at `state` of `network` for the record in `slot`, keeping the
     /// capacity of its vectors.
@@ -58,6 +59,7 @@ struct Runner::Branch {
         error.reset();
         step = parent = 0;
         via = StepVia::start;
+        depth_offset = 0;
     }
 };
 

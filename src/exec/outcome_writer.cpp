@@ -30,6 +30,10 @@ void OutcomeWriter::write(Outcome& outcome) {
         try {
             if (sink_.encodes()) sink_.write_encoded(outcome.encoded);
             else sink_.write(std::move(outcome.data));
+            for (Value& more : outcome.more) {
+                if (sink_.encodes()) sink_.write_encoded(sink_.encode(more));
+                else sink_.write(std::move(more));
+            }
         } catch (const RecordRefused& e) {
             fail(outcome, {e.name(), e.what(), ""}, "record", std::move(outcome.data));
         }

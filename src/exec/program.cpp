@@ -37,6 +37,14 @@ std::string lua_text(lua_State* L, int index) {
     return s ? std::string(s, len) : std::string(luaL_typename(L, index));
 }
 
+std::string_view reason_at(lua_State* L, int index) {
+    const int type = lua_type(L, index);
+    if (type != LUA_TSTRING && type != LUA_TNUMBER) return {};
+    std::size_t length = 0;
+    const char* text = lua_tolstring(L, index, &length);
+    return std::string_view(text, length);
+}
+
 Program::Program(std::shared_ptr<const Model> model, const std::shared_ptr<EngineImpl>& engine, Diagnostics& diags)
     : model_(std::move(model)), vm_(model_->module_dirs, engine->stdlib_dir, model_->sources.get()) {
     setup(engine);
@@ -254,7 +262,33 @@ void Program::push_state_plan(const Network& net, const State& s) {
         lua_rawseti(L, -2, arc.index);
     }
     lua_setfield(L, -2, "chain");
+    if (s.parallel) push_parallel(*s.parallel);
     push_machine_arcs(s);
+}
+
+// `parallel`: how runtime.lua's join merges the branches (names by branch, 1-based).
+void Program::push_parallel(const Parallel& p) {
+    lua_State* L = vm_.state();
+    lua_createtable(L, 0, 4);
+    lua_createtable(L, static_cast<int>(p.branches.size()), 0);
+    for (std::size_t i = 0; i < p.branches.size(); ++i) {
+        lua_pushstring(L, model_->networks[static_cast<std::size_t>(p.branches[i])].name.c_str());
+        lua_rawseti(L, -2, static_cast<int>(i + 1));
+    }
+    lua_setfield(L, -2, "names");
+    const char* mode = p.merge == Parallel::Merge::namespaced ? "namespaced"
+                       : p.merge == Parallel::Merge::deep     ? "deep"
+                                                              : "fn";
+    lua_pushstring(L, mode);
+    lua_setfield(L, -2, "mode");
+    if (p.merge_fn) {
+        push_fn(*p.merge_fn);
+        lua_setfield(L, -2, "fn");
+        const std::string name = model_->functions[static_cast<std::size_t>(*p.merge_fn)].describe();
+        lua_pushlstring(L, name.data(), name.size());
+        lua_setfield(L, -2, "fn_name");
+    }
+    lua_setfield(L, -2, "parallel");
 }
 
 // What a machine instance waiting in the state may take (statenet/machine.lua):

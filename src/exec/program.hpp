@@ -17,6 +17,10 @@ namespace statenet::detail {
 /// The text of the value at `index`, or its type name when it is not a string.
 std::string lua_text(lua_State* L, int index);
 
+/// An arc condition's reason at `index` (a string or a number; anything else is none).
+/// Valid while the value stays on the stack.
+std::string_view reason_at(lua_State* L, int index);
+
 /// Registry references of the runtime's hot functions (statenet/runtime.lua).
 struct RuntimeRefs {
     int step = LUA_NOREF, step_all = LUA_NOREF, step_chain = LUA_NOREF, chain = LUA_NOREF, begin = LUA_NOREF,
@@ -65,6 +69,7 @@ private:
     void push_fn_list(const std::vector<FnId>& ids, const char* field, const char* names_field);
     void push_state_plan(const Network& net, const State& s);
     void push_machine_arcs(const State& s);
+    void push_parallel(const Parallel& p);
     void define_push_arcs(const State& s);
 };
 

@@ -31,6 +31,29 @@ bool runs_as_json(const RawRecord& raw, const RecordSink& sink) {
     return !text.empty() && text.front() == '{';
 }
 
+/// A breadth-first record that finished in several branches: each branch whose end
+/// state emits is an output record, primary first; the sink encodes the others when
+/// they are written.
+void emit_branches(Result& result, const RecordSink& sink, Outcome& outcome) {
+    for (Branch& b : result.branches) {
+        if (!b.emit) continue;
+        if (outcome.kind == Outcome::Kind::emitted) {
+            outcome.more.push_back(std::move(b.data));
+            continue;
+        }
+        outcome.kind = Outcome::Kind::emitted;
+        if (!sink.encodes()) {
+            outcome.data = std::move(b.data);
+            continue;
+        }
+        try {
+            outcome.encoded = sink.encode(b.data);
+        } catch (const RecordRefused& e) {
+            return fail(outcome, {e.name(), e.what(), ""}, "record", std::move(b.data));
+        }
+    }
+}
+
 }  // namespace
 
 void fail(Outcome& outcome, ErrorInfo error, const char* input_key, Value input) {
@@ -48,6 +71,7 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
     outcome.kind = Outcome::Kind::excluded;
     outcome.encoded.clear();
     outcome.data = Value();
+    outcome.more.clear();
     outcome.input_key = "record";
     outcome.input = Value();
     outcome.input_json.clear();
@@ -61,7 +85,8 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
     Result result;
     RunOptions run = options;
     run.position = static_cast<std::int64_t>(raw.line);  // kept in execution history
-    if (runs_as_json(raw, sink)) {
+    // Breadth-first records may end in several branches: they take the Value path.
+    if (runner.model().strategy != Strategy::breadth_first && runs_as_json(raw, sink)) {
         try {
             result = runner.run_json(raw.text, outcome.encoded, run, /*lean=*/true);
         } catch (const JsonError& e) {
@@ -96,6 +121,7 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
         fail(outcome, result.error.value_or(ErrorInfo{"Failed", "record failed", ""}), "record", std::move(kept));
         return;
     }
+    if (result.branches.size() > 1) return emit_branches(result, sink, outcome);
     if (!result.emit) return;
     outcome.kind = Outcome::Kind::emitted;
     if (!sink.encodes()) {

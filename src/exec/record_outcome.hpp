@@ -22,6 +22,7 @@ struct Outcome {
     std::uint64_t end = 0;             ///< input position after it (for the checkpoint)
     std::string encoded;               ///< emitted, for a sink that encodes on workers
     Value data;                        ///< emitted, for a sink that takes values
+    std::vector<Value> more;           ///< emitted: the other breadth-first branches' data, written after it
     ErrorInfo error;                   ///< why it failed
     const char* input_key = "record";  ///< "raw" for input text that is not a record
     Value input;                       ///< what the errors file shows of a failed record

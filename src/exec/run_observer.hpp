@@ -45,8 +45,9 @@ public:
     virtual void step_ended(int step, StepEnd end, const ErrorInfo* error, std::chrono::nanoseconds took,
                             Value* changes) = 0;
     /// The record leaves step `step` for state `target`: an arc, a push, an on_error
-    /// route or a retry.
-    virtual void routed(int step, const State& target) = 0;
+    /// route or a retry. `reason`: what the arc's condition gave as its second value
+    /// (empty when none).
+    virtual void routed(int step, const State& target, std::string_view reason) = 0;
     /// An error reached a step after it ended: a sub-network's failure reaching the
     /// pushing step, or a run-wide limit (MaxTransitions, Timeout).
     virtual void step_failed(int step, const ErrorInfo& error) = 0;

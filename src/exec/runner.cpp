@@ -321,7 +321,7 @@ void Runner::collect(Run& run, const Outcome& outcome, Value& input, Result& res
             for (const auto& b : outcome.finished)
                 result.branches.push_back({b.final_state->qualified,
                                            &b == primary ? result.data : program_.read_slot(b.slot, order()),
-                                           path_of(run, b)});
+                                           path_of(run, b), b.emit});
         } else {
             const Branch& culprit = *outcome.culprit;
             result.error = culprit.error;

@@ -111,7 +111,10 @@ private:
     Status step(Run& run, Branch& b, std::vector<Branch>& spawned);
     int push_step_args(const Run& run, const Branch& b, bool chained);
     Status spawn_branches(Run& run, Branch& b, const State& s, std::vector<Branch>& spawned);
-    Status take_arc(Run& run, Branch& b, const Arc& arc);
+    Status take_arc(Run& run, Branch& b, const Arc& arc, std::string_view reason = {});
+    // Parallel states (parallel.cpp).
+    Status run_parallel(Run& run, Branch& b, const State& s);
+    Status route_after_join(Run& run, Branch& b, const State& s);
     void enter_chained(Run& run, Branch& b, int count);
     Status fail(Run& run, Branch& b, ErrorInfo error);
     Status finish(Run& run, Branch& b);
@@ -119,7 +122,7 @@ private:
     bool count_transition(Run& run, Branch& b);
     ErrorInfo pcall_error(std::string state);
     void observe_step_end(Run& run, const Branch& b, StepEnd end, const ErrorInfo* error);
-    void observe_route(Run& run, Branch& b, int network, int state, StepVia via);
+    void observe_route(Run& run, Branch& b, int network, int state, StepVia via, std::string_view reason = {});
     void track_changes(bool on);
 
     // Resources and transactions (resources.cpp).

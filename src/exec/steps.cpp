@@ -18,6 +18,7 @@ constexpr int step_end = static_cast<int>(StepOutcome::end);
 constexpr int step_arc = static_cast<int>(StepOutcome::arc);
 constexpr int step_fail = static_cast<int>(StepOutcome::fail);
 constexpr int step_branches = static_cast<int>(StepOutcome::branches);
+constexpr int step_parallel = static_cast<int>(StepOutcome::parallel);
 
 }  // namespace
 
@@ -68,7 +69,8 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
             run, b, {"Timeout", fmt::format("record exceeded timeout_ms = {}", model_->timeout_ms), *b.path.back()});
     }
     if (run.steps) {
-        b.step = run.steps->step_started(b.parent, b.via, s, b.attempt, static_cast<int>(b.frames.size()));
+        b.step =
+            run.steps->step_started(b.parent, b.via, s, b.attempt, b.depth_offset + static_cast<int>(b.frames.size()));
     }
     if (!s.resources.empty())
         if (auto error = acquire_resources(s, *b.path.back())) return fail(run, b, std::move(*error));
@@ -106,7 +108,12 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     observe_step_end(run, b, code == step_end ? StepEnd::end : StepEnd::ok, nullptr);
     switch (code) {
     case step_end: return finish(run, b);
-    case step_arc: return take_arc(run, b, last.arcs[static_cast<std::size_t>(lua_tointeger(L, -2))]);
+    case step_parallel: return run_parallel(run, b, last);
+    case step_arc: {
+        // The condition's reason is for history only.
+        const std::string_view reason = run.steps ? reason_at(L, -1) : std::string_view();
+        return take_arc(run, b, last.arcs[static_cast<std::size_t>(lua_tointeger(L, -2))], reason);
+    }
     case step_branches: break;
     default: throw std::logic_error("statenet runtime: bad step result");
     }
@@ -193,12 +200,12 @@ void Runner::enter_chained(Run& run, Branch& b, int count) {
     lua_pop(L, 1);
 }
 
-Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc) {
+Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc, std::string_view reason) {
     const RuntimeRefs& refs = program_.refs();
     if (!count_transition(run, b)) return Status::failed;
     b.entry_error.reset();
     if (!arc.is_push()) {
-        observe_route(run, b, b.network, arc.to, StepVia::arc);
+        observe_route(run, b, b.network, arc.to, StepVia::arc, reason);
         b.state = arc.to;
         b.entered = false;
         return Status::running;
@@ -212,7 +219,7 @@ Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc) {
                      *b.path.back()});
     }
     int child = program_.call_int(refs.push, {double(b.slot), double(arc.id), run.deep ? 1.0 : 0.0});
-    observe_route(run, b, arc.push_network, arc.push_state, StepVia::push);
+    observe_route(run, b, arc.push_network, arc.push_state, StepVia::push, reason);
     b.frames.push_back(Frame{b.network, b.state, &arc, b.slot, b.attempt, b.retry_counts, b.step});
     b.slot = child;
     b.network = arc.push_network;
@@ -338,9 +345,9 @@ void Runner::observe_step_end(Run& run, const Branch& b, StepEnd end, const Erro
     run.steps->step_ended(b.step, end, nullptr, took, &changes);
 }
 
-void Runner::observe_route(Run& run, Branch& b, int network, int state, StepVia via) {
+void Runner::observe_route(Run& run, Branch& b, int network, int state, StepVia via, std::string_view reason) {
     if (!run.steps) return;
-    run.steps->routed(b.step, model_->state(network, state));
+    run.steps->routed(b.step, model_->state(network, state), reason);
     b.parent = b.step;
     b.via = via;
 }

@@ -3,6 +3,7 @@
 #include "exec/stream_runner.hpp"
 
 #include "exec/bounded_queue.hpp"
+#include "exec/in_flight.hpp"
 #include "exec/outcome_writer.hpp"
 #include "exec/record_outcome.hpp"
 #include "exec/runner_pool.hpp"
@@ -161,23 +162,52 @@ private:
     }
 
     void work() {
+        const unsigned slots = in_flight_slots(runners_->model(), options_.in_flight);
+        if (slots > 1) return work_in_flight(slots);
         RunnerLease runner(runners_);
         while (auto job = jobs_.pop()) {
-            Batch& batch = *job->batch;
-            if (batch.outcomes.size() < batch.count) batch.outcomes.resize(batch.count);
-            try {
-                for (std::size_t i = 0; i < batch.count; ++i)
-                    process_record(*runner, batch.records[i], options_.run, sink_, batch.outcomes[i]);
-            } catch (...) {
-                if (!ordered()) throw;
-                job->done.set_exception(std::current_exception());
-                continue;
-            }
-            if (ordered()) job->done.set_value(std::move(job->batch));
-            else if (!finished_.push(std::move(job->batch))) break;
+            if (!finish_job(*job, [&](Batch& batch) {
+                    for (std::size_t i = 0; i < batch.count; ++i)
+                        process_record(*runner, batch.records[i], options_.run, sink_, batch.outcomes[i]);
+                }))
+                break;
         }
         flush_transactions(*runner);
         if (--active_workers_ == 0) finished_.close();
+    }
+
+    /// A batch's records several at a time on this thread, as they wait on the network.
+    void work_in_flight(unsigned slots) {
+        InFlight in_flight(runners_, slots);
+        while (auto job = jobs_.pop()) {
+            if (!finish_job(*job, [&](Batch& batch) {
+                    in_flight.run(batch.count, [&](std::size_t i, Runner& runner) {
+                        process_record(runner, batch.records[i], options_.run, sink_, batch.outcomes[i]);
+                    });
+                }))
+                break;
+        }
+        if (auto errors = in_flight.flush(); !errors.empty())
+            throw std::runtime_error("batch transaction commit failed: " + errors);
+        if (--active_workers_ == 0) finished_.close();
+    }
+
+    /// Runs `process` on the job's batch and hands the batch on; false once the
+    /// pipeline is cancelled.
+    template <typename Process>
+    bool finish_job(Job& job, Process&& process) {
+        Batch& batch = *job.batch;
+        if (batch.outcomes.size() < batch.count) batch.outcomes.resize(batch.count);
+        try {
+            process(batch);
+        } catch (...) {
+            if (!ordered()) throw;
+            job.done.set_exception(std::current_exception());
+            return true;
+        }
+        if (ordered()) job.done.set_value(std::move(job.batch));
+        else if (!finished_.push(std::move(job.batch))) return false;
+        return true;
     }
 
     /// Writes a batch's outcomes (a null batch asks for a flush) and gives the batch back
@@ -313,7 +343,8 @@ StreamStats run_stream(const std::shared_ptr<RunnerPool>& runners, const Source&
     {
         ProgressTicker ticker(options, *records, writer, position);
         const unsigned workers = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
-        if (workers == 1) {
+        // Records in flight need batches: one worker goes through the pipeline then.
+        if (workers == 1 && in_flight_slots(runners->model(), options.in_flight) == 1) {
             run_sequential(runners, options, *records, *output, writer, position);
         } else {
             Pipeline(runners, options, *records, *output, writer, workers, position).run();

@@ -181,7 +181,7 @@ std::vector<HistoryStep> History::steps(const HistoryRun& run) const {
         SQLite::Statement q(
             *impl_->db,
             "SELECT seq, parent, via, network, state, arc, event, attempt, depth, status, duration_ns, "
-            "error_name, error_message, error_state, changes FROM step_rows WHERE run = ?1 ORDER BY seq");
+            "error_name, error_message, error_state, changes, reason FROM step_rows WHERE run = ?1 ORDER BY seq");
         q.bind(1, run.id);
         std::vector<HistoryStep> steps;
         while (q.executeStep()) {
@@ -199,6 +199,7 @@ std::vector<HistoryStep> History::steps(const HistoryRun& run) const {
             s.duration_ns = q.getColumn(10).getInt64();
             s.error = error_at(q, 11);
             s.changes = json_at(q, 14);
+            if (!q.getColumn(15).isNull()) s.reason = q.getColumn(15).getString();
         }
         return steps;
     });

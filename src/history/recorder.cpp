@@ -39,6 +39,7 @@ HistoryStep history_step(const std::vector<StepRow>& steps, std::size_t index, c
     s.duration_ns = row.duration_ns;
     if (row.error) s.error = *row.error;
     if (row.changes) s.changes = *row.changes;
+    s.reason = row.reason;
     return s;
 }
 
@@ -92,9 +93,10 @@ void RunRecorder::step_ended(int step, StepEnd end, const ErrorInfo* error, std:
     if (changes) s->changes = std::make_unique<Value>(std::move(*changes));
 }
 
-void RunRecorder::routed(int step, const State& target) {
+void RunRecorder::routed(int step, const State& target, std::string_view reason) {
     StepRow* s = at(step);
     if (!s) return;
+    if (!reason.empty() && s->reason.empty()) s->reason.assign(reason);
     if (s->target < 0) s->target = target.id;
     else s->more_targets.push_back(target.id);  // breadth-first: one arc per branch
 }

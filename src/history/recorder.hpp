@@ -25,6 +25,7 @@ struct StepRow {
     StepEnd end = StepEnd::ok;
     std::int64_t duration_ns = 0;
     std::vector<std::int32_t> more_targets;  // breadth-first: the other branches' states
+    std::string reason;                      // the condition's reason for the arc taken
     std::unique_ptr<ErrorInfo> error;
     std::unique_ptr<Value> changes;
 };
@@ -82,7 +83,7 @@ public:
     int step_started(int parent, StepVia via, const State& state, int attempt, int depth) override;
     void step_ended(int step, StepEnd end, const ErrorInfo* error, std::chrono::nanoseconds took,
                     Value* changes) override;
-    void routed(int step, const State& target) override;
+    void routed(int step, const State& target, std::string_view reason) override;
     void step_failed(int step, const ErrorInfo& error) override;
     void run_finished(const Result& result, const State* final_state, const Value* data) override;
 

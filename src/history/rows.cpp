@@ -66,6 +66,7 @@ Value HistoryStep::to_value() const {
     v.set("network", network);
     v.set("state", state);
     if (!arc.empty()) v.set("arc", arc);
+    if (!reason.empty()) v.set("reason", reason);
     if (!event.empty()) v.set("event", event);
     v.set("attempt", attempt);
     v.set("depth", depth);

@@ -23,7 +23,7 @@ constexpr int schema_version = 3;
 // however many steps it took, and a run's steps are read with the run. runs.steps holds
 // one array per step: [parent, via, state, arc, attempt, depth, status, duration_ns]
 // and, for a step with more to say, [..., arcs, error_name, error_message, error_state,
-// changes]; states are `states` rows, via and status codes (StepVia and StepEnd in
+// changes, reason]; states are `states` rows, via and status codes (StepVia and StepEnd in
 // src/exec/run_observer.hpp). The views spell them out; step_rows adds run and seq.
 constexpr const char* step_views_sql = R"sql(
 CREATE VIEW IF NOT EXISTS step_rows AS
@@ -34,12 +34,12 @@ CREATE VIEW IF NOT EXISTS step_rows AS
          j.value ->> 4 AS attempt, j.value ->> 5 AS depth,
          CASE j.value ->> 6 WHEN 0 THEN 'ok' WHEN 1 THEN 'end' ELSE 'failed' END AS status,
          j.value ->> 7 AS duration_ns, j.value ->> 9 AS error_name, j.value ->> 10 AS error_message,
-         j.value ->> 11 AS error_state, nullif(j.value -> 12, 'null') AS changes
+         j.value ->> 11 AS error_state, nullif(j.value -> 12, 'null') AS changes, j.value ->> 13 AS reason
   FROM runs r, json_each(r.steps) j JOIN states s ON s.id = j.value ->> 2
        LEFT JOIN states a ON a.id = j.value ->> 3;
 CREATE VIEW IF NOT EXISTS steps AS
   SELECT id, parent, via, network, state, arc, event, attempt, depth, status, duration_ns, error_name,
-         error_message, error_state, changes FROM step_rows;
+         error_message, error_state, changes, reason FROM step_rows;
 )sql";
 
 constexpr const char* schema_sql = R"sql(

@@ -400,7 +400,7 @@ void HistoryWriter::write_steps(const Binding& b, RunExtras& extras) {
             out += ',';
             number(n);
         }
-        if (step.error || step.changes || !step.more_targets.empty()) {
+        if (step.error || step.changes || !step.more_targets.empty() || !step.reason.empty()) {
             out += ',';
             if (step.more_targets.empty()) {
                 out += "null";
@@ -419,6 +419,10 @@ void HistoryWriter::write_steps(const Binding& b, RunExtras& extras) {
             out += ',';
             if (step.changes) append_json(out, *step.changes);
             else out += "null";
+            if (!step.reason.empty()) {
+                out += ',';
+                append_json_string(out, step.reason);
+            }
         }
         out += ']';
     }

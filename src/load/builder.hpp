@@ -16,13 +16,14 @@ namespace statenet::detail {
 using Kind = Node::Kind;
 using Keys = std::vector<std::string_view>;
 
-inline const Keys top_keys = {"name",      "version",         "description", "main",    "scripts",     "data_mode",
-                              "strategy",  "max_transitions", "timeout_ms",  "vars",    "transaction", "history",
-                              "resources", "reference",       "networks",    "recovery"};
+inline const Keys top_keys = {"name",     "version",         "description", "main",      "scripts", "data_mode",
+                              "strategy", "max_transitions", "timeout_ms",  "in_flight", "vars",    "transaction",
+                              "history",  "resources",       "reference",   "networks",  "recovery"};
 inline const Keys network_keys = {"states", "any", "description"};
-inline const Keys state_keys = {"name",         "start",     "end",      "end_test",  "schema",
-                                "pre_validate", "transform", "validate", "arcs",      "retry",
-                                "on_error",     "data_mode", "emit",     "resources", "description"};
+inline const Keys state_keys = {"name",      "start",     "end",         "end_test", "schema",   "pre_validate",
+                                "transform", "validate",  "arcs",        "retry",    "on_error", "data_mode",
+                                "emit",      "resources", "description", "parallel", "map",      "wait"};
+inline const Keys parallel_keys = {"branches", "join", "merge"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
                               "transform", "priority", "on",        "after_ms",  "resources", "description"};
 inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "description"};
@@ -165,6 +166,7 @@ private:
 
     /// `on = "event"` or `after_ms = N`: what makes a machine take the arc.
     void read_trigger(Arc& arc, const Node& body);
+    void read_parallel(State& state, const Node& body);
     FieldMap field_map(const Node* map, std::string_view what);
 
     // ---- function references -----------------------------------------------------

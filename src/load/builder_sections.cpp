@@ -44,6 +44,11 @@ void Builder::build(const Node& root) {
         if (*t < 0) d_.error(root.field("timeout_ms")->loc, "'timeout_ms' must not be negative");
         else m_.timeout_ms = *t;
     }
+    if (const Node* n = root.field("in_flight")) {
+        if (n->kind != Kind::integer || n->integer < 1 || n->integer > 4096)
+            d_.error(n->loc, "'in_flight' must be an integer from 1 to 4096");
+        else m_.in_flight = n->integer;
+    }
     if (const Node* vars = root.field("vars")) {
         if (vars->kind != Kind::table) wrong_kind(*vars, "vars", "table");
         else m_.vars = to_value(*vars);

@@ -117,10 +117,74 @@ void Builder::read_state(int n, int index, State& state, const Node& body) {
     if (const Node* t = body.field("end_test")) state.end_test = fn_ref(*t, "end_test");
     if (const Node* retry = body.field("retry")) read_retry(state, *retry);
     if (const Node* catchers = body.field("on_error")) read_catchers(n, index, state, *catchers);
+    if (const Node* p = body.field("parallel")) read_parallel(state, *p);
+    for (const char* key : {"map", "wait"})
+        if (const Node* n = body.field(key))
+            d_.error(n->loc, fmt::format("'{}' states are not implemented yet in this version of statenet "
+                                         "(docs/fanout.md)",
+                                         key));
     if (const Node* arcs = body.field("arcs")) {
         if (!is_list(*arcs)) return wrong_kind(*arcs, "arcs", "list of tables");
         for (const auto& arc : arcs->items) read_arc(n, index, state, arc);
     }
+}
+
+/// `parallel = { branches = ["net_a", "net_b"], join = "all" | "any" | { quorum = N },
+/// merge = "namespaced" | "deep" | function }`.
+void Builder::read_parallel(State& state, const Node& body) {
+    if (body.kind != Kind::table) return wrong_kind(body, "parallel", "table");
+    check_keys(body, parallel_keys, "parallel");
+    Parallel p;
+    p.loc = body.loc;
+    const Node* branches = body.field("branches");
+    if (!branches || !is_list(*branches) || branches->items.empty()) {
+        d_.error(branches ? branches->loc : body.loc, "'parallel' needs 'branches', a list of network names");
+        return;
+    }
+    std::vector<std::string_view> nets;
+    for (const auto& net : m_.networks) nets.push_back(net.name);
+    for (const Node& item : branches->items) {
+        if (item.kind != Kind::string) {
+            wrong_kind(item, "parallel branch", "network name");
+            continue;
+        }
+        const auto it = std::find(nets.begin(), nets.end(), item.str);
+        if (it == nets.end()) {
+            d_.error(item.loc,
+                     fmt::format("unknown network '{}' in parallel branches{}", item.str, suggest(item.str, nets)));
+            continue;
+        }
+        const int net = static_cast<int>(it - nets.begin());
+        if (std::find(p.branches.begin(), p.branches.end(), net) != p.branches.end())
+            d_.error(item.loc, fmt::format("network '{}' is listed twice in parallel branches", item.str));
+        else p.branches.push_back(net);
+    }
+    if (const Node* join = body.field("join")) {
+        if (join->kind == Kind::string && join->str == "all") p.join = Parallel::Join::all;
+        else if (join->kind == Kind::string && join->str == "any") p.join = Parallel::Join::any;
+        else if (join->kind == Kind::table && join->field("quorum")) {
+            check_keys(*join, {"quorum"}, "join");
+            const Node* q = join->field("quorum");
+            if (q->kind != Kind::integer || q->integer < 1 ||
+                q->integer > static_cast<std::int64_t>(branches->items.size()))
+                d_.error(q->loc, fmt::format("'quorum' must be an integer from 1 to {} (the number of branches)",
+                                             branches->items.size()));
+            else p.quorum = static_cast<int>(q->integer);
+            p.join = Parallel::Join::quorum;
+        } else {
+            d_.error(join->loc, fmt::format("'join' must be \"all\", \"any\" or {{ quorum = N }}{}",
+                                            join->kind == Kind::string ? suggest(join->str, {"all", "any"}) : ""));
+        }
+    }
+    if (const Node* merge = body.field("merge")) {
+        if (merge->kind == Kind::string && merge->str == "namespaced") p.merge = Parallel::Merge::namespaced;
+        else if (merge->kind == Kind::string && merge->str == "deep") p.merge = Parallel::Merge::deep;
+        else if (merge->kind == Kind::string && merge->str.find('.') == std::string::npos)
+            d_.error(merge->loc, fmt::format("'merge' must be \"namespaced\", \"deep\" or a function{}",
+                                             suggest(merge->str, {"namespaced", "deep"})));
+        else if ((p.merge_fn = fn_ref(*merge, "merge"))) p.merge = Parallel::Merge::fn;
+    }
+    state.parallel = std::move(p);
 }
 
 /// `[networks.<n>.any]`: arcs = [...] (or directly a list of arcs) that apply from

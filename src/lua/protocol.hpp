@@ -10,7 +10,8 @@ namespace statenet::detail {
 // costs what a literal did on the hot path.
 
 /// What one step of statenet/runtime.lua tells the runner (after a state ran).
-#define STATENET_STEP_OUTCOMES(X) X(end, "END") X(arc, "ARC") X(fail, "FAIL") X(branches, "BRANCHES")
+#define STATENET_STEP_OUTCOMES(X) \
+    X(end, "END") X(arc, "ARC") X(fail, "FAIL") X(branches, "BRANCHES") X(parallel, "PARALLEL")
 
 /// What statenet_json_field says a JSON record's field is (runtime.lua's FFI fetch).
 /// Ordered: the codes up to `null` are a Lua nil.

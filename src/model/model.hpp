@@ -95,6 +95,19 @@ struct SchemaField {
     bool optional = false;
 };
 
+/// `parallel = { branches, join, merge }`: after its own functions the state runs each
+/// branch network on a copy of the record, then joins them (docs/fanout.md).
+struct Parallel {
+    enum class Join { all, any, quorum };
+    enum class Merge { namespaced, deep, fn };
+    std::vector<int> branches;  // network indices, in the order they run and merge
+    Join join = Join::all;
+    int quorum = 0;  // Join::quorum: branches that must finish
+    Merge merge = Merge::namespaced;
+    std::optional<FnId> merge_fn;  // Merge::fn
+    Loc loc;
+};
+
 struct State {
     std::string name;
     std::string qualified;  // "network/state", as paths and errors show it
@@ -111,6 +124,7 @@ struct State {
     std::vector<int> arc_order;  // indices into arcs: priority desc, ties by definition
     std::vector<Retrier> retry;
     std::vector<Catcher> on_error;
+    std::optional<Parallel> parallel;
     /// Resources the state and its arcs list: acquired on entry, held to record end.
     std::vector<int> resources;
     Loc loc;
@@ -174,6 +188,9 @@ struct Model {
     Strategy strategy = Strategy::depth_first;
     std::int64_t max_transitions = 1000;
     double timeout_ms = 0;
+    /// `in_flight`: records a worker keeps in progress while they wait on network
+    /// resources (0 = the default, 64; see exec/in_flight.hpp).
+    std::int64_t in_flight = 0;
     TransactionConfig transaction;
     ReferenceConfig reference;
     Value vars = Value::object();
@@ -195,6 +212,12 @@ struct Model {
         return module_dirs.empty() ? module_dirs : std::vector<std::string>(module_dirs.begin() + 1, module_dirs.end());
     }
     const State& state(int network, int index) const { return networks[network].states[index]; }
+    /// Some resource is reached over the network (http, llm): records may wait on it.
+    bool uses_network() const {
+        for (const auto& r : resources)
+            if (r.type == "http" || r.type == "llm") return true;
+        return false;
+    }
     const std::string& qualified(int network, int index) const { return networks[network].states[index].qualified; }
 };
 

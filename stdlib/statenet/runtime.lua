@@ -16,7 +16,8 @@ local M = {}
 local protocol = require("statenet.protocol")
 
 -- Step outcomes returned to C++.
-local END, ARC, FAIL, BRANCHES = protocol.step.END, protocol.step.ARC, protocol.step.FAIL, protocol.step.BRANCHES
+local END, ARC, FAIL, BRANCHES, PARALLEL =
+  protocol.step.END, protocol.step.ARC, protocol.step.FAIL, protocol.step.BRANCHES, protocol.step.PARALLEL
 
 local TOMB = setmetatable({}, { __tostring = function() return "statenet.deleted" end })
 
@@ -799,10 +800,15 @@ local function commit(view, slot, snapshot)
 end
 
 -- The state's own part: its pipeline, then whether it ends here. Returns the view and
--- data to choose an arc with, or nil, nil and an outcome (END, or FAIL, name, message).
+-- data to choose an arc with, or nil, nil and an outcome (END, PARALLEL: its branches
+-- run next, or FAIL, name, message).
 local function run_state(S, slot, attempt, ename, emsg, estate)
   local view, data, name, message = enter(S, slot, attempt, ename, emsg, estate)
   if name then return nil, nil, FAIL, name, message end
+  if S.parallel then
+    commit(view, slot, false)
+    return nil, nil, PARALLEL
+  end
   if S.is_end or (S.end_test and S.end_test(data, ctx)) then
     commit(view, slot, false)
     return nil, nil, END
@@ -810,10 +816,11 @@ local function run_state(S, slot, attempt, ename, emsg, estate)
   return view, data
 end
 
-local function take(a, data, slot, view)
+-- `why`: the condition's second return value (its reason), recorded with the arc.
+local function take(a, data, slot, view, why)
   transform(a.tf, a.tf_names, data, slot, view)
   commit(view, slot, a.push)
-  return ARC, a.index
+  return ARC, a.index, why
 end
 
 local function no_transition(S)
@@ -821,7 +828,8 @@ local function no_transition(S)
 end
 
 -- Depth-first: runs state `sid` for the record in `slot`. Returns
---   END | ARC, arc index (0-based definition order) | FAIL, error name, message.
+--   END | ARC, arc index (0-based definition order), the condition's reason (or nil)
+--   | FAIL, error name, message.
 function M.step(sid, slot, attempt, ename, emsg, estate)
   local S = STATES[sid]
   local view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
@@ -830,13 +838,14 @@ function M.step(sid, slot, attempt, ename, emsg, estate)
   local n = S.narcs
   if n == 0 then return no_transition(S) end
   local a = arcs[1]
-  if a.when == nil or a.when(data, ctx) then return take(a, data, slot, view) end
-  if n == 1 then return no_transition(S) end
-  a = arcs[2]
-  if a.when == nil or a.when(data, ctx) then return take(a, data, slot, view) end
-  for i = 3, n do
+  if a.when == nil then return take(a, data, slot, view) end
+  local pass, why = a.when(data, ctx)
+  if pass then return take(a, data, slot, view, why) end
+  for i = 2, n do
     a = arcs[i]
-    if a.when == nil or a.when(data, ctx) then return take(a, data, slot, view) end
+    if a.when == nil then return take(a, data, slot, view) end
+    pass, why = a.when(data, ctx)
+    if pass then return take(a, data, slot, view, why) end
   end
   return no_transition(S)
 end
@@ -916,6 +925,94 @@ function M.step_all(sid, slot, attempt, ename, emsg, estate, deep)
 end
 
 function M.branch_out(i) return OUT[2 * i - 1], OUT[2 * i] end
+
+-- ---------------------------------------------------------------------------------
+-- Parallel states: the runner runs each branch network on a copy of the record
+-- (M.clone), then joins the ones that finished here and routes on.
+
+local function same(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in next, a do
+    if not same(v, rawget(b, k)) then return false end
+  end
+  for k in next, b do
+    if rawget(a, k) == nil then return false end
+  end
+  return true
+end
+
+-- What branch record `from` changed from `base` (the record at the fork), applied to
+-- `into`: fields set or changed, nested objects merged field by field, fields removed.
+local function merge_changes(into, base, from)
+  for k, v in next, from do
+    local old = rawget(base, k)
+    if type(v) == "table" and type(old) == "table" and getmetatable(v) ~= array_mt and getmetatable(old) ~= array_mt then
+      local target = rawget(into, k)
+      if type(target) ~= "table" then
+        target = deep_copy(old)
+        into[k] = target
+      end
+      merge_changes(target, old, v)
+    elseif not same(v, old) then
+      into[k] = v
+    end
+  end
+  for k in next, base do
+    if rawget(from, k) == nil then into[k] = nil end
+  end
+end
+
+-- Joins the branches' records (slots ..., in branch order, named by S.parallel.names)
+-- into the record in `slot` and frees their slots. Merge modes: namespaced (each branch's
+-- record under its network's name), deep (what each branch changed, merged into the
+-- record in branch order), fn (a function (data, ctx) returning the record, with the
+-- branches' records in ctx.branches by network name).
+function M.join(sid, slot, ...)
+  local S = STATES[sid]
+  local p = S.parallel
+  local n = select("#", ...) / 2
+  local results = {}
+  for i = 1, n do
+    local name = p.names[select(i, ...)]
+    results[name] = RECS[select(n + i, ...)] or {}
+  end
+  local root = RECS[slot]
+  if p.mode == "namespaced" then
+    for name, rec in next, results do root[name] = rec end
+  elseif p.mode == "deep" then
+    local base = deep_copy(root)
+    for i = 1, n do merge_changes(root, base, results[p.names[select(i, ...)]]) end
+  else
+    ctx.branches = results
+    local ok, merged = pcall(p.fn, deep_copy(root), ctx)
+    ctx.branches = nil
+    if not ok then error(merged, 0) end
+    if type(merged) ~= "table" then
+      fail_named("ParallelFailed", "merge function " .. p.fn_name .. " returned " .. type(merged) .. ", not a table")
+    end
+    RECS[slot] = merged
+  end
+  whole = true
+  for i = 1, n do M.free(select(n + i, ...)) end
+end
+
+-- After a parallel state's join: whether it ends here, else its arc, as M.step decides.
+function M.route(sid, slot)
+  local S = STATES[sid]
+  local view, data = open(S, slot)
+  if S.is_end or (S.end_test and S.end_test(data, ctx)) then
+    commit(view, slot, false)
+    return END
+  end
+  for i = 1, S.narcs do
+    local a = S.arcs[i]
+    if a.when == nil then return take(a, data, slot, view) end
+    local pass, why = a.when(data, ctx)
+    if pass then return take(a, data, slot, view, why) end
+  end
+  return no_transition(S)
+end
 
 -- The state pipeline, for the machine dispatcher (statenet/machine.lua), so that
 -- machines run states exactly as records do. Its whole interface:

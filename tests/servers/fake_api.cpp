@@ -113,7 +113,11 @@ void embeddings(const httplib::Request& req, httplib::Response& res) {
 FakeApi::FakeApi() {
     server_.set_keep_alive_max_count(100000);
     server_.set_keep_alive_timeout(2);
-    server_.set_tcp_nodelay(true);  // headers and body go out as two writes: no Nagle wait between them
+    server_.set_tcp_nodelay(true);
+    // A kept-alive connection holds a server thread: enough for 64 records in flight.
+    server_.new_task_queue = [] {
+        return new httplib::ThreadPool(160);
+    };  // headers and body go out as two writes: no Nagle wait between them
     server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
         if (req.path != "/stats" && !req.path.starts_with("/admin/")) {
             ++requests_;
