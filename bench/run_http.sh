@@ -7,7 +7,7 @@
 #    --in-flight 64 (and 1 for contrast): records/s as a ratio to the ideal 64 / 0.05 s
 #    (target: >= 0.8).
 #
-#   bench/run_http.sh [N [M]]   N calls per run (default 5000), M streamed records (default 2000)
+#   bench/run_http.sh [N [M]]   N calls per run (default 20000), M streamed records (default 2000)
 #
 # Environment: BUILD (default: build), RUNS (best of, default 3). The server answers at
 # once, so a call's time is its overhead: client, loopback TCP (and, without
@@ -15,7 +15,7 @@
 # loading are measured with N = 0 and subtracted.
 set -euo pipefail
 
-N=${1:-5000}
+N=${1:-20000}
 M=${2:-2000}
 RUNS=${RUNS:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -18,6 +18,10 @@
 
 #include <statenet/value.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -131,8 +135,29 @@ FakeApi::FakeApi() {
 
 FakeApi::~FakeApi() { stop(); }
 
+namespace {
+
+// cpp-httplib listens with a backlog of 5: 64 records in flight connecting at once
+// overflow it and wait out a SYN retry (1 s). listen() again on the bound socket, found
+// by its port, raises the backlog.
+void raise_backlog(int port) {
+    for (int fd = 3; fd < 1024; ++fd) {
+        sockaddr_in address{};
+        socklen_t size = sizeof address;
+        int listening = 0;
+        socklen_t flag_size = sizeof listening;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0 || address.sin_family != AF_INET ||
+            ntohs(address.sin_port) != port)
+            continue;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &flag_size) == 0 && listening) ::listen(fd, 1024);
+    }
+}
+
+}  // namespace
+
 int FakeApi::bind() {
     port_ = server_.bind_to_any_port("127.0.0.1");
+    if (port_ > 0) raise_backlog(port_);
     return port_;
 }
 
