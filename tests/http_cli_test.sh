@@ -31,9 +31,8 @@ port=$(head -1 "$tmp/port")
 base="http://127.0.0.1:$port"
 
 echo "== examples/api-enrich: a stream priced from the API, an unknown item routed by on_error"
-cp -r "$root/examples/api-enrich" "$tmp/enrich"
-sed -i "s#http://127.0.0.1:8080#$base#" "$tmp/enrich/api-enrich.toml"
-expect_exit 0 "$statenet" run "$tmp/enrich/api-enrich.toml" -i "$tmp/enrich/orders.jsonl" -o "$tmp/priced.jsonl" -j 2
+enrich=$root/examples/api-enrich
+expect_exit 0 env CATALOG_URL="$base" "$statenet" run "$enrich/api-enrich.toml" -i "$enrich/orders.jsonl" -o "$tmp/priced.jsonl" -j 2
 expect_file "$tmp/priced.jsonl" "$(cat "$root/examples/api-enrich/expected.jsonl")"
 expect_match "$tmp/err" "$(summary_re 5 5 0 0)"
 expect_match "$tmp/err" '^statenet: resource catalog \(http\): 5 calls, 1 errors, 0 retries, latency avg [0-9.]+ ms max [0-9.]+ ms, breaker closed$'

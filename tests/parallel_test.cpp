@@ -19,7 +19,8 @@ name = "par"
 [networks.main.states.fan]
 start = true
 transform = [{ lua = "data.base = true; return data" }]
-parallel = )" + parallel + R"(
+parallel = )" +
+           parallel + R"(
 on_error = [{ errors = ["ValidationFailed"], to = "rejected" }]
 [[networks.main.states.fan.arcs]]
 to = "done"
@@ -125,7 +126,8 @@ TEST_CASE("parallel - quorum: enough branches finish, or ParallelFailed") {
     CHECK(!missed.ok);
     REQUIRE(missed.error);
     CHECK(missed.error->name == "ParallelFailed");
-    CHECK(missed.error->message == "1 of 2 branches finished, 2 needed; branch 'b' failed: ValidationFailed: qty over 10");
+    CHECK(missed.error->message ==
+          "1 of 2 branches finished, 2 needed; branch 'b' failed: ValidationFailed: qty over 10");
     CHECK(missed.error->state == "main/fan");
 }
 
@@ -139,8 +141,9 @@ TEST_CASE("parallel - bad declarations are located load errors") {
         }
         return std::string();
     };
-    CHECK(errors(R"({ branches = ["a", "nope"] })").find("par.toml:6:31: unknown network 'nope' in parallel branches") !=
-          std::string::npos);
+    CHECK(
+        errors(R"({ branches = ["a", "nope"] })").find("par.toml:6:31: unknown network 'nope' in parallel branches") !=
+        std::string::npos);
     CHECK(errors(R"({ branches = ["a"], join = "al" })").find("did you mean 'all'") != std::string::npos);
     CHECK(errors(R"({ branches = ["a"], join = { quorum = 2 } })")
               .find("'quorum' must be an integer from 1 to 1 (the number of branches)") != std::string::npos);

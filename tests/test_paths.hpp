@@ -25,4 +25,7 @@ inline std::filesystem::path fresh_db_path(const char* suite, const char* name) 
 /// tests/workflows/history: workflows and Lua modules of the execution history tests.
 inline const std::filesystem::path history_dir = std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/history";
 
+/// tests/workflows/sandbox: workflows and Lua modules of the sandbox and limits tests.
+inline const std::filesystem::path sandbox_dir = std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/sandbox";
+
 }  // namespace statenet_test

@@ -59,6 +59,16 @@ struct EngineOptions {
     std::function<void(const LogRecord&)> log{};
     /// Seed for retry jitter.
     std::uint64_t seed = 0x5eed;
+    /// Refuse workflows that opt out of the Lua sandbox with `trust`, or that raise the
+    /// limits below above the host's (docs/security.md). The CLI's `--sandbox strict`.
+    bool strict_sandbox = false;
+    /// How long one Lua call (a state's functions for one record, or loading a
+    /// workflow) may run before it fails with Timeout, unless the workflow sets
+    /// `[limits] call_ms`; a record's `timeout_ms` also bounds its calls. 0 = no limit.
+    double call_limit_ms = 10000;
+    /// Memory each Lua VM may hold while workflow code runs, unless the workflow sets
+    /// `[limits] memory_mb`; beyond it the call fails with OutOfMemory. 0 = no cap.
+    double memory_limit_mb = 1024;
 };
 
 /// Per-load options.

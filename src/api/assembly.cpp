@@ -25,7 +25,7 @@ std::shared_ptr<HistoryWriter> open_history(const std::shared_ptr<Model>& model,
 }  // namespace
 
 LoadEnvironment load_environment(const EngineImpl& engine) {
-    return LoadEnvironment{engine.stdlib_dir, engine.options.module_paths};
+    return LoadEnvironment{engine.stdlib_dir, engine.options};
 }
 
 std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& engine, std::shared_ptr<Model> model,

@@ -2,6 +2,7 @@
 #include "cli/options.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 
@@ -35,6 +36,29 @@ LoadOptions load_options(const std::vector<std::string>& sets, const std::option
     }
     if (mode) options.data_mode = parse_mode(*mode);
     return options;
+}
+
+EngineOptions SandboxArgs::engine_options() const {
+    EngineOptions options;
+    options.strict_sandbox = mode == "strict";
+    options.call_limit_ms = call_limit_ms;
+    options.memory_limit_mb = memory_limit_mb;
+    return options;
+}
+
+void add_sandbox_options(CLI::App* app, SandboxArgs& args) {
+    app->add_option("--sandbox", args.mode,
+                    "Lua sandbox: default (a workflow may opt out with `trust`) or strict (it may not)")
+        ->type_name("MODE")
+        ->check(CLI::IsMember({"default", "strict"}));
+    app->add_option("--call-limit-ms", args.call_limit_ms,
+                    "Time one Lua call may take, unless the workflow sets limits.call_ms (default 10000, 0 = none)")
+        ->type_name("MS")
+        ->check(CLI::NonNegativeNumber);
+    app->add_option("--memory-limit-mb", args.memory_limit_mb,
+                    "Memory each Lua VM may hold, unless the workflow sets limits.memory_mb (default 1024, 0 = none)")
+        ->type_name("MB")
+        ->check(CLI::NonNegativeNumber);
 }
 
 void print_error(std::string_view message) {

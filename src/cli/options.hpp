@@ -10,6 +10,10 @@
 #include <utility>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace statenet::cli {
 
 /// The process exit codes every subcommand shares.
@@ -35,6 +39,16 @@ DataMode parse_mode(std::string_view text);
 
 /// LoadOptions from repeated --set arguments and an optional --mode.
 LoadOptions load_options(const std::vector<std::string>& sets, const std::optional<std::string>& mode);
+
+/// The Lua sandbox's options (docs/security.md): --sandbox default|strict (strict refuses
+/// workflows that list `trust`), --call-limit-ms and --memory-limit-mb.
+struct SandboxArgs {
+    std::string mode = "default";
+    double call_limit_ms = EngineOptions{}.call_limit_ms;
+    double memory_limit_mb = EngineOptions{}.memory_limit_mb;
+    EngineOptions engine_options() const;
+};
+void add_sandbox_options(CLI::App* app, SandboxArgs& args);
 
 /// `statenet: error: <message>` on stderr.
 void print_error(std::string_view message);

@@ -44,6 +44,7 @@ struct RunArgs {
     std::string history_db;
     std::string history_level;
     bool quiet = false;
+    SandboxArgs sandbox;
     CLI::Option* data_option = nullptr;
     CLI::Option* mode_option = nullptr;
     CLI::Option* history_option = nullptr;
@@ -165,7 +166,7 @@ int run(const RunArgs& args) {
     LoadOptions options = load_options(args.sets, mode);
     if (args.history_option->count()) options.history_db = args.history_db;
     if (args.history_level_option->count()) options.history_level = parse_history_level(args.history_level);
-    Engine engine;
+    Engine engine(args.sandbox.engine_options());
     const Workflow workflow = engine.load(args.workflow, options);
     const int code = args.data_option->count() ? run_one_record(workflow, args) : run_records_stream(workflow, args);
     workflow.flush();  // commits what a batch transaction still holds
@@ -249,6 +250,7 @@ Command add_run_command(CLI::App& root) {
                       ->type_name("N")
                       ->check(CLI::PositiveNumber);
     app->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+    add_sandbox_options(app, args->sandbox);
     for (CLI::Option* stream_only : {input, errors, workers, in_flight, format, input_format, output_format, text_field,
                                      query, table, key, unordered, resume, checkpoint, batch})
         args->data_option->excludes(stream_only);

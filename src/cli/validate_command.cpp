@@ -16,8 +16,8 @@ namespace statenet::cli {
 
 namespace {
 
-int validate(const std::vector<std::string>& files) {
-    Engine engine;
+int validate(const std::vector<std::string>& files, const SandboxArgs& sandbox) {
+    Engine engine(sandbox.engine_options());
     bool all_ok = true;
     for (const auto& file : files) {
         const auto diagnostics = engine.check(file);
@@ -36,12 +36,14 @@ int validate(const std::vector<std::string>& files) {
 
 Command add_validate_command(CLI::App& root) {
     auto files = std::make_shared<std::vector<std::string>>();
+    auto sandbox = std::make_shared<SandboxArgs>();
     CLI::App* app = root.add_subcommand("validate", "Check workflow files and report every problem");
     app->footer(
         "Prints `file: ok`, or each problem as `file:line:col: message` on stderr.\n"
         "Exit status: 0 when every file loads, 2 otherwise.");
     app->add_option("WORKFLOW", *files, "Workflow files (.toml or .lua)")->required()->type_name("");
-    return {app, [files] { return validate(*files); }};
+    add_sandbox_options(app, *sandbox);
+    return {app, [files, sandbox] { return validate(*files, *sandbox); }};
 }
 
 }  // namespace statenet::cli

@@ -69,11 +69,11 @@ Runner::Status Runner::run_parallel(Run& run, Branch& b, const State& s) {
             // The branch's own error, so the state's retry and on_error can match it.
             error.message = fmt::format("branch '{}': {}", failed_network, error.message);
         } else {
-            error = ErrorInfo{"ParallelFailed",
-                              fmt::format("{} of {} branches finished, {} needed; branch '{}' failed: {}: {}",
-                                          finished_slot.size(), p.branches.size(), needed(p), failed_network,
-                                          error.name, error.message),
-                              s.qualified};
+            error = ErrorInfo{
+                "ParallelFailed",
+                fmt::format("{} of {} branches finished, {} needed; branch '{}' failed: {}: {}", finished_slot.size(),
+                            p.branches.size(), needed(p), failed_network, error.name, error.message),
+                s.qualified};
         }
         return fail(run, b, std::move(error));
     }

@@ -2,6 +2,8 @@
 // plans (record and machine arcs alike) defined through statenet.runtime's define_state.
 #include "exec/program.hpp"
 
+#include "load/sandbox_keys.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -46,7 +48,8 @@ std::string_view reason_at(lua_State* L, int index) {
 }
 
 Program::Program(std::shared_ptr<const Model> model, const std::shared_ptr<EngineImpl>& engine, Diagnostics& diags)
-    : model_(std::move(model)), vm_(model_->module_dirs, engine->stdlib_dir, model_->sources.get()) {
+    : model_(std::move(model)),
+      vm_(model_->module_dirs, engine->stdlib_dir, model_->sources.get(), runner_sandbox(*model_, engine->options)) {
     setup(engine);
     resolve_functions(diags);
     if (diags.empty()) define_plans();
@@ -94,7 +97,7 @@ void Program::resolve_functions(Diagnostics& diags) {
     StackGuard guard(L);
     if (model_->lua_source) {
         vm_.push_runtime("load_workflow");
-        if (model_->sources->load(L, model_->file) != 0) {
+        if (load_user_file(L, model_->file, model_->sources.get()) != 0) {
             diags.error(Loc{model_->file, 1, 1}, lua_text(L, -1));
             return;
         }

@@ -3,6 +3,7 @@
 // when their work commits (single, batch, manual). Each step runs inside a savepoint, so
 // a failed (or retried) step's writes roll back with its data.
 #include "exec/branch.hpp"
+#include "resources/binding.hpp"
 
 namespace statenet::detail {
 
@@ -23,7 +24,17 @@ std::optional<ErrorInfo> Runner::acquire_resources(const State& s, const std::st
     for (int id : s.resources) {
         if (is_network_resource(model_->resources[static_cast<std::size_t>(id)])) continue;  // bound at setup
         try {
-            hold(id);
+            const ResourceDecl& decl = model_->resources[static_cast<std::size_t>(id)];
+            if (!HostedResources::hosts(decl)) {
+                hold(id);
+                continue;
+            }
+            lua_State* L = program_.state();
+            StackGuard guard(L);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, resources_table_);
+            hosted_.bind(id, decl, L, lua_gettop(L), program_.convert(), tx_);
+        } catch (const ResourceFailure& e) {
+            return ErrorInfo{e.name(), e.what(), where};
         } catch (const std::exception& e) {
             return ErrorInfo{"ResourceError", e.what(), where};
         }

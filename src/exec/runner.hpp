@@ -1,6 +1,7 @@
 // Runner: the executor — one Program (a Lua VM loaded with one workflow) running records one at a time.
 #pragma once
 
+#include "exec/hosted_resources.hpp"
 #include "exec/json_output.hpp"
 #include "exec/program.hpp"
 #include "exec/reference.hpp"
@@ -68,6 +69,7 @@ private:
     std::shared_ptr<EngineImpl> engine_;
     std::shared_ptr<ResourcePools> pools_;
     Program program_;
+    HostedResources hosted_;  // outlives tx_, which holds its files roots
     Transactions tx_;
     JsonOutput json_;                  // the record run by run_json
     ReferenceRecord reference_;        // reference mode's key, row and commit

@@ -52,6 +52,8 @@ ErrorInfo Runner::pcall_error(std::string state) {
         error.message = lua_text(L, -1);
     }
     lua_pop(L, 1);
+    if (program_.vm().limits().refused())
+        error = {"OutOfMemory", "the Lua memory limit was reached (limits.memory_mb)", error.state};
     return error;
 }
 
@@ -74,7 +76,7 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     }
     if (!s.resources.empty())
         if (auto error = acquire_resources(s, *b.path.back())) return fail(run, b, std::move(*error));
-    const bool guarded = !tx_.held_ids().empty();
+    const bool guarded = tx_.guards();
     if (guarded) {
         try {
             tx_.begin_step();
@@ -88,6 +90,8 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     lua_State* L = program_.state();
     StackGuard guard(L);
     const int nargs = push_step_args(run, b, chained);
+    CallLimit limit(program_.vm().limits(), L, run.deadline > 0 ? run.deadline - engine_->clock->now_ms() : 0,
+                    model_->timeout_ms);
     const bool raised = lua_pcall(L, nargs, chained ? 4 : 3, 0) != 0;
     if (chained && !raised) {
         enter_chained(run, b, static_cast<int>(lua_tointeger(L, -1)));
@@ -103,6 +107,11 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
             std::any_of(last.arcs.begin(), last.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
             error.message += " (its 'on' and 'after_ms' arcs fire only for machines)";
         observe_step_end(run, b, StepEnd::failed, &error);
+        // An interrupted call (lua/limits.hpp) is record-level, as timeout_ms is.
+        if (raised && error.name == "Timeout") {
+            run.fatal = true;
+            return record_failure(run, b, std::move(error));
+        }
         return fail(run, b, std::move(error));
     }
     observe_step_end(run, b, code == step_end ? StepEnd::end : StepEnd::ok, nullptr);

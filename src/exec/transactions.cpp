@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace statenet::detail {
@@ -59,18 +60,24 @@ SqliteConnection& Transactions::acquire(int id, bool& fresh) {
     return *slot;
 }
 
+void Transactions::enlist(StagedWork& work) { staged_.push_back(Enlisted{&work, work.mark(), work.mark()}); }
+
 void Transactions::begin_record() {
     if (strategy_ != Strategy::batch) return;
+    for (auto& e : staged_) e.record_mark = e.work->mark();
     for (int id : held_ids_) held_[static_cast<std::size_t>(id)]->savepoint(record_savepoint);
 }
 
 void Transactions::begin_step() {
     for (int id : held_ids_) held_[static_cast<std::size_t>(id)]->savepoint(step_savepoint);
+    for (auto& e : staged_) e.step_mark = e.work->mark();
     step_open_ = true;
 }
 
 void Transactions::end_step(bool failed) noexcept {
     step_open_ = false;
+    if (failed)
+        for (auto& e : staged_) e.work->rollback_to(e.step_mark);
     for (int id : held_ids_) {
         auto& connection = held_[static_cast<std::size_t>(id)];
         try {
@@ -93,6 +100,12 @@ void Transactions::warn_uncommitted() {
                             "(transaction strategy 'manual': call ctx.commit())",
                             pending, connection.config().name));
     }
+    for (const auto& e : staged_)
+        if (e.work->pending() > 0 && warn_)
+            warn_(
+                fmt::format("{} uncommitted file operation(s) on resource '{}' rolled back at the record's end "
+                            "(transaction strategy 'manual': call ctx.commit())",
+                            e.work->pending(), e.work->name()));
 }
 
 void Transactions::discard_uncommitted() {
@@ -113,6 +126,8 @@ std::optional<std::string> Transactions::end_record(bool ok, std::vector<int>& r
     case Strategy::batch: break;
     }
     std::optional<std::string> failure;
+    if (!ok)
+        for (auto& e : staged_) e.work->rollback_to(e.record_mark);
     for (int id : held_ids_) {
         auto& connection = *held_[static_cast<std::size_t>(id)];
         try {
@@ -134,7 +149,9 @@ std::optional<std::string> Transactions::end_record(bool ok, std::vector<int>& r
 
 std::optional<std::string> Transactions::flush(std::vector<int>& released) {
     batch_records_ = 0;
-    if (held_ids_.empty()) return std::nullopt;
+    const bool staged =
+        std::any_of(staged_.begin(), staged_.end(), [](const Enlisted& e) { return e.work->pending() > 0; });
+    if (held_ids_.empty() && !staged) return std::nullopt;
     return finish_all(true, released);
 }
 
@@ -153,7 +170,21 @@ std::optional<std::string> Transactions::finish_all(bool commit, std::vector<int
     }
     held_ids_.clear();
     step_open_ = false;
+    finish_staged(commit, failure);
     return failure;
+}
+
+void Transactions::finish_staged(bool commit, std::optional<std::string>& failure) noexcept {
+    for (auto& e : staged_) {
+        try {
+            if (commit && !failure) e.work->commit();
+            else e.work->discard();
+        } catch (const std::exception& error) {
+            e.work->discard();
+            failure = error.what();
+        }
+        e.record_mark = e.step_mark = 0;
+    }
 }
 
 void Transactions::commit_now() {
@@ -164,6 +195,9 @@ void Transactions::commit_now() {
         begin_locked(id, connection);
         if (step_open_) connection.savepoint(step_savepoint);
     }
+    std::optional<std::string> failure;
+    finish_staged(true, failure);
+    if (failure) throw std::runtime_error(*failure);
 }
 
 void Transactions::rollback_now() {
@@ -175,6 +209,8 @@ void Transactions::rollback_now() {
         begin_locked(id, connection);
         if (step_open_) connection.savepoint(step_savepoint);
     }
+    std::optional<std::string> failure;
+    finish_staged(false, failure);
 }
 
 }  // namespace statenet::detail

@@ -4,6 +4,7 @@
 
 #include "model/model.hpp"
 #include "resources/pool.hpp"
+#include "resources/staged_work.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -25,6 +26,10 @@ namespace statenet::detail {
 /// - manual: like single, but the record's work is committed only by ctx.commit();
 ///   what is left uncommitted at the record's end is rolled back and reported.
 /// In every strategy each state runs inside the savepoint `statenet_step`.
+///
+/// Enlisted StagedWork (files) follows the same boundaries: a failed step or record
+/// drops what it staged; what is staged lands when the SQL work commits (the record's
+/// end, the batch's commit, ctx.commit()), after the connections have committed.
 class Transactions {
 public:
     /// `warn` receives the manual strategy's "uncommitted work rolled back" messages.
@@ -42,6 +47,11 @@ public:
     /// The held connection, or null.
     SqliteConnection* held(int id) const noexcept { return held_[static_cast<std::size_t>(id)].get(); }
     const std::vector<int>& held_ids() const noexcept { return held_ids_; }
+
+    /// Makes `work` follow this runner's transactions from now on; it must outlive them.
+    void enlist(StagedWork& work);
+    /// Is anything held or enlisted (so each step needs a savepoint)?
+    bool guards() const noexcept { return !held_ids_.empty() || !staged_.empty(); }
 
     /// Starts a record: in batch mode, opens the record savepoint on held connections.
     void begin_record();
@@ -77,10 +87,18 @@ private:
     std::vector<std::int64_t> changes_at_commit_;  // manual: total_changes at the last commit
     std::int64_t batch_records_ = 0;
     bool step_open_ = false;
+    struct Enlisted {
+        StagedWork* work;
+        std::size_t record_mark = 0;  // batch: where the current record's work starts
+        std::size_t step_mark = 0;
+    };
+    std::vector<Enlisted> staged_;
 
     void begin_locked(int id, SqliteConnection& connection);
     void warn_uncommitted();
     bool someone_waits() noexcept;
+    /// Applies (or drops) every enlisted resource's staged work; the first failure wins.
+    void finish_staged(bool commit, std::optional<std::string>& failure) noexcept;
     /// Commits (or rolls back) every held connection and returns them to the pool.
     std::optional<std::string> finish_all(bool commit, std::vector<int>& released) noexcept;
 };

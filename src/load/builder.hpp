@@ -16,9 +16,10 @@ namespace statenet::detail {
 using Kind = Node::Kind;
 using Keys = std::vector<std::string_view>;
 
-inline const Keys top_keys = {"name",     "version",         "description", "main",      "scripts", "data_mode",
-                              "strategy", "max_transitions", "timeout_ms",  "in_flight", "vars",    "transaction",
-                              "history",  "resources",       "reference",   "networks",  "recovery"};
+inline const Keys top_keys = {"name",      "version",     "description",     "main",       "scripts",
+                              "data_mode", "strategy",    "max_transitions", "timeout_ms", "in_flight",
+                              "vars",      "transaction", "history",         "resources",  "reference",
+                              "networks",  "recovery",    "trust",           "limits"};
 inline const Keys network_keys = {"states", "any", "description"};
 inline const Keys state_keys = {"name",      "start",     "end",         "end_test", "schema",   "pre_validate",
                                 "transform", "validate",  "arcs",        "retry",    "on_error", "data_mode",
@@ -27,6 +28,8 @@ inline const Keys parallel_keys = {"branches", "join", "merge"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
                               "transform", "priority", "on",        "after_ms",  "resources", "description"};
 inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "description"};
+inline const Keys vector_resource_keys = {"type", "path", "dim", "metric", "description"};
+inline const Keys files_resource_keys = {"type", "root", "create", "description"};
 inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms", "jitter"};
 inline const Keys catcher_keys = {"errors", "to"};
 inline const Keys any_keys = {"arcs", "description"};
@@ -98,6 +101,8 @@ private:
     void read_http_config(HttpConfig& c, const Node& body, bool base_required);
     void read_http_auth(HttpAuth& auth, const Node& node);
     void require_env(const std::string& name, const Node& at);
+    void read_vector_resource(const Node& body, ResourceDecl& r);  // builder_vector.cpp
+    void read_files_resource(const Node& body, ResourceDecl& r);   // builder_files.cpp
     void use_resources(State& state, const Node& list);
 
     // ---- networks and states -------------------------------------------------------

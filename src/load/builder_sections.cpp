@@ -1,6 +1,7 @@
 // The workflow's top-level keys and its sections: scripts, transaction, reference,
 // recovery, history and resources.
 #include "load/builder.hpp"
+#include "load/sandbox_keys.hpp"
 #include "resources/sqlite_resource.hpp"
 
 #include <fmt/format.h>
@@ -44,6 +45,7 @@ void Builder::build(const Node& root) {
         if (*t < 0) d_.error(root.field("timeout_ms")->loc, "'timeout_ms' must not be negative");
         else m_.timeout_ms = *t;
     }
+    read_sandbox_keys(root, m_, d_);
     if (const Node* n = root.field("in_flight")) {
         if (n->kind != Kind::integer || n->integer < 1 || n->integer > 4096)
             d_.error(n->loc, "'in_flight' must be an integer from 1 to 4096");
@@ -122,6 +124,9 @@ void Builder::read_reference(const Node& root) {
         if (m_.reference.resource < 0)
             d_.error(r->field("resource")->loc, fmt::format("unknown resource '{}' (declare it under [resources.{}]){}",
                                                             *name, *name, suggest(*name, declared)));
+        else if (m_.resources[static_cast<std::size_t>(m_.reference.resource)].type != "sqlite")
+            d_.error(r->field("resource")->loc,
+                     fmt::format("[reference] resource '{}' must be of type 'sqlite'", *name));
     }
     auto identifier = [&](const char* key, std::string& into, bool required) {
         auto text = string_of(*r, key, required);
@@ -202,24 +207,31 @@ void Builder::read_resources(const Node& list) {
         r.name = name;
         r.loc = body.loc;
         auto type = string_of(body, "type", true);
-        if (!type) continue;
-        r.type = *type;
-        if (r.type == "http" || r.type == "llm") {
+        if (type && (*type == "vector" || *type == "files")) {
+            r.type = *type;
+            if (r.type == "vector") read_vector_resource(body, r);
+            else read_files_resource(body, r);
+            m_.resources.push_back(std::move(r));
+            continue;
+        }
+        if (type && (*type == "http" || *type == "llm")) {
+            r.type = *type;
             if (r.type == "http") read_http_resource(r, body);
             else read_llm_resource(r, body);
             m_.resources.push_back(std::move(r));
             continue;
         }
         check_keys(body, resource_keys, fmt::format("resource '{}'", name));
-        if (r.type == "filesystem" || r.type == "vector") {
-            d_.error(body.field("type")->loc,
-                     fmt::format("resource type '{}' is not implemented yet in this version of statenet", r.type));
+        if (!type) continue;
+        r.type = *type;
+        if (r.type == "filesystem") {
+            d_.error(body.field("type")->loc, "unknown resource type 'filesystem' (did you mean 'files'?)");
             continue;
         }
         if (r.type != "sqlite") {
             d_.error(body.field("type")->loc,
                      fmt::format("unknown resource type '{}'{}", r.type,
-                                 suggest(r.type, {"sqlite", "filesystem", "http", "llm", "vector"})));
+                                 suggest(r.type, {"sqlite", "files", "http", "llm", "vector"})));
             continue;
         }
         if (auto path = string_of(body, "path", true)) {

@@ -1,7 +1,9 @@
 // Loader: file -> document tree -> model, collecting every diagnostic.
 #include "load/loader.hpp"
 
+#include "load/env_expand.hpp"
 #include "load/lua_reader.hpp"
+#include "load/sandbox_keys.hpp"
 #include "lua/source_snapshot.hpp"
 #include "lua/vm.hpp"
 
@@ -15,7 +17,9 @@ namespace {
 bool read_document(std::string_view text, const Model& model, const LoadEnvironment& env, Node& root,
                    Diagnostics& diags) {
     if (!model.lua_source) return read_toml(text, model.file, root, diags);
-    LuaVm vm({model.dir}, env.stdlib_dir);
+    const auto sandbox = reader_sandbox(text, model.file, env.options, diags);
+    if (!sandbox) return false;
+    LuaVm vm({model.dir}, env.stdlib_dir, nullptr, *sandbox);
     return read_lua_workflow(vm.state(), model.file, root, diags);
 }
 
@@ -53,8 +57,11 @@ std::shared_ptr<Model> load_model(std::string_view text, const std::filesystem::
 
     Node root;
     if (!read_document(text, *model, env, root, diags)) return nullptr;
+    const EnvSubstitutions from_env = expand_env(root, diags);
     build_model(root, *model, diags);
-    for (const auto& dir : env.module_paths) model->module_dirs.push_back(dir.string());
+    redact_env(diags, from_env);
+    check_sandbox_policy(*model, text, env.options, diags);
+    for (const auto& dir : env.options.module_paths) model->module_dirs.push_back(dir.string());
     for (const auto& [key, value] : options.vars) model->vars.set(key, value);
     if (options.data_mode == DataMode::reference && model->reference.resource < 0)
         diags.error(Loc{model->file, 1, 1},

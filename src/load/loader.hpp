@@ -14,11 +14,11 @@
 
 namespace statenet::detail {
 
-/// What a load needs from its host besides the file: where the stdlib and extra Lua
-/// module directories are.
+/// What a load needs from its host besides the file: where the stdlib is, and the
+/// engine's options (extra module directories, the sandbox policy).
 struct LoadEnvironment {
     std::string stdlib_dir;
-    std::vector<std::filesystem::path> module_paths;
+    const EngineOptions& options;
 };
 
 /// The text of a workflow file; throws LoadError when it cannot be read.

@@ -1,6 +1,8 @@
 // Runs a Lua workflow file and converts the table it returns into a located Node tree.
 #include "load/lua_reader.hpp"
 
+#include "lua/sandbox.hpp"
+
 #include <lua.hpp>
 
 #include <algorithm>
@@ -617,7 +619,7 @@ std::string read_text(const std::string& file) {
 
 bool read_lua_workflow(lua_State* L, const std::string& file, Node& out, Diagnostics& diags) {
     stack_guard guard(L);
-    if (luaL_loadfile(L, file.c_str()) != 0 || lua_pcall(L, 0, 1, 0) != 0) {
+    if (load_user_file(L, file) != 0 || lua_pcall(L, 0, 1, 0) != 0) {
         report_lua_error(L, file, diags);
         return false;
     }

@@ -95,22 +95,25 @@ std::optional<std::string> SourceSnapshot::search(const std::string& module, std
     return std::nullopt;
 }
 
+std::optional<std::pair<std::string, std::shared_ptr<const std::string>>> SourceSnapshot::find_module(
+    const std::string& module, std::string_view search_path, std::string& tried) {
+    std::lock_guard lock(mutex_);
+    auto path = search(module, search_path, tried);
+    if (!path) return std::nullopt;
+    return std::make_pair(*path, files_[index_.at(*path)].text);
+}
+
 int SourceSnapshot::load_module(lua_State* L, const std::string& module, std::string_view search_path) {
     std::string tried;
-    std::optional<std::string> path;
-    std::shared_ptr<const std::string> source;
-    {
-        std::lock_guard lock(mutex_);
-        path = search(module, search_path, tried);
-        if (path) source = files_[index_.at(*path)].text;
-    }
-    if (!path) {
+    const auto found = find_module(module, search_path, tried);
+    if (!found) {
         lua_pushlstring(L, tried.data(), tried.size());
         return 1;
     }
-    const std::string chunk_name = "@" + *path;
+    const auto& [path, source] = *found;
+    const std::string chunk_name = "@" + path;
     if (luaL_loadbuffer(L, source->data(), source->size(), chunk_name.c_str()) != 0)
-        return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", module.c_str(), path->c_str(),
+        return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", module.c_str(), path.c_str(),
                           lua_tostring(L, -1));
     return 1;
 }

@@ -56,6 +56,11 @@ public:
     /// found from the kept text. Pushes the loaded chunk, or Lua's "no file" list when
     /// nothing was found (returns 1 then too); raises a Lua error when the file does not load.
     int load_module(lua_State* L, const std::string& module, std::string_view search_path);
+    /// Finds `module` on `search_path` as `require` would and records it (or the paths
+    /// tried): its path and text, or nullopt with Lua's "no file" list in `tried`.
+    std::optional<std::pair<std::string, std::shared_ptr<const std::string>>> find_module(const std::string& module,
+                                                                                          std::string_view search_path,
+                                                                                          std::string& tried);
 
     /// Every file read so far, in the order first read: the workflow file when it was
     /// loaded by path (a Lua workflow, or the file watch asked for it), each module.

@@ -44,11 +44,15 @@ int snapshot_searcher(lua_State* L) {
 
 }  // namespace
 
-LuaVm::LuaVm(const std::vector<std::string>& module_dirs, const std::string& stdlib_dir, SourceSnapshot* sources) {
+LuaVm::LuaVm(const std::vector<std::string>& module_dirs, const std::string& stdlib_dir, SourceSnapshot* sources,
+             const SandboxConfig& sandbox)
+    : limits_(sandbox.enabled ? sandbox.call_ms : 0, sandbox.enabled ? sandbox.memory_bytes : 0) {
     L_ = luaL_newstate();
     if (!L_) throw std::runtime_error("cannot create a Lua state (out of memory)");
+    if (sandbox.enabled) limits_.install(L_);
     luaL_openlibs(L_);
     install_protocol(L_);
+    preload_host(L_, sandbox, &limits_, stdlib_dir, sources);
     lua_getglobal(L_, "package");
     std::string path = search_path(module_dirs, stdlib_dir);
     lua_pushlstring(L_, path.data(), path.size());
@@ -74,6 +78,8 @@ LuaVm::LuaVm(const std::vector<std::string>& module_dirs, const std::string& std
                                  "' (set STATENET_STDLIB to the stdlib directory): " + err);
     }
     runtime_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+    push_runtime("load_chunk");
+    lua_setfield(L_, LUA_REGISTRYINDEX, "statenet.load_chunk");
 }
 
 LuaVm::~LuaVm() {

@@ -1,6 +1,8 @@
 // An owned LuaJIT state with the statenet runtime loaded and module paths set.
 #pragma once
 
+#include "lua/limits.hpp"
+#include "lua/sandbox.hpp"
 #include "lua/source_snapshot.hpp"
 
 #include <lua.hpp>
@@ -49,8 +51,10 @@ public:
     /// Opens a VM whose `require` searches `module_dirs` in order, then `stdlib_dir`,
     /// and loads `statenet.runtime`. Throws std::runtime_error if the runtime is missing.
     /// With `sources`, modules are loaded from that snapshot (which must outlive the VM).
-    LuaVm(const std::vector<std::string>& module_dirs, const std::string& stdlib_dir,
-          SourceSnapshot* sources = nullptr);
+    /// Workflow code runs as `sandbox` says; until the first CallLimit, the VM's work is
+    /// loading, limited by `sandbox.call_ms`.
+    LuaVm(const std::vector<std::string>& module_dirs, const std::string& stdlib_dir, SourceSnapshot* sources = nullptr,
+          const SandboxConfig& sandbox = {});
     ~LuaVm();
     LuaVm(const LuaVm&) = delete;
     LuaVm& operator=(const LuaVm&) = delete;
@@ -62,8 +66,11 @@ public:
     void push_runtime_module() const { lua_rawgeti(L_, LUA_REGISTRYINDEX, runtime_ref_); }
     /// Registry reference of runtime.<name>, for hot calls.
     int ref_runtime(const char* name);
+    /// The VM's call deadline and memory cap (inert when the sandbox is off).
+    VmLimits& limits() noexcept { return limits_; }
 
 private:
+    VmLimits limits_;
     lua_State* L_ = nullptr;
     int runtime_ref_ = LUA_NOREF;
 };

@@ -111,6 +111,7 @@ double MachineVm::next_timer_ms(int sid, double checked_ms) const {
 MachineStep MachineVm::call(int nargs, std::string_view state_name) {
     lua_State* L = program_->state();
     MachineStep step;
+    CallLimit limit(program_->vm().limits(), L);
     if (lua_pcall(L, nargs, 5, 0) != 0) {
         step.code = MachineStep::Code::failed;
         step.error = pop_error(L, state_name);

@@ -86,6 +86,12 @@ struct ResourceDecl {
     double busy_timeout_ms = 5000;
     HttpConfig http;  // type "http" and "llm"
     LlmConfig llm;    // type "llm"
+    // vector: the store's dimension and metric (cosine, dot, l2); `path` is its SQLite file
+    int dim = 0;
+    std::string metric = "cosine";
+    // files: the root directory (resolved), created at first use when `create`
+    std::string root;
+    bool create = true;
     Loc loc;
 };
 
@@ -177,6 +183,15 @@ struct HistoryConfig {
     Loc loc;                           // where diagnostics about the database point
 };
 
+/// The workflow's sandbox settings (docs/security.md): what it trusts, its own limits.
+struct SandboxSettings {
+    std::vector<std::string> trust;  // names from lua/sandbox.hpp's `trustable`
+    Loc trust_loc;
+    std::optional<double> call_ms;    // [limits] call_ms
+    std::optional<double> memory_mb;  // [limits] memory_mb
+    Loc limits_loc;
+};
+
 struct Model {
     std::string name;
     std::string version;
@@ -191,6 +206,7 @@ struct Model {
     /// `in_flight`: records a worker keeps in progress while they wait on network
     /// resources (0 = the default, 64; see exec/in_flight.hpp).
     std::int64_t in_flight = 0;
+    SandboxSettings sandbox;
     TransactionConfig transaction;
     ReferenceConfig reference;
     Value vars = Value::object();

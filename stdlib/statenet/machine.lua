@@ -9,6 +9,7 @@ local rt = require("statenet.runtime")
 local protocol = require("statenet.protocol")  -- codes shared with C++ (src/lua/protocol.hpp)
 local P = rt.pipeline
 local ctx = rt.ctx
+local user_ctx = rt.user_ctx  -- what functions get (read-only when sandboxed)
 local plan, record = P.plan, P.record
 local open, run_state, transform, commit, shallow_copy = P.open, P.run_state, P.transform, P.commit, P.shallow_copy
 local END, FAIL = protocol.step.END, protocol.step.FAIL
@@ -52,7 +53,7 @@ local function settle(sid, slot)
     local arcs, next_sid = plan(sid).now, nil
     for i = 1, #arcs do
       local a = arcs[i]
-      if a.when == nil or a.when(data, ctx) then
+      if a.when == nil or a.when(data, user_ctx) then
         data = transform(a.tf, a.tf_names, data, slot, view)
         next_sid = a.to
         break
@@ -89,7 +90,7 @@ local function take(handle, sid, arcs, payload, id, elapsed, what)
     local a = arcs[i]
     if elapsed == nil or a.after <= elapsed then
       local pass, reason = true, nil
-      if a.when then pass, reason = a.when(data, ctx) end
+      if a.when then pass, reason = a.when(data, user_ctx) end
       if pass then
         transform(a.tf, a.tf_names, data, slot, view)
         commit(view, slot, false)

@@ -5,8 +5,11 @@
 -- this module owns everything that touches record data, so a record stays resident
 -- in Lua while it moves through states and each (record, state) costs one pcall.
 
-local type, pairs, ipairs, next, setmetatable, getmetatable, error, tostring =
-    type, pairs, ipairs, next, setmetatable, getmetatable, error, tostring
+local type, pairs, ipairs, next, setmetatable, error, tostring =
+    type, pairs, ipairs, next, setmetatable, error, tostring
+-- The runtime sees metatables as they are: those workflow code may hold (arrays, views,
+-- read-only proxies) say `false` to its getmetatable.
+local getmetatable = debug.getmetatable
 local clear = require("table.clear")
 local new_table = require("table.new")
 
@@ -22,7 +25,7 @@ local END, ARC, FAIL, BRANCHES, PARALLEL =
 local TOMB = setmetatable({}, { __tostring = function() return "statenet.deleted" end })
 
 -- Marks a Lua table that must leave Lua as a JSON array even when empty.
-local array_mt = { __statenet_array = true }
+local array_mt = { __statenet_array = true, __metatable = false }
 M.array_mt = array_mt
 
 local STATES = {}   -- global state id -> plan (see M.define_state)
@@ -38,6 +41,38 @@ local READ_ONLY = setmetatable({}, { __mode = "k" })  -- ctx.vars proxy -> its t
 
 local ctx = { vars = {}, resources = {}, log = {}, attempt = 0, state = "", network = "" }
 M.ctx = ctx
+
+-- What the host grants workflow code (src/lua/sandbox.cpp): sandboxed unless the
+-- benchmark baseline turned it off.
+local host = require("statenet.host")
+local sandboxed = host.sandboxed
+
+-- A read-only view of `t` for workflow code: reads go through, writes raise, and its
+-- metatable cannot be read or replaced. (The sandbox's rawset and table functions
+-- refuse it too: see the Sandbox section.)
+local function frozen(t, what)
+  local proxy = setmetatable({}, {
+    __index = t,
+    __newindex = function() error(what .. " is read-only", 2) end,
+    __metatable = false,
+  })
+  READ_ONLY[proxy] = t
+  return proxy
+end
+
+-- The ctx that functions get: the runtime's own with resources and log read-only and no
+-- field writable, so one record cannot change what the next one sees.
+local user_ctx = ctx
+local shadow = {}  -- what user_ctx reads before ctx: the fields that differ, and vars (one hop less)
+if sandboxed then
+  shadow.resources, shadow.log = frozen(ctx.resources, "ctx.resources"), frozen(ctx.log, "ctx.log")
+  setmetatable(shadow, { __index = ctx })
+  user_ctx = frozen(shadow, "ctx")
+  READ_ONLY[user_ctx] = ctx
+end
+M.user_ctx = user_ctx
+
+local reset_globals  -- between records: see the Sandbox section
 
 -- ctx.run_id: given by the runner when it already has the run's id text, else made by
 -- the runner the first time a function reads it (most runs never do).
@@ -169,6 +204,7 @@ local function new_view()
   local proxy = {}
   local view = { proxy = proxy }
   setmetatable(proxy, {
+    __metatable = false,  -- the view is reused by the next record: its metatable stays as it is
     __statenet_view = view,
     __index = function(_, k)
       local w = writes[k]
@@ -370,6 +406,7 @@ end
 -- Starts a record run; `copy` is the data mode of states that do not set their own.
 function M.begin(root, run_id, copy)
   M.reset()
+  reset_globals()
   default_copy = copy
   whole = not copy
   clear(DIRTY)
@@ -479,6 +516,7 @@ local function read_only(t)
     __newindex = function() error("ctx.vars is read-only", 2) end,
     -- Leaving Lua (stored into a record), it becomes a plain copy: see M.materialize.
     __statenet_view = true,
+    __metatable = false,
   })
   READ_ONLY[proxy] = t
   return proxy
@@ -486,6 +524,7 @@ end
 
 function M.setup(vars, log)
   ctx.vars = read_only(vars)
+  if sandboxed then shadow.vars = ctx.vars end
   for _, level in raw_ipairs({ "debug", "info", "warn", "error" }) do
     ctx.log[level] = function(message, fields)
       log(level, ctx.network .. "/" .. ctx.state, tostring(message), fields)
@@ -494,12 +533,312 @@ function M.setup(vars, log)
 end
 
 -- ---------------------------------------------------------------------------------
+-- Sandbox (docs/security.md). Workflow code (inline Lua, the modules it requires, a Lua
+-- workflow file) is loaded by load_chunk: rewritten by the host so that every loop
+-- iteration and function entry runs `tick`, and given USER_ENV as its globals. The
+-- runtime and the stdlib keep the full environment they were loaded with.
+
+-- The VM's limits, shared with C++ (struct LimitsShared in src/lua/limits.hpp).
+ffi.cdef [[
+typedef struct { uint32_t call, stop; double budget_ms, limit_ms, memory_cap; int32_t kind, padding; } statenet_limits;
+]]
+local LIMITS = ffi.cast("statenet_limits*", host.limits)
+
+-- The watchdog sets `stop` to the number of the call it interrupts; an older number
+-- is a call that has ended since.
+local function interrupted()
+  local stop = LIMITS.stop
+  return stop ~= 0 and stop == LIMITS.call
+end
+
+-- "file:line: " of the workflow code that was running, or "".
+local function user_position()
+  for level = 3, 50 do
+    local info = debug.getinfo(level, "Sl")
+    if info == nil then break end
+    local source = info.source
+    if info.currentline > 0 and source:sub(1, 1) == "@" and not source:find("/statenet/runtime.lua", 1, true) then
+      return source:sub(2) .. ":" .. info.currentline .. ": "
+    end
+  end
+  return ""
+end
+
+local function raise_timeout()
+  local limit = string.format("%g", LIMITS.limit_ms)
+  local kind = LIMITS.kind
+  local at = user_position()
+  if kind == 0 then
+    -- Loading reports a located message, as for any error in a workflow file.
+    error(at .. "the workflow's Lua ran longer than " .. limit .. " ms while loading (limits.call_ms)", 0)
+  end
+  local message
+  if kind == 2 then message = "record exceeded timeout_ms = " .. limit
+  else message = "a Lua call ran longer than its limit of " .. limit .. " ms (limits.call_ms)" end
+  error({ name = "Timeout", message = at .. message }, 0)
+end
+
+-- Ticks are counted; every TICK_CHECK of them looks at the stop flag. (A load of the
+-- flag in a compiled loop would be hoisted out of it; the counter's store is not.)
+local TICK_CHECK = 1024
+local TICKS = { 0, TICK_CHECK }
+
+-- The allocator refuses large blocks beyond the cap; what small ones add up to is
+-- looked at here, after a full collection so that garbage does not count.
+local function check_memory()
+  local cap = LIMITS.memory_cap
+  if cap == 0 or collectgarbage("count") * 1024 <= cap then return end
+  collectgarbage()
+  if collectgarbage("count") * 1024 > cap then
+    error({ name = "OutOfMemory", message = user_position() .. "the Lua memory limit of " ..
+            string.format("%g", cap / 1048576) .. " MB was reached (limits.memory_mb)" }, 0)
+  end
+end
+
+local function check_ticks(n)
+  TICKS[2] = n + TICK_CHECK
+  if interrupted() then raise_timeout() end
+  check_memory()
+end
+
+local function tick()
+  local n = TICKS[1] + 1
+  TICKS[1] = n
+  if n >= TICKS[2] then check_ticks(n) end
+end
+
+local trusted = {}
+for _, name in raw_ipairs(host.trust) do trusted[name] = true end
+
+local real = { pcall = pcall, xpcall = xpcall, rawset = rawset, loadstring = loadstring, insert = table.insert,
+               remove = table.remove, sort = table.sort }
+
+-- Workflow code's globals: what it sets lands here (and marks it dirty); reads fall
+-- through to what loading left and to BASE.
+local USER_ENV = {}
+local globals_dirty = false
+local USER_MT = { __metatable = false }
+function USER_MT.__newindex(t, k, v)
+  globals_dirty = true
+  real.rawset(t, k, v)
+end
+
+local function refuse_read_only(t, what)
+  if READ_ONLY[t] then error(what .. ": the table is read-only", 3) end
+end
+
+-- A record's copy-on-write view is a proxy: raw writes would land in the proxy itself,
+-- which the next record reuses, so they go through the view instead.
+local function view_rawset(t, k, v)
+  refuse_read_only(t, "rawset")
+  if t == USER_ENV then globals_dirty = true end
+  if VIEW_OF[t] then t[k] = v return t end
+  return real.rawset(t, k, v)
+end
+
+local function view_insert(t, ...)
+  refuse_read_only(t, "table.insert")
+  if VIEW_OF[t] == nil then return real.insert(t, ...) end
+  local n = api.len(t)
+  if select("#", ...) == 1 then t[n + 1] = ... return end
+  local pos, v = ...
+  for i = n, pos, -1 do t[i + 1] = t[i] end
+  t[pos] = v
+end
+
+local function view_remove(t, pos)
+  refuse_read_only(t, "table.remove")
+  if VIEW_OF[t] == nil then
+    if pos == nil then return real.remove(t) end
+    return real.remove(t, pos)
+  end
+  local n = api.len(t)
+  if n == 0 then return nil end
+  pos = pos or n
+  local v = t[pos]
+  for i = pos, n - 1 do t[i] = t[i + 1] end
+  t[n] = nil
+  return v
+end
+
+local function view_sort(t, less)
+  refuse_read_only(t, "table.sort")
+  if VIEW_OF[t] == nil then return real.sort(t, less) end
+  local c = {}
+  for i = 1, api.len(t) do c[i] = t[i] end
+  real.sort(c, less)
+  for i = 1, #c do t[i] = c[i] end
+end
+
+-- pcall and xpcall cannot swallow a Timeout: once the call is interrupted, the error
+-- goes on up.
+local function rethrow_if_interrupted(ok, ...)
+  if not ok and interrupted() then raise_timeout() end
+  return ok, ...
+end
+local function sandbox_pcall(f, ...) return rethrow_if_interrupted(real.pcall(f, ...)) end
+local function sandbox_xpcall(f, handler) return rethrow_if_interrupted(real.xpcall(f, handler)) end
+
+local function sandbox_collectgarbage(opt)
+  if opt == "count" then return collectgarbage("count") end
+  error("collectgarbage: only \"count\" is allowed in the sandbox", 2)
+end
+
+local load_chunk
+
+local function sandbox_loadstring(text, chunkname)
+  if type(text) ~= "string" then error("loadstring: expected a string", 2) end
+  if text:byte(1) == 27 then return nil, "binary chunks are not allowed in the sandbox" end
+  return load_chunk(text, chunkname or text)
+end
+
+local function sandbox_load(source, chunkname)
+  if type(source) == "string" then return sandbox_loadstring(source, chunkname) end
+  local parts = {}
+  while true do
+    local part = source()
+    if part == nil or part == "" then break end
+    parts[#parts + 1] = part
+  end
+  return sandbox_loadstring(table.concat(parts), chunkname or "=(load)")
+end
+
+local function copy_fields(t, names)
+  local c = {}
+  for _, name in raw_ipairs(names) do c[name] = t[name] end
+  return c
+end
+
+local sandbox_table = copy_fields(table, { "concat", "foreach", "foreachi", "getn", "maxn" })
+sandbox_table.insert, sandbox_table.remove, sandbox_table.sort = view_insert, view_remove, view_sort
+local sandbox_os = copy_fields(os, { "time", "clock", "date", "difftime" })
+local sandbox_string = copy_fields(string, { "byte", "char", "find", "format", "gmatch", "gsub", "len", "lower",
+                                             "match", "rep", "reverse", "sub", "upper" })
+
+-- Modules workflow code may require besides its own and the stdlib's.
+local BUILTIN = {
+  string = frozen(sandbox_string, "string"),
+  table = frozen(sandbox_table, "table"),
+  math = frozen(math, "math"),
+  bit = frozen(bit, "bit"),
+  coroutine = frozen(coroutine, "coroutine"),
+  os = frozen(trusted.os and os or sandbox_os, "os"),
+  ["table.new"] = new_table,
+  ["table.clear"] = function(t) refuse_read_only(t, "table.clear") if VIEW_OF[t] == nil then clear(t) end end,
+}
+for _, name in raw_ipairs({ "io", "ffi", "debug", "jit" }) do
+  if trusted[name] then BUILTIN[name] = require(name) end
+end
+
+local user_loaded = {}
+local LOADING = {}
+local stdlib_prefix = host.stdlib_dir .. "/"
+
+local function sandbox_require(name)
+  if type(name) ~= "string" then error("require: expected a module name", 2) end
+  local m = user_loaded[name]
+  if m == LOADING then error("loop or previous error loading module '" .. name .. "'", 2) end
+  if m ~= nil then return m end
+  m = BUILTIN[name]
+  if m ~= nil then return m end
+  if name == "io" or name == "ffi" or name == "debug" or name == "jit" then
+    error("module '" .. name .. "' is not available: the workflow does not trust '" .. name ..
+          "' (trust = [\"" .. name .. "\"], see docs/security.md)", 2)
+  end
+  -- Through the version's snapshot when there is one, so the module is hashed and watched.
+  local path, text = host.find_module(name, package.path)
+  if path == nil and text == nil then path, text = package.searchpath(name, package.path), nil end
+  if not path then error("module '" .. name .. "' not found:" .. (text or ""), 2) end
+  if path:sub(1, #stdlib_prefix) == stdlib_prefix then
+    -- The engine's own modules run with full privileges; workflow code gets a
+    -- read-only view of std.*, and nothing of statenet.* (the engine's internals).
+    if name:match("^statenet%.") then error("module '" .. name .. "' is internal to the engine", 2) end
+    m = frozen(require(name), name)
+  else
+    local err
+    if text == nil then text, err = host.source(path) end
+    if not text then error("error loading module '" .. name .. "' from file '" .. path .. "':\n\t" .. err, 2) end
+    local f
+    f, err = load_chunk(text, "@" .. path)
+    if not f then error("error loading module '" .. name .. "' from file '" .. path .. "':\n\t" .. err, 2) end
+    user_loaded[name] = LOADING
+    local ok, result = real.pcall(f, name)
+    if not ok then
+      user_loaded[name] = nil
+      error(result, 0)
+    end
+    m = result
+    if m == nil then m = true end
+  end
+  user_loaded[name] = m
+  return m
+end
+
+-- The globals every piece of workflow code starts from (frozen: written through
+-- USER_ENV, a layer of its own).
+local BASE = {
+  assert = assert, error = error, ipairs = _G.ipairs, next = next, pairs = _G.pairs, print = print, select = select,
+  tonumber = tonumber, tostring = tostring, type = type, unpack = unpack, rawequal = rawequal, rawget = rawget,
+  getmetatable = _G.getmetatable, setmetatable = setmetatable, _VERSION = _VERSION,
+  pcall = sandbox_pcall, xpcall = sandbox_xpcall, rawset = view_rawset, collectgarbage = sandbox_collectgarbage,
+  load = sandbox_load, loadstring = sandbox_loadstring, require = sandbox_require,
+  string = BUILTIN.string, table = BUILTIN.table, math = BUILTIN.math, bit = BUILTIN.bit,
+  coroutine = BUILTIN.coroutine, os = BUILTIN.os, statenet = frozen(api, "statenet"), _G = USER_ENV,
+}
+if trusted.io then BASE.io = frozen(io, "io") end
+if trusted.debug then BASE.debug, BASE.getfenv, BASE.setfenv = debug, getfenv, setfenv end
+if trusted.jit then BASE.jit = jit end
+USER_MT.__index = BASE
+setmetatable(USER_ENV, USER_MT)
+
+-- Loads `text` as workflow code; returns the function, or nil and the message.
+function load_chunk(text, chunkname)
+  local f, err = real.loadstring(host.instrument(text), chunkname)
+  if not f then
+    -- The message about the code as written, not as wrapped.
+    local _, original = real.loadstring(text, chunkname)
+    return nil, original or err
+  end
+  setfenv(f, USER_ENV)
+  return f(tick)
+end
+if not sandboxed then load_chunk = loadstring end
+M.load_chunk = load_chunk
+
+-- The globals loading left (a Lua workflow's helpers, a module's) stay for every
+-- record; whatever a record sets is gone when the next one begins.
+local sealed = false
+function reset_globals()
+  if not sealed then
+    sealed = true
+    globals_dirty = false
+    local loaded = {}
+    for k, v in next, BASE do loaded[k] = v end
+    for k, v in next, USER_ENV do loaded[k] = v end
+    clear(USER_ENV)
+    USER_MT.__index = loaded
+  elseif globals_dirty then
+    globals_dirty = false
+    clear(USER_ENV)
+  end
+end
+if not sandboxed then reset_globals = function() end end
+
+if sandboxed then
+  -- Methods on strings ("x"):upper() reach the string library through this metatable:
+  -- it must not lead to string.dump, nor let a record change how every string behaves.
+  local string_mt = getmetatable("")
+  string_mt.__index = sandbox_string
+  string_mt.__metatable = false
+end
+
+-- ---------------------------------------------------------------------------------
 -- Function resolution (at load, once per VM).
 
 local function fail_named(name, message) error({ name = name, message = message }, 0) end
 
 local function require_module(module)
-  local ok, mod = pcall(require, module)
+  local ok, mod = pcall(sandboxed and sandbox_require or require, module)
   if not ok then
     local msg = tostring(mod)
     if msg:find("module '" .. module .. "' not found", 1, true) then
@@ -523,7 +862,7 @@ local function lookup(module, fn)
   local f = mod[fn]
   if type(f) ~= "function" then
     local names = {}
-    for k, v in raw_pairs(mod) do
+    for k, v in raw_pairs(READ_ONLY[mod] or mod) do
       if type(v) == "function" then names[#names + 1] = k end
     end
     table.sort(names)
@@ -567,10 +906,10 @@ function M.resolve(kind, a, b, extra, file, line)
     local head = "local data, ctx = ... "
     -- Parentheses keep `return error(...)` from being a tail call, which would lose
     -- the workflow's file and line in the message.
-    local f = loadstring(pad .. head .. "return (" .. a .. "\n)", "@" .. file)
+    local f = load_chunk(pad .. head .. "return (" .. a .. "\n)", "@" .. file)
     if f then return f end
     local err
-    f, err = loadstring(pad .. head .. a, "@" .. file)
+    f, err = load_chunk(pad .. head .. a, "@" .. file)
     -- The diagnostic already points at this file and line.
     if not f then return nil, "inline Lua: " .. err:gsub("^.-:%d+: ", "", 1) end
     return f
@@ -688,17 +1027,17 @@ end
 local function validate(list, names, data)
   local n = list.n
   if n == 0 then return end
-  local ok, why = list[1](data, ctx)
+  local ok, why = list[1](data, user_ctx)
   local msg = check(ok, why, names, 1, data)
   if msg or n == 1 then return msg end
-  ok, why = list[2](data, ctx)
+  ok, why = list[2](data, user_ctx)
   msg = check(ok, why, names, 2, data)
   if msg or n == 2 then return msg end
-  ok, why = list[3](data, ctx)
+  ok, why = list[3](data, user_ctx)
   msg = check(ok, why, names, 3, data)
   if msg or n == 3 then return msg end
   for i = 4, n do
-    ok, why = list[i](data, ctx)
+    ok, why = list[i](data, user_ctx)
     msg = check(ok, why, names, i, data)
     if msg then return msg end
   end
@@ -723,14 +1062,14 @@ end
 local function transform(list, names, data, slot, view)
   local n = list.n
   if n == 0 then return data end
-  local r = list[1](data, ctx)
+  local r = list[1](data, user_ctx)
   if r ~= nil and r ~= data then data = replaced(r, names, 1, data, slot, view) end
   if n == 1 then return data end
-  r = list[2](data, ctx)
+  r = list[2](data, user_ctx)
   if r ~= nil and r ~= data then data = replaced(r, names, 2, data, slot, view) end
   if n == 2 then return data end
   for i = 3, n do
-    r = list[i](data, ctx)
+    r = list[i](data, user_ctx)
     if r ~= nil and r ~= data then data = replaced(r, names, i, data, slot, view) end
   end
   return data
@@ -809,7 +1148,7 @@ local function run_state(S, slot, attempt, ename, emsg, estate)
     commit(view, slot, false)
     return nil, nil, PARALLEL
   end
-  if S.is_end or (S.end_test and S.end_test(data, ctx)) then
+  if S.is_end or (S.end_test and S.end_test(data, user_ctx)) then
     commit(view, slot, false)
     return nil, nil, END
   end
@@ -839,12 +1178,12 @@ function M.step(sid, slot, attempt, ename, emsg, estate)
   if n == 0 then return no_transition(S) end
   local a = arcs[1]
   if a.when == nil then return take(a, data, slot, view) end
-  local pass, why = a.when(data, ctx)
+  local pass, why = a.when(data, user_ctx)
   if pass then return take(a, data, slot, view, why) end
   for i = 2, n do
     a = arcs[i]
     if a.when == nil then return take(a, data, slot, view) end
-    pass, why = a.when(data, ctx)
+    pass, why = a.when(data, user_ctx)
     if pass then return take(a, data, slot, view, why) end
   end
   return no_transition(S)
@@ -882,7 +1221,7 @@ function M.step_all(sid, slot, attempt, ename, emsg, estate, deep)
   local arcs = S.arcs
   for i = 1, #arcs do
     local when = arcs[i].when
-    if when == nil or when(data, ctx) then passing[#passing + 1] = arcs[i] end
+    if when == nil or when(data, user_ctx) then passing[#passing + 1] = arcs[i] end
   end
   if #passing == 0 then return FAIL, "NoTransition", "no valid transition from state " .. S.name end
   whole = true
@@ -985,7 +1324,7 @@ function M.join(sid, slot, ...)
     for i = 1, n do merge_changes(root, base, results[p.names[select(i, ...)]]) end
   else
     ctx.branches = results
-    local ok, merged = pcall(p.fn, deep_copy(root), ctx)
+    local ok, merged = pcall(p.fn, deep_copy(root), user_ctx)
     ctx.branches = nil
     if not ok then error(merged, 0) end
     if type(merged) ~= "table" then
@@ -1001,14 +1340,14 @@ end
 function M.route(sid, slot)
   local S = STATES[sid]
   local view, data = open(S, slot)
-  if S.is_end or (S.end_test and S.end_test(data, ctx)) then
+  if S.is_end or (S.end_test and S.end_test(data, user_ctx)) then
     commit(view, slot, false)
     return END
   end
   for i = 1, S.narcs do
     local a = S.arcs[i]
     if a.when == nil then return take(a, data, slot, view) end
-    local pass, why = a.when(data, ctx)
+    local pass, why = a.when(data, user_ctx)
     if pass then return take(a, data, slot, view, why) end
   end
   return no_transition(S)

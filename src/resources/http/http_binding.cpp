@@ -37,7 +37,7 @@ std::string string_at(lua_State* L, int index) {
 
 std::string checked_string(lua_State* L, int index, const std::string& what) {
     if (lua_type(L, index) != LUA_TSTRING && lua_type(L, index) != LUA_TNUMBER)
-        throw NamedError("ResourceError", what + " must be a string");
+        throw ResourceFailure("ResourceError", what + " must be a string");
     return string_at(L, index);
 }
 
@@ -71,7 +71,7 @@ Headers pairs_of(lua_State* L, int opts, const char* field, const std::string& w
             lua_pop(L, 1);
         }
     } else if (!lua_isnil(L, -1)) {
-        throw NamedError("ResourceError", fmt::format("{} must be a table", what));
+        throw ResourceFailure("ResourceError", fmt::format("{} must be a table", what));
     }
     lua_pop(L, 1);
     return out;
@@ -94,7 +94,7 @@ HttpRequest read_request(lua_State* L, std::string method, int path_index, int o
     request.path = checked_string(L, path_index, name + ": the path");
     if (opts != 0 && !lua_istable(L, opts)) {
         if (lua_isnil(L, opts)) opts = 0;
-        else throw NamedError("ResourceError", name + ": the options must be a table");
+        else throw ResourceFailure("ResourceError", name + ": the options must be a table");
     }
     request.query = pairs_of(L, opts, "query", name + ": query");
     request.headers = pairs_of(L, opts, "headers", name + ": headers");
@@ -115,7 +115,7 @@ HttpRequest read_request(lua_State* L, std::string method, int path_index, int o
     lua_pop(L, 1);
     lua_getfield(L, opts, "body");
     if (!lua_isnil(L, -1)) {
-        if (request.has_body) throw NamedError("ResourceError", name + ": give either json or body, not both");
+        if (request.has_body) throw ResourceFailure("ResourceError", name + ": give either json or body, not both");
         request.body = checked_string(L, -1, name + ": body");
         request.has_body = true;
     }
@@ -152,7 +152,7 @@ int raising(lua_State* L, Body&& body) {
         std::string name, message;
         try {
             return body();
-        } catch (const NamedError& e) {
+        } catch (const ResourceFailure& e) {
             name = e.name();
             message = e.what();
         } catch (const std::exception& e) {
@@ -246,7 +246,7 @@ void add_usage(lua_State* L, const TokenUsage& usage) {
 ChatOptions read_chat_options(lua_State* L, int opts, const std::string& name) {
     ChatOptions options;
     if (opts == 0 || lua_isnil(L, opts)) return options;
-    if (!lua_istable(L, opts)) throw NamedError("ResourceError", name + ": the options must be a table");
+    if (!lua_istable(L, opts)) throw ResourceFailure("ResourceError", name + ": the options must be a table");
     auto text = [&](const char* key) -> std::optional<std::string> {
         lua_getfield(L, opts, key);
         std::optional<std::string> value;
@@ -307,13 +307,14 @@ int llm_chat(lua_State* L) {
                 const Value custom = opt_value("prompt");
                 const std::string& text = custom.is_string() ? custom.as_string() : client.config().prompt;
                 if (text.empty())
-                    throw NamedError("ResourceError", client.name() +
-                                                          ": chat(record) needs a prompt template (the resource's "
-                                                          "`prompt` or opts.prompt)");
+                    throw ResourceFailure("ResourceError", client.name() +
+                                                               ": chat(record) needs a prompt template (the resource's "
+                                                               "`prompt` or opts.prompt)");
                 reply = client.chat_prompt(fill_template(text, arg, client.name()), options);
             }
         } else {
-            throw NamedError("ResourceError", client.name() + ": chat needs a prompt, a list of messages or a record");
+            throw ResourceFailure("ResourceError",
+                                  client.name() + ": chat needs a prompt, a list of messages or a record");
         }
         add_usage(L, reply.usage);
         lua_createtable(L, 0, 3);
@@ -348,7 +349,8 @@ int llm_embed(lua_State* L) {
                 lua_pop(L, 1);
             }
         }
-        if (texts.empty()) throw NamedError("ResourceError", client.name() + ": embed needs a text or a list of texts");
+        if (texts.empty())
+            throw ResourceFailure("ResourceError", client.name() + ": embed needs a text or a list of texts");
         const int opts = lua_gettop(L) >= first + 1 && lua_istable(L, first + 1) ? first + 1 : 0;
         TokenUsage usage;
         const auto vectors = client.embed(texts, usage, number_field(L, opts, "timeout_ms", 0));

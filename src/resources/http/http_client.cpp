@@ -227,8 +227,8 @@ std::string HttpClient::redact(std::string text) const {
     return text;
 }
 
-NamedError HttpClient::failure(const char* name, const std::string& message) const {
-    return NamedError(name, redact(message));
+ResourceFailure HttpClient::failure(const char* name, const std::string& message) const {
+    return ResourceFailure(name, redact(message));
 }
 
 std::string HttpClient::url_of(const HttpRequest& request) const {
@@ -249,7 +249,7 @@ HttpResponse HttpClient::request(const HttpRequest& request) {
     const auto started = SteadyClock::now();
     calls_.fetch_add(1, std::memory_order_relaxed);
     try {
-        if (!unusable_.empty()) throw NamedError("ResourceError", unusable_);
+        if (!unusable_.empty()) throw ResourceFailure("ResourceError", unusable_);
         HttpResponse response = run_with_retries(request);
         count(started, false);
         return response;

@@ -4,13 +4,13 @@
 //
 // request() looks synchronous but waits only through wait_for(): with an in-flight
 // scheduler the record yields while its request, its backoff or its rate-limit wait
-// runs. It is thread-safe. Errors are NamedError: HttpError (status >= 400 after the
+// runs. It is thread-safe. Errors are ResourceFailure: HttpError (status >= 400 after the
 // retries, connection failures), Timeout, CircuitOpen, RateLimited.
 #pragma once
 
 #include "model/http_config.hpp"
+#include "resources/binding.hpp"
 #include "resources/http/curl_multi.hpp"
-#include "resources/named_error.hpp"
 
 #include <statenet/result.hpp>
 
@@ -127,7 +127,7 @@ private:
     bool healthy();
     std::string url_of(const HttpRequest& request) const;
     std::string redact(std::string text) const;
-    NamedError failure(const char* name, const std::string& message) const;
+    ResourceFailure failure(const char* name, const std::string& message) const;
     void count(SteadyClock::time_point started, bool failed) noexcept;
 };
 

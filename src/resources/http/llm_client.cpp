@@ -58,9 +58,10 @@ std::string fill_template(std::string_view text, const Value& fields, const std:
         const std::string_view name = trim(text.substr(open + 2, close - open - 2));
         const Value* value = lookup(fields, name);
         if (!value || value->is_null())
-            throw NamedError("ResourceError",
-                             fmt::format("{}: the prompt template uses '{{{{{}}}}}', which the record does not have",
-                                         resource, name));
+            throw ResourceFailure(
+                "ResourceError",
+                fmt::format("{}: the prompt template uses '{{{{{}}}}}', which the record does not have", resource,
+                            name));
         out += text_of(*value);
         text.remove_prefix(close + 2);
     }
@@ -91,7 +92,7 @@ Value LlmClient::post(const std::string& endpoint, const Value& body, double tim
     try {
         return Value::from_json(response.body);
     } catch (const std::exception&) {
-        throw NamedError("ResourceError", fmt::format("{}: the server's answer is not JSON", name()));
+        throw ResourceFailure("ResourceError", fmt::format("{}: the server's answer is not JSON", name()));
     }
 }
 
@@ -103,10 +104,10 @@ ChatReply LlmClient::chat_prompt(const std::string& prompt, const ChatOptions& o
 
 ChatReply LlmClient::chat(Value messages, const ChatOptions& options) {
     if (!messages.is_array() || messages.size() == 0)
-        throw NamedError("ResourceError", name() + ": chat needs a prompt or a non-empty list of messages");
+        throw ResourceFailure("ResourceError", name() + ": chat needs a prompt or a non-empty list of messages");
     for (const Value& m : messages.as_array())
         if (!m.is_object() || !m.find("role") || !m.find("content"))
-            throw NamedError("ResourceError", name() + ": each message needs a role and a content");
+            throw ResourceFailure("ResourceError", name() + ": each message needs a role and a content");
     const std::string system = options.system.value_or(config_.system);
     const bool has_system = messages[0]["role"].is_string() && messages[0]["role"].as_string() == "system";
     if (!system.empty() && !has_system) {
@@ -129,19 +130,19 @@ ChatReply LlmClient::chat(Value messages, const ChatOptions& options) {
     const Value& choices = answer["choices"];
     const Value* content = choices.is_array() && choices.size() > 0 ? lookup(choices[0], "message.content") : nullptr;
     if (!content || !content->is_string())
-        throw NamedError("ResourceError", name() + ": the answer has no choices[0].message.content");
+        throw ResourceFailure("ResourceError", name() + ": the answer has no choices[0].message.content");
     reply.text = content->as_string();
     if (!json_output) return reply;
     try {
         reply.json = Value::from_json(unfenced(reply.text));
     } catch (const std::exception&) {
-        throw NamedError("InvalidOutput",
-                         fmt::format("{}: the model's answer is not JSON: {}", name(), reply.text.substr(0, 200)));
+        throw ResourceFailure("InvalidOutput",
+                              fmt::format("{}: the model's answer is not JSON: {}", name(), reply.text.substr(0, 200)));
     }
     for (const auto& key : config_.required_keys)
         if (!reply.json.is_object() || !reply.json.find(key))
-            throw NamedError("InvalidOutput",
-                             fmt::format("{}: the model's JSON answer lacks the required key '{}'", name(), key));
+            throw ResourceFailure("InvalidOutput",
+                                  fmt::format("{}: the model's JSON answer lacks the required key '{}'", name(), key));
     return reply;
 }
 
@@ -155,8 +156,8 @@ std::vector<std::vector<double>> LlmClient::embed(const std::vector<std::string>
     http_->add_tokens(usage.prompt_tokens, 0);
     const Value& data = answer["data"];
     if (!data.is_array() || data.size() != texts.size())
-        throw NamedError("ResourceError", fmt::format("{}: the embeddings answer has {} vectors for {} texts", name(),
-                                                      data.is_array() ? data.size() : 0, texts.size()));
+        throw ResourceFailure("ResourceError", fmt::format("{}: the embeddings answer has {} vectors for {} texts",
+                                                           name(), data.is_array() ? data.size() : 0, texts.size()));
     std::vector<std::vector<double>> vectors(texts.size());
     for (std::size_t i = 0; i < data.size(); ++i) {
         const Value& item = data[i];
@@ -164,7 +165,7 @@ std::vector<std::vector<double>> LlmClient::embed(const std::vector<std::string>
         const std::size_t at = index && index->is_int() ? static_cast<std::size_t>(index->as_int()) : i;
         const Value* embedding = item.is_object() ? item.find("embedding") : nullptr;
         if (at >= vectors.size() || !embedding || !embedding->is_array())
-            throw NamedError("ResourceError", name() + ": an embeddings answer item has no embedding");
+            throw ResourceFailure("ResourceError", name() + ": an embeddings answer item has no embedding");
         for (const Value& x : embedding->as_array()) vectors[at].push_back(x.is_number() ? x.as_number() : 0.0);
     }
     return vectors;

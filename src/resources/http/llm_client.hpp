@@ -1,7 +1,7 @@
 // LlmClient: an `llm` resource — OpenAI-compatible /v1/chat/completions and
 // /v1/embeddings over an HttpClient (so it has the same retries, breaker, rate limit,
 // waits and counters). Thread-safe; its calls wait through wait_for() like HTTP calls.
-// Errors are NamedError: those of HttpClient, InvalidOutput (JSON mode: the answer does
+// Errors are ResourceFailure: those of HttpClient, InvalidOutput (JSON mode: the answer does
 // not parse or lacks a required key), ResourceError (a bad call or an odd reply).
 #pragma once
 
@@ -32,7 +32,7 @@ struct ChatReply {
     TokenUsage usage;
 };
 
-/// Fills `{{field}}` (or `{{ a.b }}`) from `fields`; throws NamedError (ResourceError)
+/// Fills `{{field}}` (or `{{ a.b }}`) from `fields`; throws ResourceFailure (ResourceError)
 /// naming a field the record lacks.
 std::string fill_template(std::string_view text, const Value& fields, const std::string& resource);
 
