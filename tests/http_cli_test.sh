@@ -53,8 +53,8 @@ TOML
 printf '{"n":1}\n{"n":2}\n{"n":3}\n' >"$tmp/three.jsonl"
 # One record at a time: in flight together, all three would start before the breaker opens.
 expect_exit 1 "$statenet" run "$tmp/down.toml" -i "$tmp/three.jsonl" -o "$tmp/none.jsonl" --in-flight 1
-expect_match "$tmp/err" '^statenet: record 1 failed: HttpError: api: GET /x: connection failed after 1 attempt\(s\): '
-expect_line "$tmp/err" 'statenet: record 3 failed: CircuitOpen: api: GET /x: circuit breaker open after 2 consecutive failures'
+expect_match "$tmp/err" '^statenet: record 1 failed: HttpError: .*/down.toml:10: api: GET /x: connection failed after 1 attempt\(s\): '
+expect_line "$tmp/err" "statenet: record 3 failed: CircuitOpen: $tmp/down.toml:10: api: GET /x: circuit breaker open after 2 consecutive failures"
 expect_match "$tmp/err" '^statenet: resource api \(http\): 3 calls, 3 errors, 0 retries, .* breaker open$'
 
 echo "== llm: --data prints the record's token usage; the summary sums it"

@@ -108,7 +108,7 @@ TEST_CASE("http - a 4xx raises HttpError with the status and a body excerpt") {
     Result r = wf.process(Value::object());
     REQUIRE_FALSE(r.ok);
     CHECK(r.error->name == "HttpError");
-    CHECK(r.error->message == R"(api: GET /items/404: HTTP 404: {"error":"not found"})");
+    CHECK(r.error->message == R"(http.toml:10: api: GET /items/404: HTTP 404: {"error":"not found"})");
 }
 
 TEST_CASE("http - auth secrets reach the server but never an error or the history") {
@@ -133,7 +133,7 @@ ctx.resources.api:get("/echo?status=500")
     Result failed = recorded.process(Value::object());
     REQUIRE_FALSE(failed.ok);
     CHECK(failed.error->name == "HttpError");
-    CHECK(failed.error->message.find("api: GET /echo: HTTP 500: ") == 0);
+    CHECK(failed.error->message.find("http.toml:15: api: GET /echo: HTTP 500: ") == 0);
     CHECK(failed.error->message.find("Bearer ***") != std::string::npos);
     CHECK(failed.error->message.find("s3cret") == std::string::npos);
     recorded.flush_history();
@@ -171,7 +171,7 @@ TEST_CASE("http - a timeout fails the record with Timeout and the next record su
     CHECK(ms_since(start) < 1000);
     REQUIRE_FALSE(slow.ok);
     CHECK(slow.error->name == "Timeout");
-    CHECK(slow.error->message.find("api: GET /delay/1500: timed out after 150 ms") == 0);
+    CHECK(slow.error->message.find("http.toml:10: api: GET /delay/1500: timed out after 150 ms") == 0);
     Result fast = wf.process(Value::object({{"ms", 0}}));
     REQUIRE(fast.ok);
     CHECK(fast.data["slept"].as_int() == 0);
@@ -202,7 +202,7 @@ TEST_CASE("http - 5xx answers are retried with backoff until one succeeds") {
     Result failed = short_of.process(Value::object({{"key", "retry_short"}}));
     REQUIRE_FALSE(failed.ok);
     CHECK(failed.error->name == "HttpError");
-    CHECK(failed.error->message == "api: GET /flaky/retry_short: HTTP 500: flaky failure 2");
+    CHECK(failed.error->message == "http.toml:11: api: GET /flaky/retry_short: HTTP 500: flaky failure 2");
     CHECK(short_of.resource_stats()[0].errors == 1);
 }
 
@@ -228,8 +228,9 @@ TEST_CASE("http - a 429 waits out Retry-After, or fails when that is longer than
     CHECK(ms_since(start) < 500);
     REQUIRE_FALSE(failed.ok);
     CHECK(failed.error->name == "HttpError");
-    CHECK(failed.error->message ==
-          "api: GET /limited/too_long: HTTP 429 (Retry-After 5 s exceeds max_backoff_ms = 500): slow down");
+    CHECK(
+        failed.error->message ==
+        "http.toml:11: api: GET /limited/too_long: HTTP 429 (Retry-After 5 s exceeds max_backoff_ms = 500): slow down");
 }
 
 TEST_CASE("http - the breaker opens after N failures and half-opens after the cool-down") {
@@ -247,7 +248,7 @@ TEST_CASE("http - the breaker opens after N failures and half-opens after the co
     Result refused = wf.process(Value::object());
     REQUIRE_FALSE(refused.ok);
     CHECK(refused.error->name == "CircuitOpen");
-    CHECK(refused.error->message == "api: GET /down: circuit breaker open after 3 consecutive failures");
+    CHECK(refused.error->message == "http.toml:12: api: GET /down: circuit breaker open after 3 consecutive failures");
     CHECK(api().requests() == seen);  // refused without a request
     api().set_down(false);
     std::this_thread::sleep_for(std::chrono::milliseconds(350));
@@ -270,7 +271,7 @@ TEST_CASE("http - a half-open breaker asks health_url before its trial call") {
     Result probed = wf.process(Value::object());
     REQUIRE_FALSE(probed.ok);
     CHECK(probed.error->name == "CircuitOpen");
-    CHECK(probed.error->message == "api: GET /down: circuit breaker open (health check failed)");
+    CHECK(probed.error->message == "http.toml:13: api: GET /down: circuit breaker open (health check failed)");
     CHECK(api().requests() == seen + 1);  // the health check, not the call
     api().set_down(false);
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
@@ -295,7 +296,7 @@ TEST_CASE("http - the rate limit spaces calls, and raises RateLimited past the t
     REQUIRE_FALSE(limited.ok);
     CHECK(limited.error->name == "RateLimited");
     CHECK(limited.error->message ==
-          "api: GET /items/2: the rate limit (rate_per_s = 1) would hold the call past its timeout");
+          "http.toml:12: api: GET /items/2: the rate limit (rate_per_s = 1) would hold the call past its timeout");
 }
 
 TEST_CASE("http - keep-alive reuses connections; keep_alive = false opens one per call") {
@@ -416,7 +417,8 @@ data.vars = ctx.resources.llm:chat("Hi {{name}}", { vars = { name = "Ann" } }).t
     Result missing = wf.process(Value::from_json(R"({"title": "Dune"})"));
     REQUIRE_FALSE(missing.ok);
     CHECK(missing.error->name == "ResourceError");
-    CHECK(missing.error->message == "llm: the prompt template uses '{{author.name}}', which the record does not have");
+    CHECK(missing.error->message ==
+          "http.toml:16: llm: the prompt template uses '{{author.name}}', which the record does not have");
 }
 
 TEST_CASE("llm - JSON mode parses the answer and checks required keys") {
@@ -432,14 +434,14 @@ TEST_CASE("llm - JSON mode parses the answer and checks required keys") {
     Result bad = wf.process(Value::object({{"q", "BADJSON please"}}));
     REQUIRE_FALSE(bad.ok);
     CHECK(bad.error->name == "InvalidOutput");
-    CHECK(bad.error->message == "llm: the model's answer is not JSON: this is not json");
+    CHECK(bad.error->message == "http.toml:12: llm: the model's answer is not JSON: this is not json");
 
     Workflow keys = load(engine, llm_workflow("response_format = \"json\"\nrequired_keys = [\"verdict\"]",
                                               "data.out = ctx.resources.llm:chat(data.q).json"));
     Result lacking = keys.process(Value::object({{"q", "x"}}));
     REQUIRE_FALSE(lacking.ok);
     CHECK(lacking.error->name == "InvalidOutput");
-    CHECK(lacking.error->message == "llm: the model's JSON answer lacks the required key 'verdict'");
+    CHECK(lacking.error->message == "http.toml:12: llm: the model's JSON answer lacks the required key 'verdict'");
 }
 
 TEST_CASE("llm - embed returns one vector per text") {

@@ -2,6 +2,7 @@
 // friends, ctx.resources.llm:chat(...) / :embed(...). Each call reads its arguments,
 // runs the (waiting) request and pushes the answer; failures become the named error
 // tables the runtime matches ({ name = "HttpError", message = ... }).
+#include "resources/binding.hpp"
 #include "resources/network_resources.hpp"
 
 #include <fmt/format.h>
@@ -17,17 +18,6 @@ namespace statenet::detail {
 namespace {
 
 constexpr const char* usage_key = "statenet.token_usage";
-
-// Upvalues of every method: 1 the client, 2 the ConvertRefs, 3 the binding table (to
-// tell `api:get(...)` from `api.get(...)`).
-template <class Client>
-Client& client_of(lua_State* L) {
-    return *static_cast<Client*>(lua_touserdata(L, lua_upvalueindex(1)));
-}
-const ConvertRefs& refs_of(lua_State* L) {
-    return *static_cast<const ConvertRefs*>(lua_touserdata(L, lua_upvalueindex(2)));
-}
-int first_arg(lua_State* L) { return lua_rawequal(L, 1, lua_upvalueindex(3)) ? 2 : 1; }
 
 std::string string_at(lua_State* L, int index) {
     std::size_t size = 0;
@@ -105,7 +95,7 @@ HttpRequest read_request(lua_State* L, std::string method, int path_index, int o
     lua_pop(L, 1);
     lua_getfield(L, opts, "json");
     if (!lua_isnil(L, -1)) {
-        request.body = read_value(L, -1, refs_of(L)).to_json();
+        request.body = read_value(L, -1, method_refs(L)).to_json();
         request.has_body = true;
         const bool typed = std::any_of(request.headers.begin(), request.headers.end(), [](const auto& h) {
             return h.first.size() == 12 && strncasecmp(h.first.c_str(), "content-type", 12) == 0;
@@ -145,50 +135,27 @@ void push_response(lua_State* L, const HttpResponse& response, const ConvertRefs
     }
 }
 
-// Pushes the error table; the message's storage ends before lua_error unwinds.
-template <class Body>
-int raising(lua_State* L, Body&& body) {
-    {
-        std::string name, message;
-        try {
-            return body();
-        } catch (const ResourceFailure& e) {
-            name = e.name();
-            message = e.what();
-        } catch (const std::exception& e) {
-            name = "ResourceError";
-            message = e.what();
-        }
-        lua_createtable(L, 0, 2);
-        lua_pushlstring(L, name.data(), name.size());
-        lua_setfield(L, -2, "name");
-        lua_pushlstring(L, message.data(), message.size());
-        lua_setfield(L, -2, "message");
-    }
-    return lua_error(L);
-}
-
 // get/delete/post/put/patch: (path [, opts]); request: (method, path [, opts]).
 template <const char* method>
 int http_method(lua_State* L) {
-    return raising(L, [&] {
-        HttpClient& client = client_of<HttpClient>(L);
-        const int first = first_arg(L);
+    return resource_call(L, [&] {
+        HttpClient& client = *method_self<HttpClient>(L);
+        const int first = first_argument(L);
         const int opts = lua_gettop(L) >= first + 1 ? first + 1 : 0;
         const HttpResponse response = client.request(read_request(L, method, first, opts, client.name()));
-        push_response(L, response, refs_of(L));
+        push_response(L, response, method_refs(L));
         return 1;
     });
 }
 
 int http_request(lua_State* L) {
-    return raising(L, [&] {
-        HttpClient& client = client_of<HttpClient>(L);
-        const int first = first_arg(L);
+    return resource_call(L, [&] {
+        HttpClient& client = *method_self<HttpClient>(L);
+        const int first = first_argument(L);
         const std::string method = checked_string(L, first, client.name() + ": the method");
         const int opts = lua_gettop(L) >= first + 2 ? first + 2 : 0;
         const HttpResponse response = client.request(read_request(L, method, first + 1, opts, client.name()));
-        push_response(L, response, refs_of(L));
+        push_response(L, response, method_refs(L));
         return 1;
     });
 }
@@ -198,15 +165,6 @@ constexpr char post_name[] = "POST";
 constexpr char put_name[] = "PUT";
 constexpr char patch_name[] = "PATCH";
 constexpr char delete_name[] = "DELETE";
-
-void add_method(lua_State* L, int table, void* client, const ConvertRefs& refs, const char* name,
-                lua_CFunction function) {
-    lua_pushlightuserdata(L, client);
-    lua_pushlightuserdata(L, const_cast<ConvertRefs*>(&refs));
-    lua_pushvalue(L, table);
-    lua_pushcclosure(L, function, 3);
-    lua_setfield(L, table, name);
-}
 
 // ---- llm ----
 
@@ -279,10 +237,10 @@ void push_usage(lua_State* L, const TokenUsage& usage) {
 // filled from opts.vars); an array is the messages; any other table is a record that
 // fills the prompt template (opts.prompt, else the resource's `prompt`).
 int llm_chat(lua_State* L) {
-    return raising(L, [&] {
-        LlmClient& client = client_of<LlmClient>(L);
-        const ConvertRefs& refs = refs_of(L);
-        const int first = first_arg(L);
+    return resource_call(L, [&] {
+        LlmClient& client = *method_self<LlmClient>(L);
+        const ConvertRefs& refs = method_refs(L);
+        const int first = first_argument(L);
         const int opts = lua_gettop(L) >= first + 1 ? first + 1 : 0;
         const ChatOptions options = read_chat_options(L, opts, client.name());
         auto opt_value = [&](const char* key) {
@@ -332,9 +290,9 @@ int llm_chat(lua_State* L) {
 
 // embed(text | {texts} [, opts]) -> { vector, ... } (one vector per text, also for one text).
 int llm_embed(lua_State* L) {
-    return raising(L, [&] {
-        LlmClient& client = client_of<LlmClient>(L);
-        const int first = first_arg(L);
+    return resource_call(L, [&] {
+        LlmClient& client = *method_self<LlmClient>(L);
+        const int first = first_argument(L);
         std::vector<std::string> texts;
         if (lua_type(L, first) == LUA_TSTRING) {
             texts.push_back(string_at(L, first));
@@ -371,21 +329,17 @@ int llm_embed(lua_State* L) {
 }  // namespace
 
 void push_http_binding(lua_State* L, HttpClient* client, const ConvertRefs& refs) {
-    lua_createtable(L, 0, 6);
-    const int table = lua_gettop(L);
-    add_method(L, table, client, refs, "get", http_method<get_name>);
-    add_method(L, table, client, refs, "post", http_method<post_name>);
-    add_method(L, table, client, refs, "put", http_method<put_name>);
-    add_method(L, table, client, refs, "patch", http_method<patch_name>);
-    add_method(L, table, client, refs, "delete", http_method<delete_name>);
-    add_method(L, table, client, refs, "request", http_request);
+    push_method_table(L, client, &refs,
+                      {{"get", http_method<get_name>},
+                       {"post", http_method<post_name>},
+                       {"put", http_method<put_name>},
+                       {"patch", http_method<patch_name>},
+                       {"delete", http_method<delete_name>},
+                       {"request", http_request}});
 }
 
 void push_llm_binding(lua_State* L, LlmClient* client, const ConvertRefs& refs) {
-    lua_createtable(L, 0, 2);
-    const int table = lua_gettop(L);
-    add_method(L, table, client, refs, "chat", llm_chat);
-    add_method(L, table, client, refs, "embed", llm_embed);
+    push_method_table(L, client, &refs, {{"chat", llm_chat}, {"embed", llm_embed}});
 }
 
 TokenUsage take_token_usage(lua_State* L) {
