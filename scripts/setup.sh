@@ -8,6 +8,7 @@ STATENET_PACKAGES=(
   libsqlitecpp-dev libsqlite3-dev sqlite3 doctest-dev
   zlib1g-dev libzstd-dev zstd
   libpq-dev postgresql
+  libcurl4-openssl-dev libcpp-httplib-dev
 )
 
 # statenet_install_packages [PACKAGE...]: installs those missing (default: STATENET_PACKAGES).

@@ -155,6 +155,6 @@ start = true
 end = true
 )");
     REQUIRE(http.size() == 1);
-    CHECK(http[0].line == 3);
-    CHECK(http[0].message.find("not implemented yet") != std::string::npos);
+    CHECK(http[0].line == 2);
+    CHECK(http[0].message == "missing required key 'base_url'");
 }

@@ -12,23 +12,27 @@ namespace statenet {
 
 // X(name, default message). The names are stable: they are what `retry.errors`,
 // `on_error.errors` and history match and store.
-#define STATENET_ERRORS(X)                                         \
-    X(ValidationFailed, "validation failed")                       \
-    X(SchemaViolation, "record does not match the state's schema") \
-    X(NoTransition, "no valid transition")                         \
-    X(MaxTransitions, "too many transitions")                      \
-    X(Timeout, "record timed out")                                 \
-    X(OutOfMemory, "Lua memory limit reached")                     \
-    X(LuaError, "error in Lua function")                           \
-    X(ResourceError, "resource error")                             \
-    X(ResourceTimeout, "no pooled resource connection came free")  \
-    X(Conflict, "concurrent modification")                         \
-    X(NotFound, "reference record not found")                      \
-    X(PushFailed, "push to sub-network failed")                    \
-    X(InvalidArgument, "bad argument to a resource call")          \
-    X(DimensionMismatch, "vector has the wrong dimension")         \
-    X(PathEscape, "path leads outside the files resource's root")  \
-    X(FileNotFound, "no such file under the files resource's root")
+#define STATENET_ERRORS(X)                                          \
+    X(ValidationFailed, "validation failed")                        \
+    X(SchemaViolation, "record does not match the state's schema")  \
+    X(NoTransition, "no valid transition")                          \
+    X(MaxTransitions, "too many transitions")                       \
+    X(Timeout, "record timed out")                                  \
+    X(OutOfMemory, "Lua memory limit reached")                      \
+    X(LuaError, "error in Lua function")                            \
+    X(ResourceError, "resource error")                              \
+    X(ResourceTimeout, "no pooled resource connection came free")   \
+    X(Conflict, "concurrent modification")                          \
+    X(NotFound, "reference record not found")                       \
+    X(PushFailed, "push to sub-network failed")                     \
+    X(InvalidArgument, "bad argument to a resource call")           \
+    X(DimensionMismatch, "vector has the wrong dimension")          \
+    X(PathEscape, "path leads outside the files resource's root")   \
+    X(FileNotFound, "no such file under the files resource's root") \
+    X(HttpError, "HTTP request failed")                             \
+    X(CircuitOpen, "circuit breaker is open")                       \
+    X(RateLimited, "rate limit would be exceeded")                  \
+    X(InvalidOutput, "model output does not match the format")
 
 enum class ErrorCode {
 #define STATENET_ERROR_ENUM(name, message) name,

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,29 @@ struct Branch {
     std::vector<std::string> path;
     /// False when the branch's end state has `emit = false`.
     bool emit = true;
+};
+
+/// Tokens reported by `llm` resources: for one record (Result::usage) or since a
+/// workflow version was loaded (ResourceStats::tokens).
+struct TokenUsage {
+    std::uint64_t prompt_tokens = 0;
+    std::uint64_t completion_tokens = 0;
+    bool empty() const noexcept { return prompt_tokens == 0 && completion_tokens == 0; }
+};
+
+/// A network resource's counters (`http`, `llm`) since its workflow version was loaded
+/// (Workflow::resource_stats()).
+struct ResourceStats {
+    std::string name;
+    std::string type;
+    std::uint64_t calls = 0;    ///< Lua calls; a call's retries count once
+    std::uint64_t errors = 0;   ///< calls that raised an error
+    std::uint64_t retries = 0;  ///< attempts after a call's first
+    double latency_ms_sum = 0;  ///< over every call, retries and waits included
+    double latency_ms_max = 0;
+    /// The circuit breaker: "closed" (healthy), "open" or "half-open".
+    std::string health = "closed";
+    TokenUsage tokens;
 };
 
 /// The outcome of one record run.
@@ -42,6 +66,8 @@ struct STATENET_API Result {
     std::chrono::nanoseconds duration{0};
     /// False when the final state has `emit = false` (the record is excluded from output).
     bool emit = true;
+    /// Tokens the record's `llm` calls used.
+    TokenUsage usage;
 
     /// The result as a JSON-ready Value (ok, final_state, data, path, error, ...).
     Value to_value() const;

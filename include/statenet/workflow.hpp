@@ -100,6 +100,10 @@ public:
     StreamStats process_stream(const Source& source, const Sink& sink, const StreamOptions& options) const;
     StreamStats process_stream(const Source& source, const Sink& sink) const;
 
+    /// The counters of the current version's network resources (`http`, `llm`): calls,
+    /// errors, retries, latency, breaker state, tokens. Empty when it has none.
+    std::vector<ResourceStats> resource_stats() const;
+
     /// The current version's name and version; references stay valid across reloads for
     /// the workflow's lifetime.
     const std::string& name() const;

@@ -113,6 +113,23 @@ void print_summary(const StreamStats& stats) {
     std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
+// One line per network resource: what it did for the run, its breaker, its tokens.
+void print_resource_stats(const std::vector<ResourceStats>& resources) {
+    std::string text;
+    for (const auto& r : resources) {
+        const double average = r.calls > 0 ? r.latency_ms_sum / static_cast<double>(r.calls) : 0.0;
+        text += fmt::format(
+            "statenet: resource {} ({}): {} calls, {} errors, {} retries, latency avg {:.1f} ms max "
+            "{:.1f} ms, breaker {}",
+            r.name, r.type, r.calls, r.errors, r.retries, average, r.latency_ms_max, r.health);
+        if (!r.tokens.empty())
+            text +=
+                fmt::format(", tokens {} prompt + {} completion", r.tokens.prompt_tokens, r.tokens.completion_tokens);
+        text += '\n';
+    }
+    std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
 int run_records_stream(const Workflow& workflow, const RunArgs& args) {
     StreamOptions options;
     options.workers = args.workers;
@@ -148,7 +165,10 @@ int run_records_stream(const Workflow& workflow, const RunArgs& args) {
         throw;
     }
     bar.clear();
-    if (!args.quiet) print_summary(stats);
+    if (!args.quiet) {
+        print_summary(stats);
+        print_resource_stats(workflow.resource_stats());
+    }
     return stats.failed == 0 ? exit_ok : exit_records_failed;
 }
 

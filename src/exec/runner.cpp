@@ -57,6 +57,7 @@ void Runner::install_context() {
     StackGuard guard(L);
     program_.vm().push_runtime("ctx");
     lua_getfield(L, -1, "resources");
+    pools_->network().bind(L, -1, program_.convert());
     resources_table_ = luaL_ref(L, LUA_REGISTRYINDEX);
     for (const bool commit : {true, false}) {
         lua_pushlightuserdata(L, this);
@@ -178,6 +179,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     lua_State* L = program_.state();
     StackGuard guard(L);
     int first_slot = 0;
+    take_token_usage(L);  // what an earlier record left uncounted is not this one's
     if (auto error = begin(run, input, first_slot)) {
         result.error = std::move(error);
         result.data = std::move(input);
@@ -187,6 +189,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     }
     Outcome outcome;
     drive(run, first_slot, outcome);
+    result.usage = take_token_usage(L);
     // The lazy JSON path leaves Result::data null; history at level full wants it.
     Value history_output;
     collect(run, outcome, input, result, history_output);

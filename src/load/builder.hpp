@@ -101,6 +101,12 @@ private:
     // ---- resources ----------------------------------------------------------------
 
     void read_resources(const Node& list);
+    // `type = "http"` and `type = "llm"` (builder_http.cpp).
+    void read_http_resource(ResourceDecl& r, const Node& body);
+    void read_llm_resource(ResourceDecl& r, const Node& body);
+    void read_http_config(HttpConfig& c, const Node& body, bool base_required);
+    void read_http_auth(HttpAuth& auth, const Node& node);
+    void require_env(const std::string& name, const Node& at);
     void read_vector_resource(const Node& body, ResourceDecl& r);  // builder_vector.cpp
     void read_files_resource(const Node& body, ResourceDecl& r);   // builder_files.cpp
     /// A positive `pool` and `acquire_timeout_ms`, shared by every resource kind.

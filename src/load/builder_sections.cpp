@@ -214,16 +214,18 @@ void Builder::read_resources(const Node& list) {
             m_.resources.push_back(std::move(r));
             continue;
         }
+        if (type && (*type == "http" || *type == "llm")) {
+            r.type = *type;
+            if (r.type == "http") read_http_resource(r, body);
+            else read_llm_resource(r, body);
+            m_.resources.push_back(std::move(r));
+            continue;
+        }
         check_keys(body, resource_keys, fmt::format("resource '{}'", name));
         if (!type) continue;
         r.type = *type;
         if (r.type == "filesystem") {
             d_.error(body.field("type")->loc, "unknown resource type 'filesystem' (did you mean 'files'?)");
-            continue;
-        }
-        if (r.type == "http" || r.type == "llm") {
-            d_.error(body.field("type")->loc,
-                     fmt::format("resource type '{}' is not implemented yet in this version of statenet", r.type));
             continue;
         }
         if (r.type != "sqlite") {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "model/diagnostics.hpp"
+#include "model/http_config.hpp"
 
 #include <statenet/history.hpp>
 #include <statenet/value.hpp>
@@ -89,6 +90,8 @@ struct ResourceDecl {
     std::string path;  // resolved against the workflow's directory
     int pool = 4;
     double busy_timeout_ms = 5000;
+    HttpConfig http;  // type "http" and "llm"
+    LlmConfig llm;    // type "llm"
     // vector: the store's dimension and metric (cosine, dot, l2); `path` is its SQLite file
     int dim = 0;
     std::string metric = "cosine";

@@ -19,7 +19,8 @@ std::unique_ptr<Connection> open_connection(const ResourceDecl& r) {
     throw std::runtime_error(fmt::format("{}: a '{}' resource has no database connection", r.name, r.type));
 }
 
-ResourcePools::ResourcePools(const std::vector<ResourceDecl>& resources) : waiting_(resources.size()) {
+ResourcePools::ResourcePools(const std::vector<ResourceDecl>& resources)
+    : waiting_(resources.size()), network_(resources) {
     for (const auto& r : resources) {
         Pool pool;
         pool.decl = r;

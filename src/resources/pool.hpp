@@ -3,6 +3,7 @@
 
 #include "model/model.hpp"
 #include "resources/connection.hpp"
+#include "resources/network_resources.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -34,6 +35,10 @@ public:
     /// waits, so batches never starve other workers.
     std::atomic<int>& waiting(int id) { return waiting_[static_cast<std::size_t>(id)]; }
 
+    /// The clients of the `http` and `llm` resources, shared by every runner (they are
+    /// bound per runner, not leased per record).
+    const NetworkResources& network() const noexcept { return network_; }
+
 private:
     struct Pool {
         ResourceDecl decl;
@@ -44,6 +49,7 @@ private:
     std::condition_variable released_;
     std::vector<Pool> pools_;
     std::vector<std::atomic<int>> waiting_;
+    NetworkResources network_;
 };
 
 }  // namespace statenet::detail

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# End-to-end tests of the http and llm resources through the statenet command, against
+# the fake API server (tests/servers) started here on an ephemeral port of 127.0.0.1.
+# Usage: tests/http_cli_test.sh STATENET_BINARY SOURCE_ROOT FAKE_API_SERVER
+set -euo pipefail
+
+statenet=$1
+root=$2
+server_bin=$3
+tmp=$(mktemp -d)
+export no_proxy=127.0.0.1  # a proxy from the environment must not see the local traffic
+server_pid=
+cleanup() {
+    local rc=$?
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+    exit "$rc"
+}
+trap cleanup EXIT
+source "$(dirname "$0")/cli_lib.sh"
+
+# The server prints its port on its first line.
+"$server_bin" >"$tmp/port" &
+server_pid=$!
+for _ in $(seq 100); do [[ -s $tmp/port ]] && break; sleep 0.05; done
+port=$(head -1 "$tmp/port")
+[[ $port =~ ^[0-9]+$ ]] || { echo "fake_api_server did not start" >&2; exit 1; }
+base="http://127.0.0.1:$port"
+
+echo "== examples/api-enrich: a stream priced from the API, an unknown item routed by on_error"
+enrich=$root/examples/api-enrich
+expect_exit 0 env CATALOG_URL="$base" "$statenet" run "$enrich/api-enrich.toml" -i "$enrich/orders.jsonl" -o "$tmp/priced.jsonl" -j 2
+expect_file "$tmp/priced.jsonl" "$(cat "$root/examples/api-enrich/expected.jsonl")"
+expect_match "$tmp/err" "$(summary_re 5 5 0 0)"
+expect_match "$tmp/err" '^statenet: resource catalog \(http\): 5 calls, 1 errors, 0 retries, latency avg [0-9.]+ ms max [0-9.]+ ms, breaker closed$'
+
+echo "== an unreachable API: the breaker opens, later records fail fast with CircuitOpen"
+cat >"$tmp/down.toml" <<TOML
+name = "down"
+[resources.api]
+type = "http"
+base_url = "http://127.0.0.1:1"
+retries = 0
+breaker_failures = 2
+[networks.main.states.call]
+start = true
+end = true
+transform = { lua = "ctx.resources.api:get('/x')" }
+TOML
+printf '{"n":1}\n{"n":2}\n{"n":3}\n' >"$tmp/three.jsonl"
+# One record at a time: in flight together, all three would start before the breaker opens.
+expect_exit 1 "$statenet" run "$tmp/down.toml" -i "$tmp/three.jsonl" -o "$tmp/none.jsonl" --in-flight 1
+expect_match "$tmp/err" '^statenet: record 1 failed: HttpError: .*/down.toml:10: api: GET /x: connection failed after 1 attempt\(s\): '
+expect_line "$tmp/err" "statenet: record 3 failed: CircuitOpen: $tmp/down.toml:10: api: GET /x: circuit breaker open after 2 consecutive failures"
+expect_match "$tmp/err" '^statenet: resource api \(http\): 3 calls, 3 errors, 0 retries, .* breaker open$'
+
+echo "== llm: --data prints the record's token usage; the summary sums it"
+cat >"$tmp/llm.toml" <<TOML
+name = "ask"
+[resources.llm]
+type = "llm"
+base_url = "$base"
+model = "fake-model"
+prompt = "Tell me about {{topic}}"
+[networks.main.states.ask]
+start = true
+end = true
+transform = { lua = "data.answer = ctx.resources.llm:chat(data).text" }
+TOML
+expect_exit 0 "$statenet" run "$tmp/llm.toml" --data '{"topic":"owls"}'
+expect_contains "$tmp/out" '"answer": "echo: Tell me about owls"'
+expect_contains "$tmp/out" '"prompt_tokens": 4'
+printf '{"topic":"owls"}\n{"topic":"snow leopards"}\n' >"$tmp/topics.jsonl"
+expect_exit 0 "$statenet" run "$tmp/llm.toml" -i "$tmp/topics.jsonl" -o "$tmp/answers.jsonl"
+expect_match "$tmp/err" '^statenet: resource llm \(llm\): 2 calls, 0 errors, .* tokens 9 prompt \+ 11 completion$'
+
+echo "== validate: a missing secret variable is a located load error"
+cat >"$tmp/secret.toml" <<TOML
+name = "secret"
+[resources.api]
+type = "http"
+base_url = "$base"
+auth = { type = "bearer", token_env = "STATENET_NO_SUCH_TOKEN" }
+[networks.main.states.s]
+start = true
+end = true
+TOML
+expect_exit 2 env -u STATENET_NO_SUCH_TOKEN "$statenet" validate "$tmp/secret.toml"
+expect_contains "$tmp/err" "secret.toml:5:39: environment variable 'STATENET_NO_SUCH_TOKEN' is not set"
+
+cli_done
