@@ -106,8 +106,10 @@ if command -v valgrind >/dev/null; then
       "$WORKFLOW" -i "$2" -o /dev/null --errors /dev/null --history "$OUT/history_instr.db" --history-level "$1" \
       --quiet >>"$LOG" 2>&1 || [ $? -eq 1 ]
     local worker writer
+    # Thread 1 is the worker; the others are the history writer and the sandbox watchdog
+    # (which only sleeps and sets a flag), counted together as the writer.
     worker=$(awk '/^totals:/ { print $2 }' "$OUT"/history_cg.*-01)
-    writer=$(cat "$OUT"/history_cg.*-02 2>/dev/null | awk '/^totals:/ { n += $2 } END { print n + 0 }')
+    writer=$(cat $(ls "$OUT"/history_cg.*-[0-9]* | grep -v -- "-01$") 2>/dev/null | awk '/^totals:/ { n += $2 } END { print n + 0 }')
     echo "$worker $writer"
   }
   echo
