@@ -5,7 +5,7 @@
 #include "fuzz_support.hpp"
 
 #include "load/lua_reader.hpp"
-#include "model/model.hpp"
+#include "load/loader.hpp"
 
 #include <lua.hpp>
 
