@@ -100,6 +100,10 @@ void VmLimits::install(lua_State* L) {
     installed_ = true;
 }
 
+void VmLimits::uninstall(lua_State* L) noexcept {
+    if (base_alloc_) lua_setallocf(L, base_alloc_, base_data_);
+}
+
 void VmLimits::begin_call(double budget_ms, double limit_ms, CallKind kind) noexcept {
     shared_.budget_ms.store(budget_ms, std::memory_order_relaxed);
     shared_.limit_ms = limit_ms;

@@ -43,6 +43,10 @@ public:
     /// Counts `L`'s memory through its allocator and registers with the watchdog; the
     /// load phase is a limited call from here until the first begin_call.
     void install(lua_State* L);
+    /// Gives `L` its own allocator back; call it right before lua_close. LuaJIT frees its
+    /// allocator's arenas at close only when the state still uses that allocator: with
+    /// the counting one in place every closed VM left its memory mapped.
+    void uninstall(lua_State* L) noexcept;
 
     /// A limited call begins: the watchdog stops it `budget_ms` from now (0: never).
     void begin_call(double budget_ms, double limit_ms, CallKind kind) noexcept;

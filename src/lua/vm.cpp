@@ -83,7 +83,9 @@ LuaVm::LuaVm(const std::vector<std::string>& module_dirs, const std::string& std
 }
 
 LuaVm::~LuaVm() {
-    if (L_) lua_close(L_);
+    if (!L_) return;
+    limits_.uninstall(L_);
+    lua_close(L_);
 }
 
 void LuaVm::push_runtime(const char* name) const {

@@ -4,8 +4,8 @@
 // capped at 64 MB: the harness looks for bugs in statenet, not in what a chunk may do.
 #include "fuzz_support.hpp"
 
-#include "load/lua_reader.hpp"
 #include "load/loader.hpp"
+#include "load/lua_reader.hpp"
 
 #include <lua.hpp>
 
