@@ -2,7 +2,7 @@
 // plans (record and machine arcs alike) defined through statenet.runtime's define_state.
 #include "exec/program.hpp"
 
-#include "load/sandbox_keys.hpp"
+#include "lua/sandbox.hpp"
 
 #include <fmt/format.h>
 
@@ -30,6 +30,18 @@ int lua_log(lua_State* L) {
 }
 
 std::string timer_label(double after_ms) { return fmt::format("after_ms={}", after_ms); }
+
+/// How a runner's VM runs this workflow's code: its trust list, and its limits (the
+/// workflow's `[limits]`, else the host's; docs/security.md).
+SandboxConfig runner_sandbox(const Model& model, const EngineOptions& options) {
+    SandboxConfig config;
+    config.enabled = sandbox_enabled_by_environment();
+    config.trust = model.sandbox.trust;
+    config.call_ms = model.sandbox.call_ms.value_or(options.call_limit_ms);
+    const double mb = model.sandbox.memory_mb.value_or(options.memory_limit_mb);
+    config.memory_bytes = mb > 0 ? static_cast<std::size_t>(mb * 1024.0 * 1024.0) : 0;
+    return config;
+}
 
 }  // namespace
 

@@ -99,16 +99,6 @@ void check_sandbox_policy(const Model& model, std::string_view text, const Engin
         }
 }
 
-SandboxConfig runner_sandbox(const Model& model, const EngineOptions& options) {
-    SandboxConfig config;
-    config.enabled = sandbox_enabled_by_environment();
-    config.trust = model.sandbox.trust;
-    config.call_ms = model.sandbox.call_ms.value_or(options.call_limit_ms);
-    const double mb = model.sandbox.memory_mb.value_or(options.memory_limit_mb);
-    config.memory_bytes = mb > 0 ? static_cast<std::size_t>(mb * bytes_per_mb) : 0;
-    return config;
-}
-
 std::optional<SandboxConfig> reader_sandbox(std::string_view text, const std::string& file,
                                             const EngineOptions& options, Diagnostics& diags) {
     SandboxConfig config;

@@ -20,9 +20,6 @@ void read_sandbox_keys(const Node& root, Model& model, Diagnostics& diags);
 /// the host's. A Lua workflow's trust must also be the literal list it was read with.
 void check_sandbox_policy(const Model& model, std::string_view text, const EngineOptions& options, Diagnostics& diags);
 
-/// How a runner's VM runs this workflow's code.
-SandboxConfig runner_sandbox(const Model& model, const EngineOptions& options);
-
 /// How the VM that reads a Lua workflow runs it: granted the trust list written
 /// literally in `text`. Nothing (and a diagnostic) when a strict sandbox refuses it.
 std::optional<SandboxConfig> reader_sandbox(std::string_view text, const std::string& file,
