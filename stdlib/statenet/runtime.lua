@@ -819,92 +819,13 @@ end
 function M.branch_out(i) return OUT[2 * i - 1], OUT[2 * i] end
 
 -- ---------------------------------------------------------------------------------
--- Parallel states: the runner runs each branch network on a copy of the record
--- (M.clone), then joins the ones that finished here and routes on.
+-- Parallel states (statenet/parallel.lua).
 
-local function same(a, b)
-  if a == b then return true end
-  if type(a) ~= "table" or type(b) ~= "table" then return false end
-  for k, v in next, a do
-    if not same(v, rawget(b, k)) then return false end
-  end
-  for k in next, b do
-    if rawget(a, k) == nil then return false end
-  end
-  return true
-end
-
--- What branch record `from` changed from `base` (the record at the fork), applied to
--- `into`: fields set or changed, nested objects merged field by field, fields removed.
-local function merge_changes(into, base, from)
-  for k, v in next, from do
-    local old = rawget(base, k)
-    if type(v) == "table" and type(old) == "table" and getmetatable(v) ~= array_mt and getmetatable(old) ~= array_mt then
-      local target = rawget(into, k)
-      if type(target) ~= "table" then
-        target = deep_copy(old)
-        into[k] = target
-      end
-      merge_changes(target, old, v)
-    elseif not same(v, old) then
-      into[k] = v
-    end
-  end
-  for k in next, base do
-    if rawget(from, k) == nil then into[k] = nil end
-  end
-end
-
--- Joins the branches' records (slots ..., in branch order, named by S.parallel.names)
--- into the record in `slot` and frees their slots. Merge modes: namespaced (each branch's
--- record under its network's name), deep (what each branch changed, merged into the
--- record in branch order), fn (a function (data, ctx) returning the record, with the
--- branches' records in ctx.branches by network name).
-function M.join(sid, slot, ...)
-  local S = STATES[sid]
-  local p = S.parallel
-  local n = select("#", ...) / 2
-  local results = {}
-  for i = 1, n do
-    local name = p.names[select(i, ...)]
-    results[name] = RECS[select(n + i, ...)] or {}
-  end
-  local root = RECS[slot]
-  if p.mode == "namespaced" then
-    for name, rec in next, results do root[name] = rec end
-  elseif p.mode == "deep" then
-    local base = deep_copy(root)
-    for i = 1, n do merge_changes(root, base, results[p.names[select(i, ...)]]) end
-  else
-    ctx.branches = results
-    local ok, merged = pcall(p.fn, deep_copy(root), user_ctx)
-    ctx.branches = nil
-    if not ok then error(merged, 0) end
-    if type(merged) ~= "table" then
-      fail_named("ParallelFailed", "merge function " .. p.fn_name .. " returned " .. type(merged) .. ", not a table")
-    end
-    RECS[slot] = merged
-  end
-  whole = true
-  for i = 1, n do M.free(select(n + i, ...)) end
-end
-
--- After a parallel state's join: whether it ends here, else its arc, as M.step decides.
-function M.route(sid, slot)
-  local S = STATES[sid]
-  local view, data = open(S, slot)
-  if S.is_end or (S.end_test and S.end_test(data, user_ctx)) then
-    commit(view, slot, false)
-    return END
-  end
-  for i = 1, S.narcs do
-    local a = S.arcs[i]
-    if a.when == nil then return take(a, data, slot, view) end
-    local pass, why = a.when(data, user_ctx)
-    if pass then return take(a, data, slot, view, why) end
-  end
-  return no_transition(S)
-end
+require("statenet.parallel")(M, {
+  STATES = STATES, RECS = RECS, ctx = ctx, user_ctx = user_ctx, array_mt = array_mt, deep_copy = deep_copy,
+  fail_named = fail_named, open = open, commit = commit, take = take, no_transition = no_transition,
+  mark_whole = function() whole = true end, END = END,
+})
 
 -- The state pipeline, for the machine dispatcher (statenet/machine.lua), so that
 -- machines run states exactly as records do. Its whole interface:
