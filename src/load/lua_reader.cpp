@@ -2,6 +2,7 @@
 #include "load/lua_reader.hpp"
 
 #include <statenet/value.hpp>
+#include "lua/lua_lexer.hpp"
 #include "lua/sandbox.hpp"
 
 #include <lua.hpp>
@@ -27,121 +28,8 @@ namespace {
 // holds and where, plus plain `name = value` assignments so that a table built in a
 // local variable can be traced back to its constructor.
 
-enum class token_kind { name, string, number, punct };
-
-struct token {
-    token_kind kind;
-    std::string_view text;     // as written
-    std::string_view content;  // strings: the body, empty when it holds escapes
-    std::size_t offset;
-};
-
-bool is_name_start(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || c == '_' || u >= 0x80;
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-bool is_keyword(std::string_view word) {
-    static constexpr std::string_view keywords[] = {
-        "and", "break", "do",  "else", "elseif", "end",    "false",  "for",  "function", "goto",  "if",
-        "in",  "local", "nil", "not",  "or",     "repeat", "return", "then", "true",     "until", "while"};
-    return std::find(std::begin(keywords), std::end(keywords), word) != std::end(keywords);
-}
-
-/// The level of a long bracket opening at `pos` ("[[" is 0, "[==[" is 2), if one does.
-std::optional<std::size_t> long_bracket(std::string_view s, std::size_t pos) {
-    if (pos >= s.size() || s[pos] != '[') return std::nullopt;
-    std::size_t i = pos + 1;
-    while (i < s.size() && s[i] == '=') ++i;
-    if (i < s.size() && s[i] == '[') return i - pos - 1;
-    return std::nullopt;
-}
-
-/// Skips a long string or comment whose body starts at `body`; returns the offset past
-/// its closing bracket and sets `body_end`.
-std::size_t skip_long(std::string_view s, std::size_t body, std::size_t level, std::size_t& body_end) {
-    const std::string close = "]" + std::string(level, '=') + "]";
-    const std::size_t at = s.find(close, body);
-    if (at == std::string_view::npos) {
-        body_end = s.size();
-        return s.size();
-    }
-    body_end = at;
-    return at + close.size();
-}
-
-std::size_t skip_short_string(std::string_view s, std::size_t i, bool& escaped) {
-    const char quote = s[i++];
-    while (i < s.size() && s[i] != quote && s[i] != '\n') {
-        if (s[i] == '\\') {
-            escaped = true;
-            ++i;
-        }
-        ++i;
-    }
-    return std::min(i, s.size());
-}
-
-std::size_t skip_number(std::string_view s, std::size_t i) {
-    ++i;
-    while (i < s.size() &&
-           (is_name_char(s[i]) || s[i] == '.' ||
-            ((s[i] == '+' || s[i] == '-') && std::string_view("eEpP").find(s[i - 1]) != std::string_view::npos)))
-        ++i;
-    return i;
-}
-
-std::vector<token> tokenize(std::string_view s) {
-    std::vector<token> out;
-    std::size_t i = 0;
-    if (s.starts_with('#')) i = std::min(s.find('\n'), s.size());  // luaL_loadfile skips it
-    while (i < s.size()) {
-        const std::size_t start = i;
-        const char c = s[i];
-        if (is_space(c)) {
-            ++i;
-        } else if (s.compare(i, 2, "--") == 0) {
-            std::size_t body_end = 0;
-            if (auto level = long_bracket(s, i + 2)) i = skip_long(s, i + 4 + *level, *level, body_end);
-            else i = std::min(s.find('\n', i), s.size());
-        } else if (auto level = long_bracket(s, i)) {
-            std::size_t body = i + 2 + *level, body_end = 0;
-            i = skip_long(s, body, *level, body_end);
-            if (body < body_end && s[body] == '\n') ++body;  // Lua drops a leading newline
-            out.push_back({token_kind::string, s.substr(start, i - start), s.substr(body, body_end - body), start});
-        } else if (c == '"' || c == '\'') {
-            bool escaped = false;
-            const std::size_t body_end = skip_short_string(s, i, escaped);
-            i = std::min(body_end + 1, s.size());
-            const auto body = s.substr(start + 1, body_end - start - 1);
-            out.push_back({token_kind::string, s.substr(start, i - start), escaped ? std::string_view{} : body, start});
-        } else if (is_digit(c) || (c == '.' && i + 1 < s.size() && is_digit(s[i + 1]))) {
-            i = skip_number(s, i);
-            out.push_back({token_kind::number, s.substr(start, i - start), {}, start});
-        } else if (is_name_start(c)) {
-            while (i < s.size() && is_name_char(s[i])) ++i;
-            out.push_back({token_kind::name, s.substr(start, i - start), {}, start});
-        } else {
-            // Multi-character operators matter only so that `==` is not taken for `=`.
-            static constexpr std::string_view multi[] = {"...", "==", "~=", "<=", ">=", "..", "::"};
-            std::size_t len = 1;
-            for (auto op : multi)
-                if (s.compare(i, op.size(), op) == 0) {
-                    len = op.size();
-                    break;
-                }
-            i += len;
-            out.push_back({token_kind::punct, s.substr(start, len), {}, start});
-        }
-    }
-    return out;
-}
+using token = lua_token;
+using token_kind = lua_token_kind;
 
 bool is_punct(const token& t, std::string_view text) { return t.kind == token_kind::punct && t.text == text; }
 
@@ -166,7 +54,7 @@ public:
         line_starts_.push_back(0);
         for (std::size_t i = 0; i < text_.size(); ++i)
             if (text_[i] == '\n') line_starts_.push_back(i + 1);
-        tokens_ = tokenize(text_);
+        tokens_ = lua_tokens(text_);
         index();
     }
 
@@ -191,7 +79,7 @@ public:
             if (t == tokens_.size()) return std::nullopt;
             const token& tok = tokens_[t];
             if (is_punct(tok, "{")) return value;
-            if (tok.kind != token_kind::name || is_keyword(tok.text)) return std::nullopt;
+            if (tok.kind != token_kind::name || is_lua_keyword(tok.text)) return std::nullopt;
             if (t + 1 < tokens_.size()) {  // a call or a field access is not the variable
                 const token& next = tokens_[t + 1];
                 if (next.kind == token_kind::string || is_punct(next, "(") || is_punct(next, "{") ||
@@ -588,7 +476,7 @@ void report_lua_message(std::string_view msg, const std::string& file, Diagnosti
     const std::size_t from = msg.starts_with(file + ":") ? file.size() : 0;
     for (std::size_t colon = msg.find(':', from); colon != std::string_view::npos; colon = msg.find(':', colon + 1)) {
         std::size_t end = colon + 1;
-        while (end < msg.size() && is_digit(msg[end])) ++end;
+        while (end < msg.size() && is_lua_digit(msg[end])) ++end;
         int line = 0;
         if (end == colon + 1 || end >= msg.size() || msg[end] != ':' ||
             std::from_chars(msg.data() + colon + 1, msg.data() + end, line).ec != std::errc{})

@@ -2,6 +2,7 @@
 #include "lua/sandbox.hpp"
 
 #include "lua/limits.hpp"
+#include "lua/lua_lexer.hpp"
 #include "lua/vm.hpp"
 
 #include <cstdlib>
@@ -13,83 +14,7 @@ namespace statenet::detail {
 
 namespace {
 
-// A Lua lexer reduced to what instrumentation needs: names, strings and single
-// punctuation characters, with comments, long brackets and numbers skipped whole.
-struct Token {
-    enum Kind { name, string, punct } kind;
-    std::size_t begin, end;
-    std::string_view content;  // strings: the body when it has no escapes
-    bool escaped = false;
-};
-
-bool name_start(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || c == '_' || u >= 0x80;
-}
-bool digit(char c) { return c >= '0' && c <= '9'; }
-bool name_char(char c) { return name_start(c) || digit(c); }
-
-/// The level of a long bracket opening at `at`, or -1.
-int long_level(std::string_view s, std::size_t at) {
-    if (at >= s.size() || s[at] != '[') return -1;
-    std::size_t i = at + 1;
-    while (i < s.size() && s[i] == '=') ++i;
-    return i < s.size() && s[i] == '[' ? static_cast<int>(i - at - 1) : -1;
-}
-
-std::size_t long_end(std::string_view s, std::size_t body, int level) {
-    const std::string close = "]" + std::string(static_cast<std::size_t>(level), '=') + "]";
-    const std::size_t at = s.find(close, body);
-    return at == std::string_view::npos ? s.size() : at + close.size();
-}
-
-std::vector<Token> tokens_of(std::string_view s) {
-    std::vector<Token> out;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const std::size_t start = i;
-        const char c = s[i];
-        if (s.compare(i, 2, "--") == 0) {
-            const int level = long_level(s, i + 2);
-            i = level >= 0 ? long_end(s, i + 4 + static_cast<std::size_t>(level), level)
-                           : std::min(s.find('\n', i), s.size());
-        } else if (const int level = long_level(s, i); level >= 0) {
-            const std::size_t body = i + 2 + static_cast<std::size_t>(level);
-            i = long_end(s, body, level);
-            out.push_back({Token::string, start, i, {}, true});
-        } else if (c == '"' || c == '\'') {
-            bool escaped = false;
-            ++i;
-            while (i < s.size() && s[i] != c && s[i] != '\n') {
-                if (s[i] == '\\') {
-                    escaped = true;
-                    ++i;
-                }
-                ++i;
-            }
-            const std::size_t body_end = std::min(i, s.size());
-            i = std::min(i + 1, s.size());
-            out.push_back({Token::string, start, i, s.substr(start + 1, body_end - start - 1), escaped});
-        } else if (digit(c) || (c == '.' && i + 1 < s.size() && digit(s[i + 1]))) {
-            ++i;
-            while (i < s.size() &&
-                   (name_char(s[i]) || s[i] == '.' || ((s[i] == '+' || s[i] == '-') && (s[i - 1] | 0x20) == 'e') ||
-                    ((s[i] == '+' || s[i] == '-') && (s[i - 1] | 0x20) == 'p')))
-                ++i;
-        } else if (name_start(c)) {
-            while (i < s.size() && name_char(s[i])) ++i;
-            out.push_back({Token::name, start, i, s.substr(start, i - start)});
-        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-            ++i;
-        } else {
-            ++i;
-            out.push_back({Token::punct, start, i, s.substr(start, 1)});
-        }
-    }
-    return out;
-}
-
-bool is(const Token& t, Token::Kind kind, std::string_view text) { return t.kind == kind && t.content == text; }
+bool is_punct(const lua_token& t, std::string_view text) { return t.is(lua_token_kind::punct, text); }
 
 constexpr std::string_view tick_call = " __statenet_tick();";
 
@@ -160,18 +85,18 @@ std::string instrument_lua(std::string_view code) {
     std::string body(code);
     // luaL_loadfile skips a first line starting with '#'; so must the wrapped text.
     if (body.starts_with('#')) body.erase(0, std::min(body.find('\n'), body.size()));
-    const std::vector<Token> tokens = tokens_of(body);
+    const std::vector<lua_token> tokens = lua_tokens(body);
     std::vector<std::size_t> ticks;  // offsets to insert a tick at, in order
     for (std::size_t i = 0; i < tokens.size(); ++i) {
-        const Token& t = tokens[i];
-        if (t.kind != Token::name) continue;
-        if (t.content == "do" || t.content == "repeat") ticks.push_back(t.end);
-        else if (t.content == "goto") ticks.push_back(t.begin);
-        else if (t.content == "function") {
+        const lua_token& t = tokens[i];
+        if (t.kind != lua_token_kind::name) continue;
+        if (t.text == "do" || t.text == "repeat") ticks.push_back(t.end());
+        else if (t.text == "goto") ticks.push_back(t.offset);
+        else if (t.text == "function") {
             std::size_t j = i + 1;
-            while (j < tokens.size() && !is(tokens[j], Token::punct, "(")) ++j;
-            while (j < tokens.size() && !is(tokens[j], Token::punct, ")")) ++j;
-            if (j < tokens.size()) ticks.push_back(tokens[j].end);
+            while (j < tokens.size() && !is_punct(tokens[j], "(")) ++j;
+            while (j < tokens.size() && !is_punct(tokens[j], ")")) ++j;
+            if (j < tokens.size()) ticks.push_back(tokens[j].end());
         }
     }
     std::string out = "local __statenet_tick = ...; return function(...)";
@@ -189,30 +114,32 @@ std::string instrument_lua(std::string_view code) {
 
 TrustLiteral find_trust_literal(std::string_view code) {
     TrustLiteral literal;
-    const std::vector<Token> tokens = tokens_of(code);
+    const std::vector<lua_token> tokens = lua_tokens(code);
     for (std::size_t i = 0; i + 2 < tokens.size(); ++i) {
-        if (!is(tokens[i], Token::name, "trust") || !is(tokens[i + 1], Token::punct, "=") ||
-            !is(tokens[i + 2], Token::punct, "{"))
+        if (!tokens[i].is(lua_token_kind::name, "trust") || !is_punct(tokens[i + 1], "=") ||
+            !is_punct(tokens[i + 2], "{"))
             continue;
         std::vector<std::string> names;
         std::size_t j = i + 3;
         bool literal_list = true;
-        for (; j < tokens.size() && !is(tokens[j], Token::punct, "}"); ++j) {
-            const Token& t = tokens[j];
-            if (t.kind == Token::string && !t.escaped) names.emplace_back(t.content);
-            else if (!is(t, Token::punct, ",") && !is(t, Token::punct, ";")) literal_list = false;
+        for (; j < tokens.size() && !is_punct(tokens[j], "}"); ++j) {
+            const lua_token& t = tokens[j];
+            // Only plain quoted names count: not long strings nor strings with escapes.
+            const bool plain = t.kind == lua_token_kind::string && !t.escaped && t.text.front() != '[';
+            if (plain) names.emplace_back(t.content);
+            else if (t.kind != lua_token_kind::number && !is_punct(t, ",") && !is_punct(t, ";")) literal_list = false;
         }
         if (!literal_list || j == tokens.size()) continue;
         literal.found = true;
         literal.names = std::move(names);
         literal.line = 1;
         std::size_t line_start = 0;
-        for (std::size_t k = 0; k < tokens[i].begin; ++k)
+        for (std::size_t k = 0; k < tokens[i].offset; ++k)
             if (code[k] == '\n') {
                 ++literal.line;
                 line_start = k + 1;
             }
-        literal.column = static_cast<int>(tokens[i].begin - line_start) + 1;
+        literal.column = static_cast<int>(tokens[i].offset - line_start) + 1;
         return literal;
     }
     return literal;
