@@ -23,7 +23,7 @@ Connection& Runner::hold(int id) {
 
 std::optional<ErrorInfo> Runner::acquire_resources(const State& s, const std::string& where) {
     for (int id : s.resources) {
-        if (is_network_resource(model_->resources[static_cast<std::size_t>(id)])) continue;  // bound at setup
+        if (model_->resources[static_cast<std::size_t>(id)].network()) continue;  // bound at setup
         try {
             const ResourceDecl& decl = model_->resources[static_cast<std::size_t>(id)];
             if (!HostedResources::hosts(decl)) {

@@ -100,8 +100,8 @@ std::vector<lua_token> lua_tokens(std::string_view s) {
             const std::size_t body_end = skip_short_string(s, i, escaped);
             i = std::min(body_end + 1, s.size());
             const auto body = s.substr(start + 1, body_end - start - 1);
-            out.push_back(
-                {lua_token_kind::string, s.substr(start, i - start), escaped ? std::string_view{} : body, start, escaped});
+            out.push_back({lua_token_kind::string, s.substr(start, i - start), escaped ? std::string_view{} : body,
+                           start, escaped});
         } else if (digit(c) || (c == '.' && i + 1 < s.size() && digit(s[i + 1]))) {
             i = skip_number(s, i);
             out.push_back({lua_token_kind::number, s.substr(start, i - start), {}, start});

@@ -101,6 +101,10 @@ struct ResourceDecl {
     double acquire_timeout_ms = 30000;  // every kind: how long a record waits for a pooled connection
     PostgresDecl postgres;
     Loc loc;
+
+    /// Reached over the network (http, llm): one client per version, bound into every
+    /// runner at setup, and records may wait on it (exec/in_flight.hpp).
+    bool network() const noexcept { return type == "http" || type == "llm"; }
 };
 
 struct SchemaField {
@@ -239,7 +243,7 @@ struct Model {
     /// Some resource is reached over the network (http, llm): records may wait on it.
     bool uses_network() const {
         for (const auto& r : resources)
-            if (r.type == "http" || r.type == "llm") return true;
+            if (r.network()) return true;
         return false;
     }
     const std::string& qualified(int network, int index) const { return networks[network].states[index].qualified; }

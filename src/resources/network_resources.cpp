@@ -3,14 +3,12 @@
 
 namespace statenet::detail {
 
-bool is_network_resource(const ResourceDecl& decl) noexcept { return decl.type == "http" || decl.type == "llm"; }
-
 NetworkResources::NetworkResources(const std::vector<ResourceDecl>& resources)
     : http_(resources.size()), llm_(resources.size()) {
     for (std::size_t i = 0; i < resources.size(); ++i) {
         const ResourceDecl& r = resources[i];
         names_.push_back(r.name);
-        if (!is_network_resource(r)) continue;
+        if (!r.network()) continue;
         http_[i] = std::make_shared<HttpClient>(r.name, r.type, r.http);
         if (r.type == "llm") llm_[i] = std::make_shared<LlmClient>(http_[i], r.llm);
     }

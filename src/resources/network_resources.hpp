@@ -20,8 +20,6 @@ namespace statenet::detail {
 
 /// Whether a resource of this type is bound once per runner (a shared client) rather
 /// than acquired per record from a pool.
-bool is_network_resource(const ResourceDecl& decl) noexcept;
-
 class NetworkResources {
 public:
     /// Creates a client per `http` / `llm` declaration (also for a model with load
