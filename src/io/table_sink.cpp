@@ -30,8 +30,8 @@ TableSink::TableSink(const Sink& sink, const SinkSetup& setup, std::unique_ptr<C
         read_columns();
         if (!key_.empty() && !columns_.empty())
             connection_->exec(fmt::format("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})",
-                                          quote_identifier("statenet_" + table_ + "_" + key_),
-                                          quote_identifier(table_), quote_identifier(key_)),
+                                          quote_identifier("statenet_" + table_ + "_" + key_), quote_identifier(table_),
+                                          quote_identifier(key_)),
                               {});
         if (resume_) load_checkpoint(setup);
     } catch (const std::runtime_error& e) {
@@ -41,9 +41,11 @@ TableSink::TableSink(const Sink& sink, const SinkSetup& setup, std::unique_ptr<C
 
 void TableSink::write(Value&& data) {
     if (!data.is_object() || data.as_object().empty())
-        throw RecordRefused("SinkError", fmt::format("only non-empty objects can be written as {} rows", dialect_.product));
+        throw RecordRefused("SinkError",
+                            fmt::format("only non-empty objects can be written as {} rows", dialect_.product));
     if (!key_.empty() && !data.find(key_))
-        throw RecordRefused("MissingField", fmt::format("the record has no key field '{}' for table '{}'", key_, table_));
+        throw RecordRefused("MissingField",
+                            fmt::format("the record has no key field '{}' for table '{}'", key_, table_));
     for (const auto& member : data.as_object())
         if (!is_identifier(member.first))
             throw RecordRefused("SinkError",
@@ -99,8 +101,8 @@ void TableSink::add_columns(const Value& data) {
     }
     for (const auto& [field, value] : data.as_object()) {
         if (columns_.count(field)) continue;
-        connection_->exec(
-            fmt::format("ALTER TABLE {} ADD COLUMN {}", quote_identifier(table_), column(field, value)), {});
+        connection_->exec(fmt::format("ALTER TABLE {} ADD COLUMN {}", quote_identifier(table_), column(field, value)),
+                          {});
         columns_.insert(field);
     }
 }
@@ -119,8 +121,8 @@ void TableSink::load_checkpoint(const SinkSetup& setup) {
 
 void TableSink::store(const Checkpoint& checkpoint) {
     if (!resume_) return;
-    connection_->upsert(checkpoint_table,
-                        Value::object({{"sink", table_}, {"state", checkpoint.to_value().to_json()}}), "sink");
+    connection_->upsert(checkpoint_table, Value::object({{"sink", table_}, {"state", checkpoint.to_value().to_json()}}),
+                        "sink");
 }
 
 }  // namespace statenet::detail
