@@ -301,6 +301,13 @@ public:
             now_ms);
     }
 
+    std::optional<double> next_due() override {
+        SQLite::Statement q(db_,
+                            "SELECT min(due_ms) FROM statenet_instances WHERE due_ms IS NOT NULL AND completed = 0");
+        if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
+        return q.getColumn(0).getDouble();
+    }
+
     std::vector<std::string> idle(double before_ms) override {
         return ids("SELECT id FROM statenet_instances WHERE completed = 0 AND since_ms < ?1 ORDER BY id", before_ms);
     }
