@@ -55,8 +55,8 @@ SendResult MachinesImpl::start(std::string_view id, const Value& data) {
             return;
         }
         if (!data.is_object())
-            throw std::invalid_argument(fmt::format("machine instance '{}': data must be a JSON object, not {}", id,
-                                                    type_name(data.type())));
+            throw std::invalid_argument(
+                fmt::format("machine instance '{}': data must be a JSON object, not {}", id, type_name(data.type())));
         const int handle = take_handle();
         MachineStep step = vm_->start(handle, data, id);
         if (step.code != MachineStep::Code::applied) {
@@ -97,6 +97,7 @@ std::vector<SendResult> MachinesImpl::send_many(const std::vector<MachineEvent>&
     } catch (...) {
         changed_.clear();
         uncommitted_.clear();
+        emitted_.clear();
         for (const auto& e : events) forget(e.instance);
         throw;
     }
@@ -209,8 +210,8 @@ int MachinesImpl::resident(std::string_view id, const InstanceRow& row) {
     return it->second.handle;
 }
 
-SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, const Value& payload, std::string_view key,
-                       double now) {
+SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, const Value& payload,
+                                 std::string_view key, double now) {
     if (!key.empty())
         if (auto prior = store_->find_key(id, key)) {
             prior->first = prior->status;
@@ -239,7 +240,7 @@ SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, co
         if (step.code == MachineStep::Code::failed && vm_->direct()) forget(id);
     }
     audit(r, now);
-    if (!key.empty()) store_->save_key(r);
+    if (!key.empty()) store_->save_key(r, now);
     return r;
 }
 
@@ -257,6 +258,7 @@ void MachinesImpl::reject(SendResult& r, MachineStep& step) {
 
 void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, double now, int handle, bool created) {
     r.status = SendStatus::applied;
+    write_messages(r, now);
     r.to = vm_->state(step.state).qualified;
     r.completed = step.completed;
     r.reason = std::move(step.reason);
@@ -284,6 +286,40 @@ void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, dou
     store_->save(instance, row, nullptr, created);  // the data follows in write_data()
     auto [change, fresh] = changed_.try_emplace(instance, row, created);
     if (!fresh) change->second = {row, change->second.second || created};
+}
+
+void MachinesImpl::write_messages(const SendResult& r, double now) {
+    for (auto& m : vm_->take_messages()) {
+        OutboxEntry entry{r.instance, r.event, now, m.topic, m.instance, m.event, m.payload.to_json()};
+        const std::int64_t seq = store_->append_outbox(entry);
+        if (!m.topic.empty())
+            emitted_.push_back({seq, r.instance, std::move(m.topic), std::move(m.payload), r.event, now});
+        else sends_written_ = true;
+    }
+}
+
+void MachinesImpl::deliver_sends() {
+    // A delivered event may send more: at most this many per call, the rest wait for
+    // the next call (a ping-pong between two instances cannot hold the lock forever).
+    constexpr std::size_t max_deliveries = 1000;
+    std::size_t delivered = 0;
+    while (sends_written_ && delivered < max_deliveries) {
+        sends_written_ = false;
+        for (const PendingSend& p : store_->pending_sends(64)) {
+            ++delivered;
+            sends_written_ = true;  // there may be more
+            const double now = clock_->now_ms();
+            const std::string key = fmt::format("outbox:{}", p.seq);
+            try {
+                guarded(p.target, [&] {
+                    deliver(p.target, p.event, Value::from_json(p.payload_json), key, now);
+                    store_->mark_sent(p.seq, {});
+                });
+            } catch (const std::invalid_argument& e) {  // no such instance: undeliverable
+                store_->atomically([&] { store_->mark_sent(p.seq, e.what()); });
+            }
+        }
+    }
 }
 
 void MachinesImpl::committed() {
@@ -322,13 +358,15 @@ std::vector<std::string> MachinesImpl::accepts(std::string_view id) {
     std::vector<std::string> events;
     if (row.completed || row.state < 0) return events;
     for (const Arc& arc : vm_->state(row.state).arcs)
-        if (!arc.on.empty() && std::find(events.begin(), events.end(), arc.on) == events.end()) events.push_back(arc.on);
+        if (!arc.on.empty() && std::find(events.begin(), events.end(), arc.on) == events.end())
+            events.push_back(arc.on);
     std::sort(events.begin(), events.end());
     return events;
 }
 
 void MachinesImpl::audit(const SendResult& r, double now) {
-    uncommitted_.push_back({r, {}});
+    uncommitted_.push_back({r, std::move(emitted_)});
+    emitted_.clear();
     store_->append_audit(
         AuditEntry{0, r.instance, r.from, r.to, r.event, r.key, now, std::string(to_string(r.status)), r.reason});
 }
@@ -381,14 +419,27 @@ ReloadReport MachinesImpl::reload_locked() {
     return report;
 }
 
-std::vector<OutboxMessage> MachinesImpl::outbox(const OutboxOptions&) {
-    throw std::logic_error("Machines::outbox is not implemented yet");
+std::vector<OutboxMessage> MachinesImpl::outbox(const OutboxOptions& options) { return store_->outbox(options); }
+
+std::size_t MachinesImpl::ack(const std::vector<std::int64_t>& seqs) {
+    std::size_t acked = 0;
+    store_->atomically([&] { acked = store_->ack(seqs); });
+    return acked;
 }
 
-std::size_t MachinesImpl::ack(const std::vector<std::int64_t>&) {
-    throw std::logic_error("Machines::ack is not implemented yet");
+PruneReport MachinesImpl::prune(double now) {
+    PruneReport report;
+    std::vector<std::pair<std::string, int>> removed;
+    store_->atomically([&] { report = store_->prune(vm_->model().retention, now, removed); });
+    for (const auto& [id, handle] : removed) {
+        if (store_->durable()) {
+            forget(id);
+        } else {  // the in-memory store's data lives only in the VM
+            vm_->drop(handle);
+            free_handles_.push_back(handle);
+        }
+    }
+    return report;
 }
-
-PruneReport MachinesImpl::prune(double) { throw std::logic_error("Machines::prune is not implemented yet"); }
 
 }  // namespace statenet::detail
