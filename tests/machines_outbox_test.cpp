@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+using machines_test::json;
+using machines_test::scratch;
+using machines_test::write;
 using statenet::Engine;
 using statenet::Machines;
 using statenet::MachinesOptions;
@@ -16,9 +19,6 @@ using statenet::OutboxMessage;
 using statenet::OutboxOptions;
 using statenet::SendResult;
 using statenet::SendStatus;
-using machines_test::json;
-using machines_test::scratch;
-using machines_test::write;
 
 namespace {
 

@@ -20,26 +20,42 @@ constexpr std::size_t max_cached = 4096;
 
 MachinesImpl::MachinesImpl(Engine& engine, const std::filesystem::path& file, MachinesOptions options)
     : file_(file), options_(std::move(options)) {
+    clock_ = options_.clock           ? options_.clock
+             : options_.store.empty() ? std::shared_ptr<Clock>(std::make_shared<ManualClock>(0))
+                                      : wall_clock();
+    if (options_.read_only) {
+        if (options_.store.empty())
+            throw std::invalid_argument("read-only machines need a store (MachinesOptions::store)");
+        store_ = open_sqlite_store(options_.store, options_.full_sync, false);
+        static const Model no_model;  // every state is named as stored
+        store_->use_model(nullptr, no_model, nullptr);
+        return;
+    }
     Workflow workflow = engine.load(file, options_.load);
     // The machine set reloads its workflow itself, between events.
     workflow.impl().stop_reloading();
     engine_ = workflow.impl().engine;
     vm_ = make_vm(workflow);
     if (options_.store.empty()) store_ = open_memory_store(options_.memory_audit_limit);
-    else store_ = open_sqlite_store(options_.store, options_.full_sync);
+    else store_ = open_sqlite_store(options_.store, options_.full_sync, options_.create_store);
     store_->use_model(nullptr, vm_->model(), nullptr);
-    clock_ = options_.clock           ? options_.clock
-             : options_.store.empty() ? std::shared_ptr<Clock>(std::make_shared<ManualClock>(0))
-                                      : wall_clock();
     watch_.watch(vm_->model());
 }
 
+void MachinesImpl::writable(const char* what) const {
+    if (!vm_)
+        throw std::logic_error(
+            fmt::format("Machines::{}: these machines were opened read-only (the workflow is not loaded)", what));
+}
+
 void MachinesImpl::register_for_reload(const std::shared_ptr<MachinesImpl>& self) {
+    if (!vm_) return;
     std::lock_guard lock(engine_->reload_mutex);
     engine_->reloadables.push_back(self);
 }
 
 SendResult MachinesImpl::start(std::string_view id, const Value& data) {
+    writable("start");
     const double now = clock_->now_ms();
     SendResult r;
     r.instance = id;
@@ -74,6 +90,7 @@ SendResult MachinesImpl::start(std::string_view id, const Value& data) {
 }
 
 SendResult MachinesImpl::send(std::string_view id, std::string_view event, const Value& payload, std::string_view key) {
+    writable("send");
     const double now = clock_->now_ms();
     SendResult r;
     guarded(id, [&] { r = deliver(id, event, payload, key, now); });
@@ -81,6 +98,7 @@ SendResult MachinesImpl::send(std::string_view id, std::string_view event, const
 }
 
 std::vector<SendResult> MachinesImpl::send_many(const std::vector<MachineEvent>& events) {
+    writable("send_many");
     const double now = clock_->now_ms();
     std::vector<SendResult> results;
     results.reserve(events.size());
@@ -132,11 +150,13 @@ std::vector<AuditEntry> MachinesImpl::audit_log(std::string_view id, std::size_t
 }
 
 ReloadReport MachinesImpl::reload() {
+    writable("reload");
     std::lock_guard lock(mutex_);
     return reload_locked();
 }
 
 std::optional<ReloadReport> MachinesImpl::reload_if_changed() {
+    writable("reload_if_changed");
     if (!watch_.changed()) return std::nullopt;
     return reload_locked();
 }
@@ -353,6 +373,7 @@ void MachinesImpl::notify(const std::vector<Notice>& told) {
 }
 
 std::vector<std::string> MachinesImpl::accepts(std::string_view id) {
+    writable("accepts");
     InstanceRow row;
     if (!store_->find(id, row, nullptr)) throw std::invalid_argument(fmt::format("no machine instance '{}'", id));
     std::vector<std::string> events;
@@ -383,7 +404,7 @@ InstanceInfo MachinesImpl::info(const std::string& id, const InstanceRow& row, c
     out.data = store_->durable() ? Value::from_json(json) : vm_->get(row.handle);
     out.version = row.version;
     out.completed = row.completed;
-    out.orphaned = row.state < 0;
+    out.orphaned = vm_ && row.state < 0;
     out.since_ms = row.since_ms;
     if (row.due_ms >= 0 && !row.completed) out.timer_due_ms = row.due_ms;
     return out;
@@ -428,6 +449,7 @@ std::size_t MachinesImpl::ack(const std::vector<std::int64_t>& seqs) {
 }
 
 PruneReport MachinesImpl::prune(double now) {
+    writable("prune");
     PruneReport report;
     std::vector<std::pair<std::string, int>> removed;
     store_->atomically([&] { report = store_->prune(vm_->model().retention, now, removed); });

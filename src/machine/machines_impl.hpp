@@ -27,7 +27,9 @@ class MachinesImpl final : public Reloadable {
 public:
     MachinesImpl(Engine& engine, const std::filesystem::path& file, MachinesOptions options);
     void register_for_reload(const std::shared_ptr<MachinesImpl>& self);
-    bool recovers_on_open() const { return options_.recover_on_open; }
+    bool recovers_on_open() const { return options_.recover_on_open && vm_; }
+    /// Throws std::logic_error naming `what` when opened read-only.
+    void writable(const char* what) const;
 
     SendResult start(std::string_view id, const Value& data);
     SendResult send(std::string_view id, std::string_view event, const Value& payload, std::string_view key);
@@ -64,12 +66,12 @@ public:
                 std::lock_guard lock(mutex_);
                 if constexpr (std::is_void_v<decltype(work())>) {
                     work();
-                    if (sends_written_) deliver_sends();
+                    if (sends_written_ && vm_) deliver_sends();
                     told.swap(notices_);
                     return 0;
                 } else {
                     auto result = work();
-                    if (sends_written_) deliver_sends();
+                    if (sends_written_ && vm_) deliver_sends();
                     told.swap(notices_);
                     return result;
                 }

@@ -41,8 +41,9 @@ void create_outbox_schema(SQLite::Database& db) {
 SqliteOutbox::SqliteOutbox(SQLite::Database& db)
     : db_(db),
       append_(std::make_unique<SQLite::Statement>(
-          db, "INSERT INTO statenet_outbox (instance, event, time_ms, topic, target, target_event, payload) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?)")) {}
+          db,
+          "INSERT INTO statenet_outbox (instance, event, time_ms, topic, target, target_event, payload) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)")) {}
 
 std::int64_t SqliteOutbox::append(const OutboxEntry& e) {
     SQLite::Statement& s = *append_;
@@ -110,7 +111,8 @@ void SqliteOutbox::mark_sent(std::int64_t seq, std::string_view error) {
     q.exec();
 }
 
-PruneReport SqliteOutbox::prune(const Retention& retention, double now_ms, std::vector<std::pair<std::string, int>>& removed) {
+PruneReport SqliteOutbox::prune(const Retention& retention, double now_ms,
+                                std::vector<std::pair<std::string, int>>& removed) {
     PruneReport report;
     if (retention.keys_ms >= 0)
         report.keys = changed(db_, "DELETE FROM statenet_keys WHERE time_ms < ?", now_ms - retention.keys_ms);

@@ -389,7 +389,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync) {
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync, bool create) {
+    std::error_code ec;
+    if (!create && !std::filesystem::exists(file, ec))
+        throw std::runtime_error(fmt::format("machine store '{}' does not exist", file.string()));
     return std::make_unique<SqliteStore>(file, full_sync);
 }
 

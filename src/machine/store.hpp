@@ -102,6 +102,7 @@ public:
 };
 
 std::unique_ptr<Store> open_memory_store(std::size_t audit_limit);
-std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync);
+/// Throws std::runtime_error when the file does not exist and `create` is false.
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync, bool create);
 
 }  // namespace statenet::detail
