@@ -253,7 +253,7 @@ SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, co
         r.reason = fmt::format("its state {} no longer exists in the workflow", r.from);
     } else {
         const int handle = resident(id, row);
-        MachineStep step = vm_->fire(handle, row.state, event, payload, id);
+        MachineStep step = vm_->fire(handle, row.state, row.previous, event, payload, id);
         if (step.code == MachineStep::Code::applied) apply(r, row, step, now, handle, false);
         else reject(r, step);
         if (step.code == MachineStep::Code::rejected) r.reason += unknown_event_hint(row.state, event);
@@ -286,6 +286,7 @@ void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, dou
     r.reason = std::move(step.reason);
     if (!step.label.empty()) r.event = std::move(step.label);
     row.state = step.state;
+    row.previous = step.previous;
     row.orphan_state.clear();
     row.completed = step.completed;
     row.since_ms = now;
