@@ -155,27 +155,28 @@ MachineStep MachineVm::call(int nargs, std::string_view state_name) {
     lua_State* L = program_->state();
     MachineStep step;
     CallLimit limit(program_->vm().limits(), L);
-    if (lua_pcall(L, nargs, 6, 0) != 0) {
+    if (lua_pcall(L, nargs, 7, 0) != 0) {
         step.code = MachineStep::Code::failed;
         step.error = pop_error(L, state_name);
         lua_rawgeti(L, LUA_REGISTRYINDEX, abort_);
         lua_call(L, 0, 0);
         return step;
     }
-    step.code = static_cast<MachineOutcome>(lua_tointeger(L, -6));
+    step.code = static_cast<MachineOutcome>(lua_tointeger(L, -7));
     if (step.code == MachineOutcome::applied) {
-        step.state = static_cast<int>(lua_tointeger(L, -5));
-        step.completed = lua_toboolean(L, -4);
-        step.reason = text_at(L, -3);
-        step.label = text_at(L, -2);
-        step.previous = lua_isnumber(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : -1;
+        step.state = static_cast<int>(lua_tointeger(L, -6));
+        step.completed = lua_toboolean(L, -5);
+        step.reason = text_at(L, -4);
+        step.label = text_at(L, -3);
+        step.previous = lua_isnumber(L, -2) ? static_cast<int>(lua_tointeger(L, -2)) : -1;
+        step.messages = static_cast<int>(lua_tointeger(L, -1));
     } else if (step.code == MachineOutcome::rejected) {
-        step.reason = text_at(L, -5);
+        step.reason = text_at(L, -6);
     } else {
         step.code = MachineOutcome::failed;
-        step.error = ErrorInfo{text_at(L, -5), text_at(L, -4), text_at(L, -3)};
+        step.error = ErrorInfo{text_at(L, -6), text_at(L, -5), text_at(L, -4)};
     }
-    lua_pop(L, 6);
+    lua_pop(L, 7);
     return step;
 }
 

@@ -27,6 +27,7 @@ struct MachineStep {
     std::string reason;              ///< applied: the condition's reason; rejected: why
     std::string label;               ///< applied: the event name or "after_ms=N" of the arc that fired
     int previous = -1;               ///< applied: the state before `state` (where "@previous" leads), -1 = none
+    int messages = 0;                ///< applied: how many ctx.emit / ctx.send messages it wrote (take_messages)
     std::optional<ErrorInfo> error;  ///< failed: what failed (the instance is unchanged)
 };
 

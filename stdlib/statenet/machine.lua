@@ -148,7 +148,7 @@ local function finish(handle, slot, code, a, b, c, d, e)
   if code == APPLIED then DATA[handle] = record(slot) elseif OUTBOX[1] then OUTBOX = {} end
   ctx.event = nil
   rt.reset()
-  return code, a, b, c, d, e
+  return code, a, b, c, d, e, #OUTBOX
 end
 
 -- Tries `arcs` from state `sid` in order (timer arcs only once `elapsed` reaches their
@@ -179,10 +179,7 @@ local function take(handle, sid, previous, arcs, payload, id, elapsed, what)
         transform(a.tf, a.tf_names, data, slot, view)
         commit(view, slot, false)
         local code, x, y, z = settle(to, sid, slot)
-        if code == APPLIED then
-          finish(handle, slot, code)
-          return APPLIED, x, y, reason_text(reason), a.label, z
-        end
+        if code == APPLIED then return finish(handle, slot, code, x, y, reason_text(reason), a.label, z) end
         return finish(handle, slot, code, x, y, z)
       end
     end
