@@ -15,7 +15,7 @@ Connection& Runner::hold(int id) {
         lua_State* L = program_.state();
         StackGuard guard(L);
         lua_rawgeti(L, LUA_REGISTRYINDEX, resources_table_);
-        push_db_binding(L, &connection, program_.convert());
+        push_db_binding(L, &connection, program_.convert(), pools_->meter(id));
         lua_setfield(L, -2, model_->resources[static_cast<std::size_t>(id)].name.c_str());
     }
     return connection;
@@ -33,7 +33,7 @@ std::optional<ErrorInfo> Runner::acquire_resources(const State& s, const std::st
             lua_State* L = program_.state();
             StackGuard guard(L);
             lua_rawgeti(L, LUA_REGISTRYINDEX, resources_table_);
-            hosted_.bind(id, decl, L, lua_gettop(L), program_.convert(), tx_);
+            hosted_.bind(id, decl, L, lua_gettop(L), program_.convert(), tx_, pools_->meter(id));
         } catch (const ResourceTimeout& e) {
             return ErrorInfo{"ResourceTimeout", e.what(), where};
         } catch (const ResourceFailure& e) {

@@ -56,6 +56,7 @@ void Runner::install_context() {
     lua_State* L = program_.state();
     StackGuard guard(L);
     program_.vm().push_runtime("ctx");
+    RecordMeter::install(L, &meter_);
     lua_getfield(L, -1, "resources");
     pools_->network().bind(L, -1, program_.convert());
     resources_table_ = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -179,7 +180,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     lua_State* L = program_.state();
     StackGuard guard(L);
     int first_slot = 0;
-    take_token_usage(L);  // what an earlier record left uncounted is not this one's
+    meter_.clear();  // what an earlier record left uncounted is not this one's
     if (auto error = begin(run, input, first_slot)) {
         result.error = std::move(error);
         result.data = std::move(input);
@@ -189,7 +190,8 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     }
     Outcome outcome;
     drive(run, first_slot, outcome);
-    result.usage = take_token_usage(L);
+    result.usage = meter_.take_tokens();
+    result.resources = meter_.take();
     // The lazy JSON path leaves Result::data null; history at level full wants it.
     Value history_output;
     collect(run, outcome, input, result, history_output);

@@ -10,6 +10,7 @@
 #include "exec/services.hpp"
 #include "exec/transactions.hpp"
 #include "model/model.hpp"
+#include "resources/meter.hpp"
 #include "resources/pool.hpp"
 
 #include <statenet/result.hpp>
@@ -74,6 +75,7 @@ private:
     JsonOutput json_;                  // the record run by run_json
     ReferenceRecord reference_;        // reference mode's key, row and commit
     int resources_table_ = LUA_NOREF;  // ctx.resources
+    RecordMeter meter_;                // the record's resource calls and tokens
     std::vector<int> state_index_;     // global state id -> index in its network
     std::unique_ptr<RunObserver> observer_;
     bool tracking_changes_ = false;  // the runtime records each step's changes

@@ -298,8 +298,9 @@ HistoryWriter::Inserts& HistoryWriter::inserts() {
             BatchInsert<RunRow>(
                 *db_,
                 "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
-                "transitions, workflow, level, error_name, error_message, error_state, input, output, steps)",
-                placeholders(16), 16, 16, &bind_run),
+                "transitions, workflow, level, error_name, error_message, error_state, input, output, steps, "
+                "prompt_tokens, completion_tokens, resources)",
+                placeholders(19), 19, 16, &bind_run),
             BatchInsert<RunRow>(
                 *db_,
                 "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
@@ -320,6 +321,16 @@ void HistoryWriter::bind_run(const Binding& b, SQLite::Statement& r, int first, 
     bind_json_or_null(r, first + 14, extras ? extras->output.get() : nullptr);
     if (extras && !extras->steps.empty()) r.bindNoCopy(first + 15, extras->steps_json);
     else r.bind(first + 15);
+    const bool tokens = extras && !extras->usage.empty();
+    if (tokens) {
+        r.bind(first + 16, static_cast<std::int64_t>(extras->usage.prompt_tokens));
+        r.bind(first + 17, static_cast<std::int64_t>(extras->usage.completion_tokens));
+    } else {
+        r.bind(first + 16);
+        r.bind(first + 17);
+    }
+    if (extras && !extras->resources.empty()) r.bindNoCopy(first + 18, extras->resources_json);
+    else r.bind(first + 18);
 }
 
 // The columns every run has (the plain statement has the workflow and level as literals).
@@ -362,10 +373,16 @@ std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
         RunRow& row = (plain ? insert.plain_runs : insert.runs).add(RunRow{id, &run, {}});
         run.id.format(row.run_id.data());
         if (run.extras && !run.extras->steps.empty()) write_steps(binding, *run.extras);
+        if (run.extras && !run.extras->resources.empty()) write_resources(*run.extras);
     }
     insert.plain_runs.flush(binding);
     insert.runs.flush(binding);
     return batch.size();
+}
+
+// {"NAME": {"type":, "calls":, "errors":, "latency_ms":[, "health":]}, ...} (see the schema).
+void HistoryWriter::write_resources(RunExtras& extras) {
+    extras.resources_json = resource_uses_value(extras.resources).to_json();
 }
 
 // One array per step (see the schema): numbers for the common step, and the arcs, error

@@ -90,6 +90,8 @@ private:
     static void bind_plain_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     /// The run's steps as runs.steps stores them, into extras.steps_json.
     static void write_steps(const Binding& b, RunExtras& extras);
+    /// The run's resource calls as runs.resources stores them, into extras.resources_json.
+    static void write_resources(RunExtras& extras);
 };
 
 }  // namespace statenet::detail

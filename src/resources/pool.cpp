@@ -25,7 +25,20 @@ ResourcePools::ResourcePools(const std::vector<ResourceDecl>& resources)
         Pool pool;
         pool.decl = r;
         pools_.push_back(std::move(pool));
+        meters_.push_back(r.network() ? nullptr : std::make_unique<ResourceMeter>(r.name, r.type));
     }
+}
+
+ResourceMeter& ResourcePools::meter(int id) noexcept {
+    const auto slot = static_cast<std::size_t>(id);
+    return meters_[slot] ? *meters_[slot] : network_.meter(id);
+}
+
+std::vector<ResourceStats> ResourcePools::stats() const {
+    std::vector<ResourceStats> out;
+    for (std::size_t i = 0; i < meters_.size(); ++i)
+        out.push_back(meters_[i] ? meters_[i]->stats() : network_.stats(static_cast<int>(i)));
+    return out;
 }
 
 std::unique_ptr<Connection> ResourcePools::acquire(int id) {
@@ -39,6 +52,7 @@ std::unique_ptr<Connection> ResourcePools::acquire(int id) {
         const auto timeout = std::chrono::duration<double, std::milli>(pool.decl.acquire_timeout_ms);
         const bool got = released_.wait_for(lock, timeout, free);
         --waiting;
+        if (!got) meters_[static_cast<std::size_t>(id)]->set_health(Health::degraded);
         if (!got)
             throw ResourceTimeout(fmt::format(
                 "{}: no connection came free within {} ms (all {} in use; raise 'pool' or 'acquire_timeout_ms')",
@@ -51,9 +65,13 @@ std::unique_ptr<Connection> ResourcePools::acquire(int id) {
     }
     ++pool.open;
     lock.unlock();
+    ResourceMeter& meter = *meters_[static_cast<std::size_t>(id)];
     try {
-        return open_connection(pool.decl);
+        auto connection = open_connection(pool.decl);
+        meter.set_health(Health::ok);
+        return connection;
     } catch (...) {
+        meter.set_health(Health::down);
         lock.lock();
         --pool.open;
         released_.notify_all();
