@@ -169,10 +169,11 @@ path = "d.db"
 start = true
 end = true
 resources = ["db"]
-transform = { lua = "ctx.resources.db.exec('SELECT 1')" }
+transform = { lua = "local _ = ctx.resources.db.exec('SELECT 1')" }
 )toml",
                                          dir / "after.toml", options);
-        REQUIRE(wf.process(Value::object()).ok);
+        auto r = wf.process(Value::object());
+        REQUIRE_MESSAGE(r.ok, (r.error ? r.error->message : ""));
         wf.flush_history();
     }
     History history(path);
