@@ -41,7 +41,7 @@ struct InFlight::Fiber {
 };
 
 unsigned in_flight_slots(const Model& model, unsigned requested) {
-    if (!model.uses_network()) return 1;
+    if (!model.uses_yielding_resources()) return 1;
     if (requested) return requested;
     return model.in_flight > 0 ? static_cast<unsigned>(model.in_flight) : 64;
 }

@@ -1,5 +1,6 @@
 // ResourcePools: bounded, shared connection pools per declared resource, with acquire timeouts.
 #include "resources/pool.hpp"
+#include "exec/waiter.hpp"
 #include "resources/postgres_resource.hpp"
 #include "resources/sqlite_resource.hpp"
 
@@ -41,6 +42,23 @@ std::vector<ResourceStats> ResourcePools::stats() const {
     return out;
 }
 
+namespace {
+
+// A record in flight that waits for a connection yields: the connection it waits for
+// may be held by another record on the same thread. When every record waits, the
+// scheduler polls this, which sleeps until a connection is released (or briefly).
+struct ReleasePoller final : Poller {
+    std::mutex& mutex;
+    std::condition_variable& released;
+    ReleasePoller(std::mutex& m, std::condition_variable& r) : mutex(m), released(r) {}
+    void poll(int timeout_ms) override {
+        std::unique_lock lock(mutex);
+        released.wait_for(lock, std::chrono::milliseconds(timeout_ms));
+    }
+};
+
+}  // namespace
+
 std::unique_ptr<Connection> ResourcePools::acquire(int id) {
     std::unique_lock lock(mutex_);
     Pool& pool = pools_[static_cast<std::size_t>(id)];
@@ -50,7 +68,22 @@ std::unique_ptr<Connection> ResourcePools::acquire(int id) {
         auto& waiting = waiting_[static_cast<std::size_t>(id)];
         ++waiting;
         const auto timeout = std::chrono::duration<double, std::milli>(pool.decl.acquire_timeout_ms);
-        const bool got = released_.wait_for(lock, timeout, free);
+        bool got = false;
+        if (Waiter::current()) {
+            const auto deadline = std::chrono::steady_clock::now() + timeout;
+            lock.unlock();
+            ReleasePoller poller(mutex_, released_);
+            wait_for(
+                [&] {
+                    std::lock_guard relock(mutex_);
+                    return free() || std::chrono::steady_clock::now() >= deadline;
+                },
+                poller);
+            lock.lock();
+            got = free();
+        } else {
+            got = released_.wait_for(lock, timeout, free);
+        }
         --waiting;
         if (!got) meters_[static_cast<std::size_t>(id)]->set_health(Health::degraded);
         if (!got)
