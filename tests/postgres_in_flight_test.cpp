@@ -35,7 +35,8 @@ local pg = ctx.resources.pg
 data.t0 = pg.query("SELECT extract(epoch FROM clock_timestamp())::float8 AS t")[1].t
 pg.query("SELECT pg_sleep(0.2)")
 data.t1 = pg.query("SELECT extract(epoch FROM clock_timestamp())::float8 AS t")[1].t
-pg.insert(")wf" + table + R"wf(", { id = data.id })
+pg.insert(")wf" +
+           table + R"wf(", { id = data.id })
 if data.fail then error("failed after its insert") end
 """ }
 )wf";
@@ -100,7 +101,8 @@ TEST_CASE("postgres in flight - records waiting for a pooled connection yield in
     for (const auto& a : results) {
         int together = 0;
         for (const auto& b : results)
-            if (b.data["t0"].as_number() < a.data["t1"].as_number() && a.data["t0"].as_number() < b.data["t1"].as_number())
+            if (b.data["t0"].as_number() < a.data["t1"].as_number() &&
+                a.data["t0"].as_number() < b.data["t1"].as_number())
                 ++together;
         most = std::max(most, together);
     }

@@ -101,9 +101,9 @@ namespace {
 
 // "api (http) 3 calls, 1 error, 12.40 ms[, health open]"
 std::string use_text(const ResourceUse& use) {
-    std::string text = fmt::format("{} ({}) {} call{}, {} error{}, {}", use.name, use.type, use.calls,
-                                   use.calls == 1 ? "" : "s", use.errors, use.errors == 1 ? "" : "s",
-                                   micros(static_cast<std::int64_t>(use.latency_ms * 1e6)));
+    std::string text =
+        fmt::format("{} ({}) {} call{}, {} error{}, {}", use.name, use.type, use.calls, use.calls == 1 ? "" : "s",
+                    use.errors, use.errors == 1 ? "" : "s", micros(static_cast<std::int64_t>(use.latency_ms * 1e6)));
     if (!use.health.empty()) text += ", health " + use.health;
     return text;
 }
@@ -187,11 +187,10 @@ std::string stats_table(const HistoryStats& stats) {
     if (!stats.resources.empty()) {
         out += fmt::format("\n{:<32} {:>10} {:>10} {:>12}\n", "RESOURCE", "CALLS", "ERRORS", "LATENCY AVG");
         for (const auto& use : stats.resources)
-            out += fmt::format("{:<32} {:>10} {:>10} {:>12}\n", fmt::format("{} ({})", use.name, use.type), use.calls,
-                               use.errors,
-                               micros(use.calls ? static_cast<std::int64_t>(use.latency_ms * 1e6 /
-                                                                            static_cast<double>(use.calls))
-                                                : 0));
+            out += fmt::format(
+                "{:<32} {:>10} {:>10} {:>12}\n", fmt::format("{} ({})", use.name, use.type), use.calls, use.errors,
+                micros(use.calls ? static_cast<std::int64_t>(use.latency_ms * 1e6 / static_cast<double>(use.calls))
+                                 : 0));
     }
     if (!stats.usage.empty()) out += fmt::format("\ntokens: {}\n", tokens_text(stats.usage));
     return out;

@@ -33,6 +33,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
       engine_(std::move(engine)),
       pools_(std::move(pools)),
       program_(model_, engine_, diags),
+      binder_(*model_, *pools_, program_, tx_),
       tx_(*model_, pools_, [this](const std::string& message) { warn(message); }),
       reference_(model_->reference, tx_, *pools_),
       rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)),
@@ -60,6 +61,7 @@ void Runner::install_context() {
     lua_getfield(L, -1, "resources");
     pools_->network().bind(L, -1, program_.convert());
     resources_table_ = luaL_ref(L, LUA_REGISTRYINDEX);
+    binder_.use_table(resources_table_);
     for (const bool commit : {true, false}) {
         lua_pushlightuserdata(L, this);
         lua_pushboolean(L, commit);

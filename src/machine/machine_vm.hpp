@@ -2,6 +2,8 @@
 #pragma once
 
 #include "exec/program.hpp"
+#include "exec/resource_binder.hpp"
+#include "exec/transactions.hpp"
 #include "lua/protocol.hpp"
 #include "model/model.hpp"
 
@@ -76,8 +78,25 @@ private:
     bool direct_ = false;
     int start_ = LUA_NOREF, fire_ = LUA_NOREF, fire_timer_ = LUA_NOREF, put_ = LUA_NOREF, get_ = LUA_NOREF,
         drop_ = LUA_NOREF, abort_ = LUA_NOREF;
+    // Resources: an event's connections are held in tx_ from a function's first use of
+    // ctx.resources.NAME (any resource a state lists) and committed with the event.
+    std::shared_ptr<ResourcePools> pools_;
+    std::unique_ptr<ResourceBinder> binder_;  // destroyed after tx_
+    std::unique_ptr<Transactions> tx_;
+    std::vector<bool> listed_;  // by resource id: some state lists it
+    bool transactional_ = false;
+    std::string where_;  // the state an event started in, for a resource error
 
-    MachineStep call(int nargs, std::string_view state_name);
+    void install_resources();
+    static int lua_acquire(lua_State* L);
+    /// Calls the pushed machine function; then commits the event's resource work when it
+    /// applied, else rolls it back. A failed commit fails the step and, for `handle`
+    /// (>= 0), puts the instance's data back as it was.
+    MachineStep call(int nargs, std::string_view state_name, int handle = -1);
+    /// Pops the five results of a machine function into `step`.
+    static void read_step(lua_State* L, MachineStep& step);
+    /// Ends the event's transaction: commit when applied, else roll back.
+    void settle(MachineStep& step, int handle, int before);
 };
 
 }  // namespace statenet::detail

@@ -1,7 +1,6 @@
 // ResourceMeter and RecordMeter: the counters every resource kind keeps alike.
 #include "resources/meter.hpp"
 
-
 namespace statenet::detail {
 
 namespace {
