@@ -109,7 +109,8 @@ TEST_CASE("machines resources - an http resource answers inside an event (a bloc
 name = "lookup"
 [resources.api]
 type = "http"
-base_url = ")toml" + api.base_url() + R"toml("
+base_url = ")toml" + api.base_url() +
+                               R"toml("
 retries = 0
 [networks.main.states.idle]
 start = true
@@ -134,15 +135,15 @@ transform = { lua = "data.name = ctx.resources.api:get('/items/' .. ctx.event.id
 TEST_CASE("machines resources - a postgres commit that fails fails the event and keeps the instance's data") {
     statenet::detail::PostgresConnection setup({"test", statenet_test::pg_cluster().dsn(), 0});
     setup.exec("CREATE TABLE m_parent (id int PRIMARY KEY)", {});
-    setup.exec(
-        "CREATE TABLE m_child (id int, parent int REFERENCES m_parent(id) DEFERRABLE INITIALLY DEFERRED)", {});
+    setup.exec("CREATE TABLE m_child (id int, parent int REFERENCES m_parent(id) DEFERRABLE INITIALLY DEFERRED)", {});
     setup.exec("INSERT INTO m_parent VALUES (1)", {});
     auto dir = scratch("resources_pg");
     write(dir / "wf.toml", R"toml(
 name = "deferred"
 [resources.pg]
 type = "postgres"
-dsn = ")toml" + statenet_test::pg_cluster().dsn() + R"toml("
+dsn = ")toml" + statenet_test::pg_cluster().dsn() +
+                               R"toml("
 [networks.main.states.a]
 start = true
 resources = ["pg"]
