@@ -3,6 +3,8 @@
 // own transactions.
 #include "pg_cluster.hpp"
 
+#include "api/workflow_impl.hpp"
+#include "exec/in_flight.hpp"
 #include "resources/postgres_resource.hpp"
 
 #include <statenet/statenet.hpp>
@@ -112,4 +114,19 @@ TEST_CASE("postgres in flight - records waiting for a pooled connection yield in
     CHECK(stats[0].type == "postgres");
     CHECK(stats[0].calls == 12 * 4);
     CHECK(stats[0].health == "ok");
+}
+
+TEST_CASE("postgres in flight - without an in_flight key a postgres workflow keeps `pool` records in flight") {
+    Engine engine;
+    auto slots = [&](const std::string& resources, const std::string& key = "") {
+        Workflow wf = engine.load_string(
+            "name = \"slots\"\n" + key + resources + "[networks.main.states.a]\nstart = true\nend = true\n",
+            "slots.toml");
+        return statenet::detail::in_flight_slots(*wf.impl().model(), 0);
+    };
+    const std::string pg = "[resources.pg]\ntype = \"postgres\"\ndsn = \"" + pg_cluster().dsn() + "\"\npool = 6\n";
+    CHECK(slots(pg) == 6);
+    CHECK(slots(pg, "in_flight = 20\n") == 20);
+    CHECK(slots(pg + "[resources.api]\ntype = \"http\"\nbase_url = \"http://127.0.0.1:1\"\n") == 64);
+    CHECK(slots("[resources.db]\ntype = \"sqlite\"\npath = \"x.db\"\n") == 1);
 }
