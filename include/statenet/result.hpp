@@ -42,9 +42,9 @@ struct ResourceStats {
     double latency_ms_sum = 0;  ///< over every call, retries and waits included
     double latency_ms_max = 0;
     /// `http`, `llm`: the circuit breaker, "closed" (healthy), "open" or "half-open".
-    /// Other kinds: "ok"; "degraded" when the last call failed or the last wait for a
-    /// pooled connection timed out; "down" when the last attempt to connect (or to open
-    /// the store or root) failed.
+    /// Other kinds: "ok"; "degraded" when the last call failed, the last wait for a
+    /// pooled connection timed out or a connection could not begin its transaction;
+    /// "down" when the last attempt to connect (or to open the store or root) failed.
     std::string health = "ok";
     TokenUsage tokens;  ///< `llm`
 };

@@ -40,6 +40,9 @@ std::optional<ErrorInfo> ResourceBinder::acquire(int id, const std::string& wher
     } catch (const ResourceFailure& e) {
         return ErrorInfo{e.name(), e.what(), where};
     } catch (const std::exception& e) {
+        // Connected but could not begin (a lock held elsewhere, a dropped connection).
+        ResourceMeter& meter = pools_.meter(id);
+        if (meter.health() != Health::down) meter.set_health(Health::degraded);
         return ErrorInfo{"ResourceError", e.what(), where};
     }
     return std::nullopt;

@@ -18,8 +18,8 @@
 
 namespace statenet::detail {
 
-/// ok: the last connection (or open) and call worked; degraded: the last call failed or
-/// the last acquire timed out; down: the last attempt to connect (or open the store or
+/// ok: the last connection (or open) and call worked; degraded: the last call failed,
+/// the last acquire timed out or a connection could not begin; down: the last attempt to connect (or open the store or
 /// root) failed. Network resources report their circuit breaker instead (closed,
 /// half-open, open).
 enum class Health { ok, degraded, down };
@@ -34,6 +34,7 @@ public:
     /// degraded, a success makes it ok.
     void record(std::uint64_t latency_us, bool failed) noexcept;
     void set_health(Health health) noexcept { health_.store(static_cast<int>(health), std::memory_order_relaxed); }
+    Health health() const noexcept { return static_cast<Health>(health_.load(std::memory_order_relaxed)); }
     void add_retries(std::uint64_t n) noexcept { retries_.fetch_add(n, std::memory_order_relaxed); }
     void add_tokens(const TokenUsage& usage) noexcept;
 
