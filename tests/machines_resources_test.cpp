@@ -170,3 +170,38 @@ data.links = (data.links or 0) + 1
     REQUIRE(m.send("i", "link", json(R"({"id":3,"parent":1})")).status == SendStatus::applied);
     CHECK(m.get("i")->data["links"].as_int() == 2);
 }
+
+TEST_CASE("machines resources - a retried state's failed attempt rolls back its writes; the retry's stay") {
+    auto dir = scratch("resources_retry");
+    {
+        SQLite::Database db((dir / "orders.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec("CREATE TABLE orders (id TEXT, item TEXT, qty INTEGER)");
+    }
+    write(dir / "wf.toml", R"toml(
+name = "retry"
+[resources.db]
+type = "sqlite"
+path = "orders.db"
+[networks.main.states.open]
+start = true
+[[networks.main.states.open.arcs]]
+to = "record"
+on = "add"
+[networks.main.states.record]
+resources = ["db"]
+retry = [{ errors = ["Flaky"], attempts = 2 }]
+transform = { lua = """
+ctx.resources.db.insert("orders", { id = tostring(ctx.attempt), item = "tea", qty = 1 })
+if ctx.attempt == 0 then error({ name = "Flaky", message = "first attempt fails" }) end
+""" }
+[[networks.main.states.record.arcs]]
+to = "open"
+)toml");
+    Engine engine;
+    Machines m(engine, dir / "wf.toml");
+    m.start("cart", json("{}"));
+    auto r = m.send("cart", "add", json("{}"));
+    REQUIRE_MESSAGE(r.status == SendStatus::applied, r.reason);
+    CHECK(rows(dir / "orders.db") == 1);
+    CHECK(rows(dir / "orders.db", "id = '1'") == 1);
+}

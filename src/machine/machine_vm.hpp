@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,7 +28,17 @@ struct MachineStep {
     bool completed = false;          ///< applied: that state is an end state
     std::string reason;              ///< applied: the condition's reason; rejected: why
     std::string label;               ///< applied: the event name or "after_ms=N" of the arc that fired
+    int previous = -1;               ///< applied: the state before `state` (where "@previous" leads), -1 = none
+    int messages = 0;                ///< applied: how many ctx.emit / ctx.send messages it wrote (take_messages)
     std::optional<ErrorInfo> error;  ///< failed: what failed (the instance is unchanged)
+};
+
+/// What an applied step's functions wrote with ctx.emit (topic) or ctx.send (instance,
+/// event), in order.
+struct MachineMessage {
+    std::string topic;
+    std::string instance, event;
+    Value payload;
 };
 
 /// Checks that a model can drive machines; problems go to `diags` with their location.
@@ -56,14 +67,19 @@ public:
     /// A new instance: stores `data` under `handle` and enters the main network's start
     /// state. On failure nothing stays under `handle`.
     MachineStep start(int handle, const Value& data, std::string_view id);
-    /// Fires `event` from state `sid` (the instance waits there).
-    MachineStep fire(int handle, int sid, std::string_view event, const Value& payload, std::string_view id);
+    /// Fires `event` from state `sid` (the instance waits there, having come from
+    /// `previous`, -1 = none).
+    MachineStep fire(int handle, int sid, int previous, std::string_view event, const Value& payload,
+                     std::string_view id);
     /// Fires the first due timer arc of state `sid`, `elapsed_ms` after entering it.
-    MachineStep fire_timer(int handle, int sid, double elapsed_ms, std::string_view id);
+    MachineStep fire_timer(int handle, int sid, int previous, double elapsed_ms, std::string_view id);
 
     /// When a state's next timer arc falls due, `elapsed_ms` after entering it having
     /// checked up to `checked_ms` (-1 for none yet); < 0 when there is none.
     double next_timer_ms(int sid, double checked_ms) const;
+
+    /// The messages of the step that just applied (then forgotten).
+    std::vector<MachineMessage> take_messages();
 
     void put(int handle, const Value& data);
     /// The instance's data; members of `order` keep their order.
@@ -77,7 +93,10 @@ private:
     std::vector<const State*> states_;
     bool direct_ = false;
     int start_ = LUA_NOREF, fire_ = LUA_NOREF, fire_timer_ = LUA_NOREF, put_ = LUA_NOREF, get_ = LUA_NOREF,
-        drop_ = LUA_NOREF, abort_ = LUA_NOREF;
+        drop_ = LUA_NOREF, abort_ = LUA_NOREF, messages_ = LUA_NOREF;
+
+    std::mt19937_64 rng_;  // retry jitter
+
     // Resources: an event's connections are held in tx_ from a function's first use of
     // ctx.resources.NAME (any resource a state lists) and committed with the event.
     std::shared_ptr<ResourcePools> pools_;
@@ -85,18 +104,25 @@ private:
     std::unique_ptr<Transactions> tx_;
     std::vector<bool> listed_;  // by resource id: some state lists it
     bool transactional_ = false;
-    std::string where_;  // the state an event started in, for a resource error
+    bool step_open_ = false;  // a recovering state's attempt runs inside a savepoint
+    std::string where_;       // the state an event started in, for a resource error
 
-    void install_resources();
-    static int lua_acquire(lua_State* L);
     /// Calls the pushed machine function; then commits the event's resource work when it
     /// applied, else rolls it back. A failed commit fails the step and, for `handle`
     /// (>= 0), puts the instance's data back as it was.
     MachineStep call(int nargs, std::string_view state_name, int handle = -1);
-    /// Pops the five results of a machine function into `step`.
+    /// Pops the seven results of a machine function into `step`.
     static void read_step(lua_State* L, MachineStep& step);
     /// Ends the event's transaction: commit when applied, else roll back.
     void settle(MachineStep& step, int handle, int before);
+    void install_resources();
+    /// machine.lua's `recover(sid, error_name, counts)`: what a failing state does next.
+    static int lua_recover(lua_State* L);
+    /// __index on ctx.resources: acquires a listed resource for the running event.
+    static int lua_acquire(lua_State* L);
+    /// machine.lua's `step(0 | 1 | 2)` around a recovering state's attempt: savepoint,
+    /// release it, roll back to it (so a retried or rerouted attempt's writes go).
+    static int lua_step(lua_State* L);
 };
 
 }  // namespace statenet::detail
