@@ -285,8 +285,8 @@ void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, dou
     r.completed = step.completed;
     r.reason = std::move(step.reason);
     if (!step.label.empty()) r.event = std::move(step.label);
+    row.previous = step.previous;  // machine.lua: the last other state (self-transitions keep it)
     row.state = step.state;
-    row.previous = step.previous;
     row.orphan_state.clear();
     row.completed = step.completed;
     row.since_ms = now;

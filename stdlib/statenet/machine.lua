@@ -73,7 +73,8 @@ end
 
 -- Enters state `sid` (coming from state `from`) and follows its immediate arcs until an
 -- end state or a state that waits (no immediate arc passes). An arc to "@previous"
--- (to = -1) goes back to the state the instance came from. Returns APPLIED, final
+-- (to = -1) goes back to the state the instance came from: the last other state it
+-- was in (a self-transition keeps it). Returns APPLIED, final
 -- state id, completed, the state before it | FAILED, error name, message, state.
 local function settle(sid, from, slot)
   local hops, attempt, counts, ename, emsg, estate = 0, 0, {}, nil, nil, nil
@@ -114,7 +115,8 @@ local function settle(sid, from, slot)
               " transitions (max_transitions) in one event", S.qualified
         end
         ename, emsg, estate = name, message, S.qualified
-        from, sid, attempt, counts = sid, target, 0, {}
+        if target ~= sid then from = sid end
+        sid, attempt, counts = target, 0, {}
       else
         return FAILED, name, message, S.qualified
       end
@@ -144,7 +146,9 @@ local function settle(sid, from, slot)
       return FAILED, "MaxTransitions", "more than " .. max_transitions ..
           " transitions (max_transitions) in one event", plan(sid).qualified
     end
-    from, sid, attempt, counts = sid, next_sid, 0, {}
+    -- A self-transition keeps where the instance came from.
+    if next_sid ~= sid then from = sid end
+    sid, attempt, counts = next_sid, 0, {}
     ::continue::
   end
 end
@@ -183,7 +187,7 @@ local function take(handle, sid, previous, arcs, payload, id, elapsed, what)
         end
         transform(a.tf, a.tf_names, data, slot, view)
         commit(view, slot, false)
-        local code, x, y, z = settle(to, sid, slot)
+        local code, x, y, z = settle(to, to == sid and previous or sid, slot)
         if code == APPLIED then return finish(handle, slot, code, x, y, reason_text(reason), a.label, z) end
         return finish(handle, slot, code, x, y, z)
       end
