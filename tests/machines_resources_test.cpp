@@ -205,3 +205,30 @@ to = "open"
     CHECK(rows(dir / "orders.db") == 1);
     CHECK(rows(dir / "orders.db", "id = '1'") == 1);
 }
+
+TEST_CASE("machines resources - a files write lands with its event and vanishes with a failed one") {
+    auto dir = scratch("resources_files");
+    write(dir / "wf.toml", R"toml(
+name = "notes"
+[resources.out]
+type = "files"
+root = "out"
+[networks.main.states.a]
+start = true
+resources = ["out"]
+[[networks.main.states.a.arcs]]
+to = "a"
+on = "note"
+transform = { lua = """
+ctx.resources.out:write(ctx.event.name .. ".txt", ctx.event.text)
+if ctx.event.fail then error("no") end
+""" }
+)toml");
+    Engine engine;
+    Machines m(engine, dir / "wf.toml");
+    m.start("i", json("{}"));
+    REQUIRE(m.send("i", "note", json(R"({"name":"a","text":"kept"})")).status == SendStatus::applied);
+    CHECK(machines_test::fs::exists(dir / "out/a.txt"));
+    CHECK(m.send("i", "note", json(R"({"name":"b","text":"dropped","fail":true})")).status == SendStatus::rejected);
+    CHECK_FALSE(machines_test::fs::exists(dir / "out/b.txt"));
+}
