@@ -128,15 +128,18 @@ void print_summary(const StreamStats& stats) {
     std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
-// One line per network resource: what it did for the run, its breaker, its tokens.
+// One line per resource the run called (and every network one): what it did for the
+// run, its health (a network resource's breaker), its tokens.
 void print_resource_stats(const std::vector<ResourceStats>& resources) {
     std::string text;
     for (const auto& r : resources) {
+        const bool network = r.type == "http" || r.type == "llm";
+        if (!network && r.calls == 0 && r.health == "ok") continue;
         const double average = r.calls > 0 ? r.latency_ms_sum / static_cast<double>(r.calls) : 0.0;
-        text += fmt::format(
-            "statenet: resource {} ({}): {} calls, {} errors, {} retries, latency avg {:.1f} ms max "
-            "{:.1f} ms, breaker {}",
-            r.name, r.type, r.calls, r.errors, r.retries, average, r.latency_ms_max, r.health);
+        text += fmt::format("statenet: resource {} ({}): {} calls, {} errors", r.name, r.type, r.calls, r.errors);
+        if (network) text += fmt::format(", {} retries", r.retries);
+        text += fmt::format(", latency avg {:.1f} ms max {:.1f} ms, {} {}", average, r.latency_ms_max,
+                            network ? "breaker" : "health", r.health);
         if (!r.tokens.empty())
             text +=
                 fmt::format(", tokens {} prompt + {} completion", r.tokens.prompt_tokens, r.tokens.completion_tokens);
