@@ -26,6 +26,8 @@
 
 namespace statenet::detail {
 
+class RunnerPool;
+
 class Runner {
 public:
     /// Loads the workflow into a Program of its own (a new VM); problems (unknown module
@@ -51,7 +53,12 @@ public:
     /// `lean`: the caller reads only ok, emit and error, so Result::path and
     /// Result::run_id stay empty (an observer gets the id's bits; Lua's ctx.run_id is
     /// made when a function first reads it).
-    Result run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean = false);
+    /// `observer` (when given) replaces the runner's own for this record.
+    Result run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean = false,
+                    RunObserver* observer = nullptr);
+
+    /// The pool this runner belongs to: map states lease their items' runners from it.
+    void set_siblings(std::weak_ptr<RunnerPool> pool) { siblings_ = std::move(pool); }
 
     /// Commits an open batch transaction. Returns an error message when that fails.
     std::optional<std::string> flush();
@@ -76,6 +83,7 @@ private:
     int resources_table_ = LUA_NOREF;  // ctx.resources
     std::vector<int> state_index_;     // global state id -> index in its network
     std::unique_ptr<RunObserver> observer_;
+    std::weak_ptr<RunnerPool> siblings_;
     bool tracking_changes_ = false;  // the runtime records each step's changes
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;  // retry jitter (seeded: reproducible)
@@ -117,6 +125,9 @@ private:
     // Parallel states (parallel.cpp).
     Status run_parallel(Run& run, Branch& b, const State& s);
     Status route_after_join(Run& run, Branch& b, const State& s);
+    // Map states (map_state.cpp).
+    Status run_map(Run& run, Branch& b, const State& s);
+    std::optional<ErrorInfo> put_field(int slot, const std::vector<std::string>& path, const Value& value);
     void enter_chained(Run& run, Branch& b, int count);
     Status fail(Run& run, Branch& b, ErrorInfo error);
     Status finish(Run& run, Branch& b);
