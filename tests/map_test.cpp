@@ -28,10 +28,12 @@ namespace {
 std::string workflow(const std::string& map, const std::string& extra = "") {
     return R"(
 name = "maps"
-)" + extra + R"(
+)" + extra +
+           R"(
 [networks.main.states.fan]
 start = true
-map = )" + map + R"(
+map = )" + map +
+           R"(
 on_error = [{ errors = ["MapFailed"], to = "gave_up" }]
 [[networks.main.states.fan.arcs]]
 to = "done"
@@ -60,7 +62,8 @@ std::string write_file(const std::filesystem::path& path, const std::string& tex
 std::string numbers(int count, int negative_every = 0) {
     std::string items = "[";
     for (int i = 1; i <= count; ++i)
-        items += (i > 1 ? ", " : "") + std::string("{\"n\": ") + std::to_string(negative_every && i % negative_every == 0 ? -i : i) + "}";
+        items += (i > 1 ? ", " : "") + std::string("{\"n\": ") +
+                 std::to_string(negative_every && i % negative_every == 0 ? -i : i) + "}";
     return items + "]";
 }
 
@@ -77,23 +80,27 @@ TEST_CASE("map - items from a field run the sub-network once each; results in it
 }
 
 TEST_CASE("map - map_in copies parent fields into each item, map_out picks what each result keeps") {
-    auto r = run(workflow(R"({ network = "item", items = "lines", map_in = { rate = "r" }, map_out = { n = "doubled", r = "rate" }, result_path = "out.list" })"),
-                 R"({"rate": 5, "lines": [{"n": 1, "x": true}, {"n": 4}]})");
+    auto r = run(
+        workflow(
+            R"({ network = "item", items = "lines", map_in = { rate = "r" }, map_out = { n = "doubled", r = "rate" }, result_path = "out.list" })"),
+        R"({"rate": 5, "lines": [{"n": 1, "x": true}, {"n": 4}]})");
     REQUIRE_MESSAGE(r.ok, (r.error ? r.error->message : ""));
     CHECK(r.data["out"]["list"].to_json() == R"([{"doubled":2,"rate":5},{"doubled":8,"rate":5}])");
 }
 
 TEST_CASE("map - failed items are collected with index, error and message; null in their result slot") {
-    auto r = run(workflow(R"({ network = "item", items = "lines", tolerated_failures = 2 })"), R"({"lines": )" + numbers(6, 3) + "}");
+    auto r = run(workflow(R"({ network = "item", items = "lines", tolerated_failures = 2 })"),
+                 R"({"lines": )" + numbers(6, 3) + "}");
     REQUIRE_MESSAGE(r.ok, (r.error ? r.error->message : ""));
     CHECK(r.final_state == "main/done");
     CHECK(r.data["results"].to_json() == R"([{"n":2},{"n":4},null,{"n":8},{"n":10},null])");
-    CHECK(r.data["failures"].to_json() ==
-          R"([{"error":"ValidationFailed","index":2,"message":"negative n"},{"error":"ValidationFailed","index":5,"message":"negative n"}])");
+    CHECK(
+        r.data["failures"].to_json() ==
+        R"([{"error":"ValidationFailed","index":2,"message":"negative n"},{"error":"ValidationFailed","index":5,"message":"negative n"}])");
 }
 
 TEST_CASE("map - tolerated_failures: exactly at the count passes, one over fails with MapFailed") {
-    const std::string two_bad = R"({"lines": )" + numbers(6, 3) + "}";   // items 3 and 6 fail
+    const std::string two_bad = R"({"lines": )" + numbers(6, 3) + "}";    // items 3 and 6 fail
     const std::string three_bad = R"({"lines": )" + numbers(9, 3) + "}";  // 3, 6 and 9
     auto at = run(workflow(R"({ network = "item", items = "lines", tolerated_failures = 2 })"), two_bad);
     CHECK(at.final_state == "main/done");
@@ -191,7 +198,8 @@ TEST_CASE("map - a host registers its own item reader by name") {
         return std::make_unique<Countdown>(static_cast<int>(params["from"].as_int()));
     });
     CHECK_THROWS_AS(engine.add_item_reader("jsonl", nullptr), std::invalid_argument);
-    auto wf = engine.load_string(workflow(R"({ network = "item", reader = { type = "countdown", from = 3 } })"), "maps.toml");
+    auto wf =
+        engine.load_string(workflow(R"({ network = "item", reader = { type = "countdown", from = 3 } })"), "maps.toml");
     auto r = wf.process(Value::object());
     REQUIRE_MESSAGE(r.ok, (r.error ? r.error->message : ""));
     CHECK(r.data["results"].to_json() == R"([{"n":6},{"n":4},{"n":2}])");
@@ -201,16 +209,19 @@ TEST_CASE("map - a host registers its own item reader by name") {
         bare.load_string(workflow(R"({ network = "item", reader = { type = "countdwn", from = 3 } })"), "maps.toml");
         FAIL("loaded");
     } catch (const LoadError& e) {
-        CHECK_MESSAGE(std::string(e.what()).find("maps.toml:6:36: unknown item reader type 'countdwn'") != std::string::npos,
-                      std::string(e.what()));
+        CHECK_MESSAGE(
+            std::string(e.what()).find("maps.toml:6:36: unknown item reader type 'countdwn'") != std::string::npos,
+            std::string(e.what()));
     }
 }
 
 TEST_CASE("map - a file sink takes the results in item order; the record gets the counts") {
     TempDir dir("statenet_map_test");
     write_file(dir / "items.jsonl", "{\"n\": 1}\n{\"n\": -2}\n{\"n\": 3}\n");
-    auto r = run(workflow(R"({ network = "item", reader = { type = "jsonl", path = "items.jsonl" }, sink = { path = "out.jsonl" }, map_out = { n = "m" }, tolerated_failures = 1, errors = "bad.jsonl" })"),
-                 "{}", dir / "maps.toml");
+    auto r = run(
+        workflow(
+            R"({ network = "item", reader = { type = "jsonl", path = "items.jsonl" }, sink = { path = "out.jsonl" }, map_out = { n = "m" }, tolerated_failures = 1, errors = "bad.jsonl" })"),
+        "{}", dir / "maps.toml");
     REQUIRE_MESSAGE(r.ok, (r.error ? r.error->message : ""));
     std::ifstream out(dir / "out.jsonl");
     std::stringstream text;
@@ -252,8 +263,9 @@ TEST_CASE("map - items waiting on an http resource overlap, up to max_concurrenc
     statenet_test::FakeApi api;
     api.start();
     auto toml = [&](int concurrency) {
-        return workflow("{ network = \"call\", items = \"lines\", max_concurrency = " + std::to_string(concurrency) + " }",
-                        "[resources.api]\ntype = \"http\"\nbase_url = \"" + api.base_url() + "\"\n") +
+        return workflow(
+                   "{ network = \"call\", items = \"lines\", max_concurrency = " + std::to_string(concurrency) + " }",
+                   "[resources.api]\ntype = \"http\"\nbase_url = \"" + api.base_url() + "\"\n") +
                R"(
 [networks.call.states.s]
 start = true
@@ -289,9 +301,10 @@ TEST_CASE("map - load errors are located") {
     CHECK(errors(R"({ network = "item" })").find("'map' needs either 'items' (a record field) or 'reader'") !=
           std::string::npos);
     CHECK(errors(R"({ network = "item", items = "x", tolerated_failures = "ten" })")
-              .find("'tolerated_failures' must be a count (an integer >= 0) or a percentage (\"10%\")") != std::string::npos);
+              .find("'tolerated_failures' must be a count (an integer >= 0) or a percentage (\"10%\")") !=
+          std::string::npos);
     CHECK(errors(R"({ network = "item", items = "x", batch = {} })").find("'batch' needs 'max_items' or 'max_bytes'") !=
           std::string::npos);
-    CHECK(errors(R"({ network = "item", items = "x", reader = { type = "jsonl", path = "a" } })")
-              .find("not both") != std::string::npos);
+    CHECK(errors(R"({ network = "item", items = "x", reader = { type = "jsonl", path = "a" } })").find("not both") !=
+          std::string::npos);
 }

@@ -86,9 +86,8 @@ public:
         writer_.write(outcome);
         if (outcome.kind != Outcome::Kind::emitted && plan_.results) plan_.results->push_back(Value());
         if (outcome.kind == Outcome::Kind::failed) {
-            tally.failures.push_back(Value::object({{"index", Value(index)},
-                                                    {"error", outcome.error.name},
-                                                    {"message", outcome.error.message}}));
+            tally.failures.push_back(Value::object(
+                {{"index", Value(index)}, {"error", outcome.error.name}, {"message", outcome.error.message}}));
             if (!tally.first) {
                 tally.first = outcome.error;
                 tally.first_index = index;
@@ -171,7 +170,8 @@ std::unique_ptr<RecordSink> project_sink(std::unique_ptr<RecordSink> sink, const
 }
 
 bool over_tolerance(const Map& map, std::uint64_t failed, std::uint64_t total) noexcept {
-    if (map.tolerated_percent >= 0) return static_cast<double>(failed) * 100.0 > map.tolerated_percent * static_cast<double>(total);
+    if (map.tolerated_percent >= 0)
+        return static_cast<double>(failed) * 100.0 > map.tolerated_percent * static_cast<double>(total);
     return failed > static_cast<std::uint64_t>(map.tolerated_count);
 }
 

@@ -17,9 +17,9 @@ namespace statenet::detail {
 
 /// What a map's items came to.
 struct MapTally {
-    StreamStats stats;                 ///< resumed items included
-    Value failures = Value::array();   ///< { index, error, message } of the failed items this run saw
-    std::optional<ErrorInfo> first;    ///< the first failure this run saw
+    StreamStats stats;                ///< resumed items included
+    Value failures = Value::array();  ///< { index, error, message } of the failed items this run saw
+    std::optional<ErrorInfo> first;   ///< the first failure this run saw
     std::uint64_t first_index = 0;
     bool stopped = false;  ///< more items failed than tolerated: the rest were not run
 };
@@ -28,10 +28,10 @@ struct MapTally {
 /// parent record's fields for map_in, and the observer that files their steps.
 struct MapPlan {
     const Map& map;
-    RunOptions run;           ///< network = the map's network
-    Value map_in;             ///< child field -> value, set in each item (or batch)
-    RunObserver* observer;    ///< the items' steps (as children of the map's step)
-    unsigned slots = 1;       ///< items in flight at once
+    RunOptions run;            ///< network = the map's network
+    Value map_in;              ///< child field -> value, set in each item (or batch)
+    RunObserver* observer;     ///< the items' steps (as children of the map's step)
+    unsigned slots = 1;        ///< items in flight at once
     Value* results = nullptr;  ///< the result list (make_result_list_sink's), to hold a null per item without result
 };
 

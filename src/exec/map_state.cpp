@@ -2,6 +2,7 @@
 // sub-network on runners leased from the workflow's pool; then the results (or, with a
 // sink, a summary) and the failures set into the record, which leaves by the state's arcs.
 #include "exec/branch.hpp"
+#include "exec/child_observer.hpp"
 #include "exec/in_flight.hpp"
 #include "exec/item_readers.hpp"
 #include "exec/map_items.hpp"
@@ -11,39 +12,6 @@
 namespace statenet::detail {
 
 namespace {
-
-/// Files the items' steps under the map state's step, one level deeper; an item's run is
-/// not a run of its own in history.
-class ItemObserver final : public RunObserver {
-public:
-    ItemObserver(RunObserver* steps, int map_step, int depth) : steps_(steps), map_step_(map_step), depth_(depth) {}
-
-    bool wants_steps() const noexcept override { return steps_ != nullptr; }
-    bool wants_changes() const noexcept override { return steps_ && steps_->wants_changes(); }
-    void run_started(const RunId&, std::chrono::steady_clock::time_point, const Value&, const RunOptions&) override {}
-    int step_started(int parent, StepVia via, const State& state, int attempt, int depth) override {
-        if (parent == 0) {
-            steps_->routed(map_step_, state, {});
-            parent = map_step_;
-            via = StepVia::push;
-        }
-        return steps_->step_started(parent, via, state, attempt, depth + depth_);
-    }
-    void step_ended(int step, StepEnd end, const ErrorInfo* error, std::chrono::nanoseconds took,
-                    Value* changes) override {
-        steps_->step_ended(step, end, error, took, changes);
-    }
-    void routed(int step, const State& target, std::string_view reason) override {
-        steps_->routed(step, target, reason);
-    }
-    void step_failed(int step, const ErrorInfo& error) override { steps_->step_failed(step, error); }
-    void run_finished(const Result&, const State*, const Value*) override {}
-
-private:
-    RunObserver* steps_;
-    int map_step_;
-    int depth_;
-};
 
 const Value* at_path(const Value& record, const std::vector<std::string>& path) {
     const Value* v = &record;
@@ -66,7 +34,7 @@ Runner::Status Runner::run_map(Run& run, Branch& b, const State& s) {
     auto pool = siblings_.lock();
     if (!pool) throw std::logic_error("statenet: a map state runs on a runner without a pool");
     Value record = program_.read_whole(b.slot, Value());
-    ItemObserver observer(run.steps, b.step, b.depth_offset + static_cast<int>(b.frames.size()) + 1);
+    ChildObserver observer(run.steps, b.step, b.depth_offset + static_cast<int>(b.frames.size()) + 1);
     MapPlan plan{m, {}, Value::object(), &observer};
     plan.run.network = model_->networks[static_cast<std::size_t>(m.network)].name;
     plan.run.resume = run.resume;
@@ -105,7 +73,8 @@ Runner::Status Runner::run_map(Run& run, Branch& b, const State& s) {
             setup.resume = output.resume;
             setup.input = identity;
             setup.checkpoint = m.checkpoint;
-            if (setup.checkpoint.empty() && m.sink->kind == Sink::Kind::file) setup.checkpoint = m.sink->path + ".checkpoint";
+            if (setup.checkpoint.empty() && m.sink->kind == Sink::Kind::file)
+                setup.checkpoint = m.sink->path + ".checkpoint";
             sink = project_sink(open_sink(*m.sink, setup), m.map_out);
         } else {
             sink = make_result_list_sink(results, m.map_out);
@@ -133,7 +102,8 @@ Runner::Status Runner::run_map(Run& run, Branch& b, const State& s) {
                                  {"excluded", Value(st.excluded)},
                                  {"failed", Value(st.failed)},
                                  {"resumed", Value(st.resumed)}});
-    for (const auto& [path, value] : {std::pair{&m.result_path, &results}, std::pair{&m.failures_path, &tally.failures}})
+    for (const auto& [path, value] :
+         {std::pair{&m.result_path, &results}, std::pair{&m.failures_path, &tally.failures}})
         if (auto error = put_field(b.slot, *path, *value)) return fail(run, b, std::move(*error));
     return route_after_join(run, b, s);
 }

@@ -178,6 +178,10 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     run.resume = options.resume;
     reference_.reset();
     run_bits_drawn_ = run_id_made_ = false;
+    if (joined_run_) {
+        run_bits_ = *joined_run_;
+        run_bits_drawn_ = true;
+    }
     Result result;
     if (!lean) result.run_id = run_id();
     if (run.observer) {

@@ -57,6 +57,14 @@ public:
     Result run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean = false,
                     RunObserver* observer = nullptr);
 
+    /// The next runs are part of another run (a map's items, a parallel state's branches):
+    /// they take its id, and stop at their next step once `*cancelled` is true. Null
+    /// pointers end that.
+    void join_run(const RunId* id, const bool* cancelled) noexcept {
+        joined_run_ = id;
+        cancelled_ = cancelled;
+    }
+
     /// The pool this runner belongs to: map states lease their items' runners from it.
     void set_siblings(std::weak_ptr<RunnerPool> pool) { siblings_ = std::move(pool); }
 
@@ -84,6 +92,8 @@ private:
     std::vector<int> state_index_;     // global state id -> index in its network
     std::unique_ptr<RunObserver> observer_;
     std::weak_ptr<RunnerPool> siblings_;
+    const RunId* joined_run_ = nullptr;  // see join_run
+    const bool* cancelled_ = nullptr;
     bool tracking_changes_ = false;  // the runtime records each step's changes
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;  // retry jitter (seeded: reproducible)
@@ -123,7 +133,15 @@ private:
     Status spawn_branches(Run& run, Branch& b, const State& s, std::vector<Branch>& spawned);
     Status take_arc(Run& run, Branch& b, const Arc& arc, std::string_view reason = {});
     // Parallel states (parallel.cpp).
+    struct Joined {
+        std::vector<int> index, slot;  // finished branches: 1-based numbers, their slots
+        std::optional<ErrorInfo> failure;
+        std::string failed_network;
+    };
     Status run_parallel(Run& run, Branch& b, const State& s);
+    Status run_parallel_in_flight(Run& run, Branch& b, const State& s, const std::shared_ptr<RunnerPool>& pool);
+    Status settle_join(Run& run, Branch& b, const State& s, Joined& joined);
+    const std::string& qualified_name(const std::string& name) const;
     Status route_after_join(Run& run, Branch& b, const State& s);
     // Map states (map_state.cpp).
     Status run_map(Run& run, Branch& b, const State& s);

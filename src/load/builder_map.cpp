@@ -49,14 +49,13 @@ int Builder::resource_of(const Node& table, std::string_view key, std::string_vi
     for (std::size_t i = 0; i < m_.resources.size(); ++i) {
         if (m_.resources[i].name == *name) {
             if (m_.resources[i].type == type) return static_cast<int>(i);
-            d_.error(table.field(key)->loc, fmt::format("resource '{}' is of type '{}', not '{}'", *name,
-                                                        m_.resources[i].type, type));
+            d_.error(table.field(key)->loc,
+                     fmt::format("resource '{}' is of type '{}', not '{}'", *name, m_.resources[i].type, type));
             return -1;
         }
         if (m_.resources[i].type == type) declared.push_back(m_.resources[i].name);
     }
-    d_.error(table.field(key)->loc,
-             fmt::format("unknown {} resource '{}'{}", type, *name, suggest(*name, declared)));
+    d_.error(table.field(key)->loc, fmt::format("unknown {} resource '{}'{}", type, *name, suggest(*name, declared)));
     return -1;
 }
 
@@ -159,15 +158,16 @@ void Builder::read_map_sink(Map& m, const Node& body) {
         if (auto format = string_of(body, "format", false)) {
             sink.format = parse_record_format(*format);
             if (!sink.format)
-                d_.error(body.field("format")->loc,
-                         fmt::format("'format' must be jsonl, json or csv{}", suggest(*format, {"jsonl", "json", "csv"})));
+                d_.error(body.field("format")->loc, fmt::format("'format' must be jsonl, json or csv{}",
+                                                                suggest(*format, {"jsonl", "json", "csv"})));
         }
         if (body.field("table")) d_.error(body.field("table")->loc, "a file sink has no 'table'");
     } else if (body.field("resource")) {
         const Node* name = body.field("resource");
         const bool postgres = name->kind == Kind::string &&
-                              std::any_of(m_.resources.begin(), m_.resources.end(),
-                                          [&](const ResourceDecl& r) { return r.name == name->str && r.type == "postgres"; });
+                              std::any_of(m_.resources.begin(), m_.resources.end(), [&](const ResourceDecl& r) {
+                                  return r.name == name->str && r.type == "postgres";
+                              });
         const int id = resource_of(body, "resource", postgres ? "postgres" : "sqlite");
         const std::string table = string_of(body, "table", true).value_or("");
         const std::string key = string_of(body, "key", false).value_or("");

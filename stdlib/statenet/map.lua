@@ -1,10 +1,15 @@
--- statenet map: a map state's results set into the record at their path. Installed into
--- statenet.runtime by it (M.put); the runner runs the items (src/exec/map_state.cpp).
+-- statenet map: a map state's results set into the record at their path, and records
+-- that ran on other VMs taken into slots (concurrent parallel branches). Installed into
+-- statenet.runtime by it (M.put, M.adopt); the runner runs the items and branches
+-- (src/exec/map_state.cpp, src/exec/parallel.cpp).
 
 local select = select
 
 return function(M, rt)
-local RECS, mark_whole = rt.RECS, rt.mark_whole
+local RECS, mark_whole, alloc = rt.RECS, rt.mark_whole, rt.alloc
+
+-- A new slot holding `root` (a branch's record that ran on another VM), for the join.
+function M.adopt(root) return alloc(root) end
 
 -- Sets `value` at the path ... (field names) of the record in `slot`, making the tables
 -- on the way (a field on the way that is not a table is replaced by one).
