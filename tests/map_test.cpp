@@ -308,3 +308,26 @@ TEST_CASE("map - load errors are located") {
     CHECK(errors(R"({ network = "item", items = "x", reader = { type = "jsonl", path = "a" } })").find("not both") !=
           std::string::npos);
 }
+
+TEST_CASE("map - items are part of the record's run; machines refuse map states") {
+    auto r = run(workflow(R"({ network = "ids", items = "lines" })") + R"(
+[networks.ids.states.s]
+start = true
+end = true
+transform = [{ lua = "data.run = ctx.run_id" }]
+)",
+                 R"({"lines": [{}, {}]})");
+    REQUIRE(r.ok);
+    CHECK(r.data["results"][1]["run"].as_string() == r.run_id);
+
+    TempDir dir("statenet_map_test");
+    write_file(dir / "wf.toml", workflow(R"({ network = "item", items = "lines" })"));
+    Engine engine;
+    try {
+        statenet::Machines machines(engine, dir / "wf.toml");
+        FAIL("opened");
+    } catch (const LoadError& e) {
+        CHECK(std::string(e.what()).find(":6:7: 'map' (state 'main/fan') is not supported by machines yet") !=
+              std::string::npos);
+    }
+}

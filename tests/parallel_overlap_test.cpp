@@ -32,12 +32,14 @@ std::string workflow(const std::string& parallel) {
 name = "overlap"
 [resources.api]
 type = "http"
-base_url = ")toml" + api().base_url() +
+base_url = ")toml" +
+           api().base_url() +
            R"toml("
 [networks.main.states.fan]
 start = true
 transform = [{ lua = "data.base = true" }]
-parallel = )toml" + parallel +
+parallel = )toml" +
+           parallel +
            R"toml(
 [[networks.main.states.fan.arcs]]
 to = "done"

@@ -104,6 +104,7 @@ public:
 
     void one_at_a_time(const std::shared_ptr<RunnerPool>& pool, RecordSource& items, MapTally& tally) {
         RunnerLease runner(pool);
+        JoinedRun joined(*runner, plan_.run_id, nullptr);
         RawRecord raw;
         Outcome outcome;
         while (next(items, raw)) {
@@ -124,6 +125,7 @@ public:
             std::size_t n = 0;
             while (n < chunk && (more = next(items, raws[n]))) prepare(raws[n++], plan_.map_in);
             flight.run(n, [&](std::size_t i, Runner& runner) {
+                JoinedRun joined(runner, plan_.run_id, nullptr);
                 process_record(runner, raws[i], plan_.run, sink_, outcomes[i], plan_.observer);
             });
             for (std::size_t i = 0; i < n; ++i)

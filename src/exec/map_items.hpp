@@ -28,10 +28,11 @@ struct MapTally {
 /// parent record's fields for map_in, and the observer that files their steps.
 struct MapPlan {
     const Map& map;
-    RunOptions run;            ///< network = the map's network
-    Value map_in;              ///< child field -> value, set in each item (or batch)
-    RunObserver* observer;     ///< the items' steps (as children of the map's step)
-    unsigned slots = 1;        ///< items in flight at once
+    RunOptions run;                 ///< network = the map's network
+    Value map_in;                   ///< child field -> value, set in each item (or batch)
+    RunObserver* observer;          ///< the items' steps (as children of the map's step)
+    unsigned slots = 1;             ///< items in flight at once
+    const RunId* run_id = nullptr;  ///< the record's run, which the items are part of
     Value* results = nullptr;  ///< the result list (make_result_list_sink's), to hold a null per item without result
 };
 

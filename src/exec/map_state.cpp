@@ -38,6 +38,8 @@ Runner::Status Runner::run_map(Run& run, Branch& b, const State& s) {
     MapPlan plan{m, {}, Value::object(), &observer};
     plan.run.network = model_->networks[static_cast<std::size_t>(m.network)].name;
     plan.run.resume = run.resume;
+    const RunId id = run_bits();
+    plan.run_id = &id;
     plan.slots = in_flight_slots(*model_, static_cast<unsigned>(m.max_concurrency));
     for (const auto& [parent, child] : m.map_in)
         if (const Value* v = record.find(parent)) plan.map_in.set(child, *v);

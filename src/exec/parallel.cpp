@@ -34,15 +34,6 @@ bool branches_overlap(const Model& m) {
     });
 }
 
-/// Clears a runner's join_run however its run ends.
-struct JoinedRun {
-    Runner& runner;
-    JoinedRun(Runner& r, const RunId& id, const bool& cancelled) : runner(r) { r.join_run(&id, &cancelled); }
-    ~JoinedRun() { runner.join_run(nullptr, nullptr); }
-    JoinedRun(const JoinedRun&) = delete;
-    JoinedRun& operator=(const JoinedRun&) = delete;
-};
-
 }  // namespace
 
 Runner::Status Runner::run_parallel(Run& run, Branch& b, const State& s) {
@@ -102,7 +93,7 @@ Runner::Status Runner::run_parallel_in_flight(Run& run, Branch& b, const State& 
         flight.run(n, [&](std::size_t i, Runner& runner) {
             RunOptions options;
             options.network = model_->networks[static_cast<std::size_t>(p.branches[i])].name;
-            JoinedRun joined_run(runner, id, decided);
+            JoinedRun joined_run(runner, &id, &decided);
             results[i] = runner.run(record, options, &observer);
             if (results[i].ok) finish_order.push_back(i);
             if (results[i].ok ? p.join == Parallel::Join::any : p.join == Parallel::Join::all) decided = true;

@@ -164,4 +164,18 @@ private:
     static int lua_commit_or_rollback(lua_State* L);
 };
 
+/// A runner's runs joined to another run (Runner::join_run) for as long as this lives.
+class JoinedRun {
+public:
+    JoinedRun(Runner& runner, const RunId* id, const bool* cancelled) noexcept : runner_(runner) {
+        runner.join_run(id, cancelled);
+    }
+    ~JoinedRun() { runner_.join_run(nullptr, nullptr); }
+    JoinedRun(const JoinedRun&) = delete;
+    JoinedRun& operator=(const JoinedRun&) = delete;
+
+private:
+    Runner& runner_;
+};
+
 }  // namespace statenet::detail
