@@ -6,7 +6,7 @@
 local select = select
 
 return function(M, rt)
-local RECS, mark_whole, alloc = rt.RECS, rt.mark_whole, rt.alloc
+local RECS, DIRTY, alloc = rt.RECS, rt.DIRTY, rt.alloc
 
 -- A new slot holding `root` (a branch's record that ran on another VM), for the join.
 function M.adopt(root) return alloc(root) end
@@ -26,6 +26,6 @@ function M.put(slot, value, ...)
     t = v
   end
   t[select(n, ...)] = value
-  mark_whole()
+  DIRTY[(...)] = true  -- the output rewrites this field and copies the others as they came
 end
 end

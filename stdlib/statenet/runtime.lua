@@ -832,7 +832,7 @@ require("statenet.parallel")(M, {
 })
 
 -- Map states' results (statenet/map.lua).
-require("statenet.map")(M, { RECS = RECS, mark_whole = function() whole = true end, alloc = alloc })
+require("statenet.map")(M, { RECS = RECS, DIRTY = DIRTY, alloc = alloc })
 
 -- The state pipeline, for the machine dispatcher (statenet/machine.lua), so that
 -- machines run states exactly as records do. Its whole interface:
