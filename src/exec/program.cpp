@@ -59,8 +59,10 @@ std::string_view reason_at(lua_State* L, int index) {
     return std::string_view(text, length);
 }
 
-Program::Program(std::shared_ptr<const Model> model, const std::shared_ptr<EngineImpl>& engine, Diagnostics& diags)
+Program::Program(std::shared_ptr<const Model> model, const std::shared_ptr<EngineImpl>& engine, Diagnostics& diags,
+                 ProgramFor use)
     : model_(std::move(model)),
+      use_(use),
       vm_(model_->module_dirs, engine->stdlib_dir, model_->sources.get(), runner_sandbox(*model_, engine->options)) {
     setup(engine);
     resolve_functions(diags);
@@ -180,6 +182,15 @@ void Program::push_fn(FnId id) {
     lua_remove(L, -2);
 }
 
+// A state's `entry` actions run first among its transforms, its `exit` actions first
+// among each leaving arc's: they are the same kind of function (data, ctx) -> data.
+std::vector<FnId> Program::joined(const std::vector<FnId>& first, const std::vector<FnId>& then) {
+    if (first.empty()) return then;
+    std::vector<FnId> all = first;
+    all.insert(all.end(), then.begin(), then.end());
+    return all;
+}
+
 void Program::push_fn_list(const std::vector<FnId>& ids, const char* field, const char* names_field) {
     lua_State* L = vm_.state();
     lua_getfield(L, LUA_REGISTRYINDEX, "statenet.functions");
@@ -239,7 +250,7 @@ void Program::push_state_plan(const Network& net, const State& s) {
         lua_setfield(L, -2, "schema");
     }
     push_fn_list(s.pre_validate, "pre", "pre_names");
-    push_fn_list(s.transform, "tf", "tf_names");
+    push_fn_list(joined(s.entry, s.transform), "tf", "tf_names");
     push_fn_list(s.validate, "post", "post_names");
     lua_pushboolean(L, s.is_end);
     lua_setfield(L, -2, "is_end");
@@ -258,7 +269,7 @@ void Program::push_state_plan(const Network& net, const State& s) {
             push_fn(*arc.when);
             lua_setfield(L, -2, "when");
         }
-        push_fn_list(arc.transform, "tf", "tf_names");
+        push_fn_list(joined(s.exit, arc.transform), "tf", "tf_names");
         lua_pushinteger(L, arc.index);
         lua_setfield(L, -2, "index");
         lua_pushboolean(L, arc.is_push());
@@ -282,7 +293,7 @@ void Program::push_state_plan(const Network& net, const State& s) {
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "map");
     }
-    push_machine_arcs(s);
+    if (use_ == ProgramFor::machines) push_machine_arcs(s);
 }
 
 // `parallel`: how runtime.lua's join merges the branches (names by branch, 1-based).
@@ -337,7 +348,7 @@ void Program::push_machine_arcs(const State& s) {
                 push_fn(*arc.when);
                 lua_setfield(L, -2, "when");
             }
-            push_fn_list(arc.transform, "tf", "tf_names");
+            push_fn_list(joined(s.exit, arc.transform), "tf", "tf_names");
             lua_pushnumber(L, arc.after_ms);
             lua_setfield(L, -2, "after");
             const std::string label = arc.on.empty() ? timer_label(arc.after_ms) : arc.on;

@@ -29,13 +29,18 @@ struct RuntimeRefs {
         step_changes = LUA_NOREF;
 };
 
+/// What a Program runs: records never take event and timer arcs, so their plans leave
+/// them out; machine plans carry them (statenet/machine.lua).
+enum class ProgramFor { records, machines };
+
 /// Not thread-safe: one thread uses a Program at a time.
 class Program {
 public:
     /// Opens the VM and loads the workflow into it; problems (unknown module or
     /// function, Lua syntax errors, failing factories) go to `diags`, and then no state
     /// plan is defined.
-    Program(std::shared_ptr<const Model> model, const std::shared_ptr<EngineImpl>& engine, Diagnostics& diags);
+    Program(std::shared_ptr<const Model> model, const std::shared_ptr<EngineImpl>& engine, Diagnostics& diags,
+            ProgramFor use);
     Program(const Program&) = delete;
     Program& operator=(const Program&) = delete;
 
@@ -58,6 +63,7 @@ public:
 
 private:
     std::shared_ptr<const Model> model_;
+    ProgramFor use_;
     LuaVm vm_;
     ConvertRefs convert_;
     RuntimeRefs refs_;
@@ -67,6 +73,7 @@ private:
     void define_plans();
     void push_fn(FnId id);
     void push_fn_list(const std::vector<FnId>& ids, const char* field, const char* names_field);
+    static std::vector<FnId> joined(const std::vector<FnId>& first, const std::vector<FnId>& then);
     void push_state_plan(const Network& net, const State& s);
     void push_machine_arcs(const State& s);
     void push_parallel(const Parallel& p);

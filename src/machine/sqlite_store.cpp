@@ -1,4 +1,6 @@
 // The durable store: instances, idempotency keys and the audit log in one SQLite database.
+#include "io/sqlite_open.hpp"
+#include "machine/sqlite_outbox.hpp"
 #include "machine/store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -36,6 +38,7 @@ CREATE TABLE IF NOT EXISTS statenet_keys (
   error_name TEXT,
   error_message TEXT,
   error_state TEXT,
+  time_ms REAL NOT NULL DEFAULT 0,
   PRIMARY KEY (key, instance)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS statenet_audit (
@@ -73,12 +76,20 @@ public:
         : db_(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX) {
         // NOMUTEX: Machines serializes every use of the connection itself.
         db_.setBusyTimeout(5000);
-        db_.exec("PRAGMA journal_mode=WAL");
+        // Another process may be opening (and creating) the same store at this moment.
+        open_retrying_busy([&] {
+            db_.exec("PRAGMA journal_mode=WAL");
+            // The write lock decides who creates the tables.
+            SQLite::Transaction create(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            db_.exec(schema);
+            create_outbox_schema(db_);
+            create.commit();
+            return true;
+        });
         db_.exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         // The keys and audit indexes grow with every event: a larger page cache keeps
         // their hot pages in memory (the default 2 MB makes each insert read pages back).
         db_.exec("PRAGMA cache_size=-65536");
-        db_.exec(schema);
         find_ =
             prepare("SELECT network, state, version, completed, since_ms, due_ms FROM statenet_instances WHERE id = ?");
         data_ = prepare("SELECT data FROM statenet_instances WHERE id = ?");
@@ -91,7 +102,10 @@ public:
         find_key_ = prepare(
             "SELECT status, event, from_state, to_state, completed, reason, error_name, error_message, "
             "error_state FROM statenet_keys WHERE instance = ? AND key = ?");
-        save_key_ = prepare("INSERT INTO statenet_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        save_key_ = prepare(
+            "INSERT INTO statenet_keys (instance, key, status, event, from_state, to_state, completed, reason, "
+            "error_name, error_message, error_state, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        outbox_ = std::make_unique<SqliteOutbox>(db_);
         audit_ = prepare(
             "INSERT INTO statenet_audit (instance, from_state, to_state, event, key, time_ms, outcome, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -225,7 +239,7 @@ public:
         return out;
     }
 
-    void save_key(const KeyedOutcome& o) override {
+    void save_key(const KeyedOutcome& o, double time_ms) override {
         SQLite::Statement& s = *save_key_;
         Use q(s);
         s.bind(1, o.instance);
@@ -241,7 +255,20 @@ public:
             s.bind(10, o.error->message);
             s.bind(11, o.error->state);
         }
+        s.bind(12, time_ms);
         s.exec();
+    }
+
+    std::int64_t append_outbox(const OutboxEntry& entry) override { return outbox_->append(entry); }
+    std::vector<OutboxMessage> outbox(const OutboxOptions& options) override { return outbox_->messages(options); }
+    std::size_t ack(const std::vector<std::int64_t>& seqs) override { return outbox_->ack(seqs); }
+    std::vector<PendingSend> pending_sends(std::size_t limit) override { return outbox_->pending_sends(limit); }
+    void mark_sent(std::int64_t seq, std::string_view error) override { outbox_->mark_sent(seq, error); }
+
+    PruneReport prune(const Retention& retention, double now_ms,
+                      std::vector<std::pair<std::string, int>>& removed) override {
+        rows_.clear();
+        return outbox_->prune(retention, now_ms, removed);
     }
 
     void append_audit(AuditEntry e) override {
@@ -293,6 +320,13 @@ public:
             now_ms);
     }
 
+    std::optional<double> next_due() override {
+        SQLite::Statement q(db_,
+                            "SELECT min(due_ms) FROM statenet_instances WHERE due_ms IS NOT NULL AND completed = 0");
+        if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
+        return q.getColumn(0).getDouble();
+    }
+
     std::vector<std::string> idle(double before_ms) override {
         return ids("SELECT id FROM statenet_instances WHERE completed = 0 AND since_ms < ?1 ORDER BY id", before_ms);
     }
@@ -342,6 +376,7 @@ private:
 
     SQLite::Database db_;
     std::unique_ptr<SQLite::Statement> find_, data_, insert_, update_, find_key_, save_key_, audit_;
+    std::unique_ptr<SqliteOutbox> outbox_;
     /// Instance rows as this connection last read or wrote them (see atomically).
     static constexpr std::size_t max_cached_rows = 100000;
     std::unordered_map<std::string, InstanceRow, Hash, std::equal_to<>> rows_;
@@ -354,7 +389,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync) {
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync, bool create) {
+    std::error_code ec;
+    if (!create && !std::filesystem::exists(file, ec))
+        throw std::runtime_error(fmt::format("machine store '{}' does not exist", file.string()));
     return std::make_unique<SqliteStore>(file, full_sync);
 }
 
