@@ -342,7 +342,8 @@ void Program::push_machine_arcs(const State& s) {
         for (std::size_t i = 0; i < arcs.size(); ++i) {
             const Arc& arc = *arcs[i];
             lua_createtable(L, 0, 7);
-            lua_pushinteger(L, model_->state(s.network, arc.to).id);
+            // -1: `to = "@previous"`, the state the instance came from
+            lua_pushinteger(L, arc.to_previous ? -1 : model_->state(s.network, arc.to).id);
             lua_setfield(L, -2, "to");
             if (arc.when) {
                 push_fn(*arc.when);

@@ -122,26 +122,27 @@ MachineStep MachineVm::call(int nargs, std::string_view state_name) {
     lua_State* L = program_->state();
     MachineStep step;
     CallLimit limit(program_->vm().limits(), L);
-    if (lua_pcall(L, nargs, 5, 0) != 0) {
+    if (lua_pcall(L, nargs, 6, 0) != 0) {
         step.code = MachineStep::Code::failed;
         step.error = pop_error(L, state_name);
         lua_rawgeti(L, LUA_REGISTRYINDEX, abort_);
         lua_call(L, 0, 0);
         return step;
     }
-    step.code = static_cast<MachineOutcome>(lua_tointeger(L, -5));
+    step.code = static_cast<MachineOutcome>(lua_tointeger(L, -6));
     if (step.code == MachineOutcome::applied) {
-        step.state = static_cast<int>(lua_tointeger(L, -4));
-        step.completed = lua_toboolean(L, -3);
-        step.reason = text_at(L, -2);
-        step.label = text_at(L, -1);
+        step.state = static_cast<int>(lua_tointeger(L, -5));
+        step.completed = lua_toboolean(L, -4);
+        step.reason = text_at(L, -3);
+        step.label = text_at(L, -2);
+        step.previous = lua_isnumber(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : -1;
     } else if (step.code == MachineOutcome::rejected) {
-        step.reason = text_at(L, -4);
+        step.reason = text_at(L, -5);
     } else {
         step.code = MachineOutcome::failed;
-        step.error = ErrorInfo{text_at(L, -4), text_at(L, -3), text_at(L, -2)};
+        step.error = ErrorInfo{text_at(L, -5), text_at(L, -4), text_at(L, -3)};
     }
-    lua_pop(L, 5);
+    lua_pop(L, 6);
     return step;
 }
 
@@ -160,27 +161,30 @@ MachineStep MachineVm::start(int handle, const Value& data, std::string_view id)
     return step;
 }
 
-MachineStep MachineVm::fire(int handle, int sid, std::string_view event, const Value& payload, std::string_view id) {
+MachineStep MachineVm::fire(int handle, int sid, int previous, std::string_view event, const Value& payload,
+                            std::string_view id) {
     lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fire_);
     lua_pushinteger(L, handle);
     lua_pushinteger(L, sid);
+    lua_pushinteger(L, previous);
     lua_pushlstring(L, event.data(), event.size());
     push_value(L, payload, program_->convert());
     lua_pushlstring(L, id.data(), id.size());
-    return call(5, state(sid).qualified);
+    return call(6, state(sid).qualified);
 }
 
-MachineStep MachineVm::fire_timer(int handle, int sid, double elapsed_ms, std::string_view id) {
+MachineStep MachineVm::fire_timer(int handle, int sid, int previous, double elapsed_ms, std::string_view id) {
     lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fire_timer_);
     lua_pushinteger(L, handle);
     lua_pushinteger(L, sid);
+    lua_pushinteger(L, previous);
     lua_pushnumber(L, elapsed_ms);
     lua_pushlstring(L, id.data(), id.size());
-    return call(4, state(sid).qualified);
+    return call(5, state(sid).qualified);
 }
 
 std::vector<MachineMessage> MachineVm::take_messages() {

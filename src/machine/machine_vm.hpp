@@ -25,6 +25,7 @@ struct MachineStep {
     bool completed = false;          ///< applied: that state is an end state
     std::string reason;              ///< applied: the condition's reason; rejected: why
     std::string label;               ///< applied: the event name or "after_ms=N" of the arc that fired
+    int previous = -1;               ///< applied: the state before `state` (where "@previous" leads), -1 = none
     std::optional<ErrorInfo> error;  ///< failed: what failed (the instance is unchanged)
 };
 
@@ -62,10 +63,12 @@ public:
     /// A new instance: stores `data` under `handle` and enters the main network's start
     /// state. On failure nothing stays under `handle`.
     MachineStep start(int handle, const Value& data, std::string_view id);
-    /// Fires `event` from state `sid` (the instance waits there).
-    MachineStep fire(int handle, int sid, std::string_view event, const Value& payload, std::string_view id);
+    /// Fires `event` from state `sid` (the instance waits there, having come from
+    /// `previous`, -1 = none).
+    MachineStep fire(int handle, int sid, int previous, std::string_view event, const Value& payload,
+                     std::string_view id);
     /// Fires the first due timer arc of state `sid`, `elapsed_ms` after entering it.
-    MachineStep fire_timer(int handle, int sid, double elapsed_ms, std::string_view id);
+    MachineStep fire_timer(int handle, int sid, int previous, double elapsed_ms, std::string_view id);
 
     /// When a state's next timer arc falls due, `elapsed_ms` after entering it having
     /// checked up to `checked_ms` (-1 for none yet); < 0 when there is none.

@@ -2,6 +2,7 @@
 #include "machine/machines_impl.hpp"
 
 #include "api/assembly.hpp"
+#include "load/suggest.hpp"
 
 #include <fmt/format.h>
 
@@ -252,9 +253,10 @@ SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, co
         r.reason = fmt::format("its state {} no longer exists in the workflow", r.from);
     } else {
         const int handle = resident(id, row);
-        MachineStep step = vm_->fire(handle, row.state, event, payload, id);
+        MachineStep step = vm_->fire(handle, row.state, row.previous, event, payload, id);
         if (step.code == MachineStep::Code::applied) apply(r, row, step, now, handle, false);
         else reject(r, step);
+        if (step.code == MachineStep::Code::rejected) r.reason += unknown_event_hint(row.state, event);
         // In direct mode a failed step may have changed the data in place: a durable
         // instance reloads what the store holds.
         if (step.code == MachineStep::Code::failed && vm_->direct()) forget(id);
@@ -284,6 +286,7 @@ void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, dou
     r.reason = std::move(step.reason);
     if (!step.label.empty()) r.event = std::move(step.label);
     row.state = step.state;
+    row.previous = step.previous;
     row.orphan_state.clear();
     row.completed = step.completed;
     row.since_ms = now;
@@ -370,6 +373,30 @@ void MachinesImpl::notify(const std::vector<Notice>& told) {
     }
     for (const auto& notice : told)
         for (const auto& listener : listeners) listener(notice.result, notice.emitted);
+}
+
+std::string MachinesImpl::unknown_event_hint(int sid, std::string_view event) const {
+    std::vector<std::string_view> here, anywhere;
+    for (const Arc& arc : vm_->state(sid).arcs)
+        if (!arc.on.empty()) {
+            if (arc.on == event) return {};  // the state has arcs for it: their conditions said no
+            here.push_back(arc.on);
+        }
+    for (const auto& net : vm_->model().networks)
+        for (const auto& s : net.states)
+            for (const Arc& arc : s.arcs)
+                if (!arc.on.empty()) anywhere.push_back(arc.on);
+    std::sort(here.begin(), here.end());
+    here.erase(std::unique(here.begin(), here.end()), here.end());
+    std::string hint;
+    if (std::find(anywhere.begin(), anywhere.end(), event) == anywhere.end()) {
+        hint = suggest(event, anywhere);
+        if (hint.empty()) hint = " (no state of the workflow has arcs for it)";
+    }
+    if (here.empty()) return hint + "; the state accepts no events";
+    std::string list;
+    for (auto name : here) list += (list.empty() ? "" : ", ") + std::string(name);
+    return hint + "; it accepts: " + list;
 }
 
 std::vector<std::string> MachinesImpl::accepts(std::string_view id) {

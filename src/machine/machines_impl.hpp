@@ -175,6 +175,9 @@ private:
     /// back: the timer moves on to the state's next after_ms, without an audit row).
     bool fire_timer(const std::string& id, double now, SendResult& r);
 
+    /// What a rejection for an event the state has no arcs for adds to its reason:
+    /// the events the state accepts, a did-you-mean when no state knows the event.
+    std::string unknown_event_hint(int sid, std::string_view event) const;
     InstanceInfo info(const std::string& id, const InstanceRow& row, const std::string& json);
     ReloadReport reload_locked();
 };
