@@ -124,3 +124,26 @@ TEST_CASE("parallel overlap - records in flight in a stream overlap their branch
     std::getline(out, first);
     CHECK(Value::from_json(first)["slow"]["item"] == Value("item-1"));
 }
+
+TEST_CASE("parallel overlap - overlapping branches' steps are children of the parallel state's step") {
+    statenet_test::TempDir dir("statenet_overlap_test");
+    Engine engine;
+    statenet::LoadOptions options;
+    options.history_db = dir / "h.db";
+    auto wf = engine.load_string(workflow(R"({ branches = ["slow", "fast"] })"), "overlap.toml", options);
+    REQUIRE(wf.process(Value::object()).ok);
+    wf.flush_history();
+    statenet::History history(dir / "h.db");
+    auto runs = history.runs();
+    REQUIRE(runs.size() == 1);
+    std::vector<std::string> lines;
+    for (const auto& s : history.steps(runs[0]))
+        lines.push_back(std::to_string(s.seq) + " " + s.qualified() + " " + s.via + " parent " +
+                        (s.parent ? std::to_string(*s.parent) : "-") + " depth " + std::to_string(s.depth) + " " +
+                        s.status);
+    // slow/s1 starts first; fast/s finishes while slow waits; slow/s2 follows slow/s1.
+    CHECK(lines == std::vector<std::string>{"1 main/fan start parent - depth 0 ok",
+                                            "2 slow/s1 push parent 1 depth 1 ok", "3 fast/s push parent 1 depth 1 end",
+                                            "4 slow/s2 arc parent 2 depth 1 end",
+                                            "5 main/done arc parent 1 depth 0 end"});
+}
