@@ -272,6 +272,7 @@ start = true
 end = true
 resources = ["api"]
 transform = [{ lua = "data.slept = ctx.resources.api:get('/delay/' .. (200 - 20 * data.n)).json.slept" }]
+validate = [{ lua = "return data.n >= 0, 'negative n'" }]
 )";
     };
     const std::string record = R"({"lines": )" + numbers(8) + "}";
@@ -284,6 +285,16 @@ transform = [{ lua = "data.slept = ctx.resources.api:get('/delay/' .. (200 - 20 
     api.reset();
     REQUIRE(run(toml(1), record).ok);
     CHECK(api.max_concurrent() == 1);
+
+    // Items in flight that fail past the tolerance: the map stops at the first one over it.
+    auto over = run(toml(4), R"({"lines": )" + numbers(8, 2) + "}");
+    CHECK(over.final_state == "main/gave_up");
+    auto strict = toml(4);
+    strict.replace(strict.find("on_error"), strict.find('\n', strict.find("on_error")) - strict.find("on_error"), "");
+    auto failed = run(strict, R"({"lines": )" + numbers(8, 2) + "}");
+    REQUIRE_FALSE(failed.ok);
+    CHECK(failed.error->message ==
+          "1 of the first 2 items failed, 0 tolerated; first: item 1: ValidationFailed: negative n");
 }
 
 TEST_CASE("map - load errors are located") {

@@ -121,15 +121,15 @@ public:
         const std::size_t chunk = 4 * static_cast<std::size_t>(plan_.slots);
         std::vector<RawRecord> raws(chunk);
         std::vector<Outcome> outcomes(chunk);
-        for (bool more = true; more;) {
+        bool going = true;  // false once more items failed than tolerated
+        for (bool more = true; more && going;) {
             std::size_t n = 0;
             while (n < chunk && (more = next(items, raws[n]))) prepare(raws[n++], plan_.map_in);
             flight.run(n, [&](std::size_t i, Runner& runner) {
                 JoinedRun joined(runner, plan_.run_id, nullptr);
                 process_record(runner, raws[i], plan_.run, sink_, outcomes[i], plan_.observer);
             });
-            for (std::size_t i = 0; i < n; ++i)
-                if (!settle(outcomes[i], tally)) return;
+            for (std::size_t i = 0; going && i < n; ++i) going = settle(outcomes[i], tally);
         }
         if (auto errors = flight.flush(); !errors.empty())
             throw std::runtime_error("batch transaction commit failed: " + errors);

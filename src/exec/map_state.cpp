@@ -33,7 +33,8 @@ Runner::Status Runner::run_map(Run& run, Branch& b, const State& s) {
     const Map& m = *s.map;
     auto pool = siblings_.lock();
     if (!pool) throw std::logic_error("statenet: a map state runs on a runner without a pool");
-    Value record = program_.read_whole(b.slot, Value());
+    // The record is read only for what the map takes from it.
+    const Value record = m.items.empty() && m.map_in.empty() ? Value() : program_.read_whole(b.slot, Value());
     ChildObserver observer(run.steps, b.step, b.depth_offset + static_cast<int>(b.frames.size()) + 1);
     MapPlan plan{m, {}, Value::object(), &observer};
     plan.run.network = model_->networks[static_cast<std::size_t>(m.network)].name;
