@@ -42,9 +42,9 @@ expect_contains "$tmp/err" 'record 2 failed: MapFailed: 2 of the first 2 items f
 expect_exit 0 "$statenet" graph "$wf/orders_map.toml"
 expect_line "$tmp/out" '  "main/lines" -> "line/price" [label="map", style=dashed];'
 expect_exit 2 "$statenet" validate "$wf/orders_map_bad.toml"
-expect_contains "$tmp/err" "orders_map_bad.toml:7:19: unknown network 'lin' in map (did you mean 'line'?)"
-expect_contains "$tmp/err" "orders_map_bad.toml:7:90: 'tolerated_failures' must be a count (an integer >= 0) or a percentage (\"10%\")"
-expect_contains "$tmp/err" "orders_map_bad.toml:7:35: unknown item reader type 'xml'"
+expect_contains "$tmp/err" "orders_map_bad.toml:7:19: error: unknown network 'lin' in map (did you mean 'line'?)"
+expect_contains "$tmp/err" "orders_map_bad.toml:7:90: error: 'tolerated_failures' must be a count (an integer >= 0) or a percentage (\"10%\")"
+expect_contains "$tmp/err" "orders_map_bad.toml:7:35: error: unknown item reader type 'xml'"
 
 echo "== run JSONL: output order, exclusion, failures, summary"
 expected_out='{"id":1,"amount":10,"factor_type":"number","label":"default","scaled":20}
