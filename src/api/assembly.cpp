@@ -3,21 +3,33 @@
 #include "api/assembly.hpp"
 
 #include "api/workflow_impl.hpp"
+#include "history/park_store.hpp"
 #include "history/scripts_hash.hpp"
+
+#include <fmt/format.h>
 
 namespace statenet::detail {
 
 namespace {
 
 /// Opens the history writer when the workflow records history; problems go to `diags`.
-std::shared_ptr<HistoryWriter> open_history(const std::shared_ptr<Model>& model, std::string_view text,
-                                            Diagnostics& diags) {
+std::shared_ptr<HistoryWriter> open_history(const std::shared_ptr<Model>& model, Diagnostics& diags) {
     if (model->history.level == HistoryLevel::off) return nullptr;
-    model->scripts_hash = scripts_content_hash(*model, text);
     try {
         return std::make_shared<HistoryWriter>(model->history, model);
     } catch (const HistoryError& e) {
         diags.error(model->history.loc, e.what());
+    }
+    return nullptr;
+}
+
+/// Opens the park store when some state waits for a signal; problems go to `diags`.
+std::shared_ptr<ParkStore> open_park_store(const Model& model, Diagnostics& diags) {
+    if (model.park_db.empty()) return nullptr;
+    try {
+        return std::make_shared<SqliteParkStore>(model);
+    } catch (const std::exception& e) {
+        diags.error(Loc{model.file, 0, 0}, fmt::format("park database: {}", e.what()));
     }
     return nullptr;
 }
@@ -36,7 +48,11 @@ std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& eng
     auto first = std::make_unique<Runner>(model, engine, pools, diags);
     diags.sort();
     if (!diags.empty()) return nullptr;
-    auto history = open_history(model, text, diags);
+    // Every history row and parked record names the version's code by this hash.
+    if (model->history.level != HistoryLevel::off || !model->park_db.empty())
+        model->scripts_hash = scripts_content_hash(*model, text);
+    auto history = open_history(model, diags);
+    auto parking = open_park_store(*model, diags);
     if (!diags.empty()) return nullptr;
 
     auto version = std::make_shared<WorkflowVersion>();
@@ -44,15 +60,18 @@ std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& eng
     version->engine = engine;
     version->pools = pools;
     version->history = history;
-    auto make = [model, engine, pools, history]() -> std::unique_ptr<Runner> {
+    version->parking = parking;
+    auto make = [model, engine, pools, history, parking]() -> std::unique_ptr<Runner> {
         Diagnostics late;
         auto runner = std::make_unique<Runner>(model, engine, pools, late);
         if (!late.empty()) throw LoadError(std::move(late.list));
         if (history) runner->set_observer(history->recorder());
+        if (parking) runner->set_park_store(parking);
         return runner;
     };
     version->runners = std::make_shared<RunnerPool>(model, engine, std::move(make));
     if (history) first->set_observer(history->recorder());
+    if (parking) first->set_park_store(parking);
     version->runners->add_idle(std::move(first));
     return version;
 }

@@ -19,7 +19,8 @@ namespace {
 constexpr int application_id = 0x534e4849;
 // 2: steps stored as numbers (step_data, states) behind the `steps` view.
 // 3: a run's steps stored with the run, as one JSON array (runs.steps), behind the views.
-constexpr int schema_version = 3;
+// 4: the parked table (records waiting for a signal).
+constexpr int schema_version = 4;
 
 // No secondary index on purpose: runs are appended in rowid order (SQLite's fastest
 // insert path, no key comparisons) and carry their steps, so recording a run is one row
@@ -83,6 +84,32 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 )sql";
 
+// Records waiting for a signal (src/history/park_store.cpp), one row per run id: what
+// resuming it needs (the workflow file and how it was loaded, the record, its path) and
+// whether it still waits (status waiting | resuming | resumed).
+constexpr const char* parked_sql = R"sql(
+CREATE TABLE IF NOT EXISTS parked (
+  run_id TEXT PRIMARY KEY,
+  workflow TEXT NOT NULL,
+  version TEXT NOT NULL,
+  file TEXT NOT NULL,
+  scripts_hash TEXT NOT NULL,
+  load TEXT NOT NULL,  -- JSON: {"vars": {...}, "mode": "copy", "history": "steps"}
+  state TEXT NOT NULL,
+  signal TEXT NOT NULL,
+  deadline_us INTEGER,
+  parked_us INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  path TEXT NOT NULL,  -- JSON array of network/state
+  transitions INTEGER NOT NULL,
+  position INTEGER,
+  status TEXT NOT NULL,
+  resumed_us INTEGER,
+  resumed_by TEXT  -- the signal's name, or SignalTimeout
+);
+CREATE INDEX IF NOT EXISTS parked_deadline ON parked (status, deadline_us);
+)sql";
+
 // Schema 2 -> 3: each run's step_data rows become its steps array, in seq order.
 constexpr const char* migrate_2_to_3_sql = R"sql(
 ALTER TABLE runs ADD COLUMN steps TEXT;
@@ -96,6 +123,17 @@ DROP VIEW IF EXISTS step_rows;
 DROP VIEW IF EXISTS steps;
 DROP TABLE step_data;
 )sql";
+
+/// Each schema upgrade, from the version before it; applied in order.
+struct Migration {
+    int from;
+    const char* sql;
+    bool views;  // the step views are made again after it
+};
+constexpr Migration migrations[] = {
+    {2, migrate_2_to_3_sql, true},
+    {3, parked_sql, false},
+};
 
 }  // namespace
 
@@ -141,22 +179,24 @@ std::unique_ptr<SQLite::Database> open_once(const std::string& path, bool create
         if (header.application != application_id) {
             if (!header.empty) throw not_history();
             db->exec(schema_sql);
+            db->exec(parked_sql);
             db->exec(step_views_sql);
             db->exec(fmt::format("PRAGMA application_id={}; PRAGMA user_version={}", application_id, schema_version));
         }
         create_schema.commit();
     }
     int version = db->execAndGet("PRAGMA user_version").getInt();
-    if (version == 2) {
+    for (const Migration& m : migrations) {
+        if (version != m.from) continue;
         // Upgraded in place, once: whoever gets the write lock first does it.
         SQLite::Transaction upgrade(*db, SQLite::TransactionBehavior::IMMEDIATE);
-        if (db->execAndGet("PRAGMA user_version").getInt() == 2) {
-            db->exec(migrate_2_to_3_sql);
-            db->exec(step_views_sql);
-            db->exec(fmt::format("PRAGMA user_version={}", schema_version));
+        if (db->execAndGet("PRAGMA user_version").getInt() == m.from) {
+            db->exec(m.sql);
+            if (m.views) db->exec(step_views_sql);
+            db->exec(fmt::format("PRAGMA user_version={}", m.from + 1));
         }
         upgrade.commit();
-        version = schema_version;
+        version = m.from + 1;
     }
     if (version != schema_version)
         throw HistoryError(fmt::format("history database '{}' has schema version {}; this statenet reads version {}",

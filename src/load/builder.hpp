@@ -25,6 +25,7 @@ inline const Keys state_keys = {"name",      "start",     "end",         "end_te
                                 "transform", "validate",  "arcs",        "retry",    "on_error", "data_mode",
                                 "emit",      "resources", "description", "parallel", "map",      "wait"};
 inline const Keys parallel_keys = {"branches", "join", "merge"};
+inline const Keys wait_keys = {"signal", "timeout_ms"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
                               "transform", "priority", "on",        "after_ms",  "resources", "description"};
 inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "acquire_timeout_ms", "description"};
@@ -182,6 +183,10 @@ private:
     /// `on = "event"` or `after_ms = N`: what makes a machine take the arc.
     void read_trigger(Arc& arc, const Node& body);
     void read_parallel(State& state, const Node& body);
+    /// `wait = { signal = "name", timeout_ms = N }` (builder_wait.cpp), and what it
+    /// cannot be combined with, once every network is known.
+    void read_wait(State& state, const Node& body);
+    void check_waits();
     FieldMap field_map(const Node* map, std::string_view what);
 
     // ---- function references -----------------------------------------------------

@@ -33,6 +33,7 @@ void Builder::read_networks(const Node& root) {
     expand_any();
     sort_arcs();
     choose_main(root);
+    check_waits();
 }
 
 void Builder::declare_network(const std::string& name, const Node& net) {
@@ -118,7 +119,8 @@ void Builder::read_state(int n, int index, State& state, const Node& body) {
     if (const Node* retry = body.field("retry")) read_retry(state, *retry);
     if (const Node* catchers = body.field("on_error")) read_catchers(n, index, state, *catchers);
     if (const Node* p = body.field("parallel")) read_parallel(state, *p);
-    for (const char* key : {"map", "wait"})
+    if (const Node* w = body.field("wait")) read_wait(state, *w);
+    for (const char* key : {"map"})
         if (const Node* n = body.field(key))
             d_.error(n->loc, fmt::format("'{}' states are not implemented yet in this version of statenet "
                                          "(docs/fanout.md)",

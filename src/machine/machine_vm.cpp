@@ -51,6 +51,10 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
             if (!s.retry.empty()) refuse(s.loc, fmt::format("'retry' (state '{}') is", s.qualified));
             if (!s.on_error.empty()) refuse(s.loc, fmt::format("'on_error' (state '{}') is", s.qualified));
             if (s.parallel) refuse(s.parallel->loc, fmt::format("'parallel' (state '{}') is", s.qualified));
+            // A machine instance already waits in every state, for events: `on` arcs.
+            if (s.wait)
+                refuse(s.wait->loc, fmt::format("'wait' (state '{}') is (use an arc with on = \"{}\")", s.qualified,
+                                                s.wait->signal));
             if (!s.resources.empty()) refuse(s.loc, fmt::format("'resources' (state '{}') are", s.qualified));
             if (s.mode == DataMode::reference)
                 refuse(s.loc, fmt::format("data_mode 'reference' (state '{}') is", s.qualified));
