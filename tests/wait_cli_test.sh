@@ -123,6 +123,11 @@ echo "== a machine workflow may not wait"
 expect_exit 2 "$statenet" machine list --store "$tmp/m.db" "$wf"
 expect_match "$tmp/err" "approval.toml:[0-9]+:[0-9]+: 'wait' \(state 'main/await_approval'\) is \(use an arc with on = \"approval\"\) not supported by machines"
 
+echo "== validate and graph take a wait workflow without a database; graph shows the signal"
+expect_exit 0 "$statenet" validate "$wf"
+expect_exit 0 "$statenet" graph "$wf"
+expect_contains "$tmp/out" '"main/await_approval" [label="await_approval (waits for approval)"];'
+
 echo "== signal --help"
 expect_exit 0 "$statenet" signal --help
 expect_contains "$tmp/out" "--expire"

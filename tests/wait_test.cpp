@@ -18,7 +18,8 @@ using statenet::Value;
 
 namespace {
 
-const std::filesystem::path approval = std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/wait/approval.toml";
+const std::filesystem::path approval =
+    std::filesystem::path(STATENET_SOURCE_DIR) / "tests/workflows/wait/approval.toml";
 
 statenet::LoadOptions history_in(const std::filesystem::path& db) {
     statenet::LoadOptions options;
@@ -230,8 +231,7 @@ TEST_CASE("wait - a stream counts parked records apart and lists their run ids")
     auto parked = history.parked();
     REQUIRE(parked.size() == 2);
     CHECK(parked[0].run_id != parked[1].run_id);
-    for (const auto& p : parked)
-        CHECK((p.run_id == stats.parked_runs[0] || p.run_id == stats.parked_runs[1]));
+    for (const auto& p : parked) CHECK((p.run_id == stats.parked_runs[0] || p.run_id == stats.parked_runs[1]));
     // The parked record's data is the record as it was when it parked.
     auto r = wf.signal(stats.parked_runs[1], "approval", Value::from_json(R"({"approved": true})"));
     CHECK(r.data["amount"] == Value(300));
@@ -283,6 +283,6 @@ TEST_CASE("wait - machines refuse wait states with a located load error") {
         REQUIRE(wait != e.diagnostics().end());
         CHECK(wait->line == 18);
         CHECK(wait->message.find("'wait' (state 'main/await_approval') is (use an arc with on = "
-                                         "\"approval\") not supported by machines") != std::string::npos);
+                                 "\"approval\") not supported by machines") != std::string::npos);
     }
 }

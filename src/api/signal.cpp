@@ -41,8 +41,8 @@ Result resume_claimed(const Workflow& workflow, detail::ParkClaims& claims, cons
     Result result;
     try {
         if (entry.info.workflow != workflow.name())
-            throw SignalError(fmt::format("run {} was parked by workflow '{}', not '{}'", id, entry.info.workflow,
-                                          workflow.name()));
+            throw SignalError(
+                fmt::format("run {} was parked by workflow '{}', not '{}'", id, entry.info.workflow, workflow.name()));
         if (entry.scripts_hash != workflow.impl().model()->scripts_hash) {
             const Value none;
             workflow.impl().engine->log(LogRecord{

@@ -88,8 +88,8 @@ Command add_signal_command(CLI::App& root) {
     app->add_option("--db", args->db, "The park or history database the record parked in")->required()->type_name("DB");
     app->add_option("RUN_ID", args->run, "The parked record's run id (or a unique prefix)")->type_name("");
     app->add_option("SIGNAL", args->signal, "The signal's name, as its wait state declares it")->type_name("");
-    auto* data = app->add_option("--data", args->data, "The signal's payload (ctx.signal), JSON; default {}")
-                     ->type_name("JSON");
+    auto* data =
+        app->add_option("--data", args->data, "The signal's payload (ctx.signal), JSON; default {}")->type_name("JSON");
     app->add_option("-o,--output", args->output, "Write the result to FILE (default: stdout)")->type_name("FILE");
     auto* expire_flag = app->add_flag("--expire", args->expire,
                                       "Resume every record whose wait timed out, with the error SignalTimeout");

@@ -13,8 +13,8 @@ namespace statenet::detail {
 /// and how it got there. (The workflow's identity is the store's to add.)
 struct ParkedRecord {
     std::string run_id;
-    std::string state;   ///< `network/state` it waits in
-    std::string signal;  ///< the signal it waits for
+    std::string state;                        ///< `network/state` it waits in
+    std::string signal;                       ///< the signal it waits for
     std::optional<std::int64_t> deadline_us;  ///< Unix µs after which it times out
     std::string data;                         ///< the record, as JSON text
     std::vector<std::string> path;            ///< every state entered so far, the waiting one last

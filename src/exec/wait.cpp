@@ -26,12 +26,12 @@ Result Runner::resume(const ParkedRecord& parked, Value data, const std::optiona
                 state = static_cast<int>(i);
             }
     if (state < 0 || !model_->state(network, state).wait || parked.path.empty())
-        throw std::invalid_argument(fmt::format("workflow '{}' has no wait state '{}' any more", model_->name,
-                                                parked.state));
+        throw std::invalid_argument(
+            fmt::format("workflow '{}' has no wait state '{}' any more", model_->name, parked.state));
     const DataMode mode = options.mode.value_or(model_->mode);
     const ResumePoint from{&parked, network, state, &signal};
-    return run_once(std::move(data), mode == DataMode::reference ? DataMode::copy : mode, 0, options, nullptr,
-                    nullptr, false, &from);
+    return run_once(std::move(data), mode == DataMode::reference ? DataMode::copy : mode, 0, options, nullptr, nullptr,
+                    false, &from);
 }
 
 // The record is back in a slot at its waiting state: ctx.signal is the payload, and the
@@ -74,11 +74,11 @@ Runner::Status Runner::resume_step(Run& run, Branch& b) {
 // records live in this process alone; the loader keeps wait states out of the others).
 Runner::Status Runner::park(Run& run, Branch& b, const State& s) {
     if (!b.frames.empty())
-        return fail(run, b,
-                    {"WaitFailed",
-                     fmt::format("state '{}' cannot wait inside a sub-network (the record was pushed into it)",
-                                 s.qualified),
-                     s.qualified});
+        return fail(
+            run, b,
+            {"WaitFailed",
+             fmt::format("state '{}' cannot wait inside a sub-network (the record was pushed into it)", s.qualified),
+             s.qualified});
     if (run.reference)
         return fail(run, b, {"WaitFailed", "a reference-mode record cannot wait for a signal", s.qualified});
     if (!park_store_) return fail(run, b, {"WaitFailed", no_park_database, s.qualified});
@@ -119,8 +119,8 @@ void Runner::store_parked(Run& run, Result& result) {
         park_store_->park(*run.parked);
     } catch (const std::exception& e) {
         result.parked = false;
-        result.error = ErrorInfo{"WaitFailed", fmt::format("could not park the record: {}", e.what()),
-                                 result.final_state};
+        result.error =
+            ErrorInfo{"WaitFailed", fmt::format("could not park the record: {}", e.what()), result.final_state};
     }
 }
 

@@ -144,14 +144,14 @@ ParkedEntry ParkClaims::claim(std::string_view run_id, const std::optional<std::
         throw SignalError(fmt::format("run id '{}' is ambiguous: several parked records start with it", run_id));
     const ParkedRun& p = entry.info;
     if (p.status == "resumed")
-        throw SignalError(fmt::format("run {} was already resumed (by {} at {})", p.run_id, p.resumed_by,
-                                      when(p.resumed_us)));
+        throw SignalError(
+            fmt::format("run {} was already resumed (by {} at {})", p.run_id, p.resumed_by, when(p.resumed_us)));
     if (p.status == "resuming")
         throw SignalError(
             fmt::format("run {} is being resumed by another signal (since {})", p.run_id, when(p.resumed_us)));
     if (signal && *signal != p.signal)
-        throw SignalError(fmt::format("run {} waits in state {} for signal '{}', not '{}'", p.run_id, p.state,
-                                      p.signal, *signal));
+        throw SignalError(
+            fmt::format("run {} waits in state {} for signal '{}', not '{}'", p.run_id, p.state, p.signal, *signal));
     if (!signal && (!p.deadline_us || *p.deadline_us > now_us))
         throw SignalError(fmt::format("run {} is not overdue (deadline {})", p.run_id, when(p.deadline_us)));
     find.reset();
@@ -170,8 +170,8 @@ ParkedEntry ParkClaims::claim(std::string_view run_id, const std::optional<std::
 }
 
 std::vector<std::string> ParkClaims::overdue(std::int64_t now_us) {
-    SQLite::Statement q(*db_,
-                        "SELECT run_id FROM parked WHERE status = 'waiting' AND deadline_us <= ?1 ORDER BY deadline_us");
+    SQLite::Statement q(
+        *db_, "SELECT run_id FROM parked WHERE status = 'waiting' AND deadline_us <= ?1 ORDER BY deadline_us");
     q.bind(1, now_us);
     std::vector<std::string> ids;
     while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
