@@ -1,11 +1,13 @@
 // Record execution semantics (SPEC section 5 and 6) through the public API.
 #include "exec_helpers.hpp"
+#include "temp_dir.hpp"
 
 #include <statenet/statenet.hpp>
 
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -283,6 +285,39 @@ transform = { lua = "data.x = nil + 1" }
                    "{}");
     REQUIRE(!r.ok);
     CHECK(r.error->message.find("test.toml:5:") != std::string::npos);
+}
+
+TEST_CASE("exec - a multi-line inline Lua error names the line of the failing code") {
+    // TOML drops the newline right after `"""`: the code starts on line 6.
+    Result r = run(R"(name = "inline"
+[networks.main.states.s]
+start = true
+end = true
+transform = { lua = """
+local ok = true
+data.x = nil + 1
+""" }
+)",
+                   "{}");
+    REQUIRE(!r.ok);
+    CHECK(r.error->message.find("test.toml:7:") != std::string::npos);
+
+    // Lua drops it after `[[` (and `[==[`) the same way.
+    statenet_test::TempDir dir("inline-lua");
+    const auto file = dir / "test.lua";
+    std::ofstream(file) << R"(return {
+  name = "inline",
+  networks = { main = { states = {
+    s = { start = true, ["end"] = true, transform = { lua = [==[
+local ok = true
+data.x = nil + 1
+]==] } },
+  } } },
+})";
+    statenet::Engine engine;
+    r = engine.load(file).process(statenet::Value::from_json("{}"));
+    REQUIRE(!r.ok);
+    CHECK(r.error->message.find("test.lua:6:") != std::string::npos);
 }
 
 TEST_CASE("exec - condition truthiness follows Lua: only false and nil fail") {

@@ -133,7 +133,7 @@ ctx.resources.api:get("/echo?status=500")
     Result failed = recorded.process(Value::object());
     REQUIRE_FALSE(failed.ok);
     CHECK(failed.error->name == "HttpError");
-    CHECK(failed.error->message.find("http.toml:15: api: GET /echo: HTTP 500: ") == 0);
+    CHECK(failed.error->message.find("http.toml:16: api: GET /echo: HTTP 500: ") == 0);
     CHECK(failed.error->message.find("Bearer ***") != std::string::npos);
     CHECK(failed.error->message.find("s3cret") == std::string::npos);
     recorded.flush_history();
@@ -418,7 +418,7 @@ data.vars = ctx.resources.llm:chat("Hi {{name}}", { vars = { name = "Ann" } }).t
     REQUIRE_FALSE(missing.ok);
     CHECK(missing.error->name == "ResourceError");
     CHECK(missing.error->message ==
-          "http.toml:16: llm: the prompt template uses '{{author.name}}', which the record does not have");
+          "http.toml:17: llm: the prompt template uses '{{author.name}}', which the record does not have");
 }
 
 TEST_CASE("llm - JSON mode parses the answer and checks required keys") {

@@ -23,10 +23,10 @@ echo "== a bad record fails alone; the process and the next record go on"
 records exit ffi io loop bomb rawset >"$tmp/in.jsonl"
 expect_exit 1 "$statenet" run "$wf/stream.toml" -i "$tmp/in.jsonl" -o "$tmp/out.jsonl"
 expect_match "$tmp/err" "$(summary_re 12 6 0 6)"
-expect_match "$tmp/err" '^statenet: record 1 failed: LuaError: .*stream.toml:10: attempt to call field .exit.'
+expect_match "$tmp/err" '^statenet: record 1 failed: LuaError: .*stream.toml:11: attempt to call field .exit.'
 expect_match "$tmp/err" "^statenet: record 3 failed: LuaError: .*module 'ffi' is not available"
-expect_match "$tmp/err" "^statenet: record 5 failed: LuaError: .*stream.toml:12: attempt to index global 'io'"
-expect_match "$tmp/err" '^statenet: record 7 failed: Timeout: .*stream.toml:13: a Lua call ran longer than its limit of 200 ms'
+expect_match "$tmp/err" "^statenet: record 5 failed: LuaError: .*stream.toml:13: attempt to index global 'io'"
+expect_match "$tmp/err" '^statenet: record 7 failed: Timeout: .*stream.toml:14: a Lua call ran longer than its limit of 200 ms'
 expect_match "$tmp/err" '^statenet: record 9 failed: OutOfMemory: '
 expect_match "$tmp/err" '^statenet: record 11 failed: LuaError: .*rawset: the table is read-only'
 expect_file "$tmp/out.jsonl" '{"id":2,"x":0}

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,6 +112,36 @@ struct AuditEntry {
     std::string reason;
 };
 
+/// A message a transition emitted with `ctx.emit(topic, payload)`: written to the
+/// outbox in the same store transaction as the transition, kept until acknowledged.
+struct OutboxMessage {
+    std::int64_t seq = 0;  ///< increasing over the store
+    std::string instance;  ///< whose transition emitted it
+    std::string topic;
+    Value payload;
+    std::string event;  ///< the event (or timer) of that transition
+    double time_ms = 0;
+};
+
+struct OutboxOptions {
+    std::int64_t after_seq = 0;          ///< only messages with a larger seq
+    std::optional<std::string> topic{};  ///< only this topic
+    std::size_t limit = 0;               ///< 0 = all
+};
+
+/// Told after every transition (applied or rejected, from a send, a timer, start or
+/// recovery) once it has committed, with the messages it emitted. Runs on the thread
+/// that made the call, after the call's lock is released; must not block for long.
+using MachineListener = std::function<void(const SendResult&, const std::vector<OutboxMessage>&)>;
+
+/// What Machines::prune removed (see `[retention]` in docs/machines.md).
+struct PruneReport {
+    std::size_t keys = 0;       ///< idempotency keys older than keys_ms
+    std::size_t audit = 0;      ///< audit rows older than audit_ms
+    std::size_t instances = 0;  ///< completed instances finished longer than completed_ms ago
+    std::size_t outbox = 0;     ///< acknowledged outbox messages
+};
+
 struct ListOptions {
     std::optional<std::string> state{};  ///< only instances in this `network/state` (or state name)
     bool include_completed = true;
@@ -156,6 +187,16 @@ public:
     /// Throws std::logic_error when the clock is not a ManualClock.
     std::size_t step(double dt_ms);
 
+    /// When the earliest timer is due (clock time, ms), nullopt when no timer is set:
+    /// an event loop sleeps until then and calls tick().
+    std::optional<double> next_due();
+    /// Fires every timer at its due time on the calling thread until `stop` is
+    /// requested: sleeps until the next due time, waking early when a send or start
+    /// sets an earlier one. (A ManualClock does not move by itself: use step().)
+    void run_timers(const std::function<bool()>& stop);
+    /// Wakes run_timers (e.g. after setting the stop flag).
+    void wake();
+
     /// Sends the `[recovery]` event to every non-end instance idle (no applied
     /// transition) for longer than `idle_ms` at `now_ms`. Nothing without `[recovery]`.
     std::vector<SendResult> recover();
@@ -166,6 +207,24 @@ public:
     /// Audit rows of one instance (every instance when `id` is empty), oldest first;
     /// `limit` > 0 keeps the newest `limit`.
     std::vector<AuditEntry> audit(std::string_view id = {}, std::size_t limit = 0);
+
+    /// The events the instance's current state has arcs for, sorted (empty for a
+    /// completed or orphaned instance). Throws std::invalid_argument for an unknown one.
+    std::vector<std::string> accepts(std::string_view id);
+
+    /// Unacknowledged outbox messages, oldest first.
+    std::vector<OutboxMessage> outbox(const OutboxOptions& options = {});
+    /// Acknowledges messages: they are no longer listed and prune() removes them.
+    /// Returns how many were unacknowledged before.
+    std::size_t ack(const std::vector<std::int64_t>& seqs);
+
+    /// Adds a listener; returns its id for unsubscribe.
+    std::size_t subscribe(MachineListener listener);
+    void unsubscribe(std::size_t id);
+
+    /// Applies the workflow's `[retention]` at `now_ms` (the clock's time when omitted).
+    PruneReport prune();
+    PruneReport prune(double now_ms);
 
     /// Loads the workflow file again (new model, new Lua VM) and swaps it in between
     /// events. Every instance keeps its state and data.

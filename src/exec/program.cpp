@@ -59,8 +59,10 @@ std::string_view reason_at(lua_State* L, int index) {
     return std::string_view(text, length);
 }
 
-Program::Program(std::shared_ptr<const Model> model, const std::shared_ptr<EngineImpl>& engine, Diagnostics& diags)
+Program::Program(std::shared_ptr<const Model> model, const std::shared_ptr<EngineImpl>& engine, Diagnostics& diags,
+                 ProgramFor use)
     : model_(std::move(model)),
+      use_(use),
       vm_(model_->module_dirs, engine->stdlib_dir, model_->sources.get(), runner_sandbox(*model_, engine->options)) {
     setup(engine);
     resolve_functions(diags);
@@ -282,7 +284,7 @@ void Program::push_state_plan(const Network& net, const State& s) {
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "wait");
     }
-    push_machine_arcs(s);
+    if (use_ == ProgramFor::machines) push_machine_arcs(s);
 }
 
 // `parallel`: how runtime.lua's join merges the branches (names by branch, 1-based).

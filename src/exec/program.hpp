@@ -29,13 +29,18 @@ struct RuntimeRefs {
         step_changes = LUA_NOREF;
 };
 
+/// What a Program runs: records never take event and timer arcs, so their plans leave
+/// them out; machine plans carry them (statenet/machine.lua).
+enum class ProgramFor { records, machines };
+
 /// Not thread-safe: one thread uses a Program at a time.
 class Program {
 public:
     /// Opens the VM and loads the workflow into it; problems (unknown module or
     /// function, Lua syntax errors, failing factories) go to `diags`, and then no state
     /// plan is defined.
-    Program(std::shared_ptr<const Model> model, const std::shared_ptr<EngineImpl>& engine, Diagnostics& diags);
+    Program(std::shared_ptr<const Model> model, const std::shared_ptr<EngineImpl>& engine, Diagnostics& diags,
+            ProgramFor use);
     Program(const Program&) = delete;
     Program& operator=(const Program&) = delete;
 
@@ -58,6 +63,7 @@ public:
 
 private:
     std::shared_ptr<const Model> model_;
+    ProgramFor use_;
     LuaVm vm_;
     ConvertRefs convert_;
     RuntimeRefs refs_;

@@ -32,7 +32,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
     : model_(std::move(model)),
       engine_(std::move(engine)),
       pools_(std::move(pools)),
-      program_(model_, engine_, diags),
+      program_(model_, engine_, diags, ProgramFor::records),
       tx_(*model_, pools_, [this](const std::string& message) { warn(message); }),
       reference_(model_->reference, tx_, *pools_),
       rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)),

@@ -1,5 +1,6 @@
 // The history schema: workflows, runs and steps tables, created on first open and checked after.
 #include "history/schema.hpp"
+#include "io/sqlite_open.hpp"
 
 #include <statenet/history.hpp>
 
@@ -204,31 +205,17 @@ std::unique_ptr<SQLite::Database> open_once(const std::string& path, bool create
     return db;
 }
 
-bool is_busy(const SQLite::Exception& e) {
-    const int code = e.getErrorCode() & 0xff;  // the primary code of an extended one
-    return code == SQLITE_BUSY || code == SQLITE_LOCKED;
-}
-
 }  // namespace
 
 std::unique_ptr<SQLite::Database> open_history_db(const std::string& path, bool create, bool durability_full) {
     std::error_code ec;
     if (!create && !std::filesystem::exists(path, ec))
         throw HistoryError(fmt::format("history database '{}' does not exist", path));
-    // Several processes may share a history database and open it first at the same
-    // moment. SQLite answers "database is locked" without waiting in a few places the
-    // busy timeout does not cover (changing the journal mode while another connection
-    // opens the file, a read transaction that would have to become a write one): the
-    // whole open is tried again, a bounded number of times.
-    constexpr int attempts = 8;
-    for (int attempt = 1;; ++attempt) {
-        try {
-            return open_once(path, create, durability_full);
-        } catch (const SQLite::Exception& e) {
-            if (!is_busy(e) || attempt == attempts)
-                throw HistoryError(fmt::format("history database '{}': {}", path, e.what()));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+    // Several processes may share a history database and open it first at the same moment.
+    try {
+        return open_retrying_busy([&] { return open_once(path, create, durability_full); });
+    } catch (const SQLite::Exception& e) {
+        throw HistoryError(fmt::format("history database '{}': {}", path, e.what()));
     }
 }
 

@@ -186,6 +186,8 @@ std::optional<FnId> Builder::fn_ref(const Node& n, std::string_view what) {
             ref.kind = FnRef::Kind::inline_lua;
             ref.code = lua->str;
             ref.loc = lua->loc;
+            // Lua's messages count lines from the code's first line.
+            if (lua->text_line) ref.loc.line = lua->text_line;
         } else if (fn) {
             if (fn->kind != Kind::string) {
                 wrong_kind(*fn, "fn", "\"module.function\" string");

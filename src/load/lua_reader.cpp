@@ -60,6 +60,10 @@ public:
 
     const std::string& file() const noexcept { return file_; }
 
+    std::string_view text_from(std::size_t offset) const {
+        return std::string_view(text_).substr(std::min(offset, text_.size()));
+    }
+
     Loc loc(std::size_t offset) const {
         const auto next = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
         const std::size_t line_start = *(next - 1);
@@ -288,8 +292,12 @@ public:
             const char* s = lua_tolstring(L_, idx, &len);
             out.kind = Node::Kind::string;
             out.str.assign(s, len);
-            if (!where.anchor)
-                if (auto at = src_.find_quoted(out.str, where.scan_from)) out.loc = src_.loc(*at);
+            std::optional<std::size_t> at = where.anchor;
+            if (!at) {
+                at = src_.find_quoted(out.str, where.scan_from);
+                if (at) out.loc = src_.loc(*at);
+            }
+            if (at && drops_first_newline(src_.text_from(*at))) out.text_line = out.loc.line + 1;
             return true;
         }
         case LUA_TNUMBER: set_number(lua_tonumber(L_, idx), out); return true;

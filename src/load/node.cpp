@@ -23,4 +23,20 @@ std::string_view kind_name(Node::Kind kind) noexcept {
     return "unknown";
 }
 
+bool drops_first_newline(std::string_view literal) noexcept {
+    std::size_t open = 0;
+    if (literal.starts_with("\"\"\"") || literal.starts_with("'''")) {
+        open = 3;
+    } else if (literal.starts_with("[")) {
+        open = 1;
+        while (open < literal.size() && literal[open] == '=') ++open;
+        if (open >= literal.size() || literal[open] != '[') return false;
+        ++open;
+    } else {
+        return false;
+    }
+    const std::string_view rest = literal.substr(open);
+    return rest.starts_with("\n") || rest.starts_with("\r\n");
+}
+
 }  // namespace statenet::detail

@@ -25,7 +25,8 @@ struct Node {
 
     Kind kind = Kind::table;
     Loc loc;
-    std::string str;  // string
+    std::string str;    // string
+    int text_line = 0;  // string: the line its text starts on, when the literal drops a first newline (`"""`, `[[`)
     std::int64_t integer = 0;
     double number = 0;
     bool boolean = false;
@@ -42,6 +43,11 @@ struct Node {
 };
 
 std::string_view kind_name(Node::Kind kind) noexcept;
+
+/// True when the string literal at the start of `literal` is a multi-line one whose
+/// newline right after the opening delimiter is not part of the string (TOML `"""` and
+/// `'''`, Lua `[[` and `[==[`): its text then starts on the next line.
+bool drops_first_newline(std::string_view literal) noexcept;
 
 /// Reads a TOML workflow. On a syntax error, reports it and returns false.
 /// Tables keep their keys in source order.

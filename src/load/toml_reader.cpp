@@ -29,7 +29,12 @@ bool before(const toml::source_position& a, const toml::source_position& b) {
 
 class toml_converter {
 public:
-    toml_converter(const std::string& file, Diagnostics& diags) : file_(file), diags_(diags) {}
+    toml_converter(std::string_view text, const std::string& file, Diagnostics& diags)
+        : text_(text), file_(file), diags_(diags) {
+        line_starts_.push_back(0);
+        for (std::size_t i = 0; i < text_.size(); ++i)
+            if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    }
 
     /// False when the value cannot be represented; it has been reported and is left out.
     bool convert(const toml::node& in, Node& out) {
@@ -40,6 +45,7 @@ public:
         case toml::node_type::string:
             out.kind = Node::Kind::string;
             out.str = in.as_string()->get();
+            if (drops_first_newline(text_at(out.loc))) out.text_line = out.loc.line + 1;
             return true;
         case toml::node_type::integer:
             out.kind = Node::Kind::integer;
@@ -62,6 +68,17 @@ public:
     }
 
 private:
+    /// The text from a (1-based line, column in code points) position to the end.
+    std::string_view text_at(const Loc& at) const {
+        if (at.line < 1 || static_cast<std::size_t>(at.line) > line_starts_.size()) return {};
+        std::size_t i = line_starts_[static_cast<std::size_t>(at.line) - 1];
+        for (int column = 1; i < text_.size() && text_[i] != '\n'; ++i) {
+            if ((static_cast<unsigned char>(text_[i]) & 0xC0) == 0x80) continue;
+            if (column++ == at.column) break;
+        }
+        return text_.substr(std::min(i, text_.size()));
+    }
+
     bool convert_table(const toml::table& in, Node& out) {
         out.kind = Node::Kind::table;
         // toml++ keeps tables as sorted maps; the key's first mention is its definition
@@ -89,6 +106,8 @@ private:
         return true;
     }
 
+    std::string_view text_;
+    std::vector<std::size_t> line_starts_;
     const std::string& file_;
     Diagnostics& diags_;
 };
@@ -111,7 +130,7 @@ bool read_toml(std::string_view text, const std::string& file, Node& out, Diagno
         return false;
     }
     out = Node{};
-    toml_converter(file, diags).convert(root, out);
+    toml_converter(text, file, diags).convert(root, out);
     // The root table has no header; its position is the start of the file.
     out.loc = {file, 1, 1};
     return true;

@@ -66,7 +66,7 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
 
 MachineVm::MachineVm(const Workflow& workflow) : workflow_(workflow), model_(workflow.impl().model()) {
     Diagnostics diags;
-    program_ = std::make_unique<Program>(model_, workflow.impl().engine, diags);
+    program_ = std::make_unique<Program>(model_, workflow.impl().engine, diags, ProgramFor::machines);
     if (!diags.empty()) throw LoadError(std::move(diags.list));
     states_.resize(static_cast<std::size_t>(model_->state_count));
     for (const auto& net : model_->networks)

@@ -107,6 +107,11 @@ public:
         return ids;
     }
 
+    std::optional<double> next_due() override {
+        if (timers_.empty()) return std::nullopt;
+        return timers_.begin()->first;
+    }
+
     std::vector<std::string> idle(double before_ms) override {
         std::vector<std::string> ids;
         for (const auto& [id, row] : instances_)

@@ -1,4 +1,5 @@
 // The durable store: instances, idempotency keys and the audit log in one SQLite database.
+#include "io/sqlite_open.hpp"
 #include "machine/store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -73,12 +74,19 @@ public:
         : db_(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX) {
         // NOMUTEX: Machines serializes every use of the connection itself.
         db_.setBusyTimeout(5000);
-        db_.exec("PRAGMA journal_mode=WAL");
+        // Another process may be opening (and creating) the same store at this moment.
+        open_retrying_busy([&] {
+            db_.exec("PRAGMA journal_mode=WAL");
+            // The write lock decides who creates the tables.
+            SQLite::Transaction create(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            db_.exec(schema);
+            create.commit();
+            return true;
+        });
         db_.exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         // The keys and audit indexes grow with every event: a larger page cache keeps
         // their hot pages in memory (the default 2 MB makes each insert read pages back).
         db_.exec("PRAGMA cache_size=-65536");
-        db_.exec(schema);
         find_ =
             prepare("SELECT network, state, version, completed, since_ms, due_ms FROM statenet_instances WHERE id = ?");
         data_ = prepare("SELECT data FROM statenet_instances WHERE id = ?");
@@ -291,6 +299,13 @@ public:
             "SELECT id FROM statenet_instances WHERE due_ms IS NOT NULL AND due_ms <= ?1 AND completed = 0 "
             "ORDER BY due_ms, id",
             now_ms);
+    }
+
+    std::optional<double> next_due() override {
+        SQLite::Statement q(db_,
+                            "SELECT min(due_ms) FROM statenet_instances WHERE due_ms IS NOT NULL AND completed = 0");
+        if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
+        return q.getColumn(0).getDouble();
     }
 
     std::vector<std::string> idle(double before_ms) override {

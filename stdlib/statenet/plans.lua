@@ -162,10 +162,13 @@ function M.define_state(sid, plan)
   counted(plan.post)
   plan.narcs = #plan.arcs
   counted_arcs(plan.arcs)
-  -- The machine arcs (statenet.machine): their transforms run through the same pipeline.
-  for _, arcs in pairs(plan.events) do counted_arcs(arcs) end
-  counted_arcs(plan.timers)
-  counted_arcs(plan.now)
+  -- The machine arcs (statenet.machine; only a machine's program has them): their
+  -- transforms run through the same pipeline.
+  if plan.events then
+    for _, arcs in pairs(plan.events) do counted_arcs(arcs) end
+    counted_arcs(plan.timers)
+    counted_arcs(plan.now)
+  end
   STATES[sid] = plan
 end
 

@@ -1,5 +1,6 @@
-// Several writers opening one new history database at the same moment: each gets it,
-// whoever creates the schema.
+// Several writers opening one new history database or machine store at the same
+// moment: each gets it, whoever creates the schema.
+#include "machines_helpers.hpp"
 #include "temp_dir.hpp"
 #include "test_paths.hpp"
 
@@ -61,5 +62,32 @@ TEST_CASE("history open - writers opening one new database at once all get it") 
         for (auto& thread : threads) thread.join();
         for (const auto& error : errors) CHECK(error == "");
         CHECK(History(db).runs().size() == writers);
+    }
+}
+
+TEST_CASE("machine store open - processes opening one new store at once all get it") {
+    constexpr int rounds = 10;
+    constexpr int openers = 8;
+    TempDir dir("statenet_store_open");
+    for (int round = 0; round < rounds; ++round) {
+        const auto store = dir / ("m" + std::to_string(round) + ".db");
+        std::latch start(openers);
+        std::vector<std::string> errors(openers);
+        std::vector<std::thread> threads;
+        for (int i = 0; i < openers; ++i) {
+            threads.emplace_back([&, i] {
+                start.arrive_and_wait();
+                try {
+                    machines_test::Chat chat(store);
+                    chat.machines.start("s" + std::to_string(i));
+                } catch (const std::exception& e) {
+                    errors[i] = e.what();
+                }
+            });
+        }
+        for (auto& thread : threads) thread.join();
+        for (const auto& error : errors) CHECK(error == "");
+        machines_test::Chat chat(store);
+        CHECK(chat.machines.list().size() == openers);
     }
 }

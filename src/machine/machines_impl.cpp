@@ -1,0 +1,394 @@
+// MachinesImpl: start, send, how a step becomes a stored transition, reads and reload.
+#include "machine/machines_impl.hpp"
+
+#include "api/assembly.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace statenet::detail {
+
+namespace {
+
+/// A durable store's cache of more instances than this is dropped (it reloads from
+/// the store on the next event): memory stays bounded whatever the store holds.
+constexpr std::size_t max_cached = 4096;
+
+}  // namespace
+
+MachinesImpl::MachinesImpl(Engine& engine, const std::filesystem::path& file, MachinesOptions options)
+    : file_(file), options_(std::move(options)) {
+    Workflow workflow = engine.load(file, options_.load);
+    // The machine set reloads its workflow itself, between events.
+    workflow.impl().stop_reloading();
+    engine_ = workflow.impl().engine;
+    vm_ = make_vm(workflow);
+    if (options_.store.empty()) store_ = open_memory_store(options_.memory_audit_limit);
+    else store_ = open_sqlite_store(options_.store, options_.full_sync);
+    store_->use_model(nullptr, vm_->model(), nullptr);
+    clock_ = options_.clock           ? options_.clock
+             : options_.store.empty() ? std::shared_ptr<Clock>(std::make_shared<ManualClock>(0))
+                                      : wall_clock();
+    watch_.watch(vm_->model());
+}
+
+void MachinesImpl::register_for_reload(const std::shared_ptr<MachinesImpl>& self) {
+    std::lock_guard lock(engine_->reload_mutex);
+    engine_->reloadables.push_back(self);
+}
+
+SendResult MachinesImpl::start(std::string_view id, const Value& data) {
+    const double now = clock_->now_ms();
+    SendResult r;
+    r.instance = id;
+    r.event = "start";
+    guarded(id, [&] {
+        InstanceRow row;
+        if (store_->find(id, row, nullptr)) {
+            r.status = SendStatus::duplicate;
+            r.first = SendStatus::applied;
+            r.from = r.to = state_name(row);
+            r.completed = row.completed;
+            r.reason = "the instance exists already";
+            return;
+        }
+        if (!data.is_object())
+            throw std::invalid_argument(fmt::format("machine instance '{}': data must be a JSON object, not {}", id,
+                                                    type_name(data.type())));
+        const int handle = take_handle();
+        MachineStep step = vm_->start(handle, data, id);
+        if (step.code != MachineStep::Code::applied) {
+            free_handles_.push_back(handle);
+            reject(r, step);
+            audit(r, now);
+            return;
+        }
+        row.handle = handle;
+        row.version = 0;
+        apply(r, row, step, now, handle, true);
+        audit(r, now);
+    });
+    return r;
+}
+
+SendResult MachinesImpl::send(std::string_view id, std::string_view event, const Value& payload, std::string_view key) {
+    const double now = clock_->now_ms();
+    SendResult r;
+    guarded(id, [&] { r = deliver(id, event, payload, key, now); });
+    return r;
+}
+
+std::vector<SendResult> MachinesImpl::send_many(const std::vector<MachineEvent>& events) {
+    const double now = clock_->now_ms();
+    std::vector<SendResult> results;
+    results.reserve(events.size());
+    try {
+        store_->atomically([&] {
+            // Unknown instances first: the in-memory store cannot roll a batch back.
+            InstanceRow row;
+            for (const auto& e : events)
+                if (!store_->find(e.instance, row, nullptr))
+                    throw std::invalid_argument(fmt::format("no machine instance '{}'", e.instance));
+            for (const auto& e : events) results.push_back(deliver(e.instance, e.event, e.payload, e.key, now));
+            write_data();
+        });
+    } catch (...) {
+        changed_.clear();
+        uncommitted_.clear();
+        for (const auto& e : events) forget(e.instance);
+        throw;
+    }
+    committed();
+    return results;
+}
+
+std::optional<InstanceInfo> MachinesImpl::get(std::string_view id) {
+    InstanceRow row;
+    std::string json;
+    if (!store_->find(id, row, &json)) return std::nullopt;
+    return info(std::string(id), row, json);
+}
+
+std::vector<InstanceInfo> MachinesImpl::list(const ListOptions& options) {
+    std::vector<InstanceInfo> out;
+    store_->each([&](const std::string& id, const InstanceRow& row, const std::string& json) {
+        if (options.limit > 0 && out.size() >= options.limit) return;
+        if (!options.include_completed && row.completed) return;
+        if (options.state) {
+            const std::string name = state_name(row);
+            const bool bare = options.state->find('/') == std::string::npos;
+            if (bare ? !name.ends_with("/" + *options.state) : name != *options.state) return;
+        }
+        out.push_back(info(id, row, json));
+    });
+    return out;
+}
+
+std::vector<AuditEntry> MachinesImpl::audit_log(std::string_view id, std::size_t limit) {
+    return store_->audit(id, limit);
+}
+
+ReloadReport MachinesImpl::reload() {
+    std::lock_guard lock(mutex_);
+    return reload_locked();
+}
+
+std::optional<ReloadReport> MachinesImpl::reload_if_changed() {
+    if (!watch_.changed()) return std::nullopt;
+    return reload_locked();
+}
+
+std::unique_ptr<MachineVm> MachinesImpl::make_vm(const Workflow& workflow) {
+    Diagnostics diags;
+    check_machine_model(*workflow.impl().model(), diags);
+    if (!diags.empty()) throw LoadError(std::move(diags.list));
+    return std::make_unique<MachineVm>(workflow);
+}
+
+int MachinesImpl::take_handle() {
+    if (free_handles_.empty()) return next_handle_++;
+    int handle = free_handles_.back();
+    free_handles_.pop_back();
+    return handle;
+}
+
+/// Forgets what the VM holds for a durable instance (it reloads from the store).
+
+void MachinesImpl::forget(std::string_view id) {
+    if (!store_->durable()) return;
+    auto it = cache_.find(std::string(id));
+    if (it == cache_.end()) return;
+    vm_->drop(it->second.handle);
+    free_handles_.push_back(it->second.handle);
+    cache_.erase(it);
+}
+
+void MachinesImpl::forget_all() {
+    for (auto& [id, cached] : cache_) {
+        vm_->drop(cached.handle);
+        free_handles_.push_back(cached.handle);
+    }
+    cache_.clear();
+}
+
+/// Hands the data of the instances a transaction changed to the durable store,
+
+/// once per instance however many events moved it.
+
+void MachinesImpl::write_data() {
+    for (auto& [id, change] : changed_) {
+        Cached& cached = cache_.at(id);
+        read_data(cached);
+        store_->save(id, change.first, &cached.data, change.second);
+    }
+    changed_.clear();
+}
+
+void MachinesImpl::read_data(Cached& cached) {
+    cached.data = vm_->get(cached.handle, cached.data.is_null() ? nullptr : &cached.data);
+}
+
+std::string MachinesImpl::state_name(const InstanceRow& row) const {
+    return row.state >= 0 ? vm_->state(row.state).qualified : row.orphan_state;
+}
+
+/// The VM handle of an instance's data, loading it from the store when needed.
+
+int MachinesImpl::resident(std::string_view id, const InstanceRow& row) {
+    if (!store_->durable()) return row.handle;
+    if (cache_.size() > max_cached && changed_.empty()) forget_all();
+    auto [it, fresh] = cache_.try_emplace(std::string(id), Cached{-1, -1, Value()});
+    if (fresh) it->second.handle = take_handle();
+    if (fresh || it->second.version != row.version) {
+        it->second.data = Value::from_json(store_->data_json(id));
+        it->second.version = row.version;
+        vm_->put(it->second.handle, it->second.data);
+    }
+    return it->second.handle;
+}
+
+SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, const Value& payload, std::string_view key,
+                       double now) {
+    if (!key.empty())
+        if (auto prior = store_->find_key(id, key)) {
+            prior->first = prior->status;
+            prior->status = SendStatus::duplicate;
+            return *prior;
+        }
+    SendResult r;
+    r.instance = id;
+    r.event = event;
+    r.key = key;
+    InstanceRow row;
+    if (!store_->find(id, row, nullptr)) throw std::invalid_argument(fmt::format("no machine instance '{}'", id));
+    r.from = r.to = state_name(row);
+    r.completed = row.completed;
+    if (row.completed) {
+        r.reason = fmt::format("the instance is completed (in end state {})", r.from);
+    } else if (row.state < 0) {
+        r.reason = fmt::format("its state {} no longer exists in the workflow", r.from);
+    } else {
+        const int handle = resident(id, row);
+        MachineStep step = vm_->fire(handle, row.state, event, payload, id);
+        if (step.code == MachineStep::Code::applied) apply(r, row, step, now, handle, false);
+        else reject(r, step);
+        // In direct mode a failed step may have changed the data in place: a durable
+        // instance reloads what the store holds.
+        if (step.code == MachineStep::Code::failed && vm_->direct()) forget(id);
+    }
+    audit(r, now);
+    if (!key.empty()) store_->save_key(r);
+    return r;
+}
+
+void MachinesImpl::reject(SendResult& r, MachineStep& step) {
+    r.status = SendStatus::rejected;
+    if (step.error) {
+        r.reason = step.error->name + ": " + step.error->message;
+        r.error = std::move(step.error);
+    } else {
+        r.reason = std::move(step.reason);
+    }
+}
+
+/// Records an applied step: the new state, data, timer and version.
+
+void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, double now, int handle, bool created) {
+    r.status = SendStatus::applied;
+    r.to = vm_->state(step.state).qualified;
+    r.completed = step.completed;
+    r.reason = std::move(step.reason);
+    if (!step.label.empty()) r.event = std::move(step.label);
+    row.state = step.state;
+    row.orphan_state.clear();
+    row.completed = step.completed;
+    row.since_ms = now;
+    const double next = step.completed ? -1 : vm_->next_timer_ms(step.state, -1);
+    row.due_ms = next < 0 ? -1 : now + next;
+    ++row.version;
+    const std::string& instance = r.instance;
+    if (!store_->durable()) {
+        store_->save(instance, row, nullptr, created);
+        return;
+    }
+    auto it = cache_.try_emplace(instance, Cached{handle, row.version, Value()}).first;
+    it->second.version = row.version;
+    if (vm_->direct()) {
+        // A later failing step may change this data in place: store it now.
+        read_data(it->second);
+        store_->save(instance, row, &it->second.data, created);
+        return;
+    }
+    store_->save(instance, row, nullptr, created);  // the data follows in write_data()
+    auto [change, fresh] = changed_.try_emplace(instance, row, created);
+    if (!fresh) change->second = {row, change->second.second || created};
+}
+
+void MachinesImpl::committed() {
+    for (auto& notice : uncommitted_) notices_.push_back(std::move(notice));
+    uncommitted_.clear();
+    // A start, send or timer may have set an earlier timer than run_timers sleeps for.
+    woken_ = true;
+    timers_changed_.notify_all();
+}
+
+std::size_t MachinesImpl::subscribe(MachineListener listener) {
+    std::lock_guard lock(listeners_mutex_);
+    listeners_.emplace_back(next_listener_, std::move(listener));
+    return next_listener_++;
+}
+
+void MachinesImpl::unsubscribe(std::size_t id) {
+    std::lock_guard lock(listeners_mutex_);
+    std::erase_if(listeners_, [&](const auto& entry) { return entry.first == id; });
+}
+
+void MachinesImpl::notify(const std::vector<Notice>& told) {
+    if (told.empty()) return;
+    std::vector<MachineListener> listeners;
+    {
+        std::lock_guard lock(listeners_mutex_);
+        for (const auto& entry : listeners_) listeners.push_back(entry.second);
+    }
+    for (const auto& notice : told)
+        for (const auto& listener : listeners) listener(notice.result, notice.emitted);
+}
+
+std::vector<std::string> MachinesImpl::accepts(std::string_view id) {
+    InstanceRow row;
+    if (!store_->find(id, row, nullptr)) throw std::invalid_argument(fmt::format("no machine instance '{}'", id));
+    std::vector<std::string> events;
+    if (row.completed || row.state < 0) return events;
+    for (const Arc& arc : vm_->state(row.state).arcs)
+        if (!arc.on.empty() && std::find(events.begin(), events.end(), arc.on) == events.end()) events.push_back(arc.on);
+    std::sort(events.begin(), events.end());
+    return events;
+}
+
+void MachinesImpl::audit(const SendResult& r, double now) {
+    uncommitted_.push_back({r, {}});
+    store_->append_audit(
+        AuditEntry{0, r.instance, r.from, r.to, r.event, r.key, now, std::string(to_string(r.status)), r.reason});
+}
+
+/// Fires instance `id`'s due timer arc; false when none fired (its guards held it
+
+/// back: the timer moves on to the state's next after_ms, without an audit row).
+
+InstanceInfo MachinesImpl::info(const std::string& id, const InstanceRow& row, const std::string& json) {
+    InstanceInfo out;
+    out.id = id;
+    out.state = state_name(row);
+    out.network = out.state.substr(0, out.state.find('/'));
+    out.data = store_->durable() ? Value::from_json(json) : vm_->get(row.handle);
+    out.version = row.version;
+    out.completed = row.completed;
+    out.orphaned = row.state < 0;
+    out.since_ms = row.since_ms;
+    if (row.due_ms >= 0 && !row.completed) out.timer_due_ms = row.due_ms;
+    return out;
+}
+
+ReloadReport MachinesImpl::reload_locked() {
+    ReloadReport report;
+    Diagnostics diags;
+    std::shared_ptr<WorkflowImpl> loaded;
+    try {
+        loaded = load_workflow(engine_, read_workflow_file(file_), file_, options_.load, diags);
+        if (loaded) check_machine_model(*loaded->model(), diags);
+    } catch (const LoadError& e) {
+        diags.list = e.diagnostics();
+    }
+    if (!loaded || !diags.empty()) {
+        watch_.accept();
+        report.ok = false;
+        report.errors = std::move(diags.list);
+        return report;
+    }
+    auto vm = std::make_unique<MachineVm>(Workflow(loaded));
+    if (store_->durable()) {
+        forget_all();
+    } else {
+        store_->each([&](const std::string&, const InstanceRow& row, const std::string&) {
+            vm->put(row.handle, vm_->get(row.handle));
+        });
+    }
+    store_->use_model(&vm_->model(), vm->model(), &report.orphaned);
+    vm_ = std::move(vm);
+    watch_.watch(vm_->model());
+    return report;
+}
+
+std::vector<OutboxMessage> MachinesImpl::outbox(const OutboxOptions&) {
+    throw std::logic_error("Machines::outbox is not implemented yet");
+}
+
+std::size_t MachinesImpl::ack(const std::vector<std::int64_t>&) {
+    throw std::logic_error("Machines::ack is not implemented yet");
+}
+
+PruneReport MachinesImpl::prune(double) { throw std::logic_error("Machines::prune is not implemented yet"); }
+
+}  // namespace statenet::detail

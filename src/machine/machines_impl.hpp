@@ -1,0 +1,170 @@
+// MachinesImpl: the machine set behind statenet::Machines — instances over a store, a
+// MachineVm running their functions, timers, listeners and hot reload. Its parts:
+// machines_impl.cpp (start, send, transitions, reads, reload), machine_timers.cpp
+// (timers, game frames, recovery, the timer loop).
+#pragma once
+
+#include "api/workflow_impl.hpp"
+#include "machine/file_watch.hpp"
+#include "machine/machine_vm.hpp"
+#include "machine/store.hpp"
+
+#include <statenet/machines.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace statenet::detail {
+
+class MachinesImpl final : public Reloadable {
+public:
+    MachinesImpl(Engine& engine, const std::filesystem::path& file, MachinesOptions options);
+    void register_for_reload(const std::shared_ptr<MachinesImpl>& self);
+    bool recovers_on_open() const { return options_.recover_on_open; }
+
+    SendResult start(std::string_view id, const Value& data);
+    SendResult send(std::string_view id, std::string_view event, const Value& payload, std::string_view key);
+    std::vector<SendResult> send_many(const std::vector<MachineEvent>& events);
+    std::vector<SendResult> tick(double now);
+    double now() { return clock_->now_ms(); }
+
+    void post(std::string_view id, std::string_view event, const Value& payload);
+    std::size_t step(double dt_ms);
+    std::vector<SendResult> recover(double now);
+    std::optional<double> next_due();
+    void run_timers(const std::function<bool()>& stop);
+    void wake();
+    std::vector<std::string> accepts(std::string_view id);
+    std::optional<InstanceInfo> get(std::string_view id);
+    std::vector<InstanceInfo> list(const ListOptions& options);
+    std::vector<AuditEntry> audit_log(std::string_view id, std::size_t limit);
+    ReloadReport reload() override;
+    std::optional<ReloadReport> reload_if_changed();
+
+    std::vector<OutboxMessage> outbox(const OutboxOptions& options);
+    std::size_t ack(const std::vector<std::int64_t>& seqs);
+    PruneReport prune(double now);
+
+    std::size_t subscribe(MachineListener listener);
+    void unsubscribe(std::size_t id);
+    /// Runs `work` under the lock, then tells the listeners what it did. Every public
+    /// operation runs through it.
+    template <class F>
+    auto locked(F&& work) {
+        std::vector<Notice> told;
+        auto tell = [&] {
+            {
+                std::lock_guard lock(mutex_);
+                if constexpr (std::is_void_v<decltype(work())>) {
+                    work();
+                    told.swap(notices_);
+                    return 0;
+                } else {
+                    auto result = work();
+                    told.swap(notices_);
+                    return result;
+                }
+            }
+        };
+        auto result = tell();
+        notify(told);
+        if constexpr (!std::is_void_v<decltype(work())>) return result;
+    }
+
+private:
+    struct Cached {
+        int handle;
+        std::int64_t version;
+        Value data;  // what the store holds: keeps field order stable across writes
+    };
+    std::filesystem::path file_;
+    MachinesOptions options_;
+    std::shared_ptr<EngineImpl> engine_;
+    std::unique_ptr<MachineVm> vm_;
+    std::unique_ptr<Store> store_;
+    std::shared_ptr<Clock> clock_;
+    FileWatch watch_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, Cached> cache_;                          // durable stores: data resident in the VM
+    std::unordered_map<std::string, std::pair<InstanceRow, bool>> changed_;  // this transaction's: row, created
+    std::vector<int> free_handles_;
+    int next_handle_ = 1;
+    std::deque<MachineEvent> queue_;
+    /// Committed transitions not yet told to the listeners.
+    struct Notice {
+        SendResult result;
+        std::vector<OutboxMessage> emitted;
+    };
+    std::vector<Notice> notices_;
+    std::vector<Notice> uncommitted_;  // this transaction's
+    std::mutex listeners_mutex_;
+    std::vector<std::pair<std::size_t, MachineListener>> listeners_;
+    std::size_t next_listener_ = 1;
+    std::condition_variable timers_changed_;
+    bool woken_ = false;
+
+    void notify(const std::vector<Notice>& told);
+
+    static std::unique_ptr<MachineVm> make_vm(const Workflow& workflow);
+
+    int take_handle();
+
+    /// Forgets what the VM holds for a durable instance (it reloads from the store).
+    void forget(std::string_view id);
+    void forget_all();
+
+    /// Runs `work` in one store transaction; when it fails, the VM's copy of the
+    /// instance may be ahead of the store, so it is forgotten.
+    /// Its transitions are told to the listeners once it has committed.
+    template <class F>
+    void guarded(std::string_view id, F&& work) {
+        try {
+            store_->atomically([&] {
+                work();
+                write_data();
+            });
+        } catch (...) {
+            changed_.clear();
+            uncommitted_.clear();
+            forget(id);
+            throw;
+        }
+        committed();
+    }
+    /// The transaction committed: its transitions may be told.
+    void committed();
+
+    /// Hands the data of the instances a transaction changed to the durable store,
+    /// once per instance however many events moved it.
+    void write_data();
+    void read_data(Cached& cached);
+    std::string state_name(const InstanceRow& row) const;
+
+    /// The VM handle of an instance's data, loading it from the store when needed.
+    int resident(std::string_view id, const InstanceRow& row);
+    SendResult deliver(std::string_view id, std::string_view event, const Value& payload, std::string_view key,
+                       double now);
+
+    static void reject(SendResult& r, MachineStep& step);
+
+    /// Records an applied step: the new state, data, timer and version.
+    void apply(SendResult& r, InstanceRow& row, MachineStep& step, double now, int handle, bool created);
+    void audit(const SendResult& r, double now);
+    std::vector<SendResult> fire_timers(double now);
+
+    /// Fires instance `id`'s due timer arc; false when none fired (its guards held it
+    /// back: the timer moves on to the state's next after_ms, without an audit row).
+    bool fire_timer(const std::string& id, double now, SendResult& r);
+
+    InstanceInfo info(const std::string& id, const InstanceRow& row, const std::string& json);
+    ReloadReport reload_locked();
+};
+
+}  // namespace statenet::detail
