@@ -483,6 +483,9 @@ PRAGMA application_id=1397639241; PRAGMA user_version=2;)sql");
     SQLite::Database check(path.string());
     CHECK(check.execAndGet("PRAGMA user_version").getInt() == 4);
     CHECK(check.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'step_data'").getInt() == 0);
+    // 3 -> 4 followed 2 -> 3: the table parked records wait in.
+    CHECK(check.tableExists("parked"));
+    CHECK(history.parked().empty());
 }
 
 TEST_CASE("history - a condition's reason is recorded with the arc it chose") {

@@ -10,9 +10,7 @@
 
 namespace statenet::detail {
 
-std::vector<SendResult> MachinesImpl::tick(double now) {
-    return fire_timers(now);
-}
+std::vector<SendResult> MachinesImpl::tick(double now) { return fire_timers(now); }
 
 void MachinesImpl::post(std::string_view id, std::string_view event, const Value& payload) {
     // Checked now, since step() cannot report it to the caller that queued it.
@@ -23,8 +21,7 @@ void MachinesImpl::post(std::string_view id, std::string_view event, const Value
 
 std::size_t MachinesImpl::step(double dt_ms) {
     auto* manual = dynamic_cast<ManualClock*>(clock_.get());
-    if (!manual)
-        throw std::logic_error("Machines::step(dt) drives a ManualClock; these machines use another clock");
+    if (!manual) throw std::logic_error("Machines::step(dt) drives a ManualClock; these machines use another clock");
     std::size_t applied = 0;
     std::deque<MachineEvent> queued;
     queued.swap(queue_);

@@ -55,8 +55,8 @@ SendResult MachinesImpl::start(std::string_view id, const Value& data) {
             return;
         }
         if (!data.is_object())
-            throw std::invalid_argument(fmt::format("machine instance '{}': data must be a JSON object, not {}", id,
-                                                    type_name(data.type())));
+            throw std::invalid_argument(
+                fmt::format("machine instance '{}': data must be a JSON object, not {}", id, type_name(data.type())));
         const int handle = take_handle();
         MachineStep step = vm_->start(handle, data, id);
         if (step.code != MachineStep::Code::applied) {
@@ -209,8 +209,8 @@ int MachinesImpl::resident(std::string_view id, const InstanceRow& row) {
     return it->second.handle;
 }
 
-SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, const Value& payload, std::string_view key,
-                       double now) {
+SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, const Value& payload,
+                                 std::string_view key, double now) {
     if (!key.empty())
         if (auto prior = store_->find_key(id, key)) {
             prior->first = prior->status;
@@ -322,7 +322,8 @@ std::vector<std::string> MachinesImpl::accepts(std::string_view id) {
     std::vector<std::string> events;
     if (row.completed || row.state < 0) return events;
     for (const Arc& arc : vm_->state(row.state).arcs)
-        if (!arc.on.empty() && std::find(events.begin(), events.end(), arc.on) == events.end()) events.push_back(arc.on);
+        if (!arc.on.empty() && std::find(events.begin(), events.end(), arc.on) == events.end())
+            events.push_back(arc.on);
     std::sort(events.begin(), events.end());
     return events;
 }
