@@ -33,6 +33,8 @@ expect_match "$tmp/out" '^[0-9a-f-]{36}  main/await_approval +approval +20[0-9-]
 mapfile -t ids < <(parked_ids "$tmp/out")
 checks=$((checks + 1))
 [[ ${#ids[@]} -eq 3 ]] || fail "expected 3 parked records, got ${#ids[@]}"
+expect_exit 2 "$statenet" history list --db "$db" --parked --status ok
+expect_contains "$tmp/err" "--parked lists every waiting record: it takes no run filters"
 expect_exit 0 "$statenet" history list --db "$db" --parked --format json
 expect_contains "$tmp/out" '"signal": "approval"'
 expect_contains "$tmp/out" '"status": "waiting"'

@@ -83,6 +83,12 @@ void write_out(const std::string& path, const std::string& text) {
 }
 
 int list_parked(const HistoryArgs& a) {
+    const FilterArgs& f = a.filter;
+    if (!f.status.empty() || !f.state.empty() || !f.workflow.empty() || !f.since.empty() || !f.until.empty() ||
+        f.limit != 0)
+        throw usage_error(
+            "--parked lists every waiting record: it takes no run filters (--status, --state, "
+            "--workflow, --since, --until, --limit)");
     const History history(a.db);
     const auto parked = history.parked();
     if (a.format == "json") {
