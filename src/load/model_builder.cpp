@@ -115,6 +115,8 @@ void Builder::read_state(int n, int index, State& state, const Node& body) {
     state.pre_validate = fn_list(body.field("pre_validate"), "pre_validate");
     state.transform = fn_list(body.field("transform"), "transform");
     state.validate = fn_list(body.field("validate"), "validate");
+    state.entry = fn_list(body.field("entry"), "entry");
+    state.exit = fn_list(body.field("exit"), "exit");
     if (const Node* t = body.field("end_test")) state.end_test = fn_ref(*t, "end_test");
     if (const Node* retry = body.field("retry")) read_retry(state, *retry);
     if (const Node* catchers = body.field("on_error")) read_catchers(n, index, state, *catchers);
@@ -353,7 +355,8 @@ void Builder::resolve_targets() {
     for (const auto& t : pending_targets_) {
         State& owner = t.state < 0 ? any_[t.network] : m_.networks[t.network].states[t.state];
         Arc& arc = owner.arcs[t.arc];
-        if (t.to) arc.to = resolve_state(t.network, *t.to, "arc 'to'");
+        if (t.to && t.to->kind == Kind::string && t.to->str == "@previous") arc.to_previous = true;
+        else if (t.to) arc.to = resolve_state(t.network, *t.to, "arc 'to'");
         if (t.push) resolve_push(t, arc);
         if (t.return_to) arc.return_to = resolve_state(t.network, *t.return_to, "'return_to'");
     }

@@ -10,9 +10,13 @@
 
 namespace statenet::detail {
 
-std::vector<SendResult> MachinesImpl::tick(double now) { return fire_timers(now); }
+std::vector<SendResult> MachinesImpl::tick(double now) {
+    writable("tick");
+    return fire_timers(now);
+}
 
 void MachinesImpl::post(std::string_view id, std::string_view event, const Value& payload) {
+    writable("post");
     // Checked now, since step() cannot report it to the caller that queued it.
     InstanceRow row;
     if (!store_->find(id, row, nullptr)) throw std::invalid_argument(fmt::format("no machine instance '{}'", id));
@@ -20,6 +24,7 @@ void MachinesImpl::post(std::string_view id, std::string_view event, const Value
 }
 
 std::size_t MachinesImpl::step(double dt_ms) {
+    writable("step");
     auto* manual = dynamic_cast<ManualClock*>(clock_.get());
     if (!manual) throw std::logic_error("Machines::step(dt) drives a ManualClock; these machines use another clock");
     std::size_t applied = 0;
@@ -38,6 +43,7 @@ std::size_t MachinesImpl::step(double dt_ms) {
 }
 
 std::vector<SendResult> MachinesImpl::recover(double now) {
+    writable("recover");
     const Recovery& recovery = vm_->model().recovery;
     std::vector<SendResult> results;
     if (recovery.event.empty()) return results;
@@ -68,7 +74,7 @@ bool MachinesImpl::fire_timer(const std::string& id, double now, SendResult& r) 
     r.from = r.to = state_name(row);
     const double elapsed = now - row.since_ms;
     const int handle = resident(id, row);
-    MachineStep step = vm_->fire_timer(handle, row.state, elapsed, id);
+    MachineStep step = vm_->fire_timer(handle, row.state, row.previous, elapsed, id);
     if (step.code == MachineStep::Code::applied) {
         apply(r, row, step, now, handle, false);
         audit(r, now);
@@ -94,6 +100,7 @@ void MachinesImpl::wake() {
 }
 
 void MachinesImpl::run_timers(const std::function<bool()>& stop) {
+    writable("run_timers");
     // Sleeps on the machine lock's condition: a commit that may have set an earlier
     // timer (committed()) or wake() ends the sleep early.
     while (!stop()) {

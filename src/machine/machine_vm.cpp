@@ -20,6 +20,14 @@ std::string text_at(lua_State* L, int index) {
     return s ? std::string(s, len) : std::string();
 }
 
+/// Field `name` of the table on top of the stack, as text ("" when absent).
+std::string field_text(lua_State* L, const char* name) {
+    lua_getfield(L, -1, name);
+    std::string text = lua_isstring(L, -1) ? text_at(L, -1) : std::string();
+    lua_pop(L, 1);
+    return text;
+}
+
 /// The error a failed pcall left on the stack (a string or { name, message }); pops it.
 ErrorInfo pop_error(lua_State* L, std::string_view state) {
     ErrorInfo error{"LuaError", "", std::string(state)};
@@ -90,6 +98,7 @@ MachineVm::MachineVm(const Workflow& workflow) : workflow_(workflow), model_(wor
     get_ = ref("get");
     drop_ = ref("drop");
     abort_ = ref("abort");
+    messages_ = ref("messages");
     lua_getfield(L, -1, "setup");
     lua_pushboolean(L, model_->mode != DataMode::direct);
     lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions));
@@ -116,26 +125,27 @@ MachineStep MachineVm::call(int nargs, std::string_view state_name) {
     lua_State* L = program_->state();
     MachineStep step;
     CallLimit limit(program_->vm().limits(), L);
-    if (lua_pcall(L, nargs, 5, 0) != 0) {
+    if (lua_pcall(L, nargs, 6, 0) != 0) {
         step.code = MachineStep::Code::failed;
         step.error = pop_error(L, state_name);
         lua_rawgeti(L, LUA_REGISTRYINDEX, abort_);
         lua_call(L, 0, 0);
         return step;
     }
-    step.code = static_cast<MachineOutcome>(lua_tointeger(L, -5));
+    step.code = static_cast<MachineOutcome>(lua_tointeger(L, -6));
     if (step.code == MachineOutcome::applied) {
-        step.state = static_cast<int>(lua_tointeger(L, -4));
-        step.completed = lua_toboolean(L, -3);
-        step.reason = text_at(L, -2);
-        step.label = text_at(L, -1);
+        step.state = static_cast<int>(lua_tointeger(L, -5));
+        step.completed = lua_toboolean(L, -4);
+        step.reason = text_at(L, -3);
+        step.label = text_at(L, -2);
+        step.previous = lua_isnumber(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : -1;
     } else if (step.code == MachineOutcome::rejected) {
-        step.reason = text_at(L, -4);
+        step.reason = text_at(L, -5);
     } else {
         step.code = MachineOutcome::failed;
-        step.error = ErrorInfo{text_at(L, -4), text_at(L, -3), text_at(L, -2)};
+        step.error = ErrorInfo{text_at(L, -5), text_at(L, -4), text_at(L, -3)};
     }
-    lua_pop(L, 5);
+    lua_pop(L, 6);
     return step;
 }
 
@@ -154,27 +164,51 @@ MachineStep MachineVm::start(int handle, const Value& data, std::string_view id)
     return step;
 }
 
-MachineStep MachineVm::fire(int handle, int sid, std::string_view event, const Value& payload, std::string_view id) {
+MachineStep MachineVm::fire(int handle, int sid, int previous, std::string_view event, const Value& payload,
+                            std::string_view id) {
     lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fire_);
     lua_pushinteger(L, handle);
     lua_pushinteger(L, sid);
+    lua_pushinteger(L, previous);
     lua_pushlstring(L, event.data(), event.size());
     push_value(L, payload, program_->convert());
     lua_pushlstring(L, id.data(), id.size());
-    return call(5, state(sid).qualified);
+    return call(6, state(sid).qualified);
 }
 
-MachineStep MachineVm::fire_timer(int handle, int sid, double elapsed_ms, std::string_view id) {
+MachineStep MachineVm::fire_timer(int handle, int sid, int previous, double elapsed_ms, std::string_view id) {
     lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fire_timer_);
     lua_pushinteger(L, handle);
     lua_pushinteger(L, sid);
+    lua_pushinteger(L, previous);
     lua_pushnumber(L, elapsed_ms);
     lua_pushlstring(L, id.data(), id.size());
-    return call(4, state(sid).qualified);
+    return call(5, state(sid).qualified);
+}
+
+std::vector<MachineMessage> MachineVm::take_messages() {
+    lua_State* L = program_->state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, messages_);
+    lua_call(L, 0, 1);
+    std::vector<MachineMessage> out;
+    const int n = static_cast<int>(lua_objlen(L, -1));
+    for (int i = 1; i <= n; ++i) {
+        lua_rawgeti(L, -1, i);
+        MachineMessage m;
+        m.topic = field_text(L, "topic");
+        m.instance = field_text(L, "instance");
+        m.event = field_text(L, "event");
+        lua_getfield(L, -1, "payload");
+        if (!lua_isnil(L, -1)) m.payload = read_value(L, -1, program_->convert(), nullptr);
+        lua_pop(L, 2);
+        out.push_back(std::move(m));
+    }
+    return out;
 }
 
 void MachineVm::put(int handle, const Value& data) {

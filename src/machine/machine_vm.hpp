@@ -25,7 +25,16 @@ struct MachineStep {
     bool completed = false;          ///< applied: that state is an end state
     std::string reason;              ///< applied: the condition's reason; rejected: why
     std::string label;               ///< applied: the event name or "after_ms=N" of the arc that fired
+    int previous = -1;               ///< applied: the state before `state` (where "@previous" leads), -1 = none
     std::optional<ErrorInfo> error;  ///< failed: what failed (the instance is unchanged)
+};
+
+/// What an applied step's functions wrote with ctx.emit (topic) or ctx.send (instance,
+/// event), in order.
+struct MachineMessage {
+    std::string topic;
+    std::string instance, event;
+    Value payload;
 };
 
 /// Checks that a model can drive machines; problems go to `diags` with their location.
@@ -54,14 +63,19 @@ public:
     /// A new instance: stores `data` under `handle` and enters the main network's start
     /// state. On failure nothing stays under `handle`.
     MachineStep start(int handle, const Value& data, std::string_view id);
-    /// Fires `event` from state `sid` (the instance waits there).
-    MachineStep fire(int handle, int sid, std::string_view event, const Value& payload, std::string_view id);
+    /// Fires `event` from state `sid` (the instance waits there, having come from
+    /// `previous`, -1 = none).
+    MachineStep fire(int handle, int sid, int previous, std::string_view event, const Value& payload,
+                     std::string_view id);
     /// Fires the first due timer arc of state `sid`, `elapsed_ms` after entering it.
-    MachineStep fire_timer(int handle, int sid, double elapsed_ms, std::string_view id);
+    MachineStep fire_timer(int handle, int sid, int previous, double elapsed_ms, std::string_view id);
 
     /// When a state's next timer arc falls due, `elapsed_ms` after entering it having
     /// checked up to `checked_ms` (-1 for none yet); < 0 when there is none.
     double next_timer_ms(int sid, double checked_ms) const;
+
+    /// The messages of the step that just applied (then forgotten).
+    std::vector<MachineMessage> take_messages();
 
     void put(int handle, const Value& data);
     /// The instance's data; members of `order` keep their order.
@@ -75,7 +89,7 @@ private:
     std::vector<const State*> states_;
     bool direct_ = false;
     int start_ = LUA_NOREF, fire_ = LUA_NOREF, fire_timer_ = LUA_NOREF, put_ = LUA_NOREF, get_ = LUA_NOREF,
-        drop_ = LUA_NOREF, abort_ = LUA_NOREF;
+        drop_ = LUA_NOREF, abort_ = LUA_NOREF, messages_ = LUA_NOREF;
 
     MachineStep call(int nargs, std::string_view state_name);
 };

@@ -1,5 +1,6 @@
 // The durable store: instances, idempotency keys and the audit log in one SQLite database.
 #include "io/sqlite_open.hpp"
+#include "machine/sqlite_outbox.hpp"
 #include "machine/store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -22,7 +23,8 @@ CREATE TABLE IF NOT EXISTS statenet_instances (
   version INTEGER NOT NULL,
   completed INTEGER NOT NULL,
   since_ms REAL NOT NULL,
-  due_ms REAL
+  due_ms REAL,
+  previous TEXT
 );
 CREATE INDEX IF NOT EXISTS statenet_instances_due ON statenet_instances(due_ms) WHERE due_ms IS NOT NULL;
 CREATE TABLE IF NOT EXISTS statenet_keys (
@@ -37,6 +39,7 @@ CREATE TABLE IF NOT EXISTS statenet_keys (
   error_name TEXT,
   error_message TEXT,
   error_state TEXT,
+  time_ms REAL NOT NULL DEFAULT 0,
   PRIMARY KEY (key, instance)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS statenet_audit (
@@ -80,6 +83,7 @@ public:
             // The write lock decides who creates the tables.
             SQLite::Transaction create(db_, SQLite::TransactionBehavior::IMMEDIATE);
             db_.exec(schema);
+            create_outbox_schema(db_);
             create.commit();
             return true;
         });
@@ -87,19 +91,23 @@ public:
         // The keys and audit indexes grow with every event: a larger page cache keeps
         // their hot pages in memory (the default 2 MB makes each insert read pages back).
         db_.exec("PRAGMA cache_size=-65536");
-        find_ =
-            prepare("SELECT network, state, version, completed, since_ms, due_ms FROM statenet_instances WHERE id = ?");
+        find_ = prepare(
+            "SELECT network, state, version, completed, since_ms, due_ms, previous FROM statenet_instances "
+            "WHERE id = ?");
         data_ = prepare("SELECT data FROM statenet_instances WHERE id = ?");
         insert_ = prepare(
-            "INSERT INTO statenet_instances (id, network, state, version, completed, since_ms, due_ms, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+            "INSERT INTO statenet_instances (id, network, state, version, completed, since_ms, due_ms, data, previous) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         update_ = prepare(
             "UPDATE statenet_instances SET network = ?2, state = ?3, version = ?4, completed = ?5, "
-            "since_ms = ?6, due_ms = ?7, data = coalesce(?8, data) WHERE id = ?1");
+            "since_ms = ?6, due_ms = ?7, data = coalesce(?8, data), previous = ?9 WHERE id = ?1");
         find_key_ = prepare(
             "SELECT status, event, from_state, to_state, completed, reason, error_name, error_message, "
             "error_state FROM statenet_keys WHERE instance = ? AND key = ?");
-        save_key_ = prepare("INSERT INTO statenet_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        save_key_ = prepare(
+            "INSERT INTO statenet_keys (instance, key, status, event, from_state, to_state, completed, reason, "
+            "error_name, error_message, error_state, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        outbox_ = std::make_unique<SqliteOutbox>(db_);
         audit_ = prepare(
             "INSERT INTO statenet_audit (instance, from_state, to_state, event, key, time_ms, outcome, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -170,6 +178,8 @@ public:
         row.completed = find_->getColumn(3).getInt() != 0;
         row.since_ms = find_->getColumn(4).getDouble();
         row.due_ms = find_->getColumn(5).isNull() ? -1 : find_->getColumn(5).getDouble();
+        auto previous = find_->getColumn(6).isNull() ? ids_.end() : ids_.find(find_->getColumn(6).getString());
+        row.previous = previous == ids_.end() ? -1 : previous->second;
         if (data_json) *data_json = data_json_of(id);
         rows_.insert_or_assign(std::string(id), row);
         return true;
@@ -210,6 +220,12 @@ public:
         else s.bind(7);
         if (p.data) s.bind(8, p.data->to_json());
         else s.bind(8);
+        if (row.previous >= 0) {
+            const auto& [previous_network, previous_state] = names_[static_cast<std::size_t>(row.previous)];
+            s.bind(9, previous_network + "/" + previous_state);
+        } else {
+            s.bind(9);
+        }
         s.exec();
     }
 
@@ -233,7 +249,7 @@ public:
         return out;
     }
 
-    void save_key(const KeyedOutcome& o) override {
+    void save_key(const KeyedOutcome& o, double time_ms) override {
         SQLite::Statement& s = *save_key_;
         Use q(s);
         s.bind(1, o.instance);
@@ -249,7 +265,20 @@ public:
             s.bind(10, o.error->message);
             s.bind(11, o.error->state);
         }
+        s.bind(12, time_ms);
         s.exec();
+    }
+
+    std::int64_t append_outbox(const OutboxEntry& entry) override { return outbox_->append(entry); }
+    std::vector<OutboxMessage> outbox(const OutboxOptions& options) override { return outbox_->messages(options); }
+    std::size_t ack(const std::vector<std::int64_t>& seqs) override { return outbox_->ack(seqs); }
+    std::vector<PendingSend> pending_sends(std::size_t limit) override { return outbox_->pending_sends(limit); }
+    void mark_sent(std::int64_t seq, std::string_view error) override { outbox_->mark_sent(seq, error); }
+
+    PruneReport prune(const Retention& retention, double now_ms,
+                      std::vector<std::pair<std::string, int>>& removed) override {
+        rows_.clear();
+        return outbox_->prune(retention, now_ms, removed);
     }
 
     void append_audit(AuditEntry e) override {
@@ -357,6 +386,7 @@ private:
 
     SQLite::Database db_;
     std::unique_ptr<SQLite::Statement> find_, data_, insert_, update_, find_key_, save_key_, audit_;
+    std::unique_ptr<SqliteOutbox> outbox_;
     /// Instance rows as this connection last read or wrote them (see atomically).
     static constexpr std::size_t max_cached_rows = 100000;
     std::unordered_map<std::string, InstanceRow, Hash, std::equal_to<>> rows_;
@@ -369,7 +399,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync) {
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync, bool create) {
+    std::error_code ec;
+    if (!create && !std::filesystem::exists(file, ec))
+        throw std::runtime_error(fmt::format("machine store '{}' does not exist", file.string()));
     return std::make_unique<SqliteStore>(file, full_sync);
 }
 

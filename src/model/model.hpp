@@ -56,9 +56,10 @@ struct Catcher {
 using FieldMap = std::vector<std::pair<std::string, std::string>>;
 
 struct Arc {
-    int id = 0;     // global arc id (index into Model::arcs order of creation)
-    int index = 0;  // definition order within its state
-    int to = -1;    // target state in the same network (plain arcs)
+    int id = 0;                // global arc id (index into Model::arcs order of creation)
+    int index = 0;             // definition order within its state
+    int to = -1;               // target state in the same network (plain arcs)
+    bool to_previous = false;  // `to = "@previous"`: the state the record or instance came from
     int push_network = -1;
     int push_state = -1;  // entry state of push_network (its start state by default)
     int return_to = -1;   // state in the calling network, -1 = finish in the sub-network
@@ -145,6 +146,9 @@ struct State {
     std::optional<DataMode> mode;
     std::vector<SchemaField> schema;
     std::vector<FnId> pre_validate, transform, validate;
+    /// Actions: `entry` runs as the state is entered (before its schema and functions),
+    /// `exit` as any arc leaves it (before the arc's transform).
+    std::vector<FnId> entry, exit;
     std::optional<FnId> end_test;
     std::vector<Arc> arcs;       // definition order
     std::vector<int> arc_order;  // indices into arcs: priority desc, ties by definition
@@ -194,6 +198,13 @@ struct Recovery {
     std::string event;  // empty = no recovery declared
 };
 
+/// `[retention]`: how long a machine store keeps what it no longer needs (< 0 = forever).
+struct Retention {
+    double keys_ms = -1;       // idempotency keys, from their first send
+    double audit_ms = -1;      // audit rows
+    double completed_ms = -1;  // completed instances, from reaching their end state
+};
+
 /// `[history]`, with the load options' overrides applied.
 struct HistoryConfig {
     HistoryLevel level = HistoryLevel::off;
@@ -236,6 +247,7 @@ struct Model {
     std::vector<FnRef> functions;
     std::vector<ResourceDecl> resources;
     Recovery recovery;
+    Retention retention;
     HistoryConfig history;
     /// Where records waiting for a signal are parked (the history database when history
     /// is on, else LoadOptions::park_db); empty when no state waits.
