@@ -214,6 +214,40 @@ end = true
     CHECK(done.path == std::vector<std::string>{"main/first", "main/second", "main/done"});
 }
 
+TEST_CASE("wait - a resumed record's '@previous' is the state it came to the wait from") {
+    statenet_test::TempDir dir;
+    write_file(dir / "wf.toml", R"(
+name = "back"
+[networks.main.states.draft]
+start = true
+transform = { lua = "data.drafts = (data.drafts or 0) + 1" }
+[[networks.main.states.draft.arcs]]
+to = "review"
+[networks.main.states.review]
+wait = { signal = "verdict" }
+[[networks.main.states.review.arcs]]
+to = "@previous"
+when = { lua = "ctx.signal.redo" }
+[[networks.main.states.review.arcs]]
+to = "done"
+[networks.main.states.done]
+end = true
+)");
+    Engine engine;
+    statenet::LoadOptions options;
+    options.park_db = dir / "park.db";
+    auto wf = engine.load(dir / "wf.toml", options);
+    auto r = wf.process(Value::object());
+    REQUIRE(r.parked);
+    auto again = wf.signal(r.run_id, "verdict", Value::from_json(R"({"redo": true})"));
+    REQUIRE(again.parked);
+    CHECK(again.data["drafts"] == Value(2));
+    CHECK(again.path == std::vector<std::string>{"main/draft", "main/review", "main/draft", "main/review"});
+    auto done = wf.signal(r.run_id, "verdict", Value::from_json(R"({"redo": false})"));
+    CHECK(done.ok);
+    CHECK(done.final_state == "main/done");
+}
+
 TEST_CASE("wait - a stream counts parked records apart and lists their run ids") {
     statenet_test::TempDir dir;
     write_file(dir / "in.jsonl", "{\"amount\": 1}\n{\"amount\": 200}\n{\"amount\": \"x\"}\n{\"amount\": 300}\n");

@@ -43,6 +43,12 @@ void Runner::start_resumed(Run& run, Branch& b, int first_slot) {
     b.entered = true;
     b.path.push_back(&s.qualified);
     b.retry_counts.assign(s.retry.size(), 0);
+    // `to = "@previous"`: the last state of this network the record was in before it waited.
+    const Network& net = model_->networks[static_cast<std::size_t>(from.network)];
+    const auto& path = from.parked->path;
+    for (auto it = path.rbegin() + 1; it < path.rend() && b.previous < 0; ++it)
+        if (it->size() > net.name.size() && it->starts_with(net.name) && (*it)[net.name.size()] == '/')
+            b.previous = net.find(std::string_view(*it).substr(net.name.size() + 1));
     lua_State* L = program_.state();
     StackGuard guard(L);
     program_.vm().push_runtime("resume");
