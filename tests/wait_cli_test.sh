@@ -122,7 +122,7 @@ expect_exit 0 "$statenet" history list --db "$park"
 expect_absent "$tmp/out" "$id"
 
 echo "== a machine workflow may not wait"
-expect_exit 2 "$statenet" machine list --store "$tmp/m.db" "$wf"
+expect_exit 2 "$statenet" machine start --store "$tmp/m.db" "$wf" m1
 expect_match "$tmp/err" "approval.toml:[0-9]+:[0-9]+: 'wait' \(state 'main/await_approval'\) is \(use an arc with on = \"approval\"\) not supported by machines"
 
 echo "== validate and graph take a wait workflow without a database; graph shows the signal"
