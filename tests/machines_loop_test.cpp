@@ -212,3 +212,44 @@ to = "@previous"
     CHECK(r.error->name == "NoPreviousState");
     CHECK(r.error->message == "an arc to '@previous' fired, but the record came from no other state");
 }
+
+TEST_CASE("machines loop - retry and on_error work for machines as for records") {
+    auto dir = scratch("machine_retry");
+    write(dir / "wf.toml", R"toml(
+name = "flaky"
+[networks.main.states.idle]
+start = true
+[[networks.main.states.idle.arcs]]
+to = "work"
+on = "go"
+
+[networks.main.states.work]
+transform = { lua = "data.tries = ctx.attempt + 1; if data.tries < data.succeed_on then error({ name = 'Flaky', message = 'try ' .. data.tries }) end" }
+retry = { errors = ["Flaky"], attempts = 2, interval_ms = 0 }
+on_error = { errors = ["Flaky"], to = "failed" }
+[[networks.main.states.work.arcs]]
+to = "done"
+
+[networks.main.states.failed]
+transform = { lua = "data.why = ctx.error.name .. ': ' .. ctx.error.message" }
+[[networks.main.states.failed.arcs]]
+to = "idle"
+on = "again"
+
+[networks.main.states.done]
+end = true
+)toml");
+    Engine engine;
+    Machines m(engine, dir / "wf.toml");
+    m.start("ok", json(R"({"succeed_on": 3})"));
+    auto r = m.send("ok", "go");
+    CHECK(r.status == SendStatus::applied);
+    CHECK(r.to == "main/done");
+    CHECK(m.get("ok")->data["tries"].as_int() == 3);  // two retries, the third try passes
+    m.start("bad", json(R"({"succeed_on": 9})"));
+    r = m.send("bad", "go");
+    CHECK(r.status == SendStatus::applied);
+    CHECK(r.to == "main/failed");
+    CHECK(m.get("bad")->data["why"].as_string() == "Flaky: try 3");
+    CHECK(m.accepts("bad") == std::vector<std::string>{"again"});
+}

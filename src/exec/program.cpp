@@ -326,6 +326,8 @@ void Program::push_parallel(const Parallel& p) {
 // arcs), each a list of { to, when, tf, tf_names, after, label } in the order tried.
 void Program::push_machine_arcs(const State& s) {
     lua_State* L = vm_.state();
+    lua_pushboolean(L, !s.retry.empty() || !s.on_error.empty());
+    lua_setfield(L, -2, "recovers");
     std::map<std::string, std::vector<const Arc*>> events;
     std::vector<const Arc*> timers, now;
     for (int index : s.arc_order) {

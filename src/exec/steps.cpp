@@ -202,8 +202,9 @@ void Runner::enter_chained(Run& run, Branch& b, int count) {
         const int sid = static_cast<int>(lua_tointeger(L, -1));
         lua_pop(L, 1);
         ++run.transitions;  // within the budget step_chain was given
-        b.previous = b.state;
-        b.state = state_index_[static_cast<std::size_t>(sid)];
+        const int to = state_index_[static_cast<std::size_t>(sid)];
+        if (to != b.state) b.previous = b.state;
+        b.state = to;
         b.path.push_back(&model_->qualified(b.network, b.state));
         b.attempt = 0;
         b.retry_counts.assign(model_->state(b.network, b.state).retry.size(), 0);
@@ -223,7 +224,7 @@ Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc, std::string
                         {"NoPreviousState", "an arc to '@previous' fired, but the record came from no other state",
                          *b.path.back()});
         observe_route(run, b, b.network, to, StepVia::arc, reason);
-        b.previous = b.state;
+        if (to != b.state) b.previous = b.state;  // a self-transition keeps it
         b.state = to;
         b.entered = false;
         return Status::running;
@@ -280,7 +281,7 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
             if (!error_matches(c.errors, error.name)) continue;
             if (!count_transition(run, b)) return Status::failed;
             observe_route(run, b, b.network, c.to, StepVia::on_error);
-            b.previous = b.state;
+            if (c.to != b.state) b.previous = b.state;
             b.state = c.to;
             b.entered = false;
             b.entry_error = std::move(error);

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,7 @@ struct MachineStep {
     std::string reason;              ///< applied: the condition's reason; rejected: why
     std::string label;               ///< applied: the event name or "after_ms=N" of the arc that fired
     int previous = -1;               ///< applied: the state before `state` (where "@previous" leads), -1 = none
+    int messages = 0;                ///< applied: how many ctx.emit / ctx.send messages it wrote (take_messages)
     std::optional<ErrorInfo> error;  ///< failed: what failed (the instance is unchanged)
 };
 
@@ -91,7 +93,11 @@ private:
     int start_ = LUA_NOREF, fire_ = LUA_NOREF, fire_timer_ = LUA_NOREF, put_ = LUA_NOREF, get_ = LUA_NOREF,
         drop_ = LUA_NOREF, abort_ = LUA_NOREF, messages_ = LUA_NOREF;
 
+    std::mt19937_64 rng_;  // retry jitter
+
     MachineStep call(int nargs, std::string_view state_name);
+    /// machine.lua's `recover(sid, error_name, counts)`: what a failing state does next.
+    static int lua_recover(lua_State* L);
 };
 
 }  // namespace statenet::detail

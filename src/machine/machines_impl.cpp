@@ -280,13 +280,13 @@ void MachinesImpl::reject(SendResult& r, MachineStep& step) {
 
 void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, double now, int handle, bool created) {
     r.status = SendStatus::applied;
-    write_messages(r, now);
+    if (step.messages > 0) write_messages(r, now);
     r.to = vm_->state(step.state).qualified;
     r.completed = step.completed;
     r.reason = std::move(step.reason);
     if (!step.label.empty()) r.event = std::move(step.label);
+    row.previous = step.previous;  // machine.lua: the last other state (self-transitions keep it)
     row.state = step.state;
-    row.previous = step.previous;
     row.orphan_state.clear();
     row.completed = step.completed;
     row.since_ms = now;
@@ -356,12 +356,14 @@ void MachinesImpl::committed() {
 std::size_t MachinesImpl::subscribe(MachineListener listener) {
     std::lock_guard lock(listeners_mutex_);
     listeners_.emplace_back(next_listener_, std::move(listener));
+    listening_ = true;
     return next_listener_++;
 }
 
 void MachinesImpl::unsubscribe(std::size_t id) {
     std::lock_guard lock(listeners_mutex_);
     std::erase_if(listeners_, [&](const auto& entry) { return entry.first == id; });
+    listening_ = !listeners_.empty();
 }
 
 void MachinesImpl::notify(const std::vector<Notice>& told) {
@@ -413,7 +415,8 @@ std::vector<std::string> MachinesImpl::accepts(std::string_view id) {
 }
 
 void MachinesImpl::audit(const SendResult& r, double now) {
-    uncommitted_.push_back({r, std::move(emitted_)});
+    // Without listeners nothing is kept: a send pays for no notice.
+    if (listening_) uncommitted_.push_back({r, std::move(emitted_)});
     emitted_.clear();
     store_->append_audit(
         AuditEntry{0, r.instance, r.from, r.to, r.event, r.key, now, std::string(to_string(r.status)), r.reason});

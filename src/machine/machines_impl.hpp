@@ -11,6 +11,7 @@
 
 #include <statenet/machines.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -113,6 +114,7 @@ private:
     std::mutex listeners_mutex_;
     std::vector<std::pair<std::size_t, MachineListener>> listeners_;
     std::size_t next_listener_ = 1;
+    std::atomic<bool> listening_{false};
     std::condition_variable timers_changed_;
     bool woken_ = false;
 

@@ -22,6 +22,7 @@ local APPLIED, REJECTED, FAILED = protocol.machine.APPLIED, protocol.machine.REJ
 
 local DATA = {}   -- instance handle -> committed data
 local copy_mode, max_transitions = true, 1000
+local recover  -- (sid, error name, retry counts) -> "retry", i | "route", sid | nil (machine_vm.cpp)
 
 -- What this step's functions emitted (ctx.emit) and sent (ctx.send), in order: handed
 -- to C++ when the step applies (it writes them to the outbox in the transition's
@@ -42,8 +43,8 @@ local function send(instance, event, payload)
   OUTBOX[#OUTBOX + 1] = { instance = instance, event = event, payload = payload }
 end
 
-function M.setup(copy, max)
-  copy_mode, max_transitions = copy, max
+function M.setup(copy, max, recover_fn)
+  copy_mode, max_transitions, recover = copy, max, recover_fn
   ctx.emit, ctx.send = emit, send
 end
 
@@ -69,15 +70,54 @@ end
 
 -- Enters state `sid` (coming from state `from`) and follows its immediate arcs until an
 -- end state or a state that waits (no immediate arc passes). An arc to "@previous"
--- (to = -1) goes back to the state the instance came from. Returns APPLIED, final
+-- (to = -1) goes back to the state the instance came from: the last other state it
+-- was in (a self-transition keeps it). Returns APPLIED, final
 -- state id, completed, the state before it | FAILED, error name, message, state.
 local function settle(sid, from, slot)
-  local hops = 0
+  local hops, attempt, counts, ename, emsg, estate = 0, 0, {}, nil, nil, nil
   while true do
     local S = plan(sid)
-    local view, data, code, name, message = run_state(S, slot, 0)
+    local view, data, code, name, message
+    if S.recovers then
+      -- A state with retry or on_error catches what its functions raise (records do it
+      -- in C++); running out of time or memory still ends the event.
+      local ok
+      ok, view, data, code, name, message = pcall(run_state, S, slot, attempt, ename, emsg, estate)
+      if not ok then
+        local err = view
+        if type(err) == "table" and (err.name == "Timeout" or err.name == "OutOfMemory") then error(err, 0) end
+        code = FAIL
+        if type(err) == "table" then
+          name, message = tostring(err.name or "LuaError"), tostring(err.message or err.name)
+        else
+          name, message = "LuaError", tostring(err)
+        end
+      end
+    else
+      view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
+    end
     if code == END then return APPLIED, sid, true, from end
-    if code == FAIL then return FAILED, name, message, plan(sid).qualified end
+    if code == FAIL then
+      -- The state's retry and on_error, as for records: run it again, or route.
+      local what, target = recover(sid, name, counts)
+      if what == "retry" then
+        counts[target] = (counts[target] or 0) + 1
+        attempt = attempt + 1
+      elseif what == "route" then
+        hops = hops + 1
+        if hops > max_transitions then
+          return FAILED, "MaxTransitions", "more than " .. max_transitions ..
+              " transitions (max_transitions) in one event", S.qualified
+        end
+        ename, emsg, estate = name, message, S.qualified
+        if target ~= sid then from = sid end
+        sid, attempt, counts = target, 0, {}
+      else
+        return FAILED, name, message, S.qualified
+      end
+      goto continue
+    end
+    ename, emsg, estate = nil, nil, nil
     local arcs, next_sid = plan(sid).now, nil
     for i = 1, #arcs do
       local a = arcs[i]
@@ -101,7 +141,10 @@ local function settle(sid, from, slot)
       return FAILED, "MaxTransitions", "more than " .. max_transitions ..
           " transitions (max_transitions) in one event", plan(sid).qualified
     end
-    from, sid = sid, next_sid
+    -- A self-transition keeps where the instance came from.
+    if next_sid ~= sid then from = sid end
+    sid, attempt, counts = next_sid, 0, {}
+    ::continue::
   end
 end
 
@@ -109,7 +152,7 @@ local function finish(handle, slot, code, a, b, c, d, e)
   if code == APPLIED then DATA[handle] = record(slot) elseif OUTBOX[1] then OUTBOX = {} end
   ctx.event = nil
   rt.reset()
-  return code, a, b, c, d, e
+  return code, a, b, c, d, e, #OUTBOX
 end
 
 -- Tries `arcs` from state `sid` in order (timer arcs only once `elapsed` reaches their
@@ -139,11 +182,8 @@ local function take(handle, sid, previous, arcs, payload, id, elapsed, what)
         end
         transform(a.tf, a.tf_names, data, slot, view)
         commit(view, slot, false)
-        local code, x, y, z = settle(to, sid, slot)
-        if code == APPLIED then
-          finish(handle, slot, code)
-          return APPLIED, x, y, reason_text(reason), a.label, z
-        end
+        local code, x, y, z = settle(to, to == sid and previous or sid, slot)
+        if code == APPLIED then return finish(handle, slot, code, x, y, reason_text(reason), a.label, z) end
         return finish(handle, slot, code, x, y, z)
       end
     end
