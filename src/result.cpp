@@ -31,6 +31,10 @@ Value Result::to_value() const {
     v.set("transitions", static_cast<long long>(transitions));
     v.set("duration_us", static_cast<double>(duration.count()) / 1000.0);
     if (!emit) v.set("emit", false);
+    if (parked) {
+        v.set("parked", true);
+        v.set("signal", signal);
+    }
     if (!usage.empty())
         v.set("usage", Value::object({{"prompt_tokens", static_cast<long long>(usage.prompt_tokens)},
                                       {"completion_tokens", static_cast<long long>(usage.completion_tokens)}}));

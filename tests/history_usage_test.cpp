@@ -123,7 +123,7 @@ end = true
     CHECK(stats[0].health == "ok");
 }
 
-TEST_CASE("history - a schema-3 database is upgraded to 4 and keeps its runs") {
+TEST_CASE("history - a schema-3 database is upgraded (to 5) and keeps its runs") {
     TempDir dir("statenet_history_v3");
     const auto path = dir / "v3.db";
     {
@@ -152,7 +152,7 @@ PRAGMA application_id=1397639241; PRAGMA user_version=3;)sql");
     }
     {
         SQLite::Database check(path.string());
-        CHECK(check.execAndGet("PRAGMA user_version").getInt() == 4);
+        CHECK(check.execAndGet("PRAGMA user_version").getInt() == 5);
     }
     // A writer appends runs with calls to the upgraded database.
     Engine engine;

@@ -83,6 +83,10 @@ struct LoadOptions {
     std::optional<std::filesystem::path> history_db{};
     /// Overrides `[history] level`.
     std::optional<HistoryLevel> history_level{};
+    /// Where records waiting for a signal (`wait` states) park when history is off
+    /// (with history on they park in the history database). A workflow with `wait`
+    /// states and neither does not load. The CLI's `run --park DB`.
+    std::optional<std::filesystem::path> park_db{};
 };
 
 /// Result of a hot reload.
@@ -126,6 +130,22 @@ public:
     /// Built-in types (jsonl, csv, json, sqlite, postgres, glob) cannot be replaced:
     /// throws std::invalid_argument. Thread-safe.
     void add_item_reader(std::string type, ItemReaderFactory factory);
+    /// Resumes the record parked under `run_id` (or a unique prefix of it) in the park
+    /// or history database `db`: claims it (exactly once, whatever other processes
+    /// signal at the same time), loads its workflow from the file it was parked by
+    /// (with the vars, data mode and history level it ran with), and runs it on from
+    /// its waiting state with `payload` as ctx.signal. Its outcome is recorded in the
+    /// history like any run's; Result::parked when it reaches another wait state.
+    /// Throws SignalError (nothing changed) when no record waits under `run_id`, it
+    /// waits for another signal, or it was already resumed; LoadError when its
+    /// workflow no longer loads or lost the waiting state (the record keeps waiting).
+    Result signal(const std::filesystem::path& db, std::string_view run_id, std::string_view signal,
+                  const Value& payload = Value::object());
+    /// Resumes every record in `db` whose `timeout_ms` passed by `now_us` (Unix µs,
+    /// default: now): each fails in its waiting state with SignalTimeout, where the
+    /// state's retry and on_error apply. Returns their results, soonest deadline first.
+    std::vector<Result> expire_signals(const std::filesystem::path& db,
+                                       std::optional<std::int64_t> now_us = std::nullopt);
 
 private:
     std::shared_ptr<detail::EngineImpl> impl_;

@@ -91,6 +91,31 @@ struct STATENET_API HistoryStep {
     Value to_value() const;
 };
 
+/// A record parked in a `wait` state, waiting for a signal (History::parked).
+struct STATENET_API ParkedRun {
+    std::string run_id;
+    std::string workflow;  ///< the workflow's name, version and file
+    std::string version;
+    std::string file;
+    std::string state;                        ///< `network/state` it waits in
+    std::string signal;                       ///< the signal it waits for
+    std::optional<std::int64_t> deadline_us;  ///< Unix µs when it times out; none without timeout_ms
+    std::int64_t parked_us = 0;               ///< Unix µs when it parked
+    /// "waiting"; "resuming" while a process runs it on; "resumed" once it did.
+    std::string status;
+    std::optional<std::int64_t> resumed_us;
+    std::string resumed_by;  ///< the signal's name, or SignalTimeout
+
+    Value to_value() const;
+};
+
+/// A signal that cannot be delivered: no record parked under that run id, another
+/// signal expected, or the record already resumed (Engine::signal). Nothing changed.
+class STATENET_API SignalError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 /// Which runs a query selects. Empty / unset fields select everything.
 struct HistoryFilter {
     std::optional<bool> ok{};  ///< status: true ok, false failed
@@ -150,6 +175,9 @@ public:
     std::vector<HistoryStep> steps(const HistoryRun& run) const;
     /// Per state and per error figures over the matching runs.
     HistoryStats stats(const HistoryFilter& filter = {}) const;
+    /// Records parked in `wait` states, oldest first: those still waiting (and being
+    /// resumed), or with `all` the resumed ones too.
+    std::vector<ParkedRun> parked(bool all = false) const;
     /// Deletes runs (and their steps); returns how many runs went.
     std::int64_t prune(const PruneOptions& options);
 

@@ -84,6 +84,12 @@ struct STATENET_API Result {
     TokenUsage usage;
     /// The record's resource calls, one entry per resource it called, in first-call order.
     std::vector<ResourceUse> resources;
+    /// True when the record waits for a signal in a `wait` state (final_state): it is
+    /// parked in the workflow's park database, neither finished (ok is false) nor
+    /// failed (error is empty), and not emitted. Engine::signal resumes it by run_id.
+    bool parked = false;
+    /// The signal a parked record waits for.
+    std::string signal;
 
     /// The result as a JSON-ready Value (ok, final_state, data, path, error, ...).
     Value to_value() const;

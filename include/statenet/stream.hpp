@@ -124,12 +124,18 @@ struct StreamOptions {
     std::chrono::milliseconds progress_interval{200};
 };
 
-/// What a stream did. Always total = emitted + excluded + failed.
+/// What a stream did. Always total = emitted + excluded + failed + parked.
 struct StreamStats {
     std::uint64_t total = 0;
     std::uint64_t emitted = 0;
     std::uint64_t excluded = 0;  ///< finished in a state with emit = false
     std::uint64_t failed = 0;    ///< failed in the workflow, malformed input, or refused by the sink
+    /// Parked in a `wait` state: waiting for a signal (Engine::signal), not emitted yet.
+    std::uint64_t parked = 0;
+    /// The run ids of the records this call parked, in output order (the first
+    /// max_listed_parked of them; `statenet history list --parked` lists every one).
+    std::vector<std::string> parked_runs;
+    static constexpr std::size_t max_listed_parked = 1000;
     /// Records the interrupted run(s) had already committed (counted in the totals above).
     std::uint64_t resumed = 0;
     /// This call's wall time (the resumed part not included).

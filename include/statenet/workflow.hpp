@@ -106,6 +106,11 @@ public:
     StreamStats process_stream(const Source& source, const Sink& sink, const StreamOptions& options) const;
     StreamStats process_stream(const Source& source, const Sink& sink) const;
 
+    /// Resumes a record this workflow parked (in its park database) with `payload` as
+    /// ctx.signal, on the current version; as Engine::signal, which loads the workflow
+    /// from the parked record's file instead. Throws SignalError as it does.
+    Result signal(std::string_view run_id, std::string_view signal, const Value& payload = Value::object()) const;
+
     /// The counters of the current version's network resources (`http`, `llm`): calls,
     /// errors, retries, latency, breaker state, tokens. Empty when it has none.
     std::vector<ResourceStats> resource_stats() const;

@@ -4,6 +4,7 @@
 
 #include "api/workflow_impl.hpp"
 #include "exec/item_readers.hpp"
+#include "history/park_store.hpp"
 #include "history/scripts_hash.hpp"
 
 #include <fmt/format.h>
@@ -13,10 +14,8 @@ namespace statenet::detail {
 namespace {
 
 /// Opens the history writer when the workflow records history; problems go to `diags`.
-std::shared_ptr<HistoryWriter> open_history(const std::shared_ptr<Model>& model, std::string_view text,
-                                            Diagnostics& diags) {
+std::shared_ptr<HistoryWriter> open_history(const std::shared_ptr<Model>& model, Diagnostics& diags) {
     if (model->history.level == HistoryLevel::off) return nullptr;
-    model->scripts_hash = scripts_content_hash(*model, text);
     try {
         return std::make_shared<HistoryWriter>(model->history, model);
     } catch (const HistoryError& e) {
@@ -37,6 +36,17 @@ void check_item_readers(const Model& model, EngineImpl& engine, Diagnostics& dia
                                         s.map->reader->type));
 }
 
+/// Opens the park store when some state waits for a signal; problems go to `diags`.
+std::shared_ptr<ParkStore> open_park_store(const Model& model, Diagnostics& diags) {
+    if (model.park_db.empty()) return nullptr;
+    try {
+        return std::make_shared<SqliteParkStore>(model);
+    } catch (const std::exception& e) {
+        diags.error(Loc{model.file, 0, 0}, fmt::format("park database: {}", e.what()));
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 LoadEnvironment load_environment(const EngineImpl& engine) {
@@ -52,7 +62,11 @@ std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& eng
     check_item_readers(*model, *engine, diags);
     diags.sort();
     if (!diags.empty()) return nullptr;
-    auto history = open_history(model, text, diags);
+    // Every history row and parked record names the version's code by this hash.
+    if (model->history.level != HistoryLevel::off || !model->park_db.empty())
+        model->scripts_hash = scripts_content_hash(*model, text);
+    auto history = open_history(model, diags);
+    auto parking = open_park_store(*model, diags);
     if (!diags.empty()) return nullptr;
 
     auto version = std::make_shared<WorkflowVersion>();
@@ -60,20 +74,23 @@ std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& eng
     version->engine = engine;
     version->pools = pools;
     version->history = history;
+    version->parking = parking;
     // Map states lease their items' runners from the pool their own runner came from.
     auto pool_of_runners = std::make_shared<std::weak_ptr<RunnerPool>>();
-    auto make = [model, engine, pools, history, pool_of_runners]() -> std::unique_ptr<Runner> {
+    auto make = [model, engine, pools, history, parking, pool_of_runners]() -> std::unique_ptr<Runner> {
         Diagnostics late;
         auto runner = std::make_unique<Runner>(model, engine, pools, late);
         if (!late.empty()) throw LoadError(std::move(late.list));
         if (history) runner->set_observer(history->recorder());
         runner->set_siblings(*pool_of_runners);
+        if (parking) runner->set_park_store(parking);
         return runner;
     };
     version->runners = std::make_shared<RunnerPool>(model, engine, std::move(make));
     *pool_of_runners = version->runners;
     first->set_siblings(version->runners);
     if (history) first->set_observer(history->recorder());
+    if (parking) first->set_park_store(parking);
     version->runners->add_idle(std::move(first));
     return version;
 }

@@ -2,6 +2,7 @@
 // resource pools, history writer and runner pool. Hot reload replaces the whole version.
 #pragma once
 
+#include "exec/parking.hpp"
 #include "exec/runner_pool.hpp"
 #include "exec/services.hpp"
 #include "history/writer.hpp"
@@ -18,6 +19,8 @@ struct WorkflowVersion {
     std::shared_ptr<ResourcePools> pools;
     /// Null when history is off; declared before the runners, which record into it.
     std::shared_ptr<HistoryWriter> history;
+    /// Null unless some state waits for a signal: where records park.
+    std::shared_ptr<ParkStore> parking;
     std::shared_ptr<RunnerPool> runners;
 };
 

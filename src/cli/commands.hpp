@@ -22,6 +22,7 @@ Command add_validate_command(CLI::App& root);
 Command add_graph_command(CLI::App& root);
 Command add_machine_command(CLI::App& root);
 Command add_history_command(CLI::App& root);
+Command add_signal_command(CLI::App& root);
 Command add_version_command(CLI::App& root);
 
 }  // namespace statenet::cli

@@ -33,6 +33,7 @@ struct HistoryArgs {
     std::vector<std::string> sets;
     std::optional<std::int64_t> max_runs;
     std::string max_age, before;
+    bool parked = false;
 };
 
 std::int64_t time_arg(const std::string& option, const std::string& text) {
@@ -81,7 +82,27 @@ void write_out(const std::string& path, const std::string& text) {
     out->close();
 }
 
+int list_parked(const HistoryArgs& a) {
+    const FilterArgs& f = a.filter;
+    if (!f.status.empty() || !f.state.empty() || !f.workflow.empty() || !f.since.empty() || !f.until.empty() ||
+        f.limit != 0)
+        throw usage_error(
+            "--parked lists every waiting record: it takes no run filters (--status, --state, "
+            "--workflow, --since, --until, --limit)");
+    const History history(a.db);
+    const auto parked = history.parked();
+    if (a.format == "json") {
+        Value items = Value::array();
+        for (const auto& p : parked) items.push_back(p.to_value());
+        write_out("-", items.to_json(2) + "\n");
+    } else {
+        write_out("-", parked_table(parked));
+    }
+    return exit_ok;
+}
+
 int list(const HistoryArgs& a) {
+    if (a.parked) return list_parked(a);
     const History history(a.db);
     const auto runs = history.runs(to_filter(a.filter));
     if (a.format == "json") {
@@ -219,6 +240,9 @@ Command add_history_command(CLI::App& root) {
     CLI::App* list_app = add_db(app->add_subcommand("list", "List recorded runs, oldest first"), a);
     add_filters(list_app, a.filter, true);
     list_app->add_option("--format", a.format, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
+    list_app->add_flag("--parked", a.parked,
+                       "List the records parked in wait states instead: run id, state, signal, deadline, since "
+                       "(resume one with `statenet signal`)");
 
     CLI::App* show_app = add_db(app->add_subcommand("show", "Show one run and its step tree"), a);
     show_app->add_option("RUN", a.run, "Run id, unique prefix or #ID")->required()->type_name("");

@@ -114,6 +114,16 @@ std::string tokens_text(const TokenUsage& usage) {
 
 }  // namespace
 
+std::string parked_table(const std::vector<ParkedRun>& parked) {
+    std::string out = fmt::format("{:<36}  {:<24}  {:<12}  {:<24}  {:<24}  {}\n", "RUN", "STATE", "SIGNAL", "DEADLINE",
+                                  "SINCE", "STATUS");
+    for (const auto& p : parked)
+        out += fmt::format("{:<36}  {:<24}  {:<12}  {:<24}  {:<24}  {}\n", p.run_id, p.state, p.signal,
+                           p.deadline_us ? format_history_time(*p.deadline_us) : "none",
+                           format_history_time(p.parked_us), p.status);
+    return out;
+}
+
 std::string run_text(const HistoryRun& r, const std::vector<HistoryStep>& steps) {
     std::string out = fmt::format("run {} (#{})\n", r.run_id, r.id);
     out += fmt::format("workflow   {} {} ({}), scripts {}\n", r.workflow, r.version, r.file, r.scripts_hash);

@@ -9,6 +9,8 @@
 namespace statenet::cli {
 
 /// One line per run: id, run id, start, status, final state, duration, error.
+/// `history list --parked`: one line per parked record (run id, state, signal, deadline, since, status).
+std::string parked_table(const std::vector<ParkedRun>& parked);
 std::string runs_table(const std::vector<HistoryRun>& runs);
 /// The run's header and its steps as a tree (indented by push depth), with timings,
 /// transitions, errors and, at level full, input, changes and output.

@@ -44,12 +44,14 @@ struct RunArgs {
     std::size_t batch_size = 0;
     std::string history_db;
     std::string history_level;
+    std::string park_db;
     bool quiet = false;
     SandboxArgs sandbox;
     CLI::Option* data_option = nullptr;
     CLI::Option* mode_option = nullptr;
     CLI::Option* history_option = nullptr;
     CLI::Option* history_level_option = nullptr;
+    CLI::Option* park_option = nullptr;
 };
 
 Value parse_data(const std::string& text) {
@@ -72,7 +74,7 @@ int run_one_record(const Workflow& workflow, const RunArgs& args) {
     const Result result = workflow.process(record, run);
     output->write_line(result.to_value().to_json(2));
     output->close();
-    return result.ok ? exit_ok : exit_records_failed;
+    return result.ok || result.parked ? exit_ok : exit_records_failed;
 }
 
 std::optional<RecordFormat> chosen_format(const std::string& specific, const std::string& both) {
@@ -123,8 +125,20 @@ Sink make_sink(const RunArgs& args) {
 
 void print_summary(const StreamStats& stats) {
     std::string text = fmt::format(
-        "statenet: {} records: {} emitted, {} excluded, {} failed in {:.2f}s ({:.0f} records/s)\n", stats.total,
-        stats.emitted, stats.excluded, stats.failed, stats.duration.count(), stats.records_per_second());
+        "statenet: {} records: {} emitted, {} excluded, {} failed{} in {:.2f}s ({:.0f} "
+        "records/s)\n",
+        stats.total, stats.emitted, stats.excluded, stats.failed,
+        stats.parked ? fmt::format(", {} parked", stats.parked) : std::string(), stats.duration.count(),
+        stats.records_per_second());
+    // The parked ones wait for a signal: their run ids are what `statenet signal` takes.
+    constexpr std::size_t shown = 20;
+    if (!stats.parked_runs.empty()) {
+        text += "statenet: parked, waiting for a signal:";
+        for (std::size_t i = 0; i < stats.parked_runs.size() && i < shown; ++i) text += " " + stats.parked_runs[i];
+        if (stats.parked > shown)
+            text += fmt::format(" (and {} more: statenet history list --parked)", stats.parked - shown);
+        text += '\n';
+    }
     if (stats.resumed > 0)
         text += fmt::format("statenet: resumed after {} records committed by an earlier run\n", stats.resumed);
     std::fwrite(text.data(), 1, text.size(), stderr);
@@ -198,6 +212,7 @@ int run(const RunArgs& args) {
     LoadOptions options = load_options(args.sets, mode);
     if (args.history_option->count()) options.history_db = args.history_db;
     if (args.history_level_option->count()) options.history_level = parse_history_level(args.history_level);
+    if (args.park_option->count()) options.park_db = args.park_db;
     Engine engine(args.sandbox.engine_options());
     const Workflow workflow = engine.load(args.workflow, options);
     const int code = args.data_option->count() ? run_one_record(workflow, args) : run_records_stream(workflow, args);
@@ -274,6 +289,11 @@ Command add_run_command(CLI::App& root) {
                                                  "History level: off, runs, steps or full (overrides [history] level)")
                                      ->type_name("LEVEL")
                                      ->check(CLI::IsMember({"off", "runs", "steps", "full"}));
+    args->park_option =
+        app->add_option("--park", args->park_db,
+                        "Park records that reach a wait state in the SQLite database DB (default: the history "
+                        "database; needed when history is off)")
+            ->type_name("DB");
     auto* unordered =
         app->add_flag("--unordered", args->unordered, "Write records as they finish instead of in input order");
     auto* resume =

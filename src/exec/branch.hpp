@@ -65,6 +65,14 @@ struct Runner::Branch {
     }
 };
 
+/// Where a resumed record goes on: its parked row and the waiting state.
+struct Runner::ResumePoint {
+    const ParkedRecord* parked;
+    int network;
+    int state;
+    const std::optional<Value>* signal;  // nullopt: the deadline passed
+};
+
 struct Runner::Run {
     bool copy_default = true;
     bool deep = false;  // copies must be deep (direct states mutate nested tables)
@@ -83,6 +91,9 @@ struct Runner::Run {
     RunObserver* observer = nullptr;
     RunObserver* steps = nullptr;  // the observer, when it records steps (else steps cost nothing)
     std::chrono::steady_clock::time_point step_started;
+    const ResumePoint* resumed = nullptr;  // a parked record going on
+    std::optional<std::int64_t> position;  // RunOptions::position, kept with a parked record
+    std::optional<ParkedRecord> parked;    // filled by collect when the record parks
 
     std::chrono::nanoseconds took() const {
         return timed ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{0};
@@ -95,6 +106,7 @@ struct Runner::Outcome {
     std::vector<Branch> finished, failed;
     const Branch* primary = nullptr;
     const Branch* culprit = nullptr;
+    const Branch* parked = nullptr;  // waits for a signal (depth-first runs only)
 };
 
 }  // namespace statenet::detail

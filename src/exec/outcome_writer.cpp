@@ -41,6 +41,10 @@ void OutcomeWriter::write(Outcome& outcome) {
     switch (outcome.kind) {
     case Outcome::Kind::emitted: ++checkpoint_.emitted; break;
     case Outcome::Kind::excluded: ++checkpoint_.excluded; break;
+    case Outcome::Kind::parked:
+        ++checkpoint_.parked;
+        if (parked_runs_.size() < StreamStats::max_listed_parked) parked_runs_.push_back(std::move(outcome.run_id));
+        break;
     case Outcome::Kind::failed:
         add_failure(outcome);
         ++checkpoint_.failed;
@@ -102,6 +106,8 @@ StreamStats OutcomeWriter::stats() const {
     stats.emitted = checkpoint_.emitted;
     stats.excluded = checkpoint_.excluded;
     stats.failed = checkpoint_.failed;
+    stats.parked = checkpoint_.parked;
+    stats.parked_runs = parked_runs_;
     stats.total = checkpoint_.total();
     stats.resumed = resumed_;
     return stats;

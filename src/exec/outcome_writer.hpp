@@ -45,6 +45,7 @@ private:
     std::size_t batch_size_;
     Checkpoint checkpoint_;  ///< the counts and position of everything written so far
     std::uint64_t resumed_ = 0;
+    std::vector<std::string> parked_runs_;  // this call's, up to StreamStats::max_listed_parked
     std::size_t since_commit_ = 0;
     std::atomic<std::uint64_t> finished_{0};
     std::atomic<std::uint64_t> position_{0};

@@ -293,6 +293,10 @@ void Program::push_state_plan(const Network& net, const State& s) {
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "map");
     }
+    if (s.wait) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "wait");
+    }
     if (use_ == ProgramFor::machines) push_machine_arcs(s);
 }
 

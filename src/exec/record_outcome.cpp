@@ -93,7 +93,10 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
             fail(outcome, {"InvalidJson", e.what(), ""}, "raw", Value(raw.text));
             return;
         }
-        if (!result.ok) {
+        if (result.parked) {
+            outcome.kind = Outcome::Kind::parked;
+            outcome.run_id = std::move(result.run_id);
+        } else if (!result.ok) {
             fail(outcome, result.error.value_or(ErrorInfo{"Failed", "record failed", ""}), "record", Value());
             // The record is valid JSON text: the errors file shows it as it came, unless
             // it spans lines (a JSON array's element), which a JSONL line cannot hold.
@@ -116,6 +119,11 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
         return;
     }
     result = runner.run(std::move(record), run, observer);
+    if (result.parked) {
+        outcome.kind = Outcome::Kind::parked;
+        outcome.run_id = std::move(result.run_id);
+        return;
+    }
     if (!result.ok) {
         if (!raw.value) parse_record(raw, kept, outcome);
         fail(outcome, result.error.value_or(ErrorInfo{"Failed", "record failed", ""}), "record", std::move(kept));

@@ -15,7 +15,7 @@ namespace statenet::detail {
 
 /// What one input record turned into.
 struct Outcome {
-    enum class Kind { emitted, excluded, failed };
+    enum class Kind { emitted, excluded, failed, parked };
     Kind kind = Kind::excluded;
     std::uint64_t line = 0;            ///< where the record started in the input
     std::uint64_t end_line = 0;        ///< where it ended (for the checkpoint)
@@ -24,6 +24,7 @@ struct Outcome {
     Value data;                        ///< emitted, for a sink that takes values
     std::vector<Value> more;           ///< emitted: the other breadth-first branches' data, written after it
     ErrorInfo error;                   ///< why it failed
+    std::string run_id;                ///< parked: the run id it waits under
     const char* input_key = "record";  ///< "raw" for input text that is not a record
     Value input;                       ///< what the errors file shows of a failed record
     std::string input_json;            ///< or that, as JSON text on one line (when not empty)

@@ -94,10 +94,11 @@ void Runner::finish_transaction(Result& result) {
         reference_.commit(result, manual, [&]() -> Connection& { return binder_.hold(model_->reference.resource); });
     }
     std::vector<int> released;
-    auto failure = tx_.end_record(result.ok, released);
+    // A parked record keeps what it did so far: it reached a point it goes on from.
+    auto failure = tx_.end_record(result.ok || result.parked, released);
     binder_.unbind(released);
     if (failure) {
-        result.ok = false;
+        result.ok = result.parked = false;
         result.error = ErrorInfo{"ResourceError", std::move(*failure), result.final_state};
         result.branches.clear();
     }

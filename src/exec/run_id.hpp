@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace statenet::detail {
 
@@ -29,6 +30,30 @@ struct RunId {
         put(l >> 48, 4);
         out[at++] = '-';
         put(l, 12);
+    }
+
+    /// Reads the text format() writes (36 characters, dashes where it puts them) into
+    /// `id`; false for anything else.
+    static bool parse(std::string_view text, RunId& id) noexcept {
+        if (text.size() != static_cast<std::size_t>(text_length)) return false;
+        std::uint64_t bits[2] = {0, 0};
+        int nibble = 0;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            const char c = text[i];
+            if (i == 8 || i == 13 || i == 18 || i == 23) {
+                if (c != '-') return false;
+                continue;
+            }
+            int v;
+            if (c >= '0' && c <= '9') v = c - '0';
+            else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+            else return false;
+            bits[nibble / 16] = (bits[nibble / 16] << 4) | static_cast<std::uint64_t>(v);
+            ++nibble;
+        }
+        id.hi = bits[0];
+        id.lo = bits[1];
+        return true;
     }
 };
 

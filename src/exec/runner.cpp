@@ -78,6 +78,8 @@ void Runner::install_context() {
 
 void Runner::set_observer(std::unique_ptr<RunObserver> observer) { observer_ = std::move(observer); }
 
+void Runner::set_park_store(std::shared_ptr<ParkStore> store) { park_store_ = std::move(store); }
+
 Result Runner::run(Value input, const RunOptions& options, RunObserver* observer) {
     const DataMode mode = options.mode.value_or(model_->mode);
     if (mode != DataMode::reference) return run_once(std::move(input), mode, 0, options, observer);
@@ -168,7 +170,7 @@ Runner::Run Runner::new_run(DataMode mode, int attempt, RunObserver* observer, b
 }
 
 Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOptions& options, RunObserver* observer,
-                        std::string* json_out, bool lean) {
+                        std::string* json_out, bool lean, const ResumePoint* from) {
     Run run = new_run(mode, attempt, observer, lean, json_out);
     run.entry = model_->main;
     if (!options.network.empty()) {
@@ -179,11 +181,18 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
         run.entry = static_cast<int>(it - nets.begin());
     }
     run.resume = options.resume;
+    run.resumed = from;
+    run.position = options.position;
     reference_.reset();
     run_bits_drawn_ = run_id_made_ = false;
     if (joined_run_) {
         run_bits_ = *joined_run_;
         run_bits_drawn_ = true;
+    }
+    if (from) {
+        run_bits_drawn_ = RunId::parse(from->parked->run_id, run_bits_);
+        if (!run_bits_drawn_) throw std::invalid_argument("not a run id: " + from->parked->run_id);
+        run.transitions = static_cast<std::size_t>(from->parked->transitions);
     }
     Result result;
     if (!lean) result.run_id = run_id();
@@ -214,6 +223,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     Value history_output;
     collect(run, outcome, input, result, history_output);
     finish_transaction(result);
+    if (result.parked) store_parked(run, result);
     // The runtime's slots are cleared when the next record begins.
     result.transitions = run.transitions;
     result.duration = run.took();
@@ -274,10 +284,12 @@ void Runner::drive(Run& run, int first_slot, Outcome& outcome) {
     if (!run.breadth_first) {
         if (!single_) single_ = std::make_unique<Branch>();
         Branch& b = *single_;
-        b.reset(first_slot, run.entry, start);
-        do b.status = step(run, b, no_spawn_);
-        while (b.status == Status::running);
-        (b.status == Status::finished ? outcome.primary : outcome.culprit) = &b;
+        if (run.resumed) start_resumed(run, b, first_slot);
+        else b.reset(first_slot, run.entry, start);
+        while (b.status == Status::running) b.status = step(run, b, no_spawn_);
+        (b.status == Status::finished ? outcome.primary
+         : b.status == Status::parked ? outcome.parked
+                                      : outcome.culprit) = &b;
         return;
     }
     std::vector<Branch> current(1);
@@ -306,7 +318,9 @@ void Runner::drive(Run& run, int first_slot, Outcome& outcome) {
 std::vector<std::string> Runner::path_of(const Run& run, const Branch& b) const {
     std::vector<std::string> path;
     if (run.lean) return path;
-    path.reserve(b.path.size());
+    // A resumed record's path goes on from where it parked (the waiting state is in both).
+    if (run.resumed) path.assign(run.resumed->parked->path.begin(), run.resumed->parked->path.end() - 1);
+    path.reserve(path.size() + b.path.size());
     for (const std::string* state : b.path) path.push_back(*state);
     return path;
 }
@@ -317,7 +331,9 @@ void Runner::collect(Run& run, const Outcome& outcome, Value& input, Result& res
     const bool keep_output = run.json_out && run.observer && run.observer->wants_changes();
     auto order = [&]() -> const Value& { return run.reference ? reference_.order(input) : input; };
     try {
-        if (const Branch* primary = outcome.primary) {
+        if (outcome.parked) {
+            collect_parked(run, *outcome.parked, input, result);
+        } else if (const Branch* primary = outcome.primary) {
             result.ok = true;
             result.final_state = primary->final_state->qualified;
             result.path = path_of(run, *primary);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "exec/json_output.hpp"
+#include "exec/parking.hpp"
 #include "exec/program.hpp"
 #include "exec/reference.hpp"
 #include "exec/resource_binder.hpp"
@@ -47,6 +48,15 @@ public:
 
     /// Reports every record this runner runs to `observer` (execution history).
     void set_observer(std::unique_ptr<RunObserver> observer);
+    /// Where records that reach a `wait` state park (set when the model has one).
+    void set_park_store(std::shared_ptr<ParkStore> store);
+
+    /// Goes on with a parked record (wait.cpp): `data` is its stored record, `signal`
+    /// the payload (ctx.signal) the waiting state's arcs are chosen with, or nullopt
+    /// when its deadline passed (the state fails with SignalTimeout: its retry and
+    /// on_error apply). The run keeps the record's run id, path and transitions.
+    Result resume(const ParkedRecord& parked, Value data, const std::optional<Value>& signal,
+                  const RunOptions& options = {});
 
     /// Runs one record given as JSON text; its data goes to `out` as one line of compact
     /// JSON (when it succeeds and is emitted), with the fields no function changed copied
@@ -79,7 +89,8 @@ private:
     struct Branch;
     struct Run;
     struct Outcome;
-    enum class Status { running, finished, failed };
+    struct ResumePoint;
+    enum class Status { running, finished, failed, parked };
 
     std::shared_ptr<const Model> model_;
     std::shared_ptr<EngineImpl> engine_;
@@ -96,6 +107,7 @@ private:
     std::weak_ptr<RunnerPool> siblings_;
     const RunId* joined_run_ = nullptr;  // see join_run
     const bool* cancelled_ = nullptr;
+    std::shared_ptr<ParkStore> park_store_;
     bool tracking_changes_ = false;  // the runtime records each step's changes
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;  // retry jitter (seeded: reproducible)
@@ -116,7 +128,7 @@ private:
 
     // A record's run (runner.cpp): begin -> drive -> collect.
     Result run_once(Value input, DataMode mode, int attempt, const RunOptions& options, RunObserver* observer,
-                    std::string* json_out = nullptr, bool lean = false);
+                    std::string* json_out = nullptr, bool lean = false, const ResumePoint* from = nullptr);
     Run new_run(DataMode mode, int attempt, RunObserver* observer, bool lean, std::string* json_out);
     std::optional<ErrorInfo> begin(Run& run, const Value& input, int& first_slot);
     void drive(Run& run, int first_slot, Outcome& outcome);
@@ -129,6 +141,12 @@ private:
     Value read_record(int slot, Value& input);
     void finish_transaction(Result& result);
 
+    // Waiting for a signal (wait.cpp): parking a record and taking it up again.
+    Status park(Run& run, Branch& b, const State& s);
+    Status resume_step(Run& run, Branch& b);
+    void start_resumed(Run& run, Branch& b, int first_slot);
+    void collect_parked(Run& run, const Branch& b, Value& input, Result& result);
+    void store_parked(Run& run, Result& result);
     // One branch's steps (steps.cpp): states, arcs, pushes, retries and on_error.
     Status step(Run& run, Branch& b, std::vector<Branch>& spawned);
     int push_step_args(const Run& run, const Branch& b, bool chained);

@@ -20,6 +20,7 @@ constexpr int step_fail = static_cast<int>(StepOutcome::fail);
 constexpr int step_branches = static_cast<int>(StepOutcome::branches);
 constexpr int step_parallel = static_cast<int>(StepOutcome::parallel);
 constexpr int step_map = static_cast<int>(StepOutcome::map);
+constexpr int step_wait = static_cast<int>(StepOutcome::wait);
 
 }  // namespace
 
@@ -125,6 +126,7 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     case step_end: return finish(run, b);
     case step_parallel: return run_parallel(run, b, last);
     case step_map: return run_map(run, b, last);
+    case step_wait: return park(run, b, last);
     case step_arc: {
         // The condition's reason is for history only.
         const std::string_view reason = run.steps ? reason_at(L, -1) : std::string_view();

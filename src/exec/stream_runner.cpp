@@ -324,6 +324,8 @@ StreamStats run_stream(const std::shared_ptr<RunnerPool>& runners, const Source&
     StreamOptions options = given;
     // The sink's transactions follow the workflow's `[transaction] batch_size` unless told otherwise.
     if (options.batch_size == 0) options.batch_size = static_cast<std::size_t>(runners->model().transaction.batch_size);
+    if (runners->model().has_wait() && runners->model().park_db.empty())
+        throw std::invalid_argument(std::string("this workflow has wait states: ") + no_park_database);
     if (options.resume && !options.ordered)
         throw std::invalid_argument("resuming needs ordered output: a checkpoint is a position in the input order");
     SinkSetup setup;

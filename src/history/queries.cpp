@@ -1,6 +1,7 @@
 // History: the query API over a history database (runs, steps, stats, prune).
 #include <statenet/history.hpp>
 
+#include "history/park_store.hpp"
 #include "history/retention.hpp"
 #include "history/schema.hpp"
 
@@ -318,6 +319,8 @@ HistoryStats History::stats(const HistoryFilter& filter) const {
         return stats;
     });
 }
+
+std::vector<ParkedRun> History::parked(bool all) const { return detail::list_parked(*impl_->db, all); }
 
 std::int64_t History::prune(const PruneOptions& options) {
     return guarded(impl_->path, [&] { return detail::prune_history(*impl_->db, options); });

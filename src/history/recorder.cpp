@@ -109,6 +109,11 @@ void RunRecorder::step_failed(int step, const ErrorInfo& error) {
 }
 
 void RunRecorder::run_finished(const Result& result, const State* final_state, const Value* data) {
+    if (result.parked) {
+        // Recorded once, when it ends after its signal (the parked row keeps its path).
+        record_ = RunRecord{};
+        return;
+    }
     RunRecord& run = record_;
     run.ok = result.ok;
     // A failed run ends where its error happened: the runner sets Result::final_state

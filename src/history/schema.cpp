@@ -21,7 +21,8 @@ constexpr int application_id = 0x534e4849;
 // 2: steps stored as numbers (step_data, states) behind the `steps` view.
 // 3: a run's steps stored with the run, as one JSON array (runs.steps), behind the views.
 // 4: a run's token usage and resource calls (runs.prompt_tokens, completion_tokens, resources).
-constexpr int schema_version = 4;
+// 5: the parked table (records waiting for a signal).
+constexpr int schema_version = 5;
 
 // No secondary index on purpose: runs are appended in rowid order (SQLite's fastest
 // insert path, no key comparisons) and carry their steps, so recording a run is one row
@@ -91,6 +92,32 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 )sql";
 
+// Records waiting for a signal (src/history/park_store.cpp), one row per run id: what
+// resuming it needs (the workflow file and how it was loaded, the record, its path) and
+// whether it still waits (status waiting | resuming | resumed).
+constexpr const char* parked_sql = R"sql(
+CREATE TABLE IF NOT EXISTS parked (
+  run_id TEXT PRIMARY KEY,
+  workflow TEXT NOT NULL,
+  version TEXT NOT NULL,
+  file TEXT NOT NULL,
+  scripts_hash TEXT NOT NULL,
+  load TEXT NOT NULL,  -- JSON: {"vars": {...}, "mode": "copy", "history": "steps"}
+  state TEXT NOT NULL,
+  signal TEXT NOT NULL,
+  deadline_us INTEGER,
+  parked_us INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  path TEXT NOT NULL,  -- JSON array of network/state
+  transitions INTEGER NOT NULL,
+  position INTEGER,
+  status TEXT NOT NULL,
+  resumed_us INTEGER,
+  resumed_by TEXT  -- the signal's name, or SignalTimeout
+);
+CREATE INDEX IF NOT EXISTS parked_deadline ON parked (status, deadline_us);
+)sql";
+
 // Schema 2 -> 3: each run's step_data rows become its steps array, in seq order.
 constexpr const char* migrate_2_to_3_sql = R"sql(
 ALTER TABLE runs ADD COLUMN steps TEXT;
@@ -113,7 +140,8 @@ ALTER TABLE runs ADD COLUMN resources TEXT;
 )sql";
 
 /// One upgrade step: a database at version `from` becomes `from + 1` by running `sql`
-/// (and then the views again, when the step rebuilt the tables behind them).
+/// (and then the views again, when the step rebuilt the tables behind them); applied
+/// in order.
 struct Migration {
     int from;
     const char* sql;
@@ -122,6 +150,7 @@ struct Migration {
 constexpr Migration migrations[] = {
     {2, migrate_2_to_3_sql, true},
     {3, migrate_3_to_4_sql, false},
+    {4, parked_sql, false},
 };
 
 }  // namespace
@@ -168,6 +197,7 @@ std::unique_ptr<SQLite::Database> open_once(const std::string& path, bool create
         if (header.application != application_id) {
             if (!header.empty) throw not_history();
             db->exec(schema_sql);
+            db->exec(parked_sql);
             db->exec(step_views_sql);
             db->exec(fmt::format("PRAGMA application_id={}; PRAGMA user_version={}", application_id, schema_version));
         }

@@ -36,6 +36,7 @@ Value Checkpoint::to_value() const {
         {"emitted", emitted},
         {"excluded", excluded},
         {"failed", failed},
+        {"parked", parked},
         {"sink_state", sink_state},
         {"done", done},
     });
@@ -53,6 +54,8 @@ Checkpoint Checkpoint::from_value(const Value& value, const std::string& where) 
     checkpoint.emitted = count_field(value, "emitted", where);
     checkpoint.excluded = count_field(value, "excluded", where);
     checkpoint.failed = count_field(value, "failed", where);
+    // Checkpoints written before `wait` states existed have no parked count.
+    if (!value["parked"].is_null()) checkpoint.parked = count_field(value, "parked", where);
     checkpoint.sink_state = value["sink_state"];
     checkpoint.done = value["done"].as_bool();
     return checkpoint;

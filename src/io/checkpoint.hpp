@@ -19,10 +19,11 @@ struct Checkpoint {
     std::uint64_t emitted = 0;
     std::uint64_t excluded = 0;
     std::uint64_t failed = 0;
-    Value sink_state;   ///< what the sink needs to append (a CSV header, ...)
-    bool done = false;  ///< the run finished
+    std::uint64_t parked = 0;  ///< waiting for a signal (`wait` states)
+    Value sink_state;          ///< what the sink needs to append (a CSV header, ...)
+    bool done = false;         ///< the run finished
 
-    std::uint64_t total() const noexcept { return emitted + excluded + failed; }
+    std::uint64_t total() const noexcept { return emitted + excluded + failed + parked; }
     Value to_value() const;
     /// Throws std::runtime_error naming `where` when `value` is not a checkpoint.
     static Checkpoint from_value(const Value& value, const std::string& where);

@@ -30,6 +30,7 @@ inline const Keys map_keys = {
     "network",     "items",         "reader", "batch",      "max_concurrency", "tolerated_failures",
     "result_path", "failures_path", "sink",   "checkpoint", "errors",          "map_in",
     "map_out"};
+inline const Keys wait_keys = {"signal", "timeout_ms"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
                               "transform", "priority", "on",        "after_ms",  "resources", "description"};
 inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "acquire_timeout_ms", "description"};
@@ -197,6 +198,10 @@ private:
     std::vector<std::string> field_path(const Node& table, std::string_view key);
     int resource_of(const Node& table, std::string_view key, std::string_view type);
     std::string workflow_path(const std::string& path) const;
+    /// `wait = { signal = "name", timeout_ms = N }` (builder_wait.cpp), and what it
+    /// cannot be combined with, once every network is known.
+    void read_wait(State& state, const Node& body);
+    void check_waits();
     FieldMap field_map(const Node* map, std::string_view what);
 
     // ---- function references -----------------------------------------------------

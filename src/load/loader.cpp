@@ -41,6 +41,15 @@ void apply_history_options(Model& model, const LoadOptions& options) {
         h.db = (std::filesystem::path(model.dir) / "statenet-history.db").string();
 }
 
+/// Where records of a workflow with `wait` states park: the history database, else the
+/// one the load options name. With neither the workflow loads (to be validated, drawn,
+/// run on records that never wait) but cannot park: see Runner::park and run_stream.
+void choose_park_db(Model& model, const LoadOptions& options) {
+    if (!model.has_wait()) return;
+    if (model.history.level != HistoryLevel::off) model.park_db = model.history.db;
+    else if (options.park_db) model.park_db = options.park_db->string();
+}
+
 }  // namespace
 
 std::string read_workflow_file(const std::filesystem::path& file) {
@@ -79,6 +88,7 @@ std::shared_ptr<Model> load_model(std::string_view text, const std::filesystem::
                     "data mode 'reference' needs a [reference] table (resource, table, key, version)");
     if (options.data_mode) model->mode = *options.data_mode;
     apply_history_options(*model, options);
+    choose_park_db(*model, options);
     if (model->networks.empty()) return nullptr;
     return model;
 }

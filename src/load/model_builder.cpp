@@ -33,6 +33,7 @@ void Builder::read_networks(const Node& root) {
     expand_any();
     sort_arcs();
     choose_main(root);
+    check_waits();
 }
 
 void Builder::declare_network(const std::string& name, const Node& net) {
@@ -121,11 +122,7 @@ void Builder::read_state(int n, int index, State& state, const Node& body) {
     if (const Node* catchers = body.field("on_error")) read_catchers(n, index, state, *catchers);
     if (const Node* p = body.field("parallel")) read_parallel(state, *p);
     if (const Node* m = body.field("map")) read_map(state, *m);
-    for (const char* key : {"wait"})
-        if (const Node* n = body.field(key))
-            d_.error(n->loc, fmt::format("'{}' states are not implemented yet in this version of statenet "
-                                         "(docs/fanout.md)",
-                                         key));
+    if (const Node* w = body.field("wait")) read_wait(state, *w);
     if (const Node* arcs = body.field("arcs")) {
         if (!is_list(*arcs)) return wrong_kind(*arcs, "arcs", "list of tables");
         for (const auto& arc : arcs->items) read_arc(n, index, state, arc);

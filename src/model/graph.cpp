@@ -76,6 +76,11 @@ std::string quote(const std::string& s) {
     return out + "\"";
 }
 
+/// A state's name, and what it waits for when it is a `wait` state.
+std::string state_label(const State& st) {
+    return st.wait ? fmt::format("{} (waits for {})", st.name, st.wait->signal) : st.name;
+}
+
 std::string dot(const Model& m) {
     std::string out = fmt::format("digraph {} {{\n  rankdir=LR;\n  node [shape=box, style=rounded];\n", quote(m.name));
     for (std::size_t n = 0; n < m.networks.size(); ++n) {
@@ -85,7 +90,7 @@ std::string dot(const Model& m) {
         out += fmt::format("    {} [shape=point, style=invis];\n", quote(net.name));
         for (std::size_t s = 0; s < net.states.size(); ++s) {
             const State& st = net.states[s];
-            std::string attrs = fmt::format("label={}", quote(st.name));
+            std::string attrs = fmt::format("label={}", quote(state_label(st)));
             if (st.is_end) attrs += ", shape=doubleoctagon";
             if (st.start) attrs += ", penwidth=2";
             out += fmt::format("    {} [{}];\n", quote(m.qualified(static_cast<int>(n), static_cast<int>(s))), attrs);
@@ -122,9 +127,9 @@ std::string mermaid(const Model& m) {
         for (std::size_t s = 0; s < net.states.size(); ++s) {
             const State& st = net.states[s];
             std::string id = mermaid_id(m.qualified(static_cast<int>(n), static_cast<int>(s)));
-            if (st.is_end) out += fmt::format("    {}([\"{}\"])\n", id, mermaid_text(st.name));
-            else if (st.start) out += fmt::format("    {}[[\"{}\"]]\n", id, mermaid_text(st.name));
-            else out += fmt::format("    {}[\"{}\"]\n", id, mermaid_text(st.name));
+            if (st.is_end) out += fmt::format("    {}([\"{}\"])\n", id, mermaid_text(state_label(st)));
+            else if (st.start) out += fmt::format("    {}[[\"{}\"]]\n", id, mermaid_text(state_label(st)));
+            else out += fmt::format("    {}[\"{}\"]\n", id, mermaid_text(state_label(st)));
         }
         out += "  end\n";
     }

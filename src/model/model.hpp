@@ -163,6 +163,14 @@ struct Map {
     Loc loc;
 };
 
+/// `wait = { signal, timeout_ms }`: after its own functions the record parks until the
+/// signal comes (or the timeout passes, SignalTimeout); docs/fanout.md.
+struct Wait {
+    std::string signal;
+    double timeout_ms = 0;  // 0 = no deadline
+    Loc loc;
+};
+
 struct State {
     std::string name;
     std::string qualified;  // "network/state", as paths and errors show it
@@ -184,6 +192,7 @@ struct State {
     std::vector<Catcher> on_error;
     std::optional<Parallel> parallel;
     std::optional<Map> map;
+    std::optional<Wait> wait;
     /// Resources the state and its arcs list: acquired on entry, held to record end.
     std::vector<int> resources;
     Loc loc;
@@ -277,6 +286,9 @@ struct Model {
     Recovery recovery;
     Retention retention;
     HistoryConfig history;
+    /// Where records waiting for a signal are parked (the history database when history
+    /// is on, else LoadOptions::park_db); empty when no state waits.
+    std::string park_db;
     /// The Lua files this version's VMs load, read once (lua/source_snapshot.hpp).
     std::shared_ptr<SourceSnapshot> sources;
     std::string scripts_hash;  // the workflow file and its Lua modules (see history/scripts_hash.hpp)
@@ -296,6 +308,13 @@ struct Model {
             if (r.yields()) return true;
         return false;
     }
+    /// Some state waits for a signal (`wait`): records may park.
+    bool has_wait() const {
+        for (const auto& net : networks)
+            for (const auto& s : net.states)
+                if (s.wait) return true;
+        return false;
+    }
     const std::string& qualified(int network, int index) const { return networks[network].states[index].qualified; }
 };
 
@@ -309,6 +328,8 @@ inline constexpr std::int64_t max_count = 2147483647;  // max_transitions, batch
 inline constexpr std::int64_t max_attempts = 1000000;
 inline constexpr double max_backoff = 1000.0;
 inline constexpr std::int64_t max_pool = 1024;
+/// A wait's timeout may be long (approvals take days): up to 10 years.
+inline constexpr double max_wait_ms = 10.0 * 366 * 86400 * 1000;
 inline constexpr std::int64_t max_history_age_seconds = 100LL * 365 * 86400;
 
 }  // namespace statenet::detail

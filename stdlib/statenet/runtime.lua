@@ -19,8 +19,8 @@ local M = {}
 local protocol = require("statenet.protocol")
 
 -- Step outcomes returned to C++.
-local END, ARC, FAIL, BRANCHES, PARALLEL, MAP = protocol.step.END, protocol.step.ARC, protocol.step.FAIL,
-  protocol.step.BRANCHES, protocol.step.PARALLEL, protocol.step.MAP
+local END, ARC, FAIL, BRANCHES, PARALLEL, MAP, WAIT = protocol.step.END, protocol.step.ARC, protocol.step.FAIL,
+  protocol.step.BRANCHES, protocol.step.PARALLEL, protocol.step.MAP, protocol.step.WAIT
 
 local TOMB = setmetatable({}, { __tostring = function() return "statenet.deleted" end })
 
@@ -417,6 +417,7 @@ function M.begin(root, run_id, copy)
   clear(DIRTY)
   ctx.run_id = run_id
   ctx.error = nil
+  ctx.signal = nil
   ctx.attempt = 0
   return alloc(root)
 end
@@ -511,14 +512,14 @@ end
 
 -- ctx.vars is read-only; ctx.log.<level>(message, fields) goes to the host's `log`.
 -- A read-only proxy of `t`, nested tables included.
-local function read_only(t)
+local function read_only(t, what)
   local proxy = setmetatable({}, {
     __index = function(_, k)
       local v = t[k]
-      if type(v) == "table" then return read_only(v) end
+      if type(v) == "table" then return read_only(v, what) end
       return v
     end,
-    __newindex = function() error("ctx.vars is read-only", 2) end,
+    __newindex = function() error(what .. " is read-only", 2) end,
     -- Leaving Lua (stored into a record), it becomes a plain copy: see M.materialize.
     __statenet_view = true,
     __metatable = false,
@@ -527,8 +528,17 @@ local function read_only(t)
   return proxy
 end
 
+-- A parked record back at its waiting state `sid` (after begin): ctx as the state's arcs
+-- see it, with the signal's payload read-only like ctx.vars (nil when it timed out).
+function M.resume(sid, payload)
+  local S = STATES[sid]
+  ctx.state, ctx.network, ctx.attempt = S.name, S.network, 0
+  if type(payload) == "table" then payload = read_only(payload, "ctx.signal") end
+  ctx.signal = payload
+end
+
 function M.setup(vars, log)
-  ctx.vars = read_only(vars)
+  ctx.vars = read_only(vars, "ctx.vars")
   if sandboxed then shadow.vars = ctx.vars end
   for _, level in raw_ipairs({ "debug", "info", "warn", "error" }) do
     ctx.log[level] = function(message, fields)
@@ -698,7 +708,8 @@ end
 
 -- The state's own part: its pipeline, then whether it ends here. Returns the view and
 -- data to choose an arc with, or nil, nil and an outcome (END, PARALLEL / MAP: its
--- branches or items run next, or FAIL, name, message).
+-- branches or items run next, WAIT: the record parks until its signal, or FAIL, name,
+-- message).
 local function run_state(S, slot, attempt, ename, emsg, estate)
   local view, data, name, message = enter(S, slot, attempt, ename, emsg, estate)
   if name then return nil, nil, FAIL, name, message end
@@ -709,6 +720,10 @@ local function run_state(S, slot, attempt, ename, emsg, estate)
   if S.map then
     commit(view, slot, false)
     return nil, nil, MAP
+  end
+  if S.wait then
+    commit(view, slot, false)
+    return nil, nil, WAIT
   end
   if S.is_end or (S.end_test and S.end_test(data, user_ctx)) then
     commit(view, slot, false)
