@@ -88,10 +88,86 @@ expect_exit 2 "$statenet" machine start "$chat" x
 expect_match "$tmp/err" '^statenet: error: .*--store'
 expect_exit 2 "$statenet" machine start --store "$tmp/no/such/dir/x.db" "$chat" x
 expect_match "$tmp/err" "^statenet: error: machine store '$tmp/no/such/dir/x.db': unable to open database file"
-for command in start send show list tick recover; do
+for command in start send show list tick recover outbox ack prune; do
     expect_exit 0 "$statenet" machine "$command" --help
     expect_contains "$tmp/out" "Usage: statenet machine $command"
 done
+
+echo "== machine start takes many ids; times are whole milliseconds"
+expect_exit 0 machine start m1 m2 m3
+expect_contains "$tmp/out" '"instance":"m1","event":"start","status":"applied"'
+expect_contains "$tmp/out" '"instance":"m3","event":"start","status":"applied"'
+expect_exit 0 machine show m2
+expect_match "$tmp/out" '^  "since_ms": [0-9]+,$'
+expect_contains "$tmp/out" '"accepts": ['
+
+echo "== a store that does not exist is an error, not a new empty store"
+for command in list tick "show m1"; do
+    # shellcheck disable=SC2086
+    expect_exit 2 "$statenet" machine $command --store "$tmp/typo.db" "$chat"
+    expect_line "$tmp/err" "statenet: error: machine store '$tmp/typo.db' does not exist"
+done
+[[ ! -e "$tmp/typo.db" ]] || fail "the typo store was created"
+
+echo "== show and list work when the workflow's Lua does not load"
+mkdir -p "$tmp/broken"
+cp "$examples/chat-session/"*.lua "$tmp/broken/"
+echo 'this is not lua' >>"$tmp/broken/chat_rules.lua"
+expect_exit 0 "$statenet" machine show --store "$db" "$tmp/broken/chat_session.lua" s3
+expect_contains "$tmp/out" '"state": "session/AWAITING_ACTION"'
+expect_match "$tmp/err" '^statenet: error: the workflow does not load; showing the store as it is'
+expect_exit 0 "$statenet" machine list --store "$db" "$tmp/broken/chat_session.lua"
+expect_contains "$tmp/out" '"id":"s3"'
+expect_exit 2 "$statenet" machine send --store "$db" "$tmp/broken/chat_session.lua" s3 confirm
+expect_match "$tmp/err" 'chat_rules.lua'
+
+echo "== send --events from a pipe applies each event as it arrives"
+mkfifo "$tmp/pipe"
+machine send --events "$tmp/pipe" >"$tmp/pipe.out" 2>"$tmp/pipe.err" &
+sender=$!
+exec 4>"$tmp/pipe"
+echo '{"id":"m1","event":"start_update"}' >&4
+for _ in $(seq 100); do [[ -s "$tmp/pipe.out" ]] && break; sleep 0.1; done
+cp "$tmp/pipe.out" "$tmp/out"
+last_command="machine send --events PIPE (one event written, the pipe still open)"
+expect_contains "$tmp/out" '"instance":"m1","event":"start_update","status":"applied"'
+kill -9 "$sender"
+wait "$sender" 2>/dev/null || true
+exec 4>&-
+expect_exit 0 machine show m1
+expect_contains "$tmp/out" '"state": "session/TASK_SELECTION"'
+
+echo "== outbox, ack and prune"
+cat >"$tmp/talk.toml" <<'TOML'
+name = "talk"
+[retention]
+completed_ms = 1000
+[networks.main.states.idle]
+start = true
+[[networks.main.states.idle.arcs]]
+to = "done"
+on = "say"
+transform = { lua = "ctx.emit('reply', { text = ctx.event.text })" }
+[networks.main.states.done]
+end = true
+TOML
+talk() { "$statenet" machine "$1" --store "$tmp/talk.db" "$tmp/talk.toml" "${@:2}"; }
+expect_exit 0 talk start t1 t2 --now 1000
+expect_exit 0 talk send t1 say --payload '{"text":"hi"}' --now 2000
+expect_exit 0 talk send t2 say --payload '{"text":"bye"}' --now 2000
+expect_exit 0 talk outbox
+expect_line "$tmp/out" '{"seq":1,"instance":"t1","topic":"reply","event":"say","time_ms":2000,"payload":{"text":"hi"}}'
+expect_line "$tmp/out" '{"seq":2,"instance":"t2","topic":"reply","event":"say","time_ms":2000,"payload":{"text":"bye"}}'
+expect_exit 0 talk ack 1
+expect_line "$tmp/out" '{"acked":1}'
+expect_exit 0 talk outbox --topic reply
+expect_absent "$tmp/out" '"seq":1,'
+expect_exit 0 talk prune --now 2500
+expect_line "$tmp/out" '{"keys":0,"audit":0,"instances":0,"outbox":1}'
+expect_exit 0 talk prune --now 3001
+expect_line "$tmp/out" '{"keys":0,"audit":0,"instances":2,"outbox":0}'
+expect_exit 0 talk list
+expect_file "$tmp/out" ''
 
 echo "== machine send --watch: hot reload between events"
 mkdir -p "$tmp/npc/lua"

@@ -13,15 +13,15 @@
 #include <thread>
 #include <vector>
 
+using machines_test::json;
+using machines_test::scratch;
+using machines_test::write;
 using statenet::Engine;
 using statenet::Machines;
 using statenet::MachinesOptions;
 using statenet::OutboxMessage;
 using statenet::SendResult;
 using statenet::SendStatus;
-using machines_test::json;
-using machines_test::scratch;
-using machines_test::write;
 
 namespace {
 
@@ -85,7 +85,8 @@ TEST_CASE("machines loop - listeners hear committed transitions only, rejected o
     Engine engine;
     Machines m(engine, dir / "wf.toml");
     std::vector<SendStatus> heard;
-    const auto id = m.subscribe([&](const SendResult& r, const std::vector<OutboxMessage>&) { heard.push_back(r.status); });
+    const auto id =
+        m.subscribe([&](const SendResult& r, const std::vector<OutboxMessage>&) { heard.push_back(r.status); });
     m.start("a");
     m.send("a", "nope");
     m.send("a", "poke", {}, "k1");

@@ -37,7 +37,7 @@ private:
     double now_;
 };
 
-/// Wall-clock time in milliseconds since the Unix epoch: durable timers survive
+/// Wall-clock time in whole milliseconds since the Unix epoch: durable timers survive
 /// restarts with it.
 STATENET_API std::shared_ptr<Clock> wall_clock();
 
@@ -55,6 +55,13 @@ struct MachinesOptions {
     std::size_t memory_audit_limit = 100000;
     /// Passed to Engine::load for the workflow.
     LoadOptions load{};
+    /// Create the SQLite store when the file does not exist; false: that is an error
+    /// (a typo in a path must not open an empty store).
+    bool create_store = true;
+    /// Open the store without running the workflow: get, list, audit, accepts and the
+    /// outbox work (state names as stored), while start, send, timers and prune throw
+    /// std::logic_error. For looking at a store whose workflow does not load.
+    bool read_only = false;
 };
 
 enum class SendStatus { applied, rejected, duplicate };

@@ -30,6 +30,7 @@ struct MachineArgs {
     std::optional<double> now;
     std::vector<std::string> sets;
     std::string id;
+    std::vector<std::string> ids;
     std::string event;
     std::string data = "{}";
     std::string payload;
@@ -39,6 +40,10 @@ struct MachineArgs {
     std::string state;
     bool active = false;
     std::size_t audit = 20;
+    std::string topic;
+    std::int64_t after = 0;
+    std::size_t limit = 0;
+    std::vector<std::int64_t> seqs;
 };
 
 Value parse_json(const std::string& text, std::string_view what) {
@@ -49,13 +54,26 @@ Value parse_json(const std::string& text, std::string_view what) {
     }
 }
 
-std::unique_ptr<Machines> open(Engine& engine, const MachineArgs& args, bool recover_on_open = false) {
+enum class Open { create, existing, read_only };
+
+/// Opens the store (which must exist unless `how` is create) and the workflow; read_only
+/// falls back to the store alone when the workflow does not load.
+std::unique_ptr<Machines> open(Engine& engine, const MachineArgs& args, Open how = Open::existing) {
     MachinesOptions options;
     options.store = args.store;
-    options.recover_on_open = recover_on_open;
+    options.recover_on_open = false;
+    options.create_store = how == Open::create;
     options.load = load_options(args.sets, std::nullopt);
     if (args.now) options.clock = std::make_shared<ManualClock>(*args.now);
-    return std::make_unique<Machines>(engine, args.workflow, std::move(options));
+    if (how != Open::read_only) return std::make_unique<Machines>(engine, args.workflow, std::move(options));
+    try {
+        return std::make_unique<Machines>(engine, args.workflow, options);
+    } catch (const LoadError& e) {
+        print_error(fmt::format("the workflow does not load; showing the store as it is ({} problem(s), first: {})",
+                                e.diagnostics().size(), e.diagnostics().empty() ? "" : e.diagnostics()[0].str()));
+        options.read_only = true;
+        return std::make_unique<Machines>(engine, args.workflow, std::move(options));
+    }
 }
 
 /// Prints results one JSON line each; exit status 1 when one was rejected.
@@ -94,7 +112,6 @@ MachineEvent event_of(std::string_view line, std::size_t number, const std::stri
 int send_stream(Machines& machines, const MachineArgs& args) {
     auto input = detail::open_input(args.events);
     detail::LineReader reader(*input);
-    reader.before_read([] { std::fflush(stdout); });
     constexpr std::size_t batch_size = 1000;
     std::vector<MachineEvent> batch;
     int status = exit_ok;
@@ -103,6 +120,12 @@ int send_stream(Machines& machines, const MachineArgs& args) {
         if (print_results(machines.send_many(batch)) != exit_ok) status = exit_records_failed;
         batch.clear();
     };
+    // Before the reader waits for more input (a pipe, a terminal), the events read so far
+    // are applied: an event is never held back while its sender waits.
+    reader.before_read([&] {
+        flush();
+        std::fflush(stdout);
+    });
     std::string_view line;
     while (reader.next(line)) {
         if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
@@ -130,18 +153,27 @@ int send(const MachineArgs& args) {
 
 int start(const MachineArgs& args) {
     Engine engine;
-    auto machines = open(engine, args);
     const Value data = parse_json(args.data, "--data");
     if (!data.is_object()) throw usage_error("--data must be a JSON object");
-    return print_results({machines->start(args.id, data)});
+    auto machines = open(engine, args, Open::create);
+    std::vector<SendResult> results;
+    for (const auto& id : args.ids) results.push_back(machines->start(id, data));
+    return print_results(results);
 }
 
 int show(const MachineArgs& args) {
     Engine engine;
-    auto machines = open(engine, args);
+    auto machines = open(engine, args, Open::read_only);
     auto info = machines->get(args.id);
     if (!info) throw usage_error(fmt::format("no machine instance '{}'", args.id));
     Value out = instance_json(*info);
+    try {
+        Value::Array accepts;
+        for (const auto& event : machines->accepts(args.id)) accepts.push_back(Value(event));
+        out.set("accepts", Value(std::move(accepts)));
+    } catch (const std::logic_error&) {
+        // read-only: the workflow that would say did not load
+    }
     Value::Array rows;
     for (const auto& e : machines->audit(args.id, args.audit)) rows.push_back(audit_json(e));
     out.set("audit", Value(std::move(rows)));
@@ -151,7 +183,7 @@ int show(const MachineArgs& args) {
 
 int list(const MachineArgs& args) {
     Engine engine;
-    auto machines = open(engine, args);
+    auto machines = open(engine, args, Open::read_only);
     ListOptions options;
     if (!args.state.empty()) options.state = args.state;
     options.include_completed = !args.active;
@@ -165,6 +197,46 @@ int tick(const MachineArgs& args) {
     return print_results(machines->tick());
 }
 
+int outbox(const MachineArgs& args) {
+    Engine engine;
+    auto machines = open(engine, args, Open::read_only);
+    OutboxOptions options;
+    options.after_seq = args.after;
+    if (!args.topic.empty()) options.topic = args.topic;
+    options.limit = args.limit;
+    for (const auto& m : machines->outbox(options)) {
+        Value line = Value::object({{"seq", Value(m.seq)},
+                                    {"instance", Value(m.instance)},
+                                    {"topic", Value(m.topic)},
+                                    {"event", Value(m.event)},
+                                    {"time_ms", time_value(m.time_ms)},
+                                    {"payload", m.payload}});
+        fmt::print("{}\n", line.to_json());
+    }
+    return exit_ok;
+}
+
+int ack(const MachineArgs& args) {
+    Engine engine;
+    auto machines = open(engine, args, Open::read_only);
+    const std::size_t acked = machines->ack(args.seqs);
+    fmt::print("{}\n", Value::object({{"acked", Value(static_cast<std::int64_t>(acked))}}).to_json());
+    return exit_ok;
+}
+
+int prune(const MachineArgs& args) {
+    Engine engine;
+    auto machines = open(engine, args);
+    const PruneReport r = machines->prune();
+    const auto count = [](std::size_t n) { return Value(static_cast<std::int64_t>(n)); };
+    fmt::print("{}\n", Value::object({{"keys", count(r.keys)},
+                                      {"audit", count(r.audit)},
+                                      {"instances", count(r.instances)},
+                                      {"outbox", count(r.outbox)}})
+                           .to_json());
+    return exit_ok;
+}
+
 int recover(const MachineArgs& args) {
     Engine engine;
     auto machines = open(engine, args);
@@ -175,7 +247,7 @@ int recover(const MachineArgs& args) {
 CLI::App* add_machine_subcommand(CLI::App& machine, const std::shared_ptr<MachineArgs>& args, const char* name,
                                  const char* description) {
     CLI::App* app = machine.add_subcommand(name, description);
-    app->add_option("--store", args->store, "SQLite database holding the instances (created if missing)")
+    app->add_option("--store", args->store, "SQLite database holding the instances (start creates it if missing)")
         ->required()
         ->type_name("DB");
     app->add_option("WORKFLOW", args->workflow, "Workflow file (.toml or .lua)")->required()->type_name("");
@@ -198,9 +270,9 @@ Command add_machine_command(CLI::App& root) {
         "workflow or store error. See docs/machines.md.");
 
     CLI::App* start_app = add_machine_subcommand(*machine, args, "start", "Create an instance in the start state");
-    start_app->add_option("ID", args->id, "Instance id")->required()->type_name("");
-    start_app->add_option("--data", args->data, "Its initial data (default {})")->type_name("JSON");
-    start_app->footer("An existing id is left as it is (status duplicate).");
+    start_app->add_option("ID", args->ids, "Instance ids (one or more)")->required()->type_name("");
+    start_app->add_option("--data", args->data, "Their initial data (default {})")->type_name("JSON");
+    start_app->footer("An existing id is left as it is (status duplicate). One result line per id.");
 
     CLI::App* send_app = add_machine_subcommand(*machine, args, "send", "Send an event to an instance");
     auto* id = send_app->add_option("ID", args->id, "Instance id")->type_name("");
@@ -231,6 +303,16 @@ Command add_machine_command(CLI::App& root) {
     list_app->add_flag("--active", args->active, "Leave out completed instances");
 
     CLI::App* tick_app = add_machine_subcommand(*machine, args, "tick", "Fire every timer (after_ms arc) that is due");
+
+    CLI::App* outbox_app = add_machine_subcommand(*machine, args, "outbox",
+                                                  "Print unacknowledged emitted messages (ctx.emit), oldest first");
+    outbox_app->add_option("--topic", args->topic, "Only this topic")->type_name("TOPIC");
+    outbox_app->add_option("--after", args->after, "Only messages with a larger seq")->type_name("SEQ");
+    outbox_app->add_option("--limit", args->limit, "At most N messages (default all)")->type_name("N");
+    CLI::App* ack_app = add_machine_subcommand(*machine, args, "ack", "Acknowledge outbox messages by seq");
+    ack_app->add_option("SEQ", args->seqs, "Message seqs")->required()->type_name("");
+    CLI::App* prune_app = add_machine_subcommand(
+        *machine, args, "prune", "Remove what the workflow's [retention] no longer keeps, and acknowledged messages");
     CLI::App* recover_app = add_machine_subcommand(
         *machine, args, "recover", "Send the workflow's [recovery] event to instances idle longer than its idle_ms");
 
@@ -242,6 +324,9 @@ Command add_machine_command(CLI::App& root) {
                 if (show_app->parsed()) return show(*args);
                 if (list_app->parsed()) return list(*args);
                 if (tick_app->parsed()) return tick(*args);
+                if (outbox_app->parsed()) return outbox(*args);
+                if (ack_app->parsed()) return ack(*args);
+                if (prune_app->parsed()) return prune(*args);
                 if (recover_app->parsed()) return recover(*args);
                 if (serve.app->parsed()) return serve.run();
                 return static_cast<int>(exit_usage);

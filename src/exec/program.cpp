@@ -182,6 +182,15 @@ void Program::push_fn(FnId id) {
     lua_remove(L, -2);
 }
 
+// A state's `entry` actions run first among its transforms, its `exit` actions first
+// among each leaving arc's: they are the same kind of function (data, ctx) -> data.
+std::vector<FnId> Program::joined(const std::vector<FnId>& first, const std::vector<FnId>& then) {
+    if (first.empty()) return then;
+    std::vector<FnId> all = first;
+    all.insert(all.end(), then.begin(), then.end());
+    return all;
+}
+
 void Program::push_fn_list(const std::vector<FnId>& ids, const char* field, const char* names_field) {
     lua_State* L = vm_.state();
     lua_getfield(L, LUA_REGISTRYINDEX, "statenet.functions");
@@ -241,7 +250,7 @@ void Program::push_state_plan(const Network& net, const State& s) {
         lua_setfield(L, -2, "schema");
     }
     push_fn_list(s.pre_validate, "pre", "pre_names");
-    push_fn_list(s.transform, "tf", "tf_names");
+    push_fn_list(joined(s.entry, s.transform), "tf", "tf_names");
     push_fn_list(s.validate, "post", "post_names");
     lua_pushboolean(L, s.is_end);
     lua_setfield(L, -2, "is_end");
@@ -260,7 +269,7 @@ void Program::push_state_plan(const Network& net, const State& s) {
             push_fn(*arc.when);
             lua_setfield(L, -2, "when");
         }
-        push_fn_list(arc.transform, "tf", "tf_names");
+        push_fn_list(joined(s.exit, arc.transform), "tf", "tf_names");
         lua_pushinteger(L, arc.index);
         lua_setfield(L, -2, "index");
         lua_pushboolean(L, arc.is_push());
@@ -335,7 +344,7 @@ void Program::push_machine_arcs(const State& s) {
                 push_fn(*arc.when);
                 lua_setfield(L, -2, "when");
             }
-            push_fn_list(arc.transform, "tf", "tf_names");
+            push_fn_list(joined(s.exit, arc.transform), "tf", "tf_names");
             lua_pushnumber(L, arc.after_ms);
             lua_setfield(L, -2, "after");
             const std::string label = arc.on.empty() ? timer_label(arc.after_ms) : arc.on;

@@ -73,6 +73,7 @@ private:
     void define_plans();
     void push_fn(FnId id);
     void push_fn_list(const std::vector<FnId>& ids, const char* field, const char* names_field);
+    static std::vector<FnId> joined(const std::vector<FnId>& first, const std::vector<FnId>& then);
     void push_state_plan(const Network& net, const State& s);
     void push_machine_arcs(const State& s);
     void push_parallel(const Parallel& p);

@@ -19,11 +19,12 @@ using Keys = std::vector<std::string_view>;
 inline const Keys top_keys = {"name",      "version",     "description",     "main",       "scripts",
                               "data_mode", "strategy",    "max_transitions", "timeout_ms", "in_flight",
                               "vars",      "transaction", "history",         "resources",  "reference",
-                              "networks",  "recovery",    "trust",           "limits"};
+                              "networks",  "recovery",    "trust",           "limits",     "retention"};
 inline const Keys network_keys = {"states", "any", "description"};
-inline const Keys state_keys = {"name",      "start",     "end",         "end_test", "schema",   "pre_validate",
-                                "transform", "validate",  "arcs",        "retry",    "on_error", "data_mode",
-                                "emit",      "resources", "description", "parallel", "map",      "wait"};
+inline const Keys state_keys = {"name",         "start",     "end",      "end_test",  "schema",
+                                "pre_validate", "transform", "validate", "arcs",      "retry",
+                                "on_error",     "data_mode", "emit",     "resources", "description",
+                                "parallel",     "map",       "wait",     "entry",     "exit"};
 inline const Keys parallel_keys = {"branches", "join", "merge"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
                               "transform", "priority", "on",        "after_ms",  "resources", "description"};
@@ -35,6 +36,7 @@ inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", 
 inline const Keys catcher_keys = {"errors", "to"};
 inline const Keys any_keys = {"arcs", "description"};
 inline const Keys recovery_keys = {"idle_ms", "event", "description"};
+inline const Keys retention_keys = {"keys_ms", "audit_ms", "completed_ms", "description"};
 inline const Keys transaction_keys = {"strategy", "batch_size"};
 inline const Keys reference_keys = {"resource", "table", "key", "version"};
 inline const Keys history_keys = {"level", "db", "durability", "max_runs", "max_age"};
@@ -96,6 +98,7 @@ private:
     // `[reference]` names a declared sqlite resource, so it is read after [resources].
     void read_reference(const Node& root);
     void read_recovery(const Node* r);
+    void read_retention(const Node* r);
     void read_history(const Node* h);
 
     // ---- resources ----------------------------------------------------------------

@@ -53,6 +53,7 @@ void Builder::build(const Node& root) {
     if (const Node* r = root.field("resources")) read_resources(*r);
     read_reference(root);
     read_recovery(root.field("recovery"));
+    read_retention(root.field("retention"));
     read_networks(root);
 }
 
@@ -147,6 +148,15 @@ void Builder::read_recovery(const Node* r) {
     else if (idle) m_.recovery.idle_ms = *idle;
     if (event && event->empty()) d_.error(r->field("event")->loc, "'event' must not be empty");
     else if (event) m_.recovery.event = *event;
+}
+
+void Builder::read_retention(const Node* r) {
+    if (!r) return;
+    if (r->kind != Kind::table) return wrong_kind(*r, "retention", "table");
+    check_keys(*r, retention_keys, "[retention]");
+    if (auto ms = number_in(*r, "keys_ms", 0, max_duration_ms)) m_.retention.keys_ms = *ms;
+    if (auto ms = number_in(*r, "audit_ms", 0, max_duration_ms)) m_.retention.audit_ms = *ms;
+    if (auto ms = number_in(*r, "completed_ms", 0, max_duration_ms)) m_.retention.completed_ms = *ms;
 }
 
 void Builder::read_history(const Node* h) {

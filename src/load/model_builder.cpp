@@ -114,6 +114,8 @@ void Builder::read_state(int n, int index, State& state, const Node& body) {
     state.pre_validate = fn_list(body.field("pre_validate"), "pre_validate");
     state.transform = fn_list(body.field("transform"), "transform");
     state.validate = fn_list(body.field("validate"), "validate");
+    state.entry = fn_list(body.field("entry"), "entry");
+    state.exit = fn_list(body.field("exit"), "exit");
     if (const Node* t = body.field("end_test")) state.end_test = fn_ref(*t, "end_test");
     if (const Node* retry = body.field("retry")) read_retry(state, *retry);
     if (const Node* catchers = body.field("on_error")) read_catchers(n, index, state, *catchers);

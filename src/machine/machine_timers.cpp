@@ -11,10 +11,12 @@
 namespace statenet::detail {
 
 std::vector<SendResult> MachinesImpl::tick(double now) {
+    writable("tick");
     return fire_timers(now);
 }
 
 void MachinesImpl::post(std::string_view id, std::string_view event, const Value& payload) {
+    writable("post");
     // Checked now, since step() cannot report it to the caller that queued it.
     InstanceRow row;
     if (!store_->find(id, row, nullptr)) throw std::invalid_argument(fmt::format("no machine instance '{}'", id));
@@ -22,9 +24,9 @@ void MachinesImpl::post(std::string_view id, std::string_view event, const Value
 }
 
 std::size_t MachinesImpl::step(double dt_ms) {
+    writable("step");
     auto* manual = dynamic_cast<ManualClock*>(clock_.get());
-    if (!manual)
-        throw std::logic_error("Machines::step(dt) drives a ManualClock; these machines use another clock");
+    if (!manual) throw std::logic_error("Machines::step(dt) drives a ManualClock; these machines use another clock");
     std::size_t applied = 0;
     std::deque<MachineEvent> queued;
     queued.swap(queue_);
@@ -41,6 +43,7 @@ std::size_t MachinesImpl::step(double dt_ms) {
 }
 
 std::vector<SendResult> MachinesImpl::recover(double now) {
+    writable("recover");
     const Recovery& recovery = vm_->model().recovery;
     std::vector<SendResult> results;
     if (recovery.event.empty()) return results;
@@ -97,6 +100,7 @@ void MachinesImpl::wake() {
 }
 
 void MachinesImpl::run_timers(const std::function<bool()>& stop) {
+    writable("run_timers");
     // Sleeps on the machine lock's condition: a commit that may have set an earlier
     // timer (committed()) or wake() ends the sleep early.
     while (!stop()) {

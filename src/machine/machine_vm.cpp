@@ -20,6 +20,14 @@ std::string text_at(lua_State* L, int index) {
     return s ? std::string(s, len) : std::string();
 }
 
+/// Field `name` of the table on top of the stack, as text ("" when absent).
+std::string field_text(lua_State* L, const char* name) {
+    lua_getfield(L, -1, name);
+    std::string text = lua_isstring(L, -1) ? text_at(L, -1) : std::string();
+    lua_pop(L, 1);
+    return text;
+}
+
 /// The error a failed pcall left on the stack (a string or { name, message }); pops it.
 ErrorInfo pop_error(lua_State* L, std::string_view state) {
     ErrorInfo error{"LuaError", "", std::string(state)};
@@ -86,6 +94,7 @@ MachineVm::MachineVm(const Workflow& workflow) : workflow_(workflow), model_(wor
     get_ = ref("get");
     drop_ = ref("drop");
     abort_ = ref("abort");
+    messages_ = ref("messages");
     lua_getfield(L, -1, "setup");
     lua_pushboolean(L, model_->mode != DataMode::direct);
     lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions));
@@ -171,6 +180,27 @@ MachineStep MachineVm::fire_timer(int handle, int sid, double elapsed_ms, std::s
     lua_pushnumber(L, elapsed_ms);
     lua_pushlstring(L, id.data(), id.size());
     return call(4, state(sid).qualified);
+}
+
+std::vector<MachineMessage> MachineVm::take_messages() {
+    lua_State* L = program_->state();
+    StackGuard guard(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, messages_);
+    lua_call(L, 0, 1);
+    std::vector<MachineMessage> out;
+    const int n = static_cast<int>(lua_objlen(L, -1));
+    for (int i = 1; i <= n; ++i) {
+        lua_rawgeti(L, -1, i);
+        MachineMessage m;
+        m.topic = field_text(L, "topic");
+        m.instance = field_text(L, "instance");
+        m.event = field_text(L, "event");
+        lua_getfield(L, -1, "payload");
+        if (!lua_isnil(L, -1)) m.payload = read_value(L, -1, program_->convert(), nullptr);
+        lua_pop(L, 2);
+        out.push_back(std::move(m));
+    }
+    return out;
 }
 
 void MachineVm::put(int handle, const Value& data) {

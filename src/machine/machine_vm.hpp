@@ -28,6 +28,14 @@ struct MachineStep {
     std::optional<ErrorInfo> error;  ///< failed: what failed (the instance is unchanged)
 };
 
+/// What an applied step's functions wrote with ctx.emit (topic) or ctx.send (instance,
+/// event), in order.
+struct MachineMessage {
+    std::string topic;
+    std::string instance, event;
+    Value payload;
+};
+
 /// Checks that a model can drive machines; problems go to `diags` with their location.
 void check_machine_model(const Model& model, Diagnostics& diags);
 
@@ -63,6 +71,9 @@ public:
     /// checked up to `checked_ms` (-1 for none yet); < 0 when there is none.
     double next_timer_ms(int sid, double checked_ms) const;
 
+    /// The messages of the step that just applied (then forgotten).
+    std::vector<MachineMessage> take_messages();
+
     void put(int handle, const Value& data);
     /// The instance's data; members of `order` keep their order.
     Value get(int handle, const Value* order = nullptr);
@@ -75,7 +86,7 @@ private:
     std::vector<const State*> states_;
     bool direct_ = false;
     int start_ = LUA_NOREF, fire_ = LUA_NOREF, fire_timer_ = LUA_NOREF, put_ = LUA_NOREF, get_ = LUA_NOREF,
-        drop_ = LUA_NOREF, abort_ = LUA_NOREF;
+        drop_ = LUA_NOREF, abort_ = LUA_NOREF, messages_ = LUA_NOREF;
 
     MachineStep call(int nargs, std::string_view state_name);
 };

@@ -21,7 +21,8 @@ class WallClock final : public Clock {
 public:
     double now_ms() override {
         using namespace std::chrono;
-        return duration<double, std::milli>(system_clock::now().time_since_epoch()).count();
+        // Whole milliseconds: times in the store, the audit log and the API read as integers.
+        return static_cast<double>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
     }
     void sleep_ms(double ms) override { std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms)); }
 };

@@ -20,26 +20,42 @@ constexpr std::size_t max_cached = 4096;
 
 MachinesImpl::MachinesImpl(Engine& engine, const std::filesystem::path& file, MachinesOptions options)
     : file_(file), options_(std::move(options)) {
+    clock_ = options_.clock           ? options_.clock
+             : options_.store.empty() ? std::shared_ptr<Clock>(std::make_shared<ManualClock>(0))
+                                      : wall_clock();
+    if (options_.read_only) {
+        if (options_.store.empty())
+            throw std::invalid_argument("read-only machines need a store (MachinesOptions::store)");
+        store_ = open_sqlite_store(options_.store, options_.full_sync, false);
+        static const Model no_model;  // every state is named as stored
+        store_->use_model(nullptr, no_model, nullptr);
+        return;
+    }
     Workflow workflow = engine.load(file, options_.load);
     // The machine set reloads its workflow itself, between events.
     workflow.impl().stop_reloading();
     engine_ = workflow.impl().engine;
     vm_ = make_vm(workflow);
     if (options_.store.empty()) store_ = open_memory_store(options_.memory_audit_limit);
-    else store_ = open_sqlite_store(options_.store, options_.full_sync);
+    else store_ = open_sqlite_store(options_.store, options_.full_sync, options_.create_store);
     store_->use_model(nullptr, vm_->model(), nullptr);
-    clock_ = options_.clock           ? options_.clock
-             : options_.store.empty() ? std::shared_ptr<Clock>(std::make_shared<ManualClock>(0))
-                                      : wall_clock();
     watch_.watch(vm_->model());
 }
 
+void MachinesImpl::writable(const char* what) const {
+    if (!vm_)
+        throw std::logic_error(
+            fmt::format("Machines::{}: these machines were opened read-only (the workflow is not loaded)", what));
+}
+
 void MachinesImpl::register_for_reload(const std::shared_ptr<MachinesImpl>& self) {
+    if (!vm_) return;
     std::lock_guard lock(engine_->reload_mutex);
     engine_->reloadables.push_back(self);
 }
 
 SendResult MachinesImpl::start(std::string_view id, const Value& data) {
+    writable("start");
     const double now = clock_->now_ms();
     SendResult r;
     r.instance = id;
@@ -55,8 +71,8 @@ SendResult MachinesImpl::start(std::string_view id, const Value& data) {
             return;
         }
         if (!data.is_object())
-            throw std::invalid_argument(fmt::format("machine instance '{}': data must be a JSON object, not {}", id,
-                                                    type_name(data.type())));
+            throw std::invalid_argument(
+                fmt::format("machine instance '{}': data must be a JSON object, not {}", id, type_name(data.type())));
         const int handle = take_handle();
         MachineStep step = vm_->start(handle, data, id);
         if (step.code != MachineStep::Code::applied) {
@@ -74,6 +90,7 @@ SendResult MachinesImpl::start(std::string_view id, const Value& data) {
 }
 
 SendResult MachinesImpl::send(std::string_view id, std::string_view event, const Value& payload, std::string_view key) {
+    writable("send");
     const double now = clock_->now_ms();
     SendResult r;
     guarded(id, [&] { r = deliver(id, event, payload, key, now); });
@@ -81,6 +98,7 @@ SendResult MachinesImpl::send(std::string_view id, std::string_view event, const
 }
 
 std::vector<SendResult> MachinesImpl::send_many(const std::vector<MachineEvent>& events) {
+    writable("send_many");
     const double now = clock_->now_ms();
     std::vector<SendResult> results;
     results.reserve(events.size());
@@ -97,6 +115,7 @@ std::vector<SendResult> MachinesImpl::send_many(const std::vector<MachineEvent>&
     } catch (...) {
         changed_.clear();
         uncommitted_.clear();
+        emitted_.clear();
         for (const auto& e : events) forget(e.instance);
         throw;
     }
@@ -131,11 +150,13 @@ std::vector<AuditEntry> MachinesImpl::audit_log(std::string_view id, std::size_t
 }
 
 ReloadReport MachinesImpl::reload() {
+    writable("reload");
     std::lock_guard lock(mutex_);
     return reload_locked();
 }
 
 std::optional<ReloadReport> MachinesImpl::reload_if_changed() {
+    writable("reload_if_changed");
     if (!watch_.changed()) return std::nullopt;
     return reload_locked();
 }
@@ -209,8 +230,8 @@ int MachinesImpl::resident(std::string_view id, const InstanceRow& row) {
     return it->second.handle;
 }
 
-SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, const Value& payload, std::string_view key,
-                       double now) {
+SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, const Value& payload,
+                                 std::string_view key, double now) {
     if (!key.empty())
         if (auto prior = store_->find_key(id, key)) {
             prior->first = prior->status;
@@ -239,7 +260,7 @@ SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, co
         if (step.code == MachineStep::Code::failed && vm_->direct()) forget(id);
     }
     audit(r, now);
-    if (!key.empty()) store_->save_key(r);
+    if (!key.empty()) store_->save_key(r, now);
     return r;
 }
 
@@ -257,6 +278,7 @@ void MachinesImpl::reject(SendResult& r, MachineStep& step) {
 
 void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, double now, int handle, bool created) {
     r.status = SendStatus::applied;
+    write_messages(r, now);
     r.to = vm_->state(step.state).qualified;
     r.completed = step.completed;
     r.reason = std::move(step.reason);
@@ -284,6 +306,40 @@ void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, dou
     store_->save(instance, row, nullptr, created);  // the data follows in write_data()
     auto [change, fresh] = changed_.try_emplace(instance, row, created);
     if (!fresh) change->second = {row, change->second.second || created};
+}
+
+void MachinesImpl::write_messages(const SendResult& r, double now) {
+    for (auto& m : vm_->take_messages()) {
+        OutboxEntry entry{r.instance, r.event, now, m.topic, m.instance, m.event, m.payload.to_json()};
+        const std::int64_t seq = store_->append_outbox(entry);
+        if (!m.topic.empty())
+            emitted_.push_back({seq, r.instance, std::move(m.topic), std::move(m.payload), r.event, now});
+        else sends_written_ = true;
+    }
+}
+
+void MachinesImpl::deliver_sends() {
+    // A delivered event may send more: at most this many per call, the rest wait for
+    // the next call (a ping-pong between two instances cannot hold the lock forever).
+    constexpr std::size_t max_deliveries = 1000;
+    std::size_t delivered = 0;
+    while (sends_written_ && delivered < max_deliveries) {
+        sends_written_ = false;
+        for (const PendingSend& p : store_->pending_sends(64)) {
+            ++delivered;
+            sends_written_ = true;  // there may be more
+            const double now = clock_->now_ms();
+            const std::string key = fmt::format("outbox:{}", p.seq);
+            try {
+                guarded(p.target, [&] {
+                    deliver(p.target, p.event, Value::from_json(p.payload_json), key, now);
+                    store_->mark_sent(p.seq, {});
+                });
+            } catch (const std::invalid_argument& e) {  // no such instance: undeliverable
+                store_->atomically([&] { store_->mark_sent(p.seq, e.what()); });
+            }
+        }
+    }
 }
 
 void MachinesImpl::committed() {
@@ -317,18 +373,21 @@ void MachinesImpl::notify(const std::vector<Notice>& told) {
 }
 
 std::vector<std::string> MachinesImpl::accepts(std::string_view id) {
+    writable("accepts");
     InstanceRow row;
     if (!store_->find(id, row, nullptr)) throw std::invalid_argument(fmt::format("no machine instance '{}'", id));
     std::vector<std::string> events;
     if (row.completed || row.state < 0) return events;
     for (const Arc& arc : vm_->state(row.state).arcs)
-        if (!arc.on.empty() && std::find(events.begin(), events.end(), arc.on) == events.end()) events.push_back(arc.on);
+        if (!arc.on.empty() && std::find(events.begin(), events.end(), arc.on) == events.end())
+            events.push_back(arc.on);
     std::sort(events.begin(), events.end());
     return events;
 }
 
 void MachinesImpl::audit(const SendResult& r, double now) {
-    uncommitted_.push_back({r, {}});
+    uncommitted_.push_back({r, std::move(emitted_)});
+    emitted_.clear();
     store_->append_audit(
         AuditEntry{0, r.instance, r.from, r.to, r.event, r.key, now, std::string(to_string(r.status)), r.reason});
 }
@@ -345,7 +404,7 @@ InstanceInfo MachinesImpl::info(const std::string& id, const InstanceRow& row, c
     out.data = store_->durable() ? Value::from_json(json) : vm_->get(row.handle);
     out.version = row.version;
     out.completed = row.completed;
-    out.orphaned = row.state < 0;
+    out.orphaned = vm_ && row.state < 0;
     out.since_ms = row.since_ms;
     if (row.due_ms >= 0 && !row.completed) out.timer_due_ms = row.due_ms;
     return out;
@@ -381,14 +440,28 @@ ReloadReport MachinesImpl::reload_locked() {
     return report;
 }
 
-std::vector<OutboxMessage> MachinesImpl::outbox(const OutboxOptions&) {
-    throw std::logic_error("Machines::outbox is not implemented yet");
+std::vector<OutboxMessage> MachinesImpl::outbox(const OutboxOptions& options) { return store_->outbox(options); }
+
+std::size_t MachinesImpl::ack(const std::vector<std::int64_t>& seqs) {
+    std::size_t acked = 0;
+    store_->atomically([&] { acked = store_->ack(seqs); });
+    return acked;
 }
 
-std::size_t MachinesImpl::ack(const std::vector<std::int64_t>&) {
-    throw std::logic_error("Machines::ack is not implemented yet");
+PruneReport MachinesImpl::prune(double now) {
+    writable("prune");
+    PruneReport report;
+    std::vector<std::pair<std::string, int>> removed;
+    store_->atomically([&] { report = store_->prune(vm_->model().retention, now, removed); });
+    for (const auto& [id, handle] : removed) {
+        if (store_->durable()) {
+            forget(id);
+        } else {  // the in-memory store's data lives only in the VM
+            vm_->drop(handle);
+            free_handles_.push_back(handle);
+        }
+    }
+    return report;
 }
-
-PruneReport MachinesImpl::prune(double) { throw std::logic_error("Machines::prune is not implemented yet"); }
 
 }  // namespace statenet::detail

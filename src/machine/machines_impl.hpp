@@ -27,7 +27,9 @@ class MachinesImpl final : public Reloadable {
 public:
     MachinesImpl(Engine& engine, const std::filesystem::path& file, MachinesOptions options);
     void register_for_reload(const std::shared_ptr<MachinesImpl>& self);
-    bool recovers_on_open() const { return options_.recover_on_open; }
+    bool recovers_on_open() const { return options_.recover_on_open && vm_; }
+    /// Throws std::logic_error naming `what` when opened read-only.
+    void writable(const char* what) const;
 
     SendResult start(std::string_view id, const Value& data);
     SendResult send(std::string_view id, std::string_view event, const Value& payload, std::string_view key);
@@ -64,10 +66,12 @@ public:
                 std::lock_guard lock(mutex_);
                 if constexpr (std::is_void_v<decltype(work())>) {
                     work();
+                    if (sends_written_ && vm_) deliver_sends();
                     told.swap(notices_);
                     return 0;
                 } else {
                     auto result = work();
+                    if (sends_written_ && vm_) deliver_sends();
                     told.swap(notices_);
                     return result;
                 }
@@ -103,7 +107,9 @@ private:
         std::vector<OutboxMessage> emitted;
     };
     std::vector<Notice> notices_;
-    std::vector<Notice> uncommitted_;  // this transaction's
+    std::vector<Notice> uncommitted_;     // this transaction's
+    std::vector<OutboxMessage> emitted_;  // the step being applied's, until its audit row
+    bool sends_written_ = true;           // sends may wait for delivery (at open: from a crash)
     std::mutex listeners_mutex_;
     std::vector<std::pair<std::size_t, MachineListener>> listeners_;
     std::size_t next_listener_ = 1;
@@ -111,6 +117,11 @@ private:
     bool woken_ = false;
 
     void notify(const std::vector<Notice>& told);
+    /// Writes the applied step's ctx.emit / ctx.send messages to the outbox.
+    void write_messages(const SendResult& r, double now);
+    /// Delivers the outbox's pending sends, each in its own transaction with an
+    /// idempotency key derived from its seq, so each is applied exactly once.
+    void deliver_sends();
 
     static std::unique_ptr<MachineVm> make_vm(const Workflow& workflow);
 
@@ -133,6 +144,7 @@ private:
         } catch (...) {
             changed_.clear();
             uncommitted_.clear();
+            emitted_.clear();
             forget(id);
             throw;
         }

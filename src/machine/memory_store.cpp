@@ -67,11 +67,79 @@ public:
     std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) override {
         auto it = keys_.find(key_of(id, key));
         if (it == keys_.end()) return std::nullopt;
-        return it->second;
+        return it->second.outcome;
     }
 
-    void save_key(const KeyedOutcome& outcome) override {
-        keys_.emplace(key_of(outcome.instance, outcome.key), outcome);
+    void save_key(const KeyedOutcome& outcome, double time_ms) override {
+        keys_.emplace(key_of(outcome.instance, outcome.key), TimedOutcome{outcome, time_ms});
+    }
+
+    std::int64_t append_outbox(const OutboxEntry& entry) override {
+        outbox_.push_back({++outbox_seq_, entry, false, {}});
+        return outbox_seq_;
+    }
+
+    std::vector<OutboxMessage> outbox(const OutboxOptions& options) override {
+        std::vector<OutboxMessage> out;
+        for (const auto& row : outbox_) {
+            if (options.limit > 0 && out.size() >= options.limit) break;
+            const OutboxEntry& e = row.entry;
+            if (row.done || e.topic.empty() || row.seq <= options.after_seq) continue;
+            if (options.topic && e.topic != *options.topic) continue;
+            out.push_back({row.seq, e.instance, e.topic, Value::from_json(e.payload_json), e.event, e.time_ms});
+        }
+        return out;
+    }
+
+    std::size_t ack(const std::vector<std::int64_t>& seqs) override {
+        std::size_t acked = 0;
+        for (auto& row : outbox_)
+            if (!row.done && !row.entry.topic.empty() && std::find(seqs.begin(), seqs.end(), row.seq) != seqs.end()) {
+                row.done = true;
+                ++acked;
+            }
+        return acked;
+    }
+
+    std::vector<PendingSend> pending_sends(std::size_t limit) override {
+        std::vector<PendingSend> out;
+        for (const auto& row : outbox_) {
+            if (out.size() >= limit) break;
+            if (!row.done && !row.entry.target.empty())
+                out.push_back({row.seq, row.entry.target, row.entry.target_event, row.entry.payload_json});
+        }
+        return out;
+    }
+
+    void mark_sent(std::int64_t seq, std::string_view error) override {
+        for (auto& row : outbox_)
+            if (row.seq == seq) {
+                row.done = true;
+                row.error = error;
+            }
+    }
+
+    PruneReport prune(const Retention& retention, double now_ms,
+                      std::vector<std::pair<std::string, int>>& removed) override {
+        PruneReport report;
+        if (retention.keys_ms >= 0)
+            report.keys =
+                std::erase_if(keys_, [&](const auto& k) { return k.second.time_ms < now_ms - retention.keys_ms; });
+        if (retention.audit_ms >= 0)
+            report.audit =
+                std::erase_if(audit_, [&](const AuditEntry& a) { return a.time_ms < now_ms - retention.audit_ms; });
+        if (retention.completed_ms >= 0)
+            for (auto it = instances_.begin(); it != instances_.end();) {
+                if (it->second.completed && it->second.since_ms < now_ms - retention.completed_ms) {
+                    removed.emplace_back(it->first, it->second.handle);
+                    it = instances_.erase(it);
+                    ++report.instances;
+                } else {
+                    ++it;
+                }
+            }
+        report.outbox = std::erase_if(outbox_, [](const OutboxRow& row) { return row.done; });
+        return report;
     }
 
     void append_audit(AuditEntry entry) override {
@@ -131,7 +199,19 @@ private:
 
     std::unordered_map<std::string, InstanceRow> instances_;
     std::set<std::pair<double, std::string>> timers_;
-    std::unordered_map<std::string, KeyedOutcome> keys_;
+    struct TimedOutcome {
+        KeyedOutcome outcome;
+        double time_ms;
+    };
+    struct OutboxRow {
+        std::int64_t seq;
+        OutboxEntry entry;
+        bool done;  // emit: acknowledged; send: delivered or undeliverable
+        std::string error;
+    };
+    std::unordered_map<std::string, TimedOutcome> keys_;
+    std::deque<OutboxRow> outbox_;
+    std::int64_t outbox_seq_ = 0;
     std::deque<AuditEntry> audit_;
     std::size_t audit_limit_;
     std::int64_t seq_ = 0;

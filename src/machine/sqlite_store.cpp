@@ -1,5 +1,6 @@
 // The durable store: instances, idempotency keys and the audit log in one SQLite database.
 #include "io/sqlite_open.hpp"
+#include "machine/sqlite_outbox.hpp"
 #include "machine/store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS statenet_keys (
   error_name TEXT,
   error_message TEXT,
   error_state TEXT,
+  time_ms REAL NOT NULL DEFAULT 0,
   PRIMARY KEY (key, instance)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS statenet_audit (
@@ -80,6 +82,7 @@ public:
             // The write lock decides who creates the tables.
             SQLite::Transaction create(db_, SQLite::TransactionBehavior::IMMEDIATE);
             db_.exec(schema);
+            create_outbox_schema(db_);
             create.commit();
             return true;
         });
@@ -99,7 +102,10 @@ public:
         find_key_ = prepare(
             "SELECT status, event, from_state, to_state, completed, reason, error_name, error_message, "
             "error_state FROM statenet_keys WHERE instance = ? AND key = ?");
-        save_key_ = prepare("INSERT INTO statenet_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        save_key_ = prepare(
+            "INSERT INTO statenet_keys (instance, key, status, event, from_state, to_state, completed, reason, "
+            "error_name, error_message, error_state, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        outbox_ = std::make_unique<SqliteOutbox>(db_);
         audit_ = prepare(
             "INSERT INTO statenet_audit (instance, from_state, to_state, event, key, time_ms, outcome, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -233,7 +239,7 @@ public:
         return out;
     }
 
-    void save_key(const KeyedOutcome& o) override {
+    void save_key(const KeyedOutcome& o, double time_ms) override {
         SQLite::Statement& s = *save_key_;
         Use q(s);
         s.bind(1, o.instance);
@@ -249,7 +255,20 @@ public:
             s.bind(10, o.error->message);
             s.bind(11, o.error->state);
         }
+        s.bind(12, time_ms);
         s.exec();
+    }
+
+    std::int64_t append_outbox(const OutboxEntry& entry) override { return outbox_->append(entry); }
+    std::vector<OutboxMessage> outbox(const OutboxOptions& options) override { return outbox_->messages(options); }
+    std::size_t ack(const std::vector<std::int64_t>& seqs) override { return outbox_->ack(seqs); }
+    std::vector<PendingSend> pending_sends(std::size_t limit) override { return outbox_->pending_sends(limit); }
+    void mark_sent(std::int64_t seq, std::string_view error) override { outbox_->mark_sent(seq, error); }
+
+    PruneReport prune(const Retention& retention, double now_ms,
+                      std::vector<std::pair<std::string, int>>& removed) override {
+        rows_.clear();
+        return outbox_->prune(retention, now_ms, removed);
     }
 
     void append_audit(AuditEntry e) override {
@@ -357,6 +376,7 @@ private:
 
     SQLite::Database db_;
     std::unique_ptr<SQLite::Statement> find_, data_, insert_, update_, find_key_, save_key_, audit_;
+    std::unique_ptr<SqliteOutbox> outbox_;
     /// Instance rows as this connection last read or wrote them (see atomically).
     static constexpr std::size_t max_cached_rows = 100000;
     std::unordered_map<std::string, InstanceRow, Hash, std::equal_to<>> rows_;
@@ -369,7 +389,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync) {
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync, bool create) {
+    std::error_code ec;
+    if (!create && !std::filesystem::exists(file, ec))
+        throw std::runtime_error(fmt::format("machine store '{}' does not exist", file.string()));
     return std::make_unique<SqliteStore>(file, full_sync);
 }
 

@@ -27,6 +27,23 @@ struct InstanceRow {
 /// The first outcome of an idempotency key, replayed for duplicates.
 using KeyedOutcome = SendResult;
 
+/// What a transition writes to the outbox: a message it emitted (`topic`) or an event
+/// it sends to an instance (`target`, `target_event`), delivered after it commits.
+struct OutboxEntry {
+    std::string instance;  ///< the instance whose transition wrote it
+    std::string event;     ///< that transition's event
+    double time_ms = 0;
+    std::string topic;                 ///< emit
+    std::string target, target_event;  ///< send
+    std::string payload_json;
+};
+
+/// A send not yet delivered.
+struct PendingSend {
+    std::int64_t seq = 0;
+    std::string target, event, payload_json;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -51,7 +68,24 @@ public:
     virtual void save(std::string_view id, const InstanceRow& row, const Value* data, bool created) = 0;
 
     virtual std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) = 0;
-    virtual void save_key(const KeyedOutcome& outcome) = 0;
+    /// `time_ms`: when the key was first sent ([retention] keys_ms counts from it).
+    virtual void save_key(const KeyedOutcome& outcome, double time_ms) = 0;
+
+    /// Appends to the outbox (in the current transaction); returns the entry's seq.
+    virtual std::int64_t append_outbox(const OutboxEntry& entry) = 0;
+    /// Emitted messages not yet acknowledged, oldest first.
+    virtual std::vector<OutboxMessage> outbox(const OutboxOptions& options) = 0;
+    /// Acknowledges emitted messages; returns how many were unacknowledged.
+    virtual std::size_t ack(const std::vector<std::int64_t>& seqs) = 0;
+    /// Sends not yet delivered, oldest first.
+    virtual std::vector<PendingSend> pending_sends(std::size_t limit) = 0;
+    /// Marks a send delivered (`error` empty) or undeliverable (why).
+    virtual void mark_sent(std::int64_t seq, std::string_view error) = 0;
+
+    /// Removes what `retention` no longer keeps at `now_ms`, and acknowledged outbox
+    /// entries; removed instances go to `removed` (id, and the in-memory store's handle).
+    virtual PruneReport prune(const Retention& retention, double now_ms,
+                              std::vector<std::pair<std::string, int>>& removed) = 0;
 
     virtual void append_audit(AuditEntry entry) = 0;
     virtual std::vector<AuditEntry> audit(std::string_view id, std::size_t limit) = 0;
@@ -68,6 +102,7 @@ public:
 };
 
 std::unique_ptr<Store> open_memory_store(std::size_t audit_limit);
-std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync);
+/// Throws std::runtime_error when the file does not exist and `create` is false.
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, bool full_sync, bool create);
 
 }  // namespace statenet::detail

@@ -137,6 +137,9 @@ struct State {
     std::optional<DataMode> mode;
     std::vector<SchemaField> schema;
     std::vector<FnId> pre_validate, transform, validate;
+    /// Actions: `entry` runs as the state is entered (before its schema and functions),
+    /// `exit` as any arc leaves it (before the arc's transform).
+    std::vector<FnId> entry, exit;
     std::optional<FnId> end_test;
     std::vector<Arc> arcs;       // definition order
     std::vector<int> arc_order;  // indices into arcs: priority desc, ties by definition
@@ -185,6 +188,13 @@ struct Recovery {
     std::string event;  // empty = no recovery declared
 };
 
+/// `[retention]`: how long a machine store keeps what it no longer needs (< 0 = forever).
+struct Retention {
+    double keys_ms = -1;       // idempotency keys, from their first send
+    double audit_ms = -1;      // audit rows
+    double completed_ms = -1;  // completed instances, from reaching their end state
+};
+
 /// `[history]`, with the load options' overrides applied.
 struct HistoryConfig {
     HistoryLevel level = HistoryLevel::off;
@@ -227,6 +237,7 @@ struct Model {
     std::vector<FnRef> functions;
     std::vector<ResourceDecl> resources;
     Recovery recovery;
+    Retention retention;
     HistoryConfig history;
     /// The Lua files this version's VMs load, read once (lua/source_snapshot.hpp).
     std::shared_ptr<SourceSnapshot> sources;

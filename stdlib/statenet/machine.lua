@@ -23,8 +23,35 @@ local APPLIED, REJECTED, FAILED = protocol.machine.APPLIED, protocol.machine.REJ
 local DATA = {}   -- instance handle -> committed data
 local copy_mode, max_transitions = true, 1000
 
+-- What this step's functions emitted (ctx.emit) and sent (ctx.send), in order: handed
+-- to C++ when the step applies (it writes them to the outbox in the transition's
+-- transaction), dropped when it does not.
+local OUTBOX = {}
+
+local function emit(topic, payload)
+  if type(topic) ~= "string" or topic == "" then
+    error("ctx.emit(topic, payload): topic must be a non-empty string", 2)
+  end
+  OUTBOX[#OUTBOX + 1] = { topic = topic, payload = payload }
+end
+
+local function send(instance, event, payload)
+  if type(instance) ~= "string" or instance == "" or type(event) ~= "string" or event == "" then
+    error("ctx.send(instance, event, payload): instance and event must be non-empty strings", 2)
+  end
+  OUTBOX[#OUTBOX + 1] = { instance = instance, event = event, payload = payload }
+end
+
 function M.setup(copy, max)
   copy_mode, max_transitions = copy, max
+  ctx.emit, ctx.send = emit, send
+end
+
+-- The applied step's outbox entries (C++ reads them right after the step).
+function M.messages()
+  local out = OUTBOX
+  OUTBOX = {}
+  return out
 end
 
 -- A state's plan (statenet.runtime's define_state) holds the arcs a waiting instance may
@@ -71,7 +98,7 @@ local function settle(sid, slot)
 end
 
 local function finish(handle, slot, code, a, b, c)
-  if code == APPLIED then DATA[handle] = record(slot) end
+  if code == APPLIED then DATA[handle] = record(slot) elseif OUTBOX[1] then OUTBOX = {} end
   ctx.event = nil
   rt.reset()
   return code, a, b, c
@@ -131,6 +158,7 @@ end
 
 -- After an error escaped a call above: forget the half-done event.
 function M.abort()
+  OUTBOX = {}
   ctx.event = nil
   rt.reset()
 end

@@ -41,6 +41,11 @@ local READ_ONLY = setmetatable({}, { __mode = "k" })  -- ctx.vars proxy -> its t
 
 local ctx = { vars = {}, resources = {}, log = {}, attempt = 0, state = "", network = "" }
 M.ctx = ctx
+-- statenet.machine replaces these for machine instances; a record has no outbox.
+local function machines_only(name)
+  return function() error("ctx." .. name .. " works only in machines (statenet machine, Machines)", 2) end
+end
+ctx.emit, ctx.send = machines_only("emit"), machines_only("send")
 
 -- What the host grants workflow code (src/lua/sandbox.cpp): sandboxed unless the
 -- benchmark baseline turned it off.
