@@ -33,9 +33,7 @@ const std::filesystem::path workflow = std::filesystem::path(STATENET_BENCH_DIR)
 
 std::string instance_of(long event, long instances) { return "t" + std::to_string(event % instances + 1); }
 
-double seconds_since(steady::time_point begin) {
-    return std::chrono::duration<double>(steady::now() - begin).count();
-}
+double seconds_since(steady::time_point begin) { return std::chrono::duration<double>(steady::now() - begin).count(); }
 
 void report_latency(std::vector<double>& ms) {
     if (ms.empty()) return;
@@ -48,7 +46,8 @@ bool start_instances(httplib::Client& client, long instances) {
     for (long first = 1; first <= instances; first += 500) {
         std::string body = "{\"instances\":[";
         for (long i = first; i < std::min(instances + 1, first + 500); ++i)
-            body += (i == first ? "" : ",") + std::string("{\"id\":\"t") + std::to_string(i) + "\",\"data\":{\"count\":0}}";
+            body +=
+                (i == first ? "" : ",") + std::string("{\"id\":\"t") + std::to_string(i) + "\",\"data\":{\"count\":0}}";
         body += "]}";
         auto res = client.Post("/instances", body, "application/json");
         if (!res || res->status != 200) return false;

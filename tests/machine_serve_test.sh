@@ -207,6 +207,39 @@ expect_http 200 POST /instances/b/events '{"event":"see_player"}'
 expect_contains "$tmp/out" '"to":"npc/chase"'
 stop_server TERM
 
+echo "== the outbox, emitted messages on the stream, pruning by itself"
+serve talk "$tmp/talk.db" "$root/tests/workflows/serve/talker.toml" --maintain-every 0.5
+curl -sN "$base/events" >"$tmp/talk-sse.out" &
+sse=$!
+wait_for "$tmp/talk-sse.out" ': connected' || fail "the event stream did not open"
+expect_http 200 POST /instances '{"instances":[{"id":"a","data":{"peer":"b"}},{"id":"b","data":{"peer":"a"}}]}'
+expect_http 200 POST /instances/a/events '{"event":"work","payload":{"job":"report"}}'
+expect_http 200 POST /instances/a/events '{"event":"finish"}'
+wait_for "$tmp/talk-sse.out" '"topic":"alerted"' || fail "b's emitted message is not on the stream"
+kill "$sse"
+expect_match "$tmp/talk-sse.out" '^data: \{"seq":1,"instance":"a","topic":"reply","event":"work","time_ms":[0-9]+,"payload":\{"text":"working on report"\}\}$'
+expect_contains "$tmp/talk-sse.out" '"instance":"b","event":"alert","status":"applied"'
+expect_http 200 GET '/outbox?topic=reply'
+expect_match "$tmp/out" '^\{"messages":\[\{"seq":1,"instance":"a","topic":"reply",.*\}\]\}$'
+expect_http 200 GET '/outbox?after=1'
+expect_contains "$tmp/out" '"topic":"alerted"'
+expect_absent "$tmp/out" '"topic":"reply"'
+expect_http 200 POST /outbox/ack '{"seqs":[1]}'
+expect_line "$tmp/out" '{"acked":1}'
+expect_http 400 POST /outbox/ack '{"seqs":["1"]}'
+expect_http 200 GET /outbox
+expect_absent "$tmp/out" '"topic":"reply"'
+# a completed at once; [retention] completed_ms = 1000: a maintenance pass removes it.
+for _ in $(seq 100); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$base/instances/a")
+    [[ $code == 404 ]] && break
+    sleep 0.1
+done
+checks=$((checks + 1))
+[[ $code == 404 ]] || fail "the completed instance a was not pruned"
+expect_match "$tmp/talk.err" '^statenet: pruned [0-9]+ keys, [0-9]+ audit rows, 1 instances, [0-9]+ outbox messages$'
+stop_server TERM
+
 # burst KEYS_FILE: 400 keyed toggles over 8 connections to t1..t20; each line of
 # KEYS_FILE is "HTTP_CODE KEY" (000 when the server was gone).
 burst() {

@@ -204,15 +204,7 @@ int outbox(const MachineArgs& args) {
     options.after_seq = args.after;
     if (!args.topic.empty()) options.topic = args.topic;
     options.limit = args.limit;
-    for (const auto& m : machines->outbox(options)) {
-        Value line = Value::object({{"seq", Value(m.seq)},
-                                    {"instance", Value(m.instance)},
-                                    {"topic", Value(m.topic)},
-                                    {"event", Value(m.event)},
-                                    {"time_ms", time_value(m.time_ms)},
-                                    {"payload", m.payload}});
-        fmt::print("{}\n", line.to_json());
-    }
+    for (const auto& m : machines->outbox(options)) fmt::print("{}\n", detail::outbox_json(m).to_json());
     return exit_ok;
 }
 

@@ -47,9 +47,7 @@ void parse_listen(const std::string& text, server::ServeOptions& options) {
     options.port = number;
 }
 
-bool loopback(const std::string& host) {
-    return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
+bool loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.starts_with("127."); }
 
 std::string token_from(const ServeArgs& args) {
     if (args.token_env.empty()) return {};
@@ -65,8 +63,9 @@ int serve(const ServeArgs& args) {
     options.server.token = token_from(args);
     options.server.threads = args.threads;
     if (options.server.token.empty() && !loopback(options.host) && !args.insecure)
-        throw usage_error(fmt::format(
-            "refusing to serve {} without a token: use --token-env NAME, a loopback address or --insecure", args.listen));
+        throw usage_error(
+            fmt::format("refusing to serve {} without a token: use --token-env NAME, a loopback address or --insecure",
+                        args.listen));
     if (args.threads == 0) throw usage_error("--threads must be at least 1");
     options.watch = args.watch;
     options.maintain_every_s = args.maintain_every;
@@ -109,8 +108,7 @@ Command add_machine_serve_command(CLI::App& machine) {
                     "Require 'Authorization: Bearer <token>' with the token from this environment variable")
         ->type_name("NAME");
     app->add_flag("--insecure", args->insecure, "Allow a non-loopback address without a token");
-    app->add_option("--threads", args->threads,
-                    "HTTP worker threads; each open connection holds one (default 64)")
+    app->add_option("--threads", args->threads, "HTTP worker threads; each open connection holds one (default 64)")
         ->type_name("N");
     app->add_option("--maintain-every", args->maintain_every,
                     "Seconds between recovery and pruning runs (default 60, 0 = never)")

@@ -56,9 +56,9 @@ Value outbox_json(const OutboxMessage& m) {
     return Value::object({{"seq", Value(m.seq)},
                           {"instance", Value(m.instance)},
                           {"topic", Value(m.topic)},
-                          {"payload", m.payload},
                           {"event", Value(m.event)},
-                          {"time_ms", time_value(m.time_ms)}});
+                          {"time_ms", time_value(m.time_ms)},
+                          {"payload", m.payload}});
 }
 
 }  // namespace statenet::detail

@@ -59,8 +59,7 @@ void reply(httplib::Response& res, int status, const Value& body) {
 }
 
 void reply_error(httplib::Response& res, int status, std::string_view code, std::string_view message) {
-    reply(res, status,
-          Value::object({{"error", Value::object({{"code", Value(code)}, {"message", Value(message)}})}}));
+    reply(res, status, Value::object({{"error", Value::object({{"code", Value(code)}, {"message", Value(message)}})}}));
 }
 
 }  // namespace statenet::server

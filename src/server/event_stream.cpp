@@ -1,7 +1,6 @@
 // The live feed behind `GET /events`.
 #include "server/event_stream.hpp"
 
-
 namespace statenet::server {
 
 void EventStream::publish(std::string kind, std::string instance, std::string data) {

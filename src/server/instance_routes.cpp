@@ -159,12 +159,10 @@ void add_instance_routes(httplib::Server& http, Api& api) {
     http.Get("/audit", [&api](const httplib::Request& req, httplib::Response& res) { audit(api, {}, req, res); });
     // An id may hold any character but '/' needs percent-encoding; the longer paths
     // are tried first.
-    http.Post(R"(/instances/(.+)/events)", [&api](const httplib::Request& req, httplib::Response& res) {
-        send(api, req.matches[1], req, res);
-    });
-    http.Get(R"(/instances/(.+)/audit)", [&api](const httplib::Request& req, httplib::Response& res) {
-        audit(api, req.matches[1], req, res);
-    });
+    http.Post(R"(/instances/(.+)/events)",
+              [&api](const httplib::Request& req, httplib::Response& res) { send(api, req.matches[1], req, res); });
+    http.Get(R"(/instances/(.+)/audit)",
+             [&api](const httplib::Request& req, httplib::Response& res) { audit(api, req.matches[1], req, res); });
     http.Get(R"(/instances/(.+)/accepts)", [&api](const httplib::Request& req, httplib::Response& res) {
         const std::string id = req.matches[1];
         existing(api, id);

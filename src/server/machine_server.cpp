@@ -93,14 +93,14 @@ void MachineServer::handle_errors() {
         }
     });
     // Statuses httplib sets by itself (no route, a body too large) get a JSON body too.
-    http_.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
-                                                                    httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        const std::string message = res.status == 404 ? fmt::format("no route for {} {}", req.method, req.path)
-                                                      : fmt::format("HTTP {}", res.status);
-        reply_error(res, res.status, code_of(res.status), message);
-        return httplib::Server::HandlerResponse::Handled;
-    }));
+    http_.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+            if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+            const std::string message = res.status == 404 ? fmt::format("no route for {} {}", req.method, req.path)
+                                                          : fmt::format("HTTP {}", res.status);
+            reply_error(res, res.status, code_of(res.status), message);
+            return httplib::Server::HandlerResponse::Handled;
+        }));
 }
 
 void MachineServer::add_service_routes() {

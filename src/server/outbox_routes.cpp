@@ -37,7 +37,7 @@ void ack(Api& api, const httplib::Request& req, httplib::Response& res) {
         if (!seq.is_int()) throw bad_request("\"seqs\" must hold integers");
         list.push_back(seq.as_int());
     }
-    reply(res, 200, Value::object({{"acknowledged", Value(api.machines.ack(list))}}));
+    reply(res, 200, Value::object({{"acked", Value(api.machines.ack(list))}}));
 }
 
 /// Where a reader starts: after the Last-Event-ID it saw (a reconnecting client), else
@@ -61,25 +61,26 @@ void events(Api& api, const httplib::Request& req, httplib::Response& res) {
     const std::string instance = req.get_param_value("instance");
     auto reader = std::make_shared<Reader>(Reader{start_after(api, req)});
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider("text/event-stream", [&api, instance, reader](std::size_t, httplib::DataSink& sink) {
-        if (!reader->greeted) {
-            reader->greeted = true;
-            constexpr std::string_view hello = ": connected\n\n";
-            return sink.write(hello.data(), hello.size());
-        }
-        bool closed = false;
-        const auto items = api.stream.wait(reader->after, std::chrono::seconds(15), closed);
-        std::string text;
-        for (const auto& item : items) {
-            reader->after = item.id;
-            if (!instance.empty() && item.instance != instance) continue;
-            text += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", item.id, item.kind, item.data);
-        }
-        if (text.empty() && !closed) text = ": keep-alive\n\n";
-        if (!text.empty() && !sink.write(text.data(), text.size())) return false;
-        if (closed) sink.done();
-        return true;
-    });
+    res.set_chunked_content_provider(
+        "text/event-stream", [&api, instance, reader](std::size_t, httplib::DataSink& sink) {
+            if (!reader->greeted) {
+                reader->greeted = true;
+                constexpr std::string_view hello = ": connected\n\n";
+                return sink.write(hello.data(), hello.size());
+            }
+            bool closed = false;
+            const auto items = api.stream.wait(reader->after, std::chrono::seconds(15), closed);
+            std::string text;
+            for (const auto& item : items) {
+                reader->after = item.id;
+                if (!instance.empty() && item.instance != instance) continue;
+                text += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", item.id, item.kind, item.data);
+            }
+            if (text.empty() && !closed) text = ": keep-alive\n\n";
+            if (!text.empty() && !sink.write(text.data(), text.size())) return false;
+            if (closed) sink.done();
+            return true;
+        });
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // SignalWatch: SIGTERM and SIGINT through a self-pipe.
 #include "server/signal_watch.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
-#include <fcntl.h>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace statenet::server {
 

@@ -7,7 +7,7 @@ namespace statenet::server {
 
 class SignalWatch {
 public:
-    SignalWatch();  ///< installs the handlers; throws std::runtime_error without a pipe
+    SignalWatch();   ///< installs the handlers; throws std::runtime_error without a pipe
     ~SignalWatch();  ///< restores the previous handlers
     SignalWatch(const SignalWatch&) = delete;
     SignalWatch& operator=(const SignalWatch&) = delete;
