@@ -57,7 +57,7 @@ awk -v a="$(value events_per_s "$OUT/clean.txt")" -v b="$(value events_per_s "$O
 
 # kill -9 in the middle, restart, retry everything with the same keys.
 serve "$OUT/crash.db" "$OUT/crash"
-"$LOAD" http "$base" "$CLIENTS" "$INSTANCES" "$EVENTS" "$OUT/crash1.acked" >"$OUT/crash1.txt" &
+"$LOAD" http "$base" "$CLIENTS" "$INSTANCES" "$EVENTS" "$OUT/crash1.acked" >"$OUT/crash1.txt" 2>"$OUT/crash1.err" &
 load=$!
 for _ in $(seq 400); do
   applied=$(sql "$OUT/crash.db" "SELECT count(*) FROM statenet_audit WHERE event = 'toggle'" 2>/dev/null || echo 0)

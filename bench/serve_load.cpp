@@ -72,6 +72,7 @@ int http(const std::string& base, int clients, long instances, long events, cons
         threads.emplace_back([&] {
             httplib::Client client(base);
             client.set_keep_alive(true);
+            client.set_tcp_nodelay(true);
             client.set_read_timeout(30);
             std::vector<double> mine;
             std::vector<long> ok;
@@ -81,7 +82,10 @@ int http(const std::string& base, int clients, long instances, long events, cons
                 auto res = client.Post("/instances/" + instance_of(i, instances) + "/events",
                                        "{\"event\":\"toggle\",\"key\":\"" + key + "\"}", "application/json");
                 if (!res || res->status != 200) {
-                    failed.fetch_add(1);
+                    if (failed.fetch_add(1) == 0)
+                        std::fprintf(stderr, "serve_load: %s: %s\n", key.c_str(),
+                                     res ? (std::to_string(res->status) + " " + res->body).c_str()
+                                         : httplib::to_string(res.error()).c_str());
                     break;
                 }
                 mine.push_back(seconds_since(sent) * 1000);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
 #include <cstring>
 #include <exception>
 #include <stdexcept>
@@ -46,6 +47,9 @@ MachineServer::MachineServer(Machines& machines, ServerOptions options)
     http_.set_keep_alive_max_count(100000);
     http_.set_keep_alive_timeout(2);
     http_.set_payload_max_length(16 * 1024 * 1024);
+    // A reply is one small write: without this, Nagle's algorithm holds it until the
+    // client's delayed ACK (~40 ms per request).
+    http_.set_tcp_nodelay(true);
     listen_to_machines();
     handle_errors();
     add_service_routes();
@@ -113,8 +117,16 @@ void MachineServer::add_service_routes() {
 }
 
 int MachineServer::bind(const std::string& host, int port) {
+    socket_t listening = -1;
+    http_.set_socket_options([&listening](socket_t sock) {
+        httplib::default_socket_options(sock);
+        listening = sock;
+    });
     const int bound = port == 0 ? http_.bind_to_any_port(host) : (http_.bind_to_port(host, port) ? port : -1);
     if (bound < 0) throw std::runtime_error(fmt::format("cannot listen on {}:{}", host, port));
+    // httplib listens with a backlog of 5: clients connecting together overflow it and
+    // wait a second for their SYN to be resent. Listening again raises the backlog.
+    if (listening >= 0) ::listen(listening, SOMAXCONN);
     return bound;
 }
 
