@@ -159,6 +159,19 @@ expect_http 200 GET /instances/s1
 expect_contains "$tmp/out" '"state":"session/COLLECTING_DATA","completed":false,"version":4'
 stop_server TERM
 
+echo "== event streams take at most half the workers; a drain ends them"
+serve few "$tmp/few.db" "$toggle" --threads 2
+curl -sN "$base/events" >"$tmp/few-sse.out" &
+sse=$!
+wait_for "$tmp/few-sse.out" ': connected' || fail "the event stream did not open"
+expect_http 503 GET /events '' --max-time 5
+expect_line "$tmp/out" '{"error":{"code":"unavailable","message":"too many event streams (at most 1: half of --threads)"}}'
+expect_http 200 POST /instances '{"id":"t1"}'
+stop_server TERM
+checks=$((checks + 1))
+[[ $stopped -eq 0 ]] || fail "serve exited $stopped with an open event stream, expected 0"
+wait "$sse" || true
+
 echo "== a timer fires by itself"
 serve npc "$tmp/npc.db" "$examples/game-npc/npc.toml"
 curl -sN "$base/events" >"$tmp/npc-sse.out" &

@@ -32,6 +32,7 @@ std::string_view code_of(int status) {
     case 405: return "method_not_allowed";
     case 413: return "payload_too_large";
     case 501: return "not_implemented";
+    case 503: return "unavailable";
     default: return status >= 500 ? "internal" : "error";
     }
 }

@@ -12,6 +12,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 
@@ -20,7 +21,8 @@ namespace statenet::server {
 struct ServerOptions {
     /// Required as `Authorization: Bearer <token>` on every route but /healthz; empty = none.
     std::string token;
-    /// Worker threads: each open connection (a keep-alive client, an event stream) holds one.
+    /// Worker threads: each open connection (a keep-alive client, an event stream) holds
+    /// one. Event streams may take half of them.
     std::size_t threads = 64;
 };
 
@@ -48,7 +50,7 @@ private:
     ServerOptions options_;
     Metrics metrics_;
     EventStream stream_;
-    Api api_{machines_, metrics_, stream_};
+    Api api_{machines_, metrics_, stream_, std::max<std::size_t>(1, options_.threads / 2)};
     httplib::Server http_;
     std::size_t listener_ = 0;
 

@@ -58,11 +58,17 @@ void events(Api& api, const httplib::Request& req, httplib::Response& res) {
         std::uint64_t after;
         bool greeted = false;
     };
+    if (api.streams.fetch_add(1) >= api.max_streams) {
+        api.streams.fetch_sub(1);
+        throw HttpError(503, "unavailable",
+                        fmt::format("too many event streams (at most {}: half of --threads)", api.max_streams));
+    }
     const std::string instance = req.get_param_value("instance");
     auto reader = std::make_shared<Reader>(Reader{start_after(api, req)});
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
-        "text/event-stream", [&api, instance, reader](std::size_t, httplib::DataSink& sink) {
+        "text/event-stream",
+        [&api, instance, reader](std::size_t, httplib::DataSink& sink) {
             if (!reader->greeted) {
                 reader->greeted = true;
                 constexpr std::string_view hello = ": connected\n\n";
@@ -80,7 +86,8 @@ void events(Api& api, const httplib::Request& req, httplib::Response& res) {
             if (!text.empty() && !sink.write(text.data(), text.size())) return false;
             if (closed) sink.done();
             return true;
-        });
+        },
+        [&api](bool) { api.streams.fetch_sub(1); });
 }
 
 }  // namespace

@@ -9,6 +9,9 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <cstddef>
+
 namespace statenet::server {
 
 /// What the handlers share; outlives the httplib server.
@@ -16,6 +19,10 @@ struct Api {
     Machines& machines;
     Metrics& metrics;
     EventStream& stream;
+    /// Event streams hold a worker thread each: at most this many at once, so that
+    /// requests always find a worker.
+    std::size_t max_streams = 1;
+    std::atomic<std::size_t> streams{0};
 };
 
 /// start, send, show, list, audit, accepts: /instances...
