@@ -195,6 +195,11 @@ expect_http 401 GET /instances '' -H 'Authorization: Bearer wrong'
 expect_http 200 GET /healthz
 expect_http 200 POST /instances '{"id":"t1"}' -H 'Authorization: Bearer s3cret'
 expect_http 200 GET /metrics '' -H 'Authorization: Bearer s3cret'
+# One server per store, one per port.
+expect_exit 2 "$statenet" machine serve --store "$tmp/auth.db" "$toggle" --listen 127.0.0.1:0
+expect_line "$tmp/err" "statenet: error: another statenet machine serve (pid $pid) owns the store $tmp/auth.db"
+expect_exit 2 "$statenet" machine serve --store "$tmp/other.db" "$toggle" --listen "${base#http://}"
+expect_line "$tmp/err" "statenet: error: cannot listen on ${base#http://}"
 stop_server TERM
 expect_exit 2 "$statenet" machine serve --store "$tmp/auth.db" "$toggle" --listen 0.0.0.0:0
 expect_line "$tmp/err" "statenet: error: refusing to serve 0.0.0.0:0 without a token: use --token-env NAME, a loopback address or --insecure"

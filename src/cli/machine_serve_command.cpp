@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "server/serve.hpp"
+#include "server/store_lock.hpp"
 
 #include <statenet/statenet.hpp>
 
@@ -29,6 +30,7 @@ struct ServeArgs {
     bool insecure = false;
     std::size_t threads = 64;
     double maintain_every = 60;
+    bool full_sync = false;
 };
 
 /// `HOST:PORT` or `[IPv6]:PORT` into the options.
@@ -76,9 +78,11 @@ int serve(const ServeArgs& args) {
     options.reloaded = [&](const ReloadReport& report) { print_reload(report, args.workflow); };
     options.log = [](std::string_view line) { std::fputs(fmt::format("statenet: {}\n", line).c_str(), stderr); };
 
+    const server::StoreLock owner(args.store);
     Engine engine;
     MachinesOptions machine_options;
     machine_options.store = args.store;
+    machine_options.full_sync = args.full_sync;
     machine_options.load = load_options(args.sets, std::nullopt);
     Machines machines(engine, args.workflow, std::move(machine_options));
     if (!server::serve(machines, options)) {
@@ -113,6 +117,8 @@ Command add_machine_serve_command(CLI::App& machine) {
     app->add_option("--maintain-every", args->maintain_every,
                     "Seconds between recovery and pruning runs (default 60, 0 = never)")
         ->type_name("S");
+    app->add_flag("--full-sync", args->full_sync,
+                  "SQLite synchronous=FULL: committed events survive a power loss too, not only a crash");
     app->footer(
         "Prints the bound address (http://HOST:PORT) as stdout's first line, then serves until SIGTERM or\n"
         "SIGINT: it stops accepting connections, finishes the requests in progress and exits 0. A send is\n"

@@ -120,7 +120,10 @@ void MachineServer::add_service_routes() {
 int MachineServer::bind(const std::string& host, int port) {
     socket_t listening = -1;
     http_.set_socket_options([&listening](socket_t sock) {
-        httplib::default_socket_options(sock);
+        // SO_REUSEADDR only: a restart binds at once, but (unlike httplib's default,
+        // SO_REUSEPORT) a second server on the same port fails instead of sharing it.
+        const int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
         listening = sock;
     });
     const int bound = port == 0 ? http_.bind_to_any_port(host) : (http_.bind_to_port(host, port) ? port : -1);
