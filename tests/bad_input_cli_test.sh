@@ -53,7 +53,7 @@ echo "== a workflow's dotted key 100,000 segments deep: a located error, not a c
 { printf 'name = "deep"\n[vars]\n'; seq 100000 | sed 's/.*/a/' | paste -sd.; cat "$wf/passthrough.toml"; } >"$tmp/dotted.toml"
 sed -i 's/^\(a\..*\)$/\1 = 1/; /^name = "passthrough"/d' "$tmp/dotted.toml"
 expect_exit 2 "$statenet" validate "$tmp/dotted.toml"
-expect_line "$tmp/err" "$tmp/dotted.toml:3:1: nested deeper than 128 levels (tables, dotted-key segments, arrays and inline tables each count)"
+expect_line "$tmp/err" "$tmp/dotted.toml:3:1: error: nested deeper than 128 levels (tables, dotted-key segments, arrays and inline tables each count)"
 
 echo "== a var given with --set nests at most 127 levels below ctx.vars"
 expect_exit 0 "$statenet" run "$wf/passthrough.toml" --set "v=$(repeat '[' 127)$(repeat ']' 127)" --data '{}'

@@ -154,9 +154,19 @@ expect_line "$tmp/out" "$wf/pipeline.toml: ok"
 expect_line "$tmp/out" "$wf/scribble.toml: ok"
 expect_exit 2 "$statenet" validate "$wf/pipeline.toml" "$wf/broken.toml"
 expect_line "$tmp/out" "$wf/pipeline.toml: ok"
-expect_line "$tmp/err" "$wf/broken.toml:3:1: unknown key 'colour' in workflow"
-expect_match "$tmp/err" "^$wf/broken.toml:9:6: arc 'to': unknown state 'nowhere'"
+expect_line "$tmp/err" "$wf/broken.toml:3:1: error: unknown key 'colour' in workflow"
+expect_match "$tmp/err" "^$wf/broken.toml:9:6: error: arc 'to': unknown state 'nowhere'"
 expect_absent "$tmp/out" "broken.toml: ok"
+expect_exit 2 "$statenet" validate --format json "$wf/pipeline.toml" "$wf/broken.toml"
+expect_contains "$tmp/out" '"file": "'"$wf"'/pipeline.toml",'
+expect_contains "$tmp/out" '"ok": false,'
+expect_contains "$tmp/out" '"line": 3,'
+expect_contains "$tmp/out" '"column": 1,'
+expect_contains "$tmp/out" '"severity": "error",'
+expect_contains "$tmp/out" '"message": "unknown key '"'"'colour'"'"' in workflow"'
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert [f["ok"] for f in r] == [True, False] and len(r[1]["diagnostics"]) >= 2' "$tmp/out" ||
+    fail "validate --format json is not the expected JSON"
+expect_exit 2 "$statenet" validate --format xml "$wf/pipeline.toml"
 expect_exit 2 "$statenet" validate "$tmp/missing.toml"
 expect_contains "$tmp/err" "$tmp/missing.toml"
 

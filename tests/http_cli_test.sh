@@ -89,6 +89,6 @@ start = true
 end = true
 TOML
 expect_exit 2 env -u STATENET_NO_SUCH_TOKEN "$statenet" validate "$tmp/secret.toml"
-expect_contains "$tmp/err" "secret.toml:5:39: environment variable 'STATENET_NO_SUCH_TOKEN' is not set"
+expect_contains "$tmp/err" "secret.toml:5:39: error: environment variable 'STATENET_NO_SUCH_TOKEN' is not set"
 
 cli_done

@@ -23,7 +23,7 @@ expect_exit 0 machine send s1 start_update --now 2000
 expect_line "$tmp/out" '{"instance":"s1","event":"start_update","status":"applied","from":"session/IDLE","to":"session/TASK_SELECTION","completed":false}'
 expect_exit 1 machine send s1 confirm --now 3000
 expect_contains "$tmp/out" '"status":"rejected"'
-expect_contains "$tmp/out" '"reason":"no arc for event '"'"'confirm'"'"' in state session/TASK_SELECTION"'
+expect_contains "$tmp/out" '"reason":"no arc for event '"'"'confirm'"'"' in state session/TASK_SELECTION; it accepts: cancel, force_abandon, message, reset, task_selected, timeout"'
 expect_exit 0 machine send s1 task_selected --payload '{"task":"T-7"}' --key m1 --now 4000
 expect_contains "$tmp/out" '"to":"session/AWAITING_ACTION"'
 expect_exit 0 machine send s1 task_selected --payload '{"task":"T-8"}' --key m1 --now 5000

@@ -69,6 +69,7 @@ wait_for() {
 
 echo "== start, send, show, list, audit, accepts"
 serve chat "$tmp/chat.db" "$chat"
+expect_line "$tmp/chat.err" "statenet: creating the store $tmp/chat.db"
 expect_http 200 GET /healthz
 expect_line "$tmp/out" '{"ok":true}'
 expect_http 200 POST /instances '{"id":"s1","data":{"user":"ana"}}'
@@ -155,6 +156,7 @@ checks=$((checks + 1))
 [[ $stopped -eq 0 ]] || fail "serve exited $stopped on SIGTERM, expected 0"
 expect_contains "$tmp/chat.err" 'statenet: draining'
 serve chat2 "$tmp/chat.db" "$chat"
+expect_absent "$tmp/chat2.err" 'creating the store'
 expect_http 200 GET /instances/s1
 expect_contains "$tmp/out" '"state":"session/COLLECTING_DATA","completed":false,"version":4'
 stop_server TERM

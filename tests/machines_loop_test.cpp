@@ -1,5 +1,5 @@
 // Machines that run by themselves: the timer loop (next_due, run_timers), listeners told
-// after each commit, and the events a state accepts.
+// after each commit, the events a state accepts, and arcs back to "@previous".
 #include "machines_helpers.hpp"
 
 #include <statenet/statenet.hpp>
@@ -16,6 +16,10 @@
 using machines_test::json;
 using machines_test::scratch;
 using machines_test::write;
+
+namespace {
+std::filesystem::path dir_for_records() { return scratch("previous_records"); }
+}  // namespace
 using statenet::Engine;
 using statenet::Machines;
 using statenet::MachinesOptions;
@@ -108,4 +112,144 @@ TEST_CASE("machines loop - accepts lists the events of the current state") {
     m.send("a", "finish");
     CHECK(m.accepts("a").empty());
     CHECK_THROWS_AS(m.accepts("ghost"), std::invalid_argument);
+}
+
+namespace {
+
+const char* clarifying = R"(
+name = "clarify"
+[networks.main.states.a]
+start = true
+[[networks.main.states.a.arcs]]
+to = "b"
+on = "next"
+[[networks.main.states.a.arcs]]
+to = "help"
+on = "huh"
+[networks.main.states.b]
+[[networks.main.states.b.arcs]]
+to = "help"
+on = "huh"
+[networks.main.states.help]
+[[networks.main.states.help.arcs]]
+to = "@previous"
+on = "ok"
+[[networks.main.states.help.arcs]]
+to = "@previous"
+after_ms = 1000
+)";
+
+}  // namespace
+
+TEST_CASE("machines loop - an arc to @previous returns where the instance came from, for events and timers") {
+    auto dir = scratch("previous");
+    write(dir / "wf.toml", clarifying);
+    for (bool durable : {false, true}) {
+        Engine engine;
+        MachinesOptions options;
+        if (durable) options.store = dir / "store.db";
+        options.clock = std::make_shared<statenet::ManualClock>(0);
+        Machines m(engine, dir / "wf.toml", options);
+        m.start("x");
+        m.send("x", "huh");
+        CHECK(m.send("x", "ok").to == "main/a");
+        m.send("x", "next");
+        m.send("x", "huh");
+        CHECK(m.get("x")->state == "main/help");
+        auto fired = m.tick(5000);
+        REQUIRE(fired.size() == 1);
+        CHECK(fired[0].to == "main/b");
+    }
+    // The durable store remembers where an instance came from across processes.
+    Engine engine;
+    MachinesOptions options;
+    options.store = dir / "store.db";
+    options.clock = std::make_shared<statenet::ManualClock>(10000);
+    {
+        Machines m(engine, dir / "wf.toml", options);
+        m.start("y");
+        m.send("y", "next");
+        m.send("y", "huh");
+    }
+    Machines m(engine, dir / "wf.toml", options);
+    CHECK(m.send("y", "ok").to == "main/b");
+}
+
+TEST_CASE("machines loop - @previous in a record run goes back one state; with none it fails clearly") {
+    Engine engine;
+    auto wf = engine.load_string(R"(
+name = "records"
+[networks.main.states.a]
+start = true
+[[networks.main.states.a.arcs]]
+to = "b"
+when = { lua = "not data.back" }
+[[networks.main.states.a.arcs]]
+to = "done"
+when = { lua = "data.back" }
+[networks.main.states.b]
+transform = { lua = "data.back = true" }
+[[networks.main.states.b.arcs]]
+to = "@previous"
+[networks.main.states.done]
+end = true
+)",
+                                 dir_for_records() / "records.toml");
+    auto r = wf.process(json("{}"));
+    REQUIRE(r.ok);
+    CHECK(r.path == std::vector<std::string>{"main/a", "main/b", "main/a", "main/done"});
+
+    auto lost = engine.load_string(R"(
+name = "lost"
+[networks.main.states.a]
+start = true
+[[networks.main.states.a.arcs]]
+to = "@previous"
+)",
+                                   dir_for_records() / "lost.toml");
+    r = lost.process(json("{}"));
+    REQUIRE(!r.ok);
+    CHECK(r.error->name == "NoPreviousState");
+    CHECK(r.error->message == "an arc to '@previous' fired, but the record came from no other state");
+}
+
+TEST_CASE("machines loop - retry and on_error work for machines as for records") {
+    auto dir = scratch("machine_retry");
+    write(dir / "wf.toml", R"toml(
+name = "flaky"
+[networks.main.states.idle]
+start = true
+[[networks.main.states.idle.arcs]]
+to = "work"
+on = "go"
+
+[networks.main.states.work]
+transform = { lua = "data.tries = ctx.attempt + 1; if data.tries < data.succeed_on then error({ name = 'Flaky', message = 'try ' .. data.tries }) end" }
+retry = { errors = ["Flaky"], attempts = 2, interval_ms = 0 }
+on_error = { errors = ["Flaky"], to = "failed" }
+[[networks.main.states.work.arcs]]
+to = "done"
+
+[networks.main.states.failed]
+transform = { lua = "data.why = ctx.error.name .. ': ' .. ctx.error.message" }
+[[networks.main.states.failed.arcs]]
+to = "idle"
+on = "again"
+
+[networks.main.states.done]
+end = true
+)toml");
+    Engine engine;
+    Machines m(engine, dir / "wf.toml");
+    m.start("ok", json(R"({"succeed_on": 3})"));
+    auto r = m.send("ok", "go");
+    CHECK(r.status == SendStatus::applied);
+    CHECK(r.to == "main/done");
+    CHECK(m.get("ok")->data["tries"].as_int() == 3);  // two retries, the third try passes
+    m.start("bad", json(R"({"succeed_on": 9})"));
+    r = m.send("bad", "go");
+    CHECK(r.status == SendStatus::applied);
+    CHECK(r.to == "main/failed");
+    CHECK(m.get("bad")->data["why"].as_string() == "Flaky: try 3");
+    CHECK(m.accepts("bad") == std::vector<std::string>{"again"});
 }

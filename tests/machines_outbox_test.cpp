@@ -157,3 +157,23 @@ transform = { lua = "ctx.emit('x', {})" }
     REQUIRE(!r.ok);
     CHECK(r.error->message.find("ctx.emit works only in machines") != std::string::npos);
 }
+
+TEST_CASE("machines outbox - the chat session's replies are emitted messages; clarification goes back") {
+    machines_test::Chat chat;
+    auto& m = chat.machines;
+    m.start("s1");
+    m.send("s1", "start_update");
+    m.send("s1", "message", json(R"({"text":"hmm"})"));  // not a task: clarification
+    CHECK(chat.state("s1") == "session/CLARIFICATION");
+    m.send("s1", "message", json(R"({"text":"help"})"));  // help inside it: a self-transition
+    m.send("s1", "message", json(R"({"text":"ok"})"));
+    CHECK(chat.state("s1") == "session/TASK_SELECTION");
+    std::vector<std::string> replies;
+    for (const auto& message : m.outbox({.topic = "reply"})) {
+        CHECK(message.payload["to"].as_string() == "s1");
+        replies.push_back(message.payload["text"].as_string());
+    }
+    CHECK(replies == std::vector<std::string>{"Which task are you updating?",
+                                              "Sorry, I did not get that. Which task, or what would you like to do?",
+                                              "Sorry, I did not get that. Which task, or what would you like to do?"});
+}

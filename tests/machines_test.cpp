@@ -72,7 +72,9 @@ TEST_CASE("machines - an event with no arc is rejected, audited, and leaves stat
     CHECK(r.status == SendStatus::rejected);
     CHECK(r.from == "session/TASK_SELECTION");
     CHECK(r.to == "session/TASK_SELECTION");
-    CHECK(r.reason == "no arc for event 'confirm' in state session/TASK_SELECTION");
+    CHECK(r.reason ==
+          "no arc for event 'confirm' in state session/TASK_SELECTION; it accepts: cancel, force_abandon, "
+          "message, reset, task_selected, timeout");
     InstanceInfo after = *m.get("s1");
     CHECK(after.state == before.state);
     CHECK(after.version == before.version);
@@ -93,6 +95,10 @@ TEST_CASE("machines - an event with no arc is rejected, audited, and leaves stat
     CHECK(again.status == SendStatus::duplicate);
     CHECK(again.first == SendStatus::rejected);
     CHECK(m.audit("s1").size() == 4);
+    // An event no state knows gets a did-you-mean.
+    CHECK(chat.machines.send("s1", "confrm").reason ==
+          "no arc for event 'confrm' in state session/TASK_SELECTION (did you mean 'confirm'?); it accepts: cancel, "
+          "force_abandon, message, reset, task_selected, timeout");
     CHECK_THROWS_AS(m.send("nobody", "start_update"), std::invalid_argument);
 }
 

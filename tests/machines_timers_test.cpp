@@ -219,11 +219,11 @@ TEST_CASE("machines - features machines cannot run yet are refused at open") {
 name = "refused"
 [networks.main.states.a]
 start = true
-retry = [{ errors = ["*"], attempts = 1 }]
 [[networks.main.states.a.arcs]]
-to = "b"
+push = "sub"
 on = "go"
-[networks.main.states.b]
+[networks.sub.states.s]
+start = true
 end = true
 )");
     Engine engine;
@@ -234,7 +234,7 @@ end = true
         REQUIRE(e.diagnostics().size() == 1);
         CHECK(e.diagnostics()[0].str() ==
               (dir / "wf.toml").string() +
-                  ":3:1: 'retry' (state 'main/a') is not supported by machines yet in this version of statenet");
+                  ":5:1: a push arc is not supported by machines yet in this version of statenet");
     }
 }
 

@@ -35,6 +35,6 @@ NOTES_DIR="$tmp/elsewhere" expect_exit 0 "$statenet" run "$tmp/notes.toml" --dat
 expect_file "$tmp/elsewhere/log/1.txt" '11'
 sed -i 's/NOTES_VEC:-notes.db/NOTES_MISSING/' "$tmp/notes.toml"
 expect_exit 2 "$statenet" validate "$tmp/notes.toml"
-expect_contains "$tmp/err" "notes.toml:9:8: environment variable 'NOTES_MISSING' is not set"
+expect_contains "$tmp/err" "notes.toml:9:8: error: environment variable 'NOTES_MISSING' is not set"
 
 cli_done

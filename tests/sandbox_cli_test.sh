@@ -48,13 +48,13 @@ expect_exit 0 "$statenet" run "$wf/trusting.lua" --data '{}'
 expect_contains "$tmp/out" '"n": 42'
 expect_exit 0 "$statenet" validate "$wf/trusting.lua"
 expect_exit 2 "$statenet" validate --sandbox strict "$wf/trusting.lua"
-expect_line "$tmp/err" "$wf/trusting.lua:5:3: the sandbox is strict: this host lets no workflow opt out of it with 'trust'"
+expect_line "$tmp/err" "$wf/trusting.lua:5:3: error: the sandbox is strict: this host lets no workflow opt out of it with 'trust'"
 expect_exit 2 "$statenet" run --sandbox strict "$wf/trusting.lua" --data '{}'
 expect_contains "$tmp/err" "trusting.lua:5:3: the sandbox is strict"
 expect_exit 2 "$statenet" validate --sandbox lenient "$wf/trusting.lua"
 
 echo "== validate ends on a Lua workflow that loops at load"
 expect_exit 2 timeout 30 "$statenet" validate --call-limit-ms 200 "$wf/loops_at_load.lua"
-expect_line "$tmp/err" "$wf/loops_at_load.lua:3: the workflow's Lua ran longer than 200 ms while loading (limits.call_ms)"
+expect_line "$tmp/err" "$wf/loops_at_load.lua:3: error: the workflow's Lua ran longer than 200 ms while loading (limits.call_ms)"
 
 cli_done

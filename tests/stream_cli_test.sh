@@ -202,6 +202,11 @@ expect_match "$tmp/tty.log" 'statenet: [0-9]+ records, [0-9]+ records/s, [0-9.]+
 expect_contains "$tmp/tty.log" 'statenet: 6000 records: 6000 emitted'
 expect_exit 0 script -qec "'$statenet' run '$wf/slow.toml' -i '$tmp/slow.jsonl' -o '$tmp/slow.out' -q" "$tmp/tty-quiet.log"
 expect_absent "$tmp/tty-quiet.log" 'records'
+# TERM=dumb: the same line, redrawn without escape sequences.
+grep -q $'\e\[K' "$tmp/tty.log" || fail "the progress line on a terminal has no erase sequence"
+expect_exit 0 env TERM=dumb script -qec "'$statenet' run '$wf/slow.toml' -i '$tmp/slow.jsonl' -o '$tmp/slow.out'" "$tmp/tty-dumb.log"
+expect_match "$tmp/tty-dumb.log" 'statenet: [0-9]+ records, [0-9]+ records/s, [0-9.]+%'
+if grep -q $'\e' "$tmp/tty-dumb.log"; then fail "TERM=dumb: the progress line has escape sequences"; fi
 # Not a terminal: only the summary.
 expect_exit 0 "$statenet" run "$wf/slow.toml" -i "$tmp/slow.jsonl" -o "$tmp/slow.out"
 expect_file "$tmp/err" "$(grep -E "$(summary_re 6000 6000 0 0)" "$tmp/err")"

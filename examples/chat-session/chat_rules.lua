@@ -1,5 +1,13 @@
--- Rules of the progress-update chat session: intent routing, guards and data changes.
+-- Rules of the progress-update chat session: intent routing, guards, data changes and
+-- the bot's replies, emitted to the outbox (topic "reply") with the transition.
 local M = {}
+
+local function say(ctx, text) ctx.emit("reply", { to = ctx.run_id, text = text }) end
+
+-- An action that replies with fixed text.
+function M.reply(text)
+  return function(_, ctx) say(ctx, text) end
+end
 
 -- Intents that override whatever the session is doing (P0), by keyword.
 local overrides = { cancel = "cancel", stop = "cancel", quit = "cancel", help = "help", ["?"] = "help" }
@@ -27,32 +35,29 @@ function M.names_task(_, ctx) return task_number(ctx) ~= nil or (ctx.event and c
 
 function M.select_task(data, ctx)
   data.task = ctx.event.task or ("task-" .. task_number(ctx))
+  say(ctx, "Updating " .. data.task .. ". Say when you are ready to add your progress.")
 end
 
 function M.begin_update(data, ctx)
   data.user = ctx.event and ctx.event.user or data.user
   data.entries = statenet.array()
+  say(ctx, "Which task are you updating?")
 end
 
 function M.add_entry(data, ctx)
   local entries = data.entries
   entries[statenet.len(entries) + 1] = ctx.event.text
   data.entries = entries
+  say(ctx, "Noted (" .. statenet.len(entries) .. ").")
 end
 
 function M.has_entries(data) return data.entries ~= nil and statenet.len(data.entries) > 0 end
 
--- Remembers where to come back to after a clarification.
-function M.remember_state(data, ctx)
-  if ctx.state ~= "CLARIFICATION" then data.resume = ctx.state end
-end
-
-function M.resumes(state)
-  return function(data) return data.resume == state end
-end
-
 function M.close(reason)
-  return function(data) data.closure_reason = reason end
+  return function(data, ctx)
+    data.closure_reason = reason
+    say(ctx, reason == "confirmed" and "Thanks, your update is saved." or "Session closed (" .. reason .. ").")
+  end
 end
 
 function M.reset(data)

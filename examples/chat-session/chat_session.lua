@@ -13,9 +13,9 @@ local function to(state, on, extra)
   return arc
 end
 
--- Leaving for CLARIFICATION remembers the state to come back to.
+-- CLARIFICATION goes back to where the session came from with `to = "@previous"`.
 local function clarify(priority, when)
-  return { to = "CLARIFICATION", on = "message", priority = priority, when = when, transform = rules.remember_state }
+  return { to = "CLARIFICATION", on = "message", priority = priority, when = when }
 end
 
 return {
@@ -48,11 +48,11 @@ return {
             to("COLLECTING_DATA", "continue_editing"),
           } },
         { name = "CLARIFICATION",
+          entry = rules.reply("Sorry, I did not get that. Which task, or what would you like to do?"),
           arcs = {
-            to("TASK_SELECTION", "message", { when = rules.resumes("TASK_SELECTION") }),
-            to("AWAITING_ACTION", "message", { when = rules.resumes("AWAITING_ACTION") }),
-            to("COLLECTING_DATA", "message", { when = rules.resumes("COLLECTING_DATA") }),
-            to("CONFIRMATION_PENDING", "message", { when = rules.resumes("CONFIRMATION_PENDING") }),
+            -- Back to the state the session came from (a help inside CLARIFICATION
+            -- is a self-transition and keeps it).
+            { to = "@previous", on = "message" },
             { to = "ABANDONED", after_ms = clarification_ms, transform = rules.close("clarification_expired") },
           } },
         { name = "COMPLETED", ["end"] = true },

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,6 +79,8 @@ int serve(const ServeArgs& args) {
     options.reloaded = [&](const ReloadReport& report) { print_reload(report, args.workflow); };
     options.log = [](std::string_view line) { std::fputs(fmt::format("statenet: {}\n", line).c_str(), stderr); };
 
+    // A new deployment starts from an empty store; a typo should not go unnoticed.
+    if (!std::filesystem::exists(args.store)) options.log(fmt::format("creating the store {}", args.store));
     const server::StoreLock owner(args.store);
     Engine engine;
     MachinesOptions machine_options;

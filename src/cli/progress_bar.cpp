@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <string_view>
+
 #include <cstdio>
 
 #include <unistd.h>
@@ -21,11 +24,18 @@ std::string clock_time(double seconds) {
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
+bool terminal_is_dumb() {
+    const char* term = std::getenv("TERM");
+    return term != nullptr && std::string_view(term) == "dumb";
+}
+
+std::string ProgressBar::erase() const { return dumb_ ? "\r" + std::string(width_, ' ') + "\r" : "\r\033[K"; }
+
 void ProgressBar::update(const StreamProgress& progress) {
     if (!first_) first_ = progress;
     const double seconds = (progress.elapsed - first_->elapsed).count();
     const double rate = seconds > 0 ? static_cast<double>(progress.records - first_->records) / seconds : 0.0;
-    std::string line = fmt::format("\r\033[Kstatenet: {} records, {:.0f} records/s", progress.records, rate);
+    std::string line = fmt::format("statenet: {} records, {:.0f} records/s", progress.records, rate);
     if (progress.input_size > 0 && progress.input_bytes <= progress.input_size) {
         const double done = static_cast<double>(progress.input_bytes) / static_cast<double>(progress.input_size);
         line += fmt::format(", {:.1f}%", 100.0 * done);
@@ -35,14 +45,16 @@ void ProgressBar::update(const StreamProgress& progress) {
             line += ", ETA " + clock_time(left);
         }
     }
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    const std::string out = erase() + line;
+    std::fwrite(out.data(), 1, out.size(), stderr);
     std::fflush(stderr);
+    width_ = line.size();
     drawn_ = true;
 }
 
 void ProgressBar::clear() {
     if (!drawn_) return;
-    std::fputs("\r\033[K", stderr);
+    std::fputs(erase().c_str(), stderr);
     std::fflush(stderr);
     drawn_ = false;
 }

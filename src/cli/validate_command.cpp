@@ -16,19 +16,45 @@ namespace statenet::cli {
 
 namespace {
 
-int validate(const std::vector<std::string>& files, const SandboxArgs& sandbox) {
+/// GNU style, as compilers write them and editors match them: `file:line:col: error: message`.
+std::string gnu_line(const Diagnostic& d) {
+    std::string at = d.file;
+    if (d.line > 0) at += fmt::format(":{}", d.line);
+    if (d.line > 0 && d.column > 0) at += fmt::format(":{}", d.column);
+    return fmt::format("{}: error: {}", at, d.message);
+}
+
+Value json_of(const std::string& file, const std::vector<Diagnostic>& diagnostics) {
+    Value::Array problems;
+    for (const auto& d : diagnostics)
+        problems.push_back(Value::object({{"file", Value(d.file)},
+                                          {"line", Value(static_cast<std::int64_t>(d.line))},
+                                          {"column", Value(static_cast<std::int64_t>(d.column))},
+                                          {"severity", Value("error")},
+                                          {"message", Value(d.message)}}));
+    return Value::object(
+        {{"file", Value(file)}, {"ok", Value(diagnostics.empty())}, {"diagnostics", Value(std::move(problems))}});
+}
+
+int validate(const std::vector<std::string>& files, const std::string& format, const SandboxArgs& sandbox) {
     Engine engine(sandbox.engine_options());
     bool all_ok = true;
+    Value::Array report;
     for (const auto& file : files) {
         const auto diagnostics = engine.check(file);
+        all_ok = all_ok && diagnostics.empty();
+        if (format == "json") {
+            report.push_back(json_of(file, diagnostics));
+            continue;
+        }
         if (diagnostics.empty()) {
             fmt::print(stdout, "{}: ok\n", file);
             continue;
         }
-        all_ok = false;
         std::fflush(stdout);
-        for (const auto& diagnostic : diagnostics) fmt::print(stderr, "{}\n", diagnostic.str());
+        for (const auto& diagnostic : diagnostics) fmt::print(stderr, "{}\n", gnu_line(diagnostic));
     }
+    if (format == "json") fmt::print("{}\n", Value(std::move(report)).to_json(2));
     return all_ok ? exit_ok : exit_usage;
 }
 
@@ -36,14 +62,20 @@ int validate(const std::vector<std::string>& files, const SandboxArgs& sandbox) 
 
 Command add_validate_command(CLI::App& root) {
     auto files = std::make_shared<std::vector<std::string>>();
+    auto format = std::make_shared<std::string>("text");
     auto sandbox = std::make_shared<SandboxArgs>();
     CLI::App* app = root.add_subcommand("validate", "Check workflow files and report every problem");
     app->footer(
-        "Prints `file: ok`, or each problem as `file:line:col: message` on stderr.\n"
+        "text: prints `file: ok`, or each problem as `file:line:col: error: message` on stderr.\n"
+        "json: prints [{\"file\", \"ok\", \"diagnostics\": [{\"file\", \"line\", \"column\", \"severity\",\n"
+        "\"message\"}]}] on stdout (line and column 0 when unknown).\n"
         "Exit status: 0 when every file loads, 2 otherwise.");
     app->add_option("WORKFLOW", *files, "Workflow files (.toml or .lua)")->required()->type_name("");
+    app->add_option("--format", *format, "Output: text (default) or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->type_name("FORMAT");
     add_sandbox_options(app, *sandbox);
-    return {app, [files, sandbox] { return validate(*files, *sandbox); }};
+    return {app, [files, format, sandbox] { return validate(*files, *format, *sandbox); }};
 }
 
 }  // namespace statenet::cli

@@ -25,6 +25,7 @@ struct Runner::Branch {
     int slot = 0;
     int network = 0;
     int state = 0;
+    int previous = -1;  // the state before `state` in this network (`to = "@previous"`), -1 = none
     std::vector<Frame> frames;
     std::vector<const std::string*> path;  // each state entered, as its model's `network/state`
     bool entered = false;
@@ -47,6 +48,7 @@ struct Runner::Branch {
         slot = record_slot;
         network = in_network;
         state = at_state;
+        previous = -1;
         frames.clear();
         path.clear();
         entered = false;

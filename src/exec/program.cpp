@@ -322,6 +322,8 @@ void Program::push_parallel(const Parallel& p) {
 // arcs), each a list of { to, when, tf, tf_names, after, label } in the order tried.
 void Program::push_machine_arcs(const State& s) {
     lua_State* L = vm_.state();
+    lua_pushboolean(L, !s.retry.empty() || !s.on_error.empty());
+    lua_setfield(L, -2, "recovers");
     std::map<std::string, std::vector<const Arc*>> events;
     std::vector<const Arc*> timers, now;
     for (int index : s.arc_order) {
@@ -338,7 +340,8 @@ void Program::push_machine_arcs(const State& s) {
         for (std::size_t i = 0; i < arcs.size(); ++i) {
             const Arc& arc = *arcs[i];
             lua_createtable(L, 0, 7);
-            lua_pushinteger(L, model_->state(s.network, arc.to).id);
+            // -1: `to = "@previous"`, the state the instance came from
+            lua_pushinteger(L, arc.to_previous ? -1 : model_->state(s.network, arc.to).id);
             lua_setfield(L, -2, "to");
             if (arc.when) {
                 push_fn(*arc.when);

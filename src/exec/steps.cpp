@@ -200,7 +200,9 @@ void Runner::enter_chained(Run& run, Branch& b, int count) {
         const int sid = static_cast<int>(lua_tointeger(L, -1));
         lua_pop(L, 1);
         ++run.transitions;  // within the budget step_chain was given
-        b.state = state_index_[static_cast<std::size_t>(sid)];
+        const int to = state_index_[static_cast<std::size_t>(sid)];
+        if (to != b.state) b.previous = b.state;
+        b.state = to;
         b.path.push_back(&model_->qualified(b.network, b.state));
         b.attempt = 0;
         b.retry_counts.assign(model_->state(b.network, b.state).retry.size(), 0);
@@ -214,8 +216,14 @@ Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc, std::string
     if (!count_transition(run, b)) return Status::failed;
     b.entry_error.reset();
     if (!arc.is_push()) {
-        observe_route(run, b, b.network, arc.to, StepVia::arc, reason);
-        b.state = arc.to;
+        const int to = arc.to_previous ? b.previous : arc.to;
+        if (to < 0)
+            return fail(run, b,
+                        {"NoPreviousState", "an arc to '@previous' fired, but the record came from no other state",
+                         *b.path.back()});
+        observe_route(run, b, b.network, to, StepVia::arc, reason);
+        if (to != b.state) b.previous = b.state;  // a self-transition keeps it
+        b.state = to;
         b.entered = false;
         return Status::running;
     }
@@ -232,6 +240,7 @@ Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc, std::string
     b.frames.push_back(Frame{b.network, b.state, &arc, b.slot, b.attempt, b.retry_counts, b.step});
     b.slot = child;
     b.network = arc.push_network;
+    b.previous = -1;
     b.state = arc.push_state;
     b.entered = false;
     return Status::running;
@@ -270,6 +279,7 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
             if (!error_matches(c.errors, error.name)) continue;
             if (!count_transition(run, b)) return Status::failed;
             observe_route(run, b, b.network, c.to, StepVia::on_error);
+            if (c.to != b.state) b.previous = b.state;
             b.state = c.to;
             b.entered = false;
             b.entry_error = std::move(error);
@@ -284,6 +294,7 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
         b.slot = frame.parent_slot;
         b.network = frame.network;
         b.state = frame.state;
+        b.previous = -1;
         b.attempt = frame.attempt;
         b.retry_counts = std::move(frame.retry_counts);
         b.step = frame.step;
@@ -308,6 +319,7 @@ Runner::Status Runner::finish(Run& run, Branch& b) {
             if (!count_transition(run, b)) return Status::failed;
             b.parent = frame.step;
             b.via = StepVia::ret;
+            b.previous = frame.state;
             b.state = frame.arc->return_to;
             b.entered = false;
             b.entry_error.reset();

@@ -353,7 +353,8 @@ void Builder::resolve_targets() {
     for (const auto& t : pending_targets_) {
         State& owner = t.state < 0 ? any_[t.network] : m_.networks[t.network].states[t.state];
         Arc& arc = owner.arcs[t.arc];
-        if (t.to) arc.to = resolve_state(t.network, *t.to, "arc 'to'");
+        if (t.to && t.to->kind == Kind::string && t.to->str == "@previous") arc.to_previous = true;
+        else if (t.to) arc.to = resolve_state(t.network, *t.to, "arc 'to'");
         if (t.push) resolve_push(t, arc);
         if (t.return_to) arc.return_to = resolve_state(t.network, *t.return_to, "'return_to'");
     }

@@ -74,7 +74,7 @@ bool MachinesImpl::fire_timer(const std::string& id, double now, SendResult& r) 
     r.from = r.to = state_name(row);
     const double elapsed = now - row.since_ms;
     const int handle = resident(id, row);
-    MachineStep step = vm_->fire_timer(handle, row.state, elapsed, id);
+    MachineStep step = vm_->fire_timer(handle, row.state, row.previous, elapsed, id);
     if (step.code == MachineStep::Code::applied) {
         apply(r, row, step, now, handle, false);
         audit(r, now);

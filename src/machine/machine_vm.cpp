@@ -1,5 +1,6 @@
 // MachineVm: defines the machine plans of a workflow and calls statenet/machine.lua.
 #include "machine/machine_vm.hpp"
+#include "exec/retry.hpp"
 
 #include "api/workflow_impl.hpp"
 
@@ -56,8 +57,6 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
     std::set<std::pair<int, int>> push_arcs;  // `any` arcs are copied into many states
     for (const auto& net : model.networks)
         for (const auto& s : net.states) {
-            if (!s.retry.empty()) refuse(s.loc, fmt::format("'retry' (state '{}') is", s.qualified));
-            if (!s.on_error.empty()) refuse(s.loc, fmt::format("'on_error' (state '{}') is", s.qualified));
             if (s.parallel) refuse(s.parallel->loc, fmt::format("'parallel' (state '{}') is", s.qualified));
             if (!s.resources.empty()) refuse(s.loc, fmt::format("'resources' (state '{}') are", s.qualified));
             if (s.mode == DataMode::reference)
@@ -98,10 +97,45 @@ MachineVm::MachineVm(const Workflow& workflow) : workflow_(workflow), model_(wor
     lua_getfield(L, -1, "setup");
     lua_pushboolean(L, model_->mode != DataMode::direct);
     lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions));
-    lua_call(L, 2, 0);
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, lua_recover, 1);
+    lua_call(L, 3, 0);
 }
 
 MachineVm::~MachineVm() = default;
+
+// recover(sid, error_name, counts) -> "retry", policy (1-based) | "route", state id | nil.
+// The same rules as a record's (exec/steps.cpp): the first retrier matching the error
+// decides, sleeping its back-off on the engine's clock while it has attempts left (`counts`
+// holds the retries done per retrier since the state was entered); once spent, or with
+// none matching, the first matching on_error catcher routes.
+int MachineVm::lua_recover(lua_State* L) {
+    auto* self = static_cast<MachineVm*>(lua_touserdata(L, lua_upvalueindex(1)));
+    const State& s = self->state(static_cast<int>(lua_tointeger(L, 1)));
+    const std::string name = text_at(L, 2);
+    for (std::size_t i = 0; i < s.retry.size(); ++i) {
+        const Retrier& r = s.retry[i];
+        if (!error_matches(r.errors, name)) continue;
+        lua_rawgeti(L, 3, static_cast<int>(i + 1));
+        const int done = lua_isnumber(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : 0;
+        lua_pop(L, 1);
+        if (done < r.attempts) {
+            const double delay = retry_delay_ms(r, done, self->rng_);
+            if (delay > 0) self->workflow_.impl().engine->clock->sleep_ms(delay);
+            lua_pushliteral(L, "retry");
+            lua_pushinteger(L, static_cast<lua_Integer>(i + 1));
+            return 2;
+        }
+        break;
+    }
+    for (const Catcher& c : s.on_error) {
+        if (!error_matches(c.errors, name)) continue;
+        lua_pushliteral(L, "route");
+        lua_pushinteger(L, self->model_->state(s.network, c.to).id);
+        return 2;
+    }
+    return 0;
+}
 
 int MachineVm::find_state(std::string_view qualified) const {
     for (const State* s : states_)
@@ -121,26 +155,28 @@ MachineStep MachineVm::call(int nargs, std::string_view state_name) {
     lua_State* L = program_->state();
     MachineStep step;
     CallLimit limit(program_->vm().limits(), L);
-    if (lua_pcall(L, nargs, 5, 0) != 0) {
+    if (lua_pcall(L, nargs, 7, 0) != 0) {
         step.code = MachineStep::Code::failed;
         step.error = pop_error(L, state_name);
         lua_rawgeti(L, LUA_REGISTRYINDEX, abort_);
         lua_call(L, 0, 0);
         return step;
     }
-    step.code = static_cast<MachineOutcome>(lua_tointeger(L, -5));
+    step.code = static_cast<MachineOutcome>(lua_tointeger(L, -7));
     if (step.code == MachineOutcome::applied) {
-        step.state = static_cast<int>(lua_tointeger(L, -4));
-        step.completed = lua_toboolean(L, -3);
-        step.reason = text_at(L, -2);
-        step.label = text_at(L, -1);
-    } else if (step.code == MachineOutcome::rejected) {
+        step.state = static_cast<int>(lua_tointeger(L, -6));
+        step.completed = lua_toboolean(L, -5);
         step.reason = text_at(L, -4);
+        step.label = text_at(L, -3);
+        step.previous = lua_isnumber(L, -2) ? static_cast<int>(lua_tointeger(L, -2)) : -1;
+        step.messages = static_cast<int>(lua_tointeger(L, -1));
+    } else if (step.code == MachineOutcome::rejected) {
+        step.reason = text_at(L, -6);
     } else {
         step.code = MachineOutcome::failed;
-        step.error = ErrorInfo{text_at(L, -4), text_at(L, -3), text_at(L, -2)};
+        step.error = ErrorInfo{text_at(L, -6), text_at(L, -5), text_at(L, -4)};
     }
-    lua_pop(L, 5);
+    lua_pop(L, 7);
     return step;
 }
 
@@ -159,27 +195,30 @@ MachineStep MachineVm::start(int handle, const Value& data, std::string_view id)
     return step;
 }
 
-MachineStep MachineVm::fire(int handle, int sid, std::string_view event, const Value& payload, std::string_view id) {
+MachineStep MachineVm::fire(int handle, int sid, int previous, std::string_view event, const Value& payload,
+                            std::string_view id) {
     lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fire_);
     lua_pushinteger(L, handle);
     lua_pushinteger(L, sid);
+    lua_pushinteger(L, previous);
     lua_pushlstring(L, event.data(), event.size());
     push_value(L, payload, program_->convert());
     lua_pushlstring(L, id.data(), id.size());
-    return call(5, state(sid).qualified);
+    return call(6, state(sid).qualified);
 }
 
-MachineStep MachineVm::fire_timer(int handle, int sid, double elapsed_ms, std::string_view id) {
+MachineStep MachineVm::fire_timer(int handle, int sid, int previous, double elapsed_ms, std::string_view id) {
     lua_State* L = program_->state();
     StackGuard guard(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, fire_timer_);
     lua_pushinteger(L, handle);
     lua_pushinteger(L, sid);
+    lua_pushinteger(L, previous);
     lua_pushnumber(L, elapsed_ms);
     lua_pushlstring(L, id.data(), id.size());
-    return call(4, state(sid).qualified);
+    return call(5, state(sid).qualified);
 }
 
 std::vector<MachineMessage> MachineVm::take_messages() {

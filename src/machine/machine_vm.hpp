@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,8 @@ struct MachineStep {
     bool completed = false;          ///< applied: that state is an end state
     std::string reason;              ///< applied: the condition's reason; rejected: why
     std::string label;               ///< applied: the event name or "after_ms=N" of the arc that fired
+    int previous = -1;               ///< applied: the state before `state` (where "@previous" leads), -1 = none
+    int messages = 0;                ///< applied: how many ctx.emit / ctx.send messages it wrote (take_messages)
     std::optional<ErrorInfo> error;  ///< failed: what failed (the instance is unchanged)
 };
 
@@ -62,10 +65,12 @@ public:
     /// A new instance: stores `data` under `handle` and enters the main network's start
     /// state. On failure nothing stays under `handle`.
     MachineStep start(int handle, const Value& data, std::string_view id);
-    /// Fires `event` from state `sid` (the instance waits there).
-    MachineStep fire(int handle, int sid, std::string_view event, const Value& payload, std::string_view id);
+    /// Fires `event` from state `sid` (the instance waits there, having come from
+    /// `previous`, -1 = none).
+    MachineStep fire(int handle, int sid, int previous, std::string_view event, const Value& payload,
+                     std::string_view id);
     /// Fires the first due timer arc of state `sid`, `elapsed_ms` after entering it.
-    MachineStep fire_timer(int handle, int sid, double elapsed_ms, std::string_view id);
+    MachineStep fire_timer(int handle, int sid, int previous, double elapsed_ms, std::string_view id);
 
     /// When a state's next timer arc falls due, `elapsed_ms` after entering it having
     /// checked up to `checked_ms` (-1 for none yet); < 0 when there is none.
@@ -88,7 +93,11 @@ private:
     int start_ = LUA_NOREF, fire_ = LUA_NOREF, fire_timer_ = LUA_NOREF, put_ = LUA_NOREF, get_ = LUA_NOREF,
         drop_ = LUA_NOREF, abort_ = LUA_NOREF, messages_ = LUA_NOREF;
 
+    std::mt19937_64 rng_;  // retry jitter
+
     MachineStep call(int nargs, std::string_view state_name);
+    /// machine.lua's `recover(sid, error_name, counts)`: what a failing state does next.
+    static int lua_recover(lua_State* L);
 };
 
 }  // namespace statenet::detail

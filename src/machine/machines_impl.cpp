@@ -2,6 +2,7 @@
 #include "machine/machines_impl.hpp"
 
 #include "api/assembly.hpp"
+#include "load/suggest.hpp"
 
 #include <fmt/format.h>
 
@@ -252,9 +253,10 @@ SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, co
         r.reason = fmt::format("its state {} no longer exists in the workflow", r.from);
     } else {
         const int handle = resident(id, row);
-        MachineStep step = vm_->fire(handle, row.state, event, payload, id);
+        MachineStep step = vm_->fire(handle, row.state, row.previous, event, payload, id);
         if (step.code == MachineStep::Code::applied) apply(r, row, step, now, handle, false);
         else reject(r, step);
+        if (step.code == MachineStep::Code::rejected) r.reason += unknown_event_hint(row.state, event);
         // In direct mode a failed step may have changed the data in place: a durable
         // instance reloads what the store holds.
         if (step.code == MachineStep::Code::failed && vm_->direct()) forget(id);
@@ -278,11 +280,12 @@ void MachinesImpl::reject(SendResult& r, MachineStep& step) {
 
 void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, double now, int handle, bool created) {
     r.status = SendStatus::applied;
-    write_messages(r, now);
+    if (step.messages > 0) write_messages(r, now);
     r.to = vm_->state(step.state).qualified;
     r.completed = step.completed;
     r.reason = std::move(step.reason);
     if (!step.label.empty()) r.event = std::move(step.label);
+    row.previous = step.previous;  // machine.lua: the last other state (self-transitions keep it)
     row.state = step.state;
     row.orphan_state.clear();
     row.completed = step.completed;
@@ -353,12 +356,14 @@ void MachinesImpl::committed() {
 std::size_t MachinesImpl::subscribe(MachineListener listener) {
     std::lock_guard lock(listeners_mutex_);
     listeners_.emplace_back(next_listener_, std::move(listener));
+    listening_ = true;
     return next_listener_++;
 }
 
 void MachinesImpl::unsubscribe(std::size_t id) {
     std::lock_guard lock(listeners_mutex_);
     std::erase_if(listeners_, [&](const auto& entry) { return entry.first == id; });
+    listening_ = !listeners_.empty();
 }
 
 void MachinesImpl::notify(const std::vector<Notice>& told) {
@@ -370,6 +375,30 @@ void MachinesImpl::notify(const std::vector<Notice>& told) {
     }
     for (const auto& notice : told)
         for (const auto& listener : listeners) listener(notice.result, notice.emitted);
+}
+
+std::string MachinesImpl::unknown_event_hint(int sid, std::string_view event) const {
+    std::vector<std::string_view> here, anywhere;
+    for (const Arc& arc : vm_->state(sid).arcs)
+        if (!arc.on.empty()) {
+            if (arc.on == event) return {};  // the state has arcs for it: their conditions said no
+            here.push_back(arc.on);
+        }
+    for (const auto& net : vm_->model().networks)
+        for (const auto& s : net.states)
+            for (const Arc& arc : s.arcs)
+                if (!arc.on.empty()) anywhere.push_back(arc.on);
+    std::sort(here.begin(), here.end());
+    here.erase(std::unique(here.begin(), here.end()), here.end());
+    std::string hint;
+    if (std::find(anywhere.begin(), anywhere.end(), event) == anywhere.end()) {
+        hint = suggest(event, anywhere);
+        if (hint.empty()) hint = " (no state of the workflow has arcs for it)";
+    }
+    if (here.empty()) return hint + "; the state accepts no events";
+    std::string list;
+    for (auto name : here) list += (list.empty() ? "" : ", ") + std::string(name);
+    return hint + "; it accepts: " + list;
 }
 
 std::vector<std::string> MachinesImpl::accepts(std::string_view id) {
@@ -386,7 +415,8 @@ std::vector<std::string> MachinesImpl::accepts(std::string_view id) {
 }
 
 void MachinesImpl::audit(const SendResult& r, double now) {
-    uncommitted_.push_back({r, std::move(emitted_)});
+    // Without listeners nothing is kept: a send pays for no notice.
+    if (listening_) uncommitted_.push_back({r, std::move(emitted_)});
     emitted_.clear();
     store_->append_audit(
         AuditEntry{0, r.instance, r.from, r.to, r.event, r.key, now, std::string(to_string(r.status)), r.reason});

@@ -11,6 +11,7 @@
 
 #include <statenet/machines.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -113,6 +114,7 @@ private:
     std::mutex listeners_mutex_;
     std::vector<std::pair<std::size_t, MachineListener>> listeners_;
     std::size_t next_listener_ = 1;
+    std::atomic<bool> listening_{false};
     std::condition_variable timers_changed_;
     bool woken_ = false;
 
@@ -175,6 +177,9 @@ private:
     /// back: the timer moves on to the state's next after_ms, without an audit row).
     bool fire_timer(const std::string& id, double now, SendResult& r);
 
+    /// What a rejection for an event the state has no arcs for adds to its reason:
+    /// the events the state accepts, a did-you-mean when no state knows the event.
+    std::string unknown_event_hint(int sid, std::string_view event) const;
     InstanceInfo info(const std::string& id, const InstanceRow& row, const std::string& json);
     ReloadReport reload_locked();
 };

@@ -38,6 +38,7 @@ public:
     void use_model(const Model* previous, const Model& model, std::vector<std::string>* orphaned) override {
         if (!previous) return;
         for (auto& [id, row] : instances_) {
+            if (row.previous >= 0) row.previous = state_id(model, *qualified_name(*previous, row.previous));
             std::string name = row.state >= 0 ? *qualified_name(*previous, row.state) : row.orphan_state;
             row.state = state_id(model, name);
             row.orphan_state = row.state >= 0 ? std::string() : name;

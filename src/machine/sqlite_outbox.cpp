@@ -36,6 +36,10 @@ void create_outbox_schema(SQLite::Database& db) {
     // count as sent at time 0.
     if (db.execAndGet("SELECT count(*) FROM pragma_table_info('statenet_keys') WHERE name = 'time_ms'").getInt() == 0)
         db.exec("ALTER TABLE statenet_keys ADD COLUMN time_ms REAL NOT NULL DEFAULT 0");
+    // ... and instances without the state they came from (`to = "@previous"`).
+    if (db.execAndGet("SELECT count(*) FROM pragma_table_info('statenet_instances') WHERE name = 'previous'")
+            .getInt() == 0)
+        db.exec("ALTER TABLE statenet_instances ADD COLUMN previous TEXT");
 }
 
 SqliteOutbox::SqliteOutbox(SQLite::Database& db)

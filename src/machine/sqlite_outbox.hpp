@@ -12,8 +12,9 @@
 
 namespace statenet::detail {
 
-/// The outbox's table and the keys table's time column, created or added to a store
-/// made by an earlier version. Run under the store's write lock.
+/// The outbox's table and the columns later versions added (keys' time, instances'
+/// previous state), created or added to a store made by an earlier version. Run under
+/// the store's write lock.
 void create_outbox_schema(SQLite::Database& db);
 
 class SqliteOutbox {

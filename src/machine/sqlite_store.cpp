@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS statenet_instances (
   version INTEGER NOT NULL,
   completed INTEGER NOT NULL,
   since_ms REAL NOT NULL,
-  due_ms REAL
+  due_ms REAL,
+  previous TEXT
 );
 CREATE INDEX IF NOT EXISTS statenet_instances_due ON statenet_instances(due_ms) WHERE due_ms IS NOT NULL;
 CREATE TABLE IF NOT EXISTS statenet_keys (
@@ -90,15 +91,16 @@ public:
         // The keys and audit indexes grow with every event: a larger page cache keeps
         // their hot pages in memory (the default 2 MB makes each insert read pages back).
         db_.exec("PRAGMA cache_size=-65536");
-        find_ =
-            prepare("SELECT network, state, version, completed, since_ms, due_ms FROM statenet_instances WHERE id = ?");
+        find_ = prepare(
+            "SELECT network, state, version, completed, since_ms, due_ms, previous FROM statenet_instances "
+            "WHERE id = ?");
         data_ = prepare("SELECT data FROM statenet_instances WHERE id = ?");
         insert_ = prepare(
-            "INSERT INTO statenet_instances (id, network, state, version, completed, since_ms, due_ms, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+            "INSERT INTO statenet_instances (id, network, state, version, completed, since_ms, due_ms, data, previous) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         update_ = prepare(
             "UPDATE statenet_instances SET network = ?2, state = ?3, version = ?4, completed = ?5, "
-            "since_ms = ?6, due_ms = ?7, data = coalesce(?8, data) WHERE id = ?1");
+            "since_ms = ?6, due_ms = ?7, data = coalesce(?8, data), previous = ?9 WHERE id = ?1");
         find_key_ = prepare(
             "SELECT status, event, from_state, to_state, completed, reason, error_name, error_message, "
             "error_state FROM statenet_keys WHERE instance = ? AND key = ?");
@@ -176,6 +178,8 @@ public:
         row.completed = find_->getColumn(3).getInt() != 0;
         row.since_ms = find_->getColumn(4).getDouble();
         row.due_ms = find_->getColumn(5).isNull() ? -1 : find_->getColumn(5).getDouble();
+        auto previous = find_->getColumn(6).isNull() ? ids_.end() : ids_.find(find_->getColumn(6).getString());
+        row.previous = previous == ids_.end() ? -1 : previous->second;
         if (data_json) *data_json = data_json_of(id);
         rows_.insert_or_assign(std::string(id), row);
         return true;
@@ -216,6 +220,12 @@ public:
         else s.bind(7);
         if (p.data) s.bind(8, p.data->to_json());
         else s.bind(8);
+        if (row.previous >= 0) {
+            const auto& [previous_network, previous_state] = names_[static_cast<std::size_t>(row.previous)];
+            s.bind(9, previous_network + "/" + previous_state);
+        } else {
+            s.bind(9);
+        }
         s.exec();
     }
 

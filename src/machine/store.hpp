@@ -16,6 +16,7 @@ namespace statenet::detail {
 /// An instance's row, without its data.
 struct InstanceRow {
     int state = -1;            ///< global state id in the loaded model; -1 = orphaned
+    int previous = -1;         ///< the state it came from (`to = "@previous"`); -1 = none
     std::string orphan_state;  ///< `network/state` of an orphaned instance
     std::int64_t version = 0;
     bool completed = false;

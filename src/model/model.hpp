@@ -56,9 +56,10 @@ struct Catcher {
 using FieldMap = std::vector<std::pair<std::string, std::string>>;
 
 struct Arc {
-    int id = 0;     // global arc id (index into Model::arcs order of creation)
-    int index = 0;  // definition order within its state
-    int to = -1;    // target state in the same network (plain arcs)
+    int id = 0;                // global arc id (index into Model::arcs order of creation)
+    int index = 0;             // definition order within its state
+    int to = -1;               // target state in the same network (plain arcs)
+    bool to_previous = false;  // `to = "@previous"`: the state the record or instance came from
     int push_network = -1;
     int push_state = -1;  // entry state of push_network (its start state by default)
     int return_to = -1;   // state in the calling network, -1 = finish in the sub-network

@@ -22,6 +22,7 @@ local APPLIED, REJECTED, FAILED = protocol.machine.APPLIED, protocol.machine.REJ
 
 local DATA = {}   -- instance handle -> committed data
 local copy_mode, max_transitions = true, 1000
+local recover  -- (sid, error name, retry counts) -> "retry", i | "route", sid | nil (machine_vm.cpp)
 
 -- What this step's functions emitted (ctx.emit) and sent (ctx.send), in order: handed
 -- to C++ when the step applies (it writes them to the outbox in the transition's
@@ -42,8 +43,8 @@ local function send(instance, event, payload)
   OUTBOX[#OUTBOX + 1] = { instance = instance, event = event, payload = payload }
 end
 
-function M.setup(copy, max)
-  copy_mode, max_transitions = copy, max
+function M.setup(copy, max, recover_fn)
+  copy_mode, max_transitions, recover = copy, max, recover_fn
   ctx.emit, ctx.send = emit, send
 end
 
@@ -67,16 +68,56 @@ local function reason_text(reason)
   return tostring(reason)
 end
 
--- Enters state `sid` and follows its immediate arcs until an end state or a state
--- that waits (no immediate arc passes). Returns APPLIED, final state id, completed
--- | FAILED, error name, message, state.
-local function settle(sid, slot)
-  local hops = 0
+-- Enters state `sid` (coming from state `from`) and follows its immediate arcs until an
+-- end state or a state that waits (no immediate arc passes). An arc to "@previous"
+-- (to = -1) goes back to the state the instance came from: the last other state it
+-- was in (a self-transition keeps it). Returns APPLIED, final
+-- state id, completed, the state before it | FAILED, error name, message, state.
+local function settle(sid, from, slot)
+  local hops, attempt, counts, ename, emsg, estate = 0, 0, {}, nil, nil, nil
   while true do
     local S = plan(sid)
-    local view, data, code, name, message = run_state(S, slot, 0)
-    if code == END then return APPLIED, sid, true end
-    if code == FAIL then return FAILED, name, message, plan(sid).qualified end
+    local view, data, code, name, message
+    if S.recovers then
+      -- A state with retry or on_error catches what its functions raise (records do it
+      -- in C++); running out of time or memory still ends the event.
+      local ok
+      ok, view, data, code, name, message = pcall(run_state, S, slot, attempt, ename, emsg, estate)
+      if not ok then
+        local err = view
+        if type(err) == "table" and (err.name == "Timeout" or err.name == "OutOfMemory") then error(err, 0) end
+        code = FAIL
+        if type(err) == "table" then
+          name, message = tostring(err.name or "LuaError"), tostring(err.message or err.name)
+        else
+          name, message = "LuaError", tostring(err)
+        end
+      end
+    else
+      view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
+    end
+    if code == END then return APPLIED, sid, true, from end
+    if code == FAIL then
+      -- The state's retry and on_error, as for records: run it again, or route.
+      local what, target = recover(sid, name, counts)
+      if what == "retry" then
+        counts[target] = (counts[target] or 0) + 1
+        attempt = attempt + 1
+      elseif what == "route" then
+        hops = hops + 1
+        if hops > max_transitions then
+          return FAILED, "MaxTransitions", "more than " .. max_transitions ..
+              " transitions (max_transitions) in one event", S.qualified
+        end
+        ename, emsg, estate = name, message, S.qualified
+        if target ~= sid then from = sid end
+        sid, attempt, counts = target, 0, {}
+      else
+        return FAILED, name, message, S.qualified
+      end
+      goto continue
+    end
+    ename, emsg, estate = nil, nil, nil
     local arcs, next_sid = plan(sid).now, nil
     for i = 1, #arcs do
       local a = arcs[i]
@@ -87,27 +128,38 @@ local function settle(sid, slot)
       end
     end
     commit(view, slot, false)
-    if next_sid == nil then return APPLIED, sid, false end
+    if next_sid == nil then return APPLIED, sid, false, from end
+    if next_sid == -1 then
+      if from == nil or from < 0 then
+        return FAILED, "NoPreviousState", "an arc to '@previous' fired, but the instance came from no other state",
+            plan(sid).qualified
+      end
+      next_sid = from
+    end
     hops = hops + 1
     if hops > max_transitions then
       return FAILED, "MaxTransitions", "more than " .. max_transitions ..
           " transitions (max_transitions) in one event", plan(sid).qualified
     end
-    sid = next_sid
+    -- A self-transition keeps where the instance came from.
+    if next_sid ~= sid then from = sid end
+    sid, attempt, counts = next_sid, 0, {}
+    ::continue::
   end
 end
 
-local function finish(handle, slot, code, a, b, c)
+local function finish(handle, slot, code, a, b, c, d, e)
   if code == APPLIED then DATA[handle] = record(slot) elseif OUTBOX[1] then OUTBOX = {} end
   ctx.event = nil
   rt.reset()
-  return code, a, b, c
+  return code, a, b, c, d, e, #OUTBOX
 end
 
 -- Tries `arcs` from state `sid` in order (timer arcs only once `elapsed` reaches their
--- after_ms); the first passing one fires. Returns APPLIED, final sid, completed,
--- reason, arc label | REJECTED, reason | FAILED, name, message, state.
-local function take(handle, sid, arcs, payload, id, elapsed, what)
+-- after_ms); the first passing one fires. `previous` is the state the instance came to
+-- `sid` from (-1: none). Returns APPLIED, final sid, completed, reason, arc label, the
+-- state before the final one | REJECTED, reason | FAILED, name, message, state.
+local function take(handle, sid, previous, arcs, payload, id, elapsed, what)
   local root = DATA[handle]
   local slot = rt.begin(copy_mode and shallow_copy(root) or root, id, copy_mode)
   local S = plan(sid)
@@ -119,13 +171,19 @@ local function take(handle, sid, arcs, payload, id, elapsed, what)
       local pass, reason = true, nil
       if a.when then pass, reason = a.when(data, user_ctx) end
       if pass then
+        local to = a.to
+        if to == -1 then
+          if previous < 0 then
+            finish(handle, slot, FAILED)
+            return FAILED, "NoPreviousState", "an arc to '@previous' fired, but the instance came from no other state",
+                S.qualified
+          end
+          to = previous
+        end
         transform(a.tf, a.tf_names, data, slot, view)
         commit(view, slot, false)
-        local code, x, y, z = settle(a.to, slot)
-        if code == APPLIED then
-          finish(handle, slot, code)
-          return APPLIED, x, y, reason_text(reason), a.label
-        end
+        local code, x, y, z = settle(to, to == sid and previous or sid, slot)
+        if code == APPLIED then return finish(handle, slot, code, x, y, reason_text(reason), a.label, z) end
         return finish(handle, slot, code, x, y, z)
       end
     end
@@ -134,16 +192,16 @@ local function take(handle, sid, arcs, payload, id, elapsed, what)
   return REJECTED, "no " .. what .. " arc passed its condition in state " .. plan(sid).qualified
 end
 
-function M.fire(handle, sid, event, payload, id)
+function M.fire(handle, sid, previous, event, payload, id)
   local arcs = plan(sid).events[event]
   if arcs == nil then
     return REJECTED, "no arc for event '" .. event .. "' in state " .. plan(sid).qualified
   end
-  return take(handle, sid, arcs, payload, id, nil, "'" .. event .. "'")
+  return take(handle, sid, previous, arcs, payload, id, nil, "'" .. event .. "'")
 end
 
-function M.fire_timer(handle, sid, elapsed, id)
-  return take(handle, sid, plan(sid).timers, nil, id, elapsed, "timer")
+function M.fire_timer(handle, sid, previous, elapsed, id)
+  return take(handle, sid, previous, plan(sid).timers, nil, id, elapsed, "timer")
 end
 
 -- A new instance with `data` entering state `sid`.
@@ -151,8 +209,9 @@ function M.start(handle, data, sid, id)
   DATA[handle] = data
   local slot = rt.begin(copy_mode and shallow_copy(data) or data, id, copy_mode)
   ctx.event = nil
-  local code, x, y, z = settle(sid, slot)
+  local code, x, y, z = settle(sid, -1, slot)
   if code ~= APPLIED then DATA[handle] = nil end
+  if code == APPLIED then return finish(handle, slot, code, x, y, nil, nil, z) end
   return finish(handle, slot, code, x, y, z)
 end
 
