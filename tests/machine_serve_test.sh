@@ -82,7 +82,7 @@ expect_http 200 POST /instances/s1/events '{"event":"start_update"}'
 expect_line "$tmp/out" '{"instance":"s1","event":"start_update","status":"applied","from":"session/IDLE","to":"session/TASK_SELECTION","completed":false}'
 expect_http 409 POST /instances/s1/events '{"event":"confirm"}'
 expect_contains "$tmp/out" '"status":"rejected"'
-expect_contains "$tmp/out" "\"reason\":\"no arc for event 'confirm' in state session/TASK_SELECTION\""
+expect_contains "$tmp/out" "\"reason\":\"no arc for event 'confirm' in state session/TASK_SELECTION"
 expect_http 200 GET /instances/s1/accepts
 expect_contains "$tmp/out" '{"instance":"s1","events":['
 expect_contains "$tmp/out" '"task_selected"'
