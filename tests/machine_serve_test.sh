@@ -41,7 +41,7 @@ serve() {
 stop_server() {
     kill "-$1" "$pid"
     set +e
-    wait "$pid"
+    wait "$pid" 2>/dev/null  # no "Killed" line from bash for kill -9
     stopped=$?
     set -e
 }
