@@ -131,15 +131,20 @@ expect_contains "$tmp/out" '"data\" must be a JSON object'
 expect_http 400 GET '/instances?limit=x'
 
 echo "== the event stream and metrics"
-curl -sN "$base/events?instance=s1" >"$tmp/sse.out" &
+# Last-Event-ID 0: the stream replays what s1 did before it opened.
+curl -sN "$base/events?instance=s1" -H 'Last-Event-ID: 0' >"$tmp/sse.out" &
 sse=$!
 wait_for "$tmp/sse.out" ': connected' || fail "the event stream did not open"
 expect_http 200 POST /instances/s2/events '{"event":"start_update"}'
 expect_http 200 POST /instances/s1/events '{"event":"start_collection"}'
-wait_for "$tmp/sse.out" 'event: transition' || fail "no transition on the event stream"
+wait_for "$tmp/sse.out" '"event":"start_collection"' || fail "no transition on the event stream"
 kill "$sse"
 expect_contains "$tmp/sse.out" 'data: {"instance":"s1","event":"start_collection","status":"applied","from":"session/AWAITING_ACTION","to":"session/COLLECTING_DATA","completed":false}'
 expect_absent "$tmp/sse.out" '"instance":"s2"'
+# The chat session's replies are emitted messages: on the stream and in the outbox.
+expect_match "$tmp/sse.out" '^data: \{"seq":[0-9]+,"instance":"s1","topic":"reply","event":"task_selected",.*"payload":\{"text":"Updating T-7\.'
+expect_http 200 GET '/outbox?topic=reply&limit=1'
+expect_contains "$tmp/out" '"payload":{"text":"Which task are you updating?","to":"s1"}'
 expect_http 200 GET /metrics
 expect_line "$tmp/out" 'statenet_machine_events_total{outcome="applied"} 7'
 expect_line "$tmp/out" 'statenet_machine_events_total{outcome="rejected"} 1'
