@@ -166,6 +166,28 @@ expect_http 200 GET /instances/s1
 expect_contains "$tmp/out" '"state":"session/COLLECTING_DATA","completed":false,"version":4'
 stop_server TERM
 
+echo "== SIGTERM with a request in progress: it finishes and is answered; new connections are refused"
+serve slow "$tmp/slow.db" "$root/tests/workflows/serve/slow.toml"
+expect_http 200 POST /instances '{"id":"w"}'
+curl -s -o "$tmp/slow.reply" -w '%{http_code}' -X POST --data '{"event":"work"}' "$base/instances/w/events" \
+    >"$tmp/slow.code" &
+slow_request=$!
+sleep 0.2
+kill -TERM "$pid"
+sleep 0.1
+expect_http 000 GET /healthz
+wait "$slow_request" || true
+set +e
+wait "$pid" 2>/dev/null
+stopped=$?
+set -e
+checks=$((checks + 3))
+[[ $stopped -eq 0 ]] || fail "serve exited $stopped, expected 0"
+[[ $(cat "$tmp/slow.code") == 200 ]] || fail "the request in progress was answered $(cat "$tmp/slow.code"), expected 200"
+expect_contains "$tmp/slow.reply" '"event":"work","status":"applied"'
+[[ $(sqlite3 "$tmp/slow.db" "SELECT json_extract(data, '$.n') FROM statenet_instances WHERE id = 'w'") == 1 ]] ||
+    fail "the drained event is not in the store"
+
 echo "== event streams take at most half the workers; a drain ends them"
 serve few "$tmp/few.db" "$toggle" --threads 2
 curl -sN "$base/events" >"$tmp/few-sse.out" &

@@ -3,13 +3,13 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
-#include <stdexcept>
-#include <string>
 #include <sys/file.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace statenet::server {
 
@@ -20,7 +20,8 @@ StoreLock::StoreLock(const std::filesystem::path& store) {
     if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
         // The owner's pid, for the message a second server prints.
         const std::string pid = std::to_string(::getpid()) + "\n";
-        if (::ftruncate(fd_, 0) == 0) [[maybe_unused]] const auto written = ::pwrite(fd_, pid.data(), pid.size(), 0);
+        if (::ftruncate(fd_, 0) == 0) [[maybe_unused]]
+            const auto written = ::pwrite(fd_, pid.data(), pid.size(), 0);
         return;
     }
     char owner[32] = {};
