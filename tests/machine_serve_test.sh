@@ -236,6 +236,8 @@ expect_exit 2 "$statenet" machine serve --store "$tmp/auth.db" "$toggle" --token
 expect_line "$tmp/err" "statenet: error: --token-env: the environment variable SERVE_TEST_UNSET_TOKEN is not set"
 expect_exit 2 "$statenet" machine serve --store "$tmp/auth.db" "$toggle" --listen 127.0.0.1
 expect_line "$tmp/err" "statenet: error: --listen wants HOST:PORT, not '127.0.0.1'"
+expect_exit 2 "$statenet" machine serve --store "$tmp/auth.db" "$toggle" --maintain-every -1
+expect_line "$tmp/err" "statenet: error: --maintain-every must be 0 (never) or more seconds"
 expect_exit 0 "$statenet" machine serve --help
 expect_contains "$tmp/out" 'Usage: statenet machine serve'
 

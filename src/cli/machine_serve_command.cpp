@@ -70,6 +70,7 @@ int serve(const ServeArgs& args) {
             fmt::format("refusing to serve {} without a token: use --token-env NAME, a loopback address or --insecure",
                         args.listen));
     if (args.threads == 0) throw usage_error("--threads must be at least 1");
+    if (!(args.maintain_every >= 0)) throw usage_error("--maintain-every must be 0 (never) or more seconds");
     options.watch = args.watch;
     options.maintain_every_s = args.maintain_every;
     options.listening = [](const std::string& address) {
