@@ -9,6 +9,7 @@ STATENET_PACKAGES=(
   zlib1g-dev libzstd-dev zstd
   libpq-dev postgresql
   libcurl4-openssl-dev libcpp-httplib-dev
+  help2man bash-completion
 )
 
 # statenet_install_packages [PACKAGE...]: installs those missing (default: STATENET_PACKAGES).
@@ -32,7 +33,7 @@ statenet_build() {
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   cd "$root"
   if [ ! -f build/build.ninja ]; then
-    meson setup build --buildtype=release -Dwerror=true >/dev/null
+    meson setup build --buildtype=release -Dwerror=true -Dman=enabled >/dev/null
   fi
   ninja -C build >/dev/null
 }

@@ -405,7 +405,7 @@ TEST_CASE("history - bad [history] settings and databases are load errors") {
         old.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA application_id=1397639241; PRAGMA user_version=1");
     }
     CHECK_THROWS_WITH_AS(History(dir / "v1.db"),
-                         doctest::Contains("has schema version 1; this statenet reads version 3"),
+                         doctest::Contains("has schema version 1; this statenet reads version 4"),
                          statenet::HistoryError);
     CHECK(errors("", history_in(dir / "v1.db")).find("schema version 1") != std::string::npos);
 }
@@ -481,7 +481,7 @@ PRAGMA application_id=1397639241; PRAGMA user_version=2;)sql");
     CHECK(steps[2].duration_ns == 800);
     CHECK(history.steps(runs[1]).empty());
     SQLite::Database check(path.string());
-    CHECK(check.execAndGet("PRAGMA user_version").getInt() == 3);
+    CHECK(check.execAndGet("PRAGMA user_version").getInt() == 4);  // 2 -> 3 -> 4
     CHECK(check.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'step_data'").getInt() == 0);
 }
 

@@ -37,6 +37,29 @@ expect_file "$tmp/priced.jsonl" "$(cat "$root/examples/api-enrich/expected.jsonl
 expect_match "$tmp/err" "$(summary_re 5 5 0 0)"
 expect_match "$tmp/err" '^statenet: resource catalog \(http\): 5 calls, 1 errors, 0 retries, latency avg [0-9.]+ ms max [0-9.]+ ms, breaker closed$'
 
+echo "== examples/rag: documents embedded into a vector store, questions answered from what it retrieves"
+rag=$root/examples/rag
+rag_env=(env LLM_URL="$base" RAG_STORE="$tmp/rag.vec.db")
+# One at a time: the fake embeddings (bags of words) give some documents equal scores,
+# and the store returns equal scores in the order the vectors were added.
+expect_exit 0 "${rag_env[@]}" "$statenet" run "$rag/rag.toml" -i "$rag/documents.jsonl" -o "$tmp/indexed.jsonl" --history "$tmp/rag-history.db" --in-flight 1
+expect_match "$tmp/err" "$(summary_re 5 5 0 0)"
+expect_match "$tmp/err" '^statenet: resource llm \(llm\): 5 calls, 0 errors, 0 retries, .* breaker closed, tokens 71 prompt \+ 0 completion$'
+expect_match "$tmp/err" '^statenet: resource docs \(vector\): 5 calls, 0 errors, latency avg [0-9.]+ ms max [0-9.]+ ms, health ok$'
+expect_exit 0 "${rag_env[@]}" "$statenet" run "$rag/rag.toml" -i "$rag/questions.jsonl" -o "$tmp/rag-answers.jsonl" --history "$tmp/rag-history.db"
+expect_file "$tmp/rag-answers.jsonl" "$(cat "$rag/expected.jsonl")"
+# The history keeps each run's resource calls and tokens (the answers are in flight
+# together: which question is #8 varies).
+expect_exit 0 "$statenet" history list --db "$tmp/rag-history.db"
+expect_match "$tmp/out" '^ +#8 .* main/answer +[0-9.]+ [mu]?s +3 +5[67]\+3[67] *$'
+expect_exit 0 "$statenet" history show '#8' --db "$tmp/rag-history.db"
+expect_match "$tmp/out" '^resources  llm \(llm\) 2 calls, 0 errors, '
+expect_match "$tmp/out" '^           docs \(vector\) 1 call, 0 errors, '
+expect_match "$tmp/out" '^usage      5[67] prompt \+ 3[67] completion tokens$'
+expect_exit 0 "$statenet" history stats --db "$tmp/rag-history.db"
+expect_match "$tmp/out" '^llm \(llm\) +11 +0 '
+expect_line "$tmp/out" "tokens: 241 prompt + 110 completion tokens"
+
 echo "== an unreachable API: the breaker opens, later records fail fast with CircuitOpen"
 cat >"$tmp/down.toml" <<TOML
 name = "down"

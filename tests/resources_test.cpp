@@ -179,6 +179,7 @@ namespace {
 struct LuaFixture {
     lua_State* L = luaL_newstate();
     ConvertRefs refs;
+    statenet::detail::ResourceMeter meter{"db", "sqlite"};
 
     LuaFixture() {
         luaL_openlibs(L);
@@ -192,7 +193,7 @@ struct LuaFixture {
 
     /// Makes `db` the Lua global `db`.
     void bind(SqliteConnection& db) {
-        statenet::detail::push_db_binding(L, &db, refs);
+        statenet::detail::push_db_binding(L, &db, refs, meter);
         lua_setglobal(L, "db");
     }
 

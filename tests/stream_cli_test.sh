@@ -26,6 +26,17 @@ printf 'id,,amount\n1,2,3\n' >"$tmp/noname.csv"
 expect_exit 2 "$statenet" run "$pipeline" -i "$tmp/noname.csv"
 expect_line "$tmp/err" "statenet: error: '$tmp/noname.csv': CSV header: column 2 has no name"
 
+echo "== CSV: a spreadsheet's byte order mark; other delimiters"
+printf '\xef\xbb\xbfid;amount;note\r\n1;10;"a;b"\r\n' >"$tmp/excel.csv"
+expect_exit 0 "$statenet" run "$pipeline" -i "$tmp/excel.csv" --csv-delimiter ';' -o "$tmp/excel.out.csv"
+expect_file "$tmp/excel.out.csv" 'id;amount;note;factor_type;label;scaled
+1;10;"a;b";number;default;20'
+printf 'id\tamount\n1\t3\n' >"$tmp/in.tsv"
+expect_exit 0 "$statenet" run "$pipeline" -i "$tmp/in.tsv" --format csv --csv-delimiter tab -o -
+expect_line "$tmp/out" 'id	amount	factor_type	label	scaled'
+expect_exit 2 "$statenet" run "$pipeline" -i "$tmp/in.tsv" --format csv --csv-delimiter ab
+expect_line "$tmp/err" "statenet: error: --csv-delimiter must be one character other than a quote or a line break (or tab), not 'ab'"
+
 echo "== Breadth-first branches all reach the output, primary first (emit = false ones do not)"
 printf '{"id":1}\n{"id":2}\n' >"$tmp/two.jsonl"
 expect_exit 0 "$statenet" run "$wf/branches.toml" -i "$tmp/two.jsonl" -o "$tmp/branches.jsonl" -j 2

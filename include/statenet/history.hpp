@@ -3,6 +3,7 @@
 
 #include <statenet/error.hpp>
 #include <statenet/export.hpp>
+#include <statenet/result.hpp>
 #include <statenet/value.hpp>
 
 #include <cstddef>
@@ -51,9 +52,17 @@ struct STATENET_API HistoryRun {
     HistoryLevel level = HistoryLevel::runs;
     std::optional<Value> input;   ///< level full: the record as it came in
     std::optional<Value> output;  ///< level full: the record's data at the end
+    TokenUsage usage;             ///< tokens the run's `llm` calls used (every level)
+    /// The run's resource calls, one entry per resource it called (every level); a
+    /// resource's health is kept only when it was not ok (or its breaker not closed).
+    std::vector<ResourceUse> resources;
 
     Value to_value() const;
 };
+
+/// Resource calls as history stores and shows them: `{"NAME": {"type":, "calls":,
+/// "errors":, "latency_ms":[, "health":]}}`, the health only when it is not empty.
+STATENET_API Value resource_uses_value(const std::vector<ResourceUse>& uses);
 
 /// One step of a run: one state entered (one attempt), and the transition taken out of it.
 /// Steps form a tree through `parent`: the step before in the same branch, the pushing
@@ -109,6 +118,9 @@ struct HistoryStats {
     std::int64_t runs = 0, ok = 0, failed = 0;
     std::vector<StateStats> states;  ///< by entries, most first
     std::vector<ErrorStats> errors;  ///< by count, most first
+    TokenUsage usage;                ///< summed over the runs
+    /// Each resource's calls summed over the runs, by name (health left empty).
+    std::vector<ResourceUse> resources;
 };
 
 /// What to delete. Every given limit applies.

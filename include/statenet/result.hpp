@@ -31,19 +31,33 @@ struct TokenUsage {
     bool empty() const noexcept { return prompt_tokens == 0 && completion_tokens == 0; }
 };
 
-/// A network resource's counters (`http`, `llm`) since its workflow version was loaded
-/// (Workflow::resource_stats()).
+/// A resource's counters since its workflow version was loaded
+/// (Workflow::resource_stats()), for every kind.
 struct ResourceStats {
     std::string name;
     std::string type;
     std::uint64_t calls = 0;    ///< Lua calls; a call's retries count once
     std::uint64_t errors = 0;   ///< calls that raised an error
-    std::uint64_t retries = 0;  ///< attempts after a call's first
+    std::uint64_t retries = 0;  ///< `http`, `llm`: attempts after a call's first
     double latency_ms_sum = 0;  ///< over every call, retries and waits included
     double latency_ms_max = 0;
-    /// The circuit breaker: "closed" (healthy), "open" or "half-open".
-    std::string health = "closed";
-    TokenUsage tokens;
+    /// `http`, `llm`: the circuit breaker, "closed" (healthy), "open" or "half-open".
+    /// Other kinds: "ok"; "degraded" when the last call failed, the last wait for a
+    /// pooled connection timed out or a connection could not begin its transaction;
+    /// "down" when the last attempt to connect (or to open the store or root) failed.
+    std::string health = "ok";
+    TokenUsage tokens;  ///< `llm`
+};
+
+/// What one record's (or machine event's) calls to one resource amounted to.
+struct ResourceUse {
+    std::string name;
+    std::string type;
+    std::uint64_t calls = 0;
+    std::uint64_t errors = 0;
+    double latency_ms = 0;  ///< summed over the calls
+    /// The resource's health (as in ResourceStats) when the record ended.
+    std::string health;
 };
 
 /// The outcome of one record run.
@@ -68,6 +82,8 @@ struct STATENET_API Result {
     bool emit = true;
     /// Tokens the record's `llm` calls used.
     TokenUsage usage;
+    /// The record's resource calls, one entry per resource it called, in first-call order.
+    std::vector<ResourceUse> resources;
 
     /// The result as a JSON-ready Value (ok, final_state, data, path, error, ...).
     Value to_value() const;

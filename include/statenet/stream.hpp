@@ -40,6 +40,8 @@ struct Source {
     std::string text_field = "line";
     /// SQLite, PostgreSQL: the query whose rows (column name -> value) are the records.
     std::string query{};
+    /// CSV: the field separator (`;` for many European exports, `\t` for TSV).
+    char csv_delimiter = ',';
 };
 
 /// Where emitted records go. Build one with the functions below.
@@ -58,6 +60,8 @@ struct Sink {
     /// SQLite, PostgreSQL: upsert by this column (insert or update the row with the same key);
     /// empty = plain inserts.
     std::string key{};
+    /// CSV: the field separator.
+    char csv_delimiter = ',';
 };
 
 STATENET_API Source file_source(std::string path, std::optional<RecordFormat> format = std::nullopt);

@@ -105,7 +105,7 @@ void Workflow::flush_history() const {
     if (auto history = impl_->current()->history) history->flush();
 }
 
-std::vector<ResourceStats> Workflow::resource_stats() const { return impl_->current()->pools->network().stats(); }
+std::vector<ResourceStats> Workflow::resource_stats() const { return impl_->current()->pools->stats(); }
 
 const std::string& Workflow::name() const { return impl_->named_model().name; }
 const std::string& Workflow::version() const { return impl_->named_model().version; }

@@ -82,14 +82,37 @@ std::string quoted(const std::string& text) {
 }  // namespace
 
 std::string runs_table(const std::vector<HistoryRun>& runs) {
-    std::string out = fmt::format("{:>6}  {:<36}  {:<24}  {:<6}  {:<24}  {:>10}  {}\n", "ID", "RUN", "STARTED",
-                                  "STATUS", "FINAL STATE", "DURATION", "ERROR");
-    for (const auto& r : runs)
-        out += fmt::format("{:>6}  {:<36}  {:<24}  {:<6}  {:<24}  {:>10}  {}\n", "#" + std::to_string(r.id), r.run_id,
-                           format_history_time(r.started_us), r.ok ? "ok" : "failed", r.final_state,
-                           micros(r.duration_ns), clip(error_text(r.error), 80));
+    std::string out = fmt::format("{:>6}  {:<36}  {:<24}  {:<6}  {:<24}  {:>10}  {:>6}  {:>11}  {}\n", "ID", "RUN",
+                                  "STARTED", "STATUS", "FINAL STATE", "DURATION", "CALLS", "TOKENS", "ERROR");
+    for (const auto& r : runs) {
+        std::uint64_t calls = 0;
+        for (const auto& use : r.resources) calls += use.calls;
+        const std::string tokens =
+            r.usage.empty() ? "" : fmt::format("{}+{}", r.usage.prompt_tokens, r.usage.completion_tokens);
+        out += fmt::format("{:>6}  {:<36}  {:<24}  {:<6}  {:<24}  {:>10}  {:>6}  {:>11}  {}\n",
+                           "#" + std::to_string(r.id), r.run_id, format_history_time(r.started_us),
+                           r.ok ? "ok" : "failed", r.final_state, micros(r.duration_ns),
+                           calls ? std::to_string(calls) : std::string(), tokens, clip(error_text(r.error), 80));
+    }
     return out;
 }
+
+namespace {
+
+// "api (http) 3 calls, 1 error, 12.40 ms[, health open]"
+std::string use_text(const ResourceUse& use) {
+    std::string text =
+        fmt::format("{} ({}) {} call{}, {} error{}, {}", use.name, use.type, use.calls, use.calls == 1 ? "" : "s",
+                    use.errors, use.errors == 1 ? "" : "s", micros(static_cast<std::int64_t>(use.latency_ms * 1e6)));
+    if (!use.health.empty()) text += ", health " + use.health;
+    return text;
+}
+
+std::string tokens_text(const TokenUsage& usage) {
+    return fmt::format("{} prompt + {} completion tokens", usage.prompt_tokens, usage.completion_tokens);
+}
+
+}  // namespace
 
 std::string run_text(const HistoryRun& r, const std::vector<HistoryStep>& steps) {
     std::string out = fmt::format("run {} (#{})\n", r.run_id, r.id);
@@ -101,6 +124,9 @@ std::string run_text(const HistoryRun& r, const std::vector<HistoryStep>& steps)
     if (r.error) out += fmt::format("error      {} (in {})\n", error_text(r.error), r.error->state);
     if (r.input) out += fmt::format("input      {}\n", r.input->to_json());
     if (r.output) out += fmt::format("output     {}\n", r.output->to_json());
+    for (std::size_t i = 0; i < r.resources.size(); ++i)
+        out += fmt::format("{}{}\n", i == 0 ? "resources  " : "           ", use_text(r.resources[i]));
+    if (!r.usage.empty()) out += fmt::format("usage      {}\n", tokens_text(r.usage));
     if (steps.empty()) {
         out += fmt::format("steps      none recorded (history level {})\n", history_level_name(r.level));
         return out;
@@ -158,6 +184,15 @@ std::string stats_table(const HistoryStats& stats) {
         out += fmt::format("\n{:<32} {:>10} {:>10}\n", "ERROR", "STEPS", "RUNS");
         for (const auto& e : stats.errors) out += fmt::format("{:<32} {:>10} {:>10}\n", e.name, e.steps, e.runs);
     }
+    if (!stats.resources.empty()) {
+        out += fmt::format("\n{:<32} {:>10} {:>10} {:>12}\n", "RESOURCE", "CALLS", "ERRORS", "LATENCY AVG");
+        for (const auto& use : stats.resources)
+            out += fmt::format(
+                "{:<32} {:>10} {:>10} {:>12}\n", fmt::format("{} ({})", use.name, use.type), use.calls, use.errors,
+                micros(use.calls ? static_cast<std::int64_t>(use.latency_ms * 1e6 / static_cast<double>(use.calls))
+                                 : 0));
+    }
+    if (!stats.usage.empty()) out += fmt::format("\ntokens: {}\n", tokens_text(stats.usage));
     return out;
 }
 
@@ -171,11 +206,15 @@ Value stats_value(const HistoryStats& stats) {
                                         {"p95_us", s.p95_us}}));
     for (const auto& e : stats.errors)
         errors.push_back(Value::object({{"name", e.name}, {"steps", e.steps}, {"runs", e.runs}}));
-    return Value::object({{"runs", stats.runs},
-                          {"ok", stats.ok},
-                          {"failed", stats.failed},
-                          {"states", std::move(states)},
-                          {"errors", std::move(errors)}});
+    Value out = Value::object({{"runs", stats.runs},
+                               {"ok", stats.ok},
+                               {"failed", stats.failed},
+                               {"states", std::move(states)},
+                               {"errors", std::move(errors)}});
+    out.set("resources", resource_uses_value(stats.resources));
+    out.set("usage", Value::object({{"prompt_tokens", static_cast<long long>(stats.usage.prompt_tokens)},
+                                    {"completion_tokens", static_cast<long long>(stats.usage.completion_tokens)}}));
+    return out;
 }
 
 namespace {

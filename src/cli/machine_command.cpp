@@ -4,6 +4,7 @@
 #include "io/byte_input.hpp"
 #include "io/line_reader.hpp"
 #include "machine/machine_json.hpp"
+#include "statenet_config.hpp"
 
 #include <statenet/statenet.hpp>
 
@@ -259,7 +260,7 @@ Command add_machine_command(CLI::App& root) {
     machine->require_subcommand(1);
     machine->footer(
         "Results are JSON lines. Exit status: 0 ok, 1 an event was rejected (or a start failed), 2 usage,\n"
-        "workflow or store error. See docs/machines.md.");
+        "workflow or store error. The guide: machines.md in " STATENET_DOC_DIR ".");
 
     CLI::App* start_app = add_machine_subcommand(*machine, args, "start", "Create an instance in the start state");
     start_app->add_option("ID", args->ids, "Instance ids (one or more)")->required()->type_name("");

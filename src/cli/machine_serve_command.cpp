@@ -3,6 +3,7 @@
 #include "cli/options.hpp"
 #include "server/serve.hpp"
 #include "server/store_lock.hpp"
+#include "statenet_config.hpp"
 
 #include <statenet/statenet.hpp>
 
@@ -126,7 +127,8 @@ Command add_machine_serve_command(CLI::App& machine) {
     app->footer(
         "Prints the bound address (http://HOST:PORT) as stdout's first line, then serves until SIGTERM or\n"
         "SIGINT: it stops accepting connections, finishes the requests in progress and exits 0. A send is\n"
-        "answered only once the store has committed it. Routes: docs/machines.md, \"Serving machines over HTTP\".");
+        "answered only once the store has committed it. The routes: machines.md in " STATENET_DOC_DIR
+        ", \"Serving machines over HTTP\".");
     return {app, [args] { return serve(*args); }};
 }
 

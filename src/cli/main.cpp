@@ -1,6 +1,7 @@
 // statenet command-line interface: subcommand dispatch, error reporting and exit codes.
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "statenet_config.hpp"
 
 #include <statenet/statenet.hpp>
 
@@ -38,7 +39,9 @@ std::string first_argument_error(const std::vector<Command>& commands, std::stri
 int dispatch(int argc, char** argv) {
     CLI::App root("statenet runs state networks whose functions are LuaJIT.", "statenet");
     root.failure_message(usage_failure);
-    root.footer("Exit status: 0 success, 1 some records failed, 2 usage or workflow error.");
+    root.footer(
+        "Exit status: 0 success, 1 some records failed, 2 usage or workflow error.\n"
+        "Guides: " STATENET_DOC_DIR "; the manual: man statenet.");
     root.require_subcommand(1);
     root.set_version_flag("--version", "statenet " + std::string(version()));
     const std::vector<Command> commands = {add_run_command(root),     add_validate_command(root),

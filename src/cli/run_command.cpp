@@ -29,6 +29,7 @@ struct RunArgs {
     std::string input_format;
     std::string output_format;
     std::string text_field = "line";
+    std::string csv_delimiter = ",";
     std::string query;
     std::string table;
     std::string key;
@@ -81,6 +82,18 @@ std::optional<RecordFormat> chosen_format(const std::string& specific, const std
 // "postgres:CONNINFO" names a PostgreSQL database where a SQLite file could stand.
 constexpr std::string_view postgres_prefix = "postgres:";
 
+/// `--csv-delimiter`: one character; `\t` or `tab` for tab-separated files.
+char csv_delimiter(const RunArgs& args) {
+    const std::string& d = args.csv_delimiter;
+    if (d == "\\t" || d == "tab") return '\t';
+    if (d.size() != 1 || d == "\"" || d == "\n" || d == "\r")
+        throw usage_error(
+            fmt::format("--csv-delimiter must be one character other than a quote or a line break "
+                        "(or tab), not '{}'",
+                        d));
+    return d[0];
+}
+
 Source make_source(const RunArgs& args) {
     if (args.input.starts_with(postgres_prefix)) {
         if (args.query.empty()) throw usage_error("-i postgres:... needs --query (the rows to read)");
@@ -89,6 +102,7 @@ Source make_source(const RunArgs& args) {
     if (!args.query.empty()) return sqlite_source(args.input, args.query);
     Source source = file_source(args.input, chosen_format(args.input_format, args.format));
     source.text_field = args.text_field;
+    source.csv_delimiter = csv_delimiter(args);
     return source;
 }
 
@@ -101,6 +115,7 @@ Sink make_sink(const RunArgs& args) {
     if (!args.key.empty()) throw usage_error("--key needs --table (it names the SQLite table's key column)");
     Sink sink = file_sink(args.output, chosen_format(args.output_format, args.format));
     sink.text_field = args.text_field;
+    sink.csv_delimiter = csv_delimiter(args);
     return sink;
 }
 
@@ -113,15 +128,18 @@ void print_summary(const StreamStats& stats) {
     std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
-// One line per network resource: what it did for the run, its breaker, its tokens.
+// One line per resource the run called (and every network one): what it did for the
+// run, its health (a network resource's breaker), its tokens.
 void print_resource_stats(const std::vector<ResourceStats>& resources) {
     std::string text;
     for (const auto& r : resources) {
+        const bool network = r.type == "http" || r.type == "llm";
+        if (!network && r.calls == 0 && r.health == "ok") continue;
         const double average = r.calls > 0 ? r.latency_ms_sum / static_cast<double>(r.calls) : 0.0;
-        text += fmt::format(
-            "statenet: resource {} ({}): {} calls, {} errors, {} retries, latency avg {:.1f} ms max "
-            "{:.1f} ms, breaker {}",
-            r.name, r.type, r.calls, r.errors, r.retries, average, r.latency_ms_max, r.health);
+        text += fmt::format("statenet: resource {} ({}): {} calls, {} errors", r.name, r.type, r.calls, r.errors);
+        if (network) text += fmt::format(", {} retries", r.retries);
+        text += fmt::format(", latency avg {:.1f} ms max {:.1f} ms, {} {}", average, r.latency_ms_max,
+                            network ? "breaker" : "health", r.health);
         if (!r.tokens.empty())
             text +=
                 fmt::format(", tokens {} prompt + {} completion", r.tokens.prompt_tokens, r.tokens.completion_tokens);
@@ -216,6 +234,9 @@ Command add_run_command(CLI::App& root) {
     auto* text_field =
         app->add_option("--text-field", args->text_field, "Text format: the field that holds each line (default: line)")
             ->type_name("NAME");
+    auto* csv_delimiter = app->add_option("--csv-delimiter", args->csv_delimiter,
+                                          "CSV input and output: the field separator (default ,; e.g. ';', or tab)")
+                              ->type_name("CHAR");
     auto* query = app->add_option("--query", args->query,
                                   "Read the rows of this SQL query from the database IN (SQLite or postgres:...)")
                       ->type_name("SQL");
@@ -266,7 +287,7 @@ Command add_run_command(CLI::App& root) {
     app->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
     add_sandbox_options(app, args->sandbox);
     for (CLI::Option* stream_only : {input, errors, workers, in_flight, format, input_format, output_format, text_field,
-                                     query, table, key, unordered, resume, checkpoint, batch})
+                                     csv_delimiter, query, table, key, unordered, resume, checkpoint, batch})
         args->data_option->excludes(stream_only);
     unordered->excludes(resume);
     checkpoint->needs(resume);

@@ -18,20 +18,27 @@ VectorMetric metric_of(const std::string& name) {
 bool HostedResources::hosts(const ResourceDecl& decl) noexcept { return decl.type == "vector" || decl.type == "files"; }
 
 void HostedResources::bind(int id, const ResourceDecl& decl, lua_State* L, int resources_index, const ConvertRefs& refs,
-                           Transactions& tx) {
+                           Transactions& tx, ResourceMeter& meter) {
     const auto slot = static_cast<std::size_t>(id);
     if (slot >= vectors_.size()) {
         vectors_.resize(slot + 1);
         files_.resize(slot + 1);
     }
     if (vectors_[slot] || files_[slot]) return;
-    if (decl.type == "vector") {
-        vectors_[slot] = VectorStore::open(VectorConfig{decl.name, decl.path, decl.dim, metric_of(decl.metric)});
-        push_vector_binding(L, vectors_[slot].get(), refs);
+    try {
+        if (decl.type == "vector")
+            vectors_[slot] = VectorStore::open(VectorConfig{decl.name, decl.path, decl.dim, metric_of(decl.metric)});
+        else files_[slot] = std::make_unique<FilesResource>(FilesConfig{decl.name, decl.root, decl.create});
+    } catch (...) {
+        meter.set_health(Health::down);
+        throw;
+    }
+    meter.set_health(Health::ok);
+    if (vectors_[slot]) {
+        push_vector_binding(L, vectors_[slot].get(), refs, &meter);
     } else {
-        files_[slot] = std::make_unique<FilesResource>(FilesConfig{decl.name, decl.root, decl.create});
         tx.enlist(*files_[slot]);
-        push_files_binding(L, files_[slot].get());
+        push_files_binding(L, files_[slot].get(), &meter);
     }
     lua_setfield(L, resources_index, decl.name.c_str());
 }

@@ -26,9 +26,10 @@ public:
     /// Opens resource `id` on its first use: a vector store (shared by every runner that
     /// opens the same file) or this runner's files root, enlisted in `tx`; binds it into
     /// the ctx.resources table at `resources_index`. Later calls do nothing. Throws
-    /// ResourceFailure.
+    /// ResourceFailure (and marks `meter` down) when it cannot be opened. Calls are
+    /// counted in `meter`.
     void bind(int id, const ResourceDecl& decl, lua_State* L, int resources_index, const ConvertRefs& refs,
-              Transactions& tx);
+              Transactions& tx, ResourceMeter& meter);
 
 private:
     std::vector<std::shared_ptr<VectorStore>> vectors_;

@@ -41,9 +41,17 @@ struct InFlight::Fiber {
 };
 
 unsigned in_flight_slots(const Model& model, unsigned requested) {
-    if (!model.uses_network()) return 1;
+    if (!model.uses_yielding_resources()) return 1;
     if (requested) return requested;
-    return model.in_flight > 0 ? static_cast<unsigned>(model.in_flight) : 64;
+    if (model.in_flight > 0) return static_cast<unsigned>(model.in_flight);
+    // Records that wait only on postgres each hold a pooled connection while in flight:
+    // more of them than connections would only wait for one (and end batches early).
+    int pool = 0;
+    for (const auto& r : model.resources) {
+        if (r.network()) return 64;
+        if (r.type == "postgres") pool = pool == 0 ? r.pool : std::min(pool, r.pool);
+    }
+    return static_cast<unsigned>(std::max(1, pool));
 }
 
 InFlight::InFlight(std::shared_ptr<RunnerPool> runners, unsigned slots)

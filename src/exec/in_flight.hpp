@@ -58,7 +58,9 @@ private:
 };
 
 /// How many records a worker keeps in flight for a workflow: `in_flight` (stream option,
-/// else the workflow's key, else 64) when it uses a network resource, else 1.
+/// else the workflow's key, else 64 — or, when postgres is the only kind that yields, the
+/// smallest postgres `pool`) when it uses a resource whose calls yield (http, llm,
+/// postgres), else 1.
 unsigned in_flight_slots(const Model& model, unsigned requested);
 
 }  // namespace statenet::detail

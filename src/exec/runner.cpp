@@ -33,6 +33,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
       engine_(std::move(engine)),
       pools_(std::move(pools)),
       program_(model_, engine_, diags, ProgramFor::records),
+      binder_(*model_, *pools_, program_, tx_),
       tx_(*model_, pools_, [this](const std::string& message) { warn(message); }),
       reference_(model_->reference, tx_, *pools_),
       rng_(engine_->options.seed + engine_->runner_seq.fetch_add(1)),
@@ -56,9 +57,11 @@ void Runner::install_context() {
     lua_State* L = program_.state();
     StackGuard guard(L);
     program_.vm().push_runtime("ctx");
+    RecordMeter::install(L, &meter_);
     lua_getfield(L, -1, "resources");
     pools_->network().bind(L, -1, program_.convert());
     resources_table_ = luaL_ref(L, LUA_REGISTRYINDEX);
+    binder_.use_table(resources_table_);
     for (const bool commit : {true, false}) {
         lua_pushlightuserdata(L, this);
         lua_pushboolean(L, commit);
@@ -179,7 +182,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     lua_State* L = program_.state();
     StackGuard guard(L);
     int first_slot = 0;
-    take_token_usage(L);  // what an earlier record left uncounted is not this one's
+    meter_.clear();  // what an earlier record left uncounted is not this one's
     if (auto error = begin(run, input, first_slot)) {
         result.error = std::move(error);
         result.data = std::move(input);
@@ -189,7 +192,8 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     }
     Outcome outcome;
     drive(run, first_slot, outcome);
-    result.usage = take_token_usage(L);
+    result.usage = meter_.take_tokens();
+    result.resources = meter_.take();
     // The lazy JSON path leaves Result::data null; history at level full wants it.
     Value history_output;
     collect(run, outcome, input, result, history_output);

@@ -1,15 +1,16 @@
 // Runner: the executor — one Program (a Lua VM loaded with one workflow) running records one at a time.
 #pragma once
 
-#include "exec/hosted_resources.hpp"
 #include "exec/json_output.hpp"
 #include "exec/program.hpp"
 #include "exec/reference.hpp"
+#include "exec/resource_binder.hpp"
 #include "exec/run_id.hpp"
 #include "exec/run_observer.hpp"
 #include "exec/services.hpp"
 #include "exec/transactions.hpp"
 #include "model/model.hpp"
+#include "resources/meter.hpp"
 #include "resources/pool.hpp"
 
 #include <statenet/result.hpp>
@@ -69,11 +70,12 @@ private:
     std::shared_ptr<EngineImpl> engine_;
     std::shared_ptr<ResourcePools> pools_;
     Program program_;
-    HostedResources hosted_;  // outlives tx_, which holds its files roots
+    ResourceBinder binder_;  // outlives tx_, which holds its files roots
     Transactions tx_;
     JsonOutput json_;                  // the record run by run_json
     ReferenceRecord reference_;        // reference mode's key, row and commit
     int resources_table_ = LUA_NOREF;  // ctx.resources
+    RecordMeter meter_;                // the record's resource calls and tokens
     std::vector<int> state_index_;     // global state id -> index in its network
     std::unique_ptr<RunObserver> observer_;
     bool tracking_changes_ = false;  // the runtime records each step's changes
@@ -129,8 +131,6 @@ private:
 
     // Resources and transactions (resources.cpp).
     std::optional<ErrorInfo> acquire_resources(const State& s, const std::string& where);
-    Connection& hold(int id);
-    void unbind(const std::vector<int>& released) noexcept;
     void warn(const std::string& message);
     static int lua_commit_or_rollback(lua_State* L);
 };

@@ -25,7 +25,8 @@ using Bind = std::variant<std::int64_t, std::string>;
 
 constexpr const char* run_columns =
     "r.id, r.run_id, w.name, w.version, w.file, w.scripts_hash, r.position, r.ok, r.final_state, r.error_name, "
-    "r.error_message, r.error_state, r.started_us, r.duration_ns, r.transitions, r.level, r.input, r.output";
+    "r.error_message, r.error_state, r.started_us, r.duration_ns, r.transitions, r.level, r.input, r.output, "
+    "r.prompt_tokens, r.completion_tokens, r.resources";
 constexpr const char* run_tables = " FROM runs r JOIN workflows w ON w.id = r.workflow";
 // The steps of run r: step_rows' `run` is the runs row, so the lookup is by rowid.
 constexpr const char* run_steps = "s.run = r.id";
@@ -39,6 +40,33 @@ std::optional<ErrorInfo> error_at(SQLite::Statement& q, int first) {
 std::optional<Value> json_at(SQLite::Statement& q, int index) {
     if (q.getColumn(index).isNull()) return std::nullopt;
     return Value::from_json(q.getColumn(index).getString());
+}
+
+TokenUsage usage_at(SQLite::Statement& q, int first) {
+    return TokenUsage{static_cast<std::uint64_t>(q.getColumn(first).getInt64()),
+                      static_cast<std::uint64_t>(q.getColumn(first + 1).getInt64())};
+}
+
+// runs.resources (see the schema) as the public rows; a health left out was ok.
+std::vector<ResourceUse> resource_uses(const Value& stored) {
+    std::vector<ResourceUse> out;
+    if (!stored.is_object()) return out;
+    for (const auto& [name, v] : stored.as_object()) {
+        ResourceUse& use = out.emplace_back();
+        use.name = name;
+        auto number = [&](std::string_view key) {
+            const Value* n = v.is_object() ? v.find(key) : nullptr;
+            return n && n->is_number() ? n->as_number() : 0.0;
+        };
+        const Value* type = v.is_object() ? v.find("type") : nullptr;
+        use.type = type && type->is_string() ? type->as_string() : "";
+        use.calls = static_cast<std::uint64_t>(number("calls"));
+        use.errors = static_cast<std::uint64_t>(number("errors"));
+        use.latency_ms = number("latency_ms");
+        const Value* health = v.is_object() ? v.find("health") : nullptr;
+        if (health && health->is_string()) use.health = health->as_string();
+    }
+    return out;
 }
 
 HistoryRun read_run(SQLite::Statement& q) {
@@ -59,6 +87,8 @@ HistoryRun read_run(SQLite::Statement& q) {
     run.level = parse_history_level(q.getColumn(15).getString()).value_or(HistoryLevel::runs);
     run.input = json_at(q, 16);
     run.output = json_at(q, 17);
+    run.usage = usage_at(q, 18);
+    if (auto resources = json_at(q, 20)) run.resources = resource_uses(*resources);
     return run;
 }
 
@@ -205,18 +235,44 @@ std::vector<HistoryStep> History::steps(const HistoryRun& run) const {
     });
 }
 
+namespace {
+
+// Adds one run's tokens and resource calls to the totals.
+void add_usage(HistoryStats& stats, const TokenUsage& usage, const SQLite::Column& resources) {
+    stats.usage.prompt_tokens += usage.prompt_tokens;
+    stats.usage.completion_tokens += usage.completion_tokens;
+    if (resources.isNull()) return;
+    for (ResourceUse& use : resource_uses(Value::from_json(resources.getString()))) {
+        auto total = std::find_if(stats.resources.begin(), stats.resources.end(),
+                                  [&](const ResourceUse& r) { return r.name == use.name; });
+        if (total == stats.resources.end()) {
+            use.health.clear();
+            stats.resources.push_back(std::move(use));
+            continue;
+        }
+        total->calls += use.calls;
+        total->errors += use.errors;
+        total->latency_ms += use.latency_ms;
+    }
+}
+
+}  // namespace
+
 HistoryStats History::stats(const HistoryFilter& filter) const {
     return guarded(impl_->path, [&] {
         HistoryStats stats;
         std::vector<Bind> binds;
         const std::string where = where_clause(*this, filter, binds);
         std::map<std::string, ErrorStats> errors;
-        SQLite::Statement runs(*impl_->db, fmt::format("SELECT r.ok, r.error_name{}{}", run_tables, where));
+        SQLite::Statement runs(
+            *impl_->db, fmt::format("SELECT r.ok, r.error_name, r.prompt_tokens, r.completion_tokens, r.resources{}{}",
+                                    run_tables, where));
         bind_all(runs, binds);
         while (runs.executeStep()) {
             ++stats.runs;
             if (runs.getColumn(0).getInt()) ++stats.ok;
             else ++stats.failed;
+            add_usage(stats, usage_at(runs, 2), runs.getColumn(4));
             if (!runs.getColumn(1).isNull()) {
                 const std::string name = runs.getColumn(1).getString();
                 errors[name].name = name;

@@ -115,6 +115,14 @@ void RunRecorder::run_finished(const Result& result, const State* final_state, c
     // to the error's state, so the error is all the writer needs.
     if (final_state) run.final_state = final_state->id;
     if (result.error) extras().error = std::make_unique<ErrorInfo>(*result.error);
+    // Only a run that called resources pays for them (a run without extras is stored
+    // by the cheaper plain insert).
+    if (!result.usage.empty()) extras().usage = result.usage;
+    if (!result.resources.empty()) {
+        auto& uses = extras().resources = result.resources;
+        for (ResourceUse& use : uses)  // history keeps a health only when it was not good
+            if (use.health == "ok" || use.health == "closed") use.health.clear();
+    }
     run.duration_ns = result.duration.count();
     run.transitions = static_cast<std::int32_t>(result.transitions);
     if (level_ == HistoryLevel::full) extras().output = std::make_unique<Value>(data ? *data : result.data);

@@ -36,7 +36,10 @@ struct RunExtras {
     std::unique_ptr<ErrorInfo> error;      // a failed run's final state is its error's state
     std::unique_ptr<Value> input, output;  // level full
     std::vector<StepRow> steps;
-    std::string steps_json;  // the steps as stored (runs.steps), made on the writer's thread
+    std::string steps_json;              // the steps as stored (runs.steps), made on the writer's thread
+    TokenUsage usage;                    // llm tokens, when the run used any
+    std::vector<ResourceUse> resources;  // its resource calls, when it made any
+    std::string resources_json;          // runs.resources, made on the writer's thread
 
     /// Empties it for the next run, keeping the steps' capacity.
     void clear() {
@@ -45,6 +48,9 @@ struct RunExtras {
         output.reset();
         steps.clear();
         steps_json.clear();
+        usage = TokenUsage{};
+        resources.clear();
+        resources_json.clear();
     }
 };
 

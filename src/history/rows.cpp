@@ -38,6 +38,19 @@ Value error_value(const ErrorInfo& e) {
 
 }  // namespace
 
+Value resource_uses_value(const std::vector<ResourceUse>& uses) {
+    Value all = Value::object();
+    for (const ResourceUse& use : uses) {
+        Value one = Value::object({{"type", use.type},
+                                   {"calls", static_cast<long long>(use.calls)},
+                                   {"errors", static_cast<long long>(use.errors)},
+                                   {"latency_ms", use.latency_ms}});
+        if (!use.health.empty()) one.set("health", use.health);
+        all.set(use.name, std::move(one));
+    }
+    return all;
+}
+
 Value HistoryRun::to_value() const {
     Value v = Value::object();
     v.set("id", id);
@@ -56,6 +69,10 @@ Value HistoryRun::to_value() const {
     v.set("level", history_level_name(level));
     if (input) v.set("input", *input);
     if (output) v.set("output", *output);
+    if (!usage.empty())
+        v.set("usage", Value::object({{"prompt_tokens", static_cast<long long>(usage.prompt_tokens)},
+                                      {"completion_tokens", static_cast<long long>(usage.completion_tokens)}}));
+    if (!resources.empty()) v.set("resources", resource_uses_value(resources));
     return v;
 }
 

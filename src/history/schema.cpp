@@ -20,7 +20,8 @@ namespace {
 constexpr int application_id = 0x534e4849;
 // 2: steps stored as numbers (step_data, states) behind the `steps` view.
 // 3: a run's steps stored with the run, as one JSON array (runs.steps), behind the views.
-constexpr int schema_version = 3;
+// 4: a run's token usage and resource calls (runs.prompt_tokens, completion_tokens, resources).
+constexpr int schema_version = 4;
 
 // No secondary index on purpose: runs are appended in rowid order (SQLite's fastest
 // insert path, no key comparisons) and carry their steps, so recording a run is one row
@@ -80,7 +81,13 @@ CREATE TABLE IF NOT EXISTS runs (
   level TEXT NOT NULL,
   input TEXT,
   output TEXT,
-  steps TEXT  -- levels steps and full: a JSON array, one array per step (see above)
+  steps TEXT,  -- levels steps and full: a JSON array, one array per step (see above)
+  -- What the run's resource calls amounted to; NULL when it made none (or used no
+  -- tokens): resources is {"NAME": {"type":, "calls":, "errors":, "latency_ms":, "health":}}
+  -- (health only when not ok / closed at the run's end).
+  prompt_tokens INTEGER,
+  completion_tokens INTEGER,
+  resources TEXT
 );
 )sql";
 
@@ -97,6 +104,25 @@ DROP VIEW IF EXISTS step_rows;
 DROP VIEW IF EXISTS steps;
 DROP TABLE step_data;
 )sql";
+
+// Schema 3 -> 4: token usage and resource calls per run (NULL for the runs before).
+constexpr const char* migrate_3_to_4_sql = R"sql(
+ALTER TABLE runs ADD COLUMN prompt_tokens INTEGER;
+ALTER TABLE runs ADD COLUMN completion_tokens INTEGER;
+ALTER TABLE runs ADD COLUMN resources TEXT;
+)sql";
+
+/// One upgrade step: a database at version `from` becomes `from + 1` by running `sql`
+/// (and then the views again, when the step rebuilt the tables behind them).
+struct Migration {
+    int from;
+    const char* sql;
+    bool views;
+};
+constexpr Migration migrations[] = {
+    {2, migrate_2_to_3_sql, true},
+    {3, migrate_3_to_4_sql, false},
+};
 
 }  // namespace
 
@@ -148,16 +174,18 @@ std::unique_ptr<SQLite::Database> open_once(const std::string& path, bool create
         create_schema.commit();
     }
     int version = db->execAndGet("PRAGMA user_version").getInt();
-    if (version == 2) {
-        // Upgraded in place, once: whoever gets the write lock first does it.
+    for (const Migration& m : migrations) {
+        if (version != m.from) continue;
+        // Upgraded in place, one step at a time, once: whoever gets the write lock first
+        // does it.
         SQLite::Transaction upgrade(*db, SQLite::TransactionBehavior::IMMEDIATE);
-        if (db->execAndGet("PRAGMA user_version").getInt() == 2) {
-            db->exec(migrate_2_to_3_sql);
-            db->exec(step_views_sql);
-            db->exec(fmt::format("PRAGMA user_version={}", schema_version));
+        if (db->execAndGet("PRAGMA user_version").getInt() == m.from) {
+            db->exec(m.sql);
+            if (m.views) db->exec(step_views_sql);
+            db->exec(fmt::format("PRAGMA user_version={}", m.from + 1));
         }
         upgrade.commit();
-        version = schema_version;
+        version = m.from + 1;
     }
     if (version != schema_version)
         throw HistoryError(fmt::format("history database '{}' has schema version {}; this statenet reads version {}",

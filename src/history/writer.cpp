@@ -273,7 +273,8 @@ struct HistoryWriter::RunRow {
 };
 
 struct HistoryWriter::Inserts {
-    BatchInsert<RunRow> runs;        // runs with extras (an error, data, steps): every column
+    BatchInsert<RunRow> used_runs;   // runs that called resources: every column
+    BatchInsert<RunRow> runs;        // runs with extras (an error, data, steps): all but the usage columns
     BatchInsert<RunRow> plain_runs;  // the rest: the constant columns are in the statement
 };
 
@@ -294,12 +295,13 @@ HistoryWriter::Inserts& HistoryWriter::inserts() {
         // and the level are literals (an integer and one of four fixed words).
         const std::string plain_row =
             fmt::format("(?, ?, ?, ?, ?, ?, ?, ?, {}, '{}')", workflow_id_, history_level_name(level_));
+        const std::string extras_columns =
+            "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
+            "transitions, workflow, level, error_name, error_message, error_state, input, output, steps";
         inserts_ = std::make_unique<Inserts>(Inserts{
-            BatchInsert<RunRow>(
-                *db_,
-                "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
-                "transitions, workflow, level, error_name, error_message, error_state, input, output, steps)",
-                placeholders(16), 16, 16, &bind_run),
+            BatchInsert<RunRow>(*db_, extras_columns + ", prompt_tokens, completion_tokens, resources)",
+                                placeholders(19), 19, 16, &bind_used_run),
+            BatchInsert<RunRow>(*db_, extras_columns + ")", placeholders(16), 16, 16, &bind_run),
             BatchInsert<RunRow>(
                 *db_,
                 "INSERT OR FAIL INTO runs (id, run_id, position, ok, final_state, started_us, duration_ns, "
@@ -320,6 +322,21 @@ void HistoryWriter::bind_run(const Binding& b, SQLite::Statement& r, int first, 
     bind_json_or_null(r, first + 14, extras ? extras->output.get() : nullptr);
     if (extras && !extras->steps.empty()) r.bindNoCopy(first + 15, extras->steps_json);
     else r.bind(first + 15);
+}
+
+// A run with tokens or resource calls (so with extras): bind_run's columns and the usage.
+void HistoryWriter::bind_used_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row) {
+    const RunExtras& extras = *row.run->extras;
+    bind_run(b, r, first, row);
+    if (!extras.usage.empty()) {
+        r.bind(first + 16, static_cast<std::int64_t>(extras.usage.prompt_tokens));
+        r.bind(first + 17, static_cast<std::int64_t>(extras.usage.completion_tokens));
+    } else {
+        r.bind(first + 16);
+        r.bind(first + 17);
+    }
+    if (!extras.resources.empty()) r.bindNoCopy(first + 18, extras.resources_json);
+    else r.bind(first + 18);
 }
 
 // The columns every run has (the plain statement has the workflow and level as literals).
@@ -359,13 +376,21 @@ std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
     for (RunRecord& run : batch) {
         const std::int64_t id = next_run_id_++;
         const bool plain = !run.extras && run.final_state >= 0;
-        RunRow& row = (plain ? insert.plain_runs : insert.runs).add(RunRow{id, &run, {}});
+        const bool used = run.extras && (!run.extras->usage.empty() || !run.extras->resources.empty());
+        RunRow& row = (plain ? insert.plain_runs : used ? insert.used_runs : insert.runs).add(RunRow{id, &run, {}});
         run.id.format(row.run_id.data());
         if (run.extras && !run.extras->steps.empty()) write_steps(binding, *run.extras);
+        if (run.extras && !run.extras->resources.empty()) write_resources(*run.extras);
     }
     insert.plain_runs.flush(binding);
     insert.runs.flush(binding);
+    insert.used_runs.flush(binding);
     return batch.size();
+}
+
+// {"NAME": {"type":, "calls":, "errors":, "latency_ms":[, "health":]}, ...} (see the schema).
+void HistoryWriter::write_resources(RunExtras& extras) {
+    extras.resources_json = resource_uses_value(extras.resources).to_json();
 }
 
 // One array per step (see the schema): numbers for the common step, and the arcs, error

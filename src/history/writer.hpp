@@ -88,8 +88,11 @@ private:
     void recycle(std::vector<RunRecord>& batch);
     static void bind_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     static void bind_plain_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
+    static void bind_used_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     /// The run's steps as runs.steps stores them, into extras.steps_json.
     static void write_steps(const Binding& b, RunExtras& extras);
+    /// The run's resource calls as runs.resources stores them, into extras.resources_json.
+    static void write_resources(RunExtras& extras);
 };
 
 }  // namespace statenet::detail

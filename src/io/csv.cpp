@@ -8,7 +8,7 @@
 
 namespace statenet::detail {
 
-CsvRow split_csv_row(std::string_view text, std::vector<CsvField>& fields, std::string& error) {
+CsvRow split_csv_row(std::string_view text, std::vector<CsvField>& fields, std::string& error, char delimiter) {
     fields.clear();
     std::size_t i = 0;
     for (;;) {
@@ -28,20 +28,20 @@ CsvRow split_csv_row(std::string_view text, std::vector<CsvField>& fields, std::
                 }
                 break;
             }
-            if (i < text.size() && text[i] != ',') {
+            if (i < text.size() && text[i] != delimiter) {
                 error = fmt::format("unexpected character '{}' after the closing quote of field {}", text[i],
                                     fields.size() + 1);
                 return CsvRow::malformed;
             }
         } else {
-            const std::size_t comma = text.find(',', i);
+            const std::size_t comma = text.find(delimiter, i);
             const std::size_t end = comma == std::string_view::npos ? text.size() : comma;
             field.text.assign(text.substr(i, end - i));
             i = end;
         }
         fields.push_back(std::move(field));
         if (i >= text.size()) return CsvRow::complete;
-        ++i;  // the comma
+        ++i;  // the delimiter
     }
 }
 
@@ -95,7 +95,7 @@ Value csv_field_value(const CsvField& field) {
     return Value(text);
 }
 
-void append_csv_field(std::string& out, const Value& value) {
+void append_csv_field(std::string& out, const Value& value, char delimiter) {
     std::string text;
     switch (value.type()) {
     case Value::Type::null: return;
@@ -106,7 +106,7 @@ void append_csv_field(std::string& out, const Value& value) {
     // and strings that would be typed as null, numbers or booleans.
     bool integral = false;
     const bool quote =
-        text.find_first_of(",\"\r\n") != std::string::npos ||
+        text.find_first_of("\"\r\n") != std::string::npos || text.find(delimiter) != std::string::npos ||
         (value.is_string() && (text.empty() || text == "true" || text == "false" || is_json_number(text, integral)));
     if (!quote) {
         out += text;

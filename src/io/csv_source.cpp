@@ -22,7 +22,7 @@ public:
     std::optional<ParseFailure> parse(std::string_view text, Value& record) const override {
         thread_local std::vector<CsvField> fields;
         std::string error;
-        if (split_csv_row(text, fields, error) != CsvRow::complete)
+        if (split_csv_row(text, fields, error, delimiter) != CsvRow::complete)
             return ParseFailure{{"InvalidCsv", std::move(error), ""}, true};
         if (fields.size() != header.size())
             return ParseFailure{
@@ -37,6 +37,7 @@ public:
     }
 
     std::vector<std::string> header;
+    char delimiter = ',';
 };
 
 /// True when the text leaves a quoted field open: an odd number of quotes, since an
@@ -47,7 +48,10 @@ bool opens_quote(std::string_view text, bool open) {
 
 class CsvSource final : public LineSource {
 public:
-    explicit CsvSource(std::unique_ptr<ByteInput> input) : LineSource(std::move(input)) { read_header(); }
+    CsvSource(std::unique_ptr<ByteInput> input, char delimiter) : LineSource(std::move(input)) {
+        parser_.delimiter = delimiter;
+        read_header();
+    }
 
     bool next(RawRecord& record) override {
         std::string_view line;
@@ -83,11 +87,13 @@ private:
         std::string_view line;
         while (lines_.next(line) && line.empty()) {}
         if (line.empty()) return;  // an empty input has no records
+        // A spreadsheet's export starts with a byte order mark: not part of the first name.
+        if (line.starts_with(utf8_bom)) line.remove_prefix(utf8_bom.size());
         std::string text(line);
         std::vector<CsvField> fields;
         std::string error;
         if (!read_rest_of_row(text)) error = "the input ends inside a quoted field";
-        else split_csv_row(text, fields, error);
+        else split_csv_row(text, fields, error, parser_.delimiter);
         if (!error.empty()) throw std::runtime_error(fmt::format("{}: CSV header: {}", input_->name(), error));
         // A hash set keeps the duplicate check linear: a header may have 100,000 columns.
         std::unordered_set<std::string_view> seen;
@@ -110,8 +116,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<RecordSource> make_csv_source(std::unique_ptr<ByteInput> input) {
-    return std::make_unique<CsvSource>(std::move(input));
+std::unique_ptr<RecordSource> make_csv_source(std::unique_ptr<ByteInput> input, char delimiter) {
+    return std::make_unique<CsvSource>(std::move(input), delimiter);
 }
 
 }  // namespace statenet::detail

@@ -106,7 +106,7 @@ std::unique_ptr<RecordSource> open_source(const Source& source) {
     switch (format) {
     case RecordFormat::jsonl: return make_jsonl_source(std::move(input));
     case RecordFormat::json: return make_json_array_source(std::move(input));
-    case RecordFormat::csv: return make_csv_source(std::move(input));
+    case RecordFormat::csv: return make_csv_source(std::move(input), source.csv_delimiter);
     case RecordFormat::text: return make_text_source(std::move(input), source.text_field);
     }
     throw std::invalid_argument("unknown source format");

@@ -15,7 +15,7 @@ namespace {
 class FileSink final : public RecordSink {
 public:
     FileSink(const Sink& sink, RecordFormat format, const SinkSetup& setup)
-        : format_(format), text_field_(sink.text_field), setup_(setup) {
+        : format_(format), delimiter_(sink.csv_delimiter), text_field_(sink.text_field), setup_(setup) {
         if (setup.resume) {
             if (sink.path == "-") throw std::invalid_argument("cannot resume into standard output (use -o FILE)");
             resumed_ = read_checkpoint_file(setup.checkpoint);
@@ -76,8 +76,8 @@ private:
         if (!started_) {
             std::string line;
             for (const auto& member : members) {
-                if (!line.empty()) line += ',';
-                append_csv_field(line, Value(member.first));
+                if (!line.empty()) line += delimiter_;
+                append_csv_field(line, Value(member.first), delimiter_);
                 header_.push_back(member.first);
             }
             output_->write_line(line);
@@ -95,8 +95,8 @@ private:
         }
         std::string line;
         for (std::size_t i = 0; i < row_.size(); ++i) {
-            if (i > 0) line += ',';
-            if (row_[i]) append_csv_field(line, *row_[i]);
+            if (i > 0) line += delimiter_;
+            if (row_[i]) append_csv_field(line, *row_[i], delimiter_);
         }
         output_->write_line(line);
     }
@@ -116,6 +116,7 @@ private:
     }
 
     RecordFormat format_;
+    char delimiter_;
     std::string text_field_;
     SinkSetup setup_;
     std::unique_ptr<ByteOutput> output_;

@@ -3,6 +3,7 @@
 #include "exec/retry.hpp"
 
 #include "api/workflow_impl.hpp"
+#include "resources/binding.hpp"
 
 #include <fmt/format.h>
 
@@ -58,7 +59,6 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
     for (const auto& net : model.networks)
         for (const auto& s : net.states) {
             if (s.parallel) refuse(s.parallel->loc, fmt::format("'parallel' (state '{}') is", s.qualified));
-            if (!s.resources.empty()) refuse(s.loc, fmt::format("'resources' (state '{}') are", s.qualified));
             if (s.mode == DataMode::reference)
                 refuse(s.loc, fmt::format("data_mode 'reference' (state '{}') is", s.qualified));
             for (const auto& arc : s.arcs)
@@ -99,7 +99,83 @@ MachineVm::MachineVm(const Workflow& workflow) : workflow_(workflow), model_(wor
     lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions));
     lua_pushlightuserdata(L, this);
     lua_pushcclosure(L, lua_recover, 1);
-    lua_call(L, 3, 0);
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, lua_step, 1);
+    lua_call(L, 4, 0);
+    pools_ = workflow.impl().current()->pools;
+    install_resources();
+}
+
+// Network resources are bound once; the others are acquired when a function first reads
+// ctx.resources.NAME during an event: an __index on the runtime's ctx.resources table.
+void MachineVm::install_resources() {
+    listed_.assign(model_->resources.size(), false);
+    for (const State* s : states_)
+        for (int id : s->resources) {
+            listed_[static_cast<std::size_t>(id)] = true;
+            transactional_ = transactional_ || !model_->resources[static_cast<std::size_t>(id)].network();
+        }
+    tx_ = std::make_unique<Transactions>(*model_, pools_, [](const std::string&) {});
+    binder_ = std::make_unique<ResourceBinder>(*model_, *pools_, *program_, *tx_);
+    lua_State* L = program_->state();
+    StackGuard guard(L);
+    program_->vm().push_runtime("ctx");
+    lua_getfield(L, -1, "resources");
+    pools_->network().bind(L, -1, program_->convert());
+    lua_createtable(L, 0, 1);
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, lua_acquire, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    binder_->use_table(luaL_ref(L, LUA_REGISTRYINDEX));
+}
+
+// __index(resources, name): acquires a listed resource for the running event and
+// returns its binding; nil for any other name.
+int MachineVm::lua_acquire(lua_State* L) {
+    auto* self = static_cast<MachineVm*>(lua_touserdata(L, lua_upvalueindex(1)));
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
+    const std::string name = lua_tostring(L, 2);
+    const auto& resources = self->model_->resources;
+    int id = -1;
+    for (std::size_t i = 0; i < resources.size(); ++i)
+        if (resources[i].name == name && self->listed_[i]) id = static_cast<int>(i);
+    if (id < 0) return 0;
+    {
+        std::optional<ErrorInfo> error = self->binder_->acquire(id, self->where_);
+        if (error) {
+            push_located_error(L, error->name, error->message);
+            error.reset();
+            return lua_error(L);
+        }
+    }
+    lua_pushvalue(L, 2);
+    lua_rawget(L, 1);
+    return 1;
+}
+
+int MachineVm::lua_step(lua_State* L) {
+    auto* self = static_cast<MachineVm*>(lua_touserdata(L, lua_upvalueindex(1)));
+    if (!self->transactional_) return 0;
+    const auto what = lua_tointeger(L, 1);
+    {
+        std::string message;
+        try {
+            if (what == 0) {
+                self->tx_->begin_step();
+                self->step_open_ = true;
+            } else {
+                self->step_open_ = false;
+                self->tx_->end_step(what == 2);
+            }
+            return 0;
+        } catch (const std::exception& e) {
+            message = e.what();
+        }
+        push_located_error(L, "ResourceError", message);
+    }
+    return lua_error(L);
 }
 
 MachineVm::~MachineVm() = default;
@@ -151,17 +227,60 @@ double MachineVm::next_timer_ms(int sid, double checked_ms) const {
     return next;
 }
 
-MachineStep MachineVm::call(int nargs, std::string_view state_name) {
+MachineStep MachineVm::call(int nargs, std::string_view state_name, int handle) {
     lua_State* L = program_->state();
     MachineStep step;
-    CallLimit limit(program_->vm().limits(), L);
-    if (lua_pcall(L, nargs, 7, 0) != 0) {
-        step.code = MachineStep::Code::failed;
-        step.error = pop_error(L, state_name);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, abort_);
-        lua_call(L, 0, 0);
-        return step;
+    where_.assign(state_name);
+    // The data before the event, to put back if its resource work fails to commit
+    // (copy mode leaves the old table untouched; direct mode reloads from the store).
+    int before = LUA_NOREF;
+    if (transactional_ && handle >= 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
+        lua_pushinteger(L, handle);
+        lua_call(L, 1, 1);
+        before = luaL_ref(L, LUA_REGISTRYINDEX);
     }
+    {
+        CallLimit limit(program_->vm().limits(), L);
+        if (lua_pcall(L, nargs, 7, 0) != 0) {
+            step.code = MachineStep::Code::failed;
+            step.error = pop_error(L, state_name);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, abort_);
+            lua_call(L, 0, 0);
+        } else {
+            read_step(L, step);
+        }
+    }
+    settle(step, handle, before);
+    luaL_unref(L, LUA_REGISTRYINDEX, before);
+    return step;
+}
+
+void MachineVm::settle(MachineStep& step, int handle, int before) {
+    if (!transactional_) return;
+    if (step_open_) {  // an error escaped a recovering state's attempt
+        step_open_ = false;
+        tx_->end_step(true);
+    }
+    std::vector<int> released;
+    auto failure = tx_->end_record(step.code == MachineStep::Code::applied, released);
+    binder_->unbind(released);
+    if (!failure || step.code != MachineStep::Code::applied) return;
+    if (step.messages > 0) take_messages();  // the event did not happen: nor did its messages
+    step = MachineStep{};
+    step.code = MachineStep::Code::failed;
+    step.error = ErrorInfo{"ResourceError", std::move(*failure), where_};
+    if (handle >= 0 && before != LUA_NOREF) {
+        lua_State* L = program_->state();
+        StackGuard guard(L);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, put_);
+        lua_pushinteger(L, handle);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, before);
+        lua_call(L, 2, 0);
+    }
+}
+
+void MachineVm::read_step(lua_State* L, MachineStep& step) {
     step.code = static_cast<MachineOutcome>(lua_tointeger(L, -7));
     if (step.code == MachineOutcome::applied) {
         step.state = static_cast<int>(lua_tointeger(L, -6));
@@ -177,7 +296,6 @@ MachineStep MachineVm::call(int nargs, std::string_view state_name) {
         step.error = ErrorInfo{text_at(L, -6), text_at(L, -5), text_at(L, -4)};
     }
     lua_pop(L, 7);
-    return step;
 }
 
 MachineStep MachineVm::start(int handle, const Value& data, std::string_view id) {
@@ -206,7 +324,7 @@ MachineStep MachineVm::fire(int handle, int sid, int previous, std::string_view 
     lua_pushlstring(L, event.data(), event.size());
     push_value(L, payload, program_->convert());
     lua_pushlstring(L, id.data(), id.size());
-    return call(6, state(sid).qualified);
+    return call(6, state(sid).qualified, handle);
 }
 
 MachineStep MachineVm::fire_timer(int handle, int sid, int previous, double elapsed_ms, std::string_view id) {
@@ -218,7 +336,7 @@ MachineStep MachineVm::fire_timer(int handle, int sid, int previous, double elap
     lua_pushinteger(L, previous);
     lua_pushnumber(L, elapsed_ms);
     lua_pushlstring(L, id.data(), id.size());
-    return call(5, state(sid).qualified);
+    return call(5, state(sid).qualified, handle);
 }
 
 std::vector<MachineMessage> MachineVm::take_messages() {

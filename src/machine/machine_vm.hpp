@@ -2,6 +2,8 @@
 #pragma once
 
 #include "exec/program.hpp"
+#include "exec/resource_binder.hpp"
+#include "exec/transactions.hpp"
 #include "lua/protocol.hpp"
 #include "model/model.hpp"
 
@@ -95,9 +97,32 @@ private:
 
     std::mt19937_64 rng_;  // retry jitter
 
-    MachineStep call(int nargs, std::string_view state_name);
+    // Resources: an event's connections are held in tx_ from a function's first use of
+    // ctx.resources.NAME (any resource a state lists) and committed with the event.
+    std::shared_ptr<ResourcePools> pools_;
+    std::unique_ptr<ResourceBinder> binder_;  // destroyed after tx_
+    std::unique_ptr<Transactions> tx_;
+    std::vector<bool> listed_;  // by resource id: some state lists it
+    bool transactional_ = false;
+    bool step_open_ = false;  // a recovering state's attempt runs inside a savepoint
+    std::string where_;       // the state an event started in, for a resource error
+
+    /// Calls the pushed machine function; then commits the event's resource work when it
+    /// applied, else rolls it back. A failed commit fails the step and, for `handle`
+    /// (>= 0), puts the instance's data back as it was.
+    MachineStep call(int nargs, std::string_view state_name, int handle = -1);
+    /// Pops the seven results of a machine function into `step`.
+    static void read_step(lua_State* L, MachineStep& step);
+    /// Ends the event's transaction: commit when applied, else roll back.
+    void settle(MachineStep& step, int handle, int before);
+    void install_resources();
     /// machine.lua's `recover(sid, error_name, counts)`: what a failing state does next.
     static int lua_recover(lua_State* L);
+    /// __index on ctx.resources: acquires a listed resource for the running event.
+    static int lua_acquire(lua_State* L);
+    /// machine.lua's `step(0 | 1 | 2)` around a recovering state's attempt: savepoint,
+    /// release it, roll back to it (so a retried or rerouted attempt's writes go).
+    static int lua_step(lua_State* L);
 };
 
 }  // namespace statenet::detail

@@ -106,6 +106,9 @@ struct ResourceDecl {
     /// Reached over the network (http, llm): one client per version, bound into every
     /// runner at setup, and records may wait on it (exec/in_flight.hpp).
     bool network() const noexcept { return type == "http" || type == "llm"; }
+    /// A record's call may wait on I/O and yield to other records in flight: the network
+    /// kinds and postgres (libpq's asynchronous queries).
+    bool yields() const noexcept { return network() || type == "postgres"; }
 };
 
 struct SchemaField {
@@ -252,10 +255,11 @@ struct Model {
         return module_dirs.empty() ? module_dirs : std::vector<std::string>(module_dirs.begin() + 1, module_dirs.end());
     }
     const State& state(int network, int index) const { return networks[network].states[index]; }
-    /// Some resource is reached over the network (http, llm): records may wait on it.
-    bool uses_network() const {
+    /// Some resource's calls yield (http, llm, postgres): records may wait on it, so
+    /// several records in flight per worker pay off.
+    bool uses_yielding_resources() const {
         for (const auto& r : resources)
-            if (r.network()) return true;
+            if (r.yields()) return true;
         return false;
     }
     const std::string& qualified(int network, int index) const { return networks[network].states[index].qualified; }

@@ -13,7 +13,7 @@ void push_located_error(lua_State* L, const std::string& name, const std::string
     lua_setfield(L, -2, "message");
 }
 
-void push_method_table(lua_State* L, void* self, const ConvertRefs* refs,
+void push_method_table(lua_State* L, void* self, const ConvertRefs* refs, ResourceMeter* meter,
                        std::initializer_list<std::pair<const char*, lua_CFunction>> methods) {
     lua_createtable(L, 0, static_cast<int>(methods.size()));
     const int table = lua_gettop(L);
@@ -21,7 +21,8 @@ void push_method_table(lua_State* L, void* self, const ConvertRefs* refs,
         lua_pushlightuserdata(L, self);
         lua_pushlightuserdata(L, const_cast<ConvertRefs*>(refs));
         lua_pushvalue(L, table);
-        lua_pushcclosure(L, function, 3);
+        lua_pushlightuserdata(L, meter);
+        lua_pushcclosure(L, function, 4);
         lua_setfield(L, table, name);
     }
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "lua/convert.hpp"
+#include "resources/meter.hpp"
 
 #include <lua.hpp>
 
@@ -29,14 +30,21 @@ private:
 /// function that called the binding.
 void push_located_error(lua_State* L, const std::string& name, const std::string& message);
 
-/// The body of a resource binding's lua_CFunction: runs `body` (which returns the number
-/// of results); a ResourceFailure is raised under its name, any other exception as
-/// `ResourceError`. Exceptions stop here; the messages' storage ends before lua_error.
+/// In a method of a table made by push_method_table: the resource's meter, or null.
+inline ResourceMeter* method_meter(lua_State* L) {
+    return static_cast<ResourceMeter*>(lua_touserdata(L, lua_upvalueindex(4)));
+}
+
+/// The body of a resource binding's lua_CFunction made by push_method_table: runs `body`
+/// (which returns the number of results), counted in the table's meter; a
+/// ResourceFailure is raised under its name, any other exception as `ResourceError`.
+/// Exceptions stop here; the messages' storage ends before lua_error.
 template <typename Body>
 int resource_call(lua_State* L, Body&& body) {
     {
         std::string name, message;
         try {
+            if (ResourceMeter* meter = method_meter(L)) return metered(L, *meter, body);
             return body();
         } catch (const ResourceFailure& e) {
             name = e.name();
@@ -50,10 +58,10 @@ int resource_call(lua_State* L, Body&& body) {
     return lua_error(L);
 }
 
-/// Pushes a table of methods, each a C closure over (`self`, `refs`, the table), so that
-/// both `t:method(...)` and `t.method(...)` work (see first_argument). `self` and `refs`
-/// must outlive the table's use.
-void push_method_table(lua_State* L, void* self, const ConvertRefs* refs,
+/// Pushes a table of methods, each a C closure over (`self`, `refs`, the table, `meter`),
+/// so that both `t:method(...)` and `t.method(...)` work (see first_argument). `self`,
+/// `refs` and `meter` (null: calls are not counted) must outlive the table's use.
+void push_method_table(lua_State* L, void* self, const ConvertRefs* refs, ResourceMeter* meter,
                        std::initializer_list<std::pair<const char*, lua_CFunction>> methods);
 
 /// In a method of such a table: its `self` and `refs`, and the index of its first

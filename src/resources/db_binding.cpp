@@ -1,6 +1,8 @@
 // The Lua binding shared by the database resources: arguments read from Lua, results pushed back.
 #include "resources/db_binding.hpp"
 
+#include "resources/meter.hpp"
+
 #include <stdexcept>
 #include <string>
 
@@ -69,7 +71,8 @@ int binding_function(lua_State* L) {
     {
         std::string message;
         try {
-            return run_operation(L, operation);
+            auto* meter = static_cast<ResourceMeter*>(lua_touserdata(L, lua_upvalueindex(4)));
+            return metered(L, *meter, [&] { return run_operation(L, operation); });
         } catch (const std::exception& e) {
             message = e.what();
         } catch (...) {
@@ -82,14 +85,15 @@ int binding_function(lua_State* L) {
 
 }  // namespace
 
-void push_db_binding(lua_State* L, Connection* connection, const ConvertRefs& refs) {
+void push_db_binding(lua_State* L, Connection* connection, const ConvertRefs& refs, ResourceMeter& meter) {
     lua_createtable(L, 0, 4);
     const int table = lua_gettop(L);
     auto add = [&](const char* name, lua_CFunction function) {
         lua_pushlightuserdata(L, connection);
         lua_pushlightuserdata(L, const_cast<ConvertRefs*>(&refs));
         lua_pushvalue(L, table);
-        lua_pushcclosure(L, function, 3);
+        lua_pushlightuserdata(L, &meter);
+        lua_pushcclosure(L, function, 4);
         lua_setfield(L, table, name);
     };
     add("exec", binding_function<Operation::exec>);

@@ -55,8 +55,8 @@ int binding_function(lua_State* L) {
 
 }  // namespace
 
-void push_files_binding(lua_State* L, FilesResource* files) {
-    push_method_table(L, files, nullptr,
+void push_files_binding(lua_State* L, FilesResource* files, ResourceMeter* meter) {
+    push_method_table(L, files, nullptr, meter,
                       {{"read", binding_function<Operation::read>},
                        {"write", binding_function<Operation::write>},
                        {"append", binding_function<Operation::append>},

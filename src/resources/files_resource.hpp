@@ -2,6 +2,7 @@
 // and its Lua face.
 #pragma once
 
+#include "resources/meter.hpp"
 #include "resources/staged_work.hpp"
 
 #include <lua.hpp>
@@ -82,8 +83,9 @@ private:
 };
 
 /// Pushes the Lua table of `files` (read, write, append, list, move, remove, exists;
-/// callable as `files:read(...)` or `files.read(...)`). `files` must outlive its use.
-void push_files_binding(lua_State* L, FilesResource* files);
+/// callable as `files:read(...)` or `files.read(...)`), its calls counted in `meter`
+/// (may be null). `files` and `meter` must outlive its use.
+void push_files_binding(lua_State* L, FilesResource* files, ResourceMeter* meter);
 
 /// Does `glob` match the relative path `path`?
 bool glob_match(std::string_view glob, std::string_view path) noexcept;

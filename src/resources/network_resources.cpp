@@ -24,11 +24,8 @@ void NetworkResources::bind(lua_State* L, int resources_index, const ConvertRefs
     }
 }
 
-std::vector<ResourceStats> NetworkResources::stats() const {
-    std::vector<ResourceStats> out;
-    for (const auto& client : http_)
-        if (client) out.push_back(client->stats());
-    return out;
-}
+ResourceStats NetworkResources::stats(int id) const { return http_.at(static_cast<std::size_t>(id))->stats(); }
+
+ResourceMeter& NetworkResources::meter(int id) const { return http_.at(static_cast<std::size_t>(id))->meter(); }
 
 }  // namespace statenet::detail

@@ -30,8 +30,9 @@ public:
     /// `resources_index` of `L`. The clients must outlive the VM.
     void bind(lua_State* L, int resources_index, const ConvertRefs& refs) const;
 
-    /// Every network resource's counters, in declaration order.
-    std::vector<ResourceStats> stats() const;
+    /// The counters of network resource `id` (by declaration index).
+    ResourceStats stats(int id) const;
+    ResourceMeter& meter(int id) const;
 
 private:
     std::vector<std::shared_ptr<HttpClient>> http_;  // by resource id; null for other types
@@ -43,10 +44,5 @@ private:
 void push_http_binding(lua_State* L, HttpClient* client, const ConvertRefs& refs);
 /// Pushes the Lua face of an `llm` resource: chat/embed.
 void push_llm_binding(lua_State* L, LlmClient* client, const ConvertRefs& refs);
-
-/// The tokens `llm` calls made from Lua thread `L` used since the last take, and resets
-/// them: a runner takes its record's usage when the record ends. (With an in-flight
-/// scheduler, each record's own Lua thread.)
-TokenUsage take_token_usage(lua_State* L);
 
 }  // namespace statenet::detail

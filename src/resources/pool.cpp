@@ -1,5 +1,6 @@
 // ResourcePools: bounded, shared connection pools per declared resource, with acquire timeouts.
 #include "resources/pool.hpp"
+#include "exec/waiter.hpp"
 #include "resources/postgres_resource.hpp"
 #include "resources/sqlite_resource.hpp"
 
@@ -25,8 +26,38 @@ ResourcePools::ResourcePools(const std::vector<ResourceDecl>& resources)
         Pool pool;
         pool.decl = r;
         pools_.push_back(std::move(pool));
+        meters_.push_back(r.network() ? nullptr : std::make_unique<ResourceMeter>(r.name, r.type));
     }
 }
+
+ResourceMeter& ResourcePools::meter(int id) noexcept {
+    const auto slot = static_cast<std::size_t>(id);
+    return meters_[slot] ? *meters_[slot] : network_.meter(id);
+}
+
+std::vector<ResourceStats> ResourcePools::stats() const {
+    std::vector<ResourceStats> out;
+    for (std::size_t i = 0; i < meters_.size(); ++i)
+        out.push_back(meters_[i] ? meters_[i]->stats() : network_.stats(static_cast<int>(i)));
+    return out;
+}
+
+namespace {
+
+// A record in flight that waits for a connection yields: the connection it waits for
+// may be held by another record on the same thread. When every record waits, the
+// scheduler polls this, which sleeps until a connection is released (or briefly).
+struct ReleasePoller final : Poller {
+    std::mutex& mutex;
+    std::condition_variable& released;
+    ReleasePoller(std::mutex& m, std::condition_variable& r) : mutex(m), released(r) {}
+    void poll(int timeout_ms) override {
+        std::unique_lock lock(mutex);
+        released.wait_for(lock, std::chrono::milliseconds(timeout_ms));
+    }
+};
+
+}  // namespace
 
 std::unique_ptr<Connection> ResourcePools::acquire(int id) {
     std::unique_lock lock(mutex_);
@@ -37,8 +68,24 @@ std::unique_ptr<Connection> ResourcePools::acquire(int id) {
         auto& waiting = waiting_[static_cast<std::size_t>(id)];
         ++waiting;
         const auto timeout = std::chrono::duration<double, std::milli>(pool.decl.acquire_timeout_ms);
-        const bool got = released_.wait_for(lock, timeout, free);
+        bool got = false;
+        if (Waiter::current()) {
+            const auto deadline = std::chrono::steady_clock::now() + timeout;
+            lock.unlock();
+            ReleasePoller poller(mutex_, released_);
+            wait_for(
+                [&] {
+                    std::lock_guard relock(mutex_);
+                    return free() || std::chrono::steady_clock::now() >= deadline;
+                },
+                poller);
+            lock.lock();
+            got = free();
+        } else {
+            got = released_.wait_for(lock, timeout, free);
+        }
         --waiting;
+        if (!got) meters_[static_cast<std::size_t>(id)]->set_health(Health::degraded);
         if (!got)
             throw ResourceTimeout(fmt::format(
                 "{}: no connection came free within {} ms (all {} in use; raise 'pool' or 'acquire_timeout_ms')",
@@ -51,9 +98,13 @@ std::unique_ptr<Connection> ResourcePools::acquire(int id) {
     }
     ++pool.open;
     lock.unlock();
+    ResourceMeter& meter = *meters_[static_cast<std::size_t>(id)];
     try {
-        return open_connection(pool.decl);
+        auto connection = open_connection(pool.decl);
+        meter.set_health(Health::ok);
+        return connection;
     } catch (...) {
+        meter.set_health(Health::down);
         lock.lock();
         --pool.open;
         released_.notify_all();

@@ -3,6 +3,7 @@
 
 #include "model/model.hpp"
 #include "resources/connection.hpp"
+#include "resources/meter.hpp"
 #include "resources/network_resources.hpp"
 
 #include <atomic>
@@ -39,6 +40,11 @@ public:
     /// bound per runner, not leased per record).
     const NetworkResources& network() const noexcept { return network_; }
 
+    /// The counters and health of resource `id` (any kind), shared by every runner.
+    ResourceMeter& meter(int id) noexcept;
+    /// Every resource's counters, in declaration order.
+    std::vector<ResourceStats> stats() const;
+
 private:
     struct Pool {
         ResourceDecl decl;
@@ -50,6 +56,7 @@ private:
     std::vector<Pool> pools_;
     std::vector<std::atomic<int>> waiting_;
     NetworkResources network_;
+    std::vector<std::unique_ptr<ResourceMeter>> meters_;  // by id; null for network resources (their client's)
 };
 
 }  // namespace statenet::detail

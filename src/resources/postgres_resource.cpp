@@ -4,8 +4,11 @@
 #include "resources/postgres_values.hpp"
 #include "resources/sqlite_values.hpp"
 
+#include "exec/waiter.hpp"
+
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <cstdlib>
 #include <stdexcept>
@@ -33,9 +36,24 @@ bool changes_rows(const PGresult* result) {
 
 }  // namespace
 
-struct PostgresConnection::Impl {
+// Waits for the connection's socket to be readable and reads what arrived, so that
+// PQisBusy can tell whether the answer is complete.
+struct PostgresConnection::Impl final : Poller {
     PGconn* conn = nullptr;
-    ~Impl() { PQfinish(conn); }
+    bool broken = false;  // PQconsumeInput failed: the answer is an error
+    ~Impl() override { PQfinish(conn); }
+
+    void poll(int timeout_ms) override {
+        pollfd fd{PQsocket(conn), POLLIN, 0};
+        if (fd.fd < 0 || ::poll(&fd, 1, timeout_ms) != 0) consume();
+    }
+    void consume() {
+        if (!broken && !PQconsumeInput(conn)) broken = true;
+    }
+    bool answered() {
+        consume();
+        return broken || !PQisBusy(conn);
+    }
 };
 
 PostgresConnection::PostgresConnection(PostgresConfig config)
@@ -56,13 +74,38 @@ void PostgresConnection::set_up_session() {
 
 PostgresConnection::~PostgresConnection() = default;
 
+// Sends the statement, then waits for its answer through wait_for (a record in flight
+// yields meanwhile) and returns its result: the first error when the server sent one
+// (a statement can end in several results), else the last.
+PGresult* PostgresConnection::send_and_wait(const std::string& sql, const PgParams& bound) {
+    PGconn* conn = impl_->conn;
+    // The connection stays in blocking mode: sending (small) waits for the socket, only
+    // the answer is waited for with other records running.
+    if (!PQsendQueryParams(conn, sql.c_str(), bound.count(), bound.types(), bound.values(), nullptr, nullptr, 0))
+        throw std::runtime_error(config_.name + ": " + pg_message(PQerrorMessage(conn)));
+    impl_->broken = false;
+    wait_for([this] { return impl_->answered(); }, *impl_);
+    const auto failed = [](const PGresult* r) {
+        const auto status = PQresultStatus(r);
+        return status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
+    };
+    PGresult* kept = nullptr;  // null (a broken connection): PQresultStatus says PGRES_FATAL_ERROR
+    while (PGresult* next = PQgetResult(conn)) {
+        if (kept && failed(kept)) {
+            PQclear(next);
+            continue;
+        }
+        PQclear(kept);
+        kept = next;
+    }
+    return kept;
+}
+
 // Runs one statement with bound parameters; fills `rows` when given. Returns the rows
 // an INSERT/UPDATE/DELETE changed, else 0.
 std::int64_t PostgresConnection::run(std::string_view sql, const Value::Array& params, Value* rows) {
     const PgParams bound(params);
-    const std::string text(sql);
-    OwnedResult result(
-        PQexecParams(impl_->conn, text.c_str(), bound.count(), bound.types(), bound.values(), nullptr, nullptr, 0));
+    OwnedResult result(send_and_wait(std::string(sql), bound));
     const auto status = PQresultStatus(result.result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         std::string message = pg_error(result.result, impl_->conn);

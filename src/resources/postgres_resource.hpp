@@ -1,12 +1,15 @@
 // The `postgres` resource: one libpq connection with the same face as a sqlite one.
 //
-// Caveats: blocking calls (they never yield the record's coroutine); a statement that
+// Caveats: the Lua calls (exec, query, insert, upsert) wait for the server through
+// wait_for (exec/waiter.hpp), so a record in flight yields while its statement runs;
+// transaction control (BEGIN, COMMIT, savepoints) and connecting block. A statement that
 // fails inside a transaction aborts the transaction until the step's savepoint is rolled
 // back, so an error caught with pcall leaves the rest of the step failing, and commit()
 // of an aborted transaction throws rather than silently rolling back.
 #pragma once
 
 #include "resources/connection.hpp"
+#include "resources/postgres_values.hpp"
 
 #include <memory>
 #include <string>
@@ -55,6 +58,7 @@ private:
     std::int64_t total_changes_ = 0;
 
     std::int64_t run(std::string_view sql, const Value::Array& params, Value* rows);
+    PGresult* send_and_wait(const std::string& sql, const PgParams& bound);
     void command(const std::string& sql);
     void set_up_session();
 };

@@ -131,8 +131,8 @@ int binding_function(lua_State* L) {
 
 }  // namespace
 
-void push_vector_binding(lua_State* L, VectorStore* store, const ConvertRefs& refs) {
-    push_method_table(L, store, &refs,
+void push_vector_binding(lua_State* L, VectorStore* store, const ConvertRefs& refs, ResourceMeter* meter) {
+    push_method_table(L, store, &refs, meter,
                       {{"add", binding_function<Operation::add>},
                        {"remove", binding_function<Operation::remove>},
                        {"search", binding_function<Operation::search>},

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "lua/convert.hpp"
+#include "resources/meter.hpp"
 
 #include <statenet/value.hpp>
 
@@ -89,7 +90,8 @@ private:
 
 /// Pushes the Lua table of `store` (methods add, remove, search, count; callable as
 /// `vec:add(...)` or `vec.add(...)`). Errors raise `{ name =, message = }` located at
-/// the calling Lua line. `store` must outlive the table's use.
-void push_vector_binding(lua_State* L, VectorStore* store, const ConvertRefs& refs);
+/// the calling Lua line; calls are counted in `meter` (may be null). `store` and `meter`
+/// must outlive the table's use.
+void push_vector_binding(lua_State* L, VectorStore* store, const ConvertRefs& refs, ResourceMeter* meter);
 
 }  // namespace statenet::detail

@@ -23,6 +23,9 @@ local APPLIED, REJECTED, FAILED = protocol.machine.APPLIED, protocol.machine.REJ
 local DATA = {}   -- instance handle -> committed data
 local copy_mode, max_transitions = true, 1000
 local recover  -- (sid, error name, retry counts) -> "retry", i | "route", sid | nil (machine_vm.cpp)
+-- step(0) before a recovering state's attempt, step(1) after one that worked, step(2)
+-- after one that failed: its resource writes roll back with it (machine_vm.cpp).
+local step_hook
 
 -- What this step's functions emitted (ctx.emit) and sent (ctx.send), in order: handed
 -- to C++ when the step applies (it writes them to the outbox in the transition's
@@ -43,8 +46,8 @@ local function send(instance, event, payload)
   OUTBOX[#OUTBOX + 1] = { instance = instance, event = event, payload = payload }
 end
 
-function M.setup(copy, max, recover_fn)
-  copy_mode, max_transitions, recover = copy, max, recover_fn
+function M.setup(copy, max, recover_fn, step_fn)
+  copy_mode, max_transitions, recover, step_hook = copy, max, recover_fn, step_fn
   ctx.emit, ctx.send = emit, send
 end
 
@@ -82,6 +85,7 @@ local function settle(sid, from, slot)
       -- A state with retry or on_error catches what its functions raise (records do it
       -- in C++); running out of time or memory still ends the event.
       local ok
+      step_hook(0)
       ok, view, data, code, name, message = pcall(run_state, S, slot, attempt, ename, emsg, estate)
       if not ok then
         local err = view
@@ -93,6 +97,7 @@ local function settle(sid, from, slot)
           name, message = "LuaError", tostring(err)
         end
       end
+      step_hook(code == FAIL and 2 or 1)
     else
       view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
     end

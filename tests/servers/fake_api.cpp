@@ -13,7 +13,9 @@
 //   POST /v1/chat/completions  answers "echo: <last user message>" (JSON mode:
 //                            {"answer":...,"words":n}; "BADJSON" in the message: not JSON;
 //                            "FENCE": JSON in a ```json fence); usage counts words
-//   POST /v1/embeddings      8-dim unit vectors from the texts' character classes
+//   POST /v1/embeddings      8-dim unit vectors from the texts' character classes; for
+//                            model nomic-embed-text (examples/rag's Ollama model) 768-dim
+//                            unit bags of words (lower-cased words hashed into buckets)
 #include "fake_api.hpp"
 
 #include <statenet/value.hpp>
@@ -22,9 +24,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <sstream>
+#include <vector>
 
 namespace statenet_test {
 
@@ -49,15 +54,42 @@ int int_param(const httplib::Request& req, const char* name, int otherwise) {
     return req.has_param(name) ? std::stoi(req.get_param_value(name)) : otherwise;
 }
 
-Value embedding(const std::string& text) {
-    double v[8] = {};
-    for (unsigned char c : text) v[c % 8] += 1;
+Value unit_vector(const std::vector<double>& v) {
     double norm = 0;
     for (double x : v) norm += x * x;
     norm = norm > 0 ? std::sqrt(norm) : 1;
     Value out = Value::array();
     for (double x : v) out.push_back(std::round(x / norm * 1e6) / 1e6);
     return out;
+}
+
+// Similar texts (sharing words) get similar vectors, so retrieval works as with a model.
+Value bag_of_words(const std::string& text, std::size_t dim) {
+    std::vector<double> v(dim, 0.0);
+    std::string word;
+    auto add = [&] {
+        if (word.size() < 3) return;       // drops "a", "of", "is": they match everything
+        std::uint32_t hash = 2166136261u;  // FNV-1a
+        for (unsigned char c : word) hash = (hash ^ c) * 16777619u;
+        v[hash % dim] += 1;
+    };
+    for (unsigned char c : text) {
+        if (std::isalnum(c)) {
+            word += static_cast<char>(std::tolower(c));
+        } else {
+            add();
+            word.clear();
+        }
+    }
+    add();
+    return unit_vector(v);
+}
+
+Value embedding(const std::string& text, const std::string& model) {
+    if (model == "nomic-embed-text") return bag_of_words(text, 768);
+    std::vector<double> v(8, 0.0);
+    for (unsigned char c : text) v[c % 8] += 1;
+    return unit_vector(v);
 }
 
 void chat(const httplib::Request& req, httplib::Response& res) {
@@ -100,11 +132,12 @@ void embeddings(const httplib::Request& req, httplib::Response& res) {
     else texts = body["input"].as_array();
     Value data = Value::array();
     long long tokens = 0;
+    const std::string model = body["model"].is_string() ? body["model"].as_string() : "";
     for (std::size_t i = 0; i < texts.size(); ++i) {
         tokens += words(texts[i].as_string());
         data.push_back(Value::object({{"object", "embedding"},
                                       {"index", static_cast<long long>(i)},
-                                      {"embedding", embedding(texts[i].as_string())}}));
+                                      {"embedding", embedding(texts[i].as_string(), model)}}));
     }
     reply_json(res, Value::object({{"object", "list"},
                                    {"data", data},

@@ -17,8 +17,6 @@ namespace statenet::detail {
 
 namespace {
 
-constexpr const char* usage_key = "statenet.token_usage";
-
 std::string string_at(lua_State* L, int index) {
     std::size_t size = 0;
     const char* text = lua_tolstring(L, index, &size);
@@ -169,36 +167,7 @@ constexpr char delete_name[] = "DELETE";
 // ---- llm ----
 
 void add_usage(lua_State* L, const TokenUsage& usage) {
-    lua_getfield(L, LUA_REGISTRYINDEX, usage_key);
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        lua_newtable(L);
-        lua_createtable(L, 0, 1);  // weak keys: a finished thread's usage goes with it
-        lua_pushliteral(L, "k");
-        lua_setfield(L, -2, "__mode");
-        lua_setmetatable(L, -2);
-        lua_pushvalue(L, -1);
-        lua_setfield(L, LUA_REGISTRYINDEX, usage_key);
-    }
-    lua_pushthread(L);
-    lua_rawget(L, -2);
-    double prompt = 0, completion = 0;
-    if (lua_istable(L, -1)) {
-        lua_rawgeti(L, -1, 1);
-        lua_rawgeti(L, -2, 2);
-        prompt = lua_tonumber(L, -2);
-        completion = lua_tonumber(L, -1);
-        lua_pop(L, 2);
-    }
-    lua_pop(L, 1);
-    lua_pushthread(L);
-    lua_createtable(L, 2, 0);
-    lua_pushnumber(L, prompt + static_cast<double>(usage.prompt_tokens));
-    lua_rawseti(L, -2, 1);
-    lua_pushnumber(L, completion + static_cast<double>(usage.completion_tokens));
-    lua_rawseti(L, -2, 2);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
+    if (RecordMeter* record = RecordMeter::of(L)) record->add_tokens(usage);
 }
 
 ChatOptions read_chat_options(lua_State* L, int opts, const std::string& name) {
@@ -329,7 +298,7 @@ int llm_embed(lua_State* L) {
 }  // namespace
 
 void push_http_binding(lua_State* L, HttpClient* client, const ConvertRefs& refs) {
-    push_method_table(L, client, &refs,
+    push_method_table(L, client, &refs, &client->meter(),
                       {{"get", http_method<get_name>},
                        {"post", http_method<post_name>},
                        {"put", http_method<put_name>},
@@ -339,30 +308,7 @@ void push_http_binding(lua_State* L, HttpClient* client, const ConvertRefs& refs
 }
 
 void push_llm_binding(lua_State* L, LlmClient* client, const ConvertRefs& refs) {
-    push_method_table(L, client, &refs, {{"chat", llm_chat}, {"embed", llm_embed}});
-}
-
-TokenUsage take_token_usage(lua_State* L) {
-    TokenUsage usage;
-    lua_getfield(L, LUA_REGISTRYINDEX, usage_key);
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        return usage;
-    }
-    lua_pushthread(L);
-    lua_rawget(L, -2);
-    if (lua_istable(L, -1)) {
-        lua_rawgeti(L, -1, 1);
-        lua_rawgeti(L, -2, 2);
-        usage.prompt_tokens = static_cast<std::uint64_t>(lua_tonumber(L, -2));
-        usage.completion_tokens = static_cast<std::uint64_t>(lua_tonumber(L, -1));
-        lua_pop(L, 2);
-        lua_pushthread(L);
-        lua_pushnil(L);
-        lua_rawset(L, -4);
-    }
-    lua_pop(L, 2);
-    return usage;
+    push_method_table(L, client, &refs, &client->meter(), {{"chat", llm_chat}, {"embed", llm_embed}});
 }
 
 }  // namespace statenet::detail

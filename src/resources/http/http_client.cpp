@@ -196,7 +196,8 @@ HttpClient::HttpClient(std::string name, std::string type, const HttpConfig& con
       type_(std::move(type)),
       config_(config),
       limiter_(config.rate_per_s, config.burst),
-      breaker_(config.breaker_failures, config.breaker_cooldown_ms) {
+      breaker_(config.breaker_failures, config.breaker_cooldown_ms),
+      meter_(name_, type_, true) {
     const HttpAuth& auth = config_.auth;
     switch (auth.kind) {
     case HttpAuth::Kind::none: break;
@@ -246,15 +247,13 @@ std::string HttpClient::url_of(const HttpRequest& request) const {
 }
 
 HttpResponse HttpClient::request(const HttpRequest& request) {
-    const auto started = SteadyClock::now();
-    calls_.fetch_add(1, std::memory_order_relaxed);
     try {
         if (!unusable_.empty()) throw ResourceFailure("ResourceError", unusable_);
         HttpResponse response = run_with_retries(request);
-        count(started, false);
+        note_health();
         return response;
     } catch (...) {
-        count(started, true);
+        note_health();
         throw;
     }
 }
@@ -296,7 +295,7 @@ HttpResponse HttpClient::run_with_retries(const HttpRequest& request) {
                 note = fmt::format(" (Retry-After {} s exceeds max_backoff_ms = {})", *after, config_.max_backoff_ms);
             } else {
                 if (asked >= 0) delay = asked;
-                retries_.fetch_add(1, std::memory_order_relaxed);
+                meter_.add_retries(1);
                 CurlMulti::for_thread().sleep_until(after_ms(delay));
                 continue;
             }
@@ -450,36 +449,21 @@ HttpResponse HttpClient::attempt(const HttpRequest& request, const std::string& 
     return response;
 }
 
-void HttpClient::count(SteadyClock::time_point started, bool failed) noexcept {
-    const auto us = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started).count());
-    if (failed) errors_.fetch_add(1, std::memory_order_relaxed);
-    latency_us_.fetch_add(us, std::memory_order_relaxed);
-    std::uint64_t max = latency_max_us_.load(std::memory_order_relaxed);
-    while (us > max && !latency_max_us_.compare_exchange_weak(max, us, std::memory_order_relaxed)) {}
-}
-
-void HttpClient::add_tokens(std::uint64_t prompt, std::uint64_t completion) noexcept {
-    prompt_tokens_.fetch_add(prompt, std::memory_order_relaxed);
-    completion_tokens_.fetch_add(completion, std::memory_order_relaxed);
+void HttpClient::note_health() noexcept {
+    switch (breaker_.state()) {
+    case CircuitBreaker::State::closed: meter_.set_health(Health::ok); break;
+    case CircuitBreaker::State::half_open: meter_.set_health(Health::degraded); break;
+    case CircuitBreaker::State::open: meter_.set_health(Health::down); break;
+    }
 }
 
 ResourceStats HttpClient::stats() const {
-    ResourceStats s;
-    s.name = name_;
-    s.type = type_;
-    s.calls = calls_.load();
-    s.errors = errors_.load();
-    s.retries = retries_.load();
-    s.latency_ms_sum = static_cast<double>(latency_us_.load()) / 1000.0;
-    s.latency_ms_max = static_cast<double>(latency_max_us_.load()) / 1000.0;
-    switch (breaker_.state()) {
+    ResourceStats s = meter_.stats();
+    switch (breaker_.state()) {  // live: an open breaker turns half-open with time alone
     case CircuitBreaker::State::closed: s.health = "closed"; break;
     case CircuitBreaker::State::open: s.health = "open"; break;
     case CircuitBreaker::State::half_open: s.health = "half-open"; break;
     }
-    s.tokens.prompt_tokens = prompt_tokens_.load();
-    s.tokens.completion_tokens = completion_tokens_.load();
     return s;
 }
 

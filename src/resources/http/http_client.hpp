@@ -11,6 +11,7 @@
 #include "model/http_config.hpp"
 #include "resources/binding.hpp"
 #include "resources/http/curl_multi.hpp"
+#include "resources/meter.hpp"
 
 #include <statenet/result.hpp>
 
@@ -98,12 +99,12 @@ public:
     /// Runs the request with retries, breaker, rate limit and concurrency limit.
     HttpResponse request(const HttpRequest& request);
 
+    /// The counters (calls are counted by the Lua binding, through metered()), with the
+    /// breaker's state as the health.
     ResourceStats stats() const;
+    ResourceMeter& meter() noexcept { return meter_; }
     const std::string& name() const noexcept { return name_; }
     const HttpConfig& config() const noexcept { return config_; }
-
-    /// Adds an LLM call's tokens to the resource's counters.
-    void add_tokens(std::uint64_t prompt, std::uint64_t completion) noexcept;
 
 private:
     struct Attempt;
@@ -116,8 +117,7 @@ private:
     RateLimiter limiter_;
     mutable CircuitBreaker breaker_;
     std::atomic<int> in_flight_{0};
-    std::atomic<std::uint64_t> calls_{0}, errors_{0}, retries_{0}, latency_us_{0}, latency_max_us_{0};
-    std::atomic<std::uint64_t> prompt_tokens_{0}, completion_tokens_{0};
+    ResourceMeter meter_;
 
     HttpResponse attempt(const HttpRequest& request, const std::string& url, double timeout_ms, Attempt& outcome);
     HttpResponse run_with_retries(const HttpRequest& request);
@@ -128,7 +128,8 @@ private:
     std::string url_of(const HttpRequest& request) const;
     std::string redact(std::string text) const;
     ResourceFailure failure(const char* name, const std::string& message) const;
-    void count(SteadyClock::time_point started, bool failed) noexcept;
+    /// Shows the breaker's state as the meter's health (what a record's history keeps).
+    void note_health() noexcept;
 };
 
 }  // namespace statenet::detail

@@ -126,7 +126,7 @@ ChatReply LlmClient::chat(Value messages, const ChatOptions& options) {
     const Value& usage = answer["usage"];
     reply.usage.prompt_tokens = count_of(usage, "prompt_tokens");
     reply.usage.completion_tokens = count_of(usage, "completion_tokens");
-    http_->add_tokens(reply.usage.prompt_tokens, reply.usage.completion_tokens);
+    http_->meter().add_tokens(reply.usage);
     const Value& choices = answer["choices"];
     const Value* content = choices.is_array() && choices.size() > 0 ? lookup(choices[0], "message.content") : nullptr;
     if (!content || !content->is_string())
@@ -153,7 +153,7 @@ std::vector<std::vector<double>> LlmClient::embed(const std::vector<std::string>
         post(endpoint("/embeddings"),
              Value::object({{"model", config_.embedding_model}, {"input", Value(std::move(input))}}), timeout_ms);
     usage.prompt_tokens = count_of(answer["usage"], "prompt_tokens");
-    http_->add_tokens(usage.prompt_tokens, 0);
+    http_->meter().add_tokens(TokenUsage{usage.prompt_tokens, 0});
     const Value& data = answer["data"];
     if (!data.is_array() || data.size() != texts.size())
         throw ResourceFailure("ResourceError", fmt::format("{}: the embeddings answer has {} vectors for {} texts",

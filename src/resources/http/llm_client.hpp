@@ -51,6 +51,7 @@ public:
 
     const LlmConfig& config() const noexcept { return config_; }
     const std::string& name() const noexcept { return http_->name(); }
+    ResourceMeter& meter() noexcept { return http_->meter(); }
 
 private:
     std::shared_ptr<HttpClient> http_;
