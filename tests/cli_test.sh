@@ -33,6 +33,19 @@ expect_exit 2 "$statenet" run "$wf/pipeline.toml" --data '42'
 expect_line "$tmp/err" 'statenet: error: --data must be a JSON object (got integer)'
 expect_exit 2 "$statenet" run "$wf/pipeline.toml" --data '{}' -i "$wf/records.jsonl"
 
+echo "== map states"
+printf '%s\n' '{"id": 1, "tax": 0.5, "lines": [{"qty": 2, "price": 10}, {"qty": 0, "price": 3}, {"qty": 1, "price": 4}]}' \
+    '{"id": 2, "tax": 0, "lines": [{"qty": 0, "price": 1}, {"qty": 0, "price": 1}]}' >"$tmp/orders.jsonl"
+expect_exit 1 "$statenet" run "$wf/orders_map.toml" -i "$tmp/orders.jsonl" -o "$tmp/orders_out.jsonl" -q
+expect_line "$tmp/orders_out.jsonl" '{"id":1,"tax":0.5,"lines":[{"qty": 2, "price": 10}, {"qty": 0, "price": 3}, {"qty": 1, "price": 4}],"failures":[{"error":"ValidationFailed","index":1,"message":"qty must be positive"}],"line_totals":[{"total":30},null,{"total":6}]}'
+expect_contains "$tmp/err" 'record 2 failed: MapFailed: 2 of the first 2 items failed, 1 tolerated; first: item 0: ValidationFailed: qty must be positive'
+expect_exit 0 "$statenet" graph "$wf/orders_map.toml"
+expect_line "$tmp/out" '  "main/lines" -> "line/price" [label="map", style=dashed];'
+expect_exit 2 "$statenet" validate "$wf/orders_map_bad.toml"
+expect_contains "$tmp/err" "orders_map_bad.toml:7:19: error: unknown network 'lin' in map (did you mean 'line'?)"
+expect_contains "$tmp/err" "orders_map_bad.toml:7:90: error: 'tolerated_failures' must be a count (an integer >= 0) or a percentage (\"10%\")"
+expect_contains "$tmp/err" "orders_map_bad.toml:7:35: error: unknown item reader type 'xml'"
+
 echo "== run JSONL: output order, exclusion, failures, summary"
 expected_out='{"id":1,"amount":10,"factor_type":"number","label":"default","scaled":20}
 {"id":2,"amount":500,"factor_type":"number","label":"default","reviewed":true,"scaled":1000}

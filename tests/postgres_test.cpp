@@ -451,3 +451,25 @@ end = true
                   ":7:12: reference mode on a postgres resource ('pg') is not implemented yet: use a sqlite resource");
     }
 }
+
+TEST_CASE("postgres - a map state reads its items from a query and writes its results to a table") {
+    direct().exec("CREATE TABLE map_items (n bigint)", {});
+    direct().exec("INSERT INTO map_items SELECT g FROM generate_series(1, 5) g", {});
+    Engine engine;
+    Workflow wf = engine.load_string(workflow(R"wf(
+[networks.main.states.fan]
+start = true
+end = true
+map = { network = "item", reader = { type = "postgres", resource = "pg", query = "SELECT n FROM map_items ORDER BY n" }, sink = { resource = "pg", table = "map_out" } }
+[networks.item.states.s]
+start = true
+end = true
+transform = { lua = "data.squared = data.n * data.n" }
+)wf"),
+                                     wf_path);
+    Result r = wf.process(Value::object());
+    REQUIRE_MESSAGE(r.ok, (r.error ? r.error->message : ""));
+    CHECK(r.data["results"]["emitted"] == Value(5));
+    CHECK(count_rows("map_out") == 5);
+    CHECK(direct().query("SELECT sum(squared) AS s FROM map_out", {})[0]["s"].as_int() == 55);
+}

@@ -4,6 +4,7 @@
 #include <statenet/error.hpp>
 #include <statenet/export.hpp>
 #include <statenet/history.hpp>
+#include <statenet/item_reader.hpp>
 #include <statenet/value.hpp>
 #include <statenet/workflow.hpp>
 
@@ -119,6 +120,12 @@ public:
     /// false, with its diagnostics) and the old one keeps running. Workflows made by
     /// load_string are not reloaded.
     ReloadReport reload();
+
+    /// Registers an item reader for map states: `reader = { type = "<type>", ... }`.
+    /// Register before loading the workflows that use it (loading checks the type).
+    /// Built-in types (jsonl, csv, json, sqlite, postgres, glob) cannot be replaced:
+    /// throws std::invalid_argument. Thread-safe.
+    void add_item_reader(std::string type, ItemReaderFactory factory);
 
 private:
     std::shared_ptr<detail::EngineImpl> impl_;

@@ -32,7 +32,10 @@ namespace statenet {
     X(HttpError, "HTTP request failed")                             \
     X(CircuitOpen, "circuit breaker is open")                       \
     X(RateLimited, "rate limit would be exceeded")                  \
-    X(InvalidOutput, "model output does not match the format")
+    X(InvalidOutput, "model output does not match the format")      \
+    X(ParallelFailed, "too few parallel branches finished")         \
+    X(MapFailed, "more map items failed than tolerated")            \
+    X(Cancelled, "another branch decided the join")
 
 enum class ErrorCode {
 #define STATENET_ERROR_ENUM(name, message) name,

@@ -4,6 +4,7 @@
 #include <statenet/engine.hpp>
 #include <statenet/error.hpp>
 #include <statenet/history.hpp>
+#include <statenet/item_reader.hpp>
 #include <statenet/machines.hpp>
 #include <statenet/result.hpp>
 #include <statenet/stream.hpp>

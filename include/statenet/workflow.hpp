@@ -34,6 +34,12 @@ struct RunOptions {
     /// Where the record came from (a stream's line number, a batch index); execution
     /// history keeps it with the run.
     std::optional<std::int64_t> position{};
+    /// Runs the record from this network's start state instead of the main network's
+    /// (empty = main). Map states run their items this way.
+    std::string network{};
+    /// Map states with a sink continue from their checkpoint, after the items an
+    /// interrupted run committed (the CLI's --resume); otherwise they start over.
+    bool resume = false;
 };
 
 /// Options of Workflow::process_batch.

@@ -3,7 +3,10 @@
 #include "api/assembly.hpp"
 
 #include "api/workflow_impl.hpp"
+#include "exec/item_readers.hpp"
 #include "history/scripts_hash.hpp"
+
+#include <fmt/format.h>
 
 namespace statenet::detail {
 
@@ -22,6 +25,18 @@ std::shared_ptr<HistoryWriter> open_history(const std::shared_ptr<Model>& model,
     return nullptr;
 }
 
+/// Every map reader's type is built in or registered on the engine.
+void check_item_readers(const Model& model, EngineImpl& engine, Diagnostics& diags) {
+    for (const auto& net : model.networks)
+        for (const auto& s : net.states)
+            if (s.map && s.map->reader && !s.map->reader->type.empty() &&
+                !known_item_reader(engine, s.map->reader->type))
+                diags.error(s.map->reader->loc,
+                            fmt::format("unknown item reader type '{}' (built in: jsonl, csv, json, sqlite, postgres, "
+                                        "glob; a host adds others with Engine::add_item_reader)",
+                                        s.map->reader->type));
+}
+
 }  // namespace
 
 LoadEnvironment load_environment(const EngineImpl& engine) {
@@ -34,6 +49,7 @@ std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& eng
     // Resolving functions needs a VM; do it even when the model has problems so that
     // every error is reported at once.
     auto first = std::make_unique<Runner>(model, engine, pools, diags);
+    check_item_readers(*model, *engine, diags);
     diags.sort();
     if (!diags.empty()) return nullptr;
     auto history = open_history(model, text, diags);
@@ -44,14 +60,19 @@ std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& eng
     version->engine = engine;
     version->pools = pools;
     version->history = history;
-    auto make = [model, engine, pools, history]() -> std::unique_ptr<Runner> {
+    // Map states lease their items' runners from the pool their own runner came from.
+    auto pool_of_runners = std::make_shared<std::weak_ptr<RunnerPool>>();
+    auto make = [model, engine, pools, history, pool_of_runners]() -> std::unique_ptr<Runner> {
         Diagnostics late;
         auto runner = std::make_unique<Runner>(model, engine, pools, late);
         if (!late.empty()) throw LoadError(std::move(late.list));
         if (history) runner->set_observer(history->recorder());
+        runner->set_siblings(*pool_of_runners);
         return runner;
     };
     version->runners = std::make_shared<RunnerPool>(model, engine, std::move(make));
+    *pool_of_runners = version->runners;
+    first->set_siblings(version->runners);
     if (history) first->set_observer(history->recorder());
     version->runners->add_idle(std::move(first));
     return version;

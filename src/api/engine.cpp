@@ -1,6 +1,7 @@
 // Engine: loads workflows and holds the services they share (clock, log, stdlib).
 #include "api/assembly.hpp"
 #include "api/workflow_impl.hpp"
+#include "exec/item_readers.hpp"
 #include "exec/services.hpp"
 #include "statenet_config.hpp"
 
@@ -78,6 +79,15 @@ EngineImpl::EngineImpl(EngineOptions opts) : options(std::move(opts)) {
 Engine::Engine(EngineOptions options) : impl_(std::make_shared<detail::EngineImpl>(std::move(options))) {}
 
 Engine::~Engine() = default;
+
+ItemReader::~ItemReader() = default;
+
+void Engine::add_item_reader(std::string type, ItemReaderFactory factory) {
+    if (detail::builtin_item_reader(type))
+        throw std::invalid_argument("item reader type '" + type + "' is built in and cannot be replaced");
+    std::lock_guard lock(impl_->readers_mutex);
+    impl_->item_readers[std::move(type)] = std::move(factory);
+}
 
 namespace {
 

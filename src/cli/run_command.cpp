@@ -67,7 +67,9 @@ Value parse_data(const std::string& text) {
 int run_one_record(const Workflow& workflow, const RunArgs& args) {
     const Value record = parse_data(args.data);
     auto output = detail::open_output(args.output);
-    const Result result = workflow.process(record);
+    RunOptions run;
+    run.resume = args.resume;  // map states with a sink continue from their checkpoint
+    const Result result = workflow.process(record, run);
     output->write_line(result.to_value().to_json(2));
     output->close();
     return result.ok ? exit_ok : exit_records_failed;
@@ -155,6 +157,7 @@ int run_records_stream(const Workflow& workflow, const RunArgs& args) {
     options.ordered = !args.unordered;
     options.errors = args.errors;
     options.resume = args.resume;
+    options.run.resume = args.resume;
     options.checkpoint = args.checkpoint;
     options.batch_size = args.batch_size;
     // One lock for the stderr lines of failures and the progress line, which come from two threads.
@@ -273,9 +276,10 @@ Command add_run_command(CLI::App& root) {
                                      ->check(CLI::IsMember({"off", "runs", "steps", "full"}));
     auto* unordered =
         app->add_flag("--unordered", args->unordered, "Write records as they finish instead of in input order");
-    auto* resume = app->add_flag(
-        "--resume", args->resume,
-        "Keep checkpoints, and continue an interrupted run after its last one (needs -o FILE or --table)");
+    auto* resume =
+        app->add_flag("--resume", args->resume,
+                      "Keep checkpoints, and continue an interrupted run after its last one (needs -o FILE or --table; "
+                      "with --data: the record's map states with a sink)");
     auto* checkpoint =
         app->add_option("--checkpoint", args->checkpoint, "Checkpoint file of a file output (default: OUT.checkpoint)")
             ->type_name("FILE");
@@ -287,7 +291,7 @@ Command add_run_command(CLI::App& root) {
     app->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
     add_sandbox_options(app, args->sandbox);
     for (CLI::Option* stream_only : {input, errors, workers, in_flight, format, input_format, output_format, text_field,
-                                     csv_delimiter, query, table, key, unordered, resume, checkpoint, batch})
+                                     csv_delimiter, query, table, key, unordered, checkpoint, batch})
         args->data_option->excludes(stream_only);
     unordered->excludes(resume);
     checkpoint->needs(resume);

@@ -76,6 +76,8 @@ struct Runner::Run {
     std::chrono::steady_clock::time_point started;
     double deadline = 0;    // clock ms, 0 = none
     int first_attempt = 0;  // ctx.attempt in the start state (a re-run after Conflict)
+    int entry = 0;          // the network the record starts in (RunOptions::network)
+    bool resume = false;    // RunOptions::resume, for map states
     std::size_t transitions = 0;
     bool fatal = false;  // MaxTransitions / Timeout: stop every branch
     RunObserver* observer = nullptr;

@@ -136,14 +136,29 @@ void InFlight::wait_until(const std::function<bool()>& ready, Poller& poller) {
     me.poller = nullptr;
 }
 
+/// A scheduler running inside another's fiber (a record's parallel branches or map items,
+/// when the record is itself in flight) waits through that one while all its fibers wait,
+/// so the other records go on meanwhile; this polls what its fibers wait on.
+struct InFlight::Nested final : Poller {
+    InFlight& self;
+    explicit Nested(InFlight& s) : self(s) {}
+    void poll(int timeout_ms) override { self.poll_waiting(timeout_ms); }
+};
+
+bool InFlight::any_ready(std::size_t used) const {
+    for (std::size_t k = 0; k < used; ++k)
+        if (fibers_[k]->state == Fiber::State::waiting && (*fibers_[k]->ready)()) return true;
+    return false;
+}
+
 // Every fiber waits: poll what they wait on, then wake the ones whose wait is over.
-void InFlight::poll_waiting() {
+void InFlight::poll_waiting(int max_ms) {
     std::vector<Poller*> pollers;
     for (auto& f : fibers_)
         if (f->state == Fiber::State::waiting && std::find(pollers.begin(), pollers.end(), f->poller) == pollers.end())
             pollers.push_back(f->poller);
     // One source of I/O may block until something happens; several take short turns.
-    const int timeout_ms = pollers.size() == 1 ? 100 : 1;
+    const int timeout_ms = std::min(max_ms, pollers.size() == 1 ? 100 : 1);
     for (Poller* p : pollers) p->poll(timeout_ms);
 }
 
@@ -174,7 +189,15 @@ void InFlight::run(std::size_t count, const Work& work) {
             }
         }
         if (!busy) break;
-        if (!woke) poll_waiting();
+        if (woke) continue;
+        if (previous) {
+            Nested nested(*this);
+            install(previous);
+            previous->wait_until([this, used] { return any_ready(used); }, nested);
+            install(this);
+        } else {
+            poll_waiting(100);
+        }
     }
     work_ = nullptr;
     install(previous);

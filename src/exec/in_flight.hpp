@@ -16,7 +16,8 @@
 namespace statenet::detail {
 
 /// One per worker thread; not thread-safe (installs itself as the thread's Waiter
-/// while it runs records).
+/// while it runs records). Run inside another InFlight's fiber (a record's parallel
+/// branches or map items), it waits through that one while all its fibers wait.
 class InFlight final : public Waiter {
 public:
     using Work = std::function<void(std::size_t index, Runner& runner)>;
@@ -54,7 +55,9 @@ private:
     void resume(Fiber& f);
     static void fiber_main();
     void serve(Fiber& f);
-    void poll_waiting();
+    struct Nested;
+    bool any_ready(std::size_t used) const;
+    void poll_waiting(int max_ms);
 };
 
 /// How many records a worker keeps in flight for a workflow: `in_flight` (stream option,

@@ -289,6 +289,10 @@ void Program::push_state_plan(const Network& net, const State& s) {
     }
     lua_setfield(L, -2, "chain");
     if (s.parallel) push_parallel(*s.parallel);
+    if (s.map) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "map");
+    }
     if (use_ == ProgramFor::machines) push_machine_arcs(s);
 }
 

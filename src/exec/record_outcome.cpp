@@ -66,8 +66,8 @@ void fail(Outcome& outcome, ErrorInfo error, const char* input_key, Value input)
     outcome.data = Value();
 }
 
-void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, const RecordSink& sink,
-                    Outcome& outcome) {
+void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, const RecordSink& sink, Outcome& outcome,
+                    RunObserver* observer) {
     outcome.kind = Outcome::Kind::excluded;
     outcome.encoded.clear();
     outcome.data = Value();
@@ -88,7 +88,7 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
     // Breadth-first records may end in several branches: they take the Value path.
     if (runner.model().strategy != Strategy::breadth_first && runs_as_json(raw, sink)) {
         try {
-            result = runner.run_json(raw.text, outcome.encoded, run, /*lean=*/true);
+            result = runner.run_json(raw.text, outcome.encoded, run, /*lean=*/true, observer);
         } catch (const JsonError& e) {
             fail(outcome, {"InvalidJson", e.what(), ""}, "raw", Value(raw.text));
             return;
@@ -115,7 +115,7 @@ void process_record(Runner& runner, RawRecord& raw, const RunOptions& options, c
     } else if (!parse_record(raw, record, outcome)) {
         return;
     }
-    result = runner.run(std::move(record), run);
+    result = runner.run(std::move(record), run, observer);
     if (!result.ok) {
         if (!raw.value) parse_record(raw, kept, outcome);
         fail(outcome, result.error.value_or(ErrorInfo{"Failed", "record failed", ""}), "record", std::move(kept));

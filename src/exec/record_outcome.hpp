@@ -35,7 +35,8 @@ void fail(Outcome& outcome, ErrorInfo error, const char* input_key, Value input)
 /// Parses the record if needed, runs it on `runner` (the calling thread's Lua VM) and
 /// encodes emitted data for `sink` into `outcome`, which is reset first (its buffers are
 /// kept, so a reused Outcome allocates nothing new); never throws for bad input.
+/// `observer` (when given) replaces the runner's own for this record.
 void process_record(Runner& runner, RawRecord& record, const RunOptions& options, const RecordSink& sink,
-                    Outcome& outcome);
+                    Outcome& outcome, RunObserver* observer = nullptr);
 
 }  // namespace statenet::detail

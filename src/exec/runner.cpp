@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -107,17 +108,19 @@ Result Runner::run(Value input, const RunOptions& options, RunObserver* observer
     }
 }
 
-Result Runner::run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean) {
+Result Runner::run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean,
+                        RunObserver* observer) {
     out.clear();
     const DataMode mode = options.mode.value_or(model_->mode);
     // The lazy path keeps one record's JSON; reference records and breadth-first
     // branches, and text simdjson alone cannot take, go the Value way.
     if (mode != DataMode::reference && model_->strategy != Strategy::breadth_first && json_.record().parse(text)) {
         // History at level full keeps the input as a value (the run itself ignores it).
-        Value input = observer_ && observer_->wants_changes() ? Value::from_json(text) : Value();
-        return run_once(std::move(input), mode, 0, options, nullptr, &out, lean);
+        RunObserver* watching = observer ? observer : observer_.get();
+        Value input = watching && watching->wants_changes() ? Value::from_json(text) : Value();
+        return run_once(std::move(input), mode, 0, options, observer, &out, lean);
     }
-    Result result = run(Value::from_json(text), options);
+    Result result = run(Value::from_json(text), options, observer);
     if (result.ok && result.emit) out = result.data.to_json();
     return result;
 }
@@ -167,8 +170,21 @@ Runner::Run Runner::new_run(DataMode mode, int attempt, RunObserver* observer, b
 Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOptions& options, RunObserver* observer,
                         std::string* json_out, bool lean) {
     Run run = new_run(mode, attempt, observer, lean, json_out);
+    run.entry = model_->main;
+    if (!options.network.empty()) {
+        const auto& nets = model_->networks;
+        const auto it =
+            std::find_if(nets.begin(), nets.end(), [&](const Network& n) { return n.name == options.network; });
+        if (it == nets.end()) throw std::invalid_argument("no network named '" + options.network + "'");
+        run.entry = static_cast<int>(it - nets.begin());
+    }
+    run.resume = options.resume;
     reference_.reset();
     run_bits_drawn_ = run_id_made_ = false;
+    if (joined_run_) {
+        run_bits_ = *joined_run_;
+        run_bits_drawn_ = true;
+    }
     Result result;
     if (!lean) result.run_id = run_id();
     if (run.observer) {
@@ -254,18 +270,18 @@ std::optional<ErrorInfo> Runner::begin(Run& run, const Value& input, int& first_
 // Depth-first: one branch, stepped until it ends (no vectors of branches, and the
 // branch's own vectors are reused from the last run). Breadth-first: level by level.
 void Runner::drive(Run& run, int first_slot, Outcome& outcome) {
-    const int start = model_->networks[model_->main].start;
+    const int start = model_->networks[static_cast<std::size_t>(run.entry)].start;
     if (!run.breadth_first) {
         if (!single_) single_ = std::make_unique<Branch>();
         Branch& b = *single_;
-        b.reset(first_slot, model_->main, start);
+        b.reset(first_slot, run.entry, start);
         do b.status = step(run, b, no_spawn_);
         while (b.status == Status::running);
         (b.status == Status::finished ? outcome.primary : outcome.culprit) = &b;
         return;
     }
     std::vector<Branch> current(1);
-    current.front().reset(first_slot, model_->main, start);
+    current.front().reset(first_slot, run.entry, start);
     while (!current.empty() && !run.fatal) {
         std::vector<Branch> next;
         for (auto& b : current) {

@@ -27,6 +27,8 @@
 
 namespace statenet::detail {
 
+class RunnerPool;
+
 class Runner {
 public:
     /// Loads the workflow into a Program of its own (a new VM); problems (unknown module
@@ -52,7 +54,20 @@ public:
     /// `lean`: the caller reads only ok, emit and error, so Result::path and
     /// Result::run_id stay empty (an observer gets the id's bits; Lua's ctx.run_id is
     /// made when a function first reads it).
-    Result run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean = false);
+    /// `observer` (when given) replaces the runner's own for this record.
+    Result run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean = false,
+                    RunObserver* observer = nullptr);
+
+    /// The next runs are part of another run (a map's items, a parallel state's branches):
+    /// they take its id, and stop at their next step once `*cancelled` is true. Null
+    /// pointers end that.
+    void join_run(const RunId* id, const bool* cancelled) noexcept {
+        joined_run_ = id;
+        cancelled_ = cancelled;
+    }
+
+    /// The pool this runner belongs to: map states lease their items' runners from it.
+    void set_siblings(std::weak_ptr<RunnerPool> pool) { siblings_ = std::move(pool); }
 
     /// Commits an open batch transaction. Returns an error message when that fails.
     std::optional<std::string> flush();
@@ -78,6 +93,9 @@ private:
     RecordMeter meter_;                // the record's resource calls and tokens
     std::vector<int> state_index_;     // global state id -> index in its network
     std::unique_ptr<RunObserver> observer_;
+    std::weak_ptr<RunnerPool> siblings_;
+    const RunId* joined_run_ = nullptr;  // see join_run
+    const bool* cancelled_ = nullptr;
     bool tracking_changes_ = false;  // the runtime records each step's changes
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;  // retry jitter (seeded: reproducible)
@@ -117,8 +135,19 @@ private:
     Status spawn_branches(Run& run, Branch& b, const State& s, std::vector<Branch>& spawned);
     Status take_arc(Run& run, Branch& b, const Arc& arc, std::string_view reason = {});
     // Parallel states (parallel.cpp).
+    struct Joined {
+        std::vector<int> index, slot;  // finished branches: 1-based numbers, their slots
+        std::optional<ErrorInfo> failure;
+        std::string failed_network;
+    };
     Status run_parallel(Run& run, Branch& b, const State& s);
+    Status run_parallel_in_flight(Run& run, Branch& b, const State& s, const std::shared_ptr<RunnerPool>& pool);
+    Status settle_join(Run& run, Branch& b, const State& s, Joined& joined);
+    const std::string& qualified_name(const std::string& name) const;
     Status route_after_join(Run& run, Branch& b, const State& s);
+    // Map states (map_state.cpp).
+    Status run_map(Run& run, Branch& b, const State& s);
+    std::optional<ErrorInfo> put_field(int slot, const std::vector<std::string>& path, const Value& value);
     void enter_chained(Run& run, Branch& b, int count);
     Status fail(Run& run, Branch& b, ErrorInfo error);
     Status finish(Run& run, Branch& b);
@@ -133,6 +162,20 @@ private:
     std::optional<ErrorInfo> acquire_resources(const State& s, const std::string& where);
     void warn(const std::string& message);
     static int lua_commit_or_rollback(lua_State* L);
+};
+
+/// A runner's runs joined to another run (Runner::join_run) for as long as this lives.
+class JoinedRun {
+public:
+    JoinedRun(Runner& runner, const RunId* id, const bool* cancelled) noexcept : runner_(runner) {
+        runner.join_run(id, cancelled);
+    }
+    ~JoinedRun() { runner_.join_run(nullptr, nullptr); }
+    JoinedRun(const JoinedRun&) = delete;
+    JoinedRun& operator=(const JoinedRun&) = delete;
+
+private:
+    Runner& runner_;
 };
 
 }  // namespace statenet::detail

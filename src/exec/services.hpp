@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +28,9 @@ struct EngineImpl {
     std::atomic<std::uint64_t> runner_seq{0};
     std::mutex reload_mutex;
     std::vector<std::weak_ptr<Reloadable>> reloadables;
+    /// Host item readers for map states, by type (Engine::add_item_reader).
+    std::mutex readers_mutex;
+    std::map<std::string, ItemReaderFactory, std::less<>> item_readers;
 
     explicit EngineImpl(EngineOptions opts);
 };

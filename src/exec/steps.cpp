@@ -19,6 +19,7 @@ constexpr int step_arc = static_cast<int>(StepOutcome::arc);
 constexpr int step_fail = static_cast<int>(StepOutcome::fail);
 constexpr int step_branches = static_cast<int>(StepOutcome::branches);
 constexpr int step_parallel = static_cast<int>(StepOutcome::parallel);
+constexpr int step_map = static_cast<int>(StepOutcome::map);
 
 }  // namespace
 
@@ -65,6 +66,10 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
         b.attempt = b.path.size() == 1 ? run.first_attempt : 0;
         b.retry_counts.assign(s.retry.size(), 0);
     }
+    if (cancelled_ && *cancelled_) {
+        run.fatal = true;
+        return record_failure(run, b, {"Cancelled", "another branch decided the join", *b.path.back()});
+    }
     if (run.deadline > 0 && engine_->clock->now_ms() > run.deadline) {
         run.fatal = true;
         return record_failure(
@@ -86,7 +91,8 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     }
     // Without history, timeouts, held connections or breadth-first branches, nothing
     // needs C++ between two plain states: step_chain runs on through them in one call.
-    const bool chained = !run.steps && !run.breadth_first && run.deadline == 0 && !guarded;
+    // A cancellable run (a concurrent branch) comes back to C++ after each state.
+    const bool chained = !run.steps && !run.breadth_first && run.deadline == 0 && !guarded && !cancelled_;
     lua_State* L = program_.state();
     StackGuard guard(L);
     const int nargs = push_step_args(run, b, chained);
@@ -118,6 +124,7 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     switch (code) {
     case step_end: return finish(run, b);
     case step_parallel: return run_parallel(run, b, last);
+    case step_map: return run_map(run, b, last);
     case step_arc: {
         // The condition's reason is for history only.
         const std::string_view reason = run.steps ? reason_at(L, -1) : std::string_view();

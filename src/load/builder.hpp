@@ -26,6 +26,10 @@ inline const Keys state_keys = {"name",         "start",     "end",      "end_te
                                 "on_error",     "data_mode", "emit",     "resources", "description",
                                 "parallel",     "map",       "wait",     "entry",     "exit"};
 inline const Keys parallel_keys = {"branches", "join", "merge"};
+inline const Keys map_keys = {
+    "network",     "items",         "reader", "batch",      "max_concurrency", "tolerated_failures",
+    "result_path", "failures_path", "sink",   "checkpoint", "errors",          "map_in",
+    "map_out"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
                               "transform", "priority", "on",        "after_ms",  "resources", "description"};
 inline const Keys resource_keys = {"type", "path", "pool", "busy_timeout_ms", "acquire_timeout_ms", "description"};
@@ -185,6 +189,14 @@ private:
     /// `on = "event"` or `after_ms = N`: what makes a machine take the arc.
     void read_trigger(Arc& arc, const Node& body);
     void read_parallel(State& state, const Node& body);
+    // `map = { ... }` (builder_map.cpp).
+    void read_map(State& state, const Node& body);
+    void read_map_reader(Map& m, const Node& body);
+    void read_map_sink(Map& m, const Node& body);
+    void read_tolerance(Map& m, const Node& t);
+    std::vector<std::string> field_path(const Node& table, std::string_view key);
+    int resource_of(const Node& table, std::string_view key, std::string_view type);
+    std::string workflow_path(const std::string& path) const;
     FieldMap field_map(const Node* map, std::string_view what);
 
     // ---- function references -----------------------------------------------------

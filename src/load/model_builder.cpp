@@ -120,7 +120,8 @@ void Builder::read_state(int n, int index, State& state, const Node& body) {
     if (const Node* retry = body.field("retry")) read_retry(state, *retry);
     if (const Node* catchers = body.field("on_error")) read_catchers(n, index, state, *catchers);
     if (const Node* p = body.field("parallel")) read_parallel(state, *p);
-    for (const char* key : {"map", "wait"})
+    if (const Node* m = body.field("map")) read_map(state, *m);
+    for (const char* key : {"wait"})
         if (const Node* n = body.field(key))
             d_.error(n->loc, fmt::format("'{}' states are not implemented yet in this version of statenet "
                                          "(docs/fanout.md)",

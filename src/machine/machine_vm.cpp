@@ -59,6 +59,7 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
     for (const auto& net : model.networks)
         for (const auto& s : net.states) {
             if (s.parallel) refuse(s.parallel->loc, fmt::format("'parallel' (state '{}') is", s.qualified));
+            if (s.map) refuse(s.map->loc, fmt::format("'map' (state '{}') is", s.qualified));
             if (s.mode == DataMode::reference)
                 refuse(s.loc, fmt::format("data_mode 'reference' (state '{}') is", s.qualified));
             for (const auto& arc : s.arcs)

@@ -47,6 +47,14 @@ std::vector<Edge> edges_of(const Model& m) {
                     edges.push_back({from, m.qualified(static_cast<int>(n), arc.to), arc_label(m, arc)});
                 }
             }
+            // A parallel state's branches and a map's sub-network, drawn as pushes are.
+            auto fan_out = [&](int network, const std::string& label) {
+                const int start = m.networks[static_cast<std::size_t>(network)].start;
+                if (start >= 0) edges.push_back({from, m.qualified(network, start), label, Edge::Style::push});
+            };
+            if (state.parallel)
+                for (int branch : state.parallel->branches) fan_out(branch, "branch");
+            if (state.map && state.map->network >= 0) fan_out(state.map->network, "map");
             for (const Catcher& c : state.on_error) {
                 if (c.to < 0) continue;
                 std::string errors;

@@ -6,6 +6,7 @@
 #include "model/http_config.hpp"
 
 #include <statenet/history.hpp>
+#include <statenet/stream.hpp>
 #include <statenet/value.hpp>
 #include <statenet/workflow.hpp>
 
@@ -130,6 +131,38 @@ struct Parallel {
     Loc loc;
 };
 
+/// Where a map state's items come from when they are not a record field: a registered
+/// item reader (io/item_readers.hpp) by `type`.
+struct MapReader {
+    std::string type;   // jsonl, csv, json, sqlite, postgres, glob, or a host reader's name
+    std::string path;   // file readers: resolved against the workflow's directory; glob: the pattern
+    int resource = -1;  // sqlite, postgres: the resource whose database is queried
+    std::string query;
+    Value params;  // the reader table as written (a host reader reads its own keys there)
+    Loc loc;
+};
+
+/// `map = { network, items | reader, batch, max_concurrency, tolerated_failures,
+/// result_path | sink, map_in, map_out }`: after its own functions the state runs
+/// `network` once per item (or batch) and gathers the results (docs/fanout.md).
+struct Map {
+    int network = -1;
+    std::vector<std::string> items;  // the record field holding the items (dotted path); empty: reader
+    std::optional<MapReader> reader;
+    std::int64_t batch_items = 0;      // batcher: items per batch (0 = no batcher)
+    std::int64_t batch_bytes = 0;      // batcher: JSON bytes per batch (0 = no limit)
+    std::int64_t max_concurrency = 0;  // items in progress at once (0 = the workflow's in_flight)
+    std::int64_t tolerated_count = 0;
+    double tolerated_percent = -1;  // >= 0: tolerated_failures given as a percentage
+    std::vector<std::string> result_path{"results"};
+    std::vector<std::string> failures_path{"failures"};
+    std::optional<Sink> sink;  // results go here instead of result_path
+    std::string checkpoint;    // file sinks: the checkpoint file (empty = the sink path + ".checkpoint")
+    std::string errors;        // failed items as JSONL (empty = only failures_path)
+    FieldMap map_in, map_out;
+    Loc loc;
+};
+
 struct State {
     std::string name;
     std::string qualified;  // "network/state", as paths and errors show it
@@ -150,6 +183,7 @@ struct State {
     std::vector<Retrier> retry;
     std::vector<Catcher> on_error;
     std::optional<Parallel> parallel;
+    std::optional<Map> map;
     /// Resources the state and its arcs list: acquired on entry, held to record end.
     std::vector<int> resources;
     Loc loc;

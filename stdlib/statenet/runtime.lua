@@ -19,8 +19,8 @@ local M = {}
 local protocol = require("statenet.protocol")
 
 -- Step outcomes returned to C++.
-local END, ARC, FAIL, BRANCHES, PARALLEL =
-  protocol.step.END, protocol.step.ARC, protocol.step.FAIL, protocol.step.BRANCHES, protocol.step.PARALLEL
+local END, ARC, FAIL, BRANCHES, PARALLEL, MAP = protocol.step.END, protocol.step.ARC, protocol.step.FAIL,
+  protocol.step.BRANCHES, protocol.step.PARALLEL, protocol.step.MAP
 
 local TOMB = setmetatable({}, { __tostring = function() return "statenet.deleted" end })
 
@@ -697,14 +697,18 @@ local function commit(view, slot, snapshot)
 end
 
 -- The state's own part: its pipeline, then whether it ends here. Returns the view and
--- data to choose an arc with, or nil, nil and an outcome (END, PARALLEL: its branches
--- run next, or FAIL, name, message).
+-- data to choose an arc with, or nil, nil and an outcome (END, PARALLEL / MAP: its
+-- branches or items run next, or FAIL, name, message).
 local function run_state(S, slot, attempt, ename, emsg, estate)
   local view, data, name, message = enter(S, slot, attempt, ename, emsg, estate)
   if name then return nil, nil, FAIL, name, message end
   if S.parallel then
     commit(view, slot, false)
     return nil, nil, PARALLEL
+  end
+  if S.map then
+    commit(view, slot, false)
+    return nil, nil, MAP
   end
   if S.is_end or (S.end_test and S.end_test(data, user_ctx)) then
     commit(view, slot, false)
@@ -831,6 +835,9 @@ require("statenet.parallel")(M, {
   fail_named = fail_named, open = open, commit = commit, take = take, no_transition = no_transition,
   mark_whole = function() whole = true end, END = END,
 })
+
+-- Map states' results (statenet/map.lua).
+require("statenet.map")(M, { RECS = RECS, DIRTY = DIRTY, alloc = alloc })
 
 -- The state pipeline, for the machine dispatcher (statenet/machine.lua), so that
 -- machines run states exactly as records do. Its whole interface:

@@ -9,7 +9,8 @@
 //   GET  /status/CODE        that status, body "status CODE body"
 //   GET  /down, /health      500 / 503 while set down, else 200
 //   POST /admin/down?on=1|0  sets down;  POST /admin/reset  clears counters
-//   GET  /stats              {"connections":C,"requests":R} since the last reset
+//   GET  /stats              {"connections":C,"requests":R,"max_concurrent":M} since the last
+//                            reset (M: the most /delay requests in progress at once)
 //   POST /v1/chat/completions  answers "echo: <last user message>" (JSON mode:
 //                            {"answer":...,"words":n}; "BADJSON" in the message: not JSON;
 //                            "FENCE": JSON in a ```json fence); usage counts words
@@ -218,6 +219,7 @@ void FakeApi::reset() {
     peers_.clear();
     counts_.clear();
     requests_ = 0;
+    most_delaying_ = 0;
 }
 
 int FakeApi::next_count(const std::string& key) {
@@ -258,9 +260,12 @@ void FakeApi::routes() {
     server_.Put("/echo", echo);
     server_.Patch("/echo", echo);
     server_.Delete("/echo", echo);
-    server_.Get(R"(/delay/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
+    server_.Get(R"(/delay/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
         const int ms = std::stoi(req.matches[1]);
+        const int now = ++delaying_;
+        for (int seen = most_delaying_.load(); now > seen && !most_delaying_.compare_exchange_weak(seen, now);) {}
         std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        --delaying_;
         reply_json(res, Value::object({{"slept", ms}}));
     });
     server_.Get(R"(/flaky/(\w+))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -307,7 +312,9 @@ void FakeApi::routes() {
         reply_json(res, Value::object({{"reset", true}}));
     });
     server_.Get("/stats", [this](const httplib::Request&, httplib::Response& res) {
-        reply_json(res, Value::object({{"connections", connections()}, {"requests", requests()}}));
+        reply_json(res, Value::object({{"connections", connections()},
+                                       {"requests", requests()},
+                                       {"max_concurrent", most_delaying_.load()}}));
     });
     server_.Post("/v1/chat/completions", [](const httplib::Request& req, httplib::Response& res) { chat(req, res); });
     server_.Post("/v1/embeddings", [](const httplib::Request& req, httplib::Response& res) { embeddings(req, res); });

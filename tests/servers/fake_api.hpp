@@ -35,6 +35,8 @@ public:
     /// Connections and requests seen since the last reset().
     int connections();
     int requests() const noexcept { return requests_.load(); }
+    /// The most /delay requests in progress at once since the last reset().
+    int max_concurrent() const noexcept { return most_delaying_.load(); }
     void reset();
     /// While down, /down and /health answer 500 and 503.
     void set_down(bool down) noexcept { down_ = down; }
@@ -47,6 +49,8 @@ private:
     std::set<std::pair<std::string, int>> peers_;
     std::map<std::string, int> counts_;
     std::atomic<int> requests_{0};
+    std::atomic<int> delaying_{0};
+    std::atomic<int> most_delaying_{0};
     std::atomic<bool> down_{false};
 
     void routes();
