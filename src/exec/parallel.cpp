@@ -28,7 +28,7 @@ int needed(const Parallel& p) {
 /// Branches overlap on the record's worker when they may wait on the network and
 /// nothing they write is transactional (their runs commit on their own runners).
 bool branches_overlap(const Model& m) {
-    if (!m.uses_network() || m.mode == DataMode::reference) return false;
+    if (!m.uses_yielding_resources() || m.mode == DataMode::reference) return false;
     return std::none_of(m.resources.begin(), m.resources.end(), [](const ResourceDecl& r) {
         return r.type == "sqlite" || r.type == "postgres" || r.type == "files";
     });
