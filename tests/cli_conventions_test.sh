@@ -49,7 +49,7 @@ expect_exit 0 "$statenet" --help
 expect_match "$tmp/out" '^Guides: .*/share/doc/statenet; the manual: man statenet\.$'
 expect_exit 0 "$statenet" machine --help
 expect_match "$tmp/out" 'machines\.md in .*/share/doc/statenet\.$'
-for help in "" "run" "validate" "graph" "history" "machine"; do
+for help in "" "run" "validate" "graph" "history" "machine" "machine serve"; do
     # shellcheck disable=SC2086
     "$statenet" $help --help >"$tmp/out"
     if grep -q 'docs/' "$tmp/out"; then fail "statenet $help --help names a source-tree path"; fi

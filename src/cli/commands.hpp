@@ -21,6 +21,8 @@ Command add_run_command(CLI::App& root);
 Command add_validate_command(CLI::App& root);
 Command add_graph_command(CLI::App& root);
 Command add_machine_command(CLI::App& root);
+/// `machine serve`, registered by add_machine_command on the `machine` app.
+Command add_machine_serve_command(CLI::App& machine);
 Command add_history_command(CLI::App& root);
 Command add_signal_command(CLI::App& root);
 Command add_version_command(CLI::App& root);

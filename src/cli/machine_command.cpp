@@ -3,6 +3,7 @@
 #include "cli/options.hpp"
 #include "io/byte_input.hpp"
 #include "io/line_reader.hpp"
+#include "machine/machine_json.hpp"
 #include "statenet_config.hpp"
 
 #include <statenet/statenet.hpp>
@@ -19,6 +20,10 @@
 namespace statenet::cli {
 
 namespace {
+
+using detail::audit_json;
+using detail::instance_json;
+using detail::result_json;
 
 struct MachineArgs {
     std::string store;
@@ -72,29 +77,6 @@ std::unique_ptr<Machines> open(Engine& engine, const MachineArgs& args, Open how
     }
 }
 
-/// Milliseconds as an integer when they are whole (they are, unless a clock says otherwise).
-Value time_value(double ms) {
-    const auto whole = static_cast<std::int64_t>(ms);
-    return static_cast<double>(whole) == ms ? Value(whole) : Value(ms);
-}
-
-Value result_json(const SendResult& r) {
-    Value out = Value::object({{"instance", Value(r.instance)},
-                               {"event", Value(r.event)},
-                               {"status", Value(std::string(to_string(r.status)))}});
-    if (r.status == SendStatus::duplicate) out.set("first", Value(std::string(to_string(r.first))));
-    if (!r.key.empty()) out.set("key", Value(r.key));
-    out.set("from", Value(r.from));
-    out.set("to", Value(r.to));
-    out.set("completed", Value(r.completed));
-    if (!r.reason.empty()) out.set("reason", Value(r.reason));
-    if (r.error)
-        out.set("error", Value::object({{"name", Value(r.error->name)},
-                                        {"message", Value(r.error->message)},
-                                        {"state", Value(r.error->state)}}));
-    return out;
-}
-
 /// Prints results one JSON line each; exit status 1 when one was rejected.
 int print_results(const std::vector<SendResult>& results) {
     bool rejected = false;
@@ -105,41 +87,6 @@ int print_results(const std::vector<SendResult>& results) {
     }
     std::fflush(stdout);
     return rejected ? exit_records_failed : exit_ok;
-}
-
-Value instance_json(const InstanceInfo& info) {
-    Value out = Value::object({{"id", Value(info.id)},
-                               {"state", Value(info.state)},
-                               {"completed", Value(info.completed)},
-                               {"version", Value(info.version)},
-                               {"since_ms", time_value(info.since_ms)}});
-    if (info.timer_due_ms) out.set("timer_due_ms", time_value(*info.timer_due_ms));
-    if (info.orphaned) out.set("orphaned", Value(true));
-    out.set("data", info.data);
-    return out;
-}
-
-Value audit_json(const AuditEntry& e) {
-    Value out = Value::object({{"seq", Value(e.seq)},
-                               {"time_ms", time_value(e.time_ms)},
-                               {"event", Value(e.event)},
-                               {"outcome", Value(e.outcome)},
-                               {"from", Value(e.from)},
-                               {"to", Value(e.to)}});
-    if (!e.key.empty()) out.set("key", Value(e.key));
-    if (!e.reason.empty()) out.set("reason", Value(e.reason));
-    return out;
-}
-
-void report_reload(const ReloadReport& report, const std::string& workflow) {
-    if (!report.ok) {
-        print_error(fmt::format("reloading {} failed; the previous version keeps running:", workflow));
-        for (const auto& d : report.errors) print_error(d.str());
-        return;
-    }
-    std::fputs(fmt::format("statenet: reloaded {}\n", workflow).c_str(), stderr);
-    for (const auto& id : report.orphaned)
-        print_error(fmt::format("instance '{}': its state no longer exists in the reloaded workflow", id));
 }
 
 /// `send --events FILE`: one JSON object per line, {"id", "event", "payload"?, "key"?}.
@@ -186,7 +133,7 @@ int send_stream(Machines& machines, const MachineArgs& args) {
         batch.push_back(event_of(line, reader.line_number(), args.events));
         // Watching: each event alone, with a reload check before it.
         if (args.watch) {
-            if (auto report = machines.reload_if_changed()) report_reload(*report, args.workflow);
+            if (auto report = machines.reload_if_changed()) print_reload(*report, args.workflow);
             flush();
         } else if (batch.size() >= batch_size) {
             flush();
@@ -258,15 +205,7 @@ int outbox(const MachineArgs& args) {
     options.after_seq = args.after;
     if (!args.topic.empty()) options.topic = args.topic;
     options.limit = args.limit;
-    for (const auto& m : machines->outbox(options)) {
-        Value line = Value::object({{"seq", Value(m.seq)},
-                                    {"instance", Value(m.instance)},
-                                    {"topic", Value(m.topic)},
-                                    {"event", Value(m.event)},
-                                    {"time_ms", time_value(m.time_ms)},
-                                    {"payload", m.payload}});
-        fmt::print("{}\n", line.to_json());
-    }
+    for (const auto& m : machines->outbox(options)) fmt::print("{}\n", detail::outbox_json(m).to_json());
     return exit_ok;
 }
 
@@ -370,6 +309,8 @@ Command add_machine_command(CLI::App& root) {
     CLI::App* recover_app = add_machine_subcommand(
         *machine, args, "recover", "Send the workflow's [recovery] event to instances idle longer than its idle_ms");
 
+    const Command serve = add_machine_serve_command(*machine);
+
     return {machine, [=] {
                 if (start_app->parsed()) return start(*args);
                 if (send_app->parsed()) return send(*args);
@@ -380,6 +321,7 @@ Command add_machine_command(CLI::App& root) {
                 if (ack_app->parsed()) return ack(*args);
                 if (prune_app->parsed()) return prune(*args);
                 if (recover_app->parsed()) return recover(*args);
+                if (serve.app->parsed()) return serve.run();
                 return static_cast<int>(exit_usage);
             }};
 }

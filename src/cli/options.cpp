@@ -70,4 +70,15 @@ void print_load_error(const LoadError& error) {
     for (const auto& diagnostic : error.diagnostics()) print_error(diagnostic.str());
 }
 
+void print_reload(const ReloadReport& report, const std::string& workflow) {
+    if (!report.ok) {
+        print_error(fmt::format("reloading {} failed; the previous version keeps running:", workflow));
+        for (const auto& d : report.errors) print_error(d.str());
+        return;
+    }
+    std::fputs(fmt::format("statenet: reloaded {}\n", workflow).c_str(), stderr);
+    for (const auto& id : report.orphaned)
+        print_error(fmt::format("instance '{}': its state no longer exists in the reloaded workflow", id));
+}
+
 }  // namespace statenet::cli

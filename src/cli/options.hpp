@@ -56,4 +56,8 @@ void print_error(std::string_view message);
 /// Every diagnostic of a failed load, one `statenet: error: file:line:col: message` line each.
 void print_load_error(const LoadError& error);
 
+/// How a hot reload of `workflow` went (`--watch`): one line on stderr, or the errors
+/// that kept the previous version running, and the instances it orphaned.
+void print_reload(const ReloadReport& report, const std::string& workflow);
+
 }  // namespace statenet::cli
