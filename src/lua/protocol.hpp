@@ -11,8 +11,8 @@ namespace statenet::detail {
 
 /// What one step of statenet/runtime.lua tells the runner (after a state ran).
 #define STATENET_STEP_OUTCOMES(X) \
-    X(end, "END") X(arc, "ARC") X(fail, "FAIL") X(branches, "BRANCHES") X(parallel, "PARALLEL") X(map, "MAP") \
-        X(wait, "WAIT")
+    X(end, "END")                 \
+    X(arc, "ARC") X(fail, "FAIL") X(branches, "BRANCHES") X(parallel, "PARALLEL") X(map, "MAP") X(wait, "WAIT")
 
 /// What statenet_json_field says a JSON record's field is (runtime.lua's FFI fetch).
 /// Ordered: the codes up to `null` are a Lua nil.
