@@ -114,4 +114,33 @@ TOML
 expect_exit 2 env -u STATENET_NO_SUCH_TOKEN "$statenet" validate "$tmp/secret.toml"
 expect_contains "$tmp/err" "secret.toml:5:39: error: environment variable 'STATENET_NO_SUCH_TOKEN' is not set"
 
+echo "== records in flight share a SQLite database: one waiting for another's write lock yields"
+cat >"$tmp/ledger.toml" <<TOML
+name = "ledger"
+in_flight = 8
+[resources.db]
+type = "sqlite"
+path = "ledger.db"
+busy_timeout_ms = 2000
+[resources.api]
+type = "http"
+base_url = "$base"
+[networks.main.states.book]
+start = true
+end = true
+resources = ["db", "api"]
+transform = { lua = """
+ctx.resources.db:exec("CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY)")
+ctx.resources.db:insert("entries", { id = data.id })
+data.slept = ctx.resources.api:get("/delay/150").json.slept
+""" }
+TOML
+for i in $(seq 8); do echo "{\"id\":$i}"; done >"$tmp/ledger.jsonl"
+# Each record holds the write lock while it waits 150 ms on the API; the others wait
+# their turn without blocking the worker (blocking it would keep the holder from ever
+# finishing: every record after the first would fail with "database is locked").
+expect_exit 0 "$statenet" run "$tmp/ledger.toml" -i "$tmp/ledger.jsonl" -o "$tmp/ledger.out.jsonl" -j 1
+expect_match "$tmp/err" "$(summary_re 8 8 0 0)"
+[[ $(sqlite3 "$tmp/ledger.db" "SELECT count(*) FROM entries") == 8 ]] || fail "not every entry was booked"
+
 cli_done

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <string>
 
-using statenet::Result;
 using exec_test::run;
+using statenet::Result;
 using statenet_test::exec_dir;
 
 TEST_CASE("exec - a Lua error names the script file and line") {
@@ -85,4 +85,3 @@ transform = { lua = "error('inline failure')" }
     REQUIRE(!r.ok);
     CHECK(r.error->message == (exec_dir / "test.toml").string() + ":5: inline failure");
 }
-

@@ -1,11 +1,15 @@
 // The `sqlite` resource: a SQLiteCpp connection with cached statements, and its Lua binding.
 #include "resources/sqlite_resource.hpp"
+#include "exec/waiter.hpp"
 #include "resources/sqlite_values.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -22,14 +26,44 @@ struct StatementUse {
 
 }  // namespace
 
+/// Sleeps instead of polling I/O: what a record waiting for another's SQLite write lock
+/// polls while every record on the worker waits.
+class SleepPoller final : public Poller {
+public:
+    void poll(int timeout_ms) override {
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::clamp(timeout_ms, 0, 2)));
+    }
+};
+
 struct SqliteConnection::Impl {
     SQLite::Database db;
+    double busy_timeout_ms = 5000;
+    std::chrono::steady_clock::time_point busy_since;
     std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements;
 
     bool refused_attach = false;  // set by the authorizer while a statement is compiled
 
-    explicit Impl(const SqliteConfig& config) : db(config.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+    explicit Impl(const SqliteConfig& config)
+        : db(config.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE), busy_timeout_ms(config.busy_timeout_ms) {
         sqlite3_set_authorizer(db.getHandle(), &Impl::authorize, this);
+        sqlite3_busy_handler(db.getHandle(), &Impl::busy, this);
+    }
+
+    /// The database is locked by another connection (`tries` times so far for this
+    /// statement): wait a little and try again, up to busy_timeout_ms. Another record on
+    /// this worker may hold that lock while it waits on the network, so a record in flight
+    /// yields its fiber while it waits (exec/waiter.hpp) instead of blocking the worker,
+    /// and the lock holder can finish and commit.
+    static int busy(void* self, int tries) {
+        auto* impl = static_cast<Impl*>(self);
+        const auto now = std::chrono::steady_clock::now();
+        if (tries == 0) impl->busy_since = now;
+        if (std::chrono::duration<double, std::milli>(now - impl->busy_since).count() >= impl->busy_timeout_ms)
+            return 0;  // SQLITE_BUSY: "database is locked"
+        const auto until = now + std::chrono::milliseconds(std::min(1 + tries, 10));
+        SleepPoller sleeper;
+        wait_for([&] { return std::chrono::steady_clock::now() >= until; }, sleeper);
+        return 1;
     }
 
     /// A resource is one database: a workflow may not attach others (any file the
@@ -113,7 +147,6 @@ auto guarded(const SqliteConfig& config, F&& body) -> decltype(body()) {
 SqliteConnection::SqliteConnection(const SqliteConfig& config) : config_(config) {
     guarded(config_, [&] {
         impl_ = std::make_unique<Impl>(config_);
-        impl_->db.setBusyTimeout(static_cast<int>(config_.busy_timeout_ms));
         if (config_.path != ":memory:") impl_->db.exec("PRAGMA journal_mode=WAL");
         impl_->db.exec("PRAGMA synchronous=NORMAL");
     });
