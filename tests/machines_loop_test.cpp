@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -252,4 +253,24 @@ end = true
     CHECK(r.to == "main/failed");
     CHECK(m.get("bad")->data["why"].as_string() == "Flaky: try 3");
     CHECK(m.accepts("bad") == std::vector<std::string>{"again"});
+}
+
+TEST_CASE("machines loop - census counts instances by state and due timers from the store") {
+    auto dir = scratch("census");
+    write(dir / "wf.toml", timed);
+    for (bool durable : {false, true}) {
+        Engine engine;
+        MachinesOptions options;
+        if (durable) options.store = dir / "census.db";
+        options.clock = std::make_shared<statenet::ManualClock>(1000);
+        Machines m(engine, dir / "wf.toml", options);
+        m.start("a");
+        m.start("b");
+        m.start("c");
+        m.send("c", "finish");
+        auto census = m.census(1100);
+        CHECK(census.by_state == std::map<std::string, std::size_t>{{"main/done", 1}, {"main/wait", 2}});
+        CHECK(census.timers_due == 0);
+        CHECK(m.census(1150).timers_due == 2);  // after_ms = 150 from 1000
+    }
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -149,6 +150,13 @@ struct PruneReport {
     std::size_t outbox = 0;     ///< acknowledged outbox messages
 };
 
+/// How many instances are in each state and how many timers are due: what a metrics
+/// endpoint reports, counted by the store without reading any instance's data.
+struct MachineCensus {
+    std::map<std::string, std::size_t> by_state;  ///< `network/state` -> instances
+    std::size_t timers_due = 0;                   ///< non-completed instances whose timer is due
+};
+
 struct ListOptions {
     std::optional<std::string> state{};  ///< only instances in this `network/state` (or state name)
     bool include_completed = true;
@@ -214,6 +222,10 @@ public:
     /// Audit rows of one instance (every instance when `id` is empty), oldest first;
     /// `limit` > 0 keeps the newest `limit`.
     std::vector<AuditEntry> audit(std::string_view id = {}, std::size_t limit = 0);
+
+    /// Instances by state and timers due at `now_ms` (the clock's time when omitted).
+    MachineCensus census();
+    MachineCensus census(double now_ms);
 
     /// The events the instance's current state has arcs for, sorted (empty for a
     /// completed or orphaned instance). Throws std::invalid_argument for an unknown one.

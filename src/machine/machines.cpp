@@ -99,6 +99,12 @@ std::vector<InstanceInfo> Machines::list(const ListOptions& options) {
 std::vector<AuditEntry> Machines::audit(std::string_view id, std::size_t limit) {
     return impl_->locked([&] { return impl_->audit_log(id, limit); });
 }
+MachineCensus Machines::census() {
+    return impl_->locked([&] { return impl_->census(impl_->now()); });
+}
+MachineCensus Machines::census(double now_ms) {
+    return impl_->locked([&] { return impl_->census(now_ms); });
+}
 std::vector<std::string> Machines::accepts(std::string_view id) {
     return impl_->locked([&] { return impl_->accepts(id); });
 }

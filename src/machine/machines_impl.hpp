@@ -42,6 +42,9 @@ public:
     std::size_t step(double dt_ms);
     std::vector<SendResult> recover(double now);
     std::optional<double> next_due();
+    MachineCensus census(double now) {
+        return store_->census(now, [this](const InstanceRow& row) { return state_name(row); });
+    }
     void run_timers(const std::function<bool()>& stop);
     void wake();
     std::vector<std::string> accepts(std::string_view id);

@@ -176,6 +176,15 @@ public:
         return ids;
     }
 
+    MachineCensus census(double now_ms, const std::function<std::string(const InstanceRow&)>& name) override {
+        MachineCensus out;
+        for (const auto& [id, row] : instances_) {
+            ++out.by_state[name(row)];
+            if (!row.completed && row.due_ms >= 0 && row.due_ms <= now_ms) ++out.timers_due;
+        }
+        return out;
+    }
+
     std::optional<double> next_due() override {
         if (timers_.empty()) return std::nullopt;
         return timers_.begin()->first;

@@ -330,6 +330,19 @@ public:
             now_ms);
     }
 
+    MachineCensus census(double now_ms, const std::function<std::string(const InstanceRow&)>&) override {
+        MachineCensus out;
+        SQLite::Statement states(db_, "SELECT network || '/' || state, count(*) FROM statenet_instances GROUP BY 1");
+        while (states.executeStep())
+            out.by_state[states.getColumn(0).getString()] = static_cast<std::size_t>(states.getColumn(1).getInt64());
+        SQLite::Statement due(db_,
+                              "SELECT count(*) FROM statenet_instances WHERE due_ms IS NOT NULL AND due_ms <= ? AND "
+                              "completed = 0");
+        due.bind(1, now_ms);
+        if (due.executeStep()) out.timers_due = static_cast<std::size_t>(due.getColumn(0).getInt64());
+        return out;
+    }
+
     std::optional<double> next_due() override {
         SQLite::Statement q(db_,
                             "SELECT min(due_ms) FROM statenet_instances WHERE due_ms IS NOT NULL AND completed = 0");

@@ -96,6 +96,9 @@ public:
     virtual void each(const std::function<void(const std::string&, const InstanceRow&, const std::string&)>& visit) = 0;
     /// Ids of non-completed instances with a timer due at `now_ms`, earliest first.
     virtual std::vector<std::string> due(double now_ms) = 0;
+    /// Counts instances by state (named by `name`, for stores that keep state ids) and
+    /// the timers due at `now_ms`, without reading data.
+    virtual MachineCensus census(double now_ms, const std::function<std::string(const InstanceRow&)>& name) = 0;
     /// The earliest due time of a non-completed instance's timer; nullopt when none.
     virtual std::optional<double> next_due() = 0;
     /// Ids of non-completed instances that entered their state before `before_ms`.

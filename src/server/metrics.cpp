@@ -59,19 +59,15 @@ std::string Metrics::render(Machines& machines, double now_ms) const {
     line(fmt::format("statenet_machine_transition_seconds_sum {}", static_cast<double>(sum_ns_.load()) / 1e9));
     line(fmt::format("statenet_machine_transition_seconds_count {}", observed_.load()));
 
-    std::map<std::string, std::size_t> by_state;
-    std::size_t due = 0;
-    for (const auto& info : machines.list()) {
-        ++by_state[info.state];
-        if (!info.completed && info.timer_due_ms && *info.timer_due_ms <= now_ms) ++due;
-    }
+    // Counted by the store: a scrape reads no instance's data.
+    const MachineCensus census = machines.census(now_ms);
     line("# HELP statenet_machine_instances Instances in the store, by state.");
     line("# TYPE statenet_machine_instances gauge");
-    for (const auto& [state, n] : by_state)
+    for (const auto& [state, n] : census.by_state)
         line(fmt::format("statenet_machine_instances{{state=\"{}\"}} {}", label(state), n));
     line("# HELP statenet_machine_timers_due Instances whose timer is due and not yet fired.");
     line("# TYPE statenet_machine_timers_due gauge");
-    line(fmt::format("statenet_machine_timers_due {}", due));
+    line(fmt::format("statenet_machine_timers_due {}", census.timers_due));
     return out;
 }
 
