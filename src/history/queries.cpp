@@ -52,9 +52,10 @@ TokenUsage usage_at(SQLite::Statement& q, int first) {
 std::vector<ResourceUse> resource_uses(const Value& stored) {
     std::vector<ResourceUse> out;
     if (!stored.is_object()) return out;
-    for (const auto& [name, v] : stored.as_object()) {
+    for (const auto& member : stored.as_object()) {
+        const Value& v = member.second;  // (clang 14 lambdas cannot capture a structured binding)
         ResourceUse& use = out.emplace_back();
-        use.name = name;
+        use.name = member.first;
         auto number = [&](std::string_view key) {
             const Value* n = v.is_object() ? v.find(key) : nullptr;
             return n && n->is_number() ? n->as_number() : 0.0;

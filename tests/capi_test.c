@@ -1,0 +1,147 @@
+/* The C ABI (include/statenet/statenet.h) from a C11 program: statuses, messages,
+ * caller-freed buffers, workflows, batches, files and machines.
+ * Usage: capi_test SOURCE_ROOT SCRATCH_DIR */
+#include <statenet/statenet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        ++checks;                                                          \
+        if (!(cond)) {                                                     \
+            ++failures;                                                    \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+        }                                                                  \
+    } while (0)
+
+static int contains(const char* text, const char* part) { return text && strstr(text, part) != NULL; }
+
+static void path(char* out, size_t size, const char* dir, const char* name) {
+    snprintf(out, size, "%s/%s", dir, name);
+}
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: capi_test SOURCE_ROOT SCRATCH_DIR\n");
+        return 2;
+    }
+    char orders[4096], chat[4096], in[4096], out[4096], errs[4096], bad[4096];
+    path(orders, sizeof orders, argv[1], "examples/orders/orders.toml");
+    path(chat, sizeof chat, argv[1], "examples/chat-session/chat_session.lua");
+    path(in, sizeof in, argv[2], "in.jsonl");
+    path(out, sizeof out, argv[2], "out.jsonl");
+    path(errs, sizeof errs, argv[2], "errors.jsonl");
+    path(bad, sizeof bad, argv[2], "bad.toml");
+
+    CHECK(strlen(statenet_version()) > 0);
+    statenet_engine* engine = statenet_engine_new();
+    CHECK(engine != NULL);
+    char* error = (char*)1;
+    char* result = NULL;
+
+    /* A workflow that does not load: every problem, located. */
+    FILE* f = fopen(bad, "w");
+    fputs("name = \"bad\"\n[networks.main.states.a]\nstart = true\n[[networks.main.states.a.arcs]]\nto = \"nowhere\"\n", f);
+    fclose(f);
+    statenet_workflow* workflow = (statenet_workflow*)1;
+    CHECK(statenet_workflow_load(engine, bad, &workflow, &error) == STATENET_LOAD_ERROR);
+    CHECK(workflow == NULL);
+    CHECK(contains(error, ":5:6: arc 'to': unknown state 'nowhere'"));
+    statenet_free(error);
+    CHECK(statenet_workflow_load(engine, NULL, &workflow, &error) == STATENET_INVALID);
+    CHECK(contains(error, "path must not be NULL"));
+    statenet_free(error);
+
+    /* One record, a failing record, bad JSON. */
+    CHECK(statenet_workflow_load(engine, orders, &workflow, &error) == STATENET_OK);
+    CHECK(error == NULL);
+    CHECK(statenet_process(workflow, "{\"id\": 1, \"amount\": 250}", &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"ok\":true"));
+    CHECK(contains(result, "\"total\":300"));
+    statenet_free(result);
+    /* The workflow routes a bad order to its `rejected` state (not emitted)... */
+    CHECK(statenet_process(workflow, "{\"id\": 2}", &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"final_state\":\"main/rejected\""));
+    CHECK(contains(result, "\"emit\":false"));
+    statenet_free(result);
+    /* ...and a record that is not an object fails: not an API error either. */
+    CHECK(statenet_process(workflow, "[1]", &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"ok\":false"));
+    CHECK(contains(result, "\"name\":\"SchemaViolation\""));
+    statenet_free(result);
+    CHECK(statenet_process(workflow, "{\"id\": ", &result, &error) == STATENET_INVALID);
+    CHECK(contains(error, "record_json is not valid JSON"));
+    statenet_free(error);
+
+    /* A batch keeps input order. */
+    CHECK(statenet_process_batch(workflow, "[{\"id\": 1, \"amount\": 250}, {\"id\": 2, \"amount\": 20}]", 2, &result,
+                                 &error) == STATENET_OK);
+    CHECK(contains(result, "\"total\":300"));
+    CHECK(strstr(result, "\"total\":300") < strstr(result, "\"total\":24"));
+    statenet_free(result);
+    CHECK(statenet_process_batch(workflow, "{}", 1, &result, &error) == STATENET_INVALID);
+    statenet_free(error);
+
+    /* A file stream: outputs, failures to the errors file, the stats. */
+    f = fopen(in, "w");
+    fputs("{\"id\": 1, \"amount\": 250}\n{\"id\": 2, \"amount\": -5}\nnot json\n", f);
+    fclose(f);
+    CHECK(statenet_process_file(workflow, in, out, errs, 1, &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"total\":3"));
+    CHECK(contains(result, "\"emitted\":1"));
+    CHECK(contains(result, "\"excluded\":1"));
+    CHECK(contains(result, "\"failed\":1"));
+    statenet_free(result);
+    CHECK(statenet_process_file(workflow, "/no/such/file.jsonl", out, NULL, 1, &result, &error) != STATENET_OK);
+    CHECK(contains(error, "/no/such/file.jsonl"));
+    statenet_free(error);
+    statenet_workflow_free(workflow);
+
+    /* Machines in memory. */
+    statenet_machines* machines = NULL;
+    CHECK(statenet_machines_open(engine, chat, NULL, &machines, &error) == STATENET_OK);
+    CHECK(statenet_machines_start(machines, "s1", "{\"user\": \"ana\"}", &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"status\":\"applied\""));
+    CHECK(contains(result, "\"to\":\"session/IDLE\""));
+    statenet_free(result);
+    CHECK(statenet_machines_send(machines, "s1", "start_update", NULL, "k1", &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"to\":\"session/TASK_SELECTION\""));
+    statenet_free(result);
+    CHECK(statenet_machines_send(machines, "s1", "start_update", NULL, "k1", &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"status\":\"duplicate\""));
+    statenet_free(result);
+    CHECK(statenet_machines_send(machines, "s1", "confirm", NULL, NULL, &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"status\":\"rejected\""));
+    statenet_free(result);
+    CHECK(statenet_machines_show(machines, "s1", &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"state\":\"session/TASK_SELECTION\""));
+    CHECK(contains(result, "\"user\":\"ana\""));
+    statenet_free(result);
+    CHECK(statenet_machines_show(machines, "ghost", &result, &error) == STATENET_NOT_FOUND);
+    CHECK(contains(error, "no machine instance 'ghost'"));
+    statenet_free(error);
+    CHECK(statenet_machines_send(machines, "ghost", "x", NULL, NULL, &result, &error) == STATENET_NOT_FOUND);
+    statenet_free(error);
+    CHECK(statenet_machines_tick(machines, &result, &error) == STATENET_OK);
+    CHECK(strcmp(result, "[]") == 0);
+    statenet_free(result);
+    CHECK(statenet_machines_reload(machines, &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"changed\":false"));
+    statenet_free(result);
+    statenet_machines_free(machines);
+
+    CHECK(statenet_engine_reload(engine, &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"ok\":true"));
+    statenet_free(result);
+    statenet_engine_free(engine);
+    statenet_free(NULL);
+    statenet_engine_free(NULL);
+
+    printf("%d checks, %d failed\n", checks, failures);
+    return failures == 0 ? 0 : 1;
+}
