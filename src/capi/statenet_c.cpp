@@ -131,7 +131,7 @@ void statenet_free(void* buffer) { std::free(buffer); }
 
 statenet_engine* statenet_engine_new(void) {
     try {
-        return new statenet_engine{};
+        return new statenet_engine{statenet::Engine()};
     } catch (...) {
         return nullptr;
     }
