@@ -10,20 +10,18 @@
 static int failures = 0;
 static int checks = 0;
 
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        ++checks;                                                          \
-        if (!(cond)) {                                                     \
-            ++failures;                                                    \
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        ++checks;                                                                    \
+        if (!(cond)) {                                                               \
+            ++failures;                                                              \
             fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-        }                                                                  \
+        }                                                                            \
     } while (0)
 
 static int contains(const char* text, const char* part) { return text && strstr(text, part) != NULL; }
 
-static void path(char* out, size_t size, const char* dir, const char* name) {
-    snprintf(out, size, "%s/%s", dir, name);
-}
+static void path(char* out, size_t size, const char* dir, const char* name) { snprintf(out, size, "%s/%s", dir, name); }
 
 int main(int argc, char** argv) {
     if (argc != 3) {
@@ -46,7 +44,8 @@ int main(int argc, char** argv) {
 
     /* A workflow that does not load: every problem, located. */
     FILE* f = fopen(bad, "w");
-    fputs("name = \"bad\"\n[networks.main.states.a]\nstart = true\n[[networks.main.states.a.arcs]]\nto = \"nowhere\"\n", f);
+    fputs("name = \"bad\"\n[networks.main.states.a]\nstart = true\n[[networks.main.states.a.arcs]]\nto = \"nowhere\"\n",
+          f);
     fclose(f);
     statenet_workflow* workflow = (statenet_workflow*)1;
     CHECK(statenet_workflow_load(engine, bad, &workflow, &error) == STATENET_LOAD_ERROR);

@@ -34,11 +34,11 @@ extern "C" {
 
 typedef enum statenet_status {
     STATENET_OK = 0,
-    STATENET_LOAD_ERROR = 1,  /* the workflow does not load: every problem as file:line:col: message lines */
-    STATENET_INVALID = 2,     /* bad arguments or JSON text */
-    STATENET_NOT_FOUND = 3,   /* no such machine instance */
-    STATENET_IO_ERROR = 4,    /* a file or store cannot be opened, read or written */
-    STATENET_FAILED = 5       /* anything else (the message says what) */
+    STATENET_LOAD_ERROR = 1, /* the workflow does not load: every problem as file:line:col: message lines */
+    STATENET_INVALID = 2,    /* bad arguments or JSON text */
+    STATENET_NOT_FOUND = 3,  /* no such machine instance */
+    STATENET_IO_ERROR = 4,   /* a file or store cannot be opened, read or written */
+    STATENET_FAILED = 5      /* anything else (the message says what) */
 } statenet_status;
 
 typedef struct statenet_engine statenet_engine;
@@ -78,8 +78,8 @@ STATENET_C_API statenet_status statenet_process_batch(statenet_workflow* workflo
  * into an output file; failed records go to `errors_path` (NULL: none kept).
  * `*stats_json`: {"total", "emitted", "excluded", "failed", "parked", "seconds"}. Thread-safe. */
 STATENET_C_API statenet_status statenet_process_file(statenet_workflow* workflow, const char* input_path,
-                                                     const char* output_path, const char* errors_path,
-                                                     unsigned workers, char** stats_json, char** error);
+                                                     const char* output_path, const char* errors_path, unsigned workers,
+                                                     char** stats_json, char** error);
 
 /* Opens machine instances of a workflow over a SQLite store (`store_path`; NULL = in
  * memory, with a manual clock at 0). */
@@ -95,22 +95,21 @@ STATENET_C_API statenet_status statenet_machines_start(statenet_machines* machin
 
 /* Sends `event` with `payload_json` (NULL = none) and an idempotency `key` (NULL = none).
  * STATENET_NOT_FOUND for an unknown instance. */
-STATENET_C_API statenet_status statenet_machines_send(statenet_machines* machines, const char* id,
-                                                      const char* event, const char* payload_json, const char* key,
-                                                      char** result_json, char** error);
+STATENET_C_API statenet_status statenet_machines_send(statenet_machines* machines, const char* id, const char* event,
+                                                      const char* payload_json, const char* key, char** result_json,
+                                                      char** error);
 
 /* The instance: {"id", "state", "completed", "version", "since_ms", "data", ...}.
  * STATENET_NOT_FOUND for an unknown instance. */
-STATENET_C_API statenet_status statenet_machines_show(statenet_machines* machines, const char* id,
-                                                      char** instance_json, char** error);
+STATENET_C_API statenet_status statenet_machines_show(statenet_machines* machines, const char* id, char** instance_json,
+                                                      char** error);
 
 /* Fires the timers due now; `*results_json` is the array of their results. */
 STATENET_C_API statenet_status statenet_machines_tick(statenet_machines* machines, char** results_json, char** error);
 
 /* Reloads the workflow when its files changed; `*report_json` as statenet_engine_reload
  * ({"ok": true, "changed": false} when nothing changed). */
-STATENET_C_API statenet_status statenet_machines_reload(statenet_machines* machines, char** report_json,
-                                                        char** error);
+STATENET_C_API statenet_status statenet_machines_reload(statenet_machines* machines, char** report_json, char** error);
 
 #ifdef __cplusplus
 }

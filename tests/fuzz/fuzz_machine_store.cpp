@@ -1,5 +1,5 @@
 // libFuzzer harness: a file opened as a machine store (SQLite), its instances, timers,
-// idle list and audit read back. A corrupt or foreign database must be refused with an
+// idle list, audit, outbox and census read back. A corrupt or foreign database must be refused with an
 // exception, never crash.
 #include "fuzz_support.hpp"
 
@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     statenet_fuzz::remove_database(path);
     statenet_fuzz::write_input("machines.db", data, size);
     try {
-        auto store = statenet::detail::open_sqlite_store(path, false);
+        auto store = statenet::detail::open_sqlite_store(path, false, false);
         std::string first;
         store->each([&](const std::string& id, const statenet::detail::InstanceRow&, const std::string&) {
             if (first.empty()) first = id;
@@ -24,6 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         statenet::detail::InstanceRow row;
         (void)store->find(first, row, nullptr);
         (void)store->data_json(first);
+        (void)store->outbox({});
+        (void)store->pending_sends(10);
+        (void)store->next_due();
+        (void)store->census(1e18, [](const statenet::detail::InstanceRow&) { return std::string(); });
     } catch (const std::exception&) {}
     return 0;
 }
