@@ -51,6 +51,13 @@ expect_file "$tmp/branches.csv" 'id,via
 1,b
 2,a
 2,b'
+# [branches] joins them back into one record each: one output line per input line.
+{ cat "$wf/branches.toml"; printf '\n[branches]\njoin = "all"\nmerge = "namespaced"\n'; } >"$tmp/joined.toml"
+sed -i 's/^name = "branches"/name = "joined"/' "$tmp/joined.toml"
+expect_exit 0 "$statenet" run "$tmp/joined.toml" -i "$tmp/two.jsonl" -o "$tmp/joined.jsonl" -j 2
+expect_file "$tmp/joined.jsonl" '{"id":1,"a":{"id":1,"via":"a"},"b":{"id":1,"via":"b"},"c":{"id":1,"via":"c"}}
+{"id":2,"a":{"id":2,"via":"a"},"b":{"id":2,"via":"b"},"c":{"id":2,"via":"c"}}'
+expect_match "$tmp/err" "$(summary_re 2 2 0 0)"
 
 echo "== CSV out: header from the first record, quoting, fields outside the header fail"
 printf '{"id": 1, "amount": 10, "note": "a,b"}\n{"id": 2, "amount": 500}\n{"id": 3, "amount": 1, "note": "12"}\n' >"$tmp/for.csv.jsonl"

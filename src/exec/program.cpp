@@ -220,6 +220,15 @@ void Program::define_plans() {
             lua_call(L, 2, 0);
             define_push_arcs(s);
         }
+    if (model_->branch_join) {
+        // `[branches]`: how statenet/parallel.lua's join_branches merges breadth-first branches.
+        vm_.push_runtime("define_branch_join");
+        lua_newtable(L);
+        push_parallel(*model_->branch_join);
+        lua_getfield(L, -1, "parallel");
+        lua_remove(L, -2);
+        lua_call(L, 1, 0);
+    }
 }
 
 void Program::push_state_plan(const Network& net, const State& s) {

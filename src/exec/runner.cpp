@@ -217,6 +217,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     }
     Outcome outcome;
     drive(run, first_slot, outcome);
+    if (run.breadth_first && model_->branch_join) join_branches(run, outcome, input);
     result.usage = meter_.take_tokens();
     result.resources = meter_.take();
     // The lazy JSON path leaves Result::data null; history at level full wants it.
@@ -294,7 +295,9 @@ void Runner::drive(Run& run, int first_slot, Outcome& outcome) {
     }
     std::vector<Branch> current(1);
     current.front().reset(first_slot, run.entry, start);
-    while (!current.empty() && !run.fatal) {
+    // `[branches] join = "any"`: the first branch to finish is enough; the rest stop.
+    const bool first_wins = model_->branch_join && model_->branch_join->join == Parallel::Join::any;
+    while (!current.empty() && !run.fatal && !(first_wins && !outcome.finished.empty())) {
         std::vector<Branch> next;
         for (auto& b : current) {
             std::vector<Branch> spawned;

@@ -132,6 +132,8 @@ private:
     Run new_run(DataMode mode, int attempt, RunObserver* observer, bool lean, std::string* json_out);
     std::optional<ErrorInfo> begin(Run& run, const Value& input, int& first_slot);
     void drive(Run& run, int first_slot, Outcome& outcome);
+    /// `[branches]`: joins a breadth-first record's branches (branch_join.cpp).
+    void join_branches(Run& run, Outcome& outcome, const Value& input);
     void collect(Run& run, const Outcome& outcome, Value& input, Result& result, Value& history_output);
     Result reject(Run& run, Value& input, ErrorInfo error);
     std::vector<std::string> path_of(const Run& run, const Branch& b) const;

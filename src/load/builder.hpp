@@ -16,16 +16,17 @@ namespace statenet::detail {
 using Kind = Node::Kind;
 using Keys = std::vector<std::string_view>;
 
-inline const Keys top_keys = {"name",      "version",     "description",     "main",       "scripts",
-                              "data_mode", "strategy",    "max_transitions", "timeout_ms", "in_flight",
-                              "vars",      "transaction", "history",         "resources",  "reference",
-                              "networks",  "recovery",    "trust",           "limits",     "retention"};
+inline const Keys top_keys = {"name",     "version",         "description", "main",      "scripts",  "data_mode",
+                              "strategy", "max_transitions", "timeout_ms",  "in_flight", "vars",     "transaction",
+                              "history",  "resources",       "reference",   "networks",  "recovery", "trust",
+                              "limits",   "retention",       "branches"};
 inline const Keys network_keys = {"states", "any", "description"};
 inline const Keys state_keys = {"name",         "start",     "end",      "end_test",  "schema",
                                 "pre_validate", "transform", "validate", "arcs",      "retry",
                                 "on_error",     "data_mode", "emit",     "resources", "description",
                                 "parallel",     "map",       "wait",     "entry",     "exit"};
 inline const Keys parallel_keys = {"branches", "join", "merge"};
+inline const Keys branch_join_keys = {"join", "merge", "description"};
 inline const Keys map_keys = {
     "network",     "items",         "reader", "batch",      "max_concurrency", "tolerated_failures",
     "result_path", "failures_path", "sink",   "checkpoint", "errors",          "map_in",
@@ -103,6 +104,8 @@ private:
     // `[reference]` names a declared sqlite resource, so it is read after [resources].
     void read_reference(const Node& root);
     void read_recovery(const Node* r);
+    void read_join(Parallel& p, const Node& body, std::size_t max_quorum);
+    void read_branch_join(const Node* b);
     void read_retention(const Node* r);
     void read_history(const Node* h);
 

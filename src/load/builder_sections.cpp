@@ -54,6 +54,7 @@ void Builder::build(const Node& root) {
     read_reference(root);
     read_recovery(root.field("recovery"));
     read_retention(root.field("retention"));
+    read_branch_join(root.field("branches"));
     read_networks(root);
 }
 

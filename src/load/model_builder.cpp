@@ -159,16 +159,25 @@ void Builder::read_parallel(State& state, const Node& body) {
             d_.error(item.loc, fmt::format("network '{}' is listed twice in parallel branches", item.str));
         else p.branches.push_back(net);
     }
+    read_join(p, body, branches->items.size());
+    state.parallel = std::move(p);
+}
+
+/// `join = "all" | "any" | { quorum = N }` and `merge = "namespaced" | "deep" | function`
+/// of a parallel state or of `[branches]`; `max_quorum` 0 = no upper bound known.
+void Builder::read_join(Parallel& p, const Node& body, std::size_t max_quorum) {
     if (const Node* join = body.field("join")) {
         if (join->kind == Kind::string && join->str == "all") p.join = Parallel::Join::all;
         else if (join->kind == Kind::string && join->str == "any") p.join = Parallel::Join::any;
         else if (join->kind == Kind::table && join->field("quorum")) {
             check_keys(*join, {"quorum"}, "join");
             const Node* q = join->field("quorum");
-            if (q->kind != Kind::integer || q->integer < 1 ||
-                q->integer > static_cast<std::int64_t>(branches->items.size()))
-                d_.error(q->loc, fmt::format("'quorum' must be an integer from 1 to {} (the number of branches)",
-                                             branches->items.size()));
+            const std::int64_t most = max_quorum > 0 ? static_cast<std::int64_t>(max_quorum) : 1 << 20;
+            if (q->kind != Kind::integer || q->integer < 1 || q->integer > most)
+                d_.error(q->loc, max_quorum > 0 ? fmt::format("'quorum' must be an integer from 1 to {} (the number "
+                                                              "of branches)",
+                                                              max_quorum)
+                                                : std::string("'quorum' must be a positive integer"));
             else p.quorum = static_cast<int>(q->integer);
             p.join = Parallel::Join::quorum;
         } else {
@@ -184,7 +193,19 @@ void Builder::read_parallel(State& state, const Node& body) {
                                              suggest(merge->str, {"namespaced", "deep"})));
         else if ((p.merge_fn = fn_ref(*merge, "merge"))) p.merge = Parallel::Merge::fn;
     }
-    state.parallel = std::move(p);
+}
+
+/// `[branches] join = ..., merge = ...`: a breadth-first record's branches joined into one.
+void Builder::read_branch_join(const Node* b) {
+    if (!b) return;
+    if (b->kind != Kind::table) return wrong_kind(*b, "branches", "table");
+    check_keys(*b, branch_join_keys, "[branches]");
+    if (m_.strategy != Strategy::breadth_first)
+        return d_.error(b->loc, "[branches] joins breadth-first branches: it needs strategy = \"breadth_first\"");
+    Parallel p;
+    p.loc = b->loc;
+    read_join(p, *b, 0);
+    m_.branch_join = std::move(p);
 }
 
 /// `[networks.<n>.any]`: arcs = [...] (or directly a list of arcs) that apply from

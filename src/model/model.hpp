@@ -285,6 +285,9 @@ struct Model {
     std::vector<ResourceDecl> resources;
     Recovery recovery;
     Retention retention;
+    /// `[branches] join, merge`: breadth-first branches joined into one record (its
+    /// `branches` list stays empty); docs/fanout.md.
+    std::optional<Parallel> branch_join;
     HistoryConfig history;
     /// Where records waiting for a signal are parked (the history database when history
     /// is on, else LoadOptions::park_db); empty when no state waits.

@@ -80,6 +80,39 @@ function M.join(sid, slot, ...)
   for i = 1, n do M.free(select(n + i, ...)) end
 end
 
+-- `[branches]`: the join of a breadth-first record's branches ({ mode, fn, fn_name }).
+local BRANCH_JOIN
+function M.define_branch_join(plan) BRANCH_JOIN = plan end
+
+-- Joins a breadth-first record's finished branches (names ..., then slots ..., in branch
+-- order) into one record in slot `into`, from `base` (the record as it came in, a table
+-- of its own): the same merge modes as a parallel state, branches named by their end
+-- state. The branches' slots are left to the end of the run.
+function M.join_branches(into, base, ...)
+  local p = BRANCH_JOIN
+  local n = select("#", ...) / 2
+  local results = {}
+  for i = 1, n do results[select(i, ...)] = RECS[select(n + i, ...)] or {} end
+  local root = base
+  if p.mode == "namespaced" then
+    for name, rec in next, results do root[name] = rec end
+  elseif p.mode == "deep" then
+    local before = deep_copy(base)
+    for i = 1, n do merge_changes(root, before, results[select(i, ...)]) end
+  else
+    ctx.branches = results
+    local ok, merged = pcall(p.fn, root, user_ctx)
+    ctx.branches = nil
+    if not ok then error(merged, 0) end
+    if type(merged) ~= "table" then
+      fail_named("ParallelFailed", "merge function " .. p.fn_name .. " returned " .. type(merged) .. ", not a table")
+    end
+    root = merged
+  end
+  RECS[into] = root
+  mark_whole()
+end
+
 -- After a parallel state's join: whether it ends here, else its arc, as M.step decides.
 function M.route(sid, slot)
   local S = STATES[sid]
