@@ -8,9 +8,9 @@
 
 #include <string>
 
+using exec_test::run;
 using statenet::Result;
 using statenet::Value;
-using exec_test::run;
 
 namespace {
 
@@ -19,7 +19,8 @@ std::string workflow(const std::string& join, const std::string& merge) {
 name = "bj"
 strategy = "breadth_first"
 [branches]
-join = )toml" + join + "\nmerge = " + merge + R"toml(
+join = )toml" +
+           join + "\nmerge = " + merge + R"toml(
 [networks.main.states.fork]
 start = true
 [[networks.main.states.fork.arcs]]
@@ -82,15 +83,17 @@ TEST_CASE("branch join - any: the first branch to finish is the record; quorum c
 }
 
 TEST_CASE("branch join - a merge function gets the branches by end state in ctx.branches") {
-    Result r = run(workflow("\"all\"", "{ lua = \"return { total = ctx.branches.price.price * ctx.branches.stock.stock }\" }"),
-                   R"({"id": 7})");
+    Result r =
+        run(workflow("\"all\"", "{ lua = \"return { total = ctx.branches.price.price * ctx.branches.stock.stock }\" }"),
+            R"({"id": 7})");
     REQUIRE(r.ok);
     CHECK(r.data.to_json() == R"({"total":30})");
 }
 
 TEST_CASE("branch join - [branches] needs the breadth-first strategy") {
     statenet::Engine engine;
-    CHECK_THROWS_WITH_AS(exec_test::load(engine, R"toml(
+    CHECK_THROWS_WITH_AS(
+        exec_test::load(engine, R"toml(
 name = "wrong"
 [branches]
 join = "all"
@@ -98,6 +101,6 @@ join = "all"
 start = true
 end = true
 )toml"),
-                         doctest::Contains("[branches] joins breadth-first branches: it needs strategy = \"breadth_first\""),
-                         statenet::LoadError);
+        doctest::Contains("[branches] joins breadth-first branches: it needs strategy = \"breadth_first\""),
+        statenet::LoadError);
 }

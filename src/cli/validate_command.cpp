@@ -17,11 +17,9 @@ namespace statenet::cli {
 namespace {
 
 /// GNU style, as compilers write them and editors match them: `file:line:col: error: message`.
-std::string gnu_line(const Diagnostic& d) {
-    std::string at = d.file;
-    if (d.line > 0) at += fmt::format(":{}", d.line);
-    if (d.line > 0 && d.column > 0) at += fmt::format(":{}", d.column);
-    return fmt::format("{}: error: {}", at, d.message);
+std::string gnu_line(Diagnostic d) {
+    d.message = "error: " + d.message;
+    return d.str();
 }
 
 Value json_of(const std::string& file, const std::vector<Diagnostic>& diagnostics) {

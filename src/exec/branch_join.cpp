@@ -35,9 +35,9 @@ void Runner::join_branches(Run& run, Outcome& outcome, const Value& input) {
         if (join.join != Parallel::Join::all) {
             const std::string why =
                 failed.error ? fmt::format("; a branch failed: {}: {}", failed.error->name, failed.error->message) : "";
-            failed.error = ErrorInfo{"ParallelFailed",
-                                     fmt::format("{} of {} branches finished, {} needed{}", finished, total, needed, why),
-                                     failed.error ? failed.error->state : std::string()};
+            failed.error = ErrorInfo{
+                "ParallelFailed", fmt::format("{} of {} branches finished, {} needed{}", finished, total, needed, why),
+                failed.error ? failed.error->state : std::string()};
         }
         outcome.primary = nullptr;
         outcome.culprit = &failed;

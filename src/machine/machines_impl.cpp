@@ -176,8 +176,6 @@ int MachinesImpl::take_handle() {
     return handle;
 }
 
-/// Forgets what the VM holds for a durable instance (it reloads from the store).
-
 void MachinesImpl::forget(std::string_view id) {
     if (!store_->durable()) return;
     auto it = cache_.find(std::string(id));
@@ -195,10 +193,6 @@ void MachinesImpl::forget_all() {
     cache_.clear();
 }
 
-/// Hands the data of the instances a transaction changed to the durable store,
-
-/// once per instance however many events moved it.
-
 void MachinesImpl::write_data() {
     for (auto& [id, change] : changed_) {
         Cached& cached = cache_.at(id);
@@ -215,8 +209,6 @@ void MachinesImpl::read_data(Cached& cached) {
 std::string MachinesImpl::state_name(const InstanceRow& row) const {
     return row.state >= 0 ? vm_->state(row.state).qualified : row.orphan_state;
 }
-
-/// The VM handle of an instance's data, loading it from the store when needed.
 
 int MachinesImpl::resident(std::string_view id, const InstanceRow& row) {
     if (!store_->durable()) return row.handle;
@@ -275,8 +267,6 @@ void MachinesImpl::reject(SendResult& r, MachineStep& step) {
         r.reason = std::move(step.reason);
     }
 }
-
-/// Records an applied step: the new state, data, timer and version.
 
 void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, double now, int handle, bool created) {
     r.status = SendStatus::applied;
@@ -377,19 +367,24 @@ void MachinesImpl::notify(const std::vector<Notice>& told) {
         for (const auto& listener : listeners) listener(notice.result, notice.emitted);
 }
 
-std::string MachinesImpl::unknown_event_hint(int sid, std::string_view event) const {
-    std::vector<std::string_view> here, anywhere;
+std::vector<std::string> MachinesImpl::events_of(int sid) const {
+    std::vector<std::string> events;
     for (const Arc& arc : vm_->state(sid).arcs)
-        if (!arc.on.empty()) {
-            if (arc.on == event) return {};  // the state has arcs for it: their conditions said no
-            here.push_back(arc.on);
-        }
+        if (!arc.on.empty()) events.push_back(arc.on);
+    std::sort(events.begin(), events.end());
+    events.erase(std::unique(events.begin(), events.end()), events.end());
+    return events;
+}
+
+std::string MachinesImpl::unknown_event_hint(int sid, std::string_view event) const {
+    const std::vector<std::string> here = events_of(sid);
+    // The state has arcs for it: their conditions said no, and the reason says so.
+    if (std::binary_search(here.begin(), here.end(), event)) return {};
+    std::vector<std::string_view> anywhere;
     for (const auto& net : vm_->model().networks)
         for (const auto& s : net.states)
             for (const Arc& arc : s.arcs)
                 if (!arc.on.empty()) anywhere.push_back(arc.on);
-    std::sort(here.begin(), here.end());
-    here.erase(std::unique(here.begin(), here.end()), here.end());
     std::string hint;
     if (std::find(anywhere.begin(), anywhere.end(), event) == anywhere.end()) {
         hint = suggest(event, anywhere);
@@ -397,7 +392,7 @@ std::string MachinesImpl::unknown_event_hint(int sid, std::string_view event) co
     }
     if (here.empty()) return hint + "; the state accepts no events";
     std::string list;
-    for (auto name : here) list += (list.empty() ? "" : ", ") + std::string(name);
+    for (const auto& name : here) list += (list.empty() ? "" : ", ") + name;
     return hint + "; it accepts: " + list;
 }
 
@@ -405,13 +400,8 @@ std::vector<std::string> MachinesImpl::accepts(std::string_view id) {
     writable("accepts");
     InstanceRow row;
     if (!store_->find(id, row, nullptr)) throw std::invalid_argument(fmt::format("no machine instance '{}'", id));
-    std::vector<std::string> events;
-    if (row.completed || row.state < 0) return events;
-    for (const Arc& arc : vm_->state(row.state).arcs)
-        if (!arc.on.empty() && std::find(events.begin(), events.end(), arc.on) == events.end())
-            events.push_back(arc.on);
-    std::sort(events.begin(), events.end());
-    return events;
+    if (row.completed || row.state < 0) return {};
+    return events_of(row.state);
 }
 
 void MachinesImpl::audit(const SendResult& r, double now) {
@@ -421,10 +411,6 @@ void MachinesImpl::audit(const SendResult& r, double now) {
     store_->append_audit(
         AuditEntry{0, r.instance, r.from, r.to, r.event, r.key, now, std::string(to_string(r.status)), r.reason});
 }
-
-/// Fires instance `id`'s due timer arc; false when none fired (its guards held it
-
-/// back: the timer moves on to the state's next after_ms, without an audit row).
 
 InstanceInfo MachinesImpl::info(const std::string& id, const InstanceRow& row, const std::string& json) {
     InstanceInfo out;

@@ -180,6 +180,8 @@ private:
     /// back: the timer moves on to the state's next after_ms, without an audit row).
     bool fire_timer(const std::string& id, double now, SendResult& r);
 
+    /// The events state `sid` has arcs for, sorted, each once.
+    std::vector<std::string> events_of(int sid) const;
     /// What a rejection for an event the state has no arcs for adds to its reason:
     /// the events the state accepts, a did-you-mean when no state knows the event.
     std::string unknown_event_hint(int sid, std::string_view event) const;

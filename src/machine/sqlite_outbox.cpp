@@ -28,18 +28,23 @@ std::size_t changed(SQLite::Database& db, const std::string& sql, double at) {
     return static_cast<std::size_t>(q.exec());
 }
 
+/// Adds `column` to `table` unless the table has it already.
+void add_missing_column(SQLite::Database& db, const char* table, const char* column, const char* declaration) {
+    SQLite::Statement q(db, "SELECT count(*) FROM pragma_table_info(?) WHERE name = ?");
+    q.bind(1, table);
+    q.bind(2, column);
+    if (q.executeStep() && q.getColumn(0).getInt() == 0)
+        db.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, declaration));
+}
+
 }  // namespace
 
 void create_outbox_schema(SQLite::Database& db) {
     db.exec(outbox_schema);
-    // Stores written before [retention] have keys without the time they were sent: those
-    // count as sent at time 0.
-    if (db.execAndGet("SELECT count(*) FROM pragma_table_info('statenet_keys') WHERE name = 'time_ms'").getInt() == 0)
-        db.exec("ALTER TABLE statenet_keys ADD COLUMN time_ms REAL NOT NULL DEFAULT 0");
-    // ... and instances without the state they came from (`to = "@previous"`).
-    if (db.execAndGet("SELECT count(*) FROM pragma_table_info('statenet_instances') WHERE name = 'previous'")
-            .getInt() == 0)
-        db.exec("ALTER TABLE statenet_instances ADD COLUMN previous TEXT");
+    // Stores written before [retention] have keys without the time they were sent (those
+    // count as sent at time 0), and before `@previous` instances without where they came from.
+    add_missing_column(db, "statenet_keys", "time_ms", "REAL NOT NULL DEFAULT 0");
+    add_missing_column(db, "statenet_instances", "previous", "TEXT");
 }
 
 SqliteOutbox::SqliteOutbox(SQLite::Database& db)

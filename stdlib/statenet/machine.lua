@@ -71,6 +71,12 @@ local function reason_text(reason)
   return tostring(reason)
 end
 
+-- An arc to "@previous" fired in state `sid` of an instance that came from no other state.
+local function no_previous(sid)
+  return FAILED, "NoPreviousState", "an arc to '@previous' fired, but the instance came from no other state",
+      plan(sid).qualified
+end
+
 -- Enters state `sid` (coming from state `from`) and follows its immediate arcs until an
 -- end state or a state that waits (no immediate arc passes). An arc to "@previous"
 -- (to = -1) goes back to the state the instance came from: the last other state it
@@ -135,10 +141,7 @@ local function settle(sid, from, slot)
     commit(view, slot, false)
     if next_sid == nil then return APPLIED, sid, false, from end
     if next_sid == -1 then
-      if from == nil or from < 0 then
-        return FAILED, "NoPreviousState", "an arc to '@previous' fired, but the instance came from no other state",
-            plan(sid).qualified
-      end
+      if from == nil or from < 0 then return no_previous(sid) end
       next_sid = from
     end
     hops = hops + 1
@@ -180,8 +183,7 @@ local function take(handle, sid, previous, arcs, payload, id, elapsed, what)
         if to == -1 then
           if previous < 0 then
             finish(handle, slot, FAILED)
-            return FAILED, "NoPreviousState", "an arc to '@previous' fired, but the instance came from no other state",
-                S.qualified
+            return no_previous(sid)
           end
           to = previous
         end
