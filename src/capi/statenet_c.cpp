@@ -240,8 +240,12 @@ statenet_status statenet_machines_send(statenet_machines* machines, const char* 
         require(id, "id");
         require(event, "event");
         const Value payload = payload_json ? parse(payload_json, "payload_json") : Value();
-        if (!machines->machines->get(id)) throw NotFound(std::string("no machine instance '") + id + "'");
-        const auto result = machines->machines->send(id, event, payload, key ? key : "");
+        statenet::SendResult result;
+        try {
+            result = machines->machines->send(id, event, payload, key ? key : "");
+        } catch (const std::invalid_argument& e) {  // Machines::send: no such instance
+            throw NotFound(e.what());
+        }
         set(result_json, statenet::detail::result_json(result).to_json());
     });
 }
