@@ -65,25 +65,29 @@ public:
     template <class F>
     auto locked(F&& work) {
         std::vector<Notice> told;
-        auto tell = [&] {
+        // Pending sends are delivered before the lock is released; the listeners are
+        // told after, so they may call back in.
+        auto settle = [&] {
+            if (sends_written_ && vm_) deliver_sends();
+            told.swap(notices_);
+        };
+        if constexpr (std::is_void_v<decltype(work())>) {
             {
                 std::lock_guard lock(mutex_);
-                if constexpr (std::is_void_v<decltype(work())>) {
-                    work();
-                    if (sends_written_ && vm_) deliver_sends();
-                    told.swap(notices_);
-                    return 0;
-                } else {
-                    auto result = work();
-                    if (sends_written_ && vm_) deliver_sends();
-                    told.swap(notices_);
-                    return result;
-                }
+                work();
+                settle();
             }
-        };
-        auto result = tell();
-        notify(told);
-        if constexpr (!std::is_void_v<decltype(work())>) return result;
+            notify(told);
+        } else {
+            auto result = [&] {
+                std::lock_guard lock(mutex_);
+                auto value = work();
+                settle();
+                return value;
+            }();
+            notify(told);
+            return result;
+        }
     }
 
 private:
