@@ -17,10 +17,6 @@
 using machines_test::json;
 using machines_test::scratch;
 using machines_test::write;
-
-namespace {
-std::filesystem::path dir_for_records() { return scratch("previous_records"); }
-}  // namespace
 using statenet::Engine;
 using statenet::Machines;
 using statenet::MachinesOptions;
@@ -195,7 +191,7 @@ to = "@previous"
 [networks.main.states.done]
 end = true
 )",
-                                 dir_for_records() / "records.toml");
+                                 "records.toml");
     auto r = wf.process(json("{}"));
     REQUIRE(r.ok);
     CHECK(r.path == std::vector<std::string>{"main/a", "main/b", "main/a", "main/done"});
@@ -207,7 +203,7 @@ start = true
 [[networks.main.states.a.arcs]]
 to = "@previous"
 )",
-                                   dir_for_records() / "lost.toml");
+                                   "lost.toml");
     r = lost.process(json("{}"));
     REQUIRE(!r.ok);
     CHECK(r.error->name == "NoPreviousState");
