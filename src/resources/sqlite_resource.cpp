@@ -24,8 +24,6 @@ struct StatementUse {
     ~StatementUse() { statement.tryReset(); }
 };
 
-}  // namespace
-
 /// Sleeps instead of polling I/O: what a record waiting for another's SQLite write lock
 /// polls while every record on the worker waits.
 class SleepPoller final : public Poller {
@@ -34,6 +32,8 @@ public:
         std::this_thread::sleep_for(std::chrono::milliseconds(std::clamp(timeout_ms, 0, 2)));
     }
 };
+
+}  // namespace
 
 struct SqliteConnection::Impl {
     SQLite::Database db;
