@@ -96,13 +96,20 @@ int main(int argc, char** argv) {
     CHECK(contains(result, "\"excluded\":1"));
     CHECK(contains(result, "\"failed\":1"));
     statenet_free(result);
-    CHECK(statenet_process_file(workflow, "/no/such/file.jsonl", out, NULL, 1, &result, &error) != STATENET_OK);
+    CHECK(statenet_process_file(workflow, "/no/such/file.jsonl", out, NULL, 1, &result, &error) == STATENET_IO_ERROR);
     CHECK(contains(error, "/no/such/file.jsonl"));
     statenet_free(error);
     statenet_workflow_free(workflow);
 
-    /* Machines in memory. */
+    /* Machines: a store that cannot be opened, then in memory. */
     statenet_machines* machines = NULL;
+    CHECK(statenet_machines_open(engine, chat, "/no/such/dir/m.db", &machines, &error) == STATENET_IO_ERROR);
+    CHECK(contains(error, "/no/such/dir/m.db"));
+    CHECK(machines == NULL);
+    statenet_free(error);
+    CHECK(statenet_machines_open(engine, bad, NULL, &machines, &error) == STATENET_LOAD_ERROR);
+    CHECK(contains(error, ":5:6: arc 'to': unknown state 'nowhere'"));
+    statenet_free(error);
     CHECK(statenet_machines_open(engine, chat, NULL, &machines, &error) == STATENET_OK);
     CHECK(statenet_machines_start(machines, "s1", "{\"user\": \"ana\"}", &result, &error) == STATENET_OK);
     CHECK(contains(result, "\"status\":\"applied\""));

@@ -49,6 +49,24 @@ struct Invalid : std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
+/// Thrown when a file or store cannot be opened, read or written.
+struct IoError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// Runs `body`, which opens or uses files and stores: what it throws, a load error
+/// aside, is an I/O failure.
+template <typename F>
+void doing_io(F&& body) {
+    try {
+        body();
+    } catch (const statenet::LoadError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw IoError(e.what());
+    }
+}
+
 /// Thrown when a machine instance does not exist.
 struct NotFound : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -102,7 +120,7 @@ statenet_status guarded(char** error, F&& body) noexcept {
     } catch (const std::invalid_argument& e) {  // what the C++ API throws for bad input
         status = STATENET_INVALID;
         message = e.what();
-    } catch (const std::ios_base::failure& e) {
+    } catch (const IoError& e) {
         status = STATENET_IO_ERROR;
         message = e.what();
     } catch (const std::exception& e) {
@@ -194,8 +212,11 @@ statenet_status statenet_process_file(statenet_workflow* workflow, const char* i
         statenet::StreamOptions options;
         options.workers = workers;
         if (errors_path) options.errors = errors_path;
-        const statenet::StreamStats stats = workflow->workflow.process_stream(
-            statenet::file_source(input_path), statenet::file_sink(output_path), options);
+        statenet::StreamStats stats;
+        doing_io([&] {
+            stats = workflow->workflow.process_stream(statenet::file_source(input_path),
+                                                      statenet::file_sink(output_path), options);
+        });
         const auto count = [](std::uint64_t n) { return Value(static_cast<std::int64_t>(n)); };
         set(stats_json, Value::object({{"total", count(stats.total)},
                                        {"emitted", count(stats.emitted)},
@@ -216,7 +237,9 @@ statenet_status statenet_machines_open(statenet_engine* engine, const char* work
         *machines = nullptr;
         statenet::MachinesOptions options;
         if (store_path) options.store = store_path;
-        auto opened = std::make_unique<statenet::Machines>(engine->engine, workflow_path, std::move(options));
+        std::unique_ptr<statenet::Machines> opened;
+        doing_io(
+            [&] { opened = std::make_unique<statenet::Machines>(engine->engine, workflow_path, std::move(options)); });
         *machines = new statenet_machines{std::move(opened)};
     });
 }
