@@ -47,6 +47,7 @@ done
 printf '%-52s %8s %8s\n' "path" "us/call" "x C++"
 row() { awk -v n="$1" -v v="${BEST[$2]}" -v c="${BEST[cpp_us]}" 'BEGIN { printf "%-52s %8.2f %8.2f\n", n, v, v / c }'; }
 row "C++ Workflow::process(Value)" cpp_us
+row "C++ from_json + process + to_value().to_json()" cpp_json_us
 row "C ABI statenet_process (JSON text in and out)" capi_us
 row "Python Workflow.process(dict), result.ok" python_us
 row "Python Workflow.process(dict), result.data read" python_data_us
@@ -58,5 +59,6 @@ verdict() {  # NAME VALUE TARGET at-most|at-least
     printf "%-40s %6.2f   target %s %-5s %s\n", n, r, (way == "at-most" ? "<=" : ">="), t, (met ? "MET" : "MISSED") }'
 }
 verdict "C ABI / C++" "$(awk -v a="${BEST[capi_us]}" -v b="${BEST[cpp_us]}" 'BEGIN { print a / b }')" 1.2 at-most
+verdict "C ABI / C++ with the same JSON text" "$(awk -v a="${BEST[capi_us]}" -v b="${BEST[cpp_json_us]}" 'BEGIN { print a / b }')" 1.2 at-most
 verdict "Python (data read) / C++" "$(awk -v a="${BEST[python_data_us]}" -v b="${BEST[cpp_us]}" 'BEGIN { print a / b }')" 3 at-most
 verdict "transitions / statenet from Python" "$(awk -v a="${BEST[transitions_us]}" -v b="${BEST[python_data_us]}" 'BEGIN { print a / b }')" 20 at-least

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct statenet_engine {
     statenet::Engine engine;
@@ -300,6 +301,44 @@ statenet_status statenet_machines_reload(statenet_machines* machines, char** rep
         Value value = report ? report_value(*report) : Value::object({{"ok", Value(true)}});
         value.set("changed", Value(report.has_value()));
         set(report_json, value.to_json());
+    });
+}
+
+statenet_status statenet_machines_outbox(statenet_machines* machines, int64_t after_seq, const char* topic,
+                                         size_t limit, char** messages_json, char** error) {
+    return guarded(error, [&] {
+        require(machines, "machines");
+        statenet::OutboxOptions options;
+        options.after_seq = after_seq;
+        if (topic) options.topic = topic;
+        options.limit = limit;
+        Value::Array messages;
+        for (const auto& m : machines->machines->outbox(options)) messages.push_back(statenet::detail::outbox_json(m));
+        set(messages_json, Value(std::move(messages)).to_json());
+    });
+}
+
+statenet_status statenet_machines_ack(statenet_machines* machines, const int64_t* seqs, size_t count,
+                                      size_t* acknowledged, char** error) {
+    return guarded(error, [&] {
+        require(machines, "machines");
+        if (count > 0) require(seqs, "seqs");
+        const std::vector<std::int64_t> list(seqs, seqs + count);
+        const std::size_t pending = count > 0 ? machines->machines->ack(list) : 0;
+        if (acknowledged) *acknowledged = pending;
+    });
+}
+
+statenet_status statenet_history_runs(const char* db_path, size_t limit, char** runs_json, char** error) {
+    return guarded(error, [&] {
+        require(db_path, "db_path");
+        statenet::HistoryFilter filter;
+        filter.limit = limit;
+        std::vector<statenet::HistoryRun> runs;
+        doing_io([&] { runs = statenet::History(db_path).runs(filter); });
+        Value::Array list;
+        for (const auto& run : runs) list.push_back(run.to_value());
+        set(runs_json, Value(std::move(list)).to_json());
     });
 }
 
