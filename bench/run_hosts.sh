@@ -51,7 +51,8 @@ row "C++ from_json + process + to_value().to_json()" cpp_json_us
 row "C ABI statenet_process (JSON text in and out)" capi_us
 row "Python Workflow.process(dict), result.ok" python_us
 row "Python Workflow.process(dict), result.data read" python_data_us
-row "pure Python FSM (transitions), same workflow" transitions_us
+row "pure Python FSM (transitions), one machine reset" transitions_us
+row "pure Python FSM (transitions), a machine per record" transitions_new_us
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 verdict() {  # NAME VALUE TARGET at-most|at-least
   awk -v n="$1" -v r="$2" -v t="$3" -v way="$4" 'BEGIN {
@@ -61,4 +62,5 @@ verdict() {  # NAME VALUE TARGET at-most|at-least
 verdict "C ABI / C++" "$(awk -v a="${BEST[capi_us]}" -v b="${BEST[cpp_us]}" 'BEGIN { print a / b }')" 1.2 at-most
 verdict "C ABI / C++ with the same JSON text" "$(awk -v a="${BEST[capi_us]}" -v b="${BEST[cpp_json_us]}" 'BEGIN { print a / b }')" 1.2 at-most
 verdict "Python (data read) / C++" "$(awk -v a="${BEST[python_data_us]}" -v b="${BEST[cpp_us]}" 'BEGIN { print a / b }')" 3 at-most
-verdict "transitions / statenet from Python" "$(awk -v a="${BEST[transitions_us]}" -v b="${BEST[python_data_us]}" 'BEGIN { print a / b }')" 20 at-least
+verdict "transitions (reset) / statenet from Python" "$(awk -v a="${BEST[transitions_us]}" -v b="${BEST[python_data_us]}" 'BEGIN { print a / b }')" 20 at-least
+verdict "transitions (new) / statenet from Python" "$(awk -v a="${BEST[transitions_new_us]}" -v b="${BEST[python_data_us]}" 'BEGIN { print a / b }')" 20 at-least
