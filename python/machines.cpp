@@ -198,6 +198,18 @@ void register_machines_class(py::module_& module) {
                 return py::dict("by_state"_a = census.by_state, "timers_due"_a = census.timers_due);
             },
             "Instances per state and timers due.")
+        .def(
+            "subscribe",
+            [](Machines& machines, py::object listener) {
+                Callback callback(std::move(listener));
+                return machines.subscribe([callback](const SendResult& result, const std::vector<OutboxMessage>& sent) {
+                    callback([&](const py::object& function) { function(result, sent); });
+                });
+            },
+            "listener"_a,
+            "Calls listener(SendResult, [OutboxMessage]) after every committed transition, on the calling "
+            "thread; returns an id for unsubscribe.")
+        .def("unsubscribe", &Machines::unsubscribe, "id"_a)
         .def("reload", &Machines::reload, release(), "Loads the workflow again; instances keep state and data.")
         .def("reload_if_changed", &Machines::reload_if_changed, release(),
              "Reloads when the workflow's files changed; None when nothing did.");

@@ -35,6 +35,16 @@ class MachinesTest(unittest.TestCase):
         self.assertEqual(machines.outbox(), [])
         self.assertEqual(machines.census()["by_state"], {"main/done": 1})
 
+    def test_listeners_are_called_with_the_gil(self):
+        machines = statenet.Machines(self.engine, self.scratch.file("talker.toml"))
+        seen = []
+        listener = machines.subscribe(lambda result, sent: seen.append((result.event, [m.topic for m in sent])))
+        machines.start("a")
+        machines.send("a", "work", {"job": "dust"})
+        machines.unsubscribe(listener)
+        machines.send("a", "finish")
+        self.assertEqual(seen, [("start", []), ("work", ["reply"])])
+
     def test_unknown_instances_raise_not_found(self):
         machines = statenet.Machines(self.engine, self.scratch.file("talker.toml"))
         with self.assertRaises(statenet.NotFound):
