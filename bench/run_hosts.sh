@@ -44,7 +44,7 @@ for ((round = 1; round <= RUNS; round++)); do
   keep_best < <(ROUNDS=1 PYTHONPATH="$BUILD/python" "$PYTHON" "$ROOT/bench/python_latency.py" "$CALLS")
 done
 
-printf '%-52s %8s %8s\n' "path" "us/call" "x C++"
+printf '%-52s %8s %8s\n' "path (thread CPU time per call)" "us/call" "x C++"
 row() { awk -v n="$1" -v v="${BEST[$2]}" -v c="${BEST[cpp_us]}" 'BEGIN { printf "%-52s %8.2f %8.2f\n", n, v, v / c }'; }
 row "C++ Workflow::process(Value)" cpp_us
 row "C++ from_json + process + to_value().to_json()" cpp_json_us

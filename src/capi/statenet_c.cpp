@@ -91,6 +91,15 @@ std::string diagnostics_text(const statenet::LoadError& e) {
     return text.empty() ? std::string(e.what()) : text;
 }
 
+/// Result::to_value without copying the record's data: it moves into the JSON value (the
+/// copy cost as much as writing the text).
+Value result_value(statenet::Result&& result) {
+    Value data = std::move(result.data);
+    Value value = result.to_value();
+    value.set("data", std::move(data));
+    return value;
+}
+
 Value report_value(const statenet::ReloadReport& report) {
     Value::Array errors;
     for (const auto& d : report.errors) errors.push_back(Value(d.str()));
@@ -183,8 +192,7 @@ statenet_status statenet_process(statenet_workflow* workflow, const char* record
     return guarded(error, [&] {
         require(workflow, "workflow");
         require(record_json, "record_json");
-        const statenet::Result result = workflow->workflow.process(parse(record_json, "record_json"));
-        set(result_json, result.to_value().to_json());
+        set(result_json, result_value(workflow->workflow.process(parse(record_json, "record_json"))).to_json());
     });
 }
 
@@ -198,8 +206,8 @@ statenet_status statenet_process_batch(statenet_workflow* workflow, const char* 
         statenet::BatchOptions options;
         options.workers = workers;
         Value::Array results;
-        for (const auto& result : workflow->workflow.process_batch(records.as_array(), options))
-            results.push_back(result.to_value());
+        for (auto& result : workflow->workflow.process_batch(records.as_array(), options))
+            results.push_back(result_value(std::move(result)));
         set(results_json, Value(std::move(results)).to_json());
     });
 }
