@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 import threading
 import time
 import unittest
@@ -51,6 +52,19 @@ class WorkflowTest(unittest.TestCase):
     def test_lua_log_calls_reach_python(self):
         self.workflow.process({"id": 10, "amount": 500})
         self.assertEqual(self.logs, [("info", "main/big", "big order", {"id": 10})])
+
+    def test_a_failing_log_callback_is_reported_not_raised(self):
+        def broken(*_):
+            raise RuntimeError("log sink down")
+
+        reported = []
+        previous, sys.unraisablehook = sys.unraisablehook, lambda info: reported.append(info.exc_value)
+        try:
+            workflow = statenet.Engine(log=broken).load(self.scratch.file("orders.toml"))
+            self.assertTrue(workflow.process({"id": 11, "amount": 500}).ok)
+        finally:
+            sys.unraisablehook = previous
+        self.assertEqual([str(e) for e in reported], ["log sink down"])
 
     def test_vars_override(self):
         workflow = self.engine.load(self.scratch.file("orders.toml"), vars={"big": 1000})
