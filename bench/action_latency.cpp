@@ -1,7 +1,8 @@
 // Action queueing latency: the time from a send whose transition calls
 // ctx.start_action to the action's function beginning on a worker, in memory and with
 // the SQLite store, against the 1 ms target (issue 16), with a plain send measured in
-// the same run. Usage: action_latency N STORE_DIR
+// the same run. The time runs from before the send (its transition and commit included)
+// to the function's first line, both on CLOCK_MONOTONIC. Usage: action_latency N STORE_DIR
 #include <statenet/statenet.hpp>
 
 #include <algorithm>
@@ -45,7 +46,7 @@ void measure(const char* name, const std::filesystem::path& store, int n) {
         back.notify_all();
     });
     machines.start("a", statenet::Value::object());
-    std::vector<double> from_send, from_commit, plain;
+    std::vector<double> from_send, plain;
     for (int i = 0; i < n + 100; ++i) {
         {
             std::lock_guard lock(mutex);
@@ -53,7 +54,6 @@ void measure(const char* name, const std::filesystem::path& store, int n) {
         }
         const double before = now_ns();
         machines.send("a", "go");
-        const double after = now_ns();
         {
             std::unique_lock lock(mutex);
             back.wait(lock, [&] { return idle; });
@@ -64,17 +64,16 @@ void measure(const char* name, const std::filesystem::path& store, int n) {
         const double t1 = now_ns();
         if (i < 100) continue;  // warm-up
         from_send.push_back((began - before) / 1000);
-        from_commit.push_back((began - after) / 1000);
         plain.push_back((t1 - t0) / 1000);
     }
     const double p50 = percentile(from_send, 0.5), p99 = percentile(from_send, 0.99);
-    std::printf("%s_action_latency_p50_us %.1f\n%s_action_latency_p99_us %.1f\n", name, p50, name, p99);
-    std::printf("%s_after_commit_p50_us %.1f\n%s_plain_send_p50_us %.1f\n", name, percentile(from_commit, 0.5), name,
-                percentile(plain, 0.5));
+    std::printf("%s_action_latency_p50_us %.1f\n%s_action_latency_p99_us %.1f\n%s_plain_send_p50_us %.1f\n", name, p50,
+                name, p99, name, percentile(plain, 0.5));
     std::printf(
-        "%s: start_action -> function begins p50 %.1f us, p99 %.1f us = %.3f x the %.0f us target (%s); "
-        "a plain send %.1f us\n",
-        name, p50, p99, p99 / target_us, target_us, p99 < target_us ? "met" : "NOT met", percentile(plain, 0.5));
+        "%s: start_action -> function begins: p50 %.1f us = %.3f x the %.0f us target (%s), p99 %.1f us = "
+        "%.3f x (%s); a plain send p50 %.1f us, p99 %.1f us\n",
+        name, p50, p50 / target_us, target_us, p50 < target_us ? "met" : "NOT met", p99, p99 / target_us,
+        p99 < target_us ? "met" : "NOT met", percentile(plain, 0.5), percentile(plain, 0.99));
 }
 
 }  // namespace
