@@ -19,7 +19,7 @@ using Keys = std::vector<std::string_view>;
 inline const Keys top_keys = {"name",     "version",         "description", "main",      "scripts",  "data_mode",
                               "strategy", "max_transitions", "timeout_ms",  "in_flight", "vars",     "transaction",
                               "history",  "resources",       "reference",   "networks",  "recovery", "trust",
-                              "limits",   "retention",       "branches"};
+                              "limits",   "retention",       "branches",    "actions"};
 inline const Keys network_keys = {"states", "any", "description"};
 inline const Keys state_keys = {"name",         "start",     "end",      "end_test",  "schema",
                                 "pre_validate", "transform", "validate", "arcs",      "retry",
@@ -42,6 +42,7 @@ inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", 
 inline const Keys catcher_keys = {"errors", "to"};
 inline const Keys any_keys = {"arcs", "description"};
 inline const Keys recovery_keys = {"idle_ms", "event", "description"};
+inline const Keys action_keys = {"run", "timeout_ms", "on_restart", "description"};
 inline const Keys retention_keys = {"keys_ms", "audit_ms", "completed_ms", "description"};
 inline const Keys transaction_keys = {"strategy", "batch_size"};
 inline const Keys reference_keys = {"resource", "table", "key", "version"};
@@ -109,6 +110,8 @@ private:
     void read_join(Parallel& p, const Node& body, std::size_t max_quorum);
     void read_branch_join(const Node* b);
     void read_retention(const Node* r);
+    /// `[actions]`: `NAME = function reference` or `[actions.NAME] run, timeout_ms, on_restart`.
+    void read_actions(const Node* a);
     void read_history(const Node* h);
 
     // ---- resources ----------------------------------------------------------------

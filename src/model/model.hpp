@@ -242,6 +242,16 @@ struct Retention {
     double completed_ms = -1;  // completed instances, from reaching their end state
 };
 
+/// `[actions.NAME]`: a function machine transitions start with ctx.start_action(NAME, args),
+/// run on a worker pool outside the event; its outcome comes back as an event.
+struct MachineAction {
+    std::string name;
+    FnId run = -1;              // called as run(args, ctx)
+    double timeout_ms = 30000;  // then the instance gets action_timeout
+    bool rerun = true;          // in flight when the process died: run again (false: action_failed)
+    Loc loc;
+};
+
 /// `[history]`, with the load options' overrides applied.
 struct HistoryConfig {
     HistoryLevel level = HistoryLevel::off;
@@ -289,6 +299,7 @@ struct Model {
     std::vector<ResourceDecl> resources;
     Recovery recovery;
     Retention retention;
+    std::vector<MachineAction> actions;  // `[actions]`, in definition order
     /// `[branches] join, merge`: breadth-first branches joined into one record (its
     /// `branches` list stays empty); docs/fanout.md.
     std::optional<Parallel> branch_join;
