@@ -10,6 +10,7 @@ STATENET_PACKAGES=(
   libpq-dev postgresql
   libcurl4-openssl-dev libcpp-httplib-dev
   help2man bash-completion
+  cmake
 )
 
 # statenet_install_packages [PACKAGE...]: installs those missing (default: STATENET_PACKAGES).
