@@ -10,6 +10,7 @@ STATENET_PACKAGES=(
   libpq-dev postgresql
   libcurl4-openssl-dev libcpp-httplib-dev
   help2man bash-completion
+  cmake
   python3-dev pybind11-dev python3-transitions
 )
 

@@ -2,11 +2,14 @@
 // with the runtime loaded (so copy-mode views and the view-aware pairs are in place).
 #include "exec/services.hpp"
 #include "lua/vm.hpp"
+#include "statenet_config.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -50,4 +53,31 @@ TEST_CASE("stdlib - a failing Lua assertion is reported with its file and line")
     }
     std::string error = run_script(script);
     CHECK(error.find("broken_test.lua:3: expected failure") != std::string::npos);
+}
+
+TEST_CASE("stdlib - the installed stdlib is looked for before the source tree's") {
+    auto dirs = statenet::detail::stdlib_dirs();
+    REQUIRE(!dirs.empty());
+    CHECK(dirs.front() == STATENET_STDLIB_INSTALL_DIR);
+#ifdef STATENET_STDLIB_SOURCE_DIR
+    REQUIRE(dirs.size() == 2);
+    CHECK(dirs[1] == STATENET_STDLIB_SOURCE_DIR);
+#else
+    CHECK(dirs.size() == 1);
+#endif
+}
+
+TEST_CASE("stdlib - the first directory holding the runtime is the stdlib") {
+    statenet_test::TempDir tmp("statenet_stdlib_dirs");
+    auto installed = tmp / "installed";
+    auto source = tmp / "source";
+    auto add_runtime = [](const std::filesystem::path& dir) {
+        std::filesystem::create_directories(dir / "statenet");
+        std::ofstream(dir / "statenet" / "runtime.lua") << "return {}\n";
+    };
+    CHECK(statenet::detail::first_stdlib({installed, source}) == installed.string());  // none: the installed path
+    add_runtime(source);
+    CHECK(statenet::detail::first_stdlib({installed, source}) == source.string());
+    add_runtime(installed);
+    CHECK(statenet::detail::first_stdlib({installed, source}) == installed.string());
 }

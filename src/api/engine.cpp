@@ -59,13 +59,25 @@ std::string_view version() noexcept { return STATENET_VERSION; }
 
 namespace detail {
 
+std::vector<std::filesystem::path> stdlib_dirs() {
+#ifdef STATENET_STDLIB_SOURCE_DIR
+    return {STATENET_STDLIB_INSTALL_DIR, STATENET_STDLIB_SOURCE_DIR};
+#else
+    return {STATENET_STDLIB_INSTALL_DIR};
+#endif
+}
+
+std::string first_stdlib(const std::vector<std::filesystem::path>& dirs) {
+    std::error_code ec;
+    for (const auto& dir : dirs)
+        if (std::filesystem::exists(dir / "statenet" / "runtime.lua", ec)) return dir.string();
+    return dirs.front().string();
+}
+
 std::string find_stdlib(const std::filesystem::path& explicit_dir) {
     if (!explicit_dir.empty()) return explicit_dir.string();
     if (const char* env = std::getenv("STATENET_STDLIB"); env && *env) return env;
-    std::error_code ec;
-    for (const char* dir : {STATENET_STDLIB_SOURCE_DIR, STATENET_STDLIB_INSTALL_DIR})
-        if (std::filesystem::exists(std::filesystem::path(dir) / "statenet" / "runtime.lua", ec)) return dir;
-    return STATENET_STDLIB_INSTALL_DIR;
+    return first_stdlib(stdlib_dirs());
 }
 
 EngineImpl::EngineImpl(EngineOptions opts) : options(std::move(opts)) {

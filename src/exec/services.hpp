@@ -35,8 +35,14 @@ struct EngineImpl {
     explicit EngineImpl(EngineOptions opts);
 };
 
-/// The stdlib directory: explicit, else $STATENET_STDLIB, else installed, else the
-/// source tree's.
+/// The stdlib directory: explicit, else $STATENET_STDLIB, else the first of
+/// stdlib_dirs() that holds the runtime.
 std::string find_stdlib(const std::filesystem::path& explicit_dir);
+/// Where a library looks for its stdlib: the installed one first, then, when built with
+/// -Duninstalled_stdlib=true (the default), the source tree's, for runs before install.
+std::vector<std::filesystem::path> stdlib_dirs();
+/// The first of `dirs` holding statenet/runtime.lua; the first of them when none does
+/// (so the load error names the installed path). `dirs` is not empty.
+std::string first_stdlib(const std::vector<std::filesystem::path>& dirs);
 
 }  // namespace statenet::detail

@@ -32,16 +32,27 @@ template <typename Term>
     }
 }
 
-}  // namespace
-
+// The multiversioned copies have internal linkage: g++ gives a target_clones
+// dispatcher of an external function default visibility whatever -fvisibility says, so
+// it would be exported from libstatenet.
 STATENET_MULTIVERSION
-void dot_rows(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {
+void dot_kernel(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {
     scan_rows(rows, count, dim, query, out, [](float a, float b) { return a * b; });
 }
 
 STATENET_MULTIVERSION
-void l2_rows(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {
+void l2_kernel(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {
     scan_rows(rows, count, dim, query, out, [](float a, float b) { return (a - b) * (a - b); });
+}
+
+}  // namespace
+
+void dot_rows(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {
+    dot_kernel(rows, count, dim, query, out);
+}
+
+void l2_rows(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {
+    l2_kernel(rows, count, dim, query, out);
 }
 
 void dot_rows_scalar(const float* rows, std::size_t count, std::size_t dim, const float* query, float* out) noexcept {
