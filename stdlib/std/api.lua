@@ -24,9 +24,17 @@ local function each(list)
   end
 end
 
--- A copy of `v` with every string rendered as a template.
+-- A copy of `v` with every string rendered as a template; a string that is exactly one
+-- placeholder ("{{qty}}") gives the value itself, keeping its type.
 local function render_all(v, scope)
-  if type(v) == "string" then return template.render(v, scope) end
+  if type(v) == "string" then
+    local only = v:match("^{{%s*([^{}?]-)%s*}}$")
+    if only then
+      local value = template.value(only, scope)
+      if value ~= nil then return value end
+    end
+    return template.render(v, scope)
+  end
   if type(v) ~= "table" then return v end
   local out = {}
   for k, x in pairs(v) do out[k] = render_all(x, scope) end

@@ -46,6 +46,13 @@ function M.placeholders(template)
   return found
 end
 
+-- The value at dotted path `name` in `scope` (nil when there is none).
+function M.value(name, scope)
+  local keys = {}
+  for key in (name .. "."):gmatch("(.-)%.") do keys[#keys + 1] = key end
+  return lookup(scope.scopes or { scope }, keys)
+end
+
 -- `scope` is one table or a list of them (`{ scopes = { a, b } }`).
 function M.render(template, scope)
   local scopes = scope.scopes or { scope }
