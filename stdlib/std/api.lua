@@ -15,14 +15,7 @@ local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = tr
 local CALL_KEYS = { name = true, resource = true, method = true, path = true, query = true, json = true,
   into = true, map = true, when = true, raise = true, description = true }
 
-local function each(list)
-  local i = 0
-  return function()
-    i = i + 1
-    local v = list[i]
-    if v ~= nil then return i, v end
-  end
-end
+local each, put = util.each, util.put
 
 -- A copy of `v` with every string rendered as a template; a string that is exactly one
 -- placeholder ("{{qty}}") gives the value itself, keeping its type.
@@ -73,15 +66,6 @@ function M.check_call(spec, where)
   return call
 end
 
-local function put(data, path, value)
-  local t = data
-  for i = 1, path.n - 1 do
-    if t[path.keys[i]] == nil then t[path.keys[i]] = {} end
-    t = t[path.keys[i]]
-  end
-  t[path.last] = value
-end
-M.put = put
 
 -- Runs one checked call with templates read from `scope`; returns what it gives:
 -- the mapped fields (`map`), else the JSON answer, else the body.

@@ -32,14 +32,7 @@ local function paths(list, what)
   return out
 end
 
-local function put(data, path, value)
-  local t = data
-  for i = 1, path.n - 1 do
-    if t[path.keys[i]] == nil then t[path.keys[i]] = {} end
-    t = t[path.keys[i]]
-  end
-  t[path.last] = value
-end
+local put = util.put
 
 -- fetch: runs `query` with the `params` fields of the record as its parameters.
 -- Args: resource, query, params = {}, into (required), one = false (the first row, or

@@ -97,21 +97,9 @@ M.lookup = factory("std.enrich.lookup", { "key", "into", "resource", "query", "p
       return
     end
     if fields then
-      for target, source in pairs(fields) do
-        local t = data
-        for i = 1, target.n - 1 do
-          if t[target.keys[i]] == nil then t[target.keys[i]] = {} end
-          t = t[target.keys[i]]
-        end
-        t[target.last] = util.get(result, source)
-      end
+      for target, source in pairs(fields) do util.put(data, target, util.get(result, source)) end
     else
-      local t = data
-      for i = 1, into.n - 1 do
-        if t[into.keys[i]] == nil then t[into.keys[i]] = {} end
-        t = t[into.keys[i]]
-      end
-      t[into.last] = statenet.copy(result)
+      util.put(data, into, statenet.copy(result))
     end
   end
 end)

@@ -79,12 +79,7 @@ M.read = factory("std.files.read", { "resource", "path", "format", "into", "requ
       value = statenet.array()
       for line in text:gmatch("[^\n]+") do value[#value + 1] = json.decode(line) end
     end
-    local t = data
-    for i = 1, into.n - 1 do
-      if t[into.keys[i]] == nil then t[into.keys[i]] = {} end
-      t = t[into.keys[i]]
-    end
-    t[into.last] = value
+    util.put(data, into, value)
   end
 end)
 

@@ -24,16 +24,7 @@ local function path_arg(args, key, default)
   return util.parse_path(v, "'" .. key .. "'")
 end
 
--- Writes `value` at `path` of `data`, creating tables on the way.
-local function put(data, path, value)
-  local t = data
-  for i = 1, path.n - 1 do
-    if t[path.keys[i]] == nil then t[path.keys[i]] = {} end
-    t = t[path.keys[i]]
-  end
-  t[path.last] = value
-end
-M.put = put
+local put = util.put
 
 -- The scopes a template reads: the record, then `vars` (ctx.vars) and `ctx` values.
 local function scopes(data, ctx, extra)
@@ -85,10 +76,10 @@ end)
 local function count_usage(data, path, reply)
   if not path then return end
   local u = reply.usage or {}
-  local t = data
-  for i = 1, path.n do
-    if t[path.keys[i]] == nil then t[path.keys[i]] = {} end
-    t = t[path.keys[i]]
+  local t = util.get(data, path)
+  if type(t) ~= "table" then
+    put(data, path, {})
+    t = util.get(data, path)
   end
   t.prompt_tokens = (t.prompt_tokens or 0) + (u.prompt_tokens or 0)
   t.completion_tokens = (t.completion_tokens or 0) + (u.completion_tokens or 0)

@@ -18,15 +18,7 @@ local known = {
   description = true, title = true,
 }
 
--- Lists are walked by index: a read-only table (ctx.vars) answers indexing, not ipairs.
-local function each(list)
-  local i = 0
-  return function()
-    i = i + 1
-    local v = list[i]
-    if v ~= nil then return i, v end
-  end
-end
+local each = util.each
 
 local function length(v)
   if statenet and statenet.len then return statenet.len(v) end

@@ -1,29 +1,14 @@
 -- The api pattern's steps (stdlib/patterns/api/workflow.toml): calls described in the
 -- workflow's vars, run by std.api in one of five modes, their results aggregated.
 local api = require("std.api")
+local util = require("std.util")
+local each, plain = util.each, util.plain
 
 local M = {}
 
 local MODES = { sequential = true, pipeline = true, conditional = true, parallel = true, fanout = true }
 
 local function fail(name, message) error({ name = name, message = message }, 0) end
-
-local function each(list)
-  local i = 0
-  return function()
-    i = i + 1
-    local v = list[i]
-    if v ~= nil then return i, v end
-  end
-end
-
--- ctx.vars' tables are read-only views; std.api's factories take plain tables.
-local function plain(v)
-  if type(v) ~= "table" then return v end
-  local t = {}
-  for k, x in pairs(v) do t[k] = plain(x) end
-  return t
-end
 
 local function has(v)
   if type(v) ~= "table" then return v ~= nil and v ~= "" end

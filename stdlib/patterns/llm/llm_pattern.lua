@@ -1,6 +1,7 @@
 -- The llm pattern's steps (stdlib/patterns/llm/workflow.toml): one function per mode,
 -- configured by the workflow's vars. Built on std.llm (prompts, calls, schema checks).
 local llm = require("std.llm")
+local util = require("std.util")
 local json = require("std.json")
 local template = require("std.template")
 
@@ -10,8 +11,7 @@ local MODES = { simple = true, chain = true, rag = true, cot = true, agent = tru
 
 local function fail(name, message) error({ name = name, message = message }, 0) end
 
--- ctx.vars is read-only: its tables answer indexing and the global pairs, not next
--- or ipairs.
+-- ctx.vars is read-only: its tables answer indexing and the global pairs, not next.
 local function given(v)
   if v == nil or v == "" then return nil end
   if type(v) == "table" then
@@ -19,23 +19,6 @@ local function given(v)
     return nil
   end
   return v
-end
-
--- A plain copy of a vars table, for code that walks it with next or ipairs.
-local function plain(v)
-  if type(v) ~= "table" then return v end
-  local t = {}
-  for k, x in pairs(v) do t[k] = plain(x) end
-  return t
-end
-
-local function items(list)
-  local i = 0
-  return function()
-    i = i + 1
-    local v = list[i]
-    if v ~= nil then return i, v end
-  end
 end
 
 -- The call spec for `prompt` with the workflow's system prompt, schema and sampling.
@@ -47,7 +30,7 @@ local function spec(vars, prompt, json_mode, schema)
   if s == nil then
     s = llm.call_spec({
       prompt = prompt, system = given(vars.system), json = json_mode or nil,
-      schema = schema or plain(given(vars.schema)), temperature = vars.temperature,
+      schema = schema or util.plain(given(vars.schema)), temperature = vars.temperature,
     })
     specs[key] = s
   end
@@ -80,7 +63,7 @@ function M.chain(data, ctx)
   local steps = ctx.vars.steps
   if not given(steps) then fail("ValidationFailed", "mode 'chain' needs vars.steps (a list of { prompt, into })") end
   local last
-  for i, step in items(steps) do
+  for i, step in util.each(steps) do
     local reply = answer(data, ctx, llm.call(ctx.resources.llm, spec(ctx.vars, step.prompt), data, ctx))
     last = reply.text
     data[step.into or ("step" .. i)] = last
