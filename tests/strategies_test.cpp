@@ -116,8 +116,7 @@ name = "watch"
 [networks.main.states.call]
 start = true
 end = true
-transform = { lua = "error({ name = 'Other', message = 'not watched' })"
-}
+transform = { lua = "error({ name = 'Other', message = 'not watched' })" }
 circuit_breaker = { failures = 1, errors = ["Upstream"] }
 )toml");
     CHECK(other.process(Value::object()).error->name == "Other");
@@ -132,8 +131,7 @@ TEST_CASE("strategies - CircuitOpen goes to fallback: the record goes on with th
 name = "fallback"
 [networks.main.states.price]
 start = true
-transform = { lua = "data.price = 10; error({ name = 'Upstream', message = 'no price' })"
-}
+transform = { lua = "data.price = 10; error({ name = 'Upstream', message = 'no price' })" }
 fallback = { lua = "data.price = 0; data.why = ctx.error.name .. ': ' .. ctx.error.message" }
 circuit_breaker = { failures = 1, reset_ms = 60000 }
 [[networks.main.states.price.arcs]]
@@ -145,7 +143,9 @@ transform = { lua = "data.done = true" }
     Result first = wf.process(Value::object());
     REQUIRE(first.ok);
     // Copy mode: the failed transform's price is gone; the fallback saw the entry data.
-    CHECK(first.data.to_json() == R"({"price":0,"why":"Upstream: no price","done":true})");
+    CHECK(first.data["price"].as_int() == 0);
+    CHECK(first.data["why"].as_string() == "Upstream: no price");
+    CHECK(first.data["done"].as_bool());
     Result second = wf.process(Value::object());
     REQUIRE(second.ok);
     CHECK(second.data["why"].as_string().find("CircuitOpen: ") == 0);
@@ -163,8 +163,7 @@ name = "fallback"
 [networks.main.states.work]
 start = true
 end = true
-transform = { lua = "data.tries = (data.tries or 0) + 1; error('always')"
-}
+transform = { lua = "data.tries = (data.tries or 0) + 1; error('always')" }
 retry = { errors = ["LuaError"], attempts = 2, interval_ms = 10 }
 fallback = { lua = "error({ name = 'NoFallback', message = 'the fallback failed too' })" }
 on_error = { errors = ["NoFallback"], to = "failed" }
@@ -302,8 +301,7 @@ name = "saga"
 [networks.main.states.reserve]
 start = true
 transform = { lua = "data.reserved = true" }
-compensate = { lua = "ctx.log.info('unreserve after ' .. ctx.error.name .. ' in ' .. ctx.error.state)"
-}
+compensate = { lua = "ctx.log.info('unreserve after ' .. ctx.error.name .. ' in ' .. ctx.error.state)" }
 [[networks.main.states.reserve.arcs]]
 to = "charge"
 [networks.main.states.charge]
@@ -340,8 +338,7 @@ name = "saga"
 [networks.main.states.book]
 start = true
 transform = { lua = "data.booked = true" }
-compensate = { lua = "ctx.log.info('cancel booking')"
-}
+compensate = { lua = "ctx.log.info('cancel booking')" }
 [[networks.main.states.book.arcs]]
 to = "pay"
 [networks.main.states.pay]

@@ -65,9 +65,9 @@ assert(valid({ answer = { x = 1 } }) == true)
 local passed, why = valid({ answer = {} })
 assert(passed == false and why == "answer: $.x: is required")
 local sum = api.aggregate({ from = "results", field = "price", op = "sum", into = "total" })
-local record = { results = { { price = 1.5 }, statenet.null, { price = 3 } } }
+local record = { results = { { price = 1.5 }, { other = 1 }, { price = 3 } } }
 sum(record, {})
 assert(record.total == 4.5)
 local count = api.aggregate({ from = "results", op = "count", into = "n" })
 count(record, {})
-assert(record.n == 2)
+assert(record.n == 3)
