@@ -110,12 +110,11 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     lua_State* L = program_.state();
     StackGuard guard(L);
     const int nargs = push_step_args(run, b, chained);
-    bool raised;
-    {
-        CallLimit limit(program_.vm().limits(), L, run.deadline > 0 ? run.deadline - engine_->clock->now_ms() : 0,
-                        model_->timeout_ms, strategic ? s.strategies.deadline_ms : 0);
-        raised = lua_pcall(L, nargs, chained ? 4 : 3, 0) != 0;
-    }
+    // The limit stays in scope while the error is read: pcall_error asks it whether
+    // the allocator refused memory.
+    CallLimit limit(program_.vm().limits(), L, run.deadline > 0 ? run.deadline - engine_->clock->now_ms() : 0,
+                    model_->timeout_ms, strategic ? s.strategies.deadline_ms : 0);
+    const bool raised = lua_pcall(L, nargs, chained ? 4 : 3, 0) != 0;
     if (chained && !raised) {
         enter_chained(run, b, static_cast<int>(lua_tointeger(L, -1)));
         lua_pop(L, 1);
