@@ -119,8 +119,8 @@ transform = [{ lua = """
         CAPTURE(workers);
         StreamOptions options;
         options.workers = workers;
-        const auto stats =
-            wf.process_stream(jsonl_source((dir / "in.jsonl").string()), jsonl_sink((dir / "out.jsonl").string()), options);
+        const auto stats = wf.process_stream(jsonl_source((dir / "in.jsonl").string()),
+                                             jsonl_sink((dir / "out.jsonl").string()), options);
         CHECK(stats.emitted == 3000);
         const auto out = lines_of(read_file(dir / "out.jsonl"));
         REQUIRE(out.size() == 3000);

@@ -253,7 +253,7 @@ function M.pop(child, parent, aid)
   M.free(child)
 end
 
--- ctx.vars is read-only; ctx.log.<level>(message, fields) goes to the host's `log`.
+-- ctx.vars and ctx.params are read-only; ctx.log.<level>(message, fields) goes to the host's `log`.
 -- A read-only proxy of `t`, nested tables included.
 local function read_only(t, what)
   local proxy = setmetatable({}, {
@@ -280,9 +280,13 @@ function M.resume(sid, payload)
   ctx.signal = payload
 end
 
-function M.setup(vars, log)
+function M.setup(vars, log, params)
   ctx.vars = read_only(vars, "ctx.vars")
-  if sandboxed then shadow.vars = ctx.vars end
+  -- A workflow's [params] values: ctx.params in functions, statenet.params anywhere
+  -- (module top level, factories).
+  ctx.params = read_only(params, "ctx.params")
+  api.params = ctx.params
+  if sandboxed then shadow.vars, shadow.params = ctx.vars, ctx.params end
   for _, level in raw_ipairs({ "debug", "info", "warn", "error" }) do
     ctx.log[level] = function(message, fields)
       log(level, ctx.network .. "/" .. ctx.state, tostring(message), fields)
