@@ -41,3 +41,27 @@ TEST_CASE("retry - the delay is always a finite wait a clock can sleep") {
     r.interval_ms = -5;
     CHECK(retry_delay_ms(r, 1, rng) == 0);
 }
+
+TEST_CASE("retry - backoff names a growth: fixed, linear, exponential or random") {
+    std::mt19937_64 rng(1);
+    Retrier r;
+    r.interval_ms = 100;
+    r.growth = Retrier::Growth::fixed;
+    CHECK(retry_delay_ms(r, 0, rng) == 100);
+    CHECK(retry_delay_ms(r, 4, rng) == 100);
+    r.growth = Retrier::Growth::linear;
+    CHECK(retry_delay_ms(r, 0, rng) == 100);
+    CHECK(retry_delay_ms(r, 2, rng) == 300);
+    r.max_delay_ms = 250;
+    CHECK(retry_delay_ms(r, 2, rng) == 250);
+    r.growth = Retrier::Growth::random;
+    for (int i = 0; i < 50; ++i) {
+        const double d = retry_delay_ms(r, i, rng);
+        CHECK((d >= 100 && d <= 250));
+    }
+    r.max_delay_ms = 0;  // no cap: up to twice the interval
+    for (int i = 0; i < 50; ++i) {
+        const double d = retry_delay_ms(r, 0, rng);
+        CHECK((d >= 100 && d <= 200));
+    }
+}

@@ -47,6 +47,16 @@ std::shared_ptr<ParkStore> open_park_store(const Model& model, Diagnostics& diag
     return nullptr;
 }
 
+std::shared_ptr<SharedStrategies> open_strategies(const std::shared_ptr<Model>& model, Diagnostics& diags) {
+    if (!model->has_strategies()) return nullptr;
+    try {
+        return std::make_shared<SharedStrategies>(model);
+    } catch (const std::exception& e) {
+        diags.error(Loc{model->file, 0, 0}, e.what());
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 LoadEnvironment load_environment(const EngineImpl& engine) {
@@ -67,6 +77,7 @@ std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& eng
         model->scripts_hash = scripts_content_hash(*model, text);
     auto history = open_history(model, diags);
     auto parking = open_park_store(*model, diags);
+    auto strategies = open_strategies(model, diags);
     if (!diags.empty()) return nullptr;
 
     auto version = std::make_shared<WorkflowVersion>();
@@ -75,15 +86,17 @@ std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& eng
     version->pools = pools;
     version->history = history;
     version->parking = parking;
+    version->strategies = strategies;
     // Map states lease their items' runners from the pool their own runner came from.
     auto pool_of_runners = std::make_shared<std::weak_ptr<RunnerPool>>();
-    auto make = [model, engine, pools, history, parking, pool_of_runners]() -> std::unique_ptr<Runner> {
+    auto make = [model, engine, pools, history, parking, strategies, pool_of_runners]() -> std::unique_ptr<Runner> {
         Diagnostics late;
         auto runner = std::make_unique<Runner>(model, engine, pools, late);
         if (!late.empty()) throw LoadError(std::move(late.list));
         if (history) runner->set_observer(history->recorder());
         runner->set_siblings(*pool_of_runners);
         if (parking) runner->set_park_store(parking);
+        if (strategies) runner->set_strategies(strategies);
         return runner;
     };
     version->runners = std::make_shared<RunnerPool>(model, engine, std::move(make));
@@ -91,6 +104,7 @@ std::shared_ptr<WorkflowVersion> assemble(const std::shared_ptr<EngineImpl>& eng
     first->set_siblings(version->runners);
     if (history) first->set_observer(history->recorder());
     if (parking) first->set_park_store(parking);
+    if (strategies) first->set_strategies(strategies);
     version->runners->add_idle(std::move(first));
     return version;
 }

@@ -3,6 +3,7 @@
 #include "exec/in_flight.hpp"
 #include "exec/stream_runner.hpp"
 
+#include <statenet/strategy_stats.hpp>
 #include <statenet/stream.hpp>
 #include <statenet/workflow.hpp>
 
@@ -106,6 +107,11 @@ void Workflow::flush_history() const {
 }
 
 std::vector<ResourceStats> Workflow::resource_stats() const { return impl_->current()->pools->stats(); }
+
+std::vector<StrategyStats> strategy_stats(const Workflow& workflow) {
+    const auto& strategies = workflow.impl().current()->strategies;
+    return strategies ? strategies->stats() : std::vector<StrategyStats>{};
+}
 
 const std::string& Workflow::name() const { return impl_->named_model().name; }
 const std::string& Workflow::version() const { return impl_->named_model().version; }

@@ -5,6 +5,7 @@
 #include "exec/parking.hpp"
 #include "exec/runner_pool.hpp"
 #include "exec/services.hpp"
+#include "exec/shared_strategies.hpp"
 #include "history/writer.hpp"
 #include "model/model.hpp"
 #include "resources/pool.hpp"
@@ -21,6 +22,8 @@ struct WorkflowVersion {
     std::shared_ptr<HistoryWriter> history;
     /// Null unless some state waits for a signal: where records park.
     std::shared_ptr<ParkStore> parking;
+    /// Null unless some state declares a recovery strategy (circuit_breaker, cache, ...).
+    std::shared_ptr<SharedStrategies> strategies;
     std::shared_ptr<RunnerPool> runners;
 };
 

@@ -5,6 +5,7 @@
 #include "io/byte_output.hpp"
 
 #include <statenet/statenet.hpp>
+#include <statenet/strategy_stats.hpp>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -165,6 +166,20 @@ void print_resource_stats(const std::vector<ResourceStats>& resources) {
     std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
+// One line per state and strategy: "statenet: recovery main/charge circuit_breaker:
+// opened 1, refused 3 (open)".
+void print_strategy_stats(const std::vector<StrategyStats>& strategies) {
+    std::string text;
+    for (const auto& st : strategies) {
+        text += fmt::format("statenet: recovery {} {}:", st.state, st.strategy);
+        for (std::size_t i = 0; i < st.counts.size(); ++i)
+            text += fmt::format("{} {} {}", i ? "," : "", st.counts[i].first, st.counts[i].second);
+        if (!st.status.empty()) text += fmt::format(" ({})", st.status);
+        text += '\n';
+    }
+    std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
 int run_records_stream(const Workflow& workflow, const RunArgs& args) {
     StreamOptions options;
     options.workers = args.workers;
@@ -204,6 +219,7 @@ int run_records_stream(const Workflow& workflow, const RunArgs& args) {
     if (!args.quiet) {
         print_summary(stats);
         print_resource_stats(workflow.resource_stats());
+        print_strategy_stats(strategy_stats(workflow));
     }
     return stats.failed == 0 ? exit_ok : exit_records_failed;
 }

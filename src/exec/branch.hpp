@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace statenet::detail {
@@ -31,7 +32,11 @@ struct Runner::Branch {
     bool entered = false;
     int attempt = 0;
     std::vector<int> retry_counts;
-    std::optional<ErrorInfo> entry_error;  // ctx.error while in an on_error target
+    std::optional<ErrorInfo> entry_error;  // ctx.error while in an on_error target or a fallback
+    bool in_fallback = false;              // the next step runs the state's fallback
+    /// States that succeeded and have `compensate` (network, index), in order: undone
+    /// in reverse when the record fails.
+    std::vector<std::pair<int, int>> compensations;
     Status status = Status::running;
     const State* final_state = nullptr;  // where it finished
     bool emit = true;
@@ -55,6 +60,8 @@ struct Runner::Branch {
         attempt = 0;
         retry_counts.clear();
         entry_error.reset();
+        in_fallback = false;
+        compensations.clear();
         status = Status::running;
         final_state = nullptr;
         emit = true;

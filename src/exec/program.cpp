@@ -293,11 +293,12 @@ void Program::push_state_plan(const Network& net, const State& s) {
     for (const auto& arc : s.arcs) {
         if (arc.is_push() || !arc.immediate() || arc.to < 0) continue;
         const State& target = net.states[static_cast<std::size_t>(arc.to)];
-        if (!target.resources.empty()) continue;
+        if (!target.resources.empty() || target.strategies.any()) continue;
         lua_pushinteger(L, target.id);
         lua_rawseti(L, -2, arc.index);
     }
     lua_setfield(L, -2, "chain");
+    push_strategies(s);
     if (s.parallel) push_parallel(*s.parallel);
     if (s.map) {
         lua_pushboolean(L, 1);
@@ -338,6 +339,25 @@ void Program::push_parallel(const Parallel& p) {
 // What a machine instance waiting in the state may take (statenet/machine.lua):
 // `events[name]`, `timers` (by due time: the earliest due fires) and `now` (immediate
 // arcs), each a list of { to, when, tf, tf_names, after, label } in the order tried.
+// What the runtime does for a state's recovery strategies (the rest is in C++, around
+// the step): its fallback and compensation functions, and what keys its cache.
+void Program::push_strategies(const State& s) {
+    lua_State* L = vm_.state();
+    const Strategies& st = s.strategies;
+    lua_pushinteger(L, s.id);
+    lua_setfield(L, -2, "id");
+    if (!st.fallback.empty()) push_fn_list(st.fallback, "fallback", "fallback_names");
+    if (!st.compensate.empty()) push_fn_list(st.compensate, "compensate", "compensate_names");
+    if (st.cache) {
+        lua_createtable(L, static_cast<int>(st.cache->key.size()), 0);
+        for (std::size_t i = 0; i < st.cache->key.size(); ++i) {
+            lua_pushlstring(L, st.cache->key[i].data(), st.cache->key[i].size());
+            lua_rawseti(L, -2, static_cast<int>(i + 1));
+        }
+        lua_setfield(L, -2, "cache_key");
+    }
+}
+
 void Program::push_machine_arcs(const State& s) {
     lua_State* L = vm_.state();
     lua_pushboolean(L, !s.retry.empty() || !s.on_error.empty());

@@ -76,6 +76,7 @@ private:
     static std::vector<FnId> joined(const std::vector<FnId>& first, const std::vector<FnId>& then);
     void push_state_plan(const Network& net, const State& s);
     void push_machine_arcs(const State& s);
+    void push_strategies(const State& s);
     void push_parallel(const Parallel& p);
     void define_push_arcs(const State& s);
 };

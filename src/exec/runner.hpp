@@ -9,6 +9,7 @@
 #include "exec/run_id.hpp"
 #include "exec/run_observer.hpp"
 #include "exec/services.hpp"
+#include "exec/shared_strategies.hpp"
 #include "exec/transactions.hpp"
 #include "model/model.hpp"
 #include "resources/meter.hpp"
@@ -76,6 +77,10 @@ public:
         cancelled_ = cancelled;
     }
 
+    /// The breakers, bulkheads, cache and counters of the states' recovery strategies,
+    /// shared by the version's runners (set when some state declares one).
+    void set_strategies(std::shared_ptr<SharedStrategies> strategies);
+
     /// The pool this runner belongs to: map states lease their items' runners from it.
     void set_siblings(std::weak_ptr<RunnerPool> pool) { siblings_ = std::move(pool); }
 
@@ -108,6 +113,7 @@ private:
     const RunId* joined_run_ = nullptr;  // see join_run
     const bool* cancelled_ = nullptr;
     std::shared_ptr<ParkStore> park_store_;
+    std::shared_ptr<SharedStrategies> strategies_;
     bool tracking_changes_ = false;  // the runtime records each step's changes
     bool has_direct_state_ = false;
     std::mt19937_64 rng_;  // retry jitter (seeded: reproducible)
@@ -177,6 +183,13 @@ private:
     void observe_step_end(Run& run, const Branch& b, StepEnd end, const ErrorInfo* error);
     void observe_route(Run& run, Branch& b, int network, int state, StepVia via, std::string_view reason = {});
     void track_changes(bool on);
+
+    // Recovery strategies (strategies.cpp).
+    std::optional<ErrorInfo> admit(const State& s);
+    void strategy_outcome(const State& s, const ErrorInfo* error);
+    void compensate(Branch& b, const ErrorInfo& error);
+    static int lua_cache_get(lua_State* L);
+    static int lua_cache_put(lua_State* L);
 
     // Resources and transactions (resources.cpp).
     std::optional<ErrorInfo> acquire_resources(const State& s, const std::string& where);

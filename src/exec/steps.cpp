@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace statenet::detail {
 
@@ -35,6 +36,7 @@ bool Runner::count_transition(Run& run, Branch& b) {
 }
 
 Runner::Status Runner::record_failure(Run& run, Branch& b, ErrorInfo error) {
+    if (!b.compensations.empty()) compensate(b, error);
     if (run.steps && b.step) run.steps->step_failed(b.step, error);
     b.error = std::move(error);
     b.status = Status::failed;
@@ -90,15 +92,28 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
             return fail(run, b, {"ResourceError", e.what(), *b.path.back()});
         }
     }
-    // Without history, timeouts, held connections or breadth-first branches, nothing
-    // needs C++ between two plain states: step_chain runs on through them in one call.
-    // A cancellable run (a concurrent branch) comes back to C++ after each state.
-    const bool chained = !run.steps && !run.breadth_first && run.deadline == 0 && !guarded && !cancelled_;
+    // A state with recovery strategies is guarded by them, except while its fallback
+    // runs (the fallback is what the record does instead of the guarded work).
+    const bool fallback = b.in_fallback;
+    const bool strategic = strategies_ && s.strategies.any() && !fallback;
+    if (strategic)
+        if (auto refused = admit(s)) {
+            if (guarded) tx_.end_step(true);
+            observe_step_end(run, b, StepEnd::failed, &*refused);
+            return fail(run, b, std::move(*refused));
+        }
+    // Without history, timeouts, held connections, breadth-first branches or recovery
+    // strategies, nothing needs C++ between two plain states: step_chain runs on through
+    // them in one call. A cancellable run (a concurrent branch) comes back after each state.
+    const bool chained =
+        !run.steps && !run.breadth_first && run.deadline == 0 && !guarded && !cancelled_ && !s.strategies.any();
     lua_State* L = program_.state();
     StackGuard guard(L);
     const int nargs = push_step_args(run, b, chained);
+    // The limit stays in scope while the error is read: pcall_error asks it whether
+    // the allocator refused memory.
     CallLimit limit(program_.vm().limits(), L, run.deadline > 0 ? run.deadline - engine_->clock->now_ms() : 0,
-                    model_->timeout_ms);
+                    model_->timeout_ms, strategic ? s.strategies.deadline_ms : 0);
     const bool raised = lua_pcall(L, nargs, chained ? 4 : 3, 0) != 0;
     if (chained && !raised) {
         enter_chained(run, b, static_cast<int>(lua_tointeger(L, -1)));
@@ -113,6 +128,7 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
         if (!raised && error.name == "NoTransition" &&
             std::any_of(last.arcs.begin(), last.arcs.end(), [](const Arc& arc) { return !arc.immediate(); }))
             error.message += " (its 'on' and 'after_ms' arcs fire only for machines)";
+        if (strategic) strategy_outcome(s, &error);
         observe_step_end(run, b, StepEnd::failed, &error);
         // An interrupted call (lua/limits.hpp) is record-level, as timeout_ms is.
         if (raised && error.name == "Timeout") {
@@ -121,6 +137,10 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
         }
         return fail(run, b, std::move(error));
     }
+    if (strategic) strategy_outcome(s, nullptr);
+    if (fallback && strategies_) strategies_->count(s, StrategyCount::fallbacks);
+    b.in_fallback = false;
+    if (!s.strategies.compensate.empty() && !fallback) b.compensations.emplace_back(b.network, b.state);
     observe_step_end(run, b, code == step_end ? StepEnd::end : StepEnd::ok, nullptr);
     switch (code) {
     case step_end: return finish(run, b);
@@ -165,7 +185,8 @@ int Runner::push_step_args(const Run& run, const Branch& b, bool chained) {
                         static_cast<lua_Integer>(model_->max_transitions) - static_cast<lua_Integer>(run.transitions));
         return 7;
     }
-    return 6;
+    lua_pushboolean(L, b.in_fallback);
+    return 7;
 }
 
 // Breadth-first: every passing arc of state `s` is a branch; the first goes on as `b`,
@@ -257,10 +278,12 @@ Runner::Status Runner::take_arc(Run& run, Branch& b, const Arc& arc, std::string
 
 Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
     const RuntimeRefs& refs = program_.refs();
+    // A failing fallback is not retried, nor does it fall back again.
+    bool fallback_failed = std::exchange(b.in_fallback, false);
     for (;;) {
         if (run.steps && b.step) run.steps->step_failed(b.step, error);
         const State& s = model_->state(b.network, b.state);
-        for (std::size_t i = 0; i < s.retry.size(); ++i) {
+        for (std::size_t i = 0; i < s.retry.size() && !fallback_failed; ++i) {
             const Retrier& r = s.retry[i];
             if (!error_matches(r.errors, error.name)) continue;
             // Step Functions: the first matching retrier decides; once it is spent,
@@ -277,6 +300,7 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
                          error.state});
                 }
                 if (delay > 0) engine_->clock->sleep_ms(delay);
+                if (strategies_) strategies_->count(s, StrategyCount::retries);
                 ++b.retry_counts[i];
                 ++b.attempt;
                 observe_route(run, b, b.network, b.state, StepVia::retry);
@@ -284,8 +308,18 @@ Runner::Status Runner::fail(Run& run, Branch& b, ErrorInfo error) {
             }
             break;
         }
+        // `fallback`: once retries are spent the state runs its fallback functions on the
+        // data it was entered with (ctx.error set), and goes on from there.
+        if (!fallback_failed && !s.strategies.fallback.empty()) {
+            b.in_fallback = true;
+            observe_route(run, b, b.network, b.state, StepVia::on_error);
+            b.entry_error = std::move(error);
+            return Status::running;
+        }
+        fallback_failed = false;
         for (const Catcher& c : s.on_error) {
             if (!error_matches(c.errors, error.name)) continue;
+            if (c.compensate && !b.compensations.empty()) compensate(b, error);
             if (!count_transition(run, b)) return Status::failed;
             observe_route(run, b, b.network, c.to, StepVia::on_error);
             if (c.to != b.state) b.previous = b.state;

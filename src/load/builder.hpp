@@ -21,10 +21,11 @@ inline const Keys top_keys = {"name",     "version",         "description", "mai
                               "history",  "resources",       "reference",   "networks",  "recovery", "trust",
                               "limits",   "retention",       "branches",    "actions"};
 inline const Keys network_keys = {"states", "any", "description"};
-inline const Keys state_keys = {"name",         "start",     "end",      "end_test",  "schema",
-                                "pre_validate", "transform", "validate", "arcs",      "retry",
-                                "on_error",     "data_mode", "emit",     "resources", "description",
-                                "parallel",     "map",       "wait",     "entry",     "exit"};
+inline const Keys state_keys = {
+    "name",        "start",       "end",      "end_test",   "schema",    "pre_validate", "transform",
+    "validate",    "arcs",        "retry",    "on_error",   "data_mode", "emit",         "resources",
+    "description", "parallel",    "map",      "wait",       "entry",     "exit",         "circuit_breaker",
+    "bulkhead",    "deadline_ms", "fallback", "compensate", "cache"};
 inline const Keys parallel_keys = {"branches", "join", "merge"};
 inline const Keys branch_join_keys = {"join", "merge", "description"};
 inline const Keys map_keys = {
@@ -39,7 +40,7 @@ inline const Keys postgres_keys = {"type", "dsn", "pool", "acquire_timeout_ms", 
 inline const Keys vector_resource_keys = {"type", "path", "dim", "metric", "description"};
 inline const Keys files_resource_keys = {"type", "root", "create", "description"};
 inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", "max_delay_ms", "jitter"};
-inline const Keys catcher_keys = {"errors", "to"};
+inline const Keys catcher_keys = {"errors", "to", "compensate"};
 inline const Keys any_keys = {"arcs", "description"};
 inline const Keys recovery_keys = {"idle_ms", "event", "description"};
 inline const Keys action_keys = {"run", "timeout_ms", "on_restart", "description"};
@@ -192,6 +193,10 @@ private:
     }
 
     void read_retry(State& state, const Node& list);
+    // Recovery strategies and retry growth (builder_strategies.cpp).
+    void read_backoff(Retrier& r, const Node& item);
+    void read_strategies(State& state, const Node& body);
+    void read_cache(State& state, const Node& c);
     void read_catchers(int n, int index, State& state, const Node& list);
     void read_arc(int n, int index, State& state, const Node& body);
 

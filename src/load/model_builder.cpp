@@ -123,6 +123,7 @@ void Builder::read_state(int n, int index, State& state, const Node& body) {
     if (const Node* p = body.field("parallel")) read_parallel(state, *p);
     if (const Node* m = body.field("map")) read_map(state, *m);
     if (const Node* w = body.field("wait")) read_wait(state, *w);
+    read_strategies(state, body);
     if (const Node* arcs = body.field("arcs")) {
         if (!is_list(*arcs)) return wrong_kind(*arcs, "arcs", "list of tables");
         for (const auto& arc : arcs->items) read_arc(n, index, state, arc);
@@ -272,7 +273,7 @@ void Builder::read_retry(State& state, const Node& list) {
         r.errors = error_names(item, "retry");
         if (auto a = integer_in(item, "attempts", 0, max_attempts)) r.attempts = static_cast<int>(*a);
         if (auto v = number_in(item, "interval_ms", 0, max_duration_ms)) r.interval_ms = *v;
-        if (auto v = number_in(item, "backoff", 1, max_backoff)) r.backoff = *v;
+        read_backoff(r, item);
         if (auto v = number_in(item, "max_delay_ms", 0, max_duration_ms)) r.max_delay_ms = *v;
         if (auto j = string_of(item, "jitter", false)) {
             if (*j == "full") r.full_jitter = true;
@@ -288,6 +289,7 @@ void Builder::read_catchers(int n, int index, State& state, const Node& list) {
         check_keys(item, catcher_keys, "on_error");
         Catcher c;
         c.errors = error_names(item, "on_error");
+        if (auto comp = bool_of(item, "compensate")) c.compensate = *comp;
         const Node* to = item.field("to");
         if (!to || to->kind != Kind::string) d_.error(item.loc, "on_error entry needs 'to' (a state name)");
         else pending_catchers_.push_back({n, index, state.on_error.size(), to});

@@ -143,12 +143,15 @@ void* VmLimits::allocate(void* self, void* block, std::size_t old_size, std::siz
     return limits->base_alloc_(limits->base_data_, block, old_size, new_size);
 }
 
-CallLimit::CallLimit(VmLimits& limits, lua_State* L, double record_left_ms, double timeout_ms) noexcept
+CallLimit::CallLimit(VmLimits& limits, lua_State* L, double record_left_ms, double timeout_ms,
+                     double state_deadline_ms) noexcept
     : limits_(limits), L_(L) {
     limits.forget_refusal();  // a refusal while loading, caught there, is not this call's
     const double call_ms = limits.call_ms();
-    if (record_left_ms > 0 && (call_ms <= 0 || record_left_ms < call_ms))
-        limits.begin_call(record_left_ms, timeout_ms, CallKind::record);
+    auto tighter = [](double ms, double than) { return ms > 0 && (than <= 0 || ms < than); };
+    if (tighter(state_deadline_ms, call_ms) && tighter(state_deadline_ms, record_left_ms))
+        limits.begin_call(state_deadline_ms, state_deadline_ms, CallKind::state);
+    else if (tighter(record_left_ms, call_ms)) limits.begin_call(record_left_ms, timeout_ms, CallKind::record);
     else limits.begin_call(call_ms, call_ms, CallKind::call);
 }
 

@@ -25,7 +25,7 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 static_assert(sizeof(std::atomic<double>) == sizeof(double) && std::atomic<double>::is_always_lock_free);
 
 /// Why a call has the budget it has (the Timeout message names it).
-enum class CallKind : std::int32_t { load = 0, call = 1, record = 2 };
+enum class CallKind : std::int32_t { load = 0, call = 1, record = 2, state = 3 };
 
 /// The limits of one VM. Not thread-safe, except that the watchdog reads `shared()`.
 /// Must stay at one address while it is registered (it is, from install to its end).
@@ -78,7 +78,9 @@ private:
 class CallLimit {
 public:
     /// `record_left_ms` > 0: the record's deadline is that far (its timeout_ms is `timeout_ms`).
-    CallLimit(VmLimits& limits, lua_State* L, double record_left_ms = 0, double timeout_ms = 0) noexcept;
+    /// `state_deadline_ms` > 0: the state's own `deadline_ms` (DeadlineExceeded, not Timeout).
+    CallLimit(VmLimits& limits, lua_State* L, double record_left_ms = 0, double timeout_ms = 0,
+              double state_deadline_ms = 0) noexcept;
     ~CallLimit();
     CallLimit(const CallLimit&) = delete;
     CallLimit& operator=(const CallLimit&) = delete;

@@ -65,6 +65,10 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
                                                 s.wait->signal));
             if (s.mode == DataMode::reference)
                 refuse(s.loc, fmt::format("data_mode 'reference' (state '{}') is", s.qualified));
+            if (s.strategies.any())
+                refuse(s.loc, fmt::format("a recovery strategy (circuit_breaker, bulkhead, deadline_ms, fallback, "
+                                          "compensate, cache) in state '{}' is",
+                                          s.qualified));
             for (const auto& arc : s.arcs)
                 if (arc.is_push() && push_arcs.insert({arc.loc.line, arc.loc.column}).second)
                     refuse(arc.loc, "a push arc is");

@@ -40,17 +40,53 @@ struct FnRef {
 using FnId = int;
 
 struct Retrier {
+    /// How the delay grows: interval * backoff^n (exponential), interval (fixed),
+    /// interval * (n + 1) (linear), or drawn anew each time (random, see retry.cpp).
+    enum class Growth { exponential, fixed, linear, random };
     std::vector<std::string> errors;  // names; "*" matches every error
     int attempts = 3;                 // retries after the first try
     double interval_ms = 1000;
     double backoff = 2.0;
+    Growth growth = Growth::exponential;
     double max_delay_ms = 0;  // 0 = no cap
     bool full_jitter = false;
 };
 
 struct Catcher {
     std::vector<std::string> errors;
-    int to = -1;  // state index in the same network
+    int to = -1;              // state index in the same network
+    bool compensate = false;  // run the record's compensations before going there
+};
+
+/// `circuit_breaker`: after `failures` failures in a row (of the listed errors) the
+/// state refuses records with CircuitOpen for `reset_ms`, then lets one through.
+struct Breaker {
+    std::vector<std::string> errors{"*"};
+    int failures = 5;
+    double reset_ms = 30000;
+};
+
+/// `cache`: the state's result (its data after its functions) kept in SQLite, keyed by
+/// the state and the `key` fields of the data it was entered with (all fields when empty).
+struct StateCache {
+    std::vector<std::string> key;
+    double ttl_ms = 0;
+    std::string db;  // resolved against the workflow's directory
+    Loc loc;
+};
+
+/// A state's recovery strategies besides `retry` and `on_error` (docs/recovery.md).
+struct Strategies {
+    std::optional<Breaker> breaker;
+    int bulkhead = 0;        // records in the state at once, across workers (0 = no cap)
+    double deadline_ms = 0;  // time the state's functions may take (0 = none)
+    std::vector<FnId> fallback;
+    std::vector<FnId> compensate;
+    std::optional<StateCache> cache;
+
+    bool any() const {
+        return breaker || bulkhead > 0 || deadline_ms > 0 || !fallback.empty() || !compensate.empty() || cache;
+    }
 };
 
 /// A field mapping parent_field -> child_field (map_in) or child -> parent (map_out).
@@ -190,6 +226,7 @@ struct State {
     std::vector<int> arc_order;  // indices into arcs: priority desc, ties by definition
     std::vector<Retrier> retry;
     std::vector<Catcher> on_error;
+    Strategies strategies;
     std::optional<Parallel> parallel;
     std::optional<Map> map;
     std::optional<Wait> wait;
@@ -334,6 +371,13 @@ struct Model {
         return false;
     }
     const std::string& qualified(int network, int index) const { return networks[network].states[index].qualified; }
+    /// Some state declares a recovery strategy besides retry and on_error.
+    bool has_strategies() const {
+        for (const auto& net : networks)
+            for (const auto& s : net.states)
+                if (s.strategies.any()) return true;
+        return false;
+    }
 };
 
 /// Push depth limit (SPEC section 5).

@@ -160,6 +160,8 @@ function M.define_state(sid, plan)
   counted(plan.pre)
   counted(plan.tf)
   counted(plan.post)
+  counted(plan.fallback)
+  counted(plan.compensate)
   plan.narcs = #plan.arcs
   counted_arcs(plan.arcs)
   -- The machine arcs (statenet.machine; only a machine's program has them): their

@@ -411,7 +411,14 @@ local function open(S, slot)
   return view, view.proxy
 end
 
-local function enter(S, slot, attempt, ename, emsg, estate)
+-- The recovery strategies' Lua side: the result cache, compensations (statenet/strategies.lua).
+local strategies = require("statenet.strategies")(M, {
+  STATES = STATES, ctx = ctx, user_ctx = user_ctx, deep_copy = deep_copy, open = open,
+})
+
+-- The state's functions: a cached result instead when it has one, its fallback in
+-- place of them when `fallback` is set (docs/recovery.md).
+local function enter(S, slot, attempt, ename, emsg, estate, fallback)
   ctx.state = S.name
   ctx.network = S.network
   ctx.attempt = attempt
@@ -425,6 +432,12 @@ local function enter(S, slot, attempt, ename, emsg, estate)
     clear(STEP)
     step_whole, step_slot, step_root = view == nil, slot, nil
   end
+  if fallback then return view, transform(S.fallback, S.fallback_names, data, slot, view) end
+  local key, entry
+  if S.cache_key then
+    key, entry = strategies.lookup(S, data)
+    if key == nil then return view, data end  -- a hit, applied
+  end
   if S.schema then
     local problem = S.schema(data)
     if problem then return nil, nil, "SchemaViolation", problem end
@@ -434,6 +447,7 @@ local function enter(S, slot, attempt, ename, emsg, estate)
   data = transform(S.tf, S.tf_names, data, slot, view)
   msg = validate(S.post, S.post_names, data)
   if msg then return nil, nil, "ValidationFailed", msg end
+  if key ~= nil then strategies.store(S, key, entry, data) end
   return view, data
 end
 
@@ -458,8 +472,8 @@ end
 -- data to choose an arc with, or nil, nil and an outcome (END, PARALLEL / MAP: its
 -- branches or items run next, WAIT: the record parks until its signal, or FAIL, name,
 -- message).
-local function run_state(S, slot, attempt, ename, emsg, estate)
-  local view, data, name, message = enter(S, slot, attempt, ename, emsg, estate)
+local function run_state(S, slot, attempt, ename, emsg, estate, fallback)
+  local view, data, name, message = enter(S, slot, attempt, ename, emsg, estate, fallback)
   if name then return nil, nil, FAIL, name, message end
   if S.parallel then
     commit(view, slot, false)
@@ -494,9 +508,9 @@ end
 -- Depth-first: runs state `sid` for the record in `slot`. Returns
 --   END | ARC, arc index (0-based definition order), the condition's reason (or nil)
 --   | FAIL, error name, message.
-function M.step(sid, slot, attempt, ename, emsg, estate)
+function M.step(sid, slot, attempt, ename, emsg, estate, fallback)
   local S = STATES[sid]
-  local view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
+  local view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate, fallback)
   if code then return code, name, message end
   local arcs = S.arcs
   local n = S.narcs

@@ -56,6 +56,9 @@ local function raise_timeout()
     -- Loading reports a located message, as for any error in a workflow file.
     error(at .. "the workflow's Lua ran longer than " .. limit .. " ms while loading (limits.call_ms)", 0)
   end
+  if kind == 3 then
+    error({ name = "DeadlineExceeded", message = at .. "state exceeded its deadline_ms = " .. limit }, 0)
+  end
   local message
   if kind == 2 then message = "record exceeded timeout_ms = " .. limit
   else message = "a Lua call ran longer than its limit of " .. limit .. " ms (limits.call_ms)" end

@@ -113,6 +113,37 @@ function M.get(data, path)
     return value
 end
 
+-- Writes `value` at `path`, creating the missing tables on the way (a non-table on
+-- the way is overwritten by one).
+function M.put(data, path, value)
+    local t = data
+    for i = 1, path.n - 1 do
+        if type(t[path.keys[i]]) ~= "table" then t[path.keys[i]] = {} end
+        t = t[path.keys[i]]
+    end
+    t[path.last] = value
+end
+
+-- The items of a list by index: a read-only table (ctx.vars) or a view answers
+-- indexing, not ipairs.
+function M.each(list)
+    local i = 0
+    return function()
+        i = i + 1
+        local v = list[i]
+        if v ~= nil then return i, v end
+    end
+end
+
+-- A plain deep copy of a table read through pairs (ctx.vars' tables are read-only
+-- views that next and ipairs do not see into).
+function M.plain(v)
+    if type(v) ~= "table" then return v end
+    local t = {}
+    for k, x in pairs(v) do t[k] = M.plain(x) end
+    return t
+end
+
 -- The paths named by `field = "x"` or `fields = { "x", "y" }`; `describe` as in
 -- parse_path.
 function M.field_paths(args, describe)

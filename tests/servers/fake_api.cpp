@@ -8,12 +8,16 @@
 //   GET  /limited/KEY?n=N&after=S   429 + Retry-After: S for the first N calls, then 200
 //   GET  /status/CODE        that status, body "status CODE body"
 //   GET  /down, /health      500 / 503 while set down, else 200
-//   POST /admin/down?on=1|0  sets down;  POST /admin/reset  clears counters
+//   PUT  /kv/KEY  DELETE /kv/KEY  GET /kv   a key-value store (bodies as text; GET: all
+//                            of it as one object): effects a saga's compensations undo
+//   POST /admin/down?on=1|0  sets down;  POST /admin/reset  clears counters and the store
 //   GET  /stats              {"connections":C,"requests":R,"max_concurrent":M} since the last
 //                            reset (M: the most /delay requests in progress at once)
 //   POST /v1/chat/completions  answers "echo: <last user message>" (JSON mode:
 //                            {"answer":...,"words":n}; "BADJSON" in the message: not JSON;
-//                            "FENCE": JSON in a ```json fence); usage counts words
+//                            "FENCE": JSON in a ```json fence; an agent's turn: "use tool
+//                            NAME with ARG" in it gives {"tool":NAME,"input":ARG}, a message
+//                            starting "Observation: X" {"answer":"final: X"}); usage counts words
 //   POST /v1/embeddings      8-dim unit vectors from the texts' character classes; for
 //                            model nomic-embed-text (examples/rag's Ollama model) 768-dim
 //                            unit bags of words (lower-cased words hashed into buckets)
@@ -29,6 +33,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <regex>
 #include <sstream>
 #include <vector>
 
@@ -107,6 +112,11 @@ void chat(const httplib::Request& req, httplib::Response& res) {
     std::string content;
     if (last.find("BADJSON") != std::string::npos) {
         content = "this is not json";
+    } else if (json_mode && last.rfind("Observation: ", 0) == 0) {
+        content = Value::object({{"answer", "final: " + last.substr(13)}, {"words", words(last)}}).to_json();
+    } else if (std::smatch call;
+               json_mode && std::regex_search(last, call, std::regex(R"(use tool (\w+) with (\S+))"))) {
+        content = Value::object({{"tool", call[1].str()}, {"input", call[2].str()}}).to_json();
     } else if (json_mode) {
         content = Value::object({{"answer", last}, {"words", words(last)}}).to_json();
         if (last.find("FENCE") != std::string::npos) content = "```json\n" + content + "\n```";
@@ -218,6 +228,7 @@ void FakeApi::reset() {
     std::lock_guard lock(mutex_);
     peers_.clear();
     counts_.clear();
+    kv_.clear();
     requests_ = 0;
     most_delaying_ = 0;
 }
@@ -315,6 +326,22 @@ void FakeApi::routes() {
         reply_json(res, Value::object({{"connections", connections()},
                                        {"requests", requests()},
                                        {"max_concurrent", most_delaying_.load()}}));
+    });
+    server_.Put(R"(/kv/([\w.-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard lock(mutex_);
+        kv_[req.matches[1]] = req.body;
+        reply_json(res, Value::object({{"stored", std::string(req.matches[1])}}));
+    });
+    server_.Delete(R"(/kv/([\w.-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard lock(mutex_);
+        const bool found = kv_.erase(req.matches[1]) > 0;
+        reply_json(res, Value::object({{"deleted", found}}), found ? 200 : 404);
+    });
+    server_.Get("/kv", [this](const httplib::Request&, httplib::Response& res) {
+        std::lock_guard lock(mutex_);
+        Value all = Value::object();
+        for (const auto& [key, value] : kv_) all.set(key, value);
+        reply_json(res, all);
     });
     server_.Post("/v1/chat/completions", [](const httplib::Request& req, httplib::Response& res) { chat(req, res); });
     server_.Post("/v1/embeddings", [](const httplib::Request& req, httplib::Response& res) { embeddings(req, res); });

@@ -48,6 +48,7 @@ private:
     std::mutex mutex_;
     std::set<std::pair<std::string, int>> peers_;
     std::map<std::string, int> counts_;
+    std::map<std::string, std::string> kv_;  // /kv
     std::atomic<int> requests_{0};
     std::atomic<int> delaying_{0};
     std::atomic<int> most_delaying_{0};
