@@ -64,3 +64,12 @@ grep -Eq '"resumed": [1-9]' "$tmp/big.result" || die "the resumed run resumed no
 [[ $(sqlite3 "$tmp/out.db" "SELECT count(*), count(DISTINCT id), sum(v) FROM copy") == "60000|60000|5400090000" ]] ||
     die "after resume: $(sqlite3 "$tmp/out.db" "SELECT count(*), count(DISTINCT id), sum(v) FROM copy")"
 echo "killed at $before rows, resumed to 60000 exactly once"
+
+echo "== examples/etl: an instance file with a profile"
+mkdir -p "$tmp/example" && cp "$2"/examples/etl/* "$tmp/example"
+(cd "$tmp/example" && sqlite3 crm.db <crm.sql && "$statenet" run customers.toml --data '{}' --profile nightly >result.json) ||
+    die "examples/etl did not run"
+grep -q '"emitted": 2' "$tmp/example/result.json" || die "examples/etl: $(cat "$tmp/example/result.json")"
+[[ $(sqlite3 "$tmp/example/reporting.db" "SELECT group_concat(email, ',') FROM customers") == "ada@mail.org,ola@mail.no" ]] ||
+    die "examples/etl rows"
+grep -q 'customer 3 has no e-mail' "$tmp/example/customers-rejected.jsonl" || die "examples/etl: the rejected row"
