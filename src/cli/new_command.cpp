@@ -23,8 +23,8 @@ int new_project(const std::string& pattern, const fs::path& dir) {
     const fs::path template_dir = workflow.parent_path() / "template";
     std::error_code ec;
     if (!fs::is_directory(template_dir, ec))
-        throw usage_error(fmt::format("no pattern '{}' with a project template (looked in {})", ref,
-                                      template_dir.string()));
+        throw usage_error(
+            fmt::format("no pattern '{}' with a project template (looked in {})", ref, template_dir.string()));
     if (fs::exists(dir, ec) && !fs::is_empty(dir, ec))
         throw usage_error(fmt::format("'{}' exists and is not empty: give a new directory", dir.string()));
     fs::create_directories(dir);
