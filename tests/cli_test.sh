@@ -223,7 +223,7 @@ expect_contains "$tmp/out" '-j,--workers'
 expect_exit 2 "$statenet"
 expect_contains "$tmp/err" 'Usage: statenet'
 expect_exit 2 "$statenet" frobnicate
-expect_line "$tmp/err" "statenet: error: unknown command 'frobnicate' (expected run, validate, graph, history, signal, machine or version)"
+expect_line "$tmp/err" "statenet: error: unknown command 'frobnicate' (expected run, validate, graph, history, signal, machine, new or version)"
 expect_exit 2 "$statenet" run
 expect_match "$tmp/err" '^statenet: error: .*WORKFLOW'
 expect_exit 2 "$statenet" run "$wf/pipeline.toml" --no-such-flag

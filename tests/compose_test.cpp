@@ -119,3 +119,11 @@ TEST_CASE("compose - std:NAME that names no pattern lists the ones there are") {
     CHECK_THROWS_WITH_AS(engine.load("std:no-such-pattern"), doctest::Contains("unknown pattern 'std:no-such-pattern'"),
                          LoadError);
 }
+
+TEST_CASE("compose - statenet.params at a module's top level; a whole-string reference keeps its type") {
+    LoadOptions options;
+    options.params["tags"] = Value(R"(["x", "y", "z"])");
+    const Value data = run("accessor.toml", options);
+    CHECK(data["limit"].as_int() == 3);
+    CHECK(data["tag_count"].as_int() == 3);
+}

@@ -123,7 +123,7 @@ public:
     /// Such a workflow has no file to reload: reload() leaves it as it is.
     Workflow load_string(std::string_view text, const std::filesystem::path& name, const LoadOptions& options = {});
     /// Checks a workflow file; returns every problem found (empty when it loads).
-    std::vector<Diagnostic> check(const std::filesystem::path& file, const LoadOptions& options = {});
+    std::vector<Diagnostic> check(const std::filesystem::path& file);
     /// Hot reload: every Workflow loaded from a file by load() reads it again (with the
     /// same LoadOptions) and switches to the new model and Lua logic between records;
     /// records running meanwhile finish on the old version, streams keep the version

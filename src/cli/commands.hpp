@@ -26,5 +26,6 @@ Command add_machine_serve_command(CLI::App& machine);
 Command add_history_command(CLI::App& root);
 Command add_signal_command(CLI::App& root);
 Command add_version_command(CLI::App& root);
+Command add_new_command(CLI::App& root);
 
 }  // namespace statenet::cli

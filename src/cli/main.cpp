@@ -33,7 +33,7 @@ std::string first_argument_error(const std::vector<Command>& commands, std::stri
         if (command.app->get_name() == first) return {};
     if (first == "-h" || first == "--help" || first == "--version") return {};
     if (first.starts_with('-')) return fmt::format("unknown option '{}'", first);
-    return fmt::format("unknown command '{}' (expected run, validate, graph, history, signal, machine or version)",
+    return fmt::format("unknown command '{}' (expected run, validate, graph, history, signal, machine, new or version)",
                        first);
 }
 
@@ -46,8 +46,8 @@ int dispatch(int argc, char** argv) {
     root.require_subcommand(1);
     root.set_version_flag("--version", "statenet " + std::string(version()));
     const std::vector<Command> commands = {
-        add_run_command(root),    add_validate_command(root), add_graph_command(root),  add_history_command(root),
-        add_signal_command(root), add_machine_command(root),  add_version_command(root)};
+        add_run_command(root),    add_validate_command(root), add_graph_command(root), add_history_command(root),
+        add_signal_command(root), add_machine_command(root),  add_new_command(root),   add_version_command(root)};
     if (argc <= 1) {
         std::fputs(root.help().c_str(), stderr);
         return exit_usage;

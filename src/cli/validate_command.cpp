@@ -34,6 +34,16 @@ Value json_of(const std::string& file, const std::vector<Diagnostic>& diagnostic
         {{"file", Value(file)}, {"ok", Value(diagnostics.empty())}, {"diagnostics", Value(std::move(problems))}});
 }
 
+/// Engine::check with the command's params and profile.
+std::vector<Diagnostic> problems_of(Engine& engine, const std::string& file, const LoadOptions& options) {
+    try {
+        engine.load(file, options);
+    } catch (const LoadError& e) {
+        return e.diagnostics();
+    }
+    return {};
+}
+
 int validate(const std::vector<std::string>& files, const std::string& format, const SandboxArgs& sandbox,
              const ComposeArgs& compose) {
     Engine engine(sandbox.engine_options());
@@ -42,7 +52,7 @@ int validate(const std::vector<std::string>& files, const std::string& format, c
     bool all_ok = true;
     Value::Array report;
     for (const auto& file : files) {
-        const auto diagnostics = engine.check(file, options);
+        const auto diagnostics = problems_of(engine, file, options);
         all_ok = all_ok && diagnostics.empty();
         if (format == "json") {
             report.push_back(json_of(file, diagnostics));
