@@ -16,15 +16,15 @@ namespace statenet::detail {
 using Kind = Node::Kind;
 using Keys = std::vector<std::string_view>;
 
-inline const Keys top_keys = {"name",     "version",         "description", "main",      "scripts",  "data_mode",
-                              "strategy", "max_transitions", "timeout_ms",  "in_flight", "vars",     "transaction",
-                              "history",  "resources",       "reference",   "networks",  "recovery", "trust",
-                              "limits",   "retention",       "branches"};
+inline const Keys top_keys = {"name",     "version",         "description", "main",      "scripts",    "data_mode",
+                              "strategy", "max_transitions", "timeout_ms",  "in_flight", "vars",       "transaction",
+                              "history",  "resources",       "reference",   "networks",  "recovery",   "trust",
+                              "limits",   "retention",       "branches",    "machines",  "supervision"};
 inline const Keys network_keys = {"states", "any", "description"};
-inline const Keys state_keys = {"name",         "start",     "end",      "end_test",  "schema",
-                                "pre_validate", "transform", "validate", "arcs",      "retry",
-                                "on_error",     "data_mode", "emit",     "resources", "description",
-                                "parallel",     "map",       "wait",     "entry",     "exit"};
+inline const Keys state_keys = {"name",      "start",     "end",         "end_test", "schema",   "pre_validate",
+                                "transform", "validate",  "arcs",        "retry",    "on_error", "data_mode",
+                                "emit",      "resources", "description", "parallel", "map",      "wait",
+                                "entry",     "exit",      "children"};
 inline const Keys parallel_keys = {"branches", "join", "merge"};
 inline const Keys branch_join_keys = {"join", "merge", "description"};
 inline const Keys map_keys = {
@@ -42,6 +42,9 @@ inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", 
 inline const Keys catcher_keys = {"errors", "to"};
 inline const Keys any_keys = {"arcs", "description"};
 inline const Keys recovery_keys = {"idle_ms", "event", "description"};
+inline const Keys machine_decl_keys = {"workflow", "description"};
+inline const Keys supervision_keys = {"health",         "removal_timeout_ms", "breaker_failures",  "backoff_ms",
+                                      "max_backoff_ms", "max_restarts",       "restart_window_ms", "description"};
 inline const Keys retention_keys = {"keys_ms", "audit_ms", "completed_ms", "description"};
 inline const Keys transaction_keys = {"strategy", "batch_size"};
 inline const Keys reference_keys = {"resource", "table", "key", "version"};
@@ -107,6 +110,9 @@ private:
     void read_join(Parallel& p, const Node& body, std::size_t max_quorum);
     void read_branch_join(const Node* b);
     void read_retention(const Node* r);
+    // `[machines.NAME]` and `[supervision]` (builder_supervision.cpp).
+    void read_child_workflows(const Node* m);
+    void read_supervision(const Node* s);
     void read_history(const Node* h);
 
     // ---- resources ----------------------------------------------------------------
