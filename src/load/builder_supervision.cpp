@@ -60,8 +60,8 @@ void Builder::read_supervision(const Node* s) {
     if (auto n = integer_in(*s, "max_restarts", 0, max_count)) c.max_restarts = *n;
     if (auto ms = number_in(*s, "restart_window_ms", 0, max_duration_ms)) c.restart_window_ms = *ms;
     if (c.max_backoff_ms < c.backoff_ms)
-        d_.error(s->loc, fmt::format("'max_backoff_ms' ({}) is below 'backoff_ms' ({})", c.max_backoff_ms,
-                                     c.backoff_ms));
+        d_.error(s->loc,
+                 fmt::format("'max_backoff_ms' ({}) is below 'backoff_ms' ({})", c.max_backoff_ms, c.backoff_ms));
 }
 
 }  // namespace statenet::detail

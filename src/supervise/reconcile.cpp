@@ -166,9 +166,8 @@ void SupervisorImpl::restart(const Visit& v, ChildRow& row, double now, Supervis
         row.note = fmt::format("completed {} times within {} ms: child_failed sent to the parent",
                                row.restarts.size() + 1, config.restart_window_ms);
         tree_->save(row);
-        const Value payload = Value::object({{"child", row.name},
-                                             {"id", row.id},
-                                             {"restarts", static_cast<std::int64_t>(row.restarts.size())}});
+        const Value payload = Value::object(
+            {{"child", row.name}, {"id", row.id}, {"restarts", static_cast<std::int64_t>(row.restarts.size())}});
         kinds_[static_cast<std::size_t>(v.kind)].machines->send(
             v.info.id, "child_failed", payload, fmt::format("child_failed:{}:{}", row.name, row.spec_version));
         ++report.escalated;

@@ -39,9 +39,10 @@ SupervisorImpl::~SupervisorImpl() {
 
 void SupervisorImpl::add_kind(int parent, const std::string& path, const std::string& file, const Value& global) {
     if (kinds_.size() > 64)
-        throw std::runtime_error(fmt::format("child workflow '{}': more than 64 child workflows in one tree (a "
-                                             "[machines] declaration that includes itself?)",
-                                             path));
+        throw std::runtime_error(
+            fmt::format("child workflow '{}': more than 64 child workflows in one tree (a "
+                        "[machines] declaration that includes itself?)",
+                        path));
     MachinesOptions options = options_;
     if (!options_.store.empty() && !path.empty()) {
         const std::filesystem::path& store = options_.store;
@@ -106,13 +107,14 @@ std::vector<std::string> SupervisorImpl::kinds() const {
 
 bool SupervisorImpl::took_completed(int kind, const std::string& id) {
     std::lock_guard lock(completed_mutex_);
+    if (completed_.empty()) return false;
     return completed_.erase({kind, id}) > 0;
 }
 
 bool SupervisorImpl::held(int kind, std::string_view id) const {
     // Held when some supervisor above it has its breaker open.
-    const ChildRow* row = kind > 0 ? tree_->by_child(kinds_[static_cast<std::size_t>(kind)].path, std::string(id))
-                                   : nullptr;
+    const ChildRow* row =
+        kind > 0 ? tree_->by_child(kinds_[static_cast<std::size_t>(kind)].path, std::string(id)) : nullptr;
     while (row) {
         if (held_.contains(row->parent)) return true;
         kind = kinds_[static_cast<std::size_t>(kind)].parent;
@@ -127,7 +129,7 @@ SuperviseReport SupervisorImpl::tick(double now) {
     const bool root_supervises = kinds_[0].vm != nullptr;
     if (root_supervises || !tree_->empty())
         for (const InstanceInfo& info : kinds_[0].machines->list()) {
-            if (!root_supervises && tree_->children(info.id).empty()) continue;
+            if (!root_supervises && !tree_->has_children(info.id)) continue;
             const Value none = Value::object();
             supervise(Visit{0, info, none, "", info.id, 0}, now, report);
         }
@@ -202,7 +204,7 @@ void SupervisorImpl::supervise(const Visit& v, double now, SuperviseReport& repo
             if (row->status != "running") continue;
             map_state(v, *row, report);
             const int k = kind_index(row->kind);
-            if (!kinds_[static_cast<std::size_t>(k)].vm && tree_->children(row->id).empty()) continue;
+            if (!kinds_[static_cast<std::size_t>(k)].vm && !tree_->has_children(row->id)) continue;
             auto info = kinds_[static_cast<std::size_t>(k)].machines->get(row->id);
             if (!info) continue;
             const Value* passed = row->entry.find("vars");

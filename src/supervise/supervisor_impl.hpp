@@ -26,7 +26,7 @@ namespace statenet::detail {
 struct Kind {
     std::string path;  ///< "" for the root, "connection", "flows.sink" two levels down
     std::string file;
-    int parent = -1;  ///< the kind that declared it
+    int parent = -1;                         ///< the kind that declared it
     std::shared_ptr<const Model> model_ptr;  ///< as loaded when the supervisor opened
     std::unique_ptr<Machines> machines;
     std::unique_ptr<SuperviseVm> vm;      ///< when its model supervises
@@ -64,7 +64,7 @@ private:
     std::vector<Kind> kinds_;
     std::unique_ptr<TreeStore> tree_;
     std::unordered_map<std::string, Breaker> breakers_;  // supervising instance id -> its breaker
-    std::unordered_set<std::string> held_;              // supervising instances whose breaker is open
+    std::unordered_set<std::string> held_;               // supervising instances whose breaker is open
     std::mutex mutex_;                                   // one tick at a time
     std::mutex completed_mutex_;                         // the listeners run on any caller's thread
     std::set<std::pair<int, std::string>> completed_;    // (kind, child id) that reached an end state

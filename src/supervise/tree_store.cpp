@@ -63,6 +63,7 @@ void TreeStore::load() {
         const Value restarts = Value::from_json(q.getColumn(10).getString());
         for (std::size_t i = 0; i < restarts.size(); ++i) row.restarts.push_back(restarts[i].as_number());
         by_child_[child_key(row.kind, row.id)] = {row.parent, row.name};
+        ++counts_[row.parent];
         rows_.emplace(std::make_pair(row.parent, row.name), std::move(row));
     }
 }
@@ -106,7 +107,10 @@ void TreeStore::save(const ChildRow& row) {
     }
     by_child_[child_key(row.kind, row.id)] = {row.parent, row.name};
     auto key = std::make_pair(row.parent, row.name);
-    if (ChildRow* existing = find(row.parent, row.name); existing != &row) rows_.insert_or_assign(key, row);
+    if (ChildRow* existing = find(row.parent, row.name); existing != &row) {
+        if (!existing) ++counts_[row.parent];
+        rows_.insert_or_assign(key, row);
+    }
 }
 
 void TreeStore::erase(const std::string& parent, const std::string& name) {
@@ -119,6 +123,7 @@ void TreeStore::erase(const std::string& parent, const std::string& name) {
         s.exec();
     }
     by_child_.erase(child_key(it->second.kind, it->second.id));
+    if (--counts_[parent] == 0) counts_.erase(parent);
     rows_.erase(it);
 }
 

@@ -29,9 +29,9 @@ struct ChildRow {
     /// `stop` sent, waiting for an end state), failed (restarted too often).
     std::string status = "starting";
     std::int64_t spec_version = 1;
-    std::string mapped;        ///< the parent state whose state mapping was applied
-    std::string note;          ///< the last refusal or error, for the tree view
-    double since_ms = 0;       ///< stopping: when `stop` was sent
+    std::string mapped;            ///< the parent state whose state mapping was applied
+    std::string note;              ///< the last refusal or error, for the tree view
+    double since_ms = 0;           ///< stopping: when `stop` was sent
     std::vector<double> restarts;  ///< times of its recent restarts
 };
 
@@ -50,6 +50,11 @@ public:
     /// The row whose child instance is `id` in workflow `kind`.
     ChildRow* by_child(const std::string& kind, const std::string& id);
     bool empty() const { return rows_.empty(); }
+    /// Whether `parent` has children (no copies: asked for every child on every tick).
+    bool has_children(const std::string& parent) const {
+        auto it = counts_.find(parent);
+        return it != counts_.end() && it->second > 0;
+    }
     /// Inserts or replaces the row (one atomic write to the store).
     void save(const ChildRow& row);
     void erase(const std::string& parent, const std::string& name);
@@ -58,6 +63,7 @@ private:
     std::unique_ptr<SQLite::Database> db_;
     std::map<std::pair<std::string, std::string>, ChildRow> rows_;
     std::unordered_map<std::string, std::pair<std::string, std::string>> by_child_;  // kind + '\n' + id
+    std::unordered_map<std::string, std::size_t> counts_;                            // parent -> its rows
 
     void load();
 };

@@ -4,8 +4,12 @@
 namespace statenet {
 
 Value TreeNode::to_value() const {
-    Value v = Value::object({{"id", id}, {"name", name}, {"workflow", workflow}, {"state", state},
-                             {"completed", completed}, {"status", status}});
+    Value v = Value::object({{"id", id},
+                             {"name", name},
+                             {"workflow", workflow},
+                             {"state", state},
+                             {"completed", completed},
+                             {"status", status}});
     if (!breaker.empty()) v["breaker"] = breaker;
     if (!note.empty()) v["note"] = note;
     if (!spec.is_null()) v["spec"] = spec;

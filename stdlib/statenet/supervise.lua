@@ -4,13 +4,15 @@
 -- Also runs `[supervision] health`. Driven by src/supervise/supervise_vm.cpp.
 
 local type, pairs, ipairs, tostring = type, pairs, ipairs, tostring
-local find, gsub, match = string.find, string.gsub, string.match
+local find, match = string.find, string.match
 
 local M = {}
 
 local FNS          -- the workflow's resolved functions (registry "statenet.functions")
 local GLOBAL = {}  -- ctx.vars.global: the root workflow's vars (with the host's)
 local LAST = {}    -- supervising instance id -> { [child name] = entry as last applied }
+local EMPTY = {}
+local WHERE = {}  -- child name -> "child 'name': " (error prefixes); reset with TEMPLATES
 
 local function fail(message)
   error({ name = "SupervisionError", message = message }, 0)
@@ -23,46 +25,80 @@ end
 -- ---- templates ------------------------------------------------------------------
 
 local NAMESPACES = { user = true, global = true, internal = true }
+local concat = table.concat
 
--- The value `path` ("user.host") names in `vars`, or nil and the missing name.
-local function lookup(vars, path)
-  local value, walked = vars, nil
-  for segment in path:gmatch("[^%.]+") do
-    walked = walked and (walked .. "." .. segment) or segment
-    if type(value) ~= "table" then return nil, walked end
-    value = value[segment]
-    if value == nil then return nil, walked end
-  end
-  return value
-end
+-- Parsed templates by text: false for a string without placeholders, else a list of
+-- literal strings and { path, segments } placeholders (and `whole` when the string is
+-- exactly one placeholder). Parsing once keeps a tick's renders to table lookups.
+-- (Strings are never collected from a table: the cache starts over past max_templates.)
+local TEMPLATES, templates, max_templates = {}, 0, 10000
 
--- Renders the template `text` in strict mode: every `{{ ns.path }}` must name a
--- variable (user, global or internal), else the error names the template and the
--- missing name. A string that is a single placeholder takes the variable's own type.
-local function render(text, vars, where)
-  if not find(text, "{{", 1, true) then return text end
-  local whole = match(text, "^{{%s*([%w_%.]+)%s*}}$")
-  local function value_of(path)
+local function parse(text, where)
+  if not find(text, "{{", 1, true) then return false end
+  local parts, pos = {}, 1
+  while true do
+    local open = find(text, "{{", pos, true)
+    if not open then break end
+    local close = find(text, "}}", open + 2, true)
+    local path = close and match(text:sub(open + 2, close - 1), "^%s*([%w_%.]+)%s*$")
+    if not path then
+      fail(where .. "template '" .. text .. "' has a malformed placeholder (expected {{ namespace.name }})")
+    end
     local ns = match(path, "^[^%.]+")
     if not NAMESPACES[ns] then
       fail(where .. "template '" .. text .. "' names '" .. path ..
           "': variables start with user., global. or internal.")
     end
-    local v, missing = lookup(vars, path)
-    if v == nil then
-      fail(where .. "template '" .. text .. "' names an unknown variable '" .. (missing or path) .. "'")
-    end
-    if type(v) == "table" then
-      fail(where .. "template '" .. text .. "': variable '" .. path .. "' is a table, not a value")
-    end
-    return v
+    if open > pos then parts[#parts + 1] = text:sub(pos, open - 1) end
+    local segments = {}
+    for segment in path:gmatch("[^%.]+") do segments[#segments + 1] = segment end
+    parts[#parts + 1] = { path = path, segments = segments }
+    pos = close + 2
   end
-  if whole then return value_of(whole) end
-  local out = gsub(text, "{{%s*([%w_%.]+)%s*}}", function(path) return tostring(value_of(path)) end)
-  if find(out, "{{", 1, true) or find(out, "}}", 1, true) then
+  if find(text, "}}", pos, true) then
     fail(where .. "template '" .. text .. "' has a malformed placeholder (expected {{ namespace.name }})")
   end
-  return out
+  if pos <= #text then parts[#parts + 1] = text:sub(pos) end
+  if #parts == 1 and type(parts[1]) == "table" then parts.whole = parts[1] end
+  return parts
+end
+
+-- The variable a placeholder names; strict: a missing one is an error naming the
+-- template and the name.
+local function value_of(p, vars, text, where)
+  local value, segments = vars, p.segments
+  for i = 1, #segments do
+    if type(value) ~= "table" then value = nil break end
+    value = value[segments[i]]
+    if value == nil then
+      fail(where .. "template '" .. text .. "' names an unknown variable '" .. concat(segments, ".", 1, i) .. "'")
+    end
+  end
+  if value == nil then fail(where .. "template '" .. text .. "' names an unknown variable '" .. p.path .. "'") end
+  if type(value) == "table" then
+    fail(where .. "template '" .. text .. "': variable '" .. p.path .. "' is a table, not a value")
+  end
+  return value
+end
+
+-- Renders `text` in strict mode. A string that is a single placeholder takes the
+-- variable's own type.
+local function render(text, vars, where)
+  local parts = TEMPLATES[text]
+  if parts == nil then
+    parts = parse(text, where)
+    templates = templates + 1
+    if templates > max_templates then TEMPLATES, WHERE, templates = {}, {}, 1 end
+    TEMPLATES[text] = parts
+  end
+  if not parts then return text end
+  if parts.whole then return value_of(parts.whole, vars, text, where) end
+  local out = {}
+  for i = 1, #parts do
+    local p = parts[i]
+    out[i] = type(p) == "string" and p or tostring(value_of(p, vars, text, where))
+  end
+  return concat(out)
 end
 M.render = render
 
@@ -74,6 +110,21 @@ local function render_all(value, vars, where)
   local out = {}
   for k, v in pairs(value) do out[k] = render_all(v, vars, where) end
   return setmetatable(out, getmetatable(value))
+end
+
+-- Whether `value` rendered equals `before`, without building the rendered copy.
+local function same_rendered(before, value, vars, where)
+  local t = type(value)
+  if t == "string" then return before == render(value, vars, where) end
+  if t ~= "table" then return before == value end
+  if type(before) ~= "table" then return false end
+  local n = 0
+  for k, v in pairs(value) do
+    if not same_rendered(before[k], v, vars, where) then return false end
+    n = n + 1
+  end
+  for _ in pairs(before) do n = n - 1 end
+  return n == 0
 end
 
 -- ---- specs ----------------------------------------------------------------------
@@ -107,11 +158,14 @@ local function checked_entry(spec, i, seen)
           "' (a child spec has name, workflow, spec, state_map, vars)")
     end
   end
-  for _, key in ipairs({ "spec", "state_map", "vars" }) do
+  local function table_or_nil(key)
     if spec[key] ~= nil and type(spec[key]) ~= "table" then
       fail("child '" .. name .. "': '" .. key .. "' must be a table, not " .. type(spec[key]))
     end
   end
+  table_or_nil("spec")
+  table_or_nil("state_map")
+  table_or_nil("vars")
   if spec.state_map then
     for from, to in pairs(spec.state_map) do
       if type(from) ~= "string" or type(to) ~= "string" then
@@ -158,20 +212,27 @@ function M.derive(id, fn, data, passed, state, internal)
   local now = {}
   for i, spec in ipairs(specs) do
     checked_entry(spec, i, seen)
-    local where = "child '" .. spec.name .. "': "
-    local entry = {
-      name = spec.name,
-      workflow = spec.workflow,
-      spec = spec.spec and render_all(spec.spec, vars, where) or {},
-      state_map = spec.state_map or {},
-      vars = spec.vars and render_all(spec.vars, vars, where) or {},
-    }
-    now[spec.name] = entry
-    local before = last[spec.name]
-    if before == nil then
-      ops[#ops + 1] = { op = "add", name = spec.name, entry = entry }
-    elseif not same(before, entry) then
-      ops[#ops + 1] = { op = "update", name = spec.name, entry = entry }
+    local name = spec.name
+    local where = WHERE[name]
+    if where == nil then
+      where = "child '" .. name .. "': "
+      WHERE[name] = where
+    end
+    local before = last[name]
+    -- Unchanged (the usual tick): compared as rendered, nothing built.
+    if before and before.workflow == spec.workflow and same_rendered(before.spec, spec.spec or EMPTY, vars, where)
+        and same(before.state_map, spec.state_map or EMPTY) and same_rendered(before.vars, spec.vars or EMPTY, vars, where) then
+      now[name] = before
+    else
+      local entry = {
+        name = name,
+        workflow = spec.workflow,
+        spec = spec.spec and render_all(spec.spec, vars, where) or {},
+        state_map = spec.state_map or {},
+        vars = spec.vars and render_all(spec.vars, vars, where) or {},
+      }
+      now[name] = entry
+      ops[#ops + 1] = { op = before and "update" or "add", name = name, entry = entry }
     end
   end
   for name in pairs(last) do
