@@ -1,6 +1,15 @@
 # Shared by the benchmark scripts (sourced): best-of-N timing of a command, and ratios. The sourcing
 # script sets RUNS, LOG and a die() function first.
 
+# PRIORITY=rt runs each measured command under `chrt -f 10` (SCHED_FIFO; needs root or
+# CAP_SYS_NICE): on a machine other jobs share, it then gets the cores as if they were
+# idle, so the figures stop moving with the load (docs/performance.md).
+BENCH_PRIORITY=()
+if [ "${PRIORITY:-}" = rt ]; then
+  chrt -f 10 true 2>/dev/null || { echo "PRIORITY=rt: chrt -f is not permitted here" >&2; exit 1; }
+  BENCH_PRIORITY=(chrt -f 10)
+fi
+
 # best_of NAME CMD...: runs CMD RUNS times (exit status 0 or 1 accepted: 1 means "some
 # records failed"), records the best wall time in WALL[NAME] and its CPU time in CPU[NAME].
 # Called again for the same NAME, it keeps the best of all calls: see interleaved.
@@ -11,7 +20,7 @@ best_of() {
   for ((i = 1; i <= RUNS; i++)); do
     echo "== $name run $i: $*" >>"$LOG"
     set +e
-    /usr/bin/time -f '%e %U %S' "$@" >>"$LOG" 2>"$LOG.err"
+    /usr/bin/time -f '%e %U %S' "${BENCH_PRIORITY[@]}" "$@" >>"$LOG" 2>"$LOG.err"
     rc=$?
     set -e
     # time's line comes last, after the command's own stderr.

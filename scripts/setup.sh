@@ -10,6 +10,7 @@ STATENET_PACKAGES=(
   libpq-dev postgresql
   libcurl4-openssl-dev libcpp-httplib-dev
   help2man bash-completion
+  python3-dev pybind11-dev python3-transitions
 )
 
 # statenet_install_packages [PACKAGE...]: installs those missing (default: STATENET_PACKAGES).
@@ -33,7 +34,7 @@ statenet_build() {
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   cd "$root"
   if [ ! -f build/build.ninja ]; then
-    meson setup build --buildtype=release -Dwerror=true -Dman=enabled >/dev/null
+    meson setup build --buildtype=release -Dwerror=true -Dman=enabled -Dpython=enabled >/dev/null
   fi
   ninja -C build >/dev/null
 }

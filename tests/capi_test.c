@@ -28,13 +28,16 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: capi_test SOURCE_ROOT SCRATCH_DIR\n");
         return 2;
     }
-    char orders[4096], chat[4096], in[4096], out[4096], errs[4096], bad[4096];
+    char orders[4096], chat[4096], in[4096], out[4096], errs[4096], bad[4096], logged[4096], history[4096];
     path(orders, sizeof orders, argv[1], "examples/orders/orders.toml");
     path(chat, sizeof chat, argv[1], "examples/chat-session/chat_session.lua");
     path(in, sizeof in, argv[2], "in.jsonl");
     path(out, sizeof out, argv[2], "out.jsonl");
     path(errs, sizeof errs, argv[2], "errors.jsonl");
     path(bad, sizeof bad, argv[2], "bad.toml");
+    path(logged, sizeof logged, argv[2], "capi_logged.toml");
+    path(history, sizeof history, argv[2], "capi_history.db");
+    remove(history);
 
     CHECK(strlen(statenet_version()) > 0);
     statenet_engine* engine = statenet_engine_new();
@@ -121,6 +124,28 @@ int main(int argc, char** argv) {
     CHECK(statenet_machines_send(machines, "s1", "start_update", NULL, "k1", &result, &error) == STATENET_OK);
     CHECK(contains(result, "\"status\":\"duplicate\""));
     statenet_free(result);
+
+    /* The outbox: the reply start_update emitted, read, acknowledged, gone. */
+    CHECK(statenet_machines_outbox(machines, 0, "nothing-like-it", 0, &result, &error) == STATENET_OK);
+    CHECK(strcmp(result, "[]") == 0);
+    statenet_free(result);
+    CHECK(statenet_machines_outbox(machines, 0, NULL, 0, &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"topic\":\"reply\""));
+    CHECK(contains(result, "\"instance\":\"s1\""));
+    CHECK(contains(result, "Which task are you updating?"));
+    const char* seq = strstr(result, "\"seq\":");
+    const int64_t first_seq = seq ? (int64_t)strtoll(seq + 6, NULL, 10) : -1;
+    statenet_free(result);
+    size_t acknowledged = 99;
+    CHECK(statenet_machines_ack(machines, &first_seq, 1, &acknowledged, &error) == STATENET_OK);
+    CHECK(acknowledged == 1);
+    CHECK(statenet_machines_ack(machines, &first_seq, 1, &acknowledged, &error) == STATENET_OK);
+    CHECK(acknowledged == 0);
+    CHECK(statenet_machines_ack(machines, NULL, 1, &acknowledged, &error) == STATENET_INVALID);
+    statenet_free(error);
+    CHECK(statenet_machines_outbox(machines, 0, "reply", 0, &result, &error) == STATENET_OK);
+    CHECK(!contains(result, "Which task are you updating?"));
+    statenet_free(result);
     CHECK(statenet_machines_send(machines, "s1", "confirm", NULL, NULL, &result, &error) == STATENET_OK);
     CHECK(contains(result, "\"status\":\"rejected\""));
     statenet_free(result);
@@ -140,6 +165,29 @@ int main(int argc, char** argv) {
     CHECK(contains(result, "\"changed\":false"));
     statenet_free(result);
     statenet_machines_free(machines);
+
+    /* History: a workflow that records its runs, then the runs listed. */
+    f = fopen(logged, "w"); /* its history db, relative to it: `history` */
+    fputs(
+        "name = \"logged\"\n[history]\ndb = \"capi_history.db\"\nlevel = \"runs\"\n"
+        "[networks.main.states.a]\nstart = true\nend = true\n",
+        f);
+    fclose(f);
+    CHECK(statenet_workflow_load(engine, logged, &workflow, &error) == STATENET_OK);
+    for (int i = 0; i < 3; ++i) {
+        CHECK(statenet_process(workflow, "{\"n\": 1}", &result, &error) == STATENET_OK);
+        statenet_free(result);
+    }
+    statenet_workflow_free(workflow); /* commits its history */
+    CHECK(statenet_history_runs(history, 2, &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"workflow\":\"logged\""));
+    CHECK(contains(result, "\"final_state\":\"main/a\""));
+    CHECK(contains(result, "\"id\":2") && contains(result, "\"id\":3") && !contains(result, "\"id\":1,"));
+    statenet_free(result);
+    CHECK(statenet_history_runs(out, 0, &result, &error) == STATENET_IO_ERROR);
+    statenet_free(error);
+    CHECK(statenet_history_runs(NULL, 0, &result, &error) == STATENET_INVALID);
+    statenet_free(error);
 
     CHECK(statenet_engine_reload(engine, &result, &error) == STATENET_OK);
     CHECK(contains(result, "\"ok\":true"));

@@ -95,6 +95,42 @@ TEST_CASE("stream - JSONL through several workers keeps input order and accounts
     CHECK(errors.back().starts_with("{\"line\":2001,\"error\":{\"name\":\"InvalidJson\""));
 }
 
+TEST_CASE("stream - batches that finish before their turn wait and are written in input order") {
+    // The first 40 records take long, so the other workers finish later batches first:
+    // those are parked and written after the slow one, each exactly once.
+    const auto dir = scratch("parked");
+    std::string input;
+    for (int i = 1; i <= 3000; ++i) input += "{\"id\": " + std::to_string(i) + "}\n";
+    write_file(dir / "in.jsonl", input);
+    Engine engine;
+    const Workflow wf = engine.load_string(R"(
+name = "slow-start"
+[networks.main.states.work]
+start = true
+end = true
+transform = [{ lua = """
+  local spin = 0
+  if data.id <= 40 then for i = 1, 2000000 do spin = (spin + i) % 1000003 end end
+  data.spin = spin
+""" }]
+)",
+                                           "slow-start.toml");
+    for (unsigned workers : {2u, 3u}) {
+        CAPTURE(workers);
+        StreamOptions options;
+        options.workers = workers;
+        const auto stats = wf.process_stream(jsonl_source((dir / "in.jsonl").string()),
+                                             jsonl_sink((dir / "out.jsonl").string()), options);
+        CHECK(stats.emitted == 3000);
+        const auto out = lines_of(read_file(dir / "out.jsonl"));
+        REQUIRE(out.size() == 3000);
+        bool in_order = true;
+        for (std::size_t i = 0; i < out.size(); ++i)
+            in_order = in_order && Value::from_json(out[i])["id"] == Value(static_cast<std::int64_t>(i + 1));
+        CHECK(in_order);
+    }
+}
+
 TEST_CASE("stream - unordered output holds the same records as ordered output") {
     const auto dir = scratch("unordered");
     write_file(dir / "in.jsonl", numbered_records(1500));

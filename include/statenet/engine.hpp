@@ -76,6 +76,14 @@ struct EngineOptions {
 struct LoadOptions {
     /// Overrides `[vars]` entries (the CLI's --set key=value).
     std::map<std::string, Value> vars{};
+    /// Values of the workflow's `[params.NAME]` (the CLI's --param name=value); they win
+    /// over an instance file's `[params]` and the defaults. A string given for an int,
+    /// float, bool, array or table param is read as that type. Unknown names, missing
+    /// required params and wrong types are load errors (docs/workflow-format.md).
+    std::map<std::string, Value> params{};
+    /// The `[profiles.NAME]` overlay to apply (the CLI's --profile). Unset: the
+    /// STATENET_PROFILE environment variable, if set. An unknown profile is a load error.
+    std::optional<std::string> profile{};
     /// Overrides the workflow's data_mode.
     std::optional<DataMode> data_mode{};
     /// Overrides `[history] db` (relative to the working directory). Given alone, it
@@ -115,7 +123,7 @@ public:
     /// Such a workflow has no file to reload: reload() leaves it as it is.
     Workflow load_string(std::string_view text, const std::filesystem::path& name, const LoadOptions& options = {});
     /// Checks a workflow file; returns every problem found (empty when it loads).
-    std::vector<Diagnostic> check(const std::filesystem::path& file);
+    std::vector<Diagnostic> check(const std::filesystem::path& file, const LoadOptions& options = {});
     /// Hot reload: every Workflow loaded from a file by load() reads it again (with the
     /// same LoadOptions) and switches to the new model and Lua logic between records;
     /// records running meanwhile finish on the old version, streams keep the version

@@ -28,6 +28,9 @@
 #define STATENET_C_API __attribute__((visibility("default")))
 #endif
 
+#include <stddef.h>
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -110,6 +113,26 @@ STATENET_C_API statenet_status statenet_machines_tick(statenet_machines* machine
 /* Reloads the workflow when its files changed; `*report_json` as statenet_engine_reload
  * ({"ok": true, "changed": false} when nothing changed). */
 STATENET_C_API statenet_status statenet_machines_reload(statenet_machines* machines, char** report_json, char** error);
+
+/* Unacknowledged outbox messages (what transitions emitted with ctx.emit), oldest first:
+ * those with a seq above `after_seq`, of `topic` only when it is not NULL, at most `limit`
+ * (0 = all). `*messages_json`: [{"seq", "instance", "topic", "payload", "event", "time_ms"}, ...]. */
+STATENET_C_API statenet_status statenet_machines_outbox(statenet_machines* machines, int64_t after_seq,
+                                                        const char* topic, size_t limit, char** messages_json,
+                                                        char** error);
+
+/* Acknowledges the `count` outbox messages `seqs` (NULL when count is 0): they are no longer
+ * listed, and pruning removes them. `*acknowledged` (when not NULL): how many of them were
+ * unacknowledged before. */
+STATENET_C_API statenet_status statenet_machines_ack(statenet_machines* machines, const int64_t* seqs, size_t count,
+                                                     size_t* acknowledged, char** error);
+
+/* The runs recorded in the execution history database `db_path`, oldest first; with a
+ * `limit` (0 = all), the newest `limit`. `*runs_json`: [{"id", "run_id", "workflow", "ok",
+ * "final_state", "error"?, "started_us", "duration_ns", "transitions", ...}, ...] as
+ * `statenet history list --format json` writes them. STATENET_IO_ERROR when the database is
+ * missing or is not a statenet history. Thread-safe (opens the database for the call). */
+STATENET_C_API statenet_status statenet_history_runs(const char* db_path, size_t limit, char** runs_json, char** error);
 
 #ifdef __cplusplus
 }

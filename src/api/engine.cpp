@@ -120,9 +120,9 @@ Workflow Engine::load_string(std::string_view text, const std::filesystem::path&
     return Workflow(load_or_throw(impl_, text, name, options));
 }
 
-std::vector<Diagnostic> Engine::check(const std::filesystem::path& file) {
+std::vector<Diagnostic> Engine::check(const std::filesystem::path& file, const LoadOptions& options) {
     try {
-        load(file);
+        load(file, options);
     } catch (const LoadError& e) {
         return e.diagnostics();
     }

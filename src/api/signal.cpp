@@ -22,6 +22,10 @@ LoadOptions options_for(const detail::ParkedEntry& entry, const std::filesystem:
     const Value& load = entry.load;
     if (load["vars"].is_object())
         for (const auto& [key, value] : load["vars"].as_object()) options.vars[key] = value;
+    if (load["params"].is_object())
+        for (const auto& [key, value] : load["params"].as_object()) options.params[key] = value;
+    if (load["profile"].is_string() && !load["profile"].as_string().empty())
+        options.profile = load["profile"].as_string();
     if (load["mode"].is_string()) options.data_mode = parse_data_mode(load["mode"].as_string());
     const auto level = load["history"].is_string() ? parse_history_level(load["history"].as_string()) : std::nullopt;
     if (level && *level != HistoryLevel::off) {

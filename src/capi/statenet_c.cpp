@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct statenet_engine {
     statenet::Engine engine;
@@ -88,6 +89,15 @@ std::string diagnostics_text(const statenet::LoadError& e) {
     std::string text;
     for (const auto& d : e.diagnostics()) text += (text.empty() ? "" : "\n") + d.str();
     return text.empty() ? std::string(e.what()) : text;
+}
+
+/// Result::to_value without copying the record's data: it moves into the JSON value (the
+/// copy cost as much as writing the text).
+Value result_value(statenet::Result&& result) {
+    Value data = std::move(result.data);
+    Value value = result.to_value();
+    value.set("data", std::move(data));
+    return value;
 }
 
 Value report_value(const statenet::ReloadReport& report) {
@@ -182,8 +192,7 @@ statenet_status statenet_process(statenet_workflow* workflow, const char* record
     return guarded(error, [&] {
         require(workflow, "workflow");
         require(record_json, "record_json");
-        const statenet::Result result = workflow->workflow.process(parse(record_json, "record_json"));
-        set(result_json, result.to_value().to_json());
+        set(result_json, result_value(workflow->workflow.process(parse(record_json, "record_json"))).to_json());
     });
 }
 
@@ -197,8 +206,8 @@ statenet_status statenet_process_batch(statenet_workflow* workflow, const char* 
         statenet::BatchOptions options;
         options.workers = workers;
         Value::Array results;
-        for (const auto& result : workflow->workflow.process_batch(records.as_array(), options))
-            results.push_back(result.to_value());
+        for (auto& result : workflow->workflow.process_batch(records.as_array(), options))
+            results.push_back(result_value(std::move(result)));
         set(results_json, Value(std::move(results)).to_json());
     });
 }
@@ -300,6 +309,44 @@ statenet_status statenet_machines_reload(statenet_machines* machines, char** rep
         Value value = report ? report_value(*report) : Value::object({{"ok", Value(true)}});
         value.set("changed", Value(report.has_value()));
         set(report_json, value.to_json());
+    });
+}
+
+statenet_status statenet_machines_outbox(statenet_machines* machines, int64_t after_seq, const char* topic,
+                                         size_t limit, char** messages_json, char** error) {
+    return guarded(error, [&] {
+        require(machines, "machines");
+        statenet::OutboxOptions options;
+        options.after_seq = after_seq;
+        if (topic) options.topic = topic;
+        options.limit = limit;
+        Value::Array messages;
+        for (const auto& m : machines->machines->outbox(options)) messages.push_back(statenet::detail::outbox_json(m));
+        set(messages_json, Value(std::move(messages)).to_json());
+    });
+}
+
+statenet_status statenet_machines_ack(statenet_machines* machines, const int64_t* seqs, size_t count,
+                                      size_t* acknowledged, char** error) {
+    return guarded(error, [&] {
+        require(machines, "machines");
+        if (count > 0) require(seqs, "seqs");
+        const std::vector<std::int64_t> list(seqs, seqs + count);
+        const std::size_t pending = count > 0 ? machines->machines->ack(list) : 0;
+        if (acknowledged) *acknowledged = pending;
+    });
+}
+
+statenet_status statenet_history_runs(const char* db_path, size_t limit, char** runs_json, char** error) {
+    return guarded(error, [&] {
+        require(db_path, "db_path");
+        statenet::HistoryFilter filter;
+        filter.limit = limit;
+        std::vector<statenet::HistoryRun> runs;
+        doing_io([&] { runs = statenet::History(db_path).runs(filter); });
+        Value::Array list;
+        for (const auto& run : runs) list.push_back(run.to_value());
+        set(runs_json, Value(std::move(list)).to_json());
     });
 }
 

@@ -18,11 +18,14 @@ struct GraphArgs {
     std::string workflow;
     std::string format = "dot";
     std::string output = "-";
+    ComposeArgs compose;
 };
 
 int graph(const GraphArgs& args) {
     Engine engine;
-    const Workflow workflow = engine.load(args.workflow);
+    LoadOptions options;
+    args.compose.apply(options);
+    const Workflow workflow = engine.load(args.workflow, options);
     std::string text = workflow.graph(args.format == "mermaid" ? GraphFormat::mermaid : GraphFormat::dot);
     if (!text.empty() && text.back() != '\n') text += '\n';
     auto output = detail::open_output(args.output);
@@ -42,6 +45,7 @@ Command add_graph_command(CLI::App& root) {
         ->type_name("FORMAT")
         ->check(CLI::IsMember({"dot", "mermaid"}));
     app->add_option("-o,--output", args->output, "Output file, - for stdout (default)")->type_name("FILE");
+    add_compose_options(app, args->compose);
     return {app, [args] { return graph(*args); }};
 }
 

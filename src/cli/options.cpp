@@ -38,6 +38,26 @@ LoadOptions load_options(const std::vector<std::string>& sets, const std::option
     return options;
 }
 
+void ComposeArgs::apply(LoadOptions& options) const {
+    for (const auto& param : params) {
+        const auto eq = param.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw usage_error(fmt::format("--param '{}': expected NAME=VALUE", param));
+        // The text as given: the load reads it as the param's declared type.
+        options.params.insert_or_assign(param.substr(0, eq), Value(param.substr(eq + 1)));
+    }
+    if (!profile.empty()) options.profile = profile;
+}
+
+void add_compose_options(CLI::App* app, ComposeArgs& args) {
+    app->add_option("--param", args.params,
+                    "Give a workflow param (its [params.NAME]) a value, read as the param's type")
+        ->type_name("NAME=VALUE")
+        ->allow_extra_args(false);
+    app->add_option("--profile", args.profile, "Apply the workflow's [profiles.NAME] (default: $STATENET_PROFILE)")
+        ->type_name("NAME");
+}
+
 EngineOptions SandboxArgs::engine_options() const {
     EngineOptions options;
     options.strict_sandbox = mode == "strict";

@@ -40,6 +40,16 @@ DataMode parse_mode(std::string_view text);
 /// LoadOptions from repeated --set arguments and an optional --mode.
 LoadOptions load_options(const std::vector<std::string>& sets, const std::optional<std::string>& mode);
 
+/// A composed workflow's choices (docs/workflow-format.md#composition): `--param
+/// NAME=VALUE` (repeatable; VALUE is read as the param's declared type) and `--profile NAME`.
+struct ComposeArgs {
+    std::vector<std::string> params;
+    std::string profile;  // empty: not given
+    /// Adds them to `options`; throws usage_error for a --param without '='.
+    void apply(LoadOptions& options) const;
+};
+void add_compose_options(CLI::App* app, ComposeArgs& args);
+
 /// The Lua sandbox's options (docs/security.md): --sandbox default|strict (strict refuses
 /// workflows that list `trust`), --call-limit-ms and --memory-limit-mb.
 struct SandboxArgs {

@@ -47,6 +47,7 @@ struct RunArgs {
     std::string park_db;
     bool quiet = false;
     SandboxArgs sandbox;
+    ComposeArgs compose;
     CLI::Option* data_option = nullptr;
     CLI::Option* mode_option = nullptr;
     CLI::Option* history_option = nullptr;
@@ -210,6 +211,7 @@ int run_records_stream(const Workflow& workflow, const RunArgs& args) {
 int run(const RunArgs& args) {
     const auto mode = args.mode_option->count() ? std::optional(args.mode) : std::nullopt;
     LoadOptions options = load_options(args.sets, mode);
+    args.compose.apply(options);
     if (args.history_option->count()) options.history_db = args.history_db;
     if (args.history_level_option->count()) options.history_level = parse_history_level(args.history_level);
     if (args.park_option->count()) options.park_db = args.park_db;
@@ -234,7 +236,10 @@ Command add_run_command(CLI::App& root) {
         "(e.g. 'postgres:host=/run/postgresql dbname=app'). A progress line shows on stderr when it\n"
         "is a terminal.\n"
         "Exit status: 0 all records ok, 1 some failed, 2 usage, workflow or I/O error.");
-    app->add_option("WORKFLOW", args->workflow, "Workflow file (.toml or .lua)")->required()->type_name("");
+    app->add_option("WORKFLOW", args->workflow, "Workflow file (.toml or .lua), or a pattern: std:NAME")
+        ->required()
+        ->type_name("");
+    add_compose_options(app, args->compose);
     args->data_option =
         app->add_option("--data", args->data, "Process this one JSON record and print its result")->type_name("JSON");
     auto* input = app->add_option("-i,--input", args->input, "Input file, - for stdin (default)")->type_name("IN");

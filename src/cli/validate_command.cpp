@@ -34,12 +34,15 @@ Value json_of(const std::string& file, const std::vector<Diagnostic>& diagnostic
         {{"file", Value(file)}, {"ok", Value(diagnostics.empty())}, {"diagnostics", Value(std::move(problems))}});
 }
 
-int validate(const std::vector<std::string>& files, const std::string& format, const SandboxArgs& sandbox) {
+int validate(const std::vector<std::string>& files, const std::string& format, const SandboxArgs& sandbox,
+             const ComposeArgs& compose) {
     Engine engine(sandbox.engine_options());
+    LoadOptions options;
+    compose.apply(options);
     bool all_ok = true;
     Value::Array report;
     for (const auto& file : files) {
-        const auto diagnostics = engine.check(file);
+        const auto diagnostics = engine.check(file, options);
         all_ok = all_ok && diagnostics.empty();
         if (format == "json") {
             report.push_back(json_of(file, diagnostics));
@@ -62,6 +65,7 @@ Command add_validate_command(CLI::App& root) {
     auto files = std::make_shared<std::vector<std::string>>();
     auto format = std::make_shared<std::string>("text");
     auto sandbox = std::make_shared<SandboxArgs>();
+    auto compose = std::make_shared<ComposeArgs>();
     CLI::App* app = root.add_subcommand("validate", "Check workflow files and report every problem");
     app->footer(
         "text: prints `file: ok`, or each problem as `file:line:col: error: message` on stderr.\n"
@@ -73,7 +77,8 @@ Command add_validate_command(CLI::App& root) {
         ->check(CLI::IsMember({"text", "json"}))
         ->type_name("FORMAT");
     add_sandbox_options(app, *sandbox);
-    return {app, [files, format, sandbox] { return validate(*files, *format, *sandbox); }};
+    add_compose_options(app, *compose);
+    return {app, [files, format, sandbox, compose] { return validate(*files, *format, *sandbox, *compose); }};
 }
 
 }  // namespace statenet::cli

@@ -103,7 +103,8 @@ void Program::setup(const std::shared_ptr<EngineImpl>& engine) {
     lua_pushlightuserdata(L, engine.get());
     lua_pushlightuserdata(L, &convert_);
     lua_pushcclosure(L, lua_log, 2);
-    if (lua_pcall(L, 2, 0, 0) != 0) throw std::logic_error("runtime setup failed: " + pop_error_text(L));
+    push_value(L, model_->params, convert_);
+    if (lua_pcall(L, 3, 0, 0) != 0) throw std::logic_error("runtime setup failed: " + pop_error_text(L));
 }
 
 void Program::resolve_functions(Diagnostics& diags) {

@@ -2,7 +2,6 @@
 // sink, on N workers over bounded queues, every record accounted for.
 #include "exec/stream_runner.hpp"
 
-#include "exec/bounded_queue.hpp"
 #include "exec/in_flight.hpp"
 #include "exec/outcome_writer.hpp"
 #include "exec/record_outcome.hpp"
@@ -15,9 +14,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
-#include <future>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -29,31 +29,24 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Records travel between threads in batches, so queue traffic is per batch, not per record.
+/// Records are read, run and written in batches, so lock traffic is per batch, not per record.
 constexpr std::size_t batch_records = 256;
-/// Queue capacity, in batches per worker: what bounds the memory in flight.
+/// Batches parked (finished before their turn to be written), per worker: what bounds the
+/// memory in flight.
 constexpr std::size_t batches_per_worker = 4;
 
-/// Up to batch_records records and their outcomes. A batch goes reader -> worker ->
-/// writer and back to the reader, so its strings keep their buffers from one trip to
-/// the next: in a steady stream, moving records between threads allocates nothing.
+/// Up to batch_records records and their outcomes, numbered in input order. A worker
+/// reads a batch, runs it and writes it, so a batch stays on one thread (and one core's
+/// cache) from its text to its output; its strings keep their buffers from one trip to
+/// the next, so in a steady stream moving records along allocates nothing.
 struct Batch {
     std::vector<RawRecord> records;
     std::vector<Outcome> outcomes;
-    std::size_t count = 0;  ///< records[0..count) are this trip's
+    std::size_t count = 0;     ///< records[0..count) are this trip's
+    std::uint64_t number = 0;  ///< its place in the input order
+    std::exception_ptr error;  ///< ordered mode: a failure, raised when the batch's turn to be written comes
 };
 using BatchPtr = std::unique_ptr<Batch>;
-
-struct Job {
-    BatchPtr batch;
-    std::promise<BatchPtr> done;  ///< ordered mode: the writer waits on it
-};
-
-/// Ordered mode: the writer's queue in input order; its capacity bounds how far the
-/// reader runs ahead of the writer. A ticket without a future asks for a flush.
-struct Ticket {
-    std::future<BatchPtr> done;
-};
 
 /// Commits what a `[transaction] strategy = "batch"` runner still holds open.
 void flush_transactions(Runner& runner) {
@@ -65,6 +58,42 @@ struct Position {
     std::atomic<std::uint64_t> input_bytes{0};
 };
 
+/// How a worker runs a batch: one record after another on a leased runner, or several in
+/// flight on fibers while they wait on the network.
+class BatchRunner {
+public:
+    BatchRunner(const std::shared_ptr<RunnerPool>& runners, unsigned slots) {
+        if (slots > 1) in_flight_.emplace(runners, slots);
+        else runner_.emplace(runners);
+    }
+    void run(Batch& batch, const RunOptions& options, const RecordSink& sink) {
+        if (batch.outcomes.size() < batch.count) batch.outcomes.resize(batch.count);
+        if (runner_) {
+            for (std::size_t i = 0; i < batch.count; ++i)
+                process_record(**runner_, batch.records[i], options, sink, batch.outcomes[i]);
+            return;
+        }
+        in_flight_->run(batch.count, [&](std::size_t i, Runner& runner) {
+            process_record(runner, batch.records[i], options, sink, batch.outcomes[i]);
+        });
+    }
+    /// Commits open batch transactions.
+    void finish() {
+        if (runner_) return flush_transactions(**runner_);
+        if (auto errors = in_flight_->flush(); !errors.empty())
+            throw std::runtime_error("batch transaction commit failed: " + errors);
+    }
+
+private:
+    std::optional<RunnerLease> runner_;
+    std::optional<InFlight> in_flight_;
+};
+
+/// N workers, each taking the next batch from the source, running it and writing it.
+/// There is no reader or writer thread to hand batches to: the source and the writer are
+/// each taken under a lock, so on N cores N workers run records all the time. Ordered
+/// output: a batch finished before its turn waits among the parked ones and its worker
+/// reads on; whoever writes the batch whose turn it is writes the parked ones after it.
 class Pipeline {
 public:
     Pipeline(std::shared_ptr<RunnerPool> runners, const StreamOptions& options, RecordSource& source,
@@ -76,161 +105,152 @@ public:
           writer_(writer),
           workers_(workers),
           position_(position),
-          jobs_(batches_per_worker * workers),
-          tickets_(batches_per_worker * workers + 1),
-          finished_(batches_per_worker * workers + 1),
-          spare_(4 * batches_per_worker * workers),
-          active_workers_(workers) {}
+          max_parked_(batches_per_worker * workers) {}
 
     void run() {
-        std::thread reader([this] { guard(read_error_, [this] { read(); }); });
+        // Before waiting for more input, run, write and flush what was read, so a pipe
+        // consumer sees records promptly.
+        source_.before_read([this] {
+            if (reading_) run_now(*reading_);
+        });
         std::vector<std::thread> pool;
-        for (unsigned i = 0; i < workers_; ++i) pool.emplace_back([this] { guard(work_error_, [this] { work(); }); });
-        std::exception_ptr write_error;
-        try {
-            write();
-        } catch (...) {
-            write_error = std::current_exception();
-            cancel();
-        }
-        reader.join();
+        for (unsigned i = 1; i < workers_; ++i) pool.emplace_back([this] { guard([this] { work(); }); });
+        guard([this] { work(); });
         for (auto& thread : pool) thread.join();
-        source_.before_read(nullptr);  // the hook refers to the queues, which end here
-        for (const auto& error : {read_error_, work_error_, write_error})
-            if (error) std::rethrow_exception(error);
+        source_.before_read(nullptr);
+        if (error_) std::rethrow_exception(error_);
     }
 
 private:
+    struct Worker {
+        BatchRunner runner;
+        BatchPtr batch;
+    };
+
     template <typename F>
-    void guard(std::exception_ptr& slot, F&& body) {
+    void guard(F&& body) {
         try {
             body();
         } catch (...) {
-            std::lock_guard lock(error_mutex_);
-            if (!slot) slot = std::current_exception();
-            cancel();
+            std::lock_guard lock(write_mutex_);
+            if (!error_) error_ = std::current_exception();
+            cancelled_ = true;
+            turn_.notify_all();
         }
-    }
-
-    void cancel() {
-        jobs_.cancel();
-        tickets_.cancel();
-        finished_.cancel();
     }
 
     bool ordered() const noexcept { return options_.ordered; }
 
-    BatchPtr empty_batch() {
-        BatchPtr batch = spare_.try_pop().value_or(nullptr);
-        if (!batch) batch = std::make_unique<Batch>();
-        batch->count = 0;
+    void work() {
+        Worker worker{BatchRunner(runners_, in_flight_slots(runners_->model(), options_.in_flight)), spare()};
+        while (read(worker)) {
+            run_batch(worker);
+            worker.batch = deliver(std::move(worker.batch), true);
+            if (!worker.batch) break;  // cancelled
+        }
+        worker.runner.finish();
+    }
+
+    /// Fills the worker's batch with the next records; false at the end of the input.
+    bool read(Worker& worker) {
+        std::lock_guard lock(read_mutex_);
+        if (input_done_ || cancelled_) return false;
+        worker.batch->count = 0;
+        worker.batch->number = next_number_++;
+        reading_ = &worker;
+        // Read into `record_`, not into the batch: the hook may run and write the batch
+        // while next() is still reading. Swapping trades buffers with the batch's slot.
+        while (worker.batch->count < batch_records && source_.next(record_)) {
+            position_.input_bytes.store(source_.progress_position(), std::memory_order_relaxed);
+            Batch& batch = *worker.batch;
+            if (batch.count == batch.records.size()) batch.records.emplace_back();
+            std::swap(batch.records[batch.count], record_);
+            ++batch.count;
+        }
+        reading_ = nullptr;
+        if (worker.batch->count == batch_records) return true;
+        input_done_ = true;
+        if (worker.batch->count > 0) return true;
+        --next_number_;  // the last number was taken by nothing: no batch waits for it
+        return false;
+    }
+
+    void run_batch(Worker& worker) {
+        try {
+            worker.runner.run(*worker.batch, options_.run, sink_);
+        } catch (...) {
+            if (!ordered()) throw;
+            worker.batch->error = std::current_exception();
+        }
+    }
+
+    /// The input would block: the records read so far are run and written now, and the
+    /// output flushed; reading then goes on into the same batch under a new number.
+    void run_now(Worker& worker) {
+        Batch& batch = *worker.batch;
+        if (batch.count > 0) {
+            run_batch(worker);
+            worker.batch = deliver(std::move(worker.batch), false);
+            if (!worker.batch) throw std::runtime_error("stream cancelled");
+            worker.batch->number = next_number_++;
+            worker.batch->count = 0;
+        }
+        std::lock_guard lock(write_mutex_);
+        writer_.flush();
+    }
+
+    /// Writes the batch when its turn has come (with the parked ones after it), or parks
+    /// it; returns a batch for the worker to fill next, or null once cancelled. Without
+    /// `may_park` it waits for its turn.
+    BatchPtr deliver(BatchPtr batch, bool may_park) {
+        std::unique_lock lock(write_mutex_);
+        if (!ordered()) {
+            if (cancelled_) return nullptr;
+            write_batch(*batch);
+            return batch;
+        }
+        turn_.wait(lock, [&] {
+            return cancelled_ || batch->number == next_write_ || (may_park && parked_.size() < max_parked_);
+        });
+        if (cancelled_) return nullptr;
+        if (batch->number != next_write_) {
+            parked_.emplace(batch->number, std::move(batch));
+            return spare_locked();
+        }
+        write_batch(*batch);
+        ++next_write_;
+        for (auto next = parked_.find(next_write_); next != parked_.end(); next = parked_.find(next_write_)) {
+            write_batch(*next->second);
+            spare_.push_back(std::move(next->second));
+            parked_.erase(next);
+            ++next_write_;
+        }
+        turn_.notify_all();
         return batch;
     }
 
-    /// Hands the batch to the workers and starts a new one; false once the pipeline is
-    /// cancelled.
-    bool dispatch(BatchPtr& batch) {
-        if (batch->count == 0) return true;
-        Job job{std::move(batch), {}};
-        batch = empty_batch();
-        if (ordered() && !tickets_.push(Ticket{job.done.get_future()})) return false;
-        return jobs_.push(std::move(job));
-    }
-
-    void read() {
-        BatchPtr batch = empty_batch();
-        bool open = true;
-        // Before waiting for more input, send on what was read and flush, so a pipe
-        // consumer sees records promptly.
-        source_.before_read([&] {
-            open = open && dispatch(batch);
-            if (open) open = ordered() ? tickets_.push(Ticket{}) : finished_.push(nullptr);
-        });
-        // Read into `record`, not into the batch: the hook above may send the batch off
-        // while next() is still reading. Swapping trades buffers with the batch's slot.
-        RawRecord record;
-        while (open && source_.next(record)) {
-            position_.input_bytes.store(source_.progress_position(), std::memory_order_relaxed);
-            auto& records = batch->records;
-            if (batch->count == records.size()) records.emplace_back();
-            std::swap(records[batch->count], record);
-            if (++batch->count == batch_records) open = dispatch(batch);
-        }
-        if (open) dispatch(batch);
-        jobs_.close();
-        tickets_.close();
-    }
-
-    void work() {
-        const unsigned slots = in_flight_slots(runners_->model(), options_.in_flight);
-        if (slots > 1) return work_in_flight(slots);
-        RunnerLease runner(runners_);
-        while (auto job = jobs_.pop()) {
-            if (!finish_job(*job, [&](Batch& batch) {
-                    for (std::size_t i = 0; i < batch.count; ++i)
-                        process_record(*runner, batch.records[i], options_.run, sink_, batch.outcomes[i]);
-                }))
-                break;
-        }
-        flush_transactions(*runner);
-        if (--active_workers_ == 0) finished_.close();
-    }
-
-    /// A batch's records several at a time on this thread, as they wait on the network.
-    void work_in_flight(unsigned slots) {
-        InFlight in_flight(runners_, slots);
-        while (auto job = jobs_.pop()) {
-            if (!finish_job(*job, [&](Batch& batch) {
-                    in_flight.run(batch.count, [&](std::size_t i, Runner& runner) {
-                        process_record(runner, batch.records[i], options_.run, sink_, batch.outcomes[i]);
-                    });
-                }))
-                break;
-        }
-        if (auto errors = in_flight.flush(); !errors.empty())
-            throw std::runtime_error("batch transaction commit failed: " + errors);
-        if (--active_workers_ == 0) finished_.close();
-    }
-
-    /// Runs `process` on the job's batch and hands the batch on; false once the
-    /// pipeline is cancelled.
-    template <typename Process>
-    bool finish_job(Job& job, Process&& process) {
-        Batch& batch = *job.batch;
-        if (batch.outcomes.size() < batch.count) batch.outcomes.resize(batch.count);
-        try {
-            process(batch);
-        } catch (...) {
-            if (!ordered()) throw;
-            job.done.set_exception(std::current_exception());
-            return true;
-        }
-        if (ordered()) job.done.set_value(std::move(job.batch));
-        else if (!finished_.push(std::move(job.batch))) return false;
-        return true;
-    }
-
-    /// Writes a batch's outcomes (a null batch asks for a flush) and gives the batch back
-    /// to the reader.
-    void write_batch(BatchPtr batch) {
-        if (!batch) return writer_.flush();
-        for (std::size_t i = 0; i < batch->count; ++i) writer_.write(batch->outcomes[i]);
+    /// Writes a batch's outcomes (under write_mutex_), or raises its failure.
+    void write_batch(Batch& batch) {
+        if (batch.error) std::rethrow_exception(std::exchange(batch.error, nullptr));
+        for (std::size_t i = 0; i < batch.count; ++i) writer_.write(batch.outcomes[i]);
         // A huge record's buffer is not kept for the next trip, so memory follows the
         // records in flight, not the largest record ever seen.
         constexpr std::size_t kept_capacity = 64 * 1024;
-        for (std::size_t i = 0; i < batch->count; ++i) {
-            if (batch->records[i].text.capacity() > kept_capacity) std::string().swap(batch->records[i].text);
-            if (batch->outcomes[i].encoded.capacity() > kept_capacity) std::string().swap(batch->outcomes[i].encoded);
+        for (std::size_t i = 0; i < batch.count; ++i) {
+            if (batch.records[i].text.capacity() > kept_capacity) std::string().swap(batch.records[i].text);
+            if (batch.outcomes[i].encoded.capacity() > kept_capacity) std::string().swap(batch.outcomes[i].encoded);
         }
-        spare_.try_push(std::move(batch));
     }
 
-    void write() {
-        if (ordered()) {
-            while (auto ticket = tickets_.pop()) write_batch(ticket->done.valid() ? ticket->done.get() : nullptr);
-        } else {
-            while (auto batch = finished_.pop()) write_batch(std::move(*batch));
-        }
+    BatchPtr spare() {
+        std::lock_guard lock(write_mutex_);
+        return spare_locked();
+    }
+    BatchPtr spare_locked() {
+        if (spare_.empty()) return std::make_unique<Batch>();
+        BatchPtr batch = std::move(spare_.back());
+        spare_.pop_back();
+        return batch;
     }
 
     const std::shared_ptr<RunnerPool> runners_;
@@ -238,16 +258,23 @@ private:
     RecordSource& source_;
     const RecordSink& sink_;
     OutcomeWriter& writer_;
-    unsigned workers_;
+    const unsigned workers_;
     Position& position_;
-    BoundedQueue<Job> jobs_;
-    BoundedQueue<Ticket> tickets_;
-    BoundedQueue<BatchPtr> finished_;  ///< unordered mode: batches as workers finish them
-    BoundedQueue<BatchPtr> spare_;     ///< written batches, for the reader to fill again
-    std::atomic<unsigned> active_workers_;
-    std::mutex error_mutex_;
-    std::exception_ptr read_error_;
-    std::exception_ptr work_error_;
+    const std::size_t max_parked_;
+
+    std::mutex read_mutex_;  // the source and what follows
+    RawRecord record_;
+    std::uint64_t next_number_ = 0;
+    bool input_done_ = false;
+    Worker* reading_ = nullptr;  // whose batch the source is filling
+
+    std::mutex write_mutex_;  // the writer and what follows
+    std::condition_variable turn_;
+    std::map<std::uint64_t, BatchPtr> parked_;
+    std::vector<BatchPtr> spare_;
+    std::uint64_t next_write_ = 0;
+    std::atomic<bool> cancelled_ = false;
+    std::exception_ptr error_;
 };
 
 void run_sequential(const std::shared_ptr<RunnerPool>& runners, const StreamOptions& options, RecordSource& source,

@@ -74,6 +74,8 @@ ParkedEntry read_entry(SQLite::Statement& q) {
 
 std::string load_text(const Model& model) {
     return Value::object({{"vars", model.vars},
+                          {"params", model.params},
+                          {"profile", model.profile},
                           {"mode", model.mode == DataMode::direct ? "direct" : "copy"},
                           {"history", std::string(history_level_name(model.history.level))}})
         .to_json();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,11 @@ public:
     }
     std::uint64_t raw_position() const noexcept override { return position_; }
     std::uint64_t raw_size() const noexcept override { return size_; }
+    bool would_block() const override {
+        if (seekable_) return false;
+        pollfd ready{fd_, POLLIN, 0};
+        return ::poll(&ready, 1, 0) == 0;  // an error or hang-up does not wait either
+    }
     void skip(std::uint64_t offset) override {
         if (!seekable_) return ByteInput::skip(offset);
         if (offset > size_)
@@ -107,6 +113,8 @@ public:
         return size - stream_.avail_out;
     }
     std::uint64_t raw_position() const noexcept override { return file_->raw_position() - stream_.avail_in; }
+    // Buffered compressed bytes may still need more to decompress: asks the file.
+    bool would_block() const override { return file_->would_block(); }
     std::uint64_t raw_size() const noexcept override { return file_->raw_size(); }
     bool compressed() const noexcept override { return true; }
 
@@ -145,6 +153,7 @@ public:
         return out.pos;
     }
     std::uint64_t raw_position() const noexcept override { return file_->raw_position() - (input_.size - input_.pos); }
+    bool would_block() const override { return file_->would_block(); }
     std::uint64_t raw_size() const noexcept override { return file_->raw_size(); }
     bool compressed() const noexcept override { return true; }
 

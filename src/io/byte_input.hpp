@@ -27,6 +27,9 @@ public:
     virtual std::uint64_t raw_size() const noexcept = 0;
     /// True when positions count decompressed bytes, which the file's size does not measure.
     virtual bool compressed() const noexcept { return false; }
+    /// True when read() would wait for bytes not yet written (a pipe or terminal with
+    /// nothing in it); never for a regular file. Readers flush their output only then.
+    virtual bool would_block() const { return false; }
     /// Skips the first `offset` decompressed bytes (seeking when the file allows it).
     /// Throws std::runtime_error when the input is shorter.
     virtual void skip(std::uint64_t offset);

@@ -133,7 +133,7 @@ private:
     }
 
     bool fill() {
-        if (before_read_) before_read_();
+        if (before_read_ && input_->would_block()) before_read_();
         // Keep the last byte so unget() after a refill still works.
         if (end_ > 0) {
             buffer_[0] = buffer_[end_ - 1];

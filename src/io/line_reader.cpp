@@ -58,7 +58,7 @@ void LineReader::fill() {
     }
     // A line longer than the buffer grows it.
     if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
-    if (before_read_) before_read_();
+    if (before_read_ && input_.would_block()) before_read_();
     const std::size_t n = input_.read(buffer_.data() + end_, buffer_.size() - end_);
     if (n == 0) eof_ = true;
     end_ += n;

@@ -26,7 +26,8 @@ public:
     /// Moves on to `position` (seeking when nothing was read yet) and continues the line
     /// numbers from `line_number`: where a checkpoint says a run stopped.
     void skip_to(std::uint64_t position, std::uint64_t line_number);
-    /// Called before each read that may block, so pending output can be flushed first.
+    /// Called before a read that would wait for input (ByteInput::would_block), so pending
+    /// output can be flushed first.
     void before_read(std::function<void()> hook) { before_read_ = std::move(hook); }
     ByteInput& input() const noexcept { return input_; }
 

@@ -58,6 +58,8 @@ bool is_list(const Node& n);
 const Loc& key_loc(const Node& table, std::size_t i);
 /// A document value as a Value (functions become null).
 Value to_value(const Node& n);
+/// A value as a document node located at `at` (null has no node: false, `out` untouched).
+bool to_node(const Value& v, const Loc& at, Node& out);
 
 /// A state reference met while reading arcs, resolved once every state is known.
 struct PendingTarget {

@@ -35,6 +35,36 @@ Value to_value(const Node& n) {
     return Value(std::move(members));
 }
 
+bool to_node(const Value& v, const Loc& at, Node& out) {
+    Node n;
+    n.loc = at;
+    switch (v.type()) {
+    case Value::Type::null: return false;
+    case Value::Type::boolean: n.kind = Kind::boolean, n.boolean = v.as_bool(); break;
+    case Value::Type::integer: n.kind = Kind::integer, n.integer = v.as_int(); break;
+    case Value::Type::number: n.kind = Kind::number, n.number = v.as_number(); break;
+    case Value::Type::string: n.kind = Kind::string, n.str = v.as_string(); break;
+    case Value::Type::array:
+        n.kind = Kind::array;
+        for (const auto& item : v.as_array()) {
+            Node child;
+            if (to_node(item, at, child)) n.items.push_back(std::move(child));
+        }
+        break;
+    case Value::Type::object:
+        n.kind = Kind::table;
+        for (const auto& [key, value] : v.as_object()) {
+            Node child;
+            if (!to_node(value, at, child)) continue;
+            n.fields.emplace_back(key, std::move(child));
+            n.field_locs.push_back(at);
+        }
+        break;
+    }
+    out = std::move(n);
+    return true;
+}
+
 void Builder::check_keys(const Node& table, const Keys& allowed, std::string_view what) {
     for (std::size_t i = 0; i < table.fields.size(); ++i) {
         const std::string& key = table.fields[i].first;

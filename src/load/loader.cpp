@@ -1,8 +1,10 @@
 // Loader: file -> document tree -> model, collecting every diagnostic.
 #include "load/loader.hpp"
 
+#include "load/compose.hpp"
 #include "load/env_expand.hpp"
 #include "load/lua_reader.hpp"
+#include "load/params.hpp"
 #include "load/sandbox_keys.hpp"
 #include "lua/convert.hpp"
 #include "lua/source_snapshot.hpp"
@@ -11,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -50,9 +53,21 @@ void choose_park_db(Model& model, const LoadOptions& options) {
     else if (options.park_db) model.park_db = options.park_db->string();
 }
 
+ComposeContext compose_context(const LoadOptions& options, const LoadEnvironment& env) {
+    ComposeContext context{env.stdlib_dir, options.profile, false};
+    if (!context.profile)
+        if (const char* name = std::getenv("STATENET_PROFILE"); name && *name) {
+            context.profile = name;
+            context.profile_from_env = true;
+        }
+    return context;
+}
+
 }  // namespace
 
 std::string read_workflow_file(const std::filesystem::path& file) {
+    // `std:NAME` runs a pattern as it is: an instance file with nothing but its name.
+    if (file.string().starts_with(pattern_prefix)) return fmt::format("pattern = \"{}\"\n", file.string());
     std::ifstream in(file, std::ios::binary);
     if (!in) throw LoadError({Diagnostic{file.string(), 0, 0, "cannot open the workflow file"}});
     std::ostringstream text;
@@ -70,8 +85,15 @@ std::shared_ptr<Model> load_model(std::string_view text, const std::filesystem::
 
     Node root;
     if (!read_document(text, *model, env, root, diags)) return nullptr;
-    const EnvSubstitutions from_env = expand_env(root, diags);
+    Node instance_params;
+    const ComposeContext context = compose_context(options, env);
+    compose(root, context, instance_params, diags);
+    EnvSubstitutions from_env;
+    model->params = read_params(root, instance_params, options.params, diags, from_env);
+    if (const auto more = expand_env(root, diags, {}, &model->params); !more.empty())
+        from_env.insert(from_env.end(), more.begin(), more.end());
     build_model(root, *model, diags);
+    if (context.profile) model->profile = *context.profile;
     redact_env(diags, from_env);
     check_sandbox_policy(*model, text, env.options, diags);
     for (const auto& dir : env.options.module_paths) model->module_dirs.push_back(dir.string());

@@ -23,6 +23,18 @@ std::string_view kind_name(Node::Kind kind) noexcept {
     return "unknown";
 }
 
+std::optional<Node> take_field(Node& table, std::string_view key) {
+    for (std::size_t i = 0; i < table.fields.size(); ++i) {
+        if (table.fields[i].first != key) continue;
+        Node value = std::move(table.fields[i].second);
+        const auto at = static_cast<std::ptrdiff_t>(i);
+        table.fields.erase(table.fields.begin() + at);
+        if (i < table.field_locs.size()) table.field_locs.erase(table.field_locs.begin() + at);
+        return value;
+    }
+    return std::nullopt;
+}
+
 bool drops_first_newline(std::string_view literal) noexcept {
     std::size_t open = 0;
     if (literal.starts_with("\"\"\"") || literal.starts_with("'''")) {

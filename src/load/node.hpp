@@ -5,6 +5,7 @@
 #include "model/diagnostics.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +44,9 @@ struct Node {
 };
 
 std::string_view kind_name(Node::Kind kind) noexcept;
+
+/// Removes `key` from the table `table` and returns its value; nullopt when absent.
+std::optional<Node> take_field(Node& table, std::string_view key);
 
 /// True when the string literal at the start of `literal` is a multi-line one whose
 /// newline right after the opening delimiter is not part of the string (TOML `"""` and

@@ -303,6 +303,10 @@ struct Model {
     TransactionConfig transaction;
     ReferenceConfig reference;
     Value vars = Value::object();
+    /// The `[params]` values the load resolved (ctx.params, statenet.params).
+    Value params = Value::object();
+    /// The `[profiles.NAME]` overlay applied; empty for none.
+    std::string profile;
     std::vector<Network> networks;
     int main = 0;
     std::vector<FnRef> functions;
