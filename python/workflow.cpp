@@ -125,8 +125,10 @@ void register_engine(py::module_& module) {
             },
             "text"_a, "name"_a, py::kw_only(), "vars"_a = py::none(), "data_mode"_a = py::none(),
             "Loads a workflow given as text; `name`'s extension (.toml, .lua) picks the format.")
-        .def("check", &Engine::check, "file"_a, py::call_guard<py::gil_scoped_release>(),
-             "Every problem in a workflow file, as Diagnostic objects (empty when it loads).")
+        .def(
+            "check", [](Engine& engine, const std::filesystem::path& file) { return engine.check(file); }, "file"_a,
+            py::call_guard<py::gil_scoped_release>(),
+            "Every problem in a workflow file, as Diagnostic objects (empty when it loads).")
         .def("reload", &Engine::reload, py::call_guard<py::gil_scoped_release>(),
              "Hot reload of every workflow and machine set loaded from files.")
         .def(

@@ -67,9 +67,8 @@ void merge_into(Node& dst, const Node& src, bool peers, const std::string& prefi
             merge_into(old, value, peers, path + ".", diags);
         } else if (old_table != new_table) {
             diags.error(key_loc(src, i), fmt::format("'{}' is a {} here but a {} at {}: a table cannot be merged "
-                                                        "with another kind of value",
-                                                        path, kind_name(value.kind), kind_name(old.kind),
-                                                        where(old.loc)));
+                                                     "with another kind of value",
+                                                     path, kind_name(value.kind), kind_name(old.kind), where(old.loc)));
         } else if (peers && !same_value(old, value)) {
             diags.error(key_loc(src, i),
                         fmt::format("'{}' conflicts with the value set at {}: included files may not override each "
@@ -106,8 +105,7 @@ public:
         const std::optional<Node> pattern = take_field(own, "pattern");
         if (pattern && !entry)
             diags_.error(pattern->loc, "'pattern' makes an instance file, which cannot be extended or included");
-        if (pattern && extends)
-            diags_.error(extends->loc, "an instance file ('pattern') cannot also have 'extends'");
+        if (pattern && extends) diags_.error(extends->loc, "an instance file ('pattern') cannot also have 'extends'");
         if (pattern && entry && param_values) {
             if (auto values = take_field(own, "params")) *param_values = std::move(*values);
         }
@@ -147,9 +145,10 @@ private:
         else if (!fs::exists(file)) {
             const auto names = known_patterns(context_.stdlib_dir);
             std::vector<std::string_view> views(names.begin(), names.end());
-            diags_.error(ref.loc, fmt::format("unknown pattern '{}' (available: {}){}", ref.str,
-                                              names.empty() ? "none" : fmt::format("std:{}", fmt::join(names, ", std:")),
-                                              suggest(ref.str.substr(pattern_prefix.size()), views)));
+            diags_.error(ref.loc,
+                         fmt::format("unknown pattern '{}' (available: {}){}", ref.str,
+                                     names.empty() ? "none" : fmt::format("std:{}", fmt::join(names, ", std:")),
+                                     suggest(ref.str.substr(pattern_prefix.size()), views)));
             return false;
         }
         if (file.extension() != ".toml") {
@@ -255,16 +254,16 @@ private:
 void apply_profile(Node& root, const ComposeContext& context, Diagnostics& diags) {
     const std::optional<Node> profiles = take_field(root, "profiles");
     if (profiles && profiles->kind != Node::Kind::table) {
-        diags.error(profiles->loc, fmt::format("'profiles' must be a table of tables, not a {}",
-                                               kind_name(profiles->kind)));
+        diags.error(profiles->loc,
+                    fmt::format("'profiles' must be a table of tables, not a {}", kind_name(profiles->kind)));
         return;
     }
     if (profiles)
         for (std::size_t i = 0; i < profiles->fields.size(); ++i)
             if (profiles->fields[i].second.kind != Node::Kind::table)
                 diags.error(key_loc(*profiles, i), fmt::format("profile '{}' must be a table (an overlay of the "
-                                                                  "workflow's keys)",
-                                                                  profiles->fields[i].first));
+                                                               "workflow's keys)",
+                                                               profiles->fields[i].first));
     if (!context.profile) return;
     const std::string& name = *context.profile;
     if (!profiles) {

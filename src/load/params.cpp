@@ -75,7 +75,8 @@ public:
                                              kind_name(params.kind)));
             return;
         }
-        for (std::size_t i = 0; i < params.fields.size(); ++i) declare_one(params.fields[i].first, params.fields[i].second);
+        for (std::size_t i = 0; i < params.fields.size(); ++i)
+            declare_one(params.fields[i].first, params.fields[i].second);
     }
 
     /// A value from a file (typed as written; strings take ${ENV}).
@@ -117,8 +118,8 @@ private:
         for (std::size_t i = 0; i < body.fields.size(); ++i) {
             const auto& [key, value] = body.fields[i];
             if (std::find(param_keys.begin(), param_keys.end(), key) == param_keys.end())
-                d_.error(key_loc(body, i), fmt::format("unknown key '{}' in param '{}'{}", key, name,
-                                                       suggest(key, param_keys)));
+                d_.error(key_loc(body, i),
+                         fmt::format("unknown key '{}' in param '{}'{}", key, name, suggest(key, param_keys)));
         }
         if (const Node* t = body.field("type")) {
             if (t->kind != Node::Kind::string ||
@@ -128,13 +129,15 @@ private:
             else p.type = t->str;
         }
         if (const Node* r = body.field("required")) {
-            if (r->kind != Node::Kind::boolean) d_.error(r->loc, fmt::format("param '{}': required must be true or false", name));
+            if (r->kind != Node::Kind::boolean)
+                d_.error(r->loc, fmt::format("param '{}': required must be true or false", name));
             else p.required = r->boolean;
         }
         if (const Node* doc = body.field("doc"); doc && doc->kind != Node::Kind::string)
             d_.error(doc->loc, fmt::format("param '{}': doc must be a string", name));
         if (const Node* def = body.field("default")) {
-            if (p.required) d_.error(def->loc, fmt::format("param '{}' is required, so it cannot have a default", name));
+            if (p.required)
+                d_.error(def->loc, fmt::format("param '{}' is required, so it cannot have a default", name));
             Node expanded = *def;
             expand_strings(expanded);
             std::string why;
