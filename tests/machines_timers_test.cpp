@@ -3,6 +3,7 @@
 
 #include <statenet/statenet.hpp>
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -343,4 +344,29 @@ on = "go"
     CHECK(m.reload().orphaned.empty());
     CHECK(m.send("in_b", "back").to == "main/a");
     CHECK(m.get("in_b")->data["k"] == Value(2));
+}
+
+TEST_CASE("machines - recovery finds idle instances through an index, added to a store made before it") {
+    auto dir = scratch("recover_index");
+    { Chat chat(dir / "m.db"); }
+    auto plan = [&] {
+        SQLite::Database db((dir / "m.db").string());
+        SQLite::Statement q(db,
+                            "EXPLAIN QUERY PLAN SELECT id FROM statenet_instances WHERE completed = 0 AND "
+                            "since_ms < 5 ORDER BY +id");
+        std::string text;
+        while (q.executeStep()) text += q.getColumn(3).getString() + "\n";
+        return text;
+    };
+    CHECK(plan().find("USING INDEX statenet_instances_idle") != std::string::npos);
+    {
+        SQLite::Database db((dir / "m.db").string(), SQLite::OPEN_READWRITE);
+        db.exec("DROP INDEX statenet_instances_idle");
+    }
+    CHECK(plan().find("statenet_instances_idle") == std::string::npos);
+    Chat reopened(dir / "m.db");  // the migration adds it
+    CHECK(plan().find("USING INDEX statenet_instances_idle") != std::string::npos);
+    reopened.machines.start("s1", json("{}"));
+    reopened.clock->advance(31 * minute);
+    CHECK(reopened.machines.recover().size() == 1);
 }

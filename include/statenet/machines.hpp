@@ -63,6 +63,11 @@ struct MachinesOptions {
     /// outbox work (state names as stored), while start, send, timers and prune throw
     /// std::logic_error. For looking at a store whose workflow does not load.
     bool read_only = false;
+    /// Worker threads that run the workflow's `[actions]` (ctx.start_action), each with
+    /// a Lua VM of its own; started only when the workflow declares actions. 0: these
+    /// machines run none (they wait in the store for machines that do, which pick them
+    /// up in recover()).
+    std::size_t action_workers = 2;
 };
 
 enum class SendStatus { applied, rejected, duplicate };

@@ -63,6 +63,9 @@ std::unique_ptr<Machines> open(Engine& engine, const MachineArgs& args, Open how
     MachinesOptions options;
     options.store = args.store;
     options.recover_on_open = false;
+    // A one-shot command ends before an action would: actions it starts wait in the
+    // store for `serve` (or other machines with workers).
+    options.action_workers = 0;
     options.create_store = how == Open::create;
     options.load = load_options(args.sets, std::nullopt);
     if (args.now) options.clock = std::make_shared<ManualClock>(*args.now);

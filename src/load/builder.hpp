@@ -16,10 +16,11 @@ namespace statenet::detail {
 using Kind = Node::Kind;
 using Keys = std::vector<std::string_view>;
 
-inline const Keys top_keys = {"name",     "version",         "description", "main",      "scripts",    "data_mode",
-                              "strategy", "max_transitions", "timeout_ms",  "in_flight", "vars",       "transaction",
-                              "history",  "resources",       "reference",   "networks",  "recovery",   "trust",
-                              "limits",   "retention",       "branches",    "machines",  "supervision"};
+inline const Keys top_keys = {"name",     "version",         "description", "main",      "scripts",  "data_mode",
+                              "strategy", "max_transitions", "timeout_ms",  "in_flight", "vars",     "transaction",
+                              "history",  "resources",       "reference",   "networks",  "recovery", "trust",
+                              "limits",   "retention",       "branches",    "actions",
+                              "machines", "supervision"};
 inline const Keys network_keys = {"states", "any", "description"};
 inline const Keys state_keys = {"name",      "start",     "end",         "end_test", "schema",   "pre_validate",
                                 "transform", "validate",  "arcs",        "retry",    "on_error", "data_mode",
@@ -45,6 +46,7 @@ inline const Keys recovery_keys = {"idle_ms", "event", "description"};
 inline const Keys machine_decl_keys = {"workflow", "description"};
 inline const Keys supervision_keys = {"health",         "removal_timeout_ms", "breaker_failures",  "backoff_ms",
                                       "max_backoff_ms", "max_restarts",       "restart_window_ms", "description"};
+inline const Keys action_keys = {"run", "timeout_ms", "on_restart", "description"};
 inline const Keys retention_keys = {"keys_ms", "audit_ms", "completed_ms", "description"};
 inline const Keys transaction_keys = {"strategy", "batch_size"};
 inline const Keys reference_keys = {"resource", "table", "key", "version"};
@@ -115,6 +117,8 @@ private:
     // `[machines.NAME]` and `[supervision]` (builder_supervision.cpp).
     void read_child_workflows(const Node* m);
     void read_supervision(const Node* s);
+    /// `[actions]`: `NAME = function reference` or `[actions.NAME] run, timeout_ms, on_restart`.
+    void read_actions(const Node* a);
     void read_history(const Node* h);
 
     // ---- resources ----------------------------------------------------------------

@@ -56,6 +56,7 @@ void Builder::build(const Node& root) {
     read_retention(root.field("retention"));
     read_child_workflows(root.field("machines"));
     read_supervision(root.field("supervision"));
+    read_actions(root.field("actions"));
     read_branch_join(root.field("branches"));
     read_networks(root);
 }
@@ -160,6 +161,33 @@ void Builder::read_retention(const Node* r) {
     if (auto ms = number_in(*r, "keys_ms", 0, max_duration_ms)) m_.retention.keys_ms = *ms;
     if (auto ms = number_in(*r, "audit_ms", 0, max_duration_ms)) m_.retention.audit_ms = *ms;
     if (auto ms = number_in(*r, "completed_ms", 0, max_duration_ms)) m_.retention.completed_ms = *ms;
+}
+
+void Builder::read_actions(const Node* a) {
+    if (!a) return;
+    if (a->kind != Kind::table) return wrong_kind(*a, "actions", "table");
+    for (std::size_t i = 0; i < a->fields.size(); ++i) {
+        const auto& [name, body] = a->fields[i];
+        MachineAction action;
+        action.name = name;
+        action.loc = key_loc(*a, i);
+        // A table with `run` is the long form; anything else is the function itself.
+        if (body.kind == Kind::table && body.field("run")) {
+            check_keys(body, action_keys, fmt::format("[actions.{}]", name));
+            if (auto id = fn_ref(*body.field("run"), "run")) action.run = *id;
+            if (auto ms = number_in(body, "timeout_ms", 1, max_duration_ms)) action.timeout_ms = *ms;
+            if (auto restart = string_of(body, "on_restart", false)) {
+                if (*restart == "rerun" || *restart == "fail") action.rerun = *restart == "rerun";
+                else
+                    d_.error(body.field("on_restart")->loc,
+                             fmt::format("unknown on_restart '{}' (expected rerun or fail){}", *restart,
+                                         suggest(*restart, {"rerun", "fail"})));
+            }
+        } else if (auto id = fn_ref(body, "action")) {
+            action.run = *id;
+        }
+        if (action.run >= 0) m_.actions.push_back(std::move(action));
+    }
 }
 
 void Builder::read_history(const Node* h) {

@@ -49,6 +49,7 @@ std::size_t MachinesImpl::step(double dt_ms) {
 
 std::vector<SendResult> MachinesImpl::recover(double now) {
     writable("recover");
+    if (pool_) resume_actions(now);
     const Recovery& recovery = vm_->model().recovery;
     std::vector<SendResult> results;
     if (recovery.event.empty()) return results;
@@ -61,6 +62,7 @@ std::vector<SendResult> MachinesImpl::recover(double now) {
 }
 
 std::vector<SendResult> MachinesImpl::fire_timers(double now, const std::function<bool(std::string_view)>& held) {
+    if (!vm_->model().actions.empty()) expire_actions(now);
     std::vector<SendResult> results;
     for (const auto& id : store_->due(now)) {
         if (held && held(id)) continue;
@@ -97,7 +99,13 @@ bool MachinesImpl::fire_timer(const std::string& id, double now, SendResult& r) 
     return true;
 }
 
-std::optional<double> MachinesImpl::next_due() { return store_->next_due(); }
+// An open action's deadline is a timer too: its action_timeout fires with the others.
+std::optional<double> MachinesImpl::next_due() {
+    std::optional<double> due = store_->next_due();
+    if (vm_ && !vm_->model().actions.empty())
+        if (auto deadline = store_->next_action_deadline(); deadline && (!due || *deadline < *due)) due = deadline;
+    return due;
+}
 
 void MachinesImpl::wake() {
     std::lock_guard lock(mutex_);
@@ -114,7 +122,7 @@ void MachinesImpl::run_timers(const std::function<bool()>& stop) {
         {
             std::unique_lock lock(mutex_);
             const double now = clock_->now_ms();
-            const std::optional<double> due = store_->next_due();
+            const std::optional<double> due = next_due();
             if (due && *due <= now) {
                 fire_timers(now);
                 told.swap(notices_);

@@ -30,7 +30,8 @@ std::string field_text(lua_State* L, const char* name) {
     return text;
 }
 
-/// The error a failed pcall left on the stack (a string or { name, message }); pops it.
+}  // namespace
+
 ErrorInfo pop_error(lua_State* L, std::string_view state) {
     ErrorInfo error{"LuaError", "", std::string(state)};
     if (lua_istable(L, -1)) {
@@ -44,8 +45,6 @@ ErrorInfo pop_error(lua_State* L, std::string_view state) {
     error.message = pop_error_text(L);
     return error;
 }
-
-}  // namespace
 
 void check_machine_model(const Model& model, Diagnostics& diags) {
     auto refuse = [&](const Loc& loc, std::string_view what) {
@@ -106,7 +105,12 @@ MachineVm::MachineVm(const Workflow& workflow) : workflow_(workflow), model_(wor
     lua_pushcclosure(L, lua_recover, 1);
     lua_pushlightuserdata(L, this);
     lua_pushcclosure(L, lua_step, 1);
-    lua_call(L, 4, 0);
+    lua_createtable(L, 0, static_cast<int>(model_->actions.size()));
+    for (const MachineAction& action : model_->actions) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, action.name.c_str());
+    }
+    lua_call(L, 5, 0);
     pools_ = workflow.impl().current()->pools;
     install_resources();
 }
@@ -216,6 +220,12 @@ int MachineVm::lua_recover(lua_State* L) {
         return 2;
     }
     return 0;
+}
+
+const MachineAction* MachineVm::action(std::string_view name) const {
+    for (const MachineAction& a : model_->actions)
+        if (a.name == name) return &a;
+    return nullptr;
 }
 
 int MachineVm::find_state(std::string_view qualified) const {
@@ -357,6 +367,7 @@ std::vector<MachineMessage> MachineVm::take_messages() {
         m.topic = field_text(L, "topic");
         m.instance = field_text(L, "instance");
         m.event = field_text(L, "event");
+        m.action = field_text(L, "action");
         lua_getfield(L, -1, "payload");
         if (!lua_isnil(L, -1)) m.payload = read_value(L, -1, program_->convert(), nullptr);
         lua_pop(L, 2);

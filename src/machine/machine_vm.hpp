@@ -24,22 +24,27 @@ namespace statenet::detail {
 struct MachineStep {
     using Code = MachineOutcome;
     Code code = Code::rejected;
-    int state = -1;                  ///< applied: the global id of the state the instance now waits in
-    bool completed = false;          ///< applied: that state is an end state
-    std::string reason;              ///< applied: the condition's reason; rejected: why
-    std::string label;               ///< applied: the event name or "after_ms=N" of the arc that fired
-    int previous = -1;               ///< applied: the state before `state` (where "@previous" leads), -1 = none
-    int messages = 0;                ///< applied: how many ctx.emit / ctx.send messages it wrote (take_messages)
+    int state = -1;          ///< applied: the global id of the state the instance now waits in
+    bool completed = false;  ///< applied: that state is an end state
+    std::string reason;      ///< applied: the condition's reason; rejected: why
+    std::string label;       ///< applied: the event name or "after_ms=N" of the arc that fired
+    int previous = -1;       ///< applied: the state before `state` (where "@previous" leads), -1 = none
+    int messages = 0;  ///< applied: how many ctx.emit / ctx.send / ctx.start_action messages it wrote (take_messages)
     std::optional<ErrorInfo> error;  ///< failed: what failed (the instance is unchanged)
 };
 
-/// What an applied step's functions wrote with ctx.emit (topic) or ctx.send (instance,
-/// event), in order.
+/// What an applied step's functions wrote with ctx.emit (topic), ctx.send (instance,
+/// event) or ctx.start_action (action, its args in payload), in order.
 struct MachineMessage {
     std::string topic;
     std::string instance, event;
+    std::string action;
     Value payload;
 };
+
+/// The error a failed pcall left on the stack (a string or { name, message }), in
+/// `state`; pops it.
+ErrorInfo pop_error(lua_State* L, std::string_view state);
 
 /// Checks that a model can drive machines; problems go to `diags` with their location.
 void check_machine_model(const Model& model, Diagnostics& diags);
@@ -56,6 +61,9 @@ public:
     MachineVm& operator=(const MachineVm&) = delete;
 
     const Model& model() const noexcept { return *model_; }
+    const Workflow& workflow() const noexcept { return workflow_; }
+    /// The `[actions]` entry named `name`, or null.
+    const MachineAction* action(std::string_view name) const;
     const std::shared_ptr<const Model>& model_ptr() const noexcept { return model_; }
     /// The state with global id `sid`.
     const State& state(int sid) const { return *states_[static_cast<std::size_t>(sid)]; }

@@ -41,7 +41,10 @@ MachinesImpl::MachinesImpl(Engine& engine, const std::filesystem::path& file, Ma
     else store_ = open_sqlite_store(options_.store, options_.full_sync, options_.create_store);
     store_->use_model(nullptr, vm_->model(), nullptr);
     watch_.watch(vm_->model());
+    use_actions();
 }
+
+MachinesImpl::~MachinesImpl() { pool_.reset(); }
 
 void MachinesImpl::writable(const char* what) const {
     if (!vm_)
@@ -114,9 +117,7 @@ std::vector<SendResult> MachinesImpl::send_many(const std::vector<MachineEvent>&
             write_data();
         });
     } catch (...) {
-        changed_.clear();
-        uncommitted_.clear();
-        emitted_.clear();
+        discard();
         for (const auto& e : events) forget(e.instance);
         throw;
     }
@@ -303,6 +304,10 @@ void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, dou
 
 void MachinesImpl::write_messages(const SendResult& r, double now) {
     for (auto& m : vm_->take_messages()) {
+        if (!m.action.empty()) {
+            start_action(r.instance, m, now);
+            continue;
+        }
         OutboxEntry entry{r.instance, r.event, now, m.topic, m.instance, m.event, m.payload.to_json()};
         const std::int64_t seq = store_->append_outbox(entry);
         if (!m.topic.empty())
@@ -335,9 +340,23 @@ void MachinesImpl::deliver_sends() {
     }
 }
 
+void MachinesImpl::discard() {
+    changed_.clear();
+    uncommitted_.clear();
+    emitted_.clear();
+    started_.clear();
+}
+
 void MachinesImpl::committed() {
     for (auto& notice : uncommitted_) notices_.push_back(std::move(notice));
     uncommitted_.clear();
+    if (!started_.empty()) {
+        std::vector<ActionJob> jobs;
+        for (auto& a : started_)
+            jobs.push_back({a.seq, std::move(a.instance), std::move(a.name), std::move(a.args_json)});
+        started_.clear();
+        if (pool_) pool_->submit(std::move(jobs));
+    }
     // A start, send or timer may have set an earlier timer than run_timers sleeps for.
     woken_ = true;
     timers_changed_.notify_all();
@@ -453,6 +472,7 @@ ReloadReport MachinesImpl::reload_locked() {
     store_->use_model(&vm_->model(), vm->model(), &report.orphaned);
     vm_ = std::move(vm);
     watch_.watch(vm_->model());
+    use_actions();
     return report;
 }
 

@@ -1,10 +1,12 @@
 // MachinesImpl: the machine set behind statenet::Machines — instances over a store, a
 // MachineVm running their functions, timers, listeners and hot reload. Its parts:
 // machines_impl.cpp (start, send, transitions, reads, reload), machine_timers.cpp
-// (timers, game frames, recovery, the timer loop).
+// (timers, game frames, recovery, the timer loop), machine_actions.cpp (actions started
+// with ctx.start_action: their pool, outcomes, timeouts and recovery).
 #pragma once
 
 #include "api/workflow_impl.hpp"
+#include "machine/action_pool.hpp"
 #include "machine/file_watch.hpp"
 #include "machine/machine_vm.hpp"
 #include "machine/store.hpp"
@@ -27,6 +29,7 @@ namespace statenet::detail {
 class MachinesImpl final : public Reloadable {
 public:
     MachinesImpl(Engine& engine, const std::filesystem::path& file, MachinesOptions options);
+    ~MachinesImpl() override;
     void register_for_reload(const std::shared_ptr<MachinesImpl>& self);
     bool recovers_on_open() const { return options_.recover_on_open && vm_; }
     /// Throws std::logic_error naming `what` when opened read-only.
@@ -129,8 +132,32 @@ private:
     std::atomic<bool> listening_{false};
     std::condition_variable timers_changed_;
     bool woken_ = false;
+    std::vector<OpenAction> started_;  // actions this transaction started, run once it commits
+    /// Runs the actions (null when the workflow declares none or action_workers is 0);
+    /// destroyed first, while what its workers call back into is still whole.
+    std::unique_ptr<ActionPool> pool_;
 
     void notify(const std::vector<Notice>& told);
+    /// Forgets what a transaction that failed had queued for after its commit.
+    void discard();
+
+    // Actions (machine_actions.cpp).
+    /// Starts (or sets up again after a reload) the pool when the workflow has actions.
+    void use_actions();
+    /// Records an action a step started (ctx.start_action), unless one of that name is
+    /// already open for the instance.
+    void start_action(const std::string& instance, MachineMessage& m, double now);
+    /// On a worker's thread: delivers an action's outcome to its instance.
+    void action_finished(const ActionJob& job, ActionOutcome outcome);
+    /// Closes open action `a` and sends `event` with `payload` to its instance, keyed
+    /// `action:<seq>`, in one transaction; nothing when it was closed already.
+    void end_action(const OpenAction& a, std::string_view event, const Value& payload, std::string_view outcome,
+                    double now);
+    /// Sends action_timeout for the open actions whose deadline has passed.
+    void expire_actions(double now);
+    /// Open actions this process does not run (left by a process that ended, or by one
+    /// without workers): run again, or failed (`on_restart = "fail"`).
+    void resume_actions(double now);
     /// Writes the applied step's ctx.emit / ctx.send messages to the outbox.
     void write_messages(const SendResult& r, double now);
     /// Delivers the outbox's pending sends, each in its own transaction with an
@@ -156,9 +183,7 @@ private:
                 write_data();
             });
         } catch (...) {
-            changed_.clear();
-            uncommitted_.clear();
-            emitted_.clear();
+            discard();
             forget(id);
             throw;
         }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -131,6 +132,38 @@ public:
             }
     }
 
+    std::optional<std::int64_t> start_action(const OpenAction& action, double) override {
+        for (const auto& [seq, open] : actions_)
+            if (open.instance == action.instance && open.name == action.name) return std::nullopt;
+        const std::int64_t seq = ++action_seq_;
+        actions_.emplace(seq, action).first->second.seq = seq;
+        return seq;
+    }
+
+    // Closed actions are kept by no one: nothing asks for them later.
+    bool close_action(std::int64_t seq, std::string_view) override { return actions_.erase(seq) > 0; }
+
+    std::vector<OpenAction> open_actions(double due_at) override {
+        std::vector<OpenAction> out;
+        for (const auto& [seq, open] : actions_)
+            if (due_at < 0 || open.deadline_ms <= due_at) out.push_back(open);
+        if (due_at >= 0)
+            std::stable_sort(out.begin(), out.end(),
+                             [](const OpenAction& a, const OpenAction& b) { return a.deadline_ms < b.deadline_ms; });
+        return out;
+    }
+
+    void renew_action(std::int64_t seq, double deadline_ms) override {
+        if (auto it = actions_.find(seq); it != actions_.end()) it->second.deadline_ms = deadline_ms;
+    }
+
+    std::optional<double> next_action_deadline() override {
+        std::optional<double> next;
+        for (const auto& [seq, open] : actions_)
+            if (!next || open.deadline_ms < *next) next = open.deadline_ms;
+        return next;
+    }
+
     PruneReport prune(const Retention& retention, double now_ms,
                       std::vector<std::pair<std::string, int>>& removed) override {
         PruneReport report;
@@ -233,6 +266,8 @@ private:
     std::unordered_map<std::string, TimedOutcome> keys_;
     std::deque<OutboxRow> outbox_;
     std::int64_t outbox_seq_ = 0;
+    std::map<std::int64_t, OpenAction> actions_;  // open ones, by seq
+    std::int64_t action_seq_ = 0;
     std::deque<AuditEntry> audit_;
     std::size_t audit_limit_;
     std::int64_t seq_ = 0;

@@ -1,5 +1,6 @@
 // The durable store: instances, idempotency keys and the audit log in one SQLite database.
 #include "io/sqlite_open.hpp"
+#include "machine/sqlite_actions.hpp"
 #include "machine/sqlite_outbox.hpp"
 #include "machine/store.hpp"
 
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS statenet_instances (
   previous TEXT
 );
 CREATE INDEX IF NOT EXISTS statenet_instances_due ON statenet_instances(due_ms) WHERE due_ms IS NOT NULL;
+CREATE INDEX IF NOT EXISTS statenet_instances_idle ON statenet_instances(since_ms) WHERE completed = 0;
 CREATE TABLE IF NOT EXISTS statenet_keys (
   instance TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -84,6 +86,7 @@ public:
             SQLite::Transaction create(db_, SQLite::TransactionBehavior::IMMEDIATE);
             db_.exec(schema);
             create_outbox_schema(db_);
+            create_actions_schema(db_);
             create.commit();
             return true;
         });
@@ -108,6 +111,7 @@ public:
             "INSERT INTO statenet_keys (instance, key, status, event, from_state, to_state, completed, reason, "
             "error_name, error_message, error_state, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         outbox_ = std::make_unique<SqliteOutbox>(db_);
+        actions_ = std::make_unique<SqliteActions>(db_);
         audit_ = prepare(
             "INSERT INTO statenet_audit (instance, from_state, to_state, event, key, time_ms, outcome, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -287,9 +291,18 @@ public:
     std::vector<PendingSend> pending_sends(std::size_t limit) override { return outbox_->pending_sends(limit); }
     void mark_sent(std::int64_t seq, std::string_view error) override { outbox_->mark_sent(seq, error); }
 
+    std::optional<std::int64_t> start_action(const OpenAction& action, double now_ms) override {
+        return actions_->start(action, now_ms);
+    }
+    bool close_action(std::int64_t seq, std::string_view outcome) override { return actions_->close(seq, outcome); }
+    std::vector<OpenAction> open_actions(double due_at) override { return actions_->open(due_at); }
+    void renew_action(std::int64_t seq, double deadline_ms) override { actions_->renew(seq, deadline_ms); }
+    std::optional<double> next_action_deadline() override { return actions_->next_deadline(); }
+
     PruneReport prune(const Retention& retention, double now_ms,
                       std::vector<std::pair<std::string, int>>& removed) override {
         rows_.clear();
+        actions_->prune();
         return outbox_->prune(retention, now_ms, removed);
     }
 
@@ -363,7 +376,9 @@ public:
     }
 
     std::vector<std::string> idle(double before_ms) override {
-        return ids("SELECT id FROM statenet_instances WHERE completed = 0 AND since_ms < ?1 ORDER BY id", before_ms);
+        // `+id`: ordering by the primary key would make SQLite walk the whole table in id
+        // order; the idle index finds the few idle instances, which are then sorted.
+        return ids("SELECT id FROM statenet_instances WHERE completed = 0 AND since_ms < ?1 ORDER BY +id", before_ms);
     }
 
 private:
@@ -412,6 +427,7 @@ private:
     SQLite::Database db_;
     std::unique_ptr<SQLite::Statement> find_, data_, insert_, update_, find_key_, save_key_, audit_;
     std::unique_ptr<SqliteOutbox> outbox_;
+    std::unique_ptr<SqliteActions> actions_;
     /// Instance rows as this connection last read or wrote them (see atomically).
     static constexpr std::size_t max_cached_rows = 100000;
     std::unordered_map<std::string, InstanceRow, Hash, std::equal_to<>> rows_;

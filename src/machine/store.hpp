@@ -45,6 +45,14 @@ struct PendingSend {
     std::string target, event, payload_json;
 };
 
+/// An action started by a transition (ctx.start_action) whose outcome has not yet been
+/// delivered to its instance.
+struct OpenAction {
+    std::int64_t seq = 0;
+    std::string instance, name, args_json;
+    double deadline_ms = 0;  ///< then it times out
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -87,8 +95,22 @@ public:
     /// Marks a send delivered (`error` empty) or undeliverable (why).
     virtual void mark_sent(std::int64_t seq, std::string_view error) = 0;
 
+    /// Records an action a transition starts (in the current transaction); nullopt when
+    /// one of that name is already open for the instance (it is not started twice).
+    virtual std::optional<std::int64_t> start_action(const OpenAction& action, double now_ms) = 0;
+    /// Closes an open action with how it ended; false when it was closed already (its
+    /// timeout and its result race: the first one wins).
+    virtual bool close_action(std::int64_t seq, std::string_view outcome) = 0;
+    /// Open actions: every one, oldest first (`due_at` < 0), or those whose deadline is
+    /// at or before `due_at`, earliest first.
+    virtual std::vector<OpenAction> open_actions(double due_at) = 0;
+    /// An open action runs again from `now`: its new deadline.
+    virtual void renew_action(std::int64_t seq, double deadline_ms) = 0;
+    /// The earliest deadline of an open action; nullopt when none.
+    virtual std::optional<double> next_action_deadline() = 0;
+
     /// Removes what `retention` no longer keeps at `now_ms`, and acknowledged outbox
-    /// entries; removed instances go to `removed` (id, and the in-memory store's handle).
+    /// entries and closed actions; removed instances go to `removed` (id, and the in-memory store's handle).
     virtual PruneReport prune(const Retention& retention, double now_ms,
                               std::vector<std::pair<std::string, int>>& removed) = 0;
 

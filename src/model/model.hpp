@@ -266,6 +266,16 @@ struct SupervisionConfig {
     Loc loc;
 };
 
+/// `[actions.NAME]`: a function machine transitions start with ctx.start_action(NAME, args),
+/// run on a worker pool outside the event; its outcome comes back as an event.
+struct MachineAction {
+    std::string name;
+    FnId run = -1;              // called as run(args, ctx)
+    double timeout_ms = 30000;  // then the instance gets action_timeout
+    bool rerun = true;          // in flight when the process died: run again (false: action_failed)
+    Loc loc;
+};
+
 /// `[history]`, with the load options' overrides applied.
 struct HistoryConfig {
     HistoryLevel level = HistoryLevel::off;
@@ -315,6 +325,10 @@ struct Model {
     Retention retention;
     std::vector<ChildWorkflow> machines;
     SupervisionConfig supervision;
+    Loc loc;
+};
+
+    std::vector<MachineAction> actions;  // `[actions]`, in definition order
     /// `[branches] join, merge`: breadth-first branches joined into one record (its
     /// `branches` list stays empty); docs/fanout.md.
     std::optional<Parallel> branch_join;

@@ -1,5 +1,5 @@
-// The /instances routes: start (one or many), send with an idempotency key, show, list,
-// audit and accepted events.
+// The /instances routes: start (one or many), send with an idempotency key (one, or a
+// batch on /events), show, list, audit and accepted events.
 #include "machine/machine_json.hpp"
 #include "server/api_request.hpp"
 #include "server/routes.hpp"
@@ -98,6 +98,49 @@ void send(Api& api, const std::string& id, const httplib::Request& req, httplib:
     reply(res, status_of(r), result_json(r));
 }
 
+MachineEvent batch_event(const Value& item, std::size_t i) {
+    if (!item.is_object())
+        throw bad_request(
+            fmt::format("events[{}] must be an object {{\"instance\", \"event\", \"payload\", \"key\"}}", i));
+    MachineEvent e{required_string(item, "instance"), required_string(item, "event"), Value(),
+                   string_field(item, "key").value_or("")};
+    if (const Value* payload = item.find("payload")) e.payload = *payload;
+    return e;
+}
+
+/// POST /events: {"events": [{"instance", "event", "payload"?, "key"?}, ...]}: many sends
+/// in one request, answered with each one's result (or error) in order. They commit in
+/// one transaction when every instance exists; otherwise one by one, an unknown
+/// instance's event getting a not_found error while the others go on.
+void send_batch(Api& api, const httplib::Request& req, httplib::Response& res) {
+    const Value body = body_object(req);
+    const Value* list = body.find("events");
+    if (!list || !list->is_array())
+        throw bad_request("\"events\" must be an array of {\"instance\", \"event\", \"payload\", \"key\"}");
+    std::vector<MachineEvent> events;
+    for (std::size_t i = 0; i < list->as_array().size(); ++i) events.push_back(batch_event((*list)[i], i));
+    const auto begin = std::chrono::steady_clock::now();
+    Value::Array results;
+    auto add = [&](const SendResult& r) {
+        if (r.status == SendStatus::duplicate) api.metrics.count(SendStatus::duplicate);
+        results.push_back(result_json(r));
+    };
+    try {
+        for (const auto& r : api.machines.send_many(events)) add(r);
+    } catch (const std::invalid_argument&) {  // an unknown instance: nothing ran yet
+        for (const auto& e : events) {
+            try {
+                add(api.machines.send(e.instance, e.event, e.payload, e.key));
+            } catch (const std::invalid_argument& unknown) {
+                results.push_back(Value::object(
+                    {{"error", Value::object({{"code", Value("not_found")}, {"message", Value(unknown.what())}})}}));
+            }
+        }
+    }
+    api.metrics.observe_latency(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+    reply(res, 200, Value::object({{"results", Value(std::move(results))}}));
+}
+
 InstanceInfo existing(Api& api, const std::string& id) {
     auto info = api.machines.get(id);
     if (!info) throw not_found(fmt::format("no machine instance '{}'", id));
@@ -156,6 +199,7 @@ void audit(Api& api, const std::string& id, const httplib::Request& req, httplib
 void add_instance_routes(httplib::Server& http, Api& api) {
     http.Post("/instances", [&api](const httplib::Request& req, httplib::Response& res) { start(api, req, res); });
     http.Get("/instances", [&api](const httplib::Request& req, httplib::Response& res) { list(api, req, res); });
+    http.Post("/events", [&api](const httplib::Request& req, httplib::Response& res) { send_batch(api, req, res); });
     http.Get("/audit", [&api](const httplib::Request& req, httplib::Response& res) { audit(api, {}, req, res); });
     // An id may hold any character but '/' needs percent-encoding; the longer paths
     // are tried first.

@@ -27,7 +27,8 @@ local recover  -- (sid, error name, retry counts) -> "retry", i | "route", sid |
 -- after one that failed: its resource writes roll back with it (machine_vm.cpp).
 local step_hook
 
--- What this step's functions emitted (ctx.emit) and sent (ctx.send), in order: handed
+-- What this step's functions emitted (ctx.emit), sent (ctx.send) and started
+-- (ctx.start_action), in order: handed
 -- to C++ when the step applies (it writes them to the outbox in the transition's
 -- transaction), dropped when it does not.
 local OUTBOX = {}
@@ -46,9 +47,25 @@ local function send(instance, event, payload)
   OUTBOX[#OUTBOX + 1] = { instance = instance, event = event, payload = payload }
 end
 
-function M.setup(copy, max, recover_fn, step_fn)
-  copy_mode, max_transitions, recover, step_hook = copy, max, recover_fn, step_fn
-  ctx.emit, ctx.send = emit, send
+-- The workflow's [actions] names (name -> true), for ctx.start_action's check.
+local ACTIONS = {}
+
+-- Starts a declared action once the step commits (written in the same transaction);
+-- one already in flight for this instance under that name is not started again.
+local function start_action(name, args)
+  if type(name) ~= "string" or not ACTIONS[name] then
+    local known = {}
+    for k in pairs(ACTIONS) do known[#known + 1] = k end
+    table.sort(known)
+    error("ctx.start_action: unknown action '" .. tostring(name) .. "' (declared under [actions]: " ..
+        (known[1] and table.concat(known, ", ") or "none") .. ")", 2)
+  end
+  OUTBOX[#OUTBOX + 1] = { action = name, payload = args }
+end
+
+function M.setup(copy, max, recover_fn, step_fn, actions)
+  copy_mode, max_transitions, recover, step_hook, ACTIONS = copy, max, recover_fn, step_fn, actions
+  ctx.emit, ctx.send, ctx.start_action = emit, send, start_action
 end
 
 -- The applied step's outbox entries (C++ reads them right after the step).

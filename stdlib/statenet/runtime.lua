@@ -47,6 +47,7 @@ local function machines_only(name)
   return function() error("ctx." .. name .. " works only in machines (statenet machine, Machines)", 2) end
 end
 ctx.emit, ctx.send = machines_only("emit"), machines_only("send")
+ctx.start_action = machines_only("start_action")
 
 -- What the host grants workflow code (src/lua/sandbox.cpp): sandboxed unless the
 -- benchmark baseline turned it off.
