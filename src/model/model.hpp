@@ -325,9 +325,6 @@ struct Model {
     Retention retention;
     std::vector<ChildWorkflow> machines;
     SupervisionConfig supervision;
-    Loc loc;
-};
-
     std::vector<MachineAction> actions;  // `[actions]`, in definition order
     /// `[branches] join, merge`: breadth-first branches joined into one record (its
     /// `branches` list stays empty); docs/fanout.md.
