@@ -198,6 +198,12 @@ public:
     /// Fires every timer due at `now_ms` (the clock's time when omitted).
     std::vector<SendResult> tick();
     std::vector<SendResult> tick(double now_ms);
+    /// Fires the timers due at `now_ms` of every instance `held(id)` does not hold back.
+    std::vector<SendResult> tick(double now_ms, const std::function<bool(std::string_view)>& held);
+
+    /// Deletes an instance and its idempotency keys (its audit rows stay): what a
+    /// supervisor does to a removed child. False when there is none.
+    bool remove(std::string_view id);
 
     /// Queues an event for the next step(). Throws std::invalid_argument for an
     /// unknown instance.

@@ -8,5 +8,6 @@
 #include <statenet/machines.hpp>
 #include <statenet/result.hpp>
 #include <statenet/stream.hpp>
+#include <statenet/supervisor.hpp>
 #include <statenet/value.hpp>
 #include <statenet/workflow.hpp>

@@ -195,10 +195,55 @@ int list(const MachineArgs& args) {
     return exit_ok;
 }
 
+MachinesOptions supervisor_options(const MachineArgs& args) {
+    MachinesOptions options;
+    options.store = args.store;
+    options.recover_on_open = false;
+    options.create_store = false;
+    options.load = load_options(args.sets, std::nullopt);
+    if (args.now) options.clock = std::make_shared<ManualClock>(*args.now);
+    return options;
+}
+
+/// A supervising workflow's tick: the supervisor's report as one JSON line; exit 1 when
+/// a children function, a template or a health check failed.
+int supervise_tick(Engine& engine, const MachineArgs& args) {
+    Supervisor supervisor(engine, args.workflow, supervisor_options(args));
+    const SuperviseReport r = supervisor.tick();
+    const auto count = [](std::size_t n) { return Value(static_cast<std::int64_t>(n)); };
+    Value::Array errors;
+    for (const auto& e : r.errors) errors.push_back(Value(e));
+    fmt::print("{}\n", Value::object({{"started", count(r.started)},
+                                      {"updated", count(r.updated)},
+                                      {"stopping", count(r.stopping)},
+                                      {"removed", count(r.removed)},
+                                      {"forced", count(r.forced)},
+                                      {"mapped", count(r.mapped)},
+                                      {"restarted", count(r.restarted)},
+                                      {"escalated", count(r.escalated)},
+                                      {"held", count(r.held)},
+                                      {"timers", count(r.timers)},
+                                      {"errors", Value(std::move(errors))}})
+                           .to_json());
+    std::fflush(stdout);
+    return r.errors.empty() ? exit_ok : exit_records_failed;
+}
+
 int tick(const MachineArgs& args) {
     Engine engine;
+    if (Supervisor::supervises(engine, args.workflow, load_options(args.sets, std::nullopt)))
+        return supervise_tick(engine, args);
     auto machines = open(engine, args);
     return print_results(machines->tick());
+}
+
+int tree(const MachineArgs& args) {
+    Engine engine;
+    Supervisor supervisor(engine, args.workflow, supervisor_options(args));
+    auto node = supervisor.tree(args.id);
+    if (!node) throw usage_error(fmt::format("no machine instance '{}'", args.id));
+    fmt::print("{}\n", node->to_value().to_json(2));
+    return exit_ok;
 }
 
 int outbox(const MachineArgs& args) {
@@ -299,6 +344,12 @@ Command add_machine_command(CLI::App& root) {
     list_app->add_flag("--active", args->active, "Leave out completed instances");
 
     CLI::App* tick_app = add_machine_subcommand(*machine, args, "tick", "Fire every timer (after_ms arc) that is due");
+    tick_app->footer(
+        "A workflow with `children` or [machines] runs one supervisor tick instead (docs/supervision.md):\n"
+        "reconcile, state mapping, breakers, then every timer of the tree; it prints what it did.");
+    CLI::App* tree_app = add_machine_subcommand(*machine, args, "tree",
+                                                "Print an instance's supervision tree (its children, theirs...)");
+    tree_app->add_option("ID", args->id, "Instance id")->required()->type_name("");
 
     CLI::App* outbox_app = add_machine_subcommand(*machine, args, "outbox",
                                                   "Print unacknowledged emitted messages (ctx.emit), oldest first");
@@ -320,6 +371,7 @@ Command add_machine_command(CLI::App& root) {
                 if (show_app->parsed()) return show(*args);
                 if (list_app->parsed()) return list(*args);
                 if (tick_app->parsed()) return tick(*args);
+                if (tree_app->parsed()) return tree(*args);
                 if (outbox_app->parsed()) return outbox(*args);
                 if (ack_app->parsed()) return ack(*args);
                 if (prune_app->parsed()) return prune(*args);

@@ -89,7 +89,16 @@ int serve(const ServeArgs& args) {
     machine_options.store = args.store;
     machine_options.full_sync = args.full_sync;
     machine_options.load = load_options(args.sets, std::nullopt);
-    Machines machines(engine, args.workflow, std::move(machine_options));
+    // A supervising workflow's machines come with their tree (docs/supervision.md).
+    std::unique_ptr<Supervisor> supervisor;
+    std::unique_ptr<Machines> plain;
+    if (Supervisor::supervises(engine, args.workflow, machine_options.load)) {
+        supervisor = std::make_unique<Supervisor>(engine, args.workflow, std::move(machine_options));
+        options.server.supervisor = supervisor.get();
+    } else {
+        plain = std::make_unique<Machines>(engine, args.workflow, std::move(machine_options));
+    }
+    Machines& machines = supervisor ? supervisor->machines() : *plain;
     if (!server::serve(machines, options)) {
         print_error("the server stopped on an error");
         return exit_usage;

@@ -19,13 +19,14 @@ using Keys = std::vector<std::string_view>;
 inline const Keys top_keys = {"name",     "version",         "description", "main",      "scripts",  "data_mode",
                               "strategy", "max_transitions", "timeout_ms",  "in_flight", "vars",     "transaction",
                               "history",  "resources",       "reference",   "networks",  "recovery", "trust",
-                              "limits",   "retention",       "branches",    "actions"};
+                              "limits",   "retention",       "branches",    "actions",
+                              "machines", "supervision"};
 inline const Keys network_keys = {"states", "any", "description"};
 inline const Keys state_keys = {
     "name",        "start",       "end",      "end_test",   "schema",    "pre_validate", "transform",
     "validate",    "arcs",        "retry",    "on_error",   "data_mode", "emit",         "resources",
     "description", "parallel",    "map",      "wait",       "entry",     "exit",         "circuit_breaker",
-    "bulkhead",    "deadline_ms", "fallback", "compensate", "cache"};
+    "bulkhead",    "deadline_ms", "fallback", "compensate", "cache",     "children"};
 inline const Keys parallel_keys = {"branches", "join", "merge"};
 inline const Keys branch_join_keys = {"join", "merge", "description"};
 inline const Keys map_keys = {
@@ -43,6 +44,9 @@ inline const Keys retry_keys = {"errors", "attempts", "interval_ms", "backoff", 
 inline const Keys catcher_keys = {"errors", "to", "compensate"};
 inline const Keys any_keys = {"arcs", "description"};
 inline const Keys recovery_keys = {"idle_ms", "event", "description"};
+inline const Keys machine_decl_keys = {"workflow", "description"};
+inline const Keys supervision_keys = {"health",         "removal_timeout_ms", "breaker_failures",  "backoff_ms",
+                                      "max_backoff_ms", "max_restarts",       "restart_window_ms", "description"};
 inline const Keys action_keys = {"run", "timeout_ms", "on_restart", "description"};
 inline const Keys retention_keys = {"keys_ms", "audit_ms", "completed_ms", "description"};
 inline const Keys transaction_keys = {"strategy", "batch_size"};
@@ -111,6 +115,9 @@ private:
     void read_join(Parallel& p, const Node& body, std::size_t max_quorum);
     void read_branch_join(const Node* b);
     void read_retention(const Node* r);
+    // `[machines.NAME]` and `[supervision]` (builder_supervision.cpp).
+    void read_child_workflows(const Node* m);
+    void read_supervision(const Node* s);
     /// `[actions]`: `NAME = function reference` or `[actions.NAME] run, timeout_ms, on_restart`.
     void read_actions(const Node* a);
     void read_history(const Node* h);

@@ -54,6 +54,8 @@ void Builder::build(const Node& root) {
     read_reference(root);
     read_recovery(root.field("recovery"));
     read_retention(root.field("retention"));
+    read_child_workflows(root.field("machines"));
+    read_supervision(root.field("supervision"));
     read_actions(root.field("actions"));
     read_branch_join(root.field("branches"));
     read_networks(root);

@@ -118,6 +118,7 @@ void Builder::read_state(int n, int index, State& state, const Node& body) {
     state.entry = fn_list(body.field("entry"), "entry");
     state.exit = fn_list(body.field("exit"), "exit");
     if (const Node* t = body.field("end_test")) state.end_test = fn_ref(*t, "end_test");
+    if (const Node* c = body.field("children")) state.children = fn_ref(*c, "children");
     if (const Node* retry = body.field("retry")) read_retry(state, *retry);
     if (const Node* catchers = body.field("on_error")) read_catchers(n, index, state, *catchers);
     if (const Node* p = body.field("parallel")) read_parallel(state, *p);

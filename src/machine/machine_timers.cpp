@@ -15,6 +15,11 @@ std::vector<SendResult> MachinesImpl::tick(double now) {
     return fire_timers(now);
 }
 
+std::vector<SendResult> MachinesImpl::tick(double now, const std::function<bool(std::string_view)>& held) {
+    writable("tick");
+    return fire_timers(now, held);
+}
+
 void MachinesImpl::post(std::string_view id, std::string_view event, const Value& payload) {
     writable("post");
     // Checked now, since step() cannot report it to the caller that queued it.
@@ -56,10 +61,11 @@ std::vector<SendResult> MachinesImpl::recover(double now) {
     return results;
 }
 
-std::vector<SendResult> MachinesImpl::fire_timers(double now) {
+std::vector<SendResult> MachinesImpl::fire_timers(double now, const std::function<bool(std::string_view)>& held) {
     if (!vm_->model().actions.empty()) expire_actions(now);
     std::vector<SendResult> results;
     for (const auto& id : store_->due(now)) {
+        if (held && held(id)) continue;
         SendResult r;
         bool fired = false;
         guarded(id, [&] { fired = fire_timer(id, now, r); });

@@ -70,6 +70,13 @@ std::vector<SendResult> Machines::tick(double now_ms) {
     return impl_->locked([&] { return impl_->tick(now_ms); });
 }
 
+std::vector<SendResult> Machines::tick(double now_ms, const std::function<bool(std::string_view)>& held) {
+    return impl_->locked([&] { return impl_->tick(now_ms, held); });
+}
+bool Machines::remove(std::string_view id) {
+    return impl_->locked([&] { return impl_->remove(id); });
+}
+
 std::optional<double> Machines::next_due() {
     return impl_->locked([&] { return impl_->next_due(); });
 }

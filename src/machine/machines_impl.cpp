@@ -484,6 +484,20 @@ std::size_t MachinesImpl::ack(const std::vector<std::int64_t>& seqs) {
     return acked;
 }
 
+bool MachinesImpl::remove(std::string_view id) {
+    writable("remove");
+    bool found = false;
+    int handle = -1;
+    store_->atomically([&] { found = store_->erase(id, handle); });
+    if (store_->durable()) {
+        forget(id);
+    } else if (found) {
+        vm_->drop(handle);
+        free_handles_.push_back(handle);
+    }
+    return found;
+}
+
 PruneReport MachinesImpl::prune(double now) {
     writable("prune");
     PruneReport report;

@@ -39,6 +39,11 @@ public:
     SendResult send(std::string_view id, std::string_view event, const Value& payload, std::string_view key);
     std::vector<SendResult> send_many(const std::vector<MachineEvent>& events);
     std::vector<SendResult> tick(double now);
+    /// Fires the due timers of the instances `held` does not hold back (a supervisor's
+    /// open breaker holds its children).
+    std::vector<SendResult> tick(double now, const std::function<bool(std::string_view)>& held);
+    /// Deletes an instance and its keys (a supervisor removing a child); false: none.
+    bool remove(std::string_view id);
     double now() { return clock_->now_ms(); }
 
     void post(std::string_view id, std::string_view event, const Value& payload);
@@ -203,7 +208,7 @@ private:
     /// Records an applied step: the new state, data, timer and version.
     void apply(SendResult& r, InstanceRow& row, MachineStep& step, double now, int handle, bool created);
     void audit(const SendResult& r, double now);
-    std::vector<SendResult> fire_timers(double now);
+    std::vector<SendResult> fire_timers(double now, const std::function<bool(std::string_view)>& held = {});
 
     /// Fires instance `id`'s due timer arc; false when none fired (its guards held it
     /// back: the timer moves on to the state's next after_ms, without an audit row).

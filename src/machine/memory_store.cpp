@@ -66,6 +66,17 @@ public:
         if (row.due_ms >= 0 && !row.completed) timers_.insert({row.due_ms, it->first});
     }
 
+    bool erase(std::string_view id, int& handle) override {
+        auto it = instances_.find(std::string(id));
+        if (it == instances_.end()) return false;
+        if (it->second.due_ms >= 0) timers_.erase({it->second.due_ms, it->first});
+        handle = it->second.handle;
+        instances_.erase(it);
+        const std::string prefix = key_of(id, {});
+        std::erase_if(keys_, [&](const auto& k) { return k.first.starts_with(prefix); });
+        return true;
+    }
+
     std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) override {
         auto it = keys_.find(key_of(id, key));
         if (it == keys_.end()) return std::nullopt;

@@ -233,6 +233,18 @@ public:
         s.exec();
     }
 
+    bool erase(std::string_view id, int& handle) override {
+        handle = -1;
+        rows_.erase(std::string(id));
+        pending_.erase(std::string(id));
+        SQLite::Statement keys(db_, "DELETE FROM statenet_keys WHERE instance = ?");
+        bind_text(keys, 1, id);
+        keys.exec();
+        SQLite::Statement q(db_, "DELETE FROM statenet_instances WHERE id = ?");
+        bind_text(q, 1, id);
+        return q.exec() > 0;
+    }
+
     std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) override {
         Use q(*find_key_);
         bind_text(*find_key_, 1, id);

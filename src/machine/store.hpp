@@ -76,6 +76,10 @@ public:
     /// Inserts or updates an instance; `data` is written when non-null (durable stores).
     virtual void save(std::string_view id, const InstanceRow& row, const Value* data, bool created) = 0;
 
+    /// Deletes an instance and its idempotency keys (its audit rows stay); false when
+    /// there is none. `handle` receives the in-memory store's data handle.
+    virtual bool erase(std::string_view id, int& handle) = 0;
+
     virtual std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) = 0;
     /// `time_ms`: when the key was first sent ([retention] keys_ms counts from it).
     virtual void save_key(const KeyedOutcome& outcome, double time_ms) = 0;

@@ -230,6 +230,9 @@ struct State {
     std::optional<Parallel> parallel;
     std::optional<Map> map;
     std::optional<Wait> wait;
+    /// Supervision: `children = "module.fn"` derives the instance's desired child specs
+    /// in this state (docs/supervision.md).
+    std::optional<FnId> children;
     /// Resources the state and its arcs list: acquired on entry, held to record end.
     std::vector<int> resources;
     Loc loc;
@@ -277,6 +280,27 @@ struct Retention {
     double keys_ms = -1;       // idempotency keys, from their first send
     double audit_ms = -1;      // audit rows
     double completed_ms = -1;  // completed instances, from reaching their end state
+};
+
+/// `[machines.NAME] workflow = "path"`: a child workflow a supervisor's child specs
+/// name (docs/supervision.md).
+struct ChildWorkflow {
+    std::string name;
+    std::string path;  // resolved against the workflow's directory
+    Loc loc;
+};
+
+/// `[supervision]`: how a supervising instance checks its infrastructure and treats
+/// its children (docs/supervision.md).
+struct SupervisionConfig {
+    std::optional<FnId> health;         // (data, ctx) -> ok[, reason]; run every tick
+    double removal_timeout_ms = 30000;  // a removed child not at an end state by then is deleted
+    std::int64_t breaker_failures = 3;  // consecutive health failures that open the breaker
+    double backoff_ms = 1000;           // first open period; doubles up to max_backoff_ms
+    double max_backoff_ms = 60000;
+    std::int64_t max_restarts = 3;  // restarts within restart_window_ms before child_failed
+    double restart_window_ms = 60000;
+    Loc loc;
 };
 
 /// `[actions.NAME]`: a function machine transitions start with ctx.start_action(NAME, args),
@@ -336,6 +360,8 @@ struct Model {
     std::vector<ResourceDecl> resources;
     Recovery recovery;
     Retention retention;
+    std::vector<ChildWorkflow> machines;
+    SupervisionConfig supervision;
     std::vector<MachineAction> actions;  // `[actions]`, in definition order
     /// `[branches] join, merge`: breadth-first branches joined into one record (its
     /// `branches` list stays empty); docs/fanout.md.
@@ -368,6 +394,15 @@ struct Model {
         for (const auto& net : networks)
             for (const auto& s : net.states)
                 if (s.wait) return true;
+        return false;
+    }
+    /// Some state derives children or the workflow declares child workflows: its
+    /// instances need a supervisor (statenet::Supervisor).
+    bool supervises() const {
+        if (!machines.empty() || supervision.health) return true;
+        for (const auto& net : networks)
+            for (const auto& s : net.states)
+                if (s.children) return true;
         return false;
     }
     const std::string& qualified(int network, int index) const { return networks[network].states[index].qualified; }

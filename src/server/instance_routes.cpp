@@ -212,6 +212,16 @@ void add_instance_routes(httplib::Server& http, Api& api) {
         existing(api, id);
         reply(res, 200, Value::object({{"instance", Value(id)}, {"events", accepted_events(api, id)}}));
     });
+    // A supervising workflow's tree under the instance; a plain instance is a tree alone.
+    http.Get(R"(/instances/(.+)/tree)", [&api](const httplib::Request& req, httplib::Response& res) {
+        const std::string id = req.matches[1];
+        std::optional<TreeNode> node = api.supervisor ? api.supervisor->tree(id) : std::nullopt;
+        if (!node) {
+            auto info = existing(api, id);
+            node = TreeNode{id, id, "", info.state, info.completed, "root", "", "", Value(), {}};
+        }
+        reply(res, 200, node->to_value());
+    });
     http.Get(R"(/instances/(.+))",
              [&api](const httplib::Request& req, httplib::Response& res) { show(api, req.matches[1], res); });
 }

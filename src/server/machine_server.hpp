@@ -9,6 +9,7 @@
 #include "server/routes.hpp"
 
 #include <statenet/machines.hpp>
+#include <statenet/supervisor.hpp>
 
 #include <httplib.h>
 
@@ -24,6 +25,11 @@ struct ServerOptions {
     /// Worker threads: each open connection (a keep-alive client, an event stream) holds
     /// one. Event streams may take half of them.
     std::size_t threads = 64;
+    /// A supervising workflow's supervisor: GET /instances/{id}/tree shows its tree, and
+    /// serve() ticks it. Null: a plain workflow (the tree is the instance alone).
+    Supervisor* supervisor = nullptr;
+    /// How often serve() ticks the supervisor.
+    double supervise_every_ms = 100;
 };
 
 class MachineServer {
@@ -50,7 +56,7 @@ private:
     ServerOptions options_;
     Metrics metrics_;
     EventStream stream_;
-    Api api_{machines_, metrics_, stream_, std::max<std::size_t>(1, options_.threads / 2)};
+    Api api_{machines_, metrics_, stream_, options_.supervisor, std::max<std::size_t>(1, options_.threads / 2)};
     httplib::Server http_;
     std::size_t listener_ = 0;
 

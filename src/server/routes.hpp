@@ -6,6 +6,7 @@
 #include "server/metrics.hpp"
 
 #include <statenet/machines.hpp>
+#include <statenet/supervisor.hpp>
 
 #include <httplib.h>
 
@@ -19,6 +20,7 @@ struct Api {
     Machines& machines;
     Metrics& metrics;
     EventStream& stream;
+    Supervisor* supervisor = nullptr;  ///< a supervising workflow's (GET /instances/{id}/tree)
     /// Event streams hold a worker thread each: at most this many at once, so that
     /// requests always find a worker.
     std::size_t max_streams = 1;

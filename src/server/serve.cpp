@@ -107,6 +107,20 @@ void run_timer_loop(Machines& machines, const std::atomic<bool>& stopping, const
     }
 }
 
+/// Ticks the supervisor every `supervise_every_ms` until `stopping`.
+void run_supervisor(Supervisor& supervisor, const std::atomic<bool>& stopping, const ServeOptions& options) {
+    const auto every = std::chrono::duration<double, std::milli>(options.server.supervise_every_ms);
+    while (!stopping) {
+        try {
+            for (const auto& error : supervisor.tick().errors)
+                if (options.log) options.log(fmt::format("supervisor: {}", error));
+        } catch (const std::exception& e) {
+            if (options.log) options.log(fmt::format("supervisor tick: {}", e.what()));
+        }
+        std::this_thread::sleep_for(every);
+    }
+}
+
 }  // namespace
 
 bool serve(Machines& machines, const ServeOptions& options) {
@@ -125,6 +139,9 @@ bool serve(Machines& machines, const ServeOptions& options) {
 
     std::atomic<bool> stopping{false};
     std::thread timers([&] { run_timer_loop(machines, stopping, options); });
+    std::thread supervising([&] {
+        if (options.server.supervisor) run_supervisor(*options.server.supervisor, stopping, options);
+    });
     Upkeep upkeep(machines, options);
     std::thread upkeep_thread([&] { upkeep.run(); });
 
@@ -138,6 +155,7 @@ bool serve(Machines& machines, const ServeOptions& options) {
     stopping = true;
     machines.wake();
     timers.join();
+    supervising.join();
     upkeep.stop();
     upkeep_thread.join();
     return ok;

@@ -1,0 +1,77 @@
+// Supervision benchmark (issue 16): a supervisor tick over 100 children, one reconcile
+// operation (a changed spec delivered as spec_changed), one strict template render —
+// each against its target and a baseline measured in the same run.
+//
+//   build/bench/supervise_bench [ROUNDS]
+#include "supervise/supervise_vm.hpp"
+
+#include <statenet/statenet.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <vector>
+
+using namespace statenet;
+
+namespace {
+
+const std::string pack = std::string(STATENET_BENCH_DIR) + "/supervise/pack.lua";
+
+template <class F>
+double median_us(int rounds, F&& work) {
+    std::vector<double> us;
+    for (int i = 0; i < rounds; ++i) {
+        const auto begin = std::chrono::steady_clock::now();
+        work(i);
+        us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - begin).count());
+    }
+    std::sort(us.begin(), us.end());
+    return us[us.size() / 2];
+}
+
+void line(const char* what, double us, double target_us, const char* baseline, double baseline_us) {
+    fmt::print("{:<42} {:>9.2f} us   target < {:g} us: {:.0f}% of it   baseline ({}) {:.2f} us: x{:.1f}\n", what, us,
+               target_us, 100 * us / target_us, baseline, baseline_us, us / baseline_us);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int rounds = argc > 1 ? std::atoi(argv[1]) : 2000;
+    Engine engine;
+    Supervisor supervisor(engine, pack);
+    supervisor.machines().start("p", Value::object({{"count", 100}, {"host", "10.0.0.1"}, {"rev", 0}}));
+    const SuperviseReport first = supervisor.tick();
+    if (first.started != 100 || !first.errors.empty()) {
+        fmt::print(stderr, "supervise_bench: the first tick started {} children\n", first.started);
+        return 1;
+    }
+    // A tick with nothing to change: derive 100 specs, render, diff, map, timers.
+    const double tick = median_us(rounds, [&](int) { supervisor.tick(); });
+    // Baseline: the children's own machines ticked (timers only, no supervision).
+    Machines& members = *supervisor.machines("member");
+    const double plain_tick = median_us(rounds, [&](int) { members.tick(); });
+    line("supervisor tick, 100 children", tick, 100, "Machines::tick of the 100", plain_tick);
+
+    // One reconcile operation: one child's spec changes (delivered as spec_changed);
+    // the tick's own cost is the steady tick measured above.
+    const double one_op = median_us(rounds / 4, [&](int i) {
+        supervisor.machines().send("p", "set", Value::object({{"rev", i + 1}}));
+        supervisor.tick();
+    });
+    const double send = median_us(rounds / 4, [&](int) { members.send("p/m1", "spec_changed", Value::object()); });
+    line("reconcile: 100 specs changed, per op", (one_op - tick) / 100, 1000, "one Machines::send", send);
+
+    detail::SuperviseVm vm(Workflow(engine.load(pack)), Value::object({{"region", "eu-1"}}));
+    const Value user = Value::object({{"host", "10.0.0.1"}, {"port", 502}});
+    const Value internal = Value::object({{"id", "p"}});
+    const double render = median_us(rounds, [&](int) {
+        vm.render("{{ user.host }}:{{ user.port }}/{{ global.region }}/{{ internal.id }}", user, internal);
+    });
+    const double plain = median_us(rounds, [&](int) { vm.render("10.0.0.1:502/eu-1/p", user, internal); });
+    line("template render (4 placeholders)", render, 20, "a string without any", plain);
+    return 0;
+}
