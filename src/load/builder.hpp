@@ -19,8 +19,7 @@ using Keys = std::vector<std::string_view>;
 inline const Keys top_keys = {"name",     "version",         "description", "main",      "scripts",  "data_mode",
                               "strategy", "max_transitions", "timeout_ms",  "in_flight", "vars",     "transaction",
                               "history",  "resources",       "reference",   "networks",  "recovery", "trust",
-                              "limits",   "retention",       "branches",    "actions",
-                              "machines", "supervision"};
+                              "limits",   "retention",       "branches",    "actions",   "machines", "supervision"};
 inline const Keys network_keys = {"states", "any", "description"};
 inline const Keys state_keys = {
     "name",        "start",       "end",      "end_test",   "schema",    "pre_validate", "transform",
