@@ -1,4 +1,4 @@
-// Breaker: a supervising instance's circuit breaker over its `[supervision] health`
+// HealthBreaker: a supervising instance's circuit breaker over its `[supervision] health`
 // check — closed, open after `breaker_failures` consecutive failures (its children are
 // not ticked and nothing new starts), half-open once its back-off has passed (one
 // check decides), with the back-off doubling up to `max_backoff_ms`.
@@ -11,7 +11,7 @@
 
 namespace statenet::detail {
 
-struct Breaker {
+struct HealthBreaker {
     enum class State { closed, open, half_open };
     State state = State::closed;
     std::int64_t failures = 0;  ///< consecutive

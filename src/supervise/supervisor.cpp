@@ -154,7 +154,7 @@ bool SupervisorImpl::healthy(const Visit& v, const Value& internal, double now, 
     const Kind& kind = kinds_[static_cast<std::size_t>(v.kind)];
     const SupervisionConfig& config = kind.model().supervision;
     if (!config.health || v.info.completed) return true;
-    Breaker& breaker = breakers_[v.info.id];
+    HealthBreaker& breaker = breakers_[v.info.id];
     if (!breaker.waiting(now)) {
         const std::string state(bare_state(v.info.state));
         breaker.record(kind.vm->health(*config.health, Supervised{v.info.id, state, v.info.data, v.passed, internal}),

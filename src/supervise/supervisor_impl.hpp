@@ -63,7 +63,7 @@ private:
     std::shared_ptr<Clock> clock_;
     std::vector<Kind> kinds_;
     std::unique_ptr<TreeStore> tree_;
-    std::unordered_map<std::string, Breaker> breakers_;  // supervising instance id -> its breaker
+    std::unordered_map<std::string, HealthBreaker> breakers_;  // supervising instance id -> its breaker
     std::unordered_set<std::string> held_;               // supervising instances whose breaker is open
     std::mutex mutex_;                                   // one tick at a time
     std::mutex completed_mutex_;                         // the listeners run on any caller's thread
