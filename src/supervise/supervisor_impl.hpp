@@ -64,10 +64,10 @@ private:
     std::vector<Kind> kinds_;
     std::unique_ptr<TreeStore> tree_;
     std::unordered_map<std::string, HealthBreaker> breakers_;  // supervising instance id -> its breaker
-    std::unordered_set<std::string> held_;               // supervising instances whose breaker is open
-    std::mutex mutex_;                                   // one tick at a time
-    std::mutex completed_mutex_;                         // the listeners run on any caller's thread
-    std::set<std::pair<int, std::string>> completed_;    // (kind, child id) that reached an end state
+    std::unordered_set<std::string> held_;                     // supervising instances whose breaker is open
+    std::mutex mutex_;                                         // one tick at a time
+    std::mutex completed_mutex_;                               // the listeners run on any caller's thread
+    std::set<std::pair<int, std::string>> completed_;          // (kind, child id) that reached an end state
     std::vector<std::size_t> listeners_;
 
     // supervisor.cpp
