@@ -81,6 +81,12 @@ expect_match "$tmp/err" '^statenet: resource api \(http\): 6 calls, 0 errors, '
 expect_exit 0 env API_URL="$base" "$statenet" run "$api" --param "calls=$(cat "$root/examples/api/lookup.json")" -i "$root/examples/api/lines.jsonl" -o "$tmp/quoted.jsonl"
 expect_file "$tmp/quoted.jsonl" "$(cat "$root/examples/api/expected-sequential.jsonl")"
 
+echo "== statenet new api: the project runs against the service"
+expect_exit 0 "$statenet" new api "$tmp/api-project"
+(cd "$tmp/api-project" && API_URL="$base" "$statenet" run api.toml -i carts.jsonl -o priced.jsonl -q) ||
+  { echo "the new api project did not run" >&2; exit 1; }
+expect_file "$tmp/api-project/priced.jsonl" "$(cat "$root/examples/api/expected-fanout.jsonl")"
+
 echo "== api: fanout under a rate limit of 5 calls a second"
 start=$(date +%s%N)
 expect_exit 0 env API_URL="$base" "$statenet" run "$api" --param mode=fanout --param rate_per_s=5 --param 'call={"path":"/items/{{value}}","map":{"price":"json.price"}}' --data '{"items":[1,2,3,4,5,6,7,8,9,10,11]}'
