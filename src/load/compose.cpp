@@ -54,7 +54,8 @@ bool same_value(const Node& a, const Node& b) {
 /// one and not in the other is always a conflict.
 void merge_into(Node& dst, const Node& src, bool peers, const std::string& prefix, Diagnostics& diags) {
     for (std::size_t i = 0; i < src.fields.size(); ++i) {
-        const auto& [key, value] = src.fields[i];
+        const std::string& key = src.fields[i].first;
+        const Node& value = src.fields[i].second;
         auto it = std::find_if(dst.fields.begin(), dst.fields.end(), [&](const auto& f) { return f.first == key; });
         if (it == dst.fields.end()) {
             put(dst, key, value, key_loc(src, i));
