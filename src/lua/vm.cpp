@@ -15,6 +15,18 @@ std::string pop_error_text(lua_State* L) {
     return text;
 }
 
+void push_required(lua_State* L, const char* module) {
+    lua_getglobal(L, "require");
+    lua_pushstring(L, module);
+    if (lua_pcall(L, 1, 1, 0) != 0)
+        throw std::runtime_error(std::string("cannot load ") + module + ": " + pop_error_text(L));
+}
+
+int field_ref(lua_State* L, const char* name) {
+    lua_getfield(L, -1, name);
+    return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 namespace {
 
 std::string search_path(const std::vector<std::string>& dirs, const std::string& stdlib_dir) {

@@ -16,6 +16,11 @@ namespace statenet::detail {
 /// Pops the error value left by a failed pcall and returns it as text.
 std::string pop_error_text(lua_State* L);
 
+/// Pushes `require(module)`; throws std::runtime_error naming the module when it fails.
+void push_required(lua_State* L, const char* module);
+/// A registry reference to field `name` of the table on top of the stack.
+int field_ref(lua_State* L, const char* name);
+
 /// Restores the Lua stack height when a scope ends (RAII, never throws).
 class StackGuard {
 public:

@@ -87,21 +87,15 @@ MachineVm::MachineVm(const Workflow& workflow) : workflow_(workflow), model_(wor
         }
     lua_State* L = program_->state();
     StackGuard guard(L);
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "statenet.machine");
-    if (lua_pcall(L, 1, 1, 0) != 0) throw std::runtime_error("cannot load statenet.machine: " + pop_error_text(L));
-    auto ref = [&](const char* name) {
-        lua_getfield(L, -1, name);
-        return luaL_ref(L, LUA_REGISTRYINDEX);
-    };
-    start_ = ref("start");
-    fire_ = ref("fire");
-    fire_timer_ = ref("fire_timer");
-    put_ = ref("put");
-    get_ = ref("get");
-    drop_ = ref("drop");
-    abort_ = ref("abort");
-    messages_ = ref("messages");
+    push_required(L, "statenet.machine");
+    start_ = field_ref(L, "start");
+    fire_ = field_ref(L, "fire");
+    fire_timer_ = field_ref(L, "fire_timer");
+    put_ = field_ref(L, "put");
+    get_ = field_ref(L, "get");
+    drop_ = field_ref(L, "drop");
+    abort_ = field_ref(L, "abort");
+    messages_ = field_ref(L, "messages");
     lua_getfield(L, -1, "setup");
     lua_pushboolean(L, model_->mode != DataMode::direct);
     lua_pushinteger(L, static_cast<lua_Integer>(model_->max_transitions));

@@ -12,19 +12,13 @@ SuperviseVm::SuperviseVm(const Workflow& workflow, const Value& global) : workfl
     if (!diags.empty()) throw LoadError(std::move(diags.list));
     lua_State* L = program_->state();
     StackGuard guard(L);
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "statenet.supervise");
-    if (lua_pcall(L, 1, 1, 0) != 0) throw std::runtime_error("cannot load statenet.supervise: " + pop_error_text(L));
-    auto ref = [&](const char* name) {
-        lua_getfield(L, -1, name);
-        return luaL_ref(L, LUA_REGISTRYINDEX);
-    };
-    derive_ = ref("derive");
-    health_ = ref("health");
-    seeded_ = ref("seeded");
-    seed_ = ref("seed");
-    forget_ = ref("forget");
-    render_ = ref("render_text");
+    push_required(L, "statenet.supervise");
+    derive_ = field_ref(L, "derive");
+    health_ = field_ref(L, "health");
+    seeded_ = field_ref(L, "seeded");
+    seed_ = field_ref(L, "seed");
+    forget_ = field_ref(L, "forget");
+    render_ = field_ref(L, "render_text");
     lua_getfield(L, -1, "setup");
     lua_getfield(L, LUA_REGISTRYINDEX, "statenet.functions");
     push(global);
