@@ -5,6 +5,19 @@
 failures=0
 checks=0
 
+# start_fake_api BIN: starts the fake API server (tests/servers), which prints its ephemeral
+# port on 127.0.0.1 first; sets fake_api_pid (the caller's cleanup stops it) and
+# fake_api_url. Exits the test when the server does not start.
+start_fake_api() {
+    "$1" >"$tmp/fake_api_port" &
+    fake_api_pid=$!
+    for _ in $(seq 100); do [[ -s $tmp/fake_api_port ]] && break; sleep 0.05; done
+    local port
+    port=$(head -1 "$tmp/fake_api_port")
+    [[ $port =~ ^[0-9]+$ ]] || { echo "fake_api_server did not start" >&2; exit 1; }
+    fake_api_url="http://127.0.0.1:$port"
+}
+
 # run CMD...: runs CMD with stdout in $tmp/out, stderr in $tmp/err, exit status in $status.
 # With input=FILE set for the call, CMD reads that file on stdin.
 run() {

@@ -21,10 +21,9 @@ cleanup() {
 trap cleanup EXIT
 source "$(dirname "$0")/cli_lib.sh"
 
-"$server_bin" >"$tmp/port" &
-pids+=($!)
-for _ in $(seq 100); do [[ -s $tmp/port ]] && break; sleep 0.05; done
-api="http://127.0.0.1:$(head -1 "$tmp/port")"
+start_fake_api "$server_bin"
+pids+=("$fake_api_pid")
+api=$fake_api_url
 
 cat >"$tmp/wf.toml" <<TOML
 name = "jobs"

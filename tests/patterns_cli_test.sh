@@ -23,12 +23,9 @@ cleanup() {
 trap cleanup EXIT
 source "$(dirname "$0")/cli_lib.sh"
 
-"$server_bin" >"$tmp/port" &
-server_pid=$!
-for _ in $(seq 100); do [[ -s $tmp/port ]] && break; sleep 0.05; done
-port=$(head -1 "$tmp/port")
-[[ $port =~ ^[0-9]+$ ]] || { echo "fake_api_server did not start" >&2; exit 1; }
-base="http://127.0.0.1:$port"
+start_fake_api "$server_bin"
+server_pid=$fake_api_pid
+base=$fake_api_url
 post() { curl -sf -X POST -d '' "$base$1" >/dev/null; }
 
 echo "== examples/recovery: a saga undone in reverse, a cached quote, a fallback, a breaker that opens"
