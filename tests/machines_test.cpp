@@ -1,5 +1,8 @@
 // Machines: events, timers, idempotency, audit, recovery, restarts and hot reload.
 #include "machines_helpers.hpp"
+#include "temp_dir.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <statenet/statenet.hpp>
 
@@ -381,4 +384,36 @@ TEST_CASE("machines - send_many with an unknown instance applies nothing") {
         CHECK(chat.state("s1") == "session/IDLE");
         CHECK(chat.machines.audit("s1").size() == 1);
     }
+}
+
+TEST_CASE("machines - list by several states without the data, in both stores") {
+    statenet_test::TempDir dir("statenet_machines_list");
+    for (const fs::path& store : {fs::path(), dir / "list.db"}) {
+        Chat chat(store);
+        auto& m = chat.machines;
+        for (const char* id : {"c", "a", "b"}) m.start(id, json(R"({"user":"ana"})"));
+        m.send("b", "start_update");
+        m.send("c", "start_update");
+        m.send("c", "task_selected", json(R"({"task":"task 1"})"));
+        statenet::ListOptions options;
+        options.states = {"IDLE", "session/AWAITING_ACTION"};
+        options.data = false;
+        const auto rows = m.list(options);
+        REQUIRE(rows.size() == 2);
+        CHECK(rows[0].id == "a");
+        CHECK(rows[0].state == "session/IDLE");
+        CHECK(rows[0].data.is_null());  // not read
+        CHECK(rows[1].id == "c");
+        CHECK(rows[1].version == 3);
+        options.data = true;
+        CHECK(m.list(options)[0].data["user"].as_string() == "ana");
+        options.states = {"NO_SUCH_STATE"};
+        CHECK(m.list(options).empty());
+        CHECK(m.get_row("b")->state == "session/TASK_SELECTION");
+        CHECK(m.get_row("b")->data.is_null());
+        CHECK_FALSE(m.get_row("zz"));
+    }
+    // The SQLite store finds instances by state through an index (older stores get it on open).
+    SQLite::Database db((dir / "list.db").string());
+    CHECK(db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'statenet_instances_state'").getInt() == 1);
 }

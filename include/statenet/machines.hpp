@@ -164,8 +164,14 @@ struct MachineCensus {
 
 struct ListOptions {
     std::optional<std::string> state{};  ///< only instances in this `network/state` (or state name)
+    /// Only instances in one of these `network/state`s (or state names): the SQLite
+    /// store finds them through its index on the state, without a pass over the others.
+    std::vector<std::string> states{};
     bool include_completed = true;
     std::size_t limit = 0;  ///< 0 = all
+    /// false: each InstanceInfo's `data` is left null and the store does not read it
+    /// (ids, states and versions only: what a supervisor's tick asks for).
+    bool data = true;
 };
 
 /// Long-lived instances of a workflow's main network, driven by events and timers,
@@ -229,6 +235,8 @@ public:
     std::vector<SendResult> recover(double now_ms);
 
     std::optional<InstanceInfo> get(std::string_view id);
+    /// `get` without the data (left null): the store does not read it.
+    std::optional<InstanceInfo> get_row(std::string_view id);
     std::vector<InstanceInfo> list(const ListOptions& options = {});
     /// Audit rows of one instance (every instance when `id` is empty), oldest first;
     /// `limit` > 0 keeps the newest `limit`.
@@ -255,6 +263,10 @@ public:
     /// Applies the workflow's `[retention]` at `now_ms` (the clock's time when omitted).
     PruneReport prune();
     PruneReport prune(double now_ms);
+
+    /// The workflow as loaded now: the last reload's (a supervisor maps states with
+    /// it). Throws std::logic_error when opened read-only.
+    Workflow workflow();
 
     /// Loads the workflow file again (new model, new Lua VM) and swaps it in between
     /// events. Every instance keeps its state and data.

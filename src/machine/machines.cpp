@@ -100,6 +100,12 @@ std::vector<SendResult> Machines::recover(double now_ms) {
 std::optional<InstanceInfo> Machines::get(std::string_view id) {
     return impl_->locked([&] { return impl_->get(id); });
 }
+std::optional<InstanceInfo> Machines::get_row(std::string_view id) {
+    return impl_->locked([&] { return impl_->get(id, false); });
+}
+Workflow Machines::workflow() {
+    return impl_->locked([&] { return impl_->workflow(); });
+}
 std::vector<InstanceInfo> Machines::list(const ListOptions& options) {
     return impl_->locked([&] { return impl_->list(options); });
 }

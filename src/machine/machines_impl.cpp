@@ -125,24 +125,64 @@ std::vector<SendResult> MachinesImpl::send_many(const std::vector<MachineEvent>&
     return results;
 }
 
-std::optional<InstanceInfo> MachinesImpl::get(std::string_view id) {
+std::optional<InstanceInfo> MachinesImpl::get(std::string_view id, bool data) {
     InstanceRow row;
     std::string json;
-    if (!store_->find(id, row, &json)) return std::nullopt;
-    return info(std::string(id), row, json);
+    if (!store_->find(id, row, data ? &json : nullptr)) return std::nullopt;
+    return info(std::string(id), row, data ? &json : nullptr);
+}
+
+Workflow MachinesImpl::workflow() const {
+    writable("workflow");
+    return vm_->workflow();
+}
+
+namespace {
+
+/// Whether `qualified` (`network/state`) is what `wanted` names (itself or its state name).
+bool names_state(std::string_view qualified, std::string_view wanted) {
+    if (wanted.find('/') != std::string_view::npos) return qualified == wanted;
+    return qualified.size() > wanted.size() && qualified.ends_with(wanted) &&
+           qualified[qualified.size() - wanted.size() - 1] == '/';
+}
+
+}  // namespace
+
+std::vector<int> MachinesImpl::state_ids(const std::vector<std::string>& names) const {
+    std::vector<int> ids;
+    if (!vm_) return ids;
+    for (const auto& net : vm_->model().networks)
+        for (const auto& s : net.states)
+            for (const auto& name : names)
+                if (names_state(s.qualified, name)) {
+                    ids.push_back(s.id);
+                    break;
+                }
+    return ids;
 }
 
 std::vector<InstanceInfo> MachinesImpl::list(const ListOptions& options) {
     std::vector<InstanceInfo> out;
-    store_->each([&](const std::string& id, const InstanceRow& row, const std::string& json) {
+    auto take = [&](const std::string& id, const InstanceRow& row, const std::string* json) {
         if (options.limit > 0 && out.size() >= options.limit) return;
         if (!options.include_completed && row.completed) return;
-        if (options.state) {
-            const std::string name = state_name(row);
-            const bool bare = options.state->find('/') == std::string::npos;
-            if (bare ? !name.ends_with("/" + *options.state) : name != *options.state) return;
-        }
+        if (options.state && !names_state(state_name(row), *options.state)) return;
         out.push_back(info(id, row, json));
+    };
+    if (options.data && options.states.empty()) {
+        store_->each(
+            [&](const std::string& id, const InstanceRow& row, const std::string& json) { take(id, row, &json); });
+        return out;
+    }
+    std::vector<int> states;
+    if (!options.states.empty()) {
+        states = state_ids(options.states);
+        if (states.empty()) return out;  // no such state: no instance is in it
+    }
+    store_->rows(states, [&](const std::string& id, const InstanceRow& row) {
+        if (!options.data) return take(id, row, nullptr);
+        const std::string json = store_->durable() ? store_->data_json(id) : std::string();
+        take(id, row, &json);
     });
     return out;
 }
@@ -431,12 +471,12 @@ void MachinesImpl::audit(const SendResult& r, double now) {
         AuditEntry{0, r.instance, r.from, r.to, r.event, r.key, now, std::string(to_string(r.status)), r.reason});
 }
 
-InstanceInfo MachinesImpl::info(const std::string& id, const InstanceRow& row, const std::string& json) {
+InstanceInfo MachinesImpl::info(const std::string& id, const InstanceRow& row, const std::string* json) {
     InstanceInfo out;
     out.id = id;
     out.state = state_name(row);
     out.network = out.state.substr(0, out.state.find('/'));
-    out.data = store_->durable() ? Value::from_json(json) : vm_->get(row.handle);
+    if (json) out.data = store_->durable() ? Value::from_json(*json) : vm_->get(row.handle);
     out.version = row.version;
     out.completed = row.completed;
     out.orphaned = vm_ && row.state < 0;

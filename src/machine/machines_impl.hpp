@@ -56,7 +56,9 @@ public:
     void run_timers(const std::function<bool()>& stop);
     void wake();
     std::vector<std::string> accepts(std::string_view id);
-    std::optional<InstanceInfo> get(std::string_view id);
+    /// `data` false: the instance's data is not read (left null).
+    std::optional<InstanceInfo> get(std::string_view id, bool data = true);
+    Workflow workflow() const;
     std::vector<InstanceInfo> list(const ListOptions& options);
     std::vector<AuditEntry> audit_log(std::string_view id, std::size_t limit);
     ReloadReport reload() override;
@@ -219,7 +221,10 @@ private:
     /// What a rejection for an event the state has no arcs for adds to its reason:
     /// the events the state accepts, a did-you-mean when no state knows the event.
     std::string unknown_event_hint(int sid, std::string_view event) const;
-    InstanceInfo info(const std::string& id, const InstanceRow& row, const std::string& json);
+    /// `json`: a durable store's data of the instance; null: the data is not read.
+    InstanceInfo info(const std::string& id, const InstanceRow& row, const std::string* json);
+    /// The state ids `names` (`network/state` or state names) name in the loaded model.
+    std::vector<int> state_ids(const std::vector<std::string>& names) const;
     ReloadReport reload_locked();
 };
 

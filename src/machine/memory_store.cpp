@@ -203,12 +203,20 @@ public:
     }
 
     void each(const std::function<void(const std::string&, const InstanceRow&, const std::string&)>& visit) override {
-        std::vector<const std::pair<const std::string, InstanceRow>*> sorted;
-        sorted.reserve(instances_.size());
-        for (const auto& entry : instances_) sorted.push_back(&entry);
-        std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
         static const std::string no_data;
-        for (auto* entry : sorted) visit(entry->first, entry->second, no_data);
+        rows({}, [&](const std::string& id, const InstanceRow& row) { visit(id, row, no_data); });
+    }
+
+    // The data lives in the VM: a pass over the rows reads none of it.
+    void rows(const std::vector<int>& states,
+              const std::function<void(const std::string&, const InstanceRow&)>& visit) override {
+        std::vector<const std::pair<const std::string, InstanceRow>*> sorted;
+        sorted.reserve(states.empty() ? instances_.size() : 0);
+        for (const auto& entry : instances_)
+            if (states.empty() || std::find(states.begin(), states.end(), entry.second.state) != states.end())
+                sorted.push_back(&entry);
+        std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+        for (auto* entry : sorted) visit(entry->first, entry->second);
     }
 
     std::vector<std::string> due(double now_ms) override {

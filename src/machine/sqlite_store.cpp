@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS statenet_instances (
 );
 CREATE INDEX IF NOT EXISTS statenet_instances_due ON statenet_instances(due_ms) WHERE due_ms IS NOT NULL;
 CREATE INDEX IF NOT EXISTS statenet_instances_idle ON statenet_instances(since_ms) WHERE completed = 0;
+CREATE INDEX IF NOT EXISTS statenet_instances_state ON statenet_instances(network, state);
 CREATE TABLE IF NOT EXISTS statenet_keys (
   instance TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -174,16 +175,7 @@ public:
         Use q(*find_);
         bind_text(*find_, 1, id);
         if (!find_->executeStep()) return false;
-        std::string name = find_->getColumn(0).getString() + "/" + find_->getColumn(1).getString();
-        auto it = ids_.find(name);
-        row.state = it == ids_.end() ? -1 : it->second;
-        row.orphan_state = it == ids_.end() ? std::move(name) : std::string();
-        row.version = find_->getColumn(2).getInt64();
-        row.completed = find_->getColumn(3).getInt() != 0;
-        row.since_ms = find_->getColumn(4).getDouble();
-        row.due_ms = find_->getColumn(5).isNull() ? -1 : find_->getColumn(5).getDouble();
-        auto previous = find_->getColumn(6).isNull() ? ids_.end() : ids_.find(find_->getColumn(6).getString());
-        row.previous = previous == ids_.end() ? -1 : previous->second;
+        read_row(*find_, 0, row);
         if (data_json) *data_json = data_json_of(id);
         rows_.insert_or_assign(std::string(id), row);
         return true;
@@ -348,6 +340,36 @@ public:
             if (find(id, row, &data)) visit(id, row, data);
     }
 
+    void rows(const std::vector<int>& states,
+              const std::function<void(const std::string&, const InstanceRow&)>& visit) override {
+        constexpr const char* columns =
+            "SELECT network, state, version, completed, since_ms, due_ms, previous, id FROM statenet_instances";
+        std::vector<std::pair<std::string, InstanceRow>> found;
+        auto read = [&](SQLite::Statement& q) {
+            while (q.executeStep()) {
+                InstanceRow row;
+                read_row(q, 0, row);
+                found.emplace_back(q.getColumn(7).getString(), std::move(row));
+            }
+        };
+        if (states.empty()) {
+            SQLite::Statement q(db_, std::string(columns) + " ORDER BY id");
+            read(q);
+        } else {
+            // One look-up per state through statenet_instances_state.
+            SQLite::Statement q(db_, std::string(columns) + " WHERE network = ? AND state = ?");
+            for (int state : states) {
+                const auto& [network, name] = names_[static_cast<std::size_t>(state)];
+                q.reset();
+                q.bind(1, network);
+                q.bind(2, name);
+                read(q);
+            }
+            std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        }
+        for (const auto& [id, row] : found) visit(id, row);
+    }
+
     std::vector<std::string> due(double now_ms) override {
         return ids(
             "SELECT id FROM statenet_instances WHERE due_ms IS NOT NULL AND due_ms <= ?1 AND completed = 0 "
@@ -400,6 +422,21 @@ private:
     private:
         SQLite::Statement& s_;
     };
+
+    /// An instance row from columns network, state, version, completed, since_ms,
+    /// due_ms, previous (from `first` on).
+    void read_row(SQLite::Statement& q, int first, InstanceRow& row) const {
+        std::string name = q.getColumn(first).getString() + "/" + q.getColumn(first + 1).getString();
+        auto it = ids_.find(name);
+        row.state = it == ids_.end() ? -1 : it->second;
+        row.orphan_state = it == ids_.end() ? std::move(name) : std::string();
+        row.version = q.getColumn(first + 2).getInt64();
+        row.completed = q.getColumn(first + 3).getInt() != 0;
+        row.since_ms = q.getColumn(first + 4).getDouble();
+        row.due_ms = q.getColumn(first + 5).isNull() ? -1 : q.getColumn(first + 5).getDouble();
+        auto previous = q.getColumn(first + 6).isNull() ? ids_.end() : ids_.find(q.getColumn(first + 6).getString());
+        row.previous = previous == ids_.end() ? -1 : previous->second;
+    }
 
     std::string data_json_of(std::string_view id) {
         if (auto it = pending_.find(id); it != pending_.end() && it->second.data) return it->second.data->to_json();

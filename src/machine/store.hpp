@@ -120,6 +120,11 @@ public:
     /// Every instance, in id order, with `visit(id, row, data_json)`; data_json is
     /// empty for the in-memory store.
     virtual void each(const std::function<void(const std::string&, const InstanceRow&, const std::string&)>& visit) = 0;
+    /// Instances in id order with `visit(id, row)`, without reading their data: every
+    /// one when `states` (global state ids) is empty, else those in one of `states`
+    /// (SQLite finds them through its index on the state).
+    virtual void rows(const std::vector<int>& states,
+                      const std::function<void(const std::string&, const InstanceRow&)>& visit) = 0;
     /// Ids of non-completed instances with a timer due at `now_ms`, earliest first.
     virtual std::vector<std::string> due(double now_ms) = 0;
     /// Counts instances by state (named by `name`, for stores that keep state ids) and
