@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 
 namespace statenet::detail {
 
@@ -50,6 +51,7 @@ struct HealthBreaker {
     }
 
     bool open() const noexcept { return state == State::open; }
+    bool operator==(const HealthBreaker&) const = default;
 
     const char* name() const noexcept {
         switch (state) {
@@ -58,6 +60,11 @@ struct HealthBreaker {
         case State::half_open: return "half_open";
         }
         return "closed";
+    }
+
+    /// The state `name()` names (as stored); closed for anything else.
+    static State state_named(std::string_view name) noexcept {
+        return name == "open" ? State::open : name == "half_open" ? State::half_open : State::closed;
     }
 };
 

@@ -19,7 +19,8 @@ std::string spec_key(const ChildRow& row) { return fmt::format("spec:{}", row.sp
 
 void SupervisorImpl::seed(const Visit& v) {
     const Kind& kind = kinds_[static_cast<std::size_t>(v.kind)];
-    if (!kind.vm || kind.vm->seeded(v.info.id)) return;
+    // (An instance derived from is seeded: forget_derived drops both.)
+    if (!kind.vm || kind.derived.contains(v.info.id) || kind.vm->seeded(v.info.id)) return;
     // First visit since the process started: the diff starts from what the tree holds,
     // and children that completed meanwhile are noted for a restart.
     Value entries = Value::object();
@@ -69,6 +70,7 @@ void SupervisorImpl::apply(const Visit& v, ChildOp& op, double now, SuperviseRep
     if (existing->status == "failed") {
         // It completed and was given up on: the new spec starts it afresh.
         kinds_[static_cast<std::size_t>(k)].machines->remove(existing->id);
+        forget_derived(k, existing->id);
         existing->mapped.clear();
         existing->status = "starting";
         tree_->save(*existing);
@@ -107,7 +109,8 @@ void SupervisorImpl::drop_child(ChildRow& row) {
         std::lock_guard lock(completed_mutex_);
         completed_.erase({kind_index(row.kind), row.id});
     }
-    breakers_.erase(row.id);
+    forget_derived(kind_index(row.kind), row.id);
+    tree_->erase_breaker(row.id);
     held_.erase(row.id);
     tree_->erase(row.parent, row.name);
 }
@@ -178,6 +181,7 @@ void SupervisorImpl::restart(const Visit& v, ChildRow& row, double now, Supervis
     row.status = "starting";
     tree_->save(row);
     kinds_[static_cast<std::size_t>(kind_index(row.kind))].machines->remove(row.id);
+    forget_derived(kind_index(row.kind), row.id);  // a new instance: its children derived afresh
     start_child(row, report);
     ++report.restarted;
 }

@@ -7,6 +7,8 @@
 // child whose arc's condition refuses keeps its state (its decision, noted in the tree).
 #include "supervise/supervisor_impl.hpp"
 
+#include "api/workflow_impl.hpp"
+
 #include <fmt/format.h>
 
 namespace statenet::detail {
@@ -53,16 +55,18 @@ void SupervisorImpl::map_state(const Visit& v, ChildRow& row, SuperviseReport& r
         return;
     }
     const Kind& kind = kinds_[static_cast<std::size_t>(kind_index(row.kind))];
-    auto child = kind.machines->get(row.id);
+    auto child = kind.machines->get_row(row.id);
     if (!child || child->completed) return;
-    const State* from = find_qualified(kind.model(), child->state);
-    const State* to = from ? find_state(kind.model(), *from, wanted->as_string()) : nullptr;
+    // The child workflow as loaded now: a hot reload's arcs are the ones to follow.
+    const std::shared_ptr<const Model> model = kind.machines->workflow().impl().model();
+    const State* from = find_qualified(*model, child->state);
+    const State* to = from ? find_state(*model, *from, wanted->as_string()) : nullptr;
     std::string note;
     if (!to) {
         note = fmt::format("state_map: no state '{}' in {}", wanted->as_string(), kind.file);
     } else if (from == to) {
         row.mapped = parent_state;
-    } else if (const std::string event = event_into(kind.model(), *from, *to); event.empty()) {
+    } else if (const std::string event = event_into(*model, *from, *to); event.empty()) {
         note = fmt::format("state_map: waiting, no arc from {} leads to {}", from->qualified, to->qualified);
     } else {
         SendResult r = kind.machines->send(row.id, event, Value::object({{"parent_state", parent_state}}),

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace statenet::detail {
@@ -57,6 +58,9 @@ void SupervisorImpl::add_kind(int parent, const std::string& path, const std::st
     kind.model_ptr = loaded.impl().model();
     kind.machines = std::make_unique<Machines>(engine_, file, options);
     if (kind.model().supervises()) kind.vm = std::make_unique<SuperviseVm>(loaded, global);
+    for (const auto& net : kind.model().networks)
+        for (const auto& s : net.states)
+            if (s.children) kind.deriving.push_back(s.qualified);
     const int index = static_cast<int>(kinds_.size());
     std::vector<ChildWorkflow> declared = kind.model().machines;
     kinds_.push_back(std::move(kind));
@@ -123,16 +127,49 @@ bool SupervisorImpl::held(int kind, std::string_view id) const {
     return false;
 }
 
+std::vector<InstanceInfo> SupervisorImpl::roots() {
+    const Kind& root = kinds_[0];
+    std::vector<InstanceInfo> out;
+    if (root.vm && root.model().supervision.health) {
+        ListOptions live;
+        live.include_completed = false;
+        live.data = false;
+        out = root.machines->list(live);
+    } else if (root.vm && !root.deriving.empty()) {
+        ListOptions deriving;
+        deriving.states = root.deriving;
+        deriving.data = false;
+        out = root.machines->list(deriving);
+    }
+    // Parents in the tree in any state (one that left its `children` state, completed
+    // or was orphaned by a reload still has children to move on or let go).
+    std::set<std::string> listed;
+    for (const auto& info : out) listed.insert(info.id);
+    const std::size_t before = out.size();
+    for (std::size_t k = 1; k < kinds_.size(); ++k) {
+        if (kinds_[k].parent != 0) continue;
+        for (const std::string& parent : tree_->parents(kinds_[k].path))
+            if (listed.insert(parent).second)
+                if (auto info = root.machines->get_row(parent)) out.push_back(std::move(*info));
+    }
+    if (out.size() != before)
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return out;
+}
+
+const Value& SupervisorImpl::data(const Visit& v) {
+    if (v.info.data.is_null()) {
+        auto full = kinds_[static_cast<std::size_t>(v.kind)].machines->get(v.info.id);
+        v.info.data = full ? std::move(full->data) : Value::object();
+    }
+    return v.info.data;
+}
+
 SuperviseReport SupervisorImpl::tick(double now) {
     std::lock_guard lock(mutex_);
     SuperviseReport report;
-    const bool root_supervises = kinds_[0].vm != nullptr;
-    if (root_supervises || !tree_->empty())
-        for (const InstanceInfo& info : kinds_[0].machines->list()) {
-            if (!root_supervises && !tree_->has_children(info.id)) continue;
-            const Value none = Value::object();
-            supervise(Visit{0, info, none, "", info.id, 0}, now, report);
-        }
+    const Value none = Value::object();
+    for (InstanceInfo& info : roots()) supervise(Visit{0, info, none, 0, "", info.id, 0}, now, report);
     for (std::size_t k = 0; k < kinds_.size(); ++k) {
         const int kind = static_cast<int>(k);
         auto fired = held_.empty() ? kinds_[k].machines->tick(now)
@@ -154,12 +191,14 @@ bool SupervisorImpl::healthy(const Visit& v, const Value& internal, double now, 
     const Kind& kind = kinds_[static_cast<std::size_t>(v.kind)];
     const SupervisionConfig& config = kind.model().supervision;
     if (!config.health || v.info.completed) return true;
-    HealthBreaker& breaker = breakers_[v.info.id];
+    HealthBreaker& breaker = tree_->breaker(v.info.id);
+    const HealthBreaker before = breaker;
     if (!breaker.waiting(now)) {
         const std::string state(bare_state(v.info.state));
-        breaker.record(kind.vm->health(*config.health, Supervised{v.info.id, state, v.info.data, v.passed, internal}),
-                       now, config);
+        breaker.record(kind.vm->health(*config.health, Supervised{v.info.id, state, data(v), v.passed, internal}), now,
+                       config);
     }
+    if (!(breaker == before)) tree_->save_breaker(v.info.id);  // a restart finds it as it is now
     if (breaker.open()) {
         held_.insert(v.info.id);
         ++report.held;
@@ -169,11 +208,38 @@ bool SupervisorImpl::healthy(const Visit& v, const Value& internal, double now, 
     return true;
 }
 
+void SupervisorImpl::forget_derived(int kind, const std::string& id) {
+    Kind& k = kinds_[static_cast<std::size_t>(kind)];
+    if (!k.vm) return;
+    k.derived.erase(id);
+    k.vm->forget(id);
+}
+
+void SupervisorImpl::derive(const Visit& v, const State& state, const Value& internal, double now,
+                            SuperviseReport& report) {
+    Kind& kind = kinds_[static_cast<std::size_t>(v.kind)];
+    // A children function is a function of (data, ctx): nothing it reads moved, nothing
+    // it returns changed (docs/supervision.md#children).
+    const Derived mark{v.info.version, v.info.since_ms, v.passed_version};
+    if (auto it = kind.derived.find(v.info.id); it != kind.derived.end() && it->second == mark) return;
+    try {
+        const std::string name(bare_state(v.info.state));
+        std::vector<ChildOp> ops =
+            kind.vm->derive(*state.children, Supervised{v.info.id, name, data(v), v.passed, internal});
+        kind.derived[v.info.id] = mark;
+        for (ChildOp& op : ops) apply(v, op, now, report);
+    } catch (...) {
+        forget_derived(v.kind, v.info.id);  // derived again from the tree next time
+        throw;
+    }
+}
+
 void SupervisorImpl::supervise(const Visit& v, double now, SuperviseReport& report) {
     const Kind& kind = kinds_[static_cast<std::size_t>(v.kind)];
-    const Value internal = internal_vars(v);
     try {
-        if (kind.vm && !healthy(v, internal, now, report)) return;
+        const bool checked = kind.vm && kind.model().supervision.health && !v.info.completed;
+        const Value internal = kind.vm && (checked || !kind.deriving.empty()) ? internal_vars(v) : Value();
+        if (checked && !healthy(v, internal, now, report)) return;
         seed(v);
         const State* state = nullptr;
         if (!v.info.orphaned && !v.info.completed)
@@ -185,15 +251,7 @@ void SupervisorImpl::supervise(const Visit& v, double now, SuperviseReport& repo
             for (ChildRow* row : tree_->children(v.info.id))
                 if (row->status != "stopping") begin_stop(*row, now, report);
         } else if (state && state->children && kind.vm) {
-            const std::string name(bare_state(v.info.state));
-            std::vector<ChildOp> ops;
-            try {
-                ops = kind.vm->derive(*state->children, Supervised{v.info.id, name, v.info.data, v.passed, internal});
-            } catch (...) {
-                kind.vm->forget(v.info.id);  // rebuilt from the tree next time
-                throw;
-            }
-            for (ChildOp& op : ops) apply(v, op, now, report);
+            derive(v, *state, internal, now, report);
         }
     } catch (const std::exception& e) {
         report.errors.push_back(fmt::format("{}: {}", v.info.id, e.what()));
@@ -205,11 +263,12 @@ void SupervisorImpl::supervise(const Visit& v, double now, SuperviseReport& repo
             map_state(v, *row, report);
             const int k = kind_index(row->kind);
             if (!kinds_[static_cast<std::size_t>(k)].vm && !tree_->has_children(row->id)) continue;
-            auto info = kinds_[static_cast<std::size_t>(k)].machines->get(row->id);
+            auto info = kinds_[static_cast<std::size_t>(k)].machines->get_row(row->id);
             if (!info) continue;
             const Value* passed = row->entry.find("vars");
             const Value none = Value::object();
-            supervise(Visit{k, *info, passed ? *passed : none, v.info.id, row->name, v.depth + 1}, now, report);
+            supervise(Visit{k, *info, passed ? *passed : none, row->spec_version, v.info.id, row->name, v.depth + 1},
+                      now, report);
         } catch (const std::exception& e) {
             report.errors.push_back(fmt::format("{}: child '{}': {}", v.info.id, row->name, e.what()));
         }

@@ -22,15 +22,29 @@
 
 namespace statenet::detail {
 
+/// What a supervising instance's children were last derived from: its transitions
+/// (version), when it entered its state, and the spec version of the vars its parent
+/// passed down. The children function runs again only when one of them moved.
+struct Derived {
+    std::int64_t version = -1;
+    double since_ms = 0;
+    std::int64_t passed = 0;
+    bool operator==(const Derived&) const = default;
+};
+
 /// One workflow of the tree: the root's, or a `[machines.NAME]` child workflow's.
 struct Kind {
     std::string path;  ///< "" for the root, "connection", "flows.sink" two levels down
     std::string file;
-    int parent = -1;                         ///< the kind that declared it
-    std::shared_ptr<const Model> model_ptr;  ///< as loaded when the supervisor opened
+    int parent = -1;  ///< the kind that declared it
+    /// As loaded when the supervisor opened: its children functions, health check and
+    /// [supervision] (state mapping reads the machines' current workflow instead).
+    std::shared_ptr<const Model> model_ptr;
     std::unique_ptr<Machines> machines;
-    std::unique_ptr<SuperviseVm> vm;      ///< when its model supervises
-    std::map<std::string, int> declared;  ///< its `[machines]` names -> kinds
+    std::unique_ptr<SuperviseVm> vm;                   ///< when its model supervises
+    std::map<std::string, int> declared;               ///< its `[machines]` names -> kinds
+    std::vector<std::string> deriving;                 ///< its states with a `children` function
+    std::unordered_map<std::string, Derived> derived;  ///< instance id -> its last derive
 
     const Model& model() const { return *model_ptr; }
 };
@@ -38,10 +52,11 @@ struct Kind {
 /// A supervising instance being visited by a tick.
 struct Visit {
     int kind;
-    const InstanceInfo& info;
-    const Value& passed;  ///< the vars its parent passed down
-    std::string parent;   ///< its parent's id ("" for a root instance)
-    std::string name;     ///< its child name (its id for a root instance)
+    InstanceInfo& info;           ///< read without its data: data() reads it when a function needs it
+    const Value& passed;          ///< the vars its parent passed down
+    std::int64_t passed_version;  ///< the spec version they came with (0 for a root instance)
+    std::string parent;           ///< its parent's id ("" for a root instance)
+    std::string name;             ///< its child name (its id for a root instance)
     int depth;
 };
 
@@ -63,15 +78,24 @@ private:
     std::shared_ptr<Clock> clock_;
     std::vector<Kind> kinds_;
     std::unique_ptr<TreeStore> tree_;
-    std::unordered_map<std::string, HealthBreaker> breakers_;  // supervising instance id -> its breaker
-    std::unordered_set<std::string> held_;                     // supervising instances whose breaker is open
-    std::mutex mutex_;                                         // one tick at a time
-    std::mutex completed_mutex_;                               // the listeners run on any caller's thread
-    std::set<std::pair<int, std::string>> completed_;          // (kind, child id) that reached an end state
+    std::unordered_set<std::string> held_;             // supervising instances whose breaker is open
+    std::mutex mutex_;                                 // one tick at a time
+    std::mutex completed_mutex_;                       // the listeners run on any caller's thread
+    std::set<std::pair<int, std::string>> completed_;  // (kind, child id) that reached an end state
     std::vector<std::size_t> listeners_;
 
     // supervisor.cpp
     void add_kind(int parent, const std::string& path, const std::string& file, const Value& global);
+    /// The root instances a tick has work for, without their data: those in a state
+    /// with `children`, those with children in the tree, every live one under a health check.
+    std::vector<InstanceInfo> roots();
+    /// The instance's data, read on first use.
+    const Value& data(const Visit& v);
+    /// Runs the state's children function when what it derives from moved; applies the changes.
+    void derive(const Visit& v, const State& state, const Value& internal, double now, SuperviseReport& report);
+    /// Drops what the supervisor remembers of an instance's children function (after a
+    /// failure, or when the instance goes): the next visit derives afresh from the tree.
+    void forget_derived(int kind, const std::string& id);
     /// The kind a child spec's `workflow` names from kind `k`: a [machines] name or its file.
     int resolve(int k, const std::string& workflow) const;
     int kind_index(std::string_view path) const;

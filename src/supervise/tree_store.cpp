@@ -24,6 +24,14 @@ CREATE TABLE IF NOT EXISTS statenet_children (
   restarts TEXT NOT NULL DEFAULT '[]',
   PRIMARY KEY (parent, name)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS statenet_breakers (
+  instance TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  failures INTEGER NOT NULL,
+  backoff_ms REAL NOT NULL,
+  retry_at REAL NOT NULL,
+  why TEXT NOT NULL
+) WITHOUT ROWID;
 )sql";
 
 std::string child_key(const std::string& kind, const std::string& id) { return kind + '\n' + id; }
@@ -35,8 +43,9 @@ TreeStore::TreeStore(const std::filesystem::path& db) {
     try {
         db_ = std::make_unique<SQLite::Database>(db.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         db_->setBusyTimeout(5000);
-        db_->exec(tree_schema);
+        db_->exec(tree_schema);  // a store from before breakers were kept gets their table here
         load();
+        load_breakers();
     } catch (const SQLite::Exception& e) {
         throw std::runtime_error(fmt::format("supervision tree in '{}': {}", db.string(), e.what()));
     }
@@ -63,9 +72,62 @@ void TreeStore::load() {
         const Value restarts = Value::from_json(q.getColumn(10).getString());
         for (std::size_t i = 0; i < restarts.size(); ++i) row.restarts.push_back(restarts[i].as_number());
         by_child_[child_key(row.kind, row.id)] = {row.parent, row.name};
-        ++counts_[row.parent];
+        count(row, 1);
         rows_.emplace(std::make_pair(row.parent, row.name), std::move(row));
     }
+}
+
+void TreeStore::count(const ChildRow& row, int delta) {
+    const auto key = std::make_pair(row.kind, row.parent);
+    if (delta > 0) {
+        ++counts_[row.parent];
+        ++kind_parents_[key];
+        return;
+    }
+    if (--counts_[row.parent] == 0) counts_.erase(row.parent);
+    if (--kind_parents_[key] == 0) kind_parents_.erase(key);
+}
+
+std::vector<std::string> TreeStore::parents(const std::string& kind) const {
+    std::vector<std::string> out;
+    for (auto it = kind_parents_.lower_bound({kind, std::string()});
+         it != kind_parents_.end() && it->first.first == kind; ++it)
+        out.push_back(it->first.second);
+    return out;
+}
+
+void TreeStore::load_breakers() {
+    SQLite::Statement q(*db_, "SELECT instance, state, failures, backoff_ms, retry_at, why FROM statenet_breakers");
+    while (q.executeStep()) {
+        HealthBreaker& b = breakers_[q.getColumn(0).getString()];
+        b.state = HealthBreaker::state_named(q.getColumn(1).getString());
+        b.failures = q.getColumn(2).getInt64();
+        b.backoff_ms = q.getColumn(3).getDouble();
+        b.retry_at = q.getColumn(4).getDouble();
+        b.why = q.getColumn(5).getString();
+    }
+}
+
+void TreeStore::save_breaker(const std::string& id) {
+    if (!db_) return;
+    const HealthBreaker& b = breakers_[id];
+    SQLite::Statement s(*db_,
+                        "INSERT OR REPLACE INTO statenet_breakers (instance, state, failures, backoff_ms, retry_at, "
+                        "why) VALUES (?, ?, ?, ?, ?, ?)");
+    s.bind(1, id);
+    s.bind(2, b.name());
+    s.bind(3, static_cast<std::int64_t>(b.failures));
+    s.bind(4, b.backoff_ms);
+    s.bind(5, b.retry_at);
+    s.bind(6, b.why);
+    s.exec();
+}
+
+void TreeStore::erase_breaker(const std::string& id) {
+    if (breakers_.erase(id) == 0 || !db_) return;
+    SQLite::Statement s(*db_, "DELETE FROM statenet_breakers WHERE instance = ?");
+    s.bind(1, id);
+    s.exec();
 }
 
 std::vector<ChildRow*> TreeStore::children(const std::string& parent) {
@@ -108,7 +170,8 @@ void TreeStore::save(const ChildRow& row) {
     by_child_[child_key(row.kind, row.id)] = {row.parent, row.name};
     auto key = std::make_pair(row.parent, row.name);
     if (ChildRow* existing = find(row.parent, row.name); existing != &row) {
-        if (!existing) ++counts_[row.parent];
+        if (existing) count(*existing, -1);
+        count(row, 1);
         rows_.insert_or_assign(key, row);
     }
 }
@@ -123,7 +186,7 @@ void TreeStore::erase(const std::string& parent, const std::string& name) {
         s.exec();
     }
     by_child_.erase(child_key(it->second.kind, it->second.id));
-    if (--counts_[parent] == 0) counts_.erase(parent);
+    count(it->second, -1);
     rows_.erase(it);
 }
 

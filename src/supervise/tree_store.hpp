@@ -1,6 +1,9 @@
 // TreeStore: the durable supervision tree — one row per child (its parent's id and its
-// name), kept in the root store's SQLite file (table statenet_children) or in memory.
+// name) and one per supervising instance's breaker, kept in the root store's SQLite
+// file (tables statenet_children, statenet_breakers) or in memory.
 #pragma once
+
+#include "supervise/breaker.hpp"
 
 #include <statenet/value.hpp>
 
@@ -55,17 +58,36 @@ public:
         auto it = counts_.find(parent);
         return it != counts_.end() && it->second > 0;
     }
+    /// The parents of the children in workflow `kind`, in id order.
+    std::vector<std::string> parents(const std::string& kind) const;
     /// Inserts or replaces the row (one atomic write to the store).
     void save(const ChildRow& row);
     void erase(const std::string& parent, const std::string& name);
+
+    /// The breaker of supervising instance `id` (closed when it has none yet); a
+    /// restart finds it as it was left (open stays open until its back-off is over).
+    HealthBreaker& breaker(const std::string& id) { return breakers_[id]; }
+    /// Its breaker if it has had a health check, else null.
+    const HealthBreaker* find_breaker(const std::string& id) const {
+        auto it = breakers_.find(id);
+        return it == breakers_.end() ? nullptr : &it->second;
+    }
+    /// Writes breaker(id) through to the store.
+    void save_breaker(const std::string& id);
+    void erase_breaker(const std::string& id);
 
 private:
     std::unique_ptr<SQLite::Database> db_;
     std::map<std::pair<std::string, std::string>, ChildRow> rows_;
     std::unordered_map<std::string, std::pair<std::string, std::string>> by_child_;  // kind + '\n' + id
     std::unordered_map<std::string, std::size_t> counts_;                            // parent -> its rows
+    std::map<std::pair<std::string, std::string>, std::size_t> kind_parents_;        // (kind, parent) -> its rows
+    std::unordered_map<std::string, HealthBreaker> breakers_;  // supervising instance -> its breaker
+
+    void count(const ChildRow& row, int delta);
 
     void load();
+    void load_breakers();
 };
 
 }  // namespace statenet::detail

@@ -56,9 +56,9 @@ std::optional<TreeNode> SupervisorImpl::tree(std::string_view id) {
     fill(node, info);
     // Depth-first over the rows: each child's own children below it.
     std::function<void(TreeNode&)> grow = [&](TreeNode& parent) {
-        if (auto it = breakers_.find(parent.id); it != breakers_.end()) {
-            parent.breaker = it->second.name();
-            if (it->second.open() && parent.note.empty()) parent.note = it->second.why;
+        if (const HealthBreaker* breaker = tree_->find_breaker(parent.id)) {
+            parent.breaker = breaker->name();
+            if (breaker->open() && parent.note.empty()) parent.note = breaker->why;
         }
         for (ChildRow* row : tree_->children(parent.id)) {
             TreeNode child;
