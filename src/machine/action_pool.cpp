@@ -107,14 +107,20 @@ void ActionPool::use(const Workflow& workflow) {
 }
 
 void ActionPool::submit(std::vector<ActionJob> jobs) {
+    std::size_t queued = 0;
     {
         std::lock_guard lock(mutex_);
         for (auto& job : jobs) {
             if (!here_.insert(job.seq).second) continue;
             queue_.push_back(std::move(job));
+            ++queued;
         }
     }
-    ready_.notify_all();
+    // One worker per job: waking them all (notify_all) has every idle worker race for
+    // the lock only for all but one to sleep again, on cores the caller needs too.
+    if (queued >= threads_.size()) ready_.notify_all();
+    else
+        for (std::size_t i = 0; i < queued; ++i) ready_.notify_one();
 }
 
 bool ActionPool::has(std::int64_t seq) {
