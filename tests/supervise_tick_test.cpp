@@ -173,3 +173,37 @@ TEST_CASE("supervise - a store from before breakers were kept opens and gets the
     SQLite::Database db((dir / "conv.db").string());
     CHECK(db.execAndGet("SELECT state FROM statenet_breakers WHERE instance = 'c1'").getString() == "open");
 }
+
+TEST_CASE("supervise - a spec with an unknown key or a bad state_map is an error on every tick until fixed") {
+    statenet_test::TempDir dir("statenet_supervise_checks");
+    write(dir / "child.lua", child_lua("go"));
+    write(dir / "parent.lua", R"(local function children(data)
+  local spec = { name = "c", workflow = "child", state_map = { idle = data.to } }
+  if data.typo then spec.sepc = {} end
+  return { spec }
+end
+return {
+  name = "parent", main = "parent",
+  machines = { child = "child.lua" },
+  networks = { parent = { states = {
+    { name = "idle", start = true, children = children,
+      arcs = { { to = "idle", on = "set", transform = { lua = "for k, v in pairs(ctx.event) do data[k] = v end" } } } },
+  } } },
+}
+)");
+    Tree t(dir / "parent.lua");
+    t.supervisor.machines().start("p", json(R"({"typo": true, "to": "down"})"));
+    for (int i = 0; i < 2; ++i) {
+        const SuperviseReport r = t.supervisor.tick();
+        REQUIRE(r.errors.size() == 1);
+        CHECK(r.errors[0] ==
+              "p: child 'c': unknown key 'sepc' (a child spec has name, workflow, spec, state_map, vars)");
+        CHECK(r.started == 0);
+    }
+    t.supervisor.machines().send("p", "set", json(R"({"typo": false})"));
+    CHECK(t.supervisor.tick().started == 1);
+    t.supervisor.machines().send("p", "set", json(R"({"to": 3})"));  // the map changed: checked again
+    const SuperviseReport r = t.supervisor.tick();
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].find("state_map maps parent state names to child state names") != std::string::npos);
+}
