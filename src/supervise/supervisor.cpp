@@ -187,7 +187,7 @@ Value SupervisorImpl::internal_vars(const Visit& v) const {
                           {"depth", v.depth}});
 }
 
-bool SupervisorImpl::healthy(const Visit& v, const Value& internal, double now, SuperviseReport& report) {
+bool SupervisorImpl::healthy(const Visit& v, double now, SuperviseReport& report) {
     const Kind& kind = kinds_[static_cast<std::size_t>(v.kind)];
     const SupervisionConfig& config = kind.model().supervision;
     if (!config.health || v.info.completed) return true;
@@ -195,6 +195,7 @@ bool SupervisorImpl::healthy(const Visit& v, const Value& internal, double now, 
     const HealthBreaker before = breaker;
     if (!breaker.waiting(now)) {
         const std::string state(bare_state(v.info.state));
+        const Value internal = internal_vars(v);
         breaker.record(kind.vm->health(*config.health, Supervised{v.info.id, state, data(v), v.passed, internal}), now,
                        config);
     }
@@ -215,8 +216,7 @@ void SupervisorImpl::forget_derived(int kind, const std::string& id) {
     k.vm->forget(id);
 }
 
-void SupervisorImpl::derive(const Visit& v, const State& state, const Value& internal, double now,
-                            SuperviseReport& report) {
+void SupervisorImpl::derive(const Visit& v, const State& state, double now, SuperviseReport& report) {
     Kind& kind = kinds_[static_cast<std::size_t>(v.kind)];
     // A children function is a function of (data, ctx): nothing it reads moved, nothing
     // it returns changed (docs/supervision.md#children).
@@ -224,6 +224,7 @@ void SupervisorImpl::derive(const Visit& v, const State& state, const Value& int
     if (auto it = kind.derived.find(v.info.id); it != kind.derived.end() && it->second == mark) return;
     try {
         const std::string name(bare_state(v.info.state));
+        const Value internal = internal_vars(v);
         std::vector<ChildOp> ops =
             kind.vm->derive(*state.children, Supervised{v.info.id, name, data(v), v.passed, internal});
         kind.derived[v.info.id] = mark;
@@ -237,9 +238,7 @@ void SupervisorImpl::derive(const Visit& v, const State& state, const Value& int
 void SupervisorImpl::supervise(const Visit& v, double now, SuperviseReport& report) {
     const Kind& kind = kinds_[static_cast<std::size_t>(v.kind)];
     try {
-        const bool checked = kind.vm && kind.model().supervision.health && !v.info.completed;
-        const Value internal = kind.vm && (checked || !kind.deriving.empty()) ? internal_vars(v) : Value();
-        if (checked && !healthy(v, internal, now, report)) return;
+        if (kind.vm && !healthy(v, now, report)) return;
         seed(v);
         const State* state = nullptr;
         if (!v.info.orphaned && !v.info.completed)
@@ -251,7 +250,7 @@ void SupervisorImpl::supervise(const Visit& v, double now, SuperviseReport& repo
             for (ChildRow* row : tree_->children(v.info.id))
                 if (row->status != "stopping") begin_stop(*row, now, report);
         } else if (state && state->children && kind.vm) {
-            derive(v, *state, internal, now, report);
+            derive(v, *state, now, report);
         }
     } catch (const std::exception& e) {
         report.errors.push_back(fmt::format("{}: {}", v.info.id, e.what()));

@@ -92,7 +92,7 @@ private:
     /// The instance's data, read on first use.
     const Value& data(const Visit& v);
     /// Runs the state's children function when what it derives from moved; applies the changes.
-    void derive(const Visit& v, const State& state, const Value& internal, double now, SuperviseReport& report);
+    void derive(const Visit& v, const State& state, double now, SuperviseReport& report);
     /// Drops what the supervisor remembers of an instance's children function (after a
     /// failure, or when the instance goes): the next visit derives afresh from the tree.
     void forget_derived(int kind, const std::string& id);
@@ -101,7 +101,7 @@ private:
     int kind_index(std::string_view path) const;
     void supervise(const Visit& v, double now, SuperviseReport& report);
     /// Runs the health check; false when the breaker holds the instance back.
-    bool healthy(const Visit& v, const Value& internal, double now, SuperviseReport& report);
+    bool healthy(const Visit& v, double now, SuperviseReport& report);
     bool held(int kind, std::string_view id) const;
     bool took_completed(int kind, const std::string& id);
     Value internal_vars(const Visit& v) const;
