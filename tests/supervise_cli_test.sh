@@ -85,4 +85,41 @@ curl -s -o /dev/null -w '%{http_code}' "$address/instances/nobody/tree" >"$tmp/o
 expect_line "$tmp/out" "404"
 kill -TERM $server
 wait $server
+
+echo "== serve --watch reloads a changed child workflow: state mapping follows its new arc"
+cp -r "$conv" "$tmp/pc"
+wdb=$tmp/watch.db
+"$statenet" machine start --store "$wdb" "$tmp/pc/converter.lua" w1 \
+    --data '{"host":"h","port":1,"site":"s","flows":[]}' >/dev/null
+"$statenet" machine serve --store "$wdb" "$tmp/pc/converter.lua" --listen 127.0.0.1:0 --watch \
+    >"$tmp/watch.out" 2>"$tmp/watch.err" &
+server=$!
+in_file() {  # in_file FILE TEXT: waits up to 10 s for TEXT to appear in FILE
+    for _ in $(seq 200); do
+        grep -qF -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+in_tree() {  # in_tree TEXT: waits up to 10 s for TEXT in w1's tree
+    for _ in $(seq 200); do
+        curl -s "$address/instances/w1/tree" >"$tmp/tree" 2>/dev/null || true
+        grep -qF -- "$1" "$tmp/tree" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+in_file "$tmp/watch.out" "http://" || fail "serve --watch did not start: $(cat "$tmp/watch.err")"
+address=$(head -1 "$tmp/watch.out")
+in_tree '"state":"connection/down"' || fail "no connection child: $(cat "$tmp/tree")"
+sleep 1.1  # a modification time the watch can tell apart
+sed -i 's/on = "connect"/on = "link_up"/' "$tmp/pc/connection.lua"
+in_file "$tmp/watch.err" "reloaded child workflow 'connection'" || fail "no child reload: $(cat "$tmp/watch.err")"
+curl -s -o /dev/null -X POST --data '{"event":"start"}' "$address/instances/w1/events"
+in_tree '"state":"connection/up"' || fail "the connection was not mapped up: $(cat "$tmp/tree")"
+kill -TERM $server
+wait $server
+"$statenet" machine show --store "$tmp/watch.connection.db" "$tmp/pc/connection.lua" w1/connection --audit 10 \
+    >"$tmp/out"
+expect_contains "$tmp/out" 'link_up'
 echo "supervise-cli: ok"

@@ -71,6 +71,22 @@ private:
         } catch (const std::exception& e) {
             log(fmt::format("reload check failed: {}", e.what()));
         }
+        if (Supervisor* supervisor = options_.server.supervisor)
+            for (const std::string& path : supervisor->kinds()) reload_child(*supervisor, path);
+    }
+
+    /// A supervisor's child workflow: reloaded when its code changed (state mapping
+    /// follows its new arcs).
+    void reload_child(Supervisor& supervisor, const std::string& path) {
+        try {
+            auto report = supervisor.machines(path)->reload_if_changed();
+            if (!report) return;
+            if (report->ok) log(fmt::format("reloaded child workflow '{}'", path));
+            for (const auto& error : report->errors)
+                log(fmt::format("child workflow '{}' did not reload: {}", path, error.str()));
+        } catch (const std::exception& e) {
+            log(fmt::format("reload check of child workflow '{}' failed: {}", path, e.what()));
+        }
     }
 
     void maintain() {
