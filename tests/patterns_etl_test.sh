@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # std:etl end to end through the CLI on real SQLite files: `statenet new etl` and its
-# sample, append vs upsert, modes that are refused, and a run killed with SIGKILL then
+# sample, append vs upsert, params that are refused, and a run killed with SIGKILL then
 # resumed with exact counts.
 # Usage: tests/patterns_etl_test.sh STATENET_BINARY SOURCE_ROOT
 set -euo pipefail
@@ -15,10 +15,10 @@ echo "== statenet new etl: the project runs on its sample data"
 "$statenet" new etl "$tmp/proj" >/dev/null
 (cd "$tmp/proj" && sqlite3 shop.db <sample.sql && "$statenet" run etl.toml --data '{}' >result.json 2>stderr) ||
     { cat "$tmp/proj/stderr"; die "the new project did not run"; }
-grep -q '"total": 4' "$tmp/proj/result.json" || die "report total"
-grep -q '"emitted": 2' "$tmp/proj/result.json" || die "report emitted"
+grep -q '"read": 4' "$tmp/proj/result.json" || die "report read"
+grep -q '"written": 2' "$tmp/proj/result.json" || die "report written"
 grep -q '"excluded": 1' "$tmp/proj/result.json" || die "report excluded"
-grep -q '"failed": 1' "$tmp/proj/result.json" || die "report failed"
+grep -q '"rejected": 1' "$tmp/proj/result.json" || die "report rejected"
 [[ $(sqlite3 "$tmp/proj/warehouse.db" "SELECT group_concat(id || ':' || name || ':' || price, ',') FROM products") == "1:TEA:4.5,4:MATE:7" ]] ||
     die "warehouse rows: $(sqlite3 "$tmp/proj/warehouse.db" 'SELECT * FROM products')"
 grep -q 'product 3 has no price' "$tmp/proj/rejected.jsonl" || die "the rejected row and its reason"
@@ -36,11 +36,11 @@ run_etl --param table=app >/dev/null
 run_etl --param table=app >/dev/null
 [[ $(count "$tmp/dst.db" app) == 6 ]] || die "append twice: $(count "$tmp/dst.db" app) rows"
 
-echo "== refused modes and missing params are load errors (exit 2)"
+echo "== a key with append and missing params are load errors (exit 2)"
 set +e
-run_etl --param table=x --param mode=full_refresh >/dev/null 2>"$tmp/err"
-[[ $? == 2 ]] || die "full_refresh: exit status"
-grep -q "etl mode 'full_refresh' is not implemented" "$tmp/err" || die "full_refresh: $(cat "$tmp/err")"
+run_etl --param table=x --param key=id >/dev/null 2>"$tmp/err"
+[[ $? == 2 ]] || die "append with a key: exit status"
+grep -q "etl mode 'append' takes no key" "$tmp/err" || die "append with a key: $(cat "$tmp/err")"
 (cd "$tmp" && "$statenet" run std:etl --data '{}' --param source=src.db) 2>"$tmp/err"
 [[ $? == 2 ]] || die "missing params: exit status"
 grep -q "param 'target' is required" "$tmp/err" || die "missing params: $(cat "$tmp/err")"
@@ -59,7 +59,7 @@ wait "$pid" 2>/dev/null || true
 before=$(count "$tmp/out.db" copy)
 ((before > 0 && before < 60000)) || die "killed with $before rows written"
 big >"$tmp/big.result" 2>&1 || { cat "$tmp/big.result"; die "the resumed run failed"; }
-grep -q '"total": 60000' "$tmp/big.result" || die "resumed total: $(cat "$tmp/big.result")"
+grep -q '"read": 60000' "$tmp/big.result" || die "resumed total: $(cat "$tmp/big.result")"
 grep -Eq '"resumed": [1-9]' "$tmp/big.result" || die "the resumed run resumed nothing"
 [[ $(sqlite3 "$tmp/out.db" "SELECT count(*), count(DISTINCT id), sum(v) FROM copy") == "60000|60000|5400090000" ]] ||
     die "after resume: $(sqlite3 "$tmp/out.db" "SELECT count(*), count(DISTINCT id), sum(v) FROM copy")"
@@ -69,7 +69,7 @@ echo "== examples/etl: an instance file with a profile"
 mkdir -p "$tmp/example" && cp "$2"/examples/etl/* "$tmp/example"
 (cd "$tmp/example" && sqlite3 crm.db <crm.sql && "$statenet" run customers.toml --data '{}' --profile nightly >result.json) ||
     die "examples/etl did not run"
-grep -q '"emitted": 2' "$tmp/example/result.json" || die "examples/etl: $(cat "$tmp/example/result.json")"
+grep -q '"written": 2' "$tmp/example/result.json" || die "examples/etl: $(cat "$tmp/example/result.json")"
 [[ $(sqlite3 "$tmp/example/reporting.db" "SELECT group_concat(email, ',') FROM customers") == "ada@mail.org,ola@mail.no" ]] ||
     die "examples/etl rows"
 grep -q 'customer 3 has no e-mail' "$tmp/example/customers-rejected.jsonl" || die "examples/etl: the rejected row"
