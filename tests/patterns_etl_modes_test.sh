@@ -159,6 +159,28 @@ checks=$((checks + 1))
 report() { sed -n '/"report"/,/}/p' "$1"; }
 [[ -n $(report w1.result) && $(report w1.result) == "$(report w2.result)" ]] || fail "the run reports differ"
 
+echo "== workers: the rows really are shared out (each Lua VM counts the rows it ran)"
+# Each row takes a while, so that the two threads' shares of a chunk overlap in time and
+# need two VMs (an idle VM is reused, so quick rows might all run on one).
+cat >vm.lua <<'LUA'
+local M = {}
+local ran = 0
+function M.count(data)
+  local x = 0
+  for i = 1, 200000 do x = (x + i) % 7919 end
+  ran = ran + 1
+  data.ran, data.x = ran, x
+end
+return M
+LUA
+for j in 1 2; do
+    expect_exit 0 "$statenet" run std:etl --data '{}' --param source=big.db --param target="vm$j.db" --param table=t \
+        --param query='SELECT id FROM rows WHERE id <= 400 ORDER BY id' --param transform=vm.count --param workers=$j
+done
+expect_q vm1.db "SELECT count(*), max(ran) FROM t" "400|400"
+checks=$((checks + 1))
+(($(sqlite3 vm2.db "SELECT max(ran) FROM t") < 400)) || fail "2 workers: one VM ran all 400 rows"
+
 echo "== bad combinations are load errors (exit 2)"
 etl 2 --param query='SELECT * FROM ev' --param table=x --param mode=incremental
 expect_contains "$tmp/err" "etl mode 'incremental' needs the watermark param"
