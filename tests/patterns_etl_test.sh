@@ -49,9 +49,12 @@ set -e
 echo "== a run killed with SIGKILL and resumed writes every row exactly once"
 sqlite3 "$tmp/big.db" "CREATE TABLE rows (id INTEGER PRIMARY KEY, v INTEGER);
   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000) INSERT INTO rows SELECT i, i * 3 FROM n;"
-big() { (cd "$tmp" && "$statenet" run std:etl --data '{}' --resume --param source=big.db --param target=out.db \
-    --param query='SELECT * FROM rows ORDER BY id' --param table=copy --param batch_size=500 "$@"); }
-big >"$tmp/big.result" 2>&1 &
+big=(run std:etl --data '{}' --resume --param source=big.db --param target=out.db
+    --param query='SELECT * FROM rows ORDER BY id' --param table=copy --param batch_size=500)
+big() { (cd "$tmp" && "$statenet" "${big[@]}"); }
+# Started so that $! is statenet's own pid (a function in the background would be a
+# subshell, and killing it would leave statenet running beside the resumed run).
+(cd "$tmp" && exec "$statenet" "${big[@]}") >"$tmp/big.result" 2>&1 &
 pid=$!
 while kill -0 "$pid" 2>/dev/null && (($(count "$tmp/out.db" copy) < 5000)); do sleep 0.005; done
 kill -9 "$pid" 2>/dev/null || die "the run finished before it could be killed"

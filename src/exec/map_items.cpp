@@ -180,7 +180,7 @@ public:
     /// Items in chunks, each chunk's items spread over `workers` threads (each with a runner
     /// of its own, one item at a time), written in order.
     void threaded(const std::shared_ptr<RunnerPool>& pool, RecordSource& items, MapTally& tally, unsigned workers) {
-        const std::size_t chunk = 64 * static_cast<std::size_t>(workers);
+        const std::size_t chunk = 1024 * static_cast<std::size_t>(workers);  // amortises starting the threads
         std::vector<RawRecord> raws(chunk);
         std::vector<Outcome> outcomes(chunk);
         LockedObserver observer(plan_.observer);
