@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # std:etl end to end through the CLI on real SQLite files: `statenet new etl` and its
-# sample, append vs upsert, params that are refused, and a run killed with SIGKILL then
-# resumed with exact counts.
+# sample, append vs upsert, params that are refused, a run killed with SIGKILL then
+# resumed with exact counts, and examples/etl (an upsert with a profile, an incremental
+# instance).
 # Usage: tests/patterns_etl_test.sh STATENET_BINARY SOURCE_ROOT
 set -euo pipefail
 
@@ -76,3 +77,13 @@ grep -q '"written": 2' "$tmp/example/result.json" || die "examples/etl: $(cat "$
 [[ $(sqlite3 "$tmp/example/reporting.db" "SELECT group_concat(email, ',') FROM customers") == "ada@mail.org,ola@mail.no" ]] ||
     die "examples/etl rows"
 grep -q 'customer 3 has no e-mail' "$tmp/example/customers-rejected.jsonl" || die "examples/etl: the rejected row"
+
+echo "== examples/etl: an incremental instance reads only the customers added since its last run"
+(cd "$tmp/example" && "$statenet" run signups.toml --data '{}' >signups1.json) || die "signups.toml did not run"
+grep -q '"read": 4' "$tmp/example/signups1.json" || die "signups, first run: $(cat "$tmp/example/signups1.json")"
+sqlite3 "$tmp/example/crm.db" "INSERT INTO customers VALUES (5, 'Kim', 'KIM@mail.kr', 'KR')"
+(cd "$tmp/example" && "$statenet" run signups.toml --data '{}' >signups2.json) || die "signups.toml did not run again"
+grep -q '"read": 1' "$tmp/example/signups2.json" || die "signups, second run: $(cat "$tmp/example/signups2.json")"
+grep -q '"watermark": 5' "$tmp/example/signups2.json" || die "signups, the watermark"
+[[ $(sqlite3 "$tmp/example/reporting.db" "SELECT group_concat(email, ',') FROM signups") == "ada@mail.org,ola@mail.no,kim@mail.kr" ]] ||
+    die "signups rows: $(sqlite3 "$tmp/example/reporting.db" "SELECT * FROM signups")"
