@@ -23,7 +23,16 @@ struct InstanceRow {
     double since_ms = 0;  ///< when it entered its state
     double due_ms = -1;   ///< next timer check; < 0 = none
     int handle = -1;      ///< in-memory store: where its data lives in the VM
+    /// Inside sub-networks (push arcs): the frames it returns through, outermost first,
+    /// as JSON text (src/machine/machine_stack.cpp); empty in the main network.
+    std::string stack;
 };
+
+/// The frames of a stored push stack as InstanceInfo shows them.
+std::vector<PushFrame> stack_frames(std::string_view json);
+/// Why a stored push stack does not fit `model` (a pushing state or its push arc is
+/// gone); empty when it fits.
+std::string stack_problem(const Model& model, std::string_view json);
 
 /// The first outcome of an idempotency key, replayed for duplicates.
 using KeyedOutcome = SendResult;
