@@ -289,7 +289,7 @@ void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, dou
     row.since_ms = now;
     const double next = step.completed ? -1 : vm_->next_timer_ms(step.state, -1);
     row.due_ms = next < 0 ? -1 : now + next;
-    if (vm_->pushes()) row.stack = vm_->stack_json(handle);
+    if (vm_->pushes()) row.stack.assign(vm_->stack_json(handle));
     ++row.version;
     const std::string& instance = r.instance;
     if (!store_->durable()) {

@@ -188,7 +188,7 @@ public:
         row.due_ms = find_->getColumn(5).isNull() ? -1 : find_->getColumn(5).getDouble();
         auto previous = find_->getColumn(6).isNull() ? ids_.end() : ids_.find(find_->getColumn(6).getString());
         row.previous = previous == ids_.end() ? -1 : previous->second;
-        row.stack = find_->getColumn(7).isNull() ? std::string() : find_->getColumn(7).getString();
+        row.stack.assign(find_->getColumn(7).isNull() ? std::string() : find_->getColumn(7).getString());
         // A push stack the loaded workflow cannot return through orphans the instance.
         if (!row.stack.empty() && row.state >= 0 && model_ && !stack_problem(*model_, row.stack).empty()) {
             row.orphan_state = std::move(name);
@@ -240,7 +240,7 @@ public:
         } else {
             s.bind(9);
         }
-        if (!row.stack.empty()) s.bind(10, row.stack);
+        if (!row.stack.empty()) s.bind(10, row.stack.str());
         else s.bind(10);
         s.exec();
     }
