@@ -97,14 +97,21 @@ function M.pop(frames, slot)
 end
 
 -- A failure in the sub-network came up to the pushing state: the top frame is popped
--- and the caller's data rolled back to the pushing state's entry (when kept). Returns
--- the caller's slot, frame.
+-- and the caller's data rolled back to the pushing state's entry. (No entry is kept when
+-- the state had neither retry nor on_error as it pushed; should a reload have given it
+-- one since, it goes on with the caller's data as the push left it.) Returns the
+-- caller's slot, frame.
 function M.unwind(frames, slot)
   local f = frames[#frames]
   frames[#frames] = nil
+  local root
+  if f.entry then root = copy(f.entry)
+  elseif f.slot then root = record(f.slot)
+  elseif f.data then root = shallow_copy(f.data)
+  else root = copy(record(slot)) end  -- share isolation: the data it shares
   rt.free(slot)
   if f.slot then rt.free(f.slot) end
-  return adopt(f.entry and copy(f.entry) or {}), f
+  return adopt(root), f
 end
 
 return M
