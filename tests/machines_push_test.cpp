@@ -426,3 +426,58 @@ TEST_CASE("machines push - a reload keeps the stack; one that removes the push a
         CHECK(m.get("r")->data == json(R"({"user": "ed", "name": "Ed", "age": 1, "confirmed": true})"));
     }
 }
+
+TEST_CASE("machines push - the pushing state's retry runs it again from its entry; the event goes on from there") {
+    auto dir = temp_dir();
+    write(dir / "again.toml", R"toml(
+name = "again"
+
+[networks.main.states.start]
+start = true
+transform = { lua = "data.tries = ctx.attempt + 1" }
+retry = { errors = ["Busy"], attempts = 1, interval_ms = 0 }
+[[networks.main.states.start.arcs]]
+push = "job"
+return_to = "finished"
+
+[networks.main.states.finished]
+end = true
+
+[networks.job.states.queued]
+start = true
+transform = { lua = "data.in_job = true" }
+[[networks.job.states.queued.arcs]]
+to = "run"
+on = "run"
+transform = { lua = "data.picked = true" }
+
+[networks.job.states.run]
+# no retry or on_error here: a failure goes up to main/start
+transform = { lua = "if ctx.event == 'busy' then error({ name = 'Busy', message = 'later' }) end" }
+[[networks.job.states.run.arcs]]
+to = "ok"
+[networks.job.states.ok]
+end = true
+)toml");
+    for (bool durable : {false, true}) {
+        CAPTURE(durable);
+        Engine engine;
+        Machines m(engine, dir / "again.toml", options_for(durable ? dir / "again.db" : fs::path()));
+        m.start("j");
+        CHECK(m.get("j")->state == "job/queued");
+        CHECK(m.get("j")->data == json(R"({"tries": 1, "in_job": true})"));
+        // Busy in the sub-network: main/start runs again (attempt 1) on its entry data and
+        // pushes again; what the failed sub-network did (picked) is gone.
+        auto r = m.send("j", "run", json(R"("busy")"));
+        CHECK(r.status == SendStatus::applied);
+        CHECK(r.to == "job/queued");
+        CHECK(m.get("j")->data == json(R"({"tries": 2, "in_job": true})"));
+        CHECK(m.get("j")->stack.size() == 1);
+        // Retries count within an event: the next Busy is retried too.
+        CHECK(m.send("j", "run", json(R"("busy")")).to == "job/queued");
+        r = m.send("j", "run");
+        CHECK(r.to == "main/finished");
+        CHECK(r.completed);
+        CHECK(m.get("j")->data == json(R"({"tries": 2, "in_job": true, "picked": true})"));
+    }
+}

@@ -131,9 +131,10 @@ local function settle(sid, from, slot)
   while true do
     local S = plan(sid)
     local view, data, code, name, message
-    if S.recovers then
+    if S.recovers or (frames and frames[1]) then
       -- A state with retry or on_error catches what its functions raise (records do it
-      -- in C++); running out of time or memory still ends the event.
+      -- in C++), and so does one inside a sub-network, whose failure goes up to the
+      -- pushing state; running out of time or memory still ends the event.
       local ok
       step_hook(0)
       ok, view, data, code, name, message = pcall(run_state, S, slot, attempt, ename, emsg, estate)
