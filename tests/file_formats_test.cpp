@@ -142,3 +142,22 @@ TEST_CASE("whole: one record holds every record of the file; a malformed one fai
     REQUIRE(bad.errors.size() == 1);
     CHECK(bad.errors[0].find("line 3: the row has 1 fields") != std::string::npos);
 }
+
+TEST_CASE("XML: a resumed source goes on after the checkpoint's record, its ancestors still known") {
+    statenet_test::TempDir dir("statenet_formats");
+    const auto xml = write(dir, "feed.xml", "<feed>\n<entry n=\"1\"/>\n<entry n=\"2\"/>\n<entry n=\"3\"/>\n</feed>\n");
+    auto first = statenet::detail::open_source(statenet::file_source(xml));
+    RawRecord raw;
+    REQUIRE(first->next(raw));
+    REQUIRE(first->next(raw));
+    const std::uint64_t end = raw.end;
+    auto resumed = statenet::detail::open_source(statenet::file_source(xml));
+    resumed->resume(end, raw.end_line);
+    RawRecord next;
+    REQUIRE(resumed->next(next));
+    Value value;
+    REQUIRE_FALSE(next.parser->parse(next.text, value));
+    CHECK(value["n"] == Value("3"));
+    CHECK(next.line == 4);
+    CHECK_FALSE(resumed->next(next));
+}
