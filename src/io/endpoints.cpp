@@ -4,7 +4,9 @@
 #include "io/record_source.hpp"
 #include "resources/postgres_values.hpp"
 
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
 namespace statenet {
@@ -126,13 +128,13 @@ std::unique_ptr<RecordSource> open_source(const Source& source) {
         chosen.format = *source.format;
     } else if (named && !source.detect) {
         chosen.format = *named;
-    } else if (source.path != "-") {
+    } else if (std::error_code ec; source.path != "-" && std::filesystem::is_regular_file(source.path, ec)) {
         // A second look at the file, so `input` stays a plain file (seekable on resume).
         auto probe = open_input(source.path);
         chosen = sniff_input(probe);
     } else if (source.detect) {
-        chosen = sniff_input(input);
-    }
+        chosen = sniff_input(input);  // a pipe: what was read to sniff is read again
+    }                                 // else stdin or a pipe, which may be a stream that has not started yet: JSONL
     auto records = open_format(std::move(input), chosen, source);
     if (source.whole) return make_whole_source(std::move(records), source.path, chosen.format);
     return records;
