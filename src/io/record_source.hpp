@@ -80,7 +80,10 @@ std::unique_ptr<RecordSource> make_xml_source(std::unique_ptr<ByteInput> input, 
 /// malformed record makes that one record malformed.
 std::unique_ptr<RecordSource> make_whole_source(std::unique_ptr<RecordSource> records, std::string path,
                                                 RecordFormat format);
-std::unique_ptr<RecordSource> make_sqlite_source(const std::string& database, const std::string& query);
-std::unique_ptr<RecordSource> make_postgres_source(const std::string& dsn, const std::string& query);
+/// The database sources bind `params` to the query's parameters (`?` / `$1`).
+std::unique_ptr<RecordSource> make_sqlite_source(const std::string& database, const std::string& query,
+                                                 const Value::Array& params = {});
+std::unique_ptr<RecordSource> make_postgres_source(const std::string& dsn, const std::string& query,
+                                                   const Value::Array& params = {});
 
 }  // namespace statenet::detail
