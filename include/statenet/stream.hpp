@@ -36,7 +36,7 @@ struct Source {
     /// the PostgreSQL conninfo string.
     std::string path = "-";
     /// nullopt: from the extension (.jsonl/.ndjson, .json, .csv, .txt, .xml), else from
-    /// the file's first bytes (standard input: jsonl unless `detect`; docs/streaming.md#formats).
+    /// the file's first bytes (standard input and named pipes: jsonl unless `detect`; docs/streaming.md#formats).
     std::optional<RecordFormat> format{};
     /// With no `format`: the content decides even when the extension names a format (a
     /// `.txt` file of JSON lines is read as JSONL; a CSV's delimiter is found too).
