@@ -49,9 +49,9 @@ auto filtered(Query query) {
 }
 
 // The filter's keywords, as `statenet history list` takes them.
-#define STATENET_FILTER_ARGS                                                                                \
-    py::kw_only(), "ok"_a = py::none(), "state"_a = "", "workflow"_a = "", "since_us"_a = py::none(),       \
-        "until_us"_a = py::none(), "runs"_a = std::vector<std::string>{}, "limit"_a = 0
+#define STATENET_FILTER_ARGS                                                                          \
+    py::kw_only(), "ok"_a = py::none(), "state"_a = "", "workflow"_a = "", "since_us"_a = py::none(), \
+                   "until_us"_a = py::none(), "runs"_a = std::vector<std::string>{}, "limit"_a = 0
 
 void register_rows(py::module_& module) {
     py::class_<HistoryRun>(module, "HistoryRun", "One recorded record run (include/statenet/history.hpp).")
@@ -106,9 +106,8 @@ void register_rows(py::module_& module) {
         .def(
             "to_dict", [](const HistoryStep& s) { return to_python(s.to_value()); },
             "the step as `statenet history show --format json` prints it")
-        .def("__repr__", [](const HistoryStep& s) {
-            return fmt::format("HistoryStep({} {} {})", s.seq, s.qualified(), s.status);
-        });
+        .def("__repr__",
+             [](const HistoryStep& s) { return fmt::format("HistoryStep({} {} {})", s.seq, s.qualified(), s.status); });
     py::class_<ParkedRun>(module, "ParkedRun", "A record parked in a wait state.")
         .def_readonly("run_id", &ParkedRun::run_id)
         .def_readonly("workflow", &ParkedRun::workflow)
@@ -155,8 +154,8 @@ void register_history_class(py::module_& module) {
                  return History(db);
              }),
              "db"_a, "Opens an existing history database; HistoryError when it is missing or not a history.")
-        .def("runs", filtered([](const History& h, const HistoryFilter& f) { return h.runs(f); }),
-             STATENET_FILTER_ARGS, "Matching runs, oldest first (with a limit: the newest `limit`).")
+        .def("runs", filtered([](const History& h, const HistoryFilter& f) { return h.runs(f); }), STATENET_FILTER_ARGS,
+             "Matching runs, oldest first (with a limit: the newest `limit`).")
         .def("run", &History::run, "id"_a, release(),
              "A run by run id, unique prefix or '#rowid'; HistoryError when none or several match.")
         .def(
