@@ -2,6 +2,8 @@
 // directories and small helpers.
 #pragma once
 
+#include "test_paths.hpp"
+
 #include <statenet/statenet.hpp>
 
 #include <filesystem>
@@ -21,7 +23,7 @@ inline constexpr double minute = 60 * 1000;
 
 /// A fresh scratch directory per test.
 inline fs::path scratch(const std::string& name) {
-    auto dir = fs::temp_directory_path() / "statenet_machines_test" / name;
+    auto dir = statenet_test::scratch_root("statenet_machines_test") / name;
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;

@@ -344,3 +344,66 @@ TEST_CASE("reload - the scripts hash changes when a module four directories deep
     CHECK(runs[0].scripts_hash == runs[1].scripts_hash);
     CHECK(runs[1].scripts_hash != runs[2].scripts_hash);
 }
+
+namespace {
+
+/// A scratch workflow that extends a base file, which holds its one arc: editing only
+/// the base changes the version's code.
+struct ExtendedBase {
+    statenet_test::TempDir dir{"statenet_reload_base"};
+    fs::path workflow = dir / "priced.toml";
+    fs::path base = dir / "base.toml";
+    ExtendedBase(const std::string& top) {
+        write(dir / "fns.lua",
+              "return { double = function(d) d.total = d.amount * 2 end,\n"
+              "         triple = function(d) d.total = d.amount * 3 end }\n");
+        write(workflow, "extends = \"base.toml\"\n" + top);
+        set_transform("fns.double");
+    }
+    void set_transform(const std::string& fn) {
+        write(base,
+              "[networks.main.states.idle]\nstart = true\n"
+              "[[networks.main.states.idle.arcs]]\nto = \"priced\"\non = \"price\"\ntransform = \"" +
+                  fn + "\"\n[networks.main.states.priced]\nend = true\n");
+    }
+};
+
+}  // namespace
+
+TEST_CASE("reload - machines notice an edit to the file a workflow extends") {
+    ExtendedBase copy("name = \"priced\"\n");
+    Engine engine;
+    statenet::Machines m(engine, copy.workflow);
+    CHECK(machine_total(m, "a", 10) == Value(20));
+    CHECK_FALSE(m.reload_if_changed());
+    copy.set_transform("fns.triple");
+    auto report = m.reload_if_changed();
+    REQUIRE(report);
+    CHECK(report->ok);
+    CHECK(machine_total(m, "b", 10) == Value(30));
+    CHECK_FALSE(m.reload_if_changed());
+}
+
+TEST_CASE("reload - the scripts hash changes when only the extended base file changes") {
+    // A record workflow: the arc fires without an event.
+    ExtendedBase copy("name = \"priced\"\n[history]\nlevel = \"runs\"\ndb = \"h.db\"\n");
+    write(copy.base,
+          "[networks.main.states.idle]\nstart = true\ntransform = \"fns.double\"\n"
+          "[[networks.main.states.idle.arcs]]\nto = \"priced\"\n[networks.main.states.priced]\nend = true\n");
+    Engine engine;
+    Workflow wf = engine.load(copy.workflow);
+    const auto run = [&] { return wf.process(Value::object({{"amount", 1}})); };
+    CHECK(run().data["total"] == Value(2));
+    REQUIRE(engine.reload().ok);
+    CHECK(run().data["total"] == Value(2));
+    write(copy.base,
+          "[networks.main.states.idle]\nstart = true\ntransform = \"fns.triple\"\n"
+          "[[networks.main.states.idle.arcs]]\nto = \"priced\"\n[networks.main.states.priced]\nend = true\n");
+    REQUIRE(engine.reload().ok);
+    CHECK(run().data["total"] == Value(3));
+    wf.flush_history();
+    const auto runs = statenet::History(copy.dir / "h.db").runs();
+    REQUIRE(runs.size() == 3);
+    CHECK(runs[0].scripts_hash == runs[1].scripts_hash);
+    CHECK(runs[1].scripts_hash != runs[2].scripts_hash);
+}

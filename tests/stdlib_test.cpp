@@ -4,6 +4,7 @@
 #include "lua/vm.hpp"
 #include "statenet_config.hpp"
 #include "temp_dir.hpp"
+#include "test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -41,7 +42,7 @@ TEST_CASE("stdlib - every Lua test script passes") {
 }
 
 TEST_CASE("stdlib - a failing Lua assertion is reported with its file and line") {
-    auto dir = std::filesystem::temp_directory_path() / "statenet_stdlib_test";
+    auto dir = statenet_test::scratch_root("statenet_stdlib_test");
     std::filesystem::create_directories(dir);
     auto script = dir / "broken_test.lua";
     {

@@ -218,6 +218,8 @@ TEST_CASE("strategies - a bulkhead refuses records beyond its cap with BulkheadF
     Engine engine;
     Workflow wf = load(engine, dir, R"toml(
 name = "bulkhead"
+[limits]
+call_ms = 600000  # a busy machine may stretch the one-second loop past the default 10 s
 [networks.main.states.narrow]
 start = true
 end = true

@@ -24,7 +24,7 @@ using statenet_test::cli_dir;
 
 /// A fresh scratch directory per test.
 std::filesystem::path scratch(const char* name) {
-    auto dir = std::filesystem::temp_directory_path() / "statenet_stream_test" / name;
+    auto dir = statenet_test::scratch_root("statenet_stream_test") / name;
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir;

@@ -201,7 +201,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
         if (run.observer->wants_changes() != tracking_changes_) track_changes(run.observer->wants_changes());
         if (run.observer->wants_steps()) {
             run.steps = run.observer;
-            run.step_started = std::chrono::steady_clock::now();
+            run.step_started = run.started;  // an observed run is timed: its first step starts with it
         }
         run.observer->run_started(run_bits(), run.started, input, options);  // the history formats its text
     }

@@ -29,8 +29,14 @@ struct Fnv1a {
 std::string scripts_content_hash(const Model& model, std::string_view workflow_text) {
     // Keyed by a name that does not depend on where the workflow is installed.
     std::map<std::string, std::shared_ptr<const std::string>> texts;
-    for (const auto& file : model.sources->files())
-        if (!file.module.empty() && !file.engine_module()) texts.emplace("module:" + file.module, file.text);
+    // Files read by path besides the workflow's own (those it extends or includes), by
+    // the order they were read in: the same composition reads them in the same order.
+    std::size_t read_by_path = 0;
+    for (const auto& file : model.sources->files()) {
+        if (file.engine_module()) continue;
+        if (!file.module.empty()) texts.emplace("module:" + file.module, file.text);
+        else if (file.path != model.file) texts.emplace(fmt::format("file:{:04}", read_by_path++), file.text);
+    }
     for (const auto& file : model.sources->scripts(model.scripts_dirs()))
         texts.emplace("scripts:" + file.module, file.text);
     Fnv1a hash;

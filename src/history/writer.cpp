@@ -147,7 +147,7 @@ void HistoryWriter::loop() {
     std::vector<RunRecord> batch;
     bool in_transaction = false;
     std::size_t rows = 0;
-    std::uint64_t stored = 0;
+    std::uint64_t stored = 0, committed_now = 0;
     clock::time_point deadline;
     for (;;) {
         bool flush_now = false, closing = false;
@@ -196,7 +196,8 @@ void HistoryWriter::loop() {
                 in_transaction = false;
             }
         }
-        if (!in_transaction) {
+        if (!in_transaction && committed_now != stored) {
+            committed_now = stored;
             std::lock_guard lock(mutex_);
             committed_ = stored;
         }
@@ -358,16 +359,21 @@ void HistoryWriter::bind_plain_run(const Binding& b, SQLite::Statement& r, int f
 }
 
 void HistoryWriter::recycle(std::vector<RunRecord>& batch) {
-    for (RunRecord& run : batch)  // outside the lock
-        if (run.extras) run.extras->clear();
-    {
-        std::lock_guard lock(mutex_);
-        for (RunRecord& run : batch) {
-            if (spare_extras_.size() >= max_spare) break;
-            if (run.extras) spare_extras_.push_back(std::move(run.extras));
-        }
+    // Everything but the hand-over happens outside the lock: a worker that finds the lock
+    // taken sleeps in the kernel until it is free, which costs it far more than the wait.
+    std::vector<std::unique_ptr<RunExtras>> emptied;
+    for (RunRecord& run : batch) {
+        if (!run.extras) continue;
+        run.extras->clear();
+        if (emptied.size() < max_spare) emptied.push_back(std::move(run.extras));
     }
     batch.clear();
+    if (emptied.empty()) return;
+    std::lock_guard lock(mutex_);
+    for (auto& extras : emptied) {
+        if (spare_extras_.size() >= max_spare) break;
+        spare_extras_.push_back(std::move(extras));
+    }
 }
 
 std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {

@@ -1,6 +1,7 @@
 // HistoryWriter: the one background thread that stores a workflow's history rows in SQLite, in batches.
 #pragma once
 
+#include "history/adaptive_mutex.hpp"
 #include "history/recorder.hpp"
 #include "model/model.hpp"
 
@@ -68,9 +69,9 @@ private:
     std::int64_t workflow_id_ = 0;
     std::int64_t next_run_id_ = 1;
 
-    std::mutex mutex_;
-    std::condition_variable wake_;      // the writer: work, a flush request or closing
-    std::condition_variable progress_;  // submitters and flushers: room, commits, failure
+    AdaptiveMutex mutex_;
+    std::condition_variable_any wake_;      // the writer: work, a flush request or closing
+    std::condition_variable_any progress_;  // submitters and flushers: room, commits, failure
     std::vector<RunRecord> queue_;
     std::vector<std::unique_ptr<RunExtras>> spare_extras_;  // emptied by the writer, reused by recorders
     static constexpr std::size_t max_spare = 4096;

@@ -3,6 +3,7 @@
 #include "load/compose.hpp"
 
 #include "load/builder.hpp"
+#include "lua/source_snapshot.hpp"
 
 #include <fmt/format.h>
 
@@ -173,15 +174,13 @@ private:
             diags_.error(ref.loc, fmt::format("more than {} files deep in extends/include", max_layers_deep));
             return false;
         }
-        std::ifstream in(file, std::ios::binary);
-        if (!in) {
+        const std::optional<std::string> text = read_text(file);
+        if (!text) {
             diags_.error(ref.loc, fmt::format("cannot read '{}', named by '{}'", file.string(), key));
             return false;
         }
-        std::ostringstream text;
-        text << in.rdbuf();
         Node tree;
-        if (!read_toml(text.str(), file.string(), tree, diags_)) return false;
+        if (!read_toml(*text, file.string(), tree, diags_)) return false;
         stack_.push_back(canonical);
         stack_names_.push_back(file.string());
         out = compose_file(std::move(tree), file.parent_path(), false, nullptr);
@@ -249,6 +248,16 @@ private:
             else add(list);
         }
         return out;
+    }
+
+    /// A file's text, kept in the version's snapshot when there is one.
+    std::optional<std::string> read_text(const fs::path& file) const {
+        if (context_.sources) return context_.sources->text(file.string());
+        std::ifstream in(file, std::ios::binary);
+        if (!in) return std::nullopt;
+        std::ostringstream text;
+        text << in.rdbuf();
+        return text.str();
     }
 
     const ComposeContext& context_;

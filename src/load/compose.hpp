@@ -10,6 +10,8 @@
 
 namespace statenet::detail {
 
+class SourceSnapshot;
+
 /// How `std:NAME` is spelt where a workflow file can stand: the pattern
 /// `<stdlib>/patterns/NAME/workflow.toml`.
 inline constexpr std::string_view pattern_prefix = "std:";
@@ -25,6 +27,9 @@ struct ComposeContext {
     /// came from the environment (then a workflow without [profiles] ignores it).
     std::optional<std::string> profile;
     bool profile_from_env = false;
+    /// The version's files: each extended or included file is read through it, so the
+    /// scripts hash and hot reload's file watch cover it.
+    SourceSnapshot* sources = nullptr;
 };
 
 /// Replaces `root` (the entry file's tree) by the composed document: its `extends` base,

@@ -86,7 +86,8 @@ std::shared_ptr<Model> load_model(std::string_view text, const std::filesystem::
     Node root;
     if (!read_document(text, *model, env, root, diags)) return nullptr;
     Node instance_params;
-    const ComposeContext context = compose_context(options, env);
+    ComposeContext context = compose_context(options, env);
+    context.sources = model->sources.get();
     compose(root, context, instance_params, diags);
     EnvSubstitutions from_env;
     model->params = read_params(root, instance_params, options.params, diags, from_env);
