@@ -84,6 +84,13 @@ expect_exit 0 "$statenet" new api "$tmp/api-project"
   { echo "the new api project did not run" >&2; exit 1; }
 expect_file "$tmp/api-project/priced.jsonl" "$(cat "$root/examples/api/expected-fanout.jsonl")"
 
+echo "== statenet new llm: the project runs against the fake model server"
+expect_exit 0 "$statenet" new llm "$tmp/llm-project"
+(cd "$tmp/llm-project" && LLM_URL="$base" LLM_MODEL=fake "$statenet" run llm.toml -i questions.jsonl -o answers.jsonl -q) ||
+  { echo "the new llm project did not run" >&2; exit 1; }
+expect_line "$tmp/llm-project/answers.jsonl" '{"id":1,"question":"Why is the sky blue?","answer":"echo: Answer in one sentence from these facts: echo: List the facts needed to answer: Why is the sky blue?","facts":"echo: List the facts needed to answer: Why is the sky blue?","usage":{"calls":2,"completion_tokens":32,"prompt_tokens":50}}'
+expect_contains "$tmp/llm-project/answers.jsonl" '"question":"What makes bread rise?","answer":"echo: Answer in one sentence from these facts: echo: List the facts needed to answer: What makes bread rise?"'
+
 echo "== api: fanout under a rate limit of 5 calls a second"
 start=$(date +%s%N)
 expect_exit 0 env API_URL="$base" "$statenet" run "$api" --param mode=fanout --param rate_per_s=5 --param 'call={"path":"/items/{{value}}","map":{"price":"json.price"}}' --data '{"items":[1,2,3,4,5,6,7,8,9,10,11]}'

@@ -64,7 +64,7 @@ ReplayReport replay(const Workflow& workflow, const History& history, const Hist
         std::vector<HistoryStep> replayed_steps;
         if (replayed.extras)
             for (std::size_t i = 0; i < replayed.extras->steps.size(); ++i)
-                replayed_steps.push_back(detail::history_step(replayed.extras->steps, i, model, states));
+                replayed_steps.push_back(detail::history_step(*replayed.extras, i, model, states));
         const bool steps_differ = first_divergence(history.steps(run), replayed_steps, d);
         if (steps_differ && d.differences.empty()) d.differences.emplace_back("steps");
         if (d.differences.empty()) continue;

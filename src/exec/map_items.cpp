@@ -5,7 +5,10 @@
 #include "exec/outcome_writer.hpp"
 #include "exec/record_outcome.hpp"
 
+#include <exception>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -51,6 +54,45 @@ public:
 private:
     std::unique_ptr<RecordSink> inner_;
     const FieldMap& map_out_;
+};
+
+/// The record's observer shared by the map's worker threads, one call at a time.
+class LockedObserver final : public RunObserver {
+public:
+    explicit LockedObserver(RunObserver* inner) : inner_(inner) {}
+
+    bool wants_steps() const noexcept override { return inner_ && inner_->wants_steps(); }
+    bool wants_changes() const noexcept override { return inner_ && inner_->wants_changes(); }
+    void run_started(const RunId& id, std::chrono::steady_clock::time_point at, const Value& input,
+                     const RunOptions& options) override {
+        std::lock_guard lock(mutex_);
+        inner_->run_started(id, at, input, options);
+    }
+    int step_started(int parent, StepVia via, const State& state, int attempt, int depth) override {
+        std::lock_guard lock(mutex_);
+        return inner_->step_started(parent, via, state, attempt, depth);
+    }
+    void step_ended(int step, StepEnd end, const ErrorInfo* error, std::chrono::nanoseconds took,
+                    Value* changes) override {
+        std::lock_guard lock(mutex_);
+        inner_->step_ended(step, end, error, took, changes);
+    }
+    void routed(int step, const State& target, std::string_view reason) override {
+        std::lock_guard lock(mutex_);
+        inner_->routed(step, target, reason);
+    }
+    void step_failed(int step, const ErrorInfo& error) override {
+        std::lock_guard lock(mutex_);
+        inner_->step_failed(step, error);
+    }
+    void run_finished(const Result& result, const State* state, const Value* data) override {
+        std::lock_guard lock(mutex_);
+        inner_->run_finished(result, state, data);
+    }
+
+private:
+    RunObserver* inner_;
+    std::mutex mutex_;
 };
 
 /// map_in: the parent's fields set in the item's record (parsed first if it is text).
@@ -135,6 +177,42 @@ public:
             throw std::runtime_error("batch transaction commit failed: " + errors);
     }
 
+    /// Items in chunks, each chunk's items spread over `workers` threads (each with a runner
+    /// of its own, one item at a time), written in order.
+    void threaded(const std::shared_ptr<RunnerPool>& pool, RecordSource& items, MapTally& tally, unsigned workers) {
+        const std::size_t chunk = 1024 * static_cast<std::size_t>(workers);  // amortises starting the threads
+        std::vector<RawRecord> raws(chunk);
+        std::vector<Outcome> outcomes(chunk);
+        LockedObserver observer(plan_.observer);
+        RunObserver* const shared = plan_.observer ? &observer : nullptr;
+        std::vector<std::exception_ptr> errors(workers);
+        const auto work = [&](unsigned t, std::size_t n) {
+            try {
+                RunnerLease runner(pool);
+                JoinedRun joined(*runner, plan_.run_id, nullptr);
+                for (std::size_t i = t; i < n; i += workers)
+                    process_record(*runner, raws[i], plan_.run, sink_, outcomes[i], shared);
+                if (auto error = runner->flush())
+                    throw std::runtime_error("batch transaction commit failed: " + *error);
+            } catch (...) {
+                errors[t] = std::current_exception();
+            }
+        };
+        bool going = true;  // false once more items failed than tolerated
+        for (bool more = true; more && going;) {
+            std::size_t n = 0;
+            while (n < chunk && (more = next(items, raws[n]))) prepare(raws[n++], plan_.map_in);
+            {
+                std::vector<std::jthread> threads;
+                for (unsigned t = 1; t < workers; ++t) threads.emplace_back(work, t, n);
+                work(0, n);
+            }
+            for (auto& error : errors)
+                if (error) std::rethrow_exception(error);
+            for (std::size_t i = 0; going && i < n; ++i) going = settle(outcomes[i], tally);
+        }
+    }
+
 private:
     const MapPlan& plan_;
     RecordSink& sink_;
@@ -155,7 +233,8 @@ MapTally run_map_items(const std::shared_ptr<RunnerPool>& pool, const MapPlan& p
         items.resume(resumed->offset, resumed->line);
     }
     ItemLoop loop(plan, sink, writer);
-    if (plan.slots > 1) loop.in_flight(pool, items, tally);
+    if (plan.map.workers > 1) loop.threaded(pool, items, tally, static_cast<unsigned>(plan.map.workers));
+    else if (plan.slots > 1) loop.in_flight(pool, items, tally);
     else loop.one_at_a_time(pool, items, tally);
     writer.finish();
     tally.stats = writer.stats();

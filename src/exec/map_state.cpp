@@ -6,6 +6,7 @@
 #include "exec/in_flight.hpp"
 #include "exec/item_readers.hpp"
 #include "exec/map_items.hpp"
+#include "exec/watermark_reader.hpp"
 
 #include <fmt/format.h>
 
@@ -51,10 +52,15 @@ Runner::Status Runner::run_map(Run& run, Branch& b, const State& s) {
     const std::string unit = m.batch_items > 0 ? "batches" : "items";
     Value results = Value::array();
     MapTally tally;
+    std::optional<WatermarkWindow> window;
     try {
         std::unique_ptr<RecordSource> items;
         std::string identity;
-        if (m.reader) {
+        if (m.reader && !m.reader->watermark.empty()) {
+            window = watermark_window(*m.reader, *model_, *m.sink, output.resume);
+            items = open_watermark_reader(*m.reader, *model_, *window);
+            identity = watermark_identity(item_reader_identity(*m.reader, *model_), *m.reader, *window);
+        } else if (m.reader) {
             items = open_item_reader(*m.reader, *model_, *engine_);
             identity = item_reader_identity(*m.reader, *model_);
         } else {
@@ -76,6 +82,8 @@ Runner::Status Runner::run_map(Run& run, Branch& b, const State& s) {
             setup.resume = output.resume;
             setup.input = identity;
             setup.checkpoint = m.checkpoint;
+            setup.replace = m.replace;
+            if (window) setup.watermark = window->high;
             if (setup.checkpoint.empty() && m.sink->kind == Sink::Kind::file)
                 setup.checkpoint = m.sink->path + ".checkpoint";
             sink = project_sink(open_sink(*m.sink, setup), m.map_out);
@@ -105,6 +113,7 @@ Runner::Status Runner::run_map(Run& run, Branch& b, const State& s) {
                                  {"excluded", Value(st.excluded)},
                                  {"failed", Value(st.failed)},
                                  {"resumed", Value(st.resumed)}});
+    if (window) results.set("watermark", window->high.is_null() ? window->low : window->high);
     for (const auto& [path, value] :
          {std::pair{&m.result_path, &results}, std::pair{&m.failures_path, &tally.failures}})
         if (auto error = put_field(b.slot, *path, *value)) return fail(run, b, std::move(*error));

@@ -9,19 +9,20 @@
 #include <statenet/workflow.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <string_view>
 
 namespace statenet::detail {
 
 /// How a record came to a step. History stores these numbers (0..5) and its `steps`
 /// view spells them out (src/history/schema.cpp): keep the order.
-enum class StepVia { start, arc, push, ret, retry, on_error };
+enum class StepVia : std::uint8_t { start, arc, push, ret, retry, on_error };
 
 std::string_view via_name(StepVia via) noexcept;
 
 /// How a step's own work ended: it chose an arc, finished the record, or failed.
 /// Stored as 0..2 in history, like StepVia.
-enum class StepEnd { ok, end, failed };
+enum class StepEnd : std::uint8_t { ok, end, failed };
 
 /// Called by one runner on its own thread, in this order per record: run_started, then
 /// for each step step_started ... step_ended (with routes and late failures in between),

@@ -3,7 +3,15 @@
 
 #include "history/schema.hpp"
 
+#include <algorithm>
+
 namespace statenet::detail {
+
+namespace {
+
+std::int16_t saturated(int n) { return static_cast<std::int16_t>(std::clamp(n, -32768, 32767)); }
+
+}  // namespace
 
 std::vector<const State*> states_by_id(const Model& model) {
     std::vector<const State*> states(static_cast<std::size_t>(model.state_count), nullptr);
@@ -21,9 +29,10 @@ std::string_view step_end_name(StepEnd end) noexcept {
     return "ok";
 }
 
-HistoryStep history_step(const std::vector<StepRow>& steps, std::size_t index, const Model& model,
+HistoryStep history_step(const RunExtras& extras, std::size_t index, const Model& model,
                          const std::vector<const State*>& states) {
-    const StepRow& row = steps[index];
+    const StepRow& row = extras.steps[index];
+    const StepMore* more = row.more >= 0 ? &extras.more[static_cast<std::size_t>(row.more)] : nullptr;
     const State& state = *states[static_cast<std::size_t>(row.state)];
     HistoryStep s;
     s.seq = static_cast<std::int64_t>(index + 1);
@@ -32,14 +41,17 @@ HistoryStep history_step(const std::vector<StepRow>& steps, std::size_t index, c
     s.network = model.networks[static_cast<std::size_t>(state.network)].name;
     s.state = state.name;
     if (row.target >= 0) s.arc = states[static_cast<std::size_t>(row.target)]->qualified;
-    for (std::int32_t more : row.more_targets) s.arc += "," + states[static_cast<std::size_t>(more)]->qualified;
     s.attempt = row.attempt;
     s.depth = row.depth;
     s.status = step_end_name(row.end);
     s.duration_ns = row.duration_ns;
-    if (row.error) s.error = *row.error;
-    if (row.changes) s.changes = *row.changes;
-    s.reason = row.reason;
+    if (more) {
+        for (std::int32_t target : more->more_targets)
+            s.arc += "," + states[static_cast<std::size_t>(target)]->qualified;
+        if (more->error) s.error = *more->error;
+        if (more->changes) s.changes = *more->changes;
+        s.reason = more->reason;
+    }
     return s;
 }
 
@@ -60,6 +72,15 @@ StepRow* RunRecorder::at(int step) {
     return &record_.extras->steps[static_cast<std::size_t>(step) - 1];
 }
 
+StepMore& RunRecorder::more(StepRow& step) {
+    auto& all = record_.extras->more;  // `step` is one of its steps: the extras exist
+    if (step.more < 0) {
+        step.more = static_cast<std::int32_t>(all.size());
+        all.emplace_back();
+    }
+    return all[static_cast<std::size_t>(step.more)];
+}
+
 void RunRecorder::run_started(const RunId& id, std::chrono::steady_clock::time_point started, const Value& input,
                               const RunOptions& options) {
     record_.id = id;
@@ -77,8 +98,8 @@ int RunRecorder::step_started(int parent, StepVia via, const State& state, int a
     StepRow& s = steps.emplace_back();
     s.parent = parent;
     s.state = state.id;
-    s.attempt = attempt;
-    s.depth = depth;
+    s.attempt = saturated(attempt);
+    s.depth = saturated(depth);
     s.via = via;
     return static_cast<int>(steps.size());
 }
@@ -89,23 +110,24 @@ void RunRecorder::step_ended(int step, StepEnd end, const ErrorInfo* error, std:
     if (!s) return;
     s->end = end;
     s->duration_ns = took.count();
-    if (error) s->error = std::make_unique<ErrorInfo>(*error);
-    if (changes) s->changes = std::make_unique<Value>(std::move(*changes));
+    if (error) more(*s).error = std::make_unique<ErrorInfo>(*error);
+    if (changes) more(*s).changes = std::make_unique<Value>(std::move(*changes));
 }
 
 void RunRecorder::routed(int step, const State& target, std::string_view reason) {
     StepRow* s = at(step);
     if (!s) return;
-    if (!reason.empty() && s->reason.empty()) s->reason.assign(reason);
+    if (!reason.empty() && (s->more < 0 || more(*s).reason.empty())) more(*s).reason.assign(reason);
     if (s->target < 0) s->target = target.id;
-    else s->more_targets.push_back(target.id);  // breadth-first: one arc per branch
+    else more(*s).more_targets.push_back(target.id);  // breadth-first: one arc per branch
 }
 
 void RunRecorder::step_failed(int step, const ErrorInfo& error) {
     StepRow* s = at(step);
     if (!s) return;
     s->end = StepEnd::failed;
-    if (!s->error) s->error = std::make_unique<ErrorInfo>(error);
+    StepMore& m = more(*s);
+    if (!m.error) m.error = std::make_unique<ErrorInfo>(error);
 }
 
 void RunRecorder::run_finished(const Result& result, const State* final_state, const Value* data) {

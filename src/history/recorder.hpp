@@ -14,21 +14,29 @@
 
 namespace statenet::detail {
 
-/// One step as recorded: states by global id, so recording copies no names.
-struct StepRow {
-    std::int32_t parent = 0;   // 0: none
-    std::int32_t state = 0;    // global state id
-    std::int32_t target = -1;  // the first state left for, -1: none
-    std::int32_t attempt = 0;
-    std::int32_t depth = 0;
-    StepVia via = StepVia::start;
-    StepEnd end = StepEnd::ok;
-    std::int64_t duration_ns = 0;
+/// What few steps have: the other branches' arcs, a condition's reason, an error, level
+/// full's changes. Kept apart from StepRow, so the rows a worker writes and the writer
+/// reads on another core stay four to a cache line.
+struct StepMore {
     std::vector<std::int32_t> more_targets;  // breadth-first: the other branches' states
     std::string reason;                      // the condition's reason for the arc taken
     std::unique_ptr<ErrorInfo> error;
     std::unique_ptr<Value> changes;
 };
+
+/// One step as recorded: states by global id, so recording copies no names. 32 bytes.
+struct StepRow {
+    std::int64_t duration_ns = 0;
+    std::int32_t parent = 0;   // 0: none
+    std::int32_t state = 0;    // global state id
+    std::int32_t target = -1;  // the first state left for, -1: none
+    std::int32_t more = -1;    // its RunExtras::more entry, -1: none
+    std::int16_t attempt = 0;  // saturated at 32767
+    std::int16_t depth = 0;    // saturated at 32767
+    StepVia via = StepVia::start;
+    StepEnd end = StepEnd::ok;
+};
+static_assert(sizeof(StepRow) == 32);
 
 /// What a run has beyond its compact row: its error, level full's data, its steps.
 /// An ok run at level `runs` has none of it.
@@ -36,6 +44,7 @@ struct RunExtras {
     std::unique_ptr<ErrorInfo> error;      // a failed run's final state is its error's state
     std::unique_ptr<Value> input, output;  // level full
     std::vector<StepRow> steps;
+    std::vector<StepMore> more;          // what steps' `more` point at
     std::string steps_json;              // the steps as stored (runs.steps), made on the writer's thread
     TokenUsage usage;                    // llm tokens, when the run used any
     std::vector<ResourceUse> resources;  // its resource calls, when it made any
@@ -47,6 +56,7 @@ struct RunExtras {
         input.reset();
         output.reset();
         steps.clear();
+        more.clear();
         steps_json.clear();
         usage = TokenUsage{};
         resources.clear();
@@ -71,7 +81,7 @@ struct RunRecord {
 std::vector<const State*> states_by_id(const Model& model);
 std::string_view step_end_name(StepEnd end) noexcept;
 /// The public form of step `index` (0-based) of `steps`.
-HistoryStep history_step(const std::vector<StepRow>& steps, std::size_t index, const Model& model,
+HistoryStep history_step(const RunExtras& extras, std::size_t index, const Model& model,
                          const std::vector<const State*>& states);
 
 class RunRecorder final : public RunObserver {
@@ -105,6 +115,8 @@ private:
 
     RunExtras& extras();
     StepRow* at(int step);
+    /// The step's StepMore, made when first asked for.
+    StepMore& more(StepRow& step);
 };
 
 }  // namespace statenet::detail

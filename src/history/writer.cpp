@@ -431,28 +431,29 @@ void HistoryWriter::write_steps(const Binding& b, RunExtras& extras) {
             out += ',';
             number(n);
         }
-        if (step.error || step.changes || !step.more_targets.empty() || !step.reason.empty()) {
+        if (step.more >= 0) {
+            const StepMore& more = extras.more[static_cast<std::size_t>(step.more)];
             out += ',';
-            if (step.more_targets.empty()) {
+            if (more.more_targets.empty()) {
                 out += "null";
             } else {
                 std::string arcs = (*b.states)[static_cast<std::size_t>(step.target)]->qualified;
-                for (std::int32_t more : step.more_targets)
-                    arcs += "," + (*b.states)[static_cast<std::size_t>(more)]->qualified;
+                for (std::int32_t target : more.more_targets)
+                    arcs += "," + (*b.states)[static_cast<std::size_t>(target)]->qualified;
                 append_json_string(out, arcs);
             }
-            const ErrorInfo* error = step.error.get();
+            const ErrorInfo* error = more.error.get();
             for (const std::string* field :
                  {error ? &error->name : nullptr, error ? &error->message : nullptr, error ? &error->state : nullptr}) {
                 out += ',';
                 text_or_null(field);
             }
             out += ',';
-            if (step.changes) append_json(out, *step.changes);
+            if (more.changes) append_json(out, *more.changes);
             else out += "null";
-            if (!step.reason.empty()) {
+            if (!more.reason.empty()) {
                 out += ',';
-                append_json_string(out, step.reason);
+                append_json_string(out, more.reason);
             }
         }
         out += ']';

@@ -25,7 +25,7 @@ std::string column_type(const Value& value) {
 
 }  // namespace
 
-std::unique_ptr<RecordSink> make_postgres_sink(const Sink& sink, const SinkSetup& setup) {
+TableTarget open_postgres_target(const Sink& sink) {
     const std::string where = "postgres:" + redact_dsn(sink.path);
     std::unique_ptr<Connection> connection;
     try {
@@ -41,7 +41,11 @@ std::unique_ptr<RecordSink> make_postgres_sink(const Sink& sink, const SinkSetup
                          column_type,
                          "$1",
                          true};
-    return std::make_unique<TableSink>(sink, setup, std::move(connection), std::move(dialect));
+    return {std::move(connection), std::move(dialect)};
+}
+
+std::unique_ptr<RecordSink> make_postgres_sink(const Sink& sink, const SinkSetup& setup) {
+    return std::make_unique<TableSink>(sink, setup, open_postgres_target(sink));
 }
 
 }  // namespace statenet::detail

@@ -14,7 +14,7 @@ namespace {
 
 class PostgresSource final : public RecordSource {
 public:
-    PostgresSource(const std::string& dsn, const std::string& query)
+    PostgresSource(const std::string& dsn, const std::string& query, const Value::Array& params)
         : name_("postgres:" + redact_dsn(dsn)), owned_(PQconnectdb(dsn.c_str()), PQfinish), conn_(owned_.get()) {
         if (!conn_ || PQstatus(conn_) != CONNECTION_OK)
             throw std::invalid_argument(fmt::format("cannot open input '{}': {}", name_,
@@ -22,7 +22,9 @@ public:
         pg_quiet_notices(conn_);
         // The extended protocol runs exactly one statement, so a query string cannot
         // smuggle in a second one.
-        if (!PQsendQueryParams(conn_, query.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) ||
+        const PgParams bound(params);
+        if (!PQsendQueryParams(conn_, query.c_str(), bound.count(), bound.types(), bound.values(), nullptr, nullptr,
+                               0) ||
             !PQsetSingleRowMode(conn_))
             throw std::invalid_argument(fmt::format("'{}': query: {}", name_, pg_message(PQerrorMessage(conn_))));
         try {
@@ -93,8 +95,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<RecordSource> make_postgres_source(const std::string& dsn, const std::string& query) {
-    return std::make_unique<PostgresSource>(dsn, query);
+std::unique_ptr<RecordSource> make_postgres_source(const std::string& dsn, const std::string& query,
+                                                   const Value::Array& params) {
+    return std::make_unique<PostgresSource>(dsn, query, params);
 }
 
 }  // namespace statenet::detail

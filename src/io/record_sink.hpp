@@ -30,6 +30,12 @@ struct SinkSetup {
     bool resume = false;
     std::string checkpoint;  ///< file sinks: the checkpoint file
     std::string input;       ///< the source's identity, checked against the checkpoint
+    /// Table sinks: the rows go to a staging table that replaces the table at close, in
+    /// the transaction of the last rows (a full refresh).
+    bool replace = false;
+    /// Table sinks: an incremental load's new watermark, stored beside the table at close
+    /// in the transaction of the last rows (null: no new rows, the stored one stays).
+    std::optional<Value> watermark;
 };
 
 class RecordSink {

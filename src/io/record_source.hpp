@@ -74,7 +74,10 @@ std::unique_ptr<RecordSource> make_jsonl_source(std::unique_ptr<ByteInput> input
 std::unique_ptr<RecordSource> make_text_source(std::unique_ptr<ByteInput> input, std::string field);
 std::unique_ptr<RecordSource> make_csv_source(std::unique_ptr<ByteInput> input, char delimiter = ',');
 std::unique_ptr<RecordSource> make_json_array_source(std::unique_ptr<ByteInput> input);
-std::unique_ptr<RecordSource> make_sqlite_source(const std::string& database, const std::string& query);
-std::unique_ptr<RecordSource> make_postgres_source(const std::string& dsn, const std::string& query);
+/// The database sources bind `params` to the query's parameters (`?` / `$1`).
+std::unique_ptr<RecordSource> make_sqlite_source(const std::string& database, const std::string& query,
+                                                 const Value::Array& params = {});
+std::unique_ptr<RecordSource> make_postgres_source(const std::string& dsn, const std::string& query,
+                                                   const Value::Array& params = {});
 
 }  // namespace statenet::detail

@@ -6,7 +6,7 @@
 
 namespace statenet::detail {
 
-std::unique_ptr<RecordSink> make_sqlite_sink(const Sink& sink, const SinkSetup& setup) {
+TableTarget open_sqlite_target(const Sink& sink) {
     SqliteConfig config;
     config.name = fmt::format("output '{}'", sink.path);
     config.path = sink.path;
@@ -20,7 +20,11 @@ std::unique_ptr<RecordSink> make_sqlite_sink(const Sink& sink, const SinkSetup& 
     TableDialect dialect{
         "SQLite", sink.path, "SELECT name FROM pragma_table_info(?)", [](const Value&) { return std::string(); },
         "?",      false};
-    return std::make_unique<TableSink>(sink, setup, std::move(connection), std::move(dialect));
+    return {std::move(connection), std::move(dialect)};
+}
+
+std::unique_ptr<RecordSink> make_sqlite_sink(const Sink& sink, const SinkSetup& setup) {
+    return std::make_unique<TableSink>(sink, setup, open_sqlite_target(sink));
 }
 
 }  // namespace statenet::detail

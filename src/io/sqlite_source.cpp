@@ -15,8 +15,14 @@ namespace {
 
 class SqliteSource final : public RecordSource {
 public:
-    SqliteSource(const std::string& database, const std::string& query)
-        : db_(open(database)), statement_(prepare(db_, database, query)), name_(database) {}
+    SqliteSource(const std::string& database, const std::string& query, const Value::Array& params)
+        : db_(open(database)), statement_(prepare(db_, database, query)), name_(database) {
+        try {
+            for (std::size_t i = 0; i < params.size(); ++i) bind_value(statement_, static_cast<int>(i) + 1, params[i]);
+        } catch (const SQLite::Exception& e) {
+            throw std::invalid_argument(fmt::format("'{}': query: {}", database, e.what()));
+        }
+    }
 
     bool next(RawRecord& record) override {
         if (!step()) return false;
@@ -78,8 +84,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<RecordSource> make_sqlite_source(const std::string& database, const std::string& query) {
-    return std::make_unique<SqliteSource>(database, query);
+std::unique_ptr<RecordSource> make_sqlite_source(const std::string& database, const std::string& query,
+                                                 const Value::Array& params) {
+    return std::make_unique<SqliteSource>(database, query, params);
 }
 
 }  // namespace statenet::detail

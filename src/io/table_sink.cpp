@@ -1,4 +1,5 @@
 #include "io/table_sink.hpp"
+#include "io/watermarks.hpp"
 #include "resources/sqlite_values.hpp"
 
 #include <fmt/format.h>
@@ -11,29 +12,38 @@ namespace {
 
 constexpr const char* checkpoint_table = "statenet_checkpoints";
 constexpr const char* row_savepoint = "statenet_row";
+constexpr const char* staging_suffix = "_statenet_staging";
 
 }  // namespace
 
-TableSink::TableSink(const Sink& sink, const SinkSetup& setup, std::unique_ptr<Connection> connection,
-                     TableDialect dialect)
+TableSink::TableSink(const Sink& sink, const SinkSetup& setup, TableTarget target)
     : table_(sink.table),
+      watermark_(setup.watermark),
       key_(sink.key),
       resume_(setup.resume),
-      dialect_(std::move(dialect)),
-      connection_(std::move(connection)) {
+      dialect_(std::move(target.dialect)),
+      connection_(std::move(target.connection)) {
     if (!is_identifier(table_))
         throw std::invalid_argument(fmt::format("invalid {} table name '{}'", dialect_.product, table_));
     if (!key_.empty() && !is_identifier(key_))
         throw std::invalid_argument(fmt::format("invalid {} key column '{}'", dialect_.product, key_));
+    if (setup.replace) {
+        replaced_ = table_;
+        table_ += staging_suffix;
+    }
     try {
         connection_->begin();
+        if (resume_) load_checkpoint(setup);
+        // What a killed load left in the staging table goes, unless this run continues it.
+        if (!replaced_.empty() && !resumed_)
+            connection_->exec(fmt::format("DROP TABLE IF EXISTS {}", quote_identifier(table_)), {});
         read_columns();
+        if (watermark_) stored_watermark_ = read_watermark(*connection_, table_, dialect_.parameter).value;
         if (!key_.empty() && !columns_.empty())
             connection_->exec(fmt::format("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})",
                                           quote_identifier("statenet_" + table_ + "_" + key_), quote_identifier(table_),
                                           quote_identifier(key_)),
                               {});
-        if (resume_) load_checkpoint(setup);
     } catch (const std::runtime_error& e) {
         throw std::invalid_argument(e.what());
     }
@@ -67,14 +77,32 @@ void TableSink::write(Value&& data) {
 }
 
 void TableSink::commit(Checkpoint& checkpoint) {
-    store(checkpoint);
+    store(checkpoint, false);
+    // A resumed run reads up to the same bound, so that its rows are the checkpoint's.
+    if (resume_ && watermark_ && !watermark_->is_null())
+        write_watermark(*connection_, table_, {stored_watermark_, *watermark_});
     connection_->commit();
     connection_->begin();
 }
 
 void TableSink::close(Checkpoint& checkpoint) {
-    store(checkpoint);
+    store(checkpoint, true);
+    if (!replaced_.empty()) swap_in();
+    if (watermark_ && !watermark_->is_null()) write_watermark(*connection_, table_, {*watermark_, Value()});
     connection_->commit();
+}
+
+/// The staging table takes the table's place; with no rows loaded there is no staging
+/// table, and the table is emptied instead.
+void TableSink::swap_in() {
+    if (columns_.empty()) {
+        if (!connection_->query(dialect_.columns_query, {Value(replaced_)}).as_array().empty())
+            connection_->exec(fmt::format("DELETE FROM {}", quote_identifier(replaced_)), {});
+        return;
+    }
+    connection_->exec(fmt::format("DROP TABLE IF EXISTS {}", quote_identifier(replaced_)), {});
+    connection_->exec(fmt::format("ALTER TABLE {} RENAME TO {}", quote_identifier(table_), quote_identifier(replaced_)),
+                      {});
 }
 
 void TableSink::read_columns() {
@@ -119,8 +147,13 @@ void TableSink::load_checkpoint(const SinkSetup& setup) {
     check_checkpoint_input(*resumed_, setup, where);
 }
 
-void TableSink::store(const Checkpoint& checkpoint) {
+void TableSink::store(const Checkpoint& checkpoint, bool last) {
     if (!resume_) return;
+    if (last && (!replaced_.empty() || watermark_)) {
+        connection_->exec(fmt::format("DELETE FROM {} WHERE sink = {}", checkpoint_table, dialect_.parameter),
+                          {Value(table_)});
+        return;
+    }
     connection_->upsert(checkpoint_table, Value::object({{"sink", table_}, {"state", checkpoint.to_value().to_json()}}),
                         "sink");
 }

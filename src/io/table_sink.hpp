@@ -8,6 +8,7 @@
 #include "resources/connection.hpp"
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -27,11 +28,27 @@ struct TableDialect {
     bool savepoint_per_row;
 };
 
+/// A database sink's connection and dialect.
+struct TableTarget {
+    std::unique_ptr<Connection> connection;
+    TableDialect dialect;
+};
+
+/// Opens the sink's database (a SQLite file, a PostgreSQL conninfo); throws
+/// std::invalid_argument when it cannot.
+TableTarget open_sqlite_target(const Sink& sink);
+TableTarget open_postgres_target(const Sink& sink);
+
+/// With SinkSetup::replace the rows go to `<table>_statenet_staging` (started over unless
+/// a resume continues it), which close() renames over the table in its last transaction.
+/// With SinkSetup::watermark close() stores the new watermark in that transaction. Either
+/// way close() removes the checkpoint instead of marking it done: the next run, resumed or
+/// not, is a new load.
 class TableSink final : public RecordSink {
 public:
-    /// Takes the connection; throws std::invalid_argument when the table cannot be used
-    /// or its checkpoint does not match.
-    TableSink(const Sink& sink, const SinkSetup& setup, std::unique_ptr<Connection> connection, TableDialect dialect);
+    /// Throws std::invalid_argument when the table cannot be used or its checkpoint does
+    /// not match.
+    TableSink(const Sink& sink, const SinkSetup& setup, TableTarget target);
 
     void write(Value&& data) override;
     void commit(Checkpoint& checkpoint) override;
@@ -41,9 +58,13 @@ private:
     void read_columns();
     void add_columns(const Value& data);
     void load_checkpoint(const SinkSetup& setup);
-    void store(const Checkpoint& checkpoint);
+    void store(const Checkpoint& checkpoint, bool last);
+    void swap_in();
 
-    std::string table_;
+    std::string table_;               // where rows go: the table, or its staging table
+    std::string replaced_;            // replace: the table the staging table replaces
+    std::optional<Value> watermark_;  // the new watermark (SinkSetup::watermark)
+    Value stored_watermark_;          // the watermark before this run
     std::string key_;
     bool resume_;
     TableDialect dialect_;

@@ -31,7 +31,7 @@ inline const Keys branch_join_keys = {"join", "merge", "description"};
 inline const Keys map_keys = {
     "network",     "items",         "reader", "batch",      "max_concurrency", "tolerated_failures",
     "result_path", "failures_path", "sink",   "checkpoint", "errors",          "map_in",
-    "map_out"};
+    "map_out",     "workers"};
 inline const Keys wait_keys = {"signal", "timeout_ms"};
 inline const Keys arc_keys = {"to",        "push",     "return_to", "isolation", "map_in",    "map_out",    "when",
                               "transform", "priority", "on",        "after_ms",  "resources", "description"};

@@ -1,6 +1,7 @@
 // `map = { ... }` on a state: its sub-network, where its items come from, how they are
 // batched, how many run at once, how many may fail, and where the results go.
 #include "load/builder.hpp"
+#include "resources/sqlite_values.hpp"
 
 #include <fmt/format.h>
 
@@ -90,6 +91,7 @@ void Builder::read_map(State& state, const Node& body) {
         }
     }
     m.max_concurrency = integer_in(body, "max_concurrency", 1, 4096).value_or(0);
+    m.workers = integer_in(body, "workers", 1, 256).value_or(1);
     if (const Node* t = body.field("tolerated_failures")) read_tolerance(m, *t);
     if (body.field("result_path")) m.result_path = field_path(body, "result_path");
     if (body.field("failures_path")) m.failures_path = field_path(body, "failures_path");
@@ -100,6 +102,14 @@ void Builder::read_map(State& state, const Node& body) {
         m.checkpoint = workflow_path(*checkpoint);
     }
     if (auto errors = string_of(body, "errors", false)) m.errors = workflow_path(*errors);
+    if (m.reader && !m.reader->watermark.empty()) {
+        if (!m.sink || m.sink->kind == Sink::Kind::file)
+            d_.error(body.field("reader")->loc,
+                     "a reader's 'watermark' needs a database table 'sink' (the watermark is kept beside the table)");
+        else if (m.replace)
+            d_.error(body.field("reader")->loc,
+                     "a sink that replaces its table takes no 'watermark' (it reads every row)");
+    }
     m.map_in = field_map(body.field("map_in"), "map_in");
     m.map_out = field_map(body.field("map_out"), "map_out");
     if (state.parallel) d_.error(body.loc, "a state is either 'parallel' or 'map', not both");
@@ -137,9 +147,13 @@ void Builder::read_map_reader(Map& m, const Node& body) {
         check_keys(body, {"type", "path"}, "reader");
         if (auto path = string_of(body, "path", true)) r.path = workflow_path(*path);
     } else if (r.type == "sqlite" || r.type == "postgres") {
-        check_keys(body, {"type", "resource", "query"}, "reader");
+        check_keys(body, {"type", "resource", "query", "watermark"}, "reader");
         r.resource = resource_of(body, "resource", r.type);
         r.query = string_of(body, "query", true).value_or("");
+        r.watermark = string_of(body, "watermark", false).value_or("");
+        if (!r.watermark.empty() && !is_identifier(r.watermark))
+            d_.error(body.field("watermark")->loc,
+                     fmt::format("'watermark' must be a column name (letters, digits, _), not '{}'", r.watermark));
     } else if (r.type == "glob") {
         check_keys(body, {"type", "pattern"}, "reader");
         if (auto pattern = string_of(body, "pattern", true)) r.path = workflow_path(*pattern);
@@ -151,7 +165,7 @@ void Builder::read_map_reader(Map& m, const Node& body) {
 /// `sink = { resource = "db", table = "results", key = "id" }` (a sqlite or postgres table).
 void Builder::read_map_sink(Map& m, const Node& body) {
     if (body.kind != Kind::table) return wrong_kind(body, "sink", "table");
-    check_keys(body, {"path", "format", "resource", "table", "key"}, "sink");
+    check_keys(body, {"path", "format", "resource", "table", "key", "replace"}, "sink");
     Sink sink;
     if (body.field("path")) {
         sink = file_sink(workflow_path(string_of(body, "path", true).value_or("")));
@@ -177,6 +191,11 @@ void Builder::read_map_sink(Map& m, const Node& body) {
         }
     } else {
         d_.error(body.loc, "'sink' needs 'path' (a file) or 'resource' and 'table' (a database table)");
+    }
+    if (auto replace = bool_of(body, "replace")) {
+        if (*replace && !body.field("resource"))
+            d_.error(body.field("replace")->loc, "'replace' needs a database table sink ('resource' and 'table')");
+        else m.replace = *replace;
     }
     m.sink = std::move(sink);
 }

@@ -174,7 +174,8 @@ struct MapReader {
     std::string path;   // file readers: resolved against the workflow's directory; glob: the pattern
     int resource = -1;  // sqlite, postgres: the resource whose database is queried
     std::string query;
-    Value params;  // the reader table as written (a host reader reads its own keys there)
+    std::string watermark;  // sqlite, postgres: incremental reads above the sink's stored watermark ("" = all rows)
+    Value params;           // the reader table as written (a host reader reads its own keys there)
     Loc loc;
 };
 
@@ -188,11 +189,13 @@ struct Map {
     std::int64_t batch_items = 0;      // batcher: items per batch (0 = no batcher)
     std::int64_t batch_bytes = 0;      // batcher: JSON bytes per batch (0 = no limit)
     std::int64_t max_concurrency = 0;  // items in progress at once (0 = the workflow's in_flight)
+    std::int64_t workers = 1;          // threads the items run on, each with a runner of its own
     std::int64_t tolerated_count = 0;
     double tolerated_percent = -1;  // >= 0: tolerated_failures given as a percentage
     std::vector<std::string> result_path{"results"};
     std::vector<std::string> failures_path{"failures"};
     std::optional<Sink> sink;  // results go here instead of result_path
+    bool replace = false;      // table sinks: rows go to a staging table that replaces the table at the end
     std::string checkpoint;    // file sinks: the checkpoint file (empty = the sink path + ".checkpoint")
     std::string errors;        // failed items as JSONL (empty = only failures_path)
     FieldMap map_in, map_out;
