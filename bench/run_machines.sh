@@ -5,7 +5,8 @@
 #
 #   bench/run_machines.sh [N]        N events (default 1000000; the durable part sends N/4)
 #
-# Environment: BUILD (default: build). Installs xstate@5 into bench/node_modules (npm)
+# Environment: BUILD (default: build); PRIORITY=rt runs the measured commands under
+# `chrt -f 10` (bench/bench_lib.sh). Installs xstate@5 into bench/node_modules (npm)
 # on first use.
 set -euo pipefail
 
@@ -24,11 +25,18 @@ if [ ! -d "$ROOT/bench/node_modules/xstate" ]; then
     { cat "$OUT/npm.log" >&2; die "npm install xstate failed"; }
 fi
 
-xstate=$(node "$ROOT/bench/machines/xstate_toggle.mjs" "$N")
-statenet=$("$BUILD/bench/machines_bench" "$N" 100 "$OUT" memory
-           "$BUILD/bench/machines_bench" "$N" 100 "$OUT" durable
+# PRIORITY=rt: the measured commands run under chrt (see bench/bench_lib.sh).
+BENCH_PRIORITY=()
+if [ "${PRIORITY:-}" = rt ]; then
+  chrt -f 10 true 2>/dev/null || die "PRIORITY=rt: chrt -f is not permitted here"
+  BENCH_PRIORITY=(chrt -f 10)
+fi
+
+xstate=$("${BENCH_PRIORITY[@]}" node "$ROOT/bench/machines/xstate_toggle.mjs" "$N")
+statenet=$("${BENCH_PRIORITY[@]}" "$BUILD/bench/machines_bench" "$N" 100 "$OUT" memory
+           "${BENCH_PRIORITY[@]}" "$BUILD/bench/machines_bench" "$N" 100 "$OUT" durable
            # In a fresh process: freed memory of the runs above would hide the growth.
-           "$BUILD/bench/machines_bench" "$N" 100 "$OUT" idle)
+           "${BENCH_PRIORITY[@]}" "$BUILD/bench/machines_bench" "$N" 100 "$OUT" idle)
 echo "xstate $(node -e 'console.log(require(process.argv[1] + "/package.json").version)' "$ROOT/bench/node_modules/xstate")"
 echo "$xstate"
 echo "$statenet"

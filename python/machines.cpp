@@ -102,6 +102,11 @@ void register_machine_types(py::module_& module) {
         .def("__repr__", [](const SendResult& r) {
             return fmt::format("SendResult('{}' {} -> {}, {})", r.event, r.from, r.to, to_string(r.status));
         });
+    py::class_<PushFrame>(module, "PushFrame", "A sub-network a machine instance is inside (a push arc's frame).")
+        .def_readonly("state", &PushFrame::state, "the pushing state, `network/state`")
+        .def_readonly("network", &PushFrame::network, "the sub-network it pushed into")
+        .def_readonly("return_to", &PushFrame::return_to, "where it returns (None: the caller ends too)")
+        .def("__repr__", [](const PushFrame& f) { return fmt::format("PushFrame({} -> {})", f.state, f.network); });
     py::class_<InstanceInfo>(module, "Instance", "A machine instance as stored.")
         .def_readonly("id", &InstanceInfo::id)
         .def_readonly("network", &InstanceInfo::network)
@@ -112,6 +117,7 @@ void register_machine_types(py::module_& module) {
         .def_readonly("orphaned", &InstanceInfo::orphaned)
         .def_readonly("since_ms", &InstanceInfo::since_ms)
         .def_readonly("timer_due_ms", &InstanceInfo::timer_due_ms)
+        .def_readonly("stack", &InstanceInfo::stack, "the sub-networks it is inside, outermost first")
         .def("__repr__", [](const InstanceInfo& i) { return fmt::format("Instance('{}' in {})", i.id, i.state); });
     py::class_<OutboxMessage>(module, "OutboxMessage", "A message a transition emitted with ctx.emit.")
         .def_readonly("seq", &OutboxMessage::seq)

@@ -169,6 +169,47 @@ expect_line "$tmp/out" '{"keys":0,"audit":0,"instances":2,"outbox":0}'
 expect_exit 0 talk list
 expect_file "$tmp/out" ''
 
+echo "== push arcs: an instance waits inside a sub-network; its stack outlives each process"
+cat >"$tmp/form.toml" <<'TOML'
+name = "form"
+[networks.main.states.idle]
+start = true
+[[networks.main.states.idle.arcs]]
+push = "form"
+on = "open_form"
+return_to = "review"
+[networks.main.states.review]
+[[networks.main.states.review.arcs]]
+to = "done"
+on = "accept"
+[networks.main.states.done]
+end = true
+[networks.form.states.ask_name]
+start = true
+[[networks.form.states.ask_name.arcs]]
+to = "filled"
+on = "name"
+transform = { lua = "data.name = ctx.event.name" }
+[networks.form.states.filled]
+end = true
+TOML
+form() { "$statenet" machine "$1" --store "$tmp/form.db" "$tmp/form.toml" "${@:2}"; }
+expect_exit 0 form start f1 --data '{"user":"ana"}'
+expect_exit 0 form send f1 open_form
+expect_line "$tmp/out" '{"instance":"f1","event":"open_form","status":"applied","from":"main/idle","to":"form/ask_name","completed":false}'
+expect_exit 0 form list
+expect_match "$tmp/out" '^\{"id":"f1","state":"form/ask_name","completed":false,"version":2,"since_ms":[0-9]+,"stack":\[\{"state":"main/idle","network":"form","return_to":"main/review"\}\],"data":\{"user":"ana"\}\}$'
+expect_exit 0 form show f1
+expect_contains "$tmp/out" '"accepts": ['
+expect_contains "$tmp/out" '"return_to": "main/review"'
+expect_exit 1 form send f1 accept
+expect_contains "$tmp/out" '"reason":"no arc for event '"'"'accept'"'"' in state form/ask_name; it accepts: name"'
+expect_exit 0 form send f1 name --payload '{"name":"Ana"}'
+expect_line "$tmp/out" '{"instance":"f1","event":"name","status":"applied","from":"form/ask_name","to":"main/review","completed":false}'
+expect_exit 0 form show f1
+expect_contains "$tmp/out" '"name": "Ana"'
+expect_absent "$tmp/out" '"stack"'
+
 echo "== machine send --watch: hot reload between events"
 mkdir -p "$tmp/npc/lua"
 cp "$examples/game-npc/npc.toml" "$tmp/npc/"

@@ -344,4 +344,41 @@ checks=$((checks + 1))
 [[ $count == "$applied" ]] || fail "t1 counted $count toggles, the audit log has $applied"
 stop_server TERM
 
+echo "== push arcs: show, list and tree name the sub-networks an instance is inside"
+cat >"$tmp/form.toml" <<'TOML'
+name = "form"
+[networks.main.states.idle]
+start = true
+[[networks.main.states.idle.arcs]]
+push = "form"
+on = "open_form"
+return_to = "review"
+[networks.main.states.review]
+end = true
+[networks.form.states.ask]
+start = true
+[[networks.form.states.ask.arcs]]
+to = "filled"
+on = "answer"
+[networks.form.states.filled]
+end = true
+TOML
+serve form "$tmp/form.db" "$tmp/form.toml"
+expect_http 200 POST /instances '{"id":"f1"}'
+expect_http 200 POST /instances/f1/events '{"event":"open_form"}'
+expect_contains "$tmp/out" '"to":"form/ask"'
+expect_http 200 GET /instances/f1
+expect_contains "$tmp/out" '"state":"form/ask"'
+expect_contains "$tmp/out" '"stack":[{"state":"main/idle","network":"form","return_to":"main/review"}]'
+expect_contains "$tmp/out" '"accepts":["answer"]'
+expect_http 200 GET /instances
+expect_contains "$tmp/out" '"stack":[{"state":"main/idle","network":"form","return_to":"main/review"}]'
+expect_http 200 GET /instances/f1/tree
+expect_contains "$tmp/out" '"stack":[{"state":"main/idle","network":"form","return_to":"main/review"}]'
+expect_http 200 POST /instances/f1/events '{"event":"answer"}'
+expect_contains "$tmp/out" '"to":"main/review","completed":true'
+expect_http 200 GET /instances/f1
+expect_absent "$tmp/out" '"stack"'
+stop_server TERM
+
 cli_done

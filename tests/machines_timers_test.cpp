@@ -220,11 +220,10 @@ TEST_CASE("machines - features machines cannot run yet are refused at open") {
 name = "refused"
 [networks.main.states.a]
 start = true
+wait = { signal = "go" }
 [[networks.main.states.a.arcs]]
-push = "sub"
-on = "go"
-[networks.sub.states.s]
-start = true
+to = "b"
+[networks.main.states.b]
 end = true
 )");
     Engine engine;
@@ -235,7 +234,8 @@ end = true
         REQUIRE(e.diagnostics().size() == 1);
         CHECK(e.diagnostics()[0].str() ==
               (dir / "wf.toml").string() +
-                  ":5:1: a push arc is not supported by machines yet in this version of statenet");
+                  ":5:8: 'wait' (state 'main/a') is (use an arc with on = \"go\") not supported by machines yet in "
+                  "this version of statenet");
     }
 }
 

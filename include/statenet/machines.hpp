@@ -98,6 +98,15 @@ struct MachineEvent {
     std::string key{};
 };
 
+/// A sub-network an instance is inside, entered by a push arc: one frame of its push
+/// stack (docs/machines.md#push-arcs-sub-networks).
+struct PushFrame {
+    std::string state;    ///< the pushing state, `network/state`
+    std::string network;  ///< the sub-network it pushed into
+    /// Where it returns when the sub-network ends; none: the caller ends there too.
+    std::optional<std::string> return_to{};
+};
+
 /// An instance as stored.
 struct InstanceInfo {
     std::string id;
@@ -111,6 +120,8 @@ struct InstanceInfo {
     bool orphaned = false;
     double since_ms = 0;                   ///< when it entered its state
     std::optional<double> timer_due_ms{};  ///< next timer check
+    /// The sub-networks it is inside (push arcs), outermost first; empty in the main network.
+    std::vector<PushFrame> stack{};
 };
 
 /// One row of the audit log: every applied and rejected transition.

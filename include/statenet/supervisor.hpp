@@ -51,6 +51,7 @@ struct TreeNode {
     std::string note;  ///< the last refusal, error or why the breaker opened
     Value spec;        ///< the applied spec, templates rendered (a child's)
     std::vector<TreeNode> children;
+    std::vector<PushFrame> stack{};  ///< the sub-networks it is inside (push arcs), outermost first
 
     Value to_value() const;
 };

@@ -53,6 +53,19 @@ class MachinesTest(unittest.TestCase):
             machines.show("ghost")
         self.assertIsNone(machines.get("ghost"))
 
+    def test_push_arcs_keep_a_stack(self):
+        store = self.scratch.file("form.db")
+        machines = statenet.Machines(self.engine, self.scratch.file("form.toml"), store)
+        machines.start("f", {"user": "ana"})
+        self.assertEqual(machines.send("f", "open").to_state, "form/ask")
+        del machines
+        reopened = statenet.Machines(self.engine, self.scratch.file("form.toml"), store)
+        stack = reopened.show("f").stack
+        self.assertEqual([(s.state, s.network, s.return_to) for s in stack], [("main/idle", "form", "main/review")])
+        self.assertTrue(reopened.send("f", "answer", 42).completed)
+        instance = reopened.show("f")
+        self.assertEqual((instance.state, instance.data, instance.stack), ("main/review", {"user": "ana", "answer": 42}, []))
+
     def test_durable_store_and_reload(self):
         store = self.scratch.file("machines.db")
         machines = statenet.Machines(self.engine, self.scratch.file("talker.toml"), store)

@@ -58,6 +58,30 @@ on = "finish"
 end = true
 """
 
+FORM_TOML = """\
+name = "form"
+
+[networks.main.states.idle]
+start = true
+[[networks.main.states.idle.arcs]]
+push = "form"
+on = "open"
+return_to = "review"
+
+[networks.main.states.review]
+end = true
+
+[networks.form.states.ask]
+start = true
+[[networks.form.states.ask.arcs]]
+to = "filled"
+on = "answer"
+transform = { lua = "data.answer = ctx.event" }
+
+[networks.form.states.filled]
+end = true
+"""
+
 BROKEN_TOML = """\
 name = "broken"
 main = "main"
@@ -78,6 +102,7 @@ class Scratch:
         self.write("orders.toml", ORDERS_TOML)
         self.write("rules.lua", RULES_LUA)
         self.write("talker.toml", TALKER_TOML)
+        self.write("form.toml", FORM_TOML)
         self.write("broken.toml", BROKEN_TOML)
 
     def write(self, name, text):

@@ -364,9 +364,10 @@ void Program::push_machine_arcs(const State& s) {
     lua_setfield(L, -2, "recovers");
     std::map<std::string, std::vector<const Arc*>> events;
     std::vector<const Arc*> timers, now;
+    std::vector<const Arc*> pushes;
     for (int index : s.arc_order) {
         const Arc* arc = &s.arcs[static_cast<std::size_t>(index)];
-        if (arc->is_push()) continue;  // machines refuse push arcs (check_machine_model)
+        if (arc->is_push()) pushes.push_back(arc);
         if (!arc->on.empty()) events[arc->on].push_back(arc);
         else if (arc->after_ms >= 0) timers.push_back(arc);
         else now.push_back(arc);
@@ -378,9 +379,14 @@ void Program::push_machine_arcs(const State& s) {
         for (std::size_t i = 0; i < arcs.size(); ++i) {
             const Arc& arc = *arcs[i];
             lua_createtable(L, 0, 7);
-            // -1: `to = "@previous"`, the state the instance came from
-            lua_pushinteger(L, arc.to_previous ? -1 : model_->state(s.network, arc.to).id);
-            lua_setfield(L, -2, "to");
+            if (arc.is_push()) {
+                push_machine_push(arc, s.network);
+                lua_setfield(L, -2, "push");
+            } else {
+                // -1: `to = "@previous"`, the state the instance came from
+                lua_pushinteger(L, arc.to_previous ? -1 : model_->state(s.network, arc.to).id);
+                lua_setfield(L, -2, "to");
+            }
             if (arc.when) {
                 push_fn(*arc.when);
                 lua_setfield(L, -2, "when");
@@ -404,6 +410,36 @@ void Program::push_machine_arcs(const State& s) {
     lua_setfield(L, -2, "timers");
     push_list(now);
     lua_setfield(L, -2, "now");
+    if (pushes.empty()) return;
+    // By arc index: where a stored push frame (an instance inside the sub-network) returns.
+    lua_createtable(L, 0, static_cast<int>(pushes.size()));
+    for (const Arc* arc : pushes) {
+        push_machine_push(*arc, s.network);
+        lua_rawseti(L, -2, arc->index);
+    }
+    lua_setfield(L, -2, "pushes");
+}
+
+// A machine's push arc (statenet/machine_stack.lua): { aid, to (the sub-network's entry
+// state), ret (return_to, nil: end there), index, copy, net }.
+void Program::push_machine_push(const Arc& arc, int network) {
+    lua_State* L = vm_.state();
+    const Network& sub = model_->networks[static_cast<std::size_t>(arc.push_network)];
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, arc.id);
+    lua_setfield(L, -2, "aid");
+    lua_pushinteger(L, sub.states[static_cast<std::size_t>(arc.push_state)].id);
+    lua_setfield(L, -2, "to");
+    if (arc.return_to >= 0) {
+        lua_pushinteger(L, model_->state(network, arc.return_to).id);
+        lua_setfield(L, -2, "ret");
+    }
+    lua_pushinteger(L, arc.index);
+    lua_setfield(L, -2, "index");
+    lua_pushboolean(L, arc.isolation_copy);
+    lua_setfield(L, -2, "copy");
+    lua_pushlstring(L, sub.name.data(), sub.name.size());
+    lua_setfield(L, -2, "net");
 }
 
 void Program::define_push_arcs(const State& s) {

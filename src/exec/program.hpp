@@ -76,6 +76,8 @@ private:
     static std::vector<FnId> joined(const std::vector<FnId>& first, const std::vector<FnId>& then);
     void push_state_plan(const Network& net, const State& s);
     void push_machine_arcs(const State& s);
+    /// A machine push arc's plan (statenet/machine_stack.lua), on the Lua stack.
+    void push_machine_push(const Arc& arc, int network);
     void push_strategies(const State& s);
     void push_parallel(const Parallel& p);
     void define_push_arcs(const State& s);

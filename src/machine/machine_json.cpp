@@ -36,7 +36,18 @@ Value instance_json(const InstanceInfo& info) {
                                {"since_ms", time_value(info.since_ms)}});
     if (info.timer_due_ms) out.set("timer_due_ms", time_value(*info.timer_due_ms));
     if (info.orphaned) out.set("orphaned", Value(true));
+    if (!info.stack.empty()) out.set("stack", stack_json(info.stack));
     out.set("data", info.data);
+    return out;
+}
+
+Value stack_json(const std::vector<PushFrame>& stack) {
+    Value out = Value::array();
+    for (const PushFrame& f : stack) {
+        Value frame = Value::object({{"state", Value(f.state)}, {"network", Value(f.network)}});
+        if (f.return_to) frame.set("return_to", Value(*f.return_to));
+        out.push_back(std::move(frame));
+    }
     return out;
 }
 

@@ -12,6 +12,8 @@ Value time_value(double ms);
 
 Value result_json(const SendResult& result);
 Value instance_json(const InstanceInfo& info);
+/// An instance's push stack: [{state, network, return_to?}, ...], outermost first.
+Value stack_json(const std::vector<PushFrame>& stack);
 Value audit_json(const AuditEntry& entry);
 Value outbox_json(const OutboxMessage& message);
 

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <stdexcept>
 
 namespace statenet::detail {
@@ -54,7 +53,6 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
     if (model.mode == DataMode::reference) refuse(Loc{model.file, 0, 0}, "data_mode 'reference' is");
     if (model.transaction.strategy != TransactionConfig::Strategy::single)
         refuse(Loc{model.file, 0, 0}, "a [transaction] strategy other than 'single' is");
-    std::set<std::pair<int, int>> push_arcs;  // `any` arcs are copied into many states
     for (const auto& net : model.networks)
         for (const auto& s : net.states) {
             if (s.parallel) refuse(s.parallel->loc, fmt::format("'parallel' (state '{}') is", s.qualified));
@@ -69,9 +67,6 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
                 refuse(s.loc, fmt::format("a recovery strategy (circuit_breaker, bulkhead, deadline_ms, fallback, "
                                           "compensate, cache) in state '{}' is",
                                           s.qualified));
-            for (const auto& arc : s.arcs)
-                if (arc.is_push() && push_arcs.insert({arc.loc.line, arc.loc.column}).second)
-                    refuse(arc.loc, "a push arc is");
         }
 }
 
@@ -84,6 +79,7 @@ MachineVm::MachineVm(const Workflow& workflow) : workflow_(workflow), model_(wor
         for (const auto& s : net.states) {
             states_[static_cast<std::size_t>(s.id)] = &s;
             direct_ = direct_ || s.mode.value_or(model_->mode) == DataMode::direct;
+            for (const auto& arc : s.arcs) pushes_ = pushes_ || arc.is_push();
         }
     lua_State* L = program_->state();
     StackGuard guard(L);
@@ -108,7 +104,9 @@ MachineVm::MachineVm(const Workflow& workflow) : workflow_(workflow), model_(wor
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, action.name.c_str());
     }
-    lua_call(L, 5, 0);
+    // Copies of the data a push arc keeps must be deep when some state mutates in place.
+    lua_pushboolean(L, direct_ || model_->mode == DataMode::direct);
+    lua_call(L, 6, 0);
     pools_ = workflow.impl().current()->pools;
     install_resources();
 }
@@ -246,11 +244,12 @@ MachineStep MachineVm::call(int nargs, std::string_view state_name, int handle) 
     where_.assign(state_name);
     // The data before the event, to put back if its resource work fails to commit
     // (copy mode leaves the old table untouched; direct mode reloads from the store).
-    int before = LUA_NOREF;
+    int before = LUA_NOREF, frames = LUA_NOREF;
     if (transactional_ && handle >= 0) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, get_);
         lua_pushinteger(L, handle);
-        lua_call(L, 1, 1);
+        lua_call(L, 1, 2);
+        frames = luaL_ref(L, LUA_REGISTRYINDEX);
         before = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     {
@@ -264,12 +263,13 @@ MachineStep MachineVm::call(int nargs, std::string_view state_name, int handle) 
             read_step(L, step);
         }
     }
-    settle(step, handle, before);
+    settle(step, handle, before, frames);
     luaL_unref(L, LUA_REGISTRYINDEX, before);
+    luaL_unref(L, LUA_REGISTRYINDEX, frames);
     return step;
 }
 
-void MachineVm::settle(MachineStep& step, int handle, int before) {
+void MachineVm::settle(MachineStep& step, int handle, int before, int frames) {
     if (!transactional_) return;
     if (step_open_) {  // an error escaped a recovering state's attempt
         step_open_ = false;
@@ -289,7 +289,8 @@ void MachineVm::settle(MachineStep& step, int handle, int before) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, put_);
         lua_pushinteger(L, handle);
         lua_rawgeti(L, LUA_REGISTRYINDEX, before);
-        lua_call(L, 2, 0);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, frames);
+        lua_call(L, 3, 0);
     }
 }
 

@@ -69,6 +69,8 @@ public:
     const State& state(int sid) const { return *states_[static_cast<std::size_t>(sid)]; }
     /// Some state works in direct mode: a failing step may leave changes in the data.
     bool direct() const noexcept { return direct_; }
+    /// Some arc is a push arc: instances may be inside sub-networks, with a push stack.
+    bool pushes() const noexcept { return pushes_; }
     /// Global state id of `network/state`, or -1.
     int find_state(std::string_view qualified) const;
 
@@ -89,7 +91,13 @@ public:
     /// The messages of the step that just applied (then forgotten).
     std::vector<MachineMessage> take_messages();
 
+    /// Puts `data` under `handle`, in the main network (no push frames).
     void put(int handle, const Value& data);
+    /// The push frames under `handle` as the stores keep them (JSON text, "" when the
+    /// instance is in the main network), and back (machine_stack.cpp). put_stack returns
+    /// why stored frames do not fit the loaded workflow ("" when they fit and were put).
+    std::string stack_json(int handle);
+    std::string put_stack(int handle, std::string_view json);
     /// The instance's data; members of `order` keep their order.
     Value get(int handle, const Value* order = nullptr);
     void drop(int handle);
@@ -100,6 +108,7 @@ private:
     std::unique_ptr<Program> program_;
     std::vector<const State*> states_;
     bool direct_ = false;
+    bool pushes_ = false;
     int start_ = LUA_NOREF, fire_ = LUA_NOREF, fire_timer_ = LUA_NOREF, put_ = LUA_NOREF, get_ = LUA_NOREF,
         drop_ = LUA_NOREF, abort_ = LUA_NOREF, messages_ = LUA_NOREF;
 
@@ -122,7 +131,7 @@ private:
     /// Pops the seven results of a machine function into `step`.
     static void read_step(lua_State* L, MachineStep& step);
     /// Ends the event's transaction: commit when applied, else roll back.
-    void settle(MachineStep& step, int handle, int before);
+    void settle(MachineStep& step, int handle, int before, int frames);
     void install_resources();
     /// machine.lua's `recover(sid, error_name, counts)`: what a failing state does next.
     static int lua_recover(lua_State* L);

@@ -220,6 +220,10 @@ int MachinesImpl::resident(std::string_view id, const InstanceRow& row) {
         it->second.data = Value::from_json(store_->data_json(id));
         it->second.version = row.version;
         vm_->put(it->second.handle, it->second.data);
+        // find() orphans an instance whose push stack does not fit: this one does.
+        if (!row.stack.empty())
+            if (std::string problem = vm_->put_stack(it->second.handle, row.stack); !problem.empty())
+                throw std::logic_error(fmt::format("machine instance '{}': {}", id, problem));
     }
     return it->second.handle;
 }
@@ -244,6 +248,8 @@ SendResult MachinesImpl::deliver(std::string_view id, std::string_view event, co
         r.reason = fmt::format("the instance is completed (in end state {})", r.from);
     } else if (row.state < 0) {
         r.reason = fmt::format("its state {} no longer exists in the workflow", r.from);
+        if (std::string problem = stack_problem(vm_->model(), row.stack); !problem.empty())
+            r.reason = fmt::format("its push stack no longer fits the workflow: {}", problem);
     } else {
         const int handle = resident(id, row);
         MachineStep step = vm_->fire(handle, row.state, row.previous, event, payload, id);
@@ -283,6 +289,7 @@ void MachinesImpl::apply(SendResult& r, InstanceRow& row, MachineStep& step, dou
     row.since_ms = now;
     const double next = step.completed ? -1 : vm_->next_timer_ms(step.state, -1);
     row.due_ms = next < 0 ? -1 : now + next;
+    if (vm_->pushes()) row.stack.assign(vm_->stack_json(handle));
     ++row.version;
     const std::string& instance = r.instance;
     if (!store_->durable()) {
@@ -442,6 +449,7 @@ InstanceInfo MachinesImpl::info(const std::string& id, const InstanceRow& row, c
     out.orphaned = vm_ && row.state < 0;
     out.since_ms = row.since_ms;
     if (row.due_ms >= 0 && !row.completed) out.timer_due_ms = row.due_ms;
+    out.stack = stack_frames(row.stack);
     return out;
 }
 
@@ -467,6 +475,9 @@ ReloadReport MachinesImpl::reload_locked() {
     } else {
         store_->each([&](const std::string&, const InstanceRow& row, const std::string&) {
             vm->put(row.handle, vm_->get(row.handle));
+            // Frames the new version cannot return through stay in the row (use_model
+            // orphans the instance) until a version that can is loaded.
+            if (!row.stack.empty()) vm->put_stack(row.handle, row.stack);
         });
     }
     store_->use_model(&vm_->model(), vm->model(), &report.orphaned);

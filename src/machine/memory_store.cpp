@@ -42,6 +42,8 @@ public:
             if (row.previous >= 0) row.previous = state_id(model, *qualified_name(*previous, row.previous));
             std::string name = row.state >= 0 ? *qualified_name(*previous, row.state) : row.orphan_state;
             row.state = state_id(model, name);
+            // A push stack the new workflow cannot return through orphans it too.
+            if (!row.stack.empty() && !stack_problem(model, row.stack).empty()) row.state = -1;
             row.orphan_state = row.state >= 0 ? std::string() : name;
             if (row.state < 0 && orphaned) orphaned->push_back(id);
         }

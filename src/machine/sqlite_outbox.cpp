@@ -42,9 +42,11 @@ void add_missing_column(SQLite::Database& db, const char* table, const char* col
 void create_outbox_schema(SQLite::Database& db) {
     db.exec(outbox_schema);
     // Stores written before [retention] have keys without the time they were sent (those
-    // count as sent at time 0), and before `@previous` instances without where they came from.
+    // count as sent at time 0), before `@previous` instances without where they came from,
+    // and before machines took push arcs instances without a push stack (NULL: none).
     add_missing_column(db, "statenet_keys", "time_ms", "REAL NOT NULL DEFAULT 0");
     add_missing_column(db, "statenet_instances", "previous", "TEXT");
+    add_missing_column(db, "statenet_instances", "stack", "TEXT");
 }
 
 SqliteOutbox::SqliteOutbox(SQLite::Database& db)

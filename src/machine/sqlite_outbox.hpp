@@ -13,7 +13,7 @@
 namespace statenet::detail {
 
 /// The outbox's table and the columns later versions added (keys' time, instances'
-/// previous state), created or added to a store made by an earlier version. Run under
+/// previous state and push stack), created or added to a store made by an earlier version. Run under
 /// the store's write lock.
 void create_outbox_schema(SQLite::Database& db);
 

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS statenet_instances (
   completed INTEGER NOT NULL,
   since_ms REAL NOT NULL,
   due_ms REAL,
-  previous TEXT
+  previous TEXT,
+  stack TEXT
 );
 CREATE INDEX IF NOT EXISTS statenet_instances_due ON statenet_instances(due_ms) WHERE due_ms IS NOT NULL;
 CREATE INDEX IF NOT EXISTS statenet_instances_idle ON statenet_instances(since_ms) WHERE completed = 0;
@@ -95,15 +96,15 @@ public:
         // their hot pages in memory (the default 2 MB makes each insert read pages back).
         db_.exec("PRAGMA cache_size=-65536");
         find_ = prepare(
-            "SELECT network, state, version, completed, since_ms, due_ms, previous FROM statenet_instances "
+            "SELECT network, state, version, completed, since_ms, due_ms, previous, stack FROM statenet_instances "
             "WHERE id = ?");
         data_ = prepare("SELECT data FROM statenet_instances WHERE id = ?");
         insert_ = prepare(
-            "INSERT INTO statenet_instances (id, network, state, version, completed, since_ms, due_ms, data, previous) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "INSERT INTO statenet_instances (id, network, state, version, completed, since_ms, due_ms, data, previous, "
+            "stack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         update_ = prepare(
             "UPDATE statenet_instances SET network = ?2, state = ?3, version = ?4, completed = ?5, "
-            "since_ms = ?6, due_ms = ?7, data = coalesce(?8, data), previous = ?9 WHERE id = ?1");
+            "since_ms = ?6, due_ms = ?7, data = coalesce(?8, data), previous = ?9, stack = ?10 WHERE id = ?1");
         find_key_ = prepare(
             "SELECT status, event, from_state, to_state, completed, reason, error_name, error_message, "
             "error_state FROM statenet_keys WHERE instance = ? AND key = ?");
@@ -150,6 +151,7 @@ public:
     }
 
     void use_model(const Model*, const Model& model, std::vector<std::string>* orphaned) override {
+        model_ = &model;
         ids_.clear();
         rows_.clear();
         names_.assign(static_cast<std::size_t>(model.state_count), {});
@@ -159,9 +161,11 @@ public:
                 names_[static_cast<std::size_t>(s.id)] = {net.name, s.name};
             }
         if (!orphaned) return;
-        SQLite::Statement q(db_, "SELECT id, network || '/' || state FROM statenet_instances ORDER BY id");
+        SQLite::Statement q(db_, "SELECT id, network || '/' || state, stack FROM statenet_instances ORDER BY id");
         while (q.executeStep())
-            if (!ids_.contains(q.getColumn(1).getString())) orphaned->push_back(q.getColumn(0).getString());
+            if (!ids_.contains(q.getColumn(1).getString()) ||
+                (!q.getColumn(2).isNull() && !stack_problem(model, q.getColumn(2).getString()).empty()))
+                orphaned->push_back(q.getColumn(0).getString());
     }
 
     bool find(std::string_view id, InstanceRow& row, std::string* data_json) override {
@@ -184,6 +188,12 @@ public:
         row.due_ms = find_->getColumn(5).isNull() ? -1 : find_->getColumn(5).getDouble();
         auto previous = find_->getColumn(6).isNull() ? ids_.end() : ids_.find(find_->getColumn(6).getString());
         row.previous = previous == ids_.end() ? -1 : previous->second;
+        row.stack.assign(find_->getColumn(7).isNull() ? std::string() : find_->getColumn(7).getString());
+        // A push stack the loaded workflow cannot return through orphans the instance.
+        if (!row.stack.empty() && row.state >= 0 && model_ && !stack_problem(*model_, row.stack).empty()) {
+            row.orphan_state = std::move(name);
+            row.state = -1;
+        }
         if (data_json) *data_json = data_json_of(id);
         rows_.insert_or_assign(std::string(id), row);
         return true;
@@ -230,6 +240,8 @@ public:
         } else {
             s.bind(9);
         }
+        if (!row.stack.empty()) s.bind(10, row.stack.str());
+        else s.bind(10);
         s.exec();
     }
 
@@ -434,6 +446,7 @@ private:
     std::int64_t data_version_ = -1;
     std::unordered_map<std::string, Pending, Hash, std::equal_to<>> pending_;
     bool in_transaction_ = false;
+    const Model* model_ = nullptr;                            // the one use_model named
     std::unordered_map<std::string, int> ids_;                // `network/state` -> state id
     std::vector<std::pair<std::string, std::string>> names_;  // state id -> network, state
 };

@@ -6,6 +6,7 @@
 #include <statenet/machines.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,17 +14,53 @@
 
 namespace statenet::detail {
 
+/// Text that costs one pointer while empty: an instance's push stack, which most
+/// instances never have (the in-memory store keeps a row per instance).
+class StackText {
+public:
+    StackText() = default;
+    StackText(std::string text) { assign(std::move(text)); }
+    StackText(const StackText& other) { *this = other; }
+    StackText& operator=(const StackText& other) {
+        if (this != &other) text_ = other.text_ ? std::make_unique<std::string>(*other.text_) : nullptr;
+        return *this;
+    }
+    StackText(StackText&&) noexcept = default;
+    StackText& operator=(StackText&&) noexcept = default;
+    ~StackText() = default;
+
+    bool empty() const noexcept { return !text_; }
+    operator std::string_view() const noexcept { return text_ ? std::string_view(*text_) : std::string_view(); }
+    const std::string& str() const noexcept {
+        static const std::string none;
+        return text_ ? *text_ : none;
+    }
+    void assign(std::string text) { text_ = text.empty() ? nullptr : std::make_unique<std::string>(std::move(text)); }
+
+private:
+    std::unique_ptr<std::string> text_;
+};
+
 /// An instance's row, without its data.
 struct InstanceRow {
     int state = -1;            ///< global state id in the loaded model; -1 = orphaned
     int previous = -1;         ///< the state it came from (`to = "@previous"`); -1 = none
     std::string orphan_state;  ///< `network/state` of an orphaned instance
     std::int64_t version = 0;
-    bool completed = false;
     double since_ms = 0;  ///< when it entered its state
     double due_ms = -1;   ///< next timer check; < 0 = none
     int handle = -1;      ///< in-memory store: where its data lives in the VM
+    bool completed = false;
+    /// Inside sub-networks (push arcs): the frames it returns through, outermost first,
+    /// as JSON text (src/machine/machine_stack.cpp); empty in the main network.
+    StackText stack;
 };
+
+/// The frames of a stored push stack as InstanceInfo shows them.
+std::vector<PushFrame> stack_frames(std::string_view json);
+/// Why a stored push stack does not fit `model` (a pushing state or its push arc is
+/// gone); empty when it fits.
+std::string stack_problem(const Model& model, std::string_view json);
 
 /// The first outcome of an idempotency key, replayed for duplicates.
 using KeyedOutcome = SendResult;

@@ -218,7 +218,7 @@ void add_instance_routes(httplib::Server& http, Api& api) {
         std::optional<TreeNode> node = api.supervisor ? api.supervisor->tree(id) : std::nullopt;
         if (!node) {
             auto info = existing(api, id);
-            node = TreeNode{id, id, "", info.state, info.completed, "root", "", "", Value(), {}};
+            node = TreeNode{id, id, "", info.state, info.completed, "root", "", "", Value(), {}, info.stack};
         }
         reply(res, 200, node->to_value());
     });

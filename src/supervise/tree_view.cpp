@@ -1,4 +1,5 @@
 // The supervision tree as TreeNodes (statenet machine tree, GET /instances/{id}/tree).
+#include "machine/machine_json.hpp"
 #include "supervise/supervisor_impl.hpp"
 
 namespace statenet {
@@ -10,6 +11,7 @@ Value TreeNode::to_value() const {
                              {"state", state},
                              {"completed", completed},
                              {"status", status}});
+    if (!stack.empty()) v["stack"] = detail::stack_json(stack);
     if (!breaker.empty()) v["breaker"] = breaker;
     if (!note.empty()) v["note"] = note;
     if (!spec.is_null()) v["spec"] = spec;
@@ -28,6 +30,7 @@ namespace {
 void fill(TreeNode& node, const std::optional<InstanceInfo>& info) {
     if (!info) return;
     node.state = info->state;
+    node.stack = info->stack;
     node.completed = info->completed;
 }
 

@@ -6,6 +6,7 @@
 -- untouched; states run through the same pipeline as records (statenet.runtime).
 
 local rt = require("statenet.runtime")
+local stack = require("statenet.machine_stack")  -- frames of instances inside sub-networks
 local protocol = require("statenet.protocol")  -- codes shared with C++ (src/lua/protocol.hpp)
 local P = rt.pipeline
 local ctx = rt.ctx
@@ -21,6 +22,8 @@ local M = {}
 local APPLIED, REJECTED, FAILED = protocol.machine.APPLIED, protocol.machine.REJECTED, protocol.machine.FAILED
 
 local DATA = {}   -- instance handle -> committed data
+local FRAMES = {} -- instance handle -> its stored push frames (machine_stack.lua); nil in the main network
+local frames      -- the running event's push frames (nil: none yet)
 local copy_mode, max_transitions = true, 1000
 local recover  -- (sid, error name, retry counts) -> "retry", i | "route", sid | nil (machine_vm.cpp)
 -- step(0) before a recovering state's attempt, step(1) after one that worked, step(2)
@@ -63,8 +66,9 @@ local function start_action(name, args)
   OUTBOX[#OUTBOX + 1] = { action = name, payload = args }
 end
 
-function M.setup(copy, max, recover_fn, step_fn, actions)
+function M.setup(copy, max, recover_fn, step_fn, actions, deep)
   copy_mode, max_transitions, recover, step_hook, ACTIONS = copy, max, recover_fn, step_fn, actions
+  stack.setup(deep)
   ctx.emit, ctx.send, ctx.start_action = emit, send, start_action
 end
 
@@ -76,12 +80,20 @@ function M.messages()
 end
 
 -- A state's plan (statenet.runtime's define_state) holds the arcs a waiting instance may
--- take: events[name], timers and now, each a list of { to, when, tf, tf_names, after, label }
--- in the order they are tried.
+-- take: events[name], timers and now, each a list of { to, when, tf, tf_names, after, label,
+-- push } in the order they are tried; `push` (push arcs) is { aid, to, ret, index, copy, net },
+-- also under the plan's pushes[index].
 
-function M.put(handle, data) DATA[handle] = data end
-function M.get(handle) return DATA[handle] end
-function M.drop(handle) DATA[handle] = nil end
+-- An instance's data and push frames (nil: in the main network).
+function M.put(handle, data, stored)
+  DATA[handle] = data
+  FRAMES[handle] = stored
+end
+function M.get(handle) return DATA[handle], FRAMES[handle] end
+function M.drop(handle)
+  DATA[handle] = nil
+  FRAMES[handle] = nil
+end
 
 local function reason_text(reason)
   if reason == nil or reason == true then return nil end
@@ -94,19 +106,35 @@ local function no_previous(sid)
       plan(sid).qualified
 end
 
+local function too_many(sid)
+  return FAILED, "MaxTransitions", "more than " .. max_transitions .. " transitions (max_transitions) in one event",
+      plan(sid).qualified
+end
+
+-- Push arc `a` would go deeper than records may: PushFailed (error name, message).
+local function too_deep(a)
+  if frames == nil or #frames < stack.MAX_DEPTH then return nil end
+  return "PushFailed", "push depth limit (" .. stack.MAX_DEPTH .. ") exceeded pushing into network '" ..
+      a.push.net .. "'"
+end
+
 -- Enters state `sid` (coming from state `from`) and follows its immediate arcs until an
 -- end state or a state that waits (no immediate arc passes). An arc to "@previous"
 -- (to = -1) goes back to the state the instance came from: the last other state it
--- was in (a self-transition keeps it). Returns APPLIED, final
--- state id, completed, the state before it | FAILED, error name, message, state.
+-- was in (a self-transition keeps it). A push arc enters its sub-network (a frame on
+-- `frames`); the sub-network's end returns to the arc's return_to, or ends the caller
+-- too. A failure nothing catches in a sub-network fails the pushing state (rolled back
+-- to its entry), where its retry and on_error apply. Returns APPLIED, final state id,
+-- completed, the state before it, the final slot | FAILED, error name, message, state.
 local function settle(sid, from, slot)
   local hops, attempt, counts, ename, emsg, estate = 0, 0, {}, nil, nil, nil
   while true do
     local S = plan(sid)
     local view, data, code, name, message
-    if S.recovers then
+    if S.recovers or (frames and frames[1]) then
       -- A state with retry or on_error catches what its functions raise (records do it
-      -- in C++); running out of time or memory still ends the event.
+      -- in C++), and so does one inside a sub-network, whose failure goes up to the
+      -- pushing state; running out of time or memory still ends the event.
       local ok
       step_hook(0)
       ok, view, data, code, name, message = pcall(run_state, S, slot, attempt, ename, emsg, estate)
@@ -124,57 +152,95 @@ local function settle(sid, from, slot)
     else
       view, data, code, name, message = run_state(S, slot, attempt, ename, emsg, estate)
     end
-    if code == END then return APPLIED, sid, true, from end
+    if code == END then
+      local ended = sid
+      while frames and frames[1] do
+        local f
+        slot, f = stack.pop(frames, slot)
+        if f.arc.ret then
+          hops = hops + 1
+          if hops > max_transitions then return too_many(f.sid) end
+          from, sid, attempt, counts, ename, emsg, estate = f.sid, f.arc.ret, 0, {}, nil, nil, nil
+          goto continue
+        end
+      end
+      return APPLIED, ended, true, from, slot
+    end
+    local chosen
+    if code ~= FAIL then
+      ename, emsg, estate = nil, nil, nil
+      local arcs = S.now
+      for i = 1, #arcs do
+        local a = arcs[i]
+        if a.when == nil or a.when(data, user_ctx) then
+          if a.push then name, message = too_deep(a) end
+          if name then
+            code = FAIL
+          else
+            data = transform(a.tf, a.tf_names, data, slot, view)
+            chosen = a
+          end
+          break
+        end
+      end
+    end
     if code == FAIL then
-      -- The state's retry and on_error, as for records: run it again, or route.
-      local what, target = recover(sid, name, counts)
+      -- The state's retry and on_error, as for records: run it again, or route; with
+      -- neither inside a sub-network, the pushing state's, and so on up the stack.
+      local failed, what, target = S.qualified, nil, nil
+      while true do
+        what, target = recover(sid, name, counts)
+        if what or frames == nil or frames[1] == nil then break end
+        local f
+        slot, f = stack.unwind(frames, slot)
+        sid, from, attempt, counts = f.sid, f.prev, f.attempt, f.counts
+      end
       if what == "retry" then
         counts[target] = (counts[target] or 0) + 1
         attempt = attempt + 1
       elseif what == "route" then
         hops = hops + 1
-        if hops > max_transitions then
-          return FAILED, "MaxTransitions", "more than " .. max_transitions ..
-              " transitions (max_transitions) in one event", S.qualified
-        end
-        ename, emsg, estate = name, message, S.qualified
+        if hops > max_transitions then return too_many(sid) end
+        ename, emsg, estate = name, message, failed
         if target ~= sid then from = sid end
         sid, attempt, counts = target, 0, {}
       else
-        return FAILED, name, message, S.qualified
+        return FAILED, name, message, failed
       end
       goto continue
     end
-    ename, emsg, estate = nil, nil, nil
-    local arcs, next_sid = plan(sid).now, nil
-    for i = 1, #arcs do
-      local a = arcs[i]
-      if a.when == nil or a.when(data, user_ctx) then
-        data = transform(a.tf, a.tf_names, data, slot, view)
-        next_sid = a.to
-        break
+    do
+      local entry = chosen and chosen.push and stack.entry(sid, slot)
+      commit(view, slot, false)
+      if chosen == nil then return APPLIED, sid, false, from, slot end
+      hops = hops + 1
+      if hops > max_transitions then return too_many(sid) end
+      if chosen.push then
+        slot, frames = stack.push(frames, sid, chosen, slot, from, entry, attempt, counts)
+        sid, from, attempt, counts = chosen.push.to, -1, 0, {}
+        goto continue
       end
+      local next_sid = chosen.to
+      if next_sid == -1 then
+        if from == nil or from < 0 then return no_previous(sid) end
+        next_sid = from
+      end
+      -- A self-transition keeps where the instance came from.
+      if next_sid ~= sid then from = sid end
+      sid, attempt, counts = next_sid, 0, {}
     end
-    commit(view, slot, false)
-    if next_sid == nil then return APPLIED, sid, false, from end
-    if next_sid == -1 then
-      if from == nil or from < 0 then return no_previous(sid) end
-      next_sid = from
-    end
-    hops = hops + 1
-    if hops > max_transitions then
-      return FAILED, "MaxTransitions", "more than " .. max_transitions ..
-          " transitions (max_transitions) in one event", plan(sid).qualified
-    end
-    -- A self-transition keeps where the instance came from.
-    if next_sid ~= sid then from = sid end
-    sid, attempt, counts = next_sid, 0, {}
     ::continue::
   end
 end
 
 local function finish(handle, slot, code, a, b, c, d, e)
-  if code == APPLIED then DATA[handle] = record(slot) elseif OUTBOX[1] then OUTBOX = {} end
+  if code == APPLIED then
+    DATA[handle] = record(slot)
+    FRAMES[handle] = stack.store(frames)
+  elseif OUTBOX[1] then
+    OUTBOX = {}
+  end
+  frames = nil
   ctx.event = nil
   rt.reset()
   return code, a, b, c, d, e, #OUTBOX
@@ -187,6 +253,7 @@ end
 local function take(handle, sid, previous, arcs, payload, id, elapsed, what)
   local root = DATA[handle]
   local slot = rt.begin(copy_mode and shallow_copy(root) or root, id, copy_mode)
+  frames = stack.open(FRAMES[handle])
   local S = plan(sid)
   ctx.state, ctx.network, ctx.attempt, ctx.error, ctx.event = S.name, S.network, 0, nil, payload
   local view, data = open(S, slot)
@@ -196,18 +263,32 @@ local function take(handle, sid, previous, arcs, payload, id, elapsed, what)
       local pass, reason = true, nil
       if a.when then pass, reason = a.when(data, user_ctx) end
       if pass then
-        local to = a.to
-        if to == -1 then
-          if previous < 0 then
+        local to, code, x, y, z, w = a.to, nil, nil, nil, nil, nil
+        if a.push then
+          local name, message = too_deep(a)
+          if name then
             finish(handle, slot, FAILED)
-            return no_previous(sid)
+            return FAILED, name, message, S.qualified
           end
-          to = previous
+          transform(a.tf, a.tf_names, data, slot, view)
+          local entry = stack.entry(sid, slot)
+          commit(view, slot, false)
+          local child
+          child, frames = stack.push(frames, sid, a, slot, previous, entry, 0, {})
+          code, x, y, z, w = settle(a.push.to, -1, child)
+        else
+          if to == -1 then
+            if previous < 0 then
+              finish(handle, slot, FAILED)
+              return no_previous(sid)
+            end
+            to = previous
+          end
+          transform(a.tf, a.tf_names, data, slot, view)
+          commit(view, slot, false)
+          code, x, y, z, w = settle(to, to == sid and previous or sid, slot)
         end
-        transform(a.tf, a.tf_names, data, slot, view)
-        commit(view, slot, false)
-        local code, x, y, z = settle(to, to == sid and previous or sid, slot)
-        if code == APPLIED then return finish(handle, slot, code, x, y, reason_text(reason), a.label, z) end
+        if code == APPLIED then return finish(handle, w, code, x, y, reason_text(reason), a.label, z) end
         return finish(handle, slot, code, x, y, z)
       end
     end
@@ -233,15 +314,17 @@ function M.start(handle, data, sid, id)
   DATA[handle] = data
   local slot = rt.begin(copy_mode and shallow_copy(data) or data, id, copy_mode)
   ctx.event = nil
-  local code, x, y, z = settle(sid, -1, slot)
+  frames = nil
+  local code, x, y, z, w = settle(sid, -1, slot)
   if code ~= APPLIED then DATA[handle] = nil end
-  if code == APPLIED then return finish(handle, slot, code, x, y, nil, nil, z) end
+  if code == APPLIED then return finish(handle, w, code, x, y, nil, nil, z) end
   return finish(handle, slot, code, x, y, z)
 end
 
 -- After an error escaped a call above: forget the half-done event.
 function M.abort()
   OUTBOX = {}
+  frames = nil
   ctx.event = nil
   rt.reset()
 end

@@ -624,10 +624,12 @@ require("statenet.map")(M, { RECS = RECS, DIRTY = DIRTY, alloc = alloc })
 --   run_state(S, slot, attempt) the state's functions -> view, data, code, name, message
 --   transform(tf, names, data, slot, view)  an arc's transforms -> data
 --   commit(view, slot, snapshot)            the view's changes into the record
+--   adopt(root)          a new slot holding `root` (a sub-network's caller, between events)
 --   shallow_copy(t)
 M.pipeline = {
   plan = function(sid) return STATES[sid] end,
   record = function(slot) return RECS[slot] end,
+  adopt = alloc,
   open = open, run_state = run_state, transform = transform, commit = commit, shallow_copy = shallow_copy,
 }
 
