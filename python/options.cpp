@@ -21,7 +21,7 @@ std::optional<DataMode> data_mode(const std::optional<std::string>& name) {
 std::optional<RecordFormat> record_format(const std::optional<std::string>& name) {
     if (!name) return std::nullopt;
     if (auto format = parse_record_format(*name)) return format;
-    throw std::invalid_argument("unknown record format '" + *name + "' (jsonl, json, csv or text)");
+    throw std::invalid_argument("unknown record format '" + *name + "' (jsonl, json, csv, text or xml)");
 }
 
 LoadOptions load_options(const py::object& vars, const std::optional<std::string>& mode,

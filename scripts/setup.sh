@@ -4,7 +4,7 @@
 STATENET_PACKAGES=(
   meson ninja-build pkg-config g++
   libluajit-5.1-dev luajit lua-cjson
-  libtomlplusplus-dev libfmt-dev libsimdjson-dev libcli11-dev
+  libtomlplusplus-dev libfmt-dev libsimdjson-dev libcli11-dev libpugixml-dev
   libsqlitecpp-dev libsqlite3-dev sqlite3 doctest-dev
   zlib1g-dev libzstd-dev zstd
   libpq-dev postgresql

@@ -89,9 +89,13 @@ checks=$((checks + 1))
 [[ $(wc -l <"$tmp/again.jsonl") -eq 3 ]] || fail "the JSON array output did not read back as 3 records"
 input=/dev/null expect_exit 0 "$statenet" run "$pipeline" --format json -o "$tmp/empty.json"
 expect_file "$tmp/empty.json" '[]'
-printf '{"id": 1}' >"$tmp/object.json"
-expect_exit 2 "$statenet" run "$pipeline" -i "$tmp/object.json"
-expect_line "$tmp/err" "statenet: error: '$tmp/object.json':1: found '{' where '[' (a JSON array of records) was expected"
+# A document that is one object is one record; anything else that is not an array is refused.
+printf '{\n  "id": 1,\n  "amount": 5\n}\n' >"$tmp/object.json"
+expect_exit 0 "$statenet" run "$pipeline" -i "$tmp/object.json" -o "$tmp/object.out"
+[[ $(wc -l <"$tmp/object.out") -eq 1 ]] || fail "the one-object JSON document is not one record"
+printf '"id"' >"$tmp/string.json"
+expect_exit 2 "$statenet" run "$pipeline" -i "$tmp/string.json"
+expect_line "$tmp/err" "statenet: error: '$tmp/string.json':1: found '\"' where '[' (a JSON array of records) or '{' (one record) was expected"
 printf '[{"id": 1, "amount": 1},' >"$tmp/cut.json"
 expect_exit 2 "$statenet" run "$pipeline" -i "$tmp/cut.json" -o "$tmp/cut.out"
 expect_line "$tmp/err" "statenet: error: '$tmp/cut.json': the input ends inside the JSON array"

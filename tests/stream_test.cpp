@@ -287,7 +287,11 @@ TEST_CASE("stream - unusable sources, sinks and options are refused before any r
         wf.process_stream(jsonl_source((dir / "in.jsonl").string()), sqlite_sink((dir / "x.db").string(), "")),
         std::invalid_argument);
     CHECK(parse_record_format("csv") == RecordFormat::csv);
-    CHECK_FALSE(parse_record_format("xml"));
+    CHECK(parse_record_format("xml") == RecordFormat::xml);
+    CHECK_FALSE(parse_record_format("yaml"));
+    // XML is read, never written.
+    CHECK_THROWS_AS(wf.process_stream(jsonl_source((dir / "in.jsonl").string()), file_sink((dir / "o.xml").string())),
+                    std::invalid_argument);
 }
 
 TEST_CASE("stream - ctx.run_id is each record's own UUID, made when a function reads it") {

@@ -22,9 +22,10 @@ enum class RecordFormat {
     json,   ///< one JSON array of records
     csv,    ///< a header row, then one record per row (RFC 4180 quoting)
     text,   ///< one line per record, in the field `text_field`
+    xml,    ///< repeating elements (`xml_element`); attributes and child text become fields (input only)
 };
 
-/// Parses "jsonl" / "json" / "csv" / "text"; nullopt otherwise.
+/// Parses "jsonl" / "json" / "csv" / "text" / "xml"; nullopt otherwise.
 STATENET_API std::optional<RecordFormat> parse_record_format(std::string_view text) noexcept;
 
 /// Where records come from. Build one with the functions below.
@@ -34,14 +35,23 @@ struct Source {
     /// A file ("-" = stdin; ".gz" / ".zst" are decompressed), the SQLite database, or
     /// the PostgreSQL conninfo string.
     std::string path = "-";
-    /// nullopt: from the extension (.jsonl/.ndjson, .json, .csv, .txt), else jsonl.
+    /// nullopt: from the extension (.jsonl/.ndjson, .json, .csv, .txt, .xml), else from
+    /// the file's first bytes (standard input and named pipes: jsonl unless `detect`; docs/streaming.md#formats).
     std::optional<RecordFormat> format{};
+    /// With no `format`: the content decides even when the extension names a format (a
+    /// `.txt` file of JSON lines is read as JSONL; a CSV's delimiter is found too).
+    bool detect = false;
     /// Text format: the field each line goes into.
     std::string text_field = "line";
     /// SQLite, PostgreSQL: the query whose rows (column name -> value) are the records.
     std::string query{};
     /// CSV: the field separator (`;` for many European exports, `\t` for TSV).
     char csv_delimiter = ',';
+    /// XML: the repeating element that is a record: a name (at any depth) or a path from
+    /// the root ("catalog/items/item"); empty = each child of the root element.
+    std::string xml_element{};
+    /// One record for the whole file: `{ path, format, records = [...] }`.
+    bool whole = false;
 };
 
 /// Where emitted records go. Build one with the functions below.

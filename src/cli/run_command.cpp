@@ -31,6 +31,7 @@ struct RunArgs {
     std::string output_format;
     std::string text_field = "line";
     std::string csv_delimiter = ",";
+    std::string xml_element;
     std::string query;
     std::string table;
     std::string key;
@@ -106,7 +107,10 @@ Source make_source(const RunArgs& args) {
         return postgres_source(args.input.substr(postgres_prefix.size()), args.query);
     }
     if (!args.query.empty()) return sqlite_source(args.input, args.query);
-    Source source = file_source(args.input, chosen_format(args.input_format, args.format));
+    const bool detect = args.input_format == "auto";
+    Source source = file_source(args.input, detect ? std::nullopt : chosen_format(args.input_format, args.format));
+    source.detect = detect;
+    source.xml_element = args.xml_element;
     source.text_field = args.text_field;
     source.csv_delimiter = csv_delimiter(args);
     return source;
@@ -260,13 +264,18 @@ Command add_run_command(CLI::App& root) {
         app->add_option("--data", args->data, "Process this one JSON record and print its result")->type_name("JSON");
     auto* input = app->add_option("-i,--input", args->input, "Input file, - for stdin (default)")->type_name("IN");
     app->add_option("-o,--output", args->output, "Output file, - for stdout (default)")->type_name("OUT");
-    const auto formats = CLI::IsMember({"jsonl", "ndjson", "json", "csv", "text"});
+    const auto formats = CLI::IsMember({"jsonl", "ndjson", "json", "csv", "text", "xml"});
     auto* format = app->add_option("--format", args->format, "Format of input and output, whatever their extensions")
                        ->type_name("FORMAT")
                        ->check(formats);
-    auto* input_format = app->add_option("--input-format", args->input_format, "Format of the input")
+    auto* input_format = app->add_option("--input-format", args->input_format,
+                                         "Format of the input; auto: from its first bytes, whatever its extension")
                              ->type_name("FORMAT")
-                             ->check(formats);
+                             ->check(CLI::IsMember({"jsonl", "ndjson", "json", "csv", "text", "xml", "auto"}));
+    app->add_option("--xml-element", args->xml_element,
+                    "XML input: the repeating element that is a record (a name or a path a/b); default: the "
+                    "root's children")
+        ->type_name("NAME");
     auto* output_format = app->add_option("--output-format", args->output_format, "Format of the output")
                               ->type_name("FORMAT")
                               ->check(formats);

@@ -14,7 +14,8 @@ namespace statenet::detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> builtin_types = {"jsonl", "csv", "json", "sqlite", "postgres", "glob"};
+constexpr std::array<std::string_view, 7> builtin_types = {"jsonl",  "csv",      "json", "file",
+                                                           "sqlite", "postgres", "glob"};
 
 /// An object stays as it is; anything else is wrapped so that it can be a record.
 Value as_record(Value item) {
@@ -170,6 +171,7 @@ Source builtin_source(const MapReader& reader, const Model& model) {
         return reader.type == "sqlite" ? sqlite_source(r.path, reader.query)
                                        : postgres_source(r.postgres.dsn, reader.query);
     }
+    if (reader.type == "file") return reader.file;
     return file_source(reader.path, parse_record_format(reader.type));
 }
 

@@ -14,7 +14,7 @@
 
 namespace statenet::detail {
 
-/// True for the reader types statenet has itself (jsonl, csv, json, sqlite, postgres, glob).
+/// True for the reader types statenet has itself (jsonl, csv, json, file, sqlite, postgres, glob).
 bool builtin_item_reader(std::string_view type) noexcept;
 
 /// True when `type` is built in or registered on `engine` (Engine::add_item_reader).

@@ -56,6 +56,25 @@ private:
     const FieldMap& map_out_;
 };
 
+/// A batch's `items` written one record each (a batch without them, as it is).
+class FlatteningSink final : public RecordSink {
+public:
+    explicit FlatteningSink(std::unique_ptr<RecordSink> inner) : inner_(std::move(inner)) {
+        resumed_ = inner_->resumed();
+    }
+    void write(Value&& data) override {
+        Value* items = data.is_object() ? data.find("items") : nullptr;
+        if (!items || !items->is_array()) return inner_->write(std::move(data));
+        for (Value& item : items->as_array()) inner_->write(std::move(item));
+    }
+    void flush() override { inner_->flush(); }
+    void commit(Checkpoint& checkpoint) override { inner_->commit(checkpoint); }
+    void close(Checkpoint& checkpoint) override { inner_->close(checkpoint); }
+
+private:
+    std::unique_ptr<RecordSink> inner_;
+};
+
 /// The record's observer shared by the map's worker threads, one call at a time.
 class LockedObserver final : public RunObserver {
 public:
@@ -248,6 +267,10 @@ std::unique_ptr<RecordSink> make_result_list_sink(Value& results, const FieldMap
 std::unique_ptr<RecordSink> project_sink(std::unique_ptr<RecordSink> sink, const FieldMap& map_out) {
     if (map_out.empty()) return sink;
     return std::make_unique<ProjectingSink>(std::move(sink), map_out);
+}
+
+std::unique_ptr<RecordSink> flatten_sink(std::unique_ptr<RecordSink> sink) {
+    return std::make_unique<FlatteningSink>(std::move(sink));
 }
 
 bool over_tolerance(const Map& map, std::uint64_t failed, std::uint64_t total) noexcept {

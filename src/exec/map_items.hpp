@@ -50,6 +50,9 @@ std::unique_ptr<RecordSink> make_result_list_sink(Value& results, const FieldMap
 /// `sink` with map_out applied to every record it writes (`sink` itself when map_out is empty).
 std::unique_ptr<RecordSink> project_sink(std::unique_ptr<RecordSink> sink, const FieldMap& map_out);
 
+/// Writes each batch's `items` to `sink` as records of their own (`batch = { flatten = true }`).
+std::unique_ptr<RecordSink> flatten_sink(std::unique_ptr<RecordSink> sink);
+
 /// True when `tally` is over what `map` tolerates.
 bool over_tolerance(const Map& map, std::uint64_t failed, std::uint64_t total) noexcept;
 

@@ -87,6 +87,7 @@ Runner::Status Runner::run_map(Run& run, Branch& b, const State& s) {
             if (setup.checkpoint.empty() && m.sink->kind == Sink::Kind::file)
                 setup.checkpoint = m.sink->path + ".checkpoint";
             sink = project_sink(open_sink(*m.sink, setup), m.map_out);
+            if (m.batch_flatten) sink = flatten_sink(std::move(sink));
         } else {
             sink = make_result_list_sink(results, m.map_out);
             plan.results = &results;

@@ -1,9 +1,12 @@
 // Sources and sinks by description: the public constructors and the choice of format.
+#include "io/format_sniff.hpp"
 #include "io/record_sink.hpp"
 #include "io/record_source.hpp"
 #include "resources/postgres_values.hpp"
 
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
 namespace statenet {
@@ -13,6 +16,7 @@ std::optional<RecordFormat> parse_record_format(std::string_view text) noexcept 
     if (text == "json") return RecordFormat::json;
     if (text == "csv") return RecordFormat::csv;
     if (text == "text" || text == "txt") return RecordFormat::text;
+    if (text == "xml") return RecordFormat::xml;
     return std::nullopt;
 }
 
@@ -92,6 +96,22 @@ std::optional<RecordFormat> format_of_path(const std::string& path) {
     return parse_record_format(extension);
 }
 
+namespace {
+
+std::unique_ptr<RecordSource> open_format(std::unique_ptr<ByteInput> input, const Sniffed& chosen,
+                                          const Source& source) {
+    switch (chosen.format) {
+    case RecordFormat::jsonl: return make_jsonl_source(std::move(input));
+    case RecordFormat::json: return make_json_array_source(std::move(input));
+    case RecordFormat::csv: return make_csv_source(std::move(input), chosen.delimiter);
+    case RecordFormat::text: return make_text_source(std::move(input), source.text_field);
+    case RecordFormat::xml: return make_xml_source(std::move(input), source.xml_element);
+    }
+    throw std::invalid_argument("unknown source format");
+}
+
+}  // namespace
+
 std::unique_ptr<RecordSource> open_source(const Source& source) {
     if (source.kind == Source::Kind::sqlite) {
         if (source.query.empty()) throw std::invalid_argument("a SQLite source needs a query");
@@ -101,15 +121,23 @@ std::unique_ptr<RecordSource> open_source(const Source& source) {
         if (source.query.empty()) throw std::invalid_argument("a PostgreSQL source needs a query");
         return make_postgres_source(source.path, source.query);
     }
-    const RecordFormat format = source.format.value_or(format_of_path(source.path).value_or(RecordFormat::jsonl));
     auto input = open_input(source.path);
-    switch (format) {
-    case RecordFormat::jsonl: return make_jsonl_source(std::move(input));
-    case RecordFormat::json: return make_json_array_source(std::move(input));
-    case RecordFormat::csv: return make_csv_source(std::move(input), source.csv_delimiter);
-    case RecordFormat::text: return make_text_source(std::move(input), source.text_field);
-    }
-    throw std::invalid_argument("unknown source format");
+    Sniffed chosen{RecordFormat::jsonl, source.csv_delimiter};
+    const std::optional<RecordFormat> named = format_of_path(source.path);
+    if (source.format) {
+        chosen.format = *source.format;
+    } else if (named && !source.detect) {
+        chosen.format = *named;
+    } else if (std::error_code ec; source.path != "-" && std::filesystem::is_regular_file(source.path, ec)) {
+        // A second look at the file, so `input` stays a plain file (seekable on resume).
+        auto probe = open_input(source.path);
+        chosen = sniff_input(probe);
+    } else if (source.detect) {
+        chosen = sniff_input(input);  // a pipe: what was read to sniff is read again
+    }                                 // else stdin or a pipe, which may be a stream that has not started yet: JSONL
+    auto records = open_format(std::move(input), chosen, source);
+    if (source.whole) return make_whole_source(std::move(records), source.path, chosen.format);
+    return records;
 }
 
 std::string source_identity(const Source& source) {
@@ -129,6 +157,8 @@ std::unique_ptr<RecordSink> open_sink(const Sink& sink, const SinkSetup& setup) 
         return make_postgres_sink(sink, setup);
     case Sink::Kind::file: break;
     }
+    if (sink.format == RecordFormat::xml || (!sink.format && format_of_path(sink.path) == RecordFormat::xml))
+        throw std::invalid_argument("XML output is not implemented (write jsonl, json, csv or text)");
     return make_file_sink(sink, sink.format.value_or(format_of_path(sink.path).value_or(RecordFormat::jsonl)), setup);
 }
 

@@ -24,6 +24,8 @@ public:
         if (state_ == State::done) return false;
         if (state_ == State::before_array) open_array();
         if (state_ == State::done) return false;
+        if (state_ == State::single) return single(record);
+        if (state_ == State::after_single) return finish();
         if (state_ == State::after_element) {
             const int c = next_significant();
             if (c == ']') return finish();
@@ -54,7 +56,18 @@ public:
     void before_read(std::function<void()> hook) override { before_read_ = std::move(hook); }
 
 private:
-    enum class State { before_array, first_element, after_element, done };
+    enum class State { before_array, single, after_single, first_element, after_element, done };
+
+    /// The document's one object, then nothing more.
+    bool single(RawRecord& record) {
+        record.line = line_;
+        record.value.reset();
+        record.error.reset();
+        record.text.clear();
+        read_element(static_cast<char>(get()), record);
+        state_ = State::after_single;
+        return true;
+    }
 
     void open_array() {
         const int c = next_significant();
@@ -62,7 +75,12 @@ private:
             state_ = State::done;  // an empty input has no records
             return;
         }
-        if (c != '[') throw unexpected(c, "'[' (a JSON array of records)");
+        if (c == '{') {  // a document that is one object: that one record
+            unget();
+            state_ = State::single;
+            return;
+        }
+        if (c != '[') throw unexpected(c, "'[' (a JSON array of records) or '{' (one record)");
         state_ = State::first_element;
     }
 

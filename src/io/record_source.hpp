@@ -74,6 +74,12 @@ std::unique_ptr<RecordSource> make_jsonl_source(std::unique_ptr<ByteInput> input
 std::unique_ptr<RecordSource> make_text_source(std::unique_ptr<ByteInput> input, std::string field);
 std::unique_ptr<RecordSource> make_csv_source(std::unique_ptr<ByteInput> input, char delimiter = ',');
 std::unique_ptr<RecordSource> make_json_array_source(std::unique_ptr<ByteInput> input);
+/// `element`: a name, or a path of names ending in it ("items/item"); empty = the root's children.
+std::unique_ptr<RecordSource> make_xml_source(std::unique_ptr<ByteInput> input, const std::string& element);
+/// Every record of `records` as one record `{ path, format, records = [...] }`; a
+/// malformed record makes that one record malformed.
+std::unique_ptr<RecordSource> make_whole_source(std::unique_ptr<RecordSource> records, std::string path,
+                                                RecordFormat format);
 /// The database sources bind `params` to the query's parameters (`?` / `$1`).
 std::unique_ptr<RecordSource> make_sqlite_source(const std::string& database, const std::string& query,
                                                  const Value::Array& params = {});

@@ -212,6 +212,7 @@ private:
     // `map = { ... }` (builder_map.cpp).
     void read_map(State& state, const Node& body);
     void read_map_reader(Map& m, const Node& body);
+    void read_file_reader(MapReader& r, const Node& body);
     void read_map_sink(Map& m, const Node& body);
     void read_tolerance(Map& m, const Node& t);
     std::vector<std::string> field_path(const Node& table, std::string_view key);

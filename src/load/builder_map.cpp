@@ -82,7 +82,8 @@ void Builder::read_map(State& state, const Node& body) {
         if (batch->kind != Kind::table) {
             wrong_kind(*batch, "batch", "table");
         } else {
-            check_keys(*batch, {"max_items", "max_bytes"}, "batch");
+            check_keys(*batch, {"max_items", "max_bytes", "flatten"}, "batch");
+            m.batch_flatten = bool_of(*batch, "flatten").value_or(false);
             m.batch_items = integer_in(*batch, "max_items", 1, max_count).value_or(0);
             m.batch_bytes = integer_in(*batch, "max_bytes", 1, max_count).value_or(0);
             if (m.batch_items == 0 && m.batch_bytes == 0)
@@ -96,6 +97,8 @@ void Builder::read_map(State& state, const Node& body) {
     if (body.field("result_path")) m.result_path = field_path(body, "result_path");
     if (body.field("failures_path")) m.failures_path = field_path(body, "failures_path");
     if (const Node* sink = body.field("sink")) read_map_sink(m, *sink);
+    if (m.batch_flatten && !m.sink)
+        d_.error(body.field("batch")->loc, "'flatten' needs a 'sink' (it writes each batch's items there)");
     if (auto checkpoint = string_of(body, "checkpoint", false)) {
         if (!m.sink || m.sink->kind != Sink::Kind::file)
             d_.error(body.field("checkpoint")->loc, "'checkpoint' needs a file 'sink'");
@@ -146,6 +149,8 @@ void Builder::read_map_reader(Map& m, const Node& body) {
     if (r.type == "jsonl" || r.type == "csv" || r.type == "json") {
         check_keys(body, {"type", "path"}, "reader");
         if (auto path = string_of(body, "path", true)) r.path = workflow_path(*path);
+    } else if (r.type == "file") {
+        read_file_reader(r, body);
     } else if (r.type == "sqlite" || r.type == "postgres") {
         check_keys(body, {"type", "resource", "query", "watermark"}, "reader");
         r.resource = resource_of(body, "resource", r.type);
@@ -161,20 +166,61 @@ void Builder::read_map_reader(Map& m, const Node& body) {
     m.reader = std::move(r);
 }
 
-/// `sink = { path = "out.jsonl" }` (a file, format by extension or `format`) or
-/// `sink = { resource = "db", table = "results", key = "id" }` (a sqlite or postgres table).
+/// `reader = { type = "file", path, format = "auto", element, delimiter, whole, text_field }`:
+/// any file the engine reads, its format named or found from its first bytes.
+void Builder::read_file_reader(MapReader& r, const Node& body) {
+    check_keys(body, {"type", "path", "format", "element", "delimiter", "whole", "text_field"}, "reader");
+    if (auto path = string_of(body, "path", true)) r.path = workflow_path(*path);
+    r.file = file_source(r.path);
+    const auto format = string_of(body, "format", false).value_or("auto");
+    if (format == "auto") {
+        r.file.detect = true;
+    } else {
+        r.file.format = parse_record_format(format);
+        if (!r.file.format)
+            d_.error(body.field("format")->loc,
+                     fmt::format("'format' must be auto, jsonl, json, csv, xml or text{}",
+                                 suggest(format, {"auto", "jsonl", "json", "csv", "xml", "text"})));
+    }
+    // An empty element or delimiter is one not given (a pattern passes its params' defaults).
+    if (auto element = string_of(body, "element", false)) r.file.xml_element = *element;
+    if (auto delimiter = string_of(body, "delimiter", false); delimiter && !delimiter->empty()) {
+        const Loc& loc = body.field("delimiter")->loc;
+        if (*delimiter == "\\t" || *delimiter == "tab") *delimiter = "\t";
+        if (delimiter->size() != 1 || *delimiter == "\"" || *delimiter == "\n" || *delimiter == "\r")
+            d_.error(loc, "'delimiter' must be one character other than a quote or a line break (or tab)");
+        else if (r.file.format != RecordFormat::csv)
+            d_.error(loc, "'delimiter' needs format = \"csv\" (a detected CSV's delimiter is found with it)");
+        else r.file.csv_delimiter = (*delimiter)[0];
+    }
+    r.file.whole = bool_of(body, "whole").value_or(false);
+    if (auto field = string_of(body, "text_field", false)) r.file.text_field = *field;
+}
+
+/// `sink = { path = "out.jsonl" }` (a file, format by extension or `format`),
+/// `sink = { resource = "db", table = "results", key = "id" }` (a sqlite or postgres table)
+/// or `sink = { database = "out.db", table = "results", key = "id" }` (a SQLite file).
 void Builder::read_map_sink(Map& m, const Node& body) {
     if (body.kind != Kind::table) return wrong_kind(body, "sink", "table");
-    check_keys(body, {"path", "format", "resource", "table", "key", "replace"}, "sink");
+    check_keys(body, {"path", "format", "resource", "database", "table", "key", "replace"}, "sink");
     Sink sink;
-    if (body.field("path")) {
+    if (body.field("database")) {
+        if (body.field("path") || body.field("resource"))
+            d_.error(body.loc, "'sink' takes one of 'path', 'resource' or 'database'");
+        sink = sqlite_sink(workflow_path(string_of(body, "database", true).value_or("")),
+                           string_of(body, "table", true).value_or(""), string_of(body, "key", false).value_or(""));
+    } else if (body.field("path")) {
         sink = file_sink(workflow_path(string_of(body, "path", true).value_or("")));
         if (auto format = string_of(body, "format", false)) {
             sink.format = parse_record_format(*format);
-            if (!sink.format)
-                d_.error(body.field("format")->loc, fmt::format("'format' must be jsonl, json or csv{}",
-                                                                suggest(*format, {"jsonl", "json", "csv"})));
+            if (sink.format == RecordFormat::xml)
+                d_.error(body.field("format")->loc, "XML output is not implemented (write jsonl, json, csv or text)");
+            else if (!sink.format)
+                d_.error(body.field("format")->loc, fmt::format("'format' must be jsonl, json, csv or text{}",
+                                                                suggest(*format, {"jsonl", "json", "csv", "text"})));
         }
+        if (!sink.format && std::filesystem::path(sink.path).extension() == ".xml")
+            d_.error(body.field("path")->loc, "XML output is not implemented (write jsonl, json, csv or text)");
         if (body.field("table")) d_.error(body.field("table")->loc, "a file sink has no 'table'");
     } else if (body.field("resource")) {
         const Node* name = body.field("resource");
@@ -190,7 +236,7 @@ void Builder::read_map_sink(Map& m, const Node& body) {
             sink = postgres ? postgres_sink(r.postgres.dsn, table, key) : sqlite_sink(r.path, table, key);
         }
     } else {
-        d_.error(body.loc, "'sink' needs 'path' (a file) or 'resource' and 'table' (a database table)");
+        d_.error(body.loc, "'sink' needs 'path' (a file), or 'resource' or 'database' with 'table' (a database table)");
     }
     if (auto replace = bool_of(body, "replace")) {
         if (*replace && !body.field("resource"))

@@ -170,12 +170,13 @@ struct Parallel {
 /// Where a map state's items come from when they are not a record field: a registered
 /// item reader (io/item_readers.hpp) by `type`.
 struct MapReader {
-    std::string type;   // jsonl, csv, json, sqlite, postgres, glob, or a host reader's name
+    std::string type;   // jsonl, csv, json, file, sqlite, postgres, glob, or a host reader's name
     std::string path;   // file readers: resolved against the workflow's directory; glob: the pattern
     int resource = -1;  // sqlite, postgres: the resource whose database is queried
     std::string query;
     std::string watermark;  // sqlite, postgres: incremental reads above the sink's stored watermark ("" = all rows)
     Value params;           // the reader table as written (a host reader reads its own keys there)
+    Source file;            // type "file": the file, its format (or detect), CSV delimiter, XML element, whole
     Loc loc;
 };
 
@@ -188,6 +189,7 @@ struct Map {
     std::optional<MapReader> reader;
     std::int64_t batch_items = 0;      // batcher: items per batch (0 = no batcher)
     std::int64_t batch_bytes = 0;      // batcher: JSON bytes per batch (0 = no limit)
+    bool batch_flatten = false;        // the sink gets each batch's `items`, one record each
     std::int64_t max_concurrency = 0;  // items in progress at once (0 = the workflow's in_flight)
     std::int64_t workers = 1;          // threads the items run on, each with a runner of its own
     std::int64_t tolerated_count = 0;
