@@ -14,4 +14,5 @@ PYBIND11_MODULE(statenet, module) {
     statenet::python::register_workflow(module);
     statenet::python::register_stream(module);
     statenet::python::register_machines(module);
+    statenet::python::register_history(module);
 }

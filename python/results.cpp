@@ -23,28 +23,6 @@ const char* outcome(const Result& result) {
     return result.emit ? "emitted" : "excluded";
 }
 
-py::dict usage_dict(const TokenUsage& usage) {
-    py::dict dict;
-    dict["prompt_tokens"] = usage.prompt_tokens;
-    dict["completion_tokens"] = usage.completion_tokens;
-    return dict;
-}
-
-py::list resources_list(const std::vector<ResourceUse>& uses) {
-    py::list list;
-    for (const auto& use : uses) {
-        py::dict dict;
-        dict["name"] = use.name;
-        dict["type"] = use.type;
-        dict["calls"] = use.calls;
-        dict["errors"] = use.errors;
-        dict["latency_ms"] = use.latency_ms;
-        dict["health"] = use.health;
-        list.append(dict);
-    }
-    return list;
-}
-
 void register_error_types(py::module_& module) {
     py::class_<ErrorInfo>(module, "ErrorInfo", "Why a record failed: a catalogue or user error name, message, state.")
         .def_readonly("name", &ErrorInfo::name)
@@ -131,6 +109,28 @@ void register_stream_stats(py::module_& module) {
 }
 
 }  // namespace
+
+py::dict usage_dict(const TokenUsage& usage) {
+    py::dict dict;
+    dict["prompt_tokens"] = usage.prompt_tokens;
+    dict["completion_tokens"] = usage.completion_tokens;
+    return dict;
+}
+
+py::list resources_list(const std::vector<ResourceUse>& uses) {
+    py::list list;
+    for (const auto& use : uses) {
+        py::dict dict;
+        dict["name"] = use.name;
+        dict["type"] = use.type;
+        dict["calls"] = use.calls;
+        dict["errors"] = use.errors;
+        dict["latency_ms"] = use.latency_ms;
+        dict["health"] = use.health;
+        list.append(dict);
+    }
+    return list;
+}
 
 void register_results(py::module_& module) {
     register_error_types(module);

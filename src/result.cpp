@@ -1,4 +1,4 @@
-// Result::to_value: the JSON shape of a record result (what `statenet run --data` prints).
+// Result::to_value and to_json: the JSON shape of a record result (what `statenet run --data` prints).
 #include <statenet/result.hpp>
 
 namespace statenet {
@@ -10,35 +10,53 @@ Value path_value(const std::vector<std::string>& path) {
     return Value(std::move(items));
 }
 
-}  // namespace
-
-Value Result::to_value() const {
+/// The members after `data`, in to_value's order.
+Value tail_members(const Result& r) {
     Value v = Value::object();
-    v.set("ok", ok);
-    v.set("final_state", final_state);
-    v.set("data", data);
-    v.set("path", path_value(path));
-    if (error)
-        v.set("error", Value::object({{"name", error->name}, {"message", error->message}, {"state", error->state}}));
-    if (!branches.empty()) {
+    v.set("path", path_value(r.path));
+    if (r.error)
+        v.set("error",
+              Value::object({{"name", r.error->name}, {"message", r.error->message}, {"state", r.error->state}}));
+    if (!r.branches.empty()) {
         Value list = Value::array();
-        for (const auto& b : branches)
+        for (const auto& b : r.branches)
             list.push_back(
                 Value::object({{"final_state", b.final_state}, {"data", b.data}, {"path", path_value(b.path)}}));
         v.set("branches", std::move(list));
     }
-    v.set("run_id", run_id);
-    v.set("transitions", static_cast<long long>(transitions));
-    v.set("duration_us", static_cast<double>(duration.count()) / 1000.0);
-    if (!emit) v.set("emit", false);
-    if (parked) {
+    v.set("run_id", r.run_id);
+    v.set("transitions", static_cast<long long>(r.transitions));
+    v.set("duration_us", static_cast<double>(r.duration.count()) / 1000.0);
+    if (!r.emit) v.set("emit", false);
+    if (r.parked) {
         v.set("parked", true);
-        v.set("signal", signal);
+        v.set("signal", r.signal);
     }
-    if (!usage.empty())
-        v.set("usage", Value::object({{"prompt_tokens", static_cast<long long>(usage.prompt_tokens)},
-                                      {"completion_tokens", static_cast<long long>(usage.completion_tokens)}}));
+    if (!r.usage.empty())
+        v.set("usage", Value::object({{"prompt_tokens", static_cast<long long>(r.usage.prompt_tokens)},
+                                      {"completion_tokens", static_cast<long long>(r.usage.completion_tokens)}}));
     return v;
+}
+
+}  // namespace
+
+Value Result::to_value() const {
+    Value v = Value::object({{"ok", ok}, {"final_state", final_state}, {"data", data}});
+    Value tail = tail_members(*this);
+    auto& members = v.as_object();
+    for (auto& member : tail.as_object()) members.push_back(std::move(member));
+    return v;
+}
+
+std::string Result::to_json(std::string_view data_json) const {
+    std::string out = ok ? R"({"ok":true,"final_state":)" : R"({"ok":false,"final_state":)";
+    out += Value(final_state).to_json();
+    out += R"(,"data":)";
+    out += data_json.empty() ? std::string_view("null") : data_json;
+    const std::string tail = tail_members(*this).to_json();  // {"path":...}: never empty
+    out += ',';
+    out.append(tail, 1);
+    return out;
 }
 
 }  // namespace statenet

@@ -1,6 +1,7 @@
 /* The C ABI (include/statenet/statenet.h) from a C11 program: statuses, messages,
  * caller-freed buffers, workflows, batches, files and machines.
  * Usage: capi_test SOURCE_ROOT SCRATCH_DIR */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <statenet/statenet.h>
 
 #include <stdio.h>
@@ -22,6 +23,79 @@ static int checks = 0;
 static int contains(const char* text, const char* part) { return text && strstr(text, part) != NULL; }
 
 static void path(char* out, size_t size, const char* dir, const char* name) { snprintf(out, size, "%s/%s", dir, name); }
+
+static void write_file(const char* file, const char* text) {
+    FILE* f = fopen(file, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The record's data in statenet_process's result, whatever became of the record: failed
+ * (copy mode: as of its last successful state), excluded, parked, not an object. */
+static void check_result_data(statenet_engine* engine, const char* scratch_root) {
+    char scratch[2048], file[4096], passthrough[4096];
+    path(scratch, sizeof scratch, scratch_root, "capi_XXXXXX");
+    CHECK(mkdtemp(scratch) != NULL);
+    path(file, sizeof file, scratch, "data.toml");
+    path(passthrough, sizeof passthrough, scratch, "pass.toml");
+    write_file(file,
+               "name = \"data\"\ndata_mode = \"copy\"\n[history]\ndb = \"history.db\"\nlevel = \"runs\"\n"
+               "[networks.main.states.a]\nstart = true\ntransform = { lua = \"data.seen = 'a'\" }\n"
+               "[[networks.main.states.a.arcs]]\nto = \"b\"\n"
+               "[networks.main.states.b]\n"
+               "transform = { lua = \"data.half = 'b'; if data.fail then error('boom') end\" }\n"
+               "[[networks.main.states.b.arcs]]\nto = \"waiting\"\nwhen = { lua = \"data.wait == true\" }\n"
+               "[[networks.main.states.b.arcs]]\nto = \"hidden\"\nwhen = { lua = \"data.hide == true\" }\n"
+               "[[networks.main.states.b.arcs]]\nto = \"done\"\n"
+               "[networks.main.states.waiting]\nwait = { signal = \"go\" }\n"
+               "[[networks.main.states.waiting.arcs]]\nto = \"done\"\n"
+               "[networks.main.states.hidden]\nend = true\nemit = false\n"
+               "[networks.main.states.done]\nend = true\n");
+    write_file(passthrough, "name = \"pass\"\n[networks.main.states.a]\nstart = true\nend = true\n");
+    statenet_workflow* workflow = NULL;
+    char* error = NULL;
+    char* result = NULL;
+    CHECK(statenet_workflow_load(engine, file, &workflow, &error) == STATENET_OK);
+    CHECK(statenet_process(workflow, "{\"id\": 1}", &result, &error) == STATENET_OK);
+    CHECK(contains(result,
+                   "{\"ok\":true,\"final_state\":\"main/done\",\"data\":{\"id\":1,\"half\":\"b\",\"seen\":\"a\"},"));
+    CHECK(contains(result, "\"path\":[\"main/a\",\"main/b\",\"main/done\"],\"run_id\":\""));
+    statenet_free(result);
+    /* Failed in b's transform (reported from the arc out of a): the data as a left it. */
+    CHECK(statenet_process(workflow, "{\"id\": 2, \"fail\": true}", &result, &error) == STATENET_OK);
+    CHECK(
+        contains(result, "{\"ok\":false,\"final_state\":\"main/a\",\"data\":{\"id\":2,\"fail\":true,\"seen\":\"a\"},"));
+    CHECK(contains(result, "\"error\":{\"name\":\"LuaError\""));
+    CHECK(contains(result, "boom"));
+    statenet_free(result);
+    /* Excluded: ok, not emitted, its data all the same. */
+    CHECK(statenet_process(workflow, "{\"id\": 3, \"hide\": true}", &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"data\":{\"id\":3,\"hide\":true,\"half\":\"b\",\"seen\":\"a\"}"));
+    CHECK(contains(result, "\"emit\":false"));
+    statenet_free(result);
+    /* Parked: waiting for `go`, with the data it parked with. */
+    CHECK(statenet_process(workflow, "{\"id\": 4, \"wait\": true}", &result, &error) == STATENET_OK);
+    CHECK(contains(result, "{\"ok\":false,\"final_state\":\"main/waiting\",\"data\":{\"id\":4,\"wait\":true,"));
+    CHECK(contains(result, "\"parked\":true,\"signal\":\"go\""));
+    CHECK(!contains(result, "\"error\""));
+    statenet_free(result);
+    /* Not an object: the record itself is the data. */
+    CHECK(statenet_process(workflow, "[1, 2]", &result, &error) == STATENET_OK);
+    CHECK(contains(result, "\"data\":[1,2]"));
+    CHECK(contains(result, "\"name\":\"SchemaViolation\""));
+    statenet_free(result);
+    statenet_workflow_free(workflow);
+    /* Fields the run did not change keep their input spelling (the same JSON values). */
+    CHECK(statenet_workflow_load(engine, passthrough, &workflow, &error) == STATENET_OK);
+    CHECK(statenet_process(workflow, "{ \"a\" : 1.50, \"s\": \"\\u00e9\", \"n\": [1, 2] }", &result, &error) ==
+          STATENET_OK);
+    CHECK(contains(result, "\"data\":{\"a\":1.50,\"s\":\"\\u00e9\",\"n\":[1, 2]}"));
+    statenet_free(result);
+    CHECK(statenet_process(workflow, "{\"a\": 1,}", &result, &error) == STATENET_INVALID);
+    CHECK(contains(error, "record_json is not valid JSON"));
+    statenet_free(error);
+    statenet_workflow_free(workflow);
+}
 
 int main(int argc, char** argv) {
     if (argc != 3) {
@@ -188,6 +262,8 @@ int main(int argc, char** argv) {
     statenet_free(error);
     CHECK(statenet_history_runs(NULL, 0, &result, &error) == STATENET_INVALID);
     statenet_free(error);
+
+    check_result_data(engine, argv[2]);
 
     CHECK(statenet_engine_reload(engine, &result, &error) == STATENET_OK);
     CHECK(contains(result, "\"ok\":true"));

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace statenet {
@@ -93,6 +94,9 @@ struct STATENET_API Result {
 
     /// The result as a JSON-ready Value (ok, final_state, data, path, error, ...).
     Value to_value() const;
+    /// to_value() as JSON text with `data_json` (JSON text, such as Workflow::process_json
+    /// writes with JsonData::always; empty = null) as its data instead of `data`.
+    std::string to_json(std::string_view data_json) const;
 };
 
 }  // namespace statenet

@@ -42,6 +42,17 @@ struct RunOptions {
     bool resume = false;
 };
 
+/// What Workflow::process_json writes to its `out`.
+enum class JsonData {
+    /// The data of a record that succeeds and is emitted (a stream's output line);
+    /// nothing for the others.
+    emitted,
+    /// The record's data whatever became of it, as process() leaves it in Result::data:
+    /// a failed record's data (in copy mode, as of its last successful state), an
+    /// excluded or a parked record's.
+    always,
+};
+
 /// Options of Workflow::process_batch.
 struct BatchOptions {
     /// Worker threads, each with its own Lua VM; 0 = one per hardware thread.
@@ -75,12 +86,16 @@ public:
 
     /// Runs one record given as JSON text, the fast path for streams: fields that no
     /// function reads never become Lua values, and the output copies the fields the run
-    /// did not change from the input. When the record succeeds and is emitted, `out`
-    /// holds its data as one line of compact JSON (else it is empty); Result::data
-    /// stays null, everything else is as process() reports it. The same text gives the
-    /// same output as process(Value::from_json(json)).data.to_json(). Throws JsonError
-    /// when `json` is not valid JSON.
-    Result process_json(std::string_view json, std::string& out, const RunOptions& options = {}) const;
+    /// did not change from the input. `out` holds the record's data as one line of
+    /// JSON when it succeeds and is emitted, or with JsonData::always whatever became
+    /// of it (else it is empty); Result::data stays null, everything else is as
+    /// process() reports it. The data is the same JSON value as
+    /// process(Value::from_json(json)).data, and the same text when the input is compact
+    /// JSON as Value::to_json writes it: fields the run did not change keep their input
+    /// spelling (spaces inside them, `1.50`, `\u00e9`). Throws JsonError when `json`
+    /// is not valid JSON.
+    Result process_json(std::string_view json, std::string& out, const RunOptions& options = {},
+                        JsonData data = JsonData::emitted) const;
 
     /// Runs every record, in parallel on `options.workers` threads; the results come
     /// back in input order. Record failures are in the results, as for process().

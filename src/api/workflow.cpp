@@ -39,9 +39,9 @@ Result Workflow::process(Value&& record, const RunOptions& options) const {
     return runner->run(std::move(record), options);
 }
 
-Result Workflow::process_json(std::string_view json, std::string& out, const RunOptions& options) const {
+Result Workflow::process_json(std::string_view json, std::string& out, const RunOptions& options, JsonData data) const {
     detail::RunnerLease runner(impl_->runners());
-    return runner->run_json(json, out, options);
+    return runner->run_json(json, out, options, /*lean=*/false, nullptr, data);
 }
 
 std::vector<Result> Workflow::process_batch(const std::vector<Value>& records, const BatchOptions& options) const {

@@ -192,7 +192,16 @@ statenet_status statenet_process(statenet_workflow* workflow, const char* record
     return guarded(error, [&] {
         require(workflow, "workflow");
         require(record_json, "record_json");
-        set(result_json, result_value(workflow->workflow.process(parse(record_json, "record_json"))).to_json());
+        // The JSON fast path: the record's fields are read from its text as functions ask
+        // for them, and the data written back from that text plus what the run changed.
+        std::string data;
+        statenet::Result result;
+        try {
+            result = workflow->workflow.process_json(record_json, data, {}, statenet::JsonData::always);
+        } catch (const statenet::JsonError& e) {
+            throw Invalid(std::string("record_json is not valid JSON: ") + e.what());
+        }
+        set(result_json, result.to_json(data));
     });
 }
 

@@ -87,6 +87,7 @@ struct Runner::Run {
     bool reference = false;           // the record is a row (reference mode)
     bool lean = false;                // see Runner::run_json
     std::string* json_out = nullptr;  // the JSON fast path's output line
+    bool json_always = false;         // json_out gets every record's data (JsonData::always)
     bool timed = true;                // someone reads the duration
     std::chrono::steady_clock::time_point started;
     double deadline = 0;    // clock ms, 0 = none

@@ -104,6 +104,12 @@ void JsonOutput::write(int slot, std::string& out) {
     out += '}';
 }
 
+void JsonOutput::write_input(std::string& out) const {
+    out += '{';
+    json_.append_fields(out, 0, json_.size());
+    out += '}';
+}
+
 // The JSON record's object and array fields, and the whole record (for `pairs` and
 // copies), pushed through the Lua C API; scalars go through the runtime's FFI call.
 int JsonOutput::lua_json_table(lua_State* L) {

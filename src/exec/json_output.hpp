@@ -27,6 +27,8 @@ public:
     /// their order, each copied from the input text unless the run changed it, then the
     /// fields the run added, by name.
     void write(int slot, std::string& out);
+    /// Appends the record as it came in: its input fields, as write() copies them.
+    void write_input(std::string& out) const;
 
 private:
     JsonRecord json_;

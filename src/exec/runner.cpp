@@ -111,7 +111,7 @@ Result Runner::run(Value input, const RunOptions& options, RunObserver* observer
 }
 
 Result Runner::run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean,
-                        RunObserver* observer) {
+                        RunObserver* observer, JsonData data) {
     out.clear();
     const DataMode mode = options.mode.value_or(model_->mode);
     // The lazy path keeps one record's JSON; reference records and breadth-first
@@ -120,10 +120,10 @@ Result Runner::run_json(std::string_view text, std::string& out, const RunOption
         // History at level full keeps the input as a value (the run itself ignores it).
         RunObserver* watching = observer ? observer : observer_.get();
         Value input = watching && watching->wants_changes() ? Value::from_json(text) : Value();
-        return run_once(std::move(input), mode, 0, options, observer, &out, lean);
+        return run_once(std::move(input), mode, 0, options, observer, &out, lean, nullptr, data);
     }
     Result result = run(Value::from_json(text), options, observer);
-    if (result.ok && result.emit) out = result.data.to_json();
+    if ((result.ok && result.emit) || data == JsonData::always) out = result.data.to_json();
     return result;
 }
 
@@ -170,8 +170,9 @@ Runner::Run Runner::new_run(DataMode mode, int attempt, RunObserver* observer, b
 }
 
 Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOptions& options, RunObserver* observer,
-                        std::string* json_out, bool lean, const ResumePoint* from) {
+                        std::string* json_out, bool lean, const ResumePoint* from, JsonData json_data) {
     Run run = new_run(mode, attempt, observer, lean, json_out);
+    run.json_always = json_out && json_data == JsonData::always;
     run.entry = model_->main;
     if (!options.network.empty()) {
         const auto& nets = model_->networks;
@@ -210,6 +211,7 @@ Result Runner::run_once(Value input, DataMode mode, int attempt, const RunOption
     meter_.clear();  // what an earlier record left uncounted is not this one's
     if (auto error = begin(run, input, first_slot)) {
         result.error = std::move(error);
+        if (run.json_always) json_.write_input(*json_out);  // the record as it came, untouched
         result.data = std::move(input);
         result.duration = run.took();
         if (run.observer) run.observer->run_finished(result, nullptr, nullptr);
@@ -355,7 +357,7 @@ void Runner::collect(Run& run, const Outcome& outcome, Value& input, Result& res
                 }
                 result.data = program_.read_slot(primary->slot, reference_.order(input));
             } else if (run.json_out) {
-                if (result.emit) json_.write(primary->slot, *run.json_out);
+                if (result.emit || run.json_always) json_.write(primary->slot, *run.json_out);
                 if (keep_output) history_output = program_.read_whole(primary->slot, input);
             } else {
                 result.data = read_record(primary->slot, input);
@@ -372,9 +374,11 @@ void Runner::collect(Run& run, const Outcome& outcome, Value& input, Result& res
             if (!run.json_out)
                 result.data = run.reference ? program_.read_slot(culprit.slot, reference_.order(input))
                                             : read_record(culprit.slot, input);
-            else if (keep_output) history_output = program_.read_whole(culprit.slot, input);
+            else if (run.json_always) json_.write(culprit.slot, *run.json_out);
+            if (run.json_out && keep_output) history_output = program_.read_whole(culprit.slot, input);
         }
     } catch (const ConvertError& e) {
+        if (run.json_out) run.json_out->clear();  // no data, as Result::data stays null
         result.ok = false;
         result.error =
             ErrorInfo{"LuaError", std::string("the record cannot leave Lua: ") + e.what(), result.final_state};

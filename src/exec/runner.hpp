@@ -66,8 +66,10 @@ public:
     /// Result::run_id stay empty (an observer gets the id's bits; Lua's ctx.run_id is
     /// made when a function first reads it).
     /// `observer` (when given) replaces the runner's own for this record.
+    /// `data`: JsonData::always writes the record's data to `out` whatever became of it
+    /// (failed, excluded, parked), as Result::data would hold it after run().
     Result run_json(std::string_view text, std::string& out, const RunOptions& options, bool lean = false,
-                    RunObserver* observer = nullptr);
+                    RunObserver* observer = nullptr, JsonData data = JsonData::emitted);
 
     /// The next runs are part of another run (a map's items, a parallel state's branches):
     /// they take its id, and stop at their next step once `*cancelled` is true. Null
@@ -134,7 +136,8 @@ private:
 
     // A record's run (runner.cpp): begin -> drive -> collect.
     Result run_once(Value input, DataMode mode, int attempt, const RunOptions& options, RunObserver* observer,
-                    std::string* json_out = nullptr, bool lean = false, const ResumePoint* from = nullptr);
+                    std::string* json_out = nullptr, bool lean = false, const ResumePoint* from = nullptr,
+                    JsonData json_data = JsonData::emitted);
     Run new_run(DataMode mode, int attempt, RunObserver* observer, bool lean, std::string* json_out);
     std::optional<ErrorInfo> begin(Run& run, const Value& input, int& first_slot);
     void drive(Run& run, int first_slot, Outcome& outcome);

@@ -103,6 +103,7 @@ void Runner::collect_parked(Run& run, const Branch& b, Value& input, Result& res
     if (s.wait->timeout_ms > 0) p.deadline_us = unix_now_us() + static_cast<std::int64_t>(s.wait->timeout_ms * 1000);
     if (run.json_out) {
         json_.write(b.slot, p.data);
+        if (run.json_always) *run.json_out = p.data;
     } else {
         result.data = read_record(b.slot, input);
         p.data = result.data.to_json();
