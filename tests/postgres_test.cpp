@@ -213,7 +213,13 @@ if data.id % 7 == 0 then error("bad record " .. data.id) end
     for (int id = 1; id <= 25; ++id) records.push_back(Value::object({{"id", id}}));
     auto results = wf.process_batch(records, {.workers = 2});
     int failed = 0;
-    for (const auto& r : results) failed += r.ok ? 0 : 1;
+    std::string why;
+    for (const auto& r : results)
+        if (!r.ok) {
+            ++failed;
+            why += r.error->name + ": " + r.error->message + "\n";
+        }
+    INFO(why);
     CHECK(failed == 3);  // 7, 14, 21
     CHECK(count_rows("batch_items") == 22);
     CHECK(direct().query("SELECT count(*) AS n FROM batch_items WHERE id % 7 = 0", {})[0]["n"] == Value(0));

@@ -40,60 +40,19 @@ local FREE = {}     -- free slots
 local OUT = {}      -- breadth-first step output: slot, arc index pairs
 local nslots = 0
 
-local ctx = { vars = {}, resources = {}, log = {}, attempt = 0, state = "", network = "" }
-M.ctx = ctx
--- statenet.machine replaces these for machine instances; a record has no outbox.
-local function machines_only(name)
-  return function() error("ctx." .. name .. " works only in machines (statenet machine, Machines)", 2) end
-end
-ctx.emit, ctx.send = machines_only("emit"), machines_only("send")
-ctx.start_action = machines_only("start_action")
-
 -- What the host grants workflow code (src/lua/sandbox.cpp): sandboxed unless the
 -- benchmark baseline turned it off.
 local host = require("statenet.host")
 local sandboxed = host.sandboxed
 
--- A read-only view of `t` for workflow code: reads go through, writes raise, and its
--- metatable cannot be read or replaced. (The sandbox's rawset and table functions
--- refuse it too: see the Sandbox section.)
-local function frozen(t, what)
-  local proxy = setmetatable({}, {
-    __index = t,
-    __newindex = function() error(what .. " is read-only", 2) end,
-    __metatable = false,
-  })
-  READ_ONLY[proxy] = t
-  return proxy
-end
-
--- The ctx that functions get: the runtime's own with resources and log read-only and no
--- field writable, so one record cannot change what the next one sees.
-local user_ctx = ctx
-local shadow = {}  -- what user_ctx reads before ctx: the fields that differ, and vars (one hop less)
-if sandboxed then
-  shadow.resources, shadow.log = frozen(ctx.resources, "ctx.resources"), frozen(ctx.log, "ctx.log")
-  setmetatable(shadow, { __index = ctx })
-  user_ctx = frozen(shadow, "ctx")
-  READ_ONLY[user_ctx] = ctx
-end
-M.user_ctx = user_ctx
+-- The ctx that functions get, its vars, params and log (statenet/context.lua).
+local context = require("statenet.context")({
+  READ_ONLY = READ_ONLY, api = api, sandboxed = sandboxed, raw_ipairs = raw_ipairs,
+})
+local ctx, user_ctx, frozen, read_only = context.ctx, context.user_ctx, context.frozen, context.read_only
+M.ctx, M.user_ctx, M.setup, M.set_run_id_source = ctx, user_ctx, context.setup, context.set_run_id_source
 
 local reset_globals  -- between records: see the Sandbox section
-
--- ctx.run_id: given by the runner when it already has the run's id text, else made by
--- the runner the first time a function reads it (most runs never do).
-local run_id_source
-function M.set_run_id_source(f) run_id_source = f end
-setmetatable(ctx, {
-  __index = function(t, k)
-    if k == "run_id" and run_id_source then
-      local id = run_id_source()
-      rawset(t, "run_id", id)
-      return id
-    end
-  end,
-})
 
 -- ---------------------------------------------------------------------------------
 -- Slots: the records (and sub-network copies, breadth-first branches) of one run.
@@ -254,24 +213,6 @@ function M.pop(child, parent, aid)
   M.free(child)
 end
 
--- ctx.vars and ctx.params are read-only; ctx.log.<level>(message, fields) goes to the host's `log`.
--- A read-only proxy of `t`, nested tables included.
-local function read_only(t, what)
-  local proxy = setmetatable({}, {
-    __index = function(_, k)
-      local v = t[k]
-      if type(v) == "table" then return read_only(v, what) end
-      return v
-    end,
-    __newindex = function() error(what .. " is read-only", 2) end,
-    -- Leaving Lua (stored into a record), it becomes a plain copy: see M.materialize.
-    __statenet_view = true,
-    __metatable = false,
-  })
-  READ_ONLY[proxy] = t
-  return proxy
-end
-
 -- A parked record back at its waiting state `sid` (after begin): ctx as the state's arcs
 -- see it, with the signal's payload read-only like ctx.vars (nil when it timed out).
 function M.resume(sid, payload)
@@ -279,20 +220,6 @@ function M.resume(sid, payload)
   ctx.state, ctx.network, ctx.attempt = S.name, S.network, 0
   if type(payload) == "table" then payload = read_only(payload, "ctx.signal") end
   ctx.signal = payload
-end
-
-function M.setup(vars, log, params)
-  ctx.vars = read_only(vars, "ctx.vars")
-  -- A workflow's [params] values: ctx.params in functions, statenet.params anywhere
-  -- (module top level, factories).
-  ctx.params = read_only(params, "ctx.params")
-  api.params = ctx.params
-  if sandboxed then shadow.vars, shadow.params = ctx.vars, ctx.params end
-  for _, level in raw_ipairs({ "debug", "info", "warn", "error" }) do
-    ctx.log[level] = function(message, fields)
-      log(level, ctx.network .. "/" .. ctx.state, tostring(message), fields)
-    end
-  end
 end
 
 -- ---------------------------------------------------------------------------------
