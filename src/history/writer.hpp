@@ -25,8 +25,8 @@ public:
     static constexpr std::size_t queue_capacity = 16384;
     /// Submitting wakes the writer only at this many queued runs; otherwise it looks
     /// every poll_ms, so a run costs its worker no system call.
-    static constexpr std::size_t wake_at = 8192;
-    static constexpr int poll_ms = 10;
+    static constexpr std::size_t wake_at = 2048;
+    static constexpr int poll_ms = 20;
     /// A batch is committed after this many rows or this long after its first row.
     static constexpr std::size_t batch_rows = 10000;
     static constexpr int batch_ms = 100;
