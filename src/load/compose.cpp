@@ -9,8 +9,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace statenet::detail {
 
@@ -174,7 +172,7 @@ private:
             diags_.error(ref.loc, fmt::format("more than {} files deep in extends/include", max_layers_deep));
             return false;
         }
-        const std::optional<std::string> text = read_text(file);
+        const std::optional<std::string> text = context_.sources.text(file.string());
         if (!text) {
             diags_.error(ref.loc, fmt::format("cannot read '{}', named by '{}'", file.string(), key));
             return false;
@@ -248,16 +246,6 @@ private:
             else add(list);
         }
         return out;
-    }
-
-    /// A file's text, kept in the version's snapshot when there is one.
-    std::optional<std::string> read_text(const fs::path& file) const {
-        if (context_.sources) return context_.sources->text(file.string());
-        std::ifstream in(file, std::ios::binary);
-        if (!in) return std::nullopt;
-        std::ostringstream text;
-        text << in.rdbuf();
-        return text.str();
     }
 
     const ComposeContext& context_;

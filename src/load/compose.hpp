@@ -29,7 +29,7 @@ struct ComposeContext {
     bool profile_from_env = false;
     /// The version's files: each extended or included file is read through it, so the
     /// scripts hash and hot reload's file watch cover it.
-    SourceSnapshot* sources = nullptr;
+    SourceSnapshot& sources;
 };
 
 /// Replaces `root` (the entry file's tree) by the composed document: its `extends` base,

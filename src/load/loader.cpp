@@ -53,8 +53,8 @@ void choose_park_db(Model& model, const LoadOptions& options) {
     else if (options.park_db) model.park_db = options.park_db->string();
 }
 
-ComposeContext compose_context(const LoadOptions& options, const LoadEnvironment& env) {
-    ComposeContext context{env.stdlib_dir, options.profile, false};
+ComposeContext compose_context(const LoadOptions& options, const LoadEnvironment& env, SourceSnapshot& sources) {
+    ComposeContext context{env.stdlib_dir, options.profile, false, sources};
     if (!context.profile)
         if (const char* name = std::getenv("STATENET_PROFILE"); name && *name) {
             context.profile = name;
@@ -86,8 +86,7 @@ std::shared_ptr<Model> load_model(std::string_view text, const std::filesystem::
     Node root;
     if (!read_document(text, *model, env, root, diags)) return nullptr;
     Node instance_params;
-    ComposeContext context = compose_context(options, env);
-    context.sources = model->sources.get();
+    const ComposeContext context = compose_context(options, env, *model->sources);
     compose(root, context, instance_params, diags);
     EnvSubstitutions from_env;
     model->params = read_params(root, instance_params, options.params, diags, from_env);
