@@ -74,7 +74,8 @@ State& state() {
 }
 
 std::int64_t ns_at(const Calibration& c, std::uint64_t tsc) noexcept {
-    return c.ns + static_cast<std::int64_t>(static_cast<double>(static_cast<std::int64_t>(tsc - c.tsc)) * c.ns_per_tick);
+    return c.ns +
+           static_cast<std::int64_t>(static_cast<double>(static_cast<std::int64_t>(tsc - c.tsc)) * c.ns_per_tick);
 }
 
 /// A longer span gives a better rate: each refinement waits 16 times as long as the

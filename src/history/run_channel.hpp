@@ -1,4 +1,5 @@
-// RunChannel: one recorder's finished runs on their way to the history writer's thread, and their emptied extras on the way back, without a lock.
+// RunChannel: one recorder's finished runs on their way to the history writer's thread, and their emptied extras on the
+// way back, without a lock.
 #pragma once
 
 #include "history/recorder.hpp"
