@@ -1,6 +1,7 @@
 // The durable store: instances, idempotency keys and the audit log in one SQLite database.
 #include "io/sqlite_open.hpp"
 #include "io/sqlite_statement.hpp"
+#include "io/wal_checkpointer.hpp"
 #include "machine/sqlite_actions.hpp"
 #include "machine/sqlite_outbox.hpp"
 #include "machine/store.hpp"
@@ -97,6 +98,9 @@ public:
         // The keys and audit indexes grow with every event: a larger page cache keeps
         // their hot pages in memory (the default 2 MB makes each insert read pages back).
         db_.exec("PRAGMA cache_size=-65536");
+        // Checkpoints run on a thread of their own (see WalCheckpointer): 1,000 pages, as
+        // SQLite's automatic ones; the WAL starts over by 8,000 pages (32 MB).
+        checkpointer_ = std::make_unique<WalCheckpointer>(db_, file.string(), 1000, 8000);
         find_ = prepare(
             "SELECT network, state, version, completed, since_ms, due_ms, previous, stack FROM statenet_instances "
             "WHERE id = ?");
@@ -479,6 +483,7 @@ private:
     }
 
     SQLite::Database db_;
+    std::unique_ptr<WalCheckpointer> checkpointer_;  // before the statements: db_ outlives both
     std::unique_ptr<SQLite::Statement> find_, data_, insert_, update_;
     std::unique_ptr<HotStatement> find_key_, save_key_, audit_;
     std::unique_ptr<SqliteOutbox> outbox_;
