@@ -73,8 +73,8 @@ TEST_CASE("machines store - a key is applied once: in one batch, in a later batc
         m.start("a");
         m.start("b");
         // The same key twice in one batch; the same key on another instance is another key.
-        auto first = m.send_many({{"a", "add", {}, "k1"}, {"a", "add", {}, "k1"}, {"b", "add", {}, "k1"},
-                                  {"a", "add", {}, "k2"}});
+        auto first = m.send_many(
+            {{"a", "add", {}, "k1"}, {"a", "add", {}, "k1"}, {"b", "add", {}, "k1"}, {"a", "add", {}, "k2"}});
         CHECK(statuses(first) == std::vector<S>{S::applied, S::duplicate, S::applied, S::applied});
         CHECK(first[1].first == S::applied);
         CHECK(first[1].to == "main/on");
@@ -124,8 +124,7 @@ TEST_CASE("machines store - thousands of keyed events across WAL checkpoints: al
     for (int i = 0; i < 50; ++i) total += count(m, "i" + std::to_string(i));
     CHECK(total == batches * batch);
     for (int k : {0, 7777, batches * batch - 1})
-        CHECK(m.send("i" + std::to_string(k % 50), "add", {}, "k" + std::to_string(k)).status ==
-              SendStatus::duplicate);
+        CHECK(m.send("i" + std::to_string(k % 50), "add", {}, "k" + std::to_string(k)).status == SendStatus::duplicate);
 }
 
 TEST_CASE("WAL checkpointer - a thread copies the WAL back and a writer that never pauses keeps it bounded") {
@@ -138,7 +137,7 @@ TEST_CASE("WAL checkpointer - a thread copies the WAL back and a writer that nev
     const auto empty = size_of(file);
     const std::string text(3000, 'x');  // about a page per row
     {
-        statenet::detail::WalCheckpointer checkpointer(db, file.string(), 20, 200);
+        statenet::detail::WalCheckpointer checkpointer(db, 20, 200);
         SQLite::Statement insert(db, "INSERT INTO t (text) VALUES (?)");
         std::uintmax_t largest_wal = 0;
         for (int t = 0; t < 300; ++t) {

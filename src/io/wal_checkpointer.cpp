@@ -6,9 +6,15 @@
 
 namespace statenet::detail {
 
-WalCheckpointer::WalCheckpointer(SQLite::Database& db, std::string file, int pages, int limit)
-    : db_(db.getHandle()), file_(std::move(file)), pages_(pages), limit_(limit) {
-    sqlite3_wal_hook(db_, &WalCheckpointer::committed, this);  // replaces the automatic checkpoint
+WalCheckpointer::WalCheckpointer(SQLite::Database& db, int pages, int limit)
+    : db_(db.getHandle()), pages_(pages), limit_(limit) {
+    // The absolute path: the thread opens it later, perhaps after a chdir.
+    const char* file = sqlite3_db_filename(db_, "main");
+    file_ = file ? file : "";
+    // A temporary database has no file another connection could open.
+    failed_ = file_.empty();
+    // The hook replaces SQLite's automatic checkpoint.
+    sqlite3_wal_hook(db_, &WalCheckpointer::committed, this);
 }
 
 WalCheckpointer::~WalCheckpointer() {

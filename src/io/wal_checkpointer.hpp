@@ -25,7 +25,7 @@ namespace statenet::detail {
 /// first checkpoint: a short-lived process never has one.
 class WalCheckpointer {
 public:
-    WalCheckpointer(SQLite::Database& db, std::string file, int pages, int limit);
+    WalCheckpointer(SQLite::Database& db, int pages, int limit);
     ~WalCheckpointer();
     WalCheckpointer(const WalCheckpointer&) = delete;
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
@@ -44,8 +44,8 @@ private:
     std::mutex mutex_;  // guards what follows up to checkpointing_
     std::condition_variable wake_;
     bool wanted_ = false, busy_ = false, stop_ = false;
-    int last_pages_ = 0;  // the WAL's frames after the last commit
-    int copied_ = 0;      // of them, copied back by the last checkpoint
+    int last_pages_ = 0;        // the WAL's frames after the last commit
+    int copied_ = 0;            // of them, copied back by the last checkpoint
     std::mutex checkpointing_;  // held for each checkpoint, by either side
     /// No thread (it could not start or open the file): commits checkpoint as SQLite's own do.
     std::atomic<bool> failed_ = false;
