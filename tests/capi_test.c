@@ -61,10 +61,10 @@ static void check_result_data(statenet_engine* engine, const char* scratch_root)
                    "{\"ok\":true,\"final_state\":\"main/done\",\"data\":{\"id\":1,\"half\":\"b\",\"seen\":\"a\"},"));
     CHECK(contains(result, "\"path\":[\"main/a\",\"main/b\",\"main/done\"],\"run_id\":\""));
     statenet_free(result);
-    /* Failed in b's transform (reported from the arc out of a): the data as a left it. */
+    /* Failed in b's transform: the error is b's, the data as a left it. */
     CHECK(statenet_process(workflow, "{\"id\": 2, \"fail\": true}", &result, &error) == STATENET_OK);
     CHECK(
-        contains(result, "{\"ok\":false,\"final_state\":\"main/a\",\"data\":{\"id\":2,\"fail\":true,\"seen\":\"a\"},"));
+        contains(result, "{\"ok\":false,\"final_state\":\"main/b\",\"data\":{\"id\":2,\"fail\":true,\"seen\":\"a\"},"));
     CHECK(contains(result, "\"error\":{\"name\":\"LuaError\""));
     CHECK(contains(result, "boom"));
     statenet_free(result);

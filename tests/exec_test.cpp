@@ -309,6 +309,41 @@ end = true
     CHECK(r.path == Path{"main/pay", "main/declined"});
 }
 
+TEST_CASE("exec - an error in a state entered through a plain arc is that state's: its on_error, path and name") {
+    // validate -> pay is a plain arc: the runtime runs both states in one call, and the
+    // error raised in pay must still be pay's (not the first state's).
+    const std::string wf = R"(
+name = "chained_error"
+[networks.main.states.validate]
+start = true
+[[networks.main.states.validate.arcs]]
+to = "pay"
+[networks.main.states.pay]
+transform = "steps.named"
+on_error = [{ errors = ["PaymentDeclined"], to = "declined" }]
+[[networks.main.states.pay.arcs]]
+to = "done"
+[networks.main.states.declined]
+end = true
+transform = "steps.record_error"
+[networks.main.states.done]
+end = true
+)";
+    Result r = run(wf, "{}");
+    REQUIRE(r.ok);
+    CHECK(r.final_state == "main/declined");
+    CHECK(r.data["caught"].as_string() == "PaymentDeclined|card declined|main/pay");
+    CHECK(r.path == Path{"main/validate", "main/pay", "main/declined"});
+    std::string uncaught = wf;
+    uncaught.replace(uncaught.find("on_error"),
+                     uncaught.find('\n', uncaught.find("on_error")) - uncaught.find("on_error"), "");
+    Result failed = run(uncaught, "{}");
+    REQUIRE(!failed.ok);
+    CHECK(failed.error->name == "PaymentDeclined");
+    CHECK(failed.error->state == "main/pay");
+    CHECK(failed.final_state == "main/pay");
+}
+
 TEST_CASE("exec - on_error does not catch an error it does not list") {
     Result r = run(R"(
 name = "uncaught"

@@ -47,6 +47,7 @@ Runner::Runner(std::shared_ptr<const Model> model, std::shared_ptr<EngineImpl> e
         }
     install_context();
     json_.install(program_);
+    install_step_hook();
     if (model_->reference.resource >= 0) reference_.install(program_);
 }
 

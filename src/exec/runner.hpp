@@ -127,6 +127,9 @@ private:
     bool run_id_made_ = false;
     std::unique_ptr<Branch> single_;  // a depth-first run's one branch, reused: its vectors keep their capacity
     std::vector<Branch> no_spawn_;    // what step() spawns in a depth-first run: nothing
+    // The run and branch of the observed step_chain call in progress (chained_step).
+    Run* chained_run_ = nullptr;
+    Branch* chained_branch_ = nullptr;
 
     /// The current run's id, and as text (drawn and made on first use).
     const RunId& run_bits();
@@ -178,6 +181,11 @@ private:
     Status run_map(Run& run, Branch& b, const State& s);
     std::optional<ErrorInfo> put_field(int slot, const std::vector<std::string>& path, const Value& value);
     void enter_chained(Run& run, Branch& b, int count);
+    int chained_count();
+    // The runtime's step hook (runtime.lua's set_step_hook): step_chain, observed, took
+    // an arc into state `to` (global id) of chained_branch_.
+    static void chained_step(void* self, int to, const char* reason, std::size_t length) noexcept;
+    void install_step_hook();
     Status fail(Run& run, Branch& b, ErrorInfo error);
     Status finish(Run& run, Branch& b);
     Status record_failure(Run& run, Branch& b, ErrorInfo error);

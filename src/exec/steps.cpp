@@ -102,11 +102,12 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
             observe_step_end(run, b, StepEnd::failed, &*refused);
             return fail(run, b, std::move(*refused));
         }
-    // Without history, timeouts, held connections, breadth-first branches or recovery
-    // strategies, nothing needs C++ between two plain states: step_chain runs on through
-    // them in one call. A cancellable run (a concurrent branch) comes back after each state.
+    // Without timeouts, held connections, breadth-first branches, recovery strategies or
+    // history's per-step changes, nothing needs C++ between two plain states: step_chain
+    // runs on through them in one call (telling chained_step of each arc when history
+    // records steps). A cancellable run (a concurrent branch) comes back after each state.
     const bool chained =
-        !run.steps && !run.breadth_first && run.deadline == 0 && !guarded && !cancelled_ && !s.strategies.any();
+        !tracking_changes_ && !run.breadth_first && run.deadline == 0 && !guarded && !cancelled_ && !s.strategies.any();
     lua_State* L = program_.state();
     StackGuard guard(L);
     const int nargs = push_step_args(run, b, chained);
@@ -114,10 +115,17 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
     // the allocator refused memory.
     CallLimit limit(program_.vm().limits(), L, run.deadline > 0 ? run.deadline - engine_->clock->now_ms() : 0,
                     model_->timeout_ms, strategic ? s.strategies.deadline_ms : 0);
+    if (chained && run.steps) {
+        chained_run_ = &run;
+        chained_branch_ = &b;
+    }
     const bool raised = lua_pcall(L, nargs, chained ? 4 : 3, 0) != 0;
-    if (chained && !raised) {
-        enter_chained(run, b, static_cast<int>(lua_tointeger(L, -1)));
-        lua_pop(L, 1);
+    chained_run_ = nullptr;
+    chained_branch_ = nullptr;
+    if (chained) {
+        // A call that raised ends in the state it went on into last (its error is that state's).
+        enter_chained(run, b, raised ? chained_count() : static_cast<int>(lua_tointeger(L, -1)));
+        if (!raised) lua_pop(L, 1);
     }
     const int code = raised ? step_fail : static_cast<int>(lua_tointeger(L, -3));
     if (guarded) tx_.end_step(code == step_fail);
@@ -183,7 +191,8 @@ int Runner::push_step_args(const Run& run, const Branch& b, bool chained) {
     if (chained) {
         lua_pushinteger(L,
                         static_cast<lua_Integer>(model_->max_transitions) - static_cast<lua_Integer>(run.transitions));
-        return 7;
+        lua_pushboolean(L, run.steps != nullptr);
+        return 8;
     }
     lua_pushboolean(L, b.in_fallback);
     return 7;
@@ -220,6 +229,45 @@ Runner::Status Runner::spawn_branches(Run& run, Branch& b, const State& s, std::
 
 // The states step_chain went on into, after the one it was called for: each is an arc
 // taken and a state entered, as take_arc and step would have recorded them.
+// How many states the last step_chain call went on into, also when it raised.
+int Runner::chained_count() {
+    lua_State* L = program_.state();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, program_.refs().chain);
+    lua_rawgeti(L, -1, 0);
+    const int count = static_cast<int>(lua_tointeger(L, -1));
+    lua_pop(L, 2);
+    return count;
+}
+
+void Runner::install_step_hook() {
+    lua_State* L = program_.state();
+    StackGuard guard(L);
+    program_.vm().push_runtime("set_step_hook");
+    lua_pushlightuserdata(L, reinterpret_cast<void*>(&Runner::chained_step));
+    lua_pushlightuserdata(L, this);
+    lua_call(L, 2, 0);
+}
+
+// Called from Lua (FFI) between two chained states, so it touches no Lua state and
+// throws nothing: the step just run ended ok and took an arc into `to`, whose step starts.
+void Runner::chained_step(void* self, int to, const char* reason, std::size_t length) noexcept {
+    auto& runner = *static_cast<Runner*>(self);
+    if (!runner.chained_run_) return;
+    Run& run = *runner.chained_run_;
+    Branch& b = *runner.chained_branch_;
+    try {
+        runner.observe_step_end(run, b, StepEnd::ok, nullptr);
+        const State& target = runner.model_->state(b.network, runner.state_index_[static_cast<std::size_t>(to)]);
+        run.steps->routed(b.step, target, reason ? std::string_view(reason, length) : std::string_view());
+        b.parent = b.step;
+        b.via = StepVia::arc;
+        b.step =
+            run.steps->step_started(b.parent, b.via, target, 0, b.depth_offset + static_cast<int>(b.frames.size()));
+    } catch (...) {
+        // Out of memory for a history row: the run goes on without it.
+    }
+}
+
 void Runner::enter_chained(Run& run, Branch& b, int count) {
     const RuntimeRefs& refs = program_.refs();
     if (count == 0) return;

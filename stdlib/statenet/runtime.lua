@@ -12,6 +12,7 @@ local type, pairs, ipairs, next, setmetatable, error, tostring =
 local getmetatable = debug.getmetatable
 local clear = require("table.clear")
 local new_table = require("table.new")
+local ffi = require("ffi")
 
 local M = {}
 
@@ -458,11 +459,22 @@ end
 -- Depth-first through several states in one call: after state `sid`, while its outcome
 -- is a plain arc into a state that acquires no resources (plan.chain, by arc index) and
 -- `budget` transitions remain, runs that state too. Returns step's outcome for the last
--- state run, then how many states it went on into (their ids are in M.chain).
+-- state run, then how many states it went on into (their ids are in M.chain; CHAIN[0]
+-- counts them as it goes, for a call that raises). `observed`: history records steps,
+-- so each arc taken is told to the host (M.set_step_hook) before the next state runs.
 local CHAIN = {}
 M.chain = CHAIN
+local step_hook, hook_runner  -- M.set_step_hook
 
-function M.step_chain(sid, slot, attempt, ename, emsg, estate, budget)
+-- `hook`: the address of the runner's `void (void* runner, int to, const char* reason,
+-- size_t length)`; `runner`: its first argument.
+function M.set_step_hook(hook, runner)
+  step_hook = ffi.cast("void (*)(void*, int, const char*, size_t)", hook)
+  hook_runner = ffi.cast("void*", runner)
+end
+
+function M.step_chain(sid, slot, attempt, ename, emsg, estate, budget, observed)
+  CHAIN[0] = 0
   local code, x, y = M.step(sid, slot, attempt, ename, emsg, estate)
   local n = 0
   while code == ARC and n < budget do
@@ -470,6 +482,12 @@ function M.step_chain(sid, slot, attempt, ename, emsg, estate, budget)
     if to == nil then break end
     n = n + 1
     CHAIN[n] = to
+    CHAIN[0] = n
+    if observed then
+      local why = y
+      if type(why) == "number" then why = tostring(why) elseif type(why) ~= "string" then why = nil end
+      step_hook(hook_runner, to, why, why and #why or 0)
+    end
     sid = to
     code, x, y = M.step(sid, slot, 0)
   end
