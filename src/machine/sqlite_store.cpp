@@ -99,8 +99,9 @@ public:
         // their hot pages in memory (the default 2 MB makes each insert read pages back).
         db_.exec("PRAGMA cache_size=-65536");
         // Checkpoints run on a thread of their own (see WalCheckpointer): 1,000 pages, as
-        // SQLite's automatic ones; the WAL starts over by 8,000 pages (32 MB).
-        checkpointer_ = std::make_unique<WalCheckpointer>(db_, 1000, 8000);
+        // SQLite's automatic ones; the WAL starts over by 16,000 pages (64 MB): each time,
+        // the writer waits for a checkpoint's fsyncs.
+        checkpointer_ = std::make_unique<WalCheckpointer>(db_, 1000, 16000);
         find_ = prepare(
             "SELECT network, state, version, completed, since_ms, due_ms, previous, stack FROM statenet_instances "
             "WHERE id = ?");
