@@ -150,8 +150,9 @@ TEST_CASE("WAL checkpointer - a thread copies the WAL back and a writer that nev
             tx.commit();
             largest_wal = std::max(largest_wal, size_of(file.string() + "-wal"));
         }
-        // Without checkpoints the WAL would hold all 1,500 rows; SQLite's own ones are off.
-        CHECK(largest_wal < 260 * 4096 + 32 * 4096);
+        // Without checkpoints the WAL would hold all 1,500 rows (SQLite's own ones are
+        // off); it starts over by 200 pages, 400 when the thread is slow.
+        CHECK(largest_wal < 420 * (4096 + 24));
         CHECK(size_of(file) > empty + 1000 * 3000);
     }
     // Another connection reads every row.

@@ -20,9 +20,10 @@ namespace statenet::detail {
 /// connection of its own copies them back (a passive checkpoint: it never waits for the
 /// writer). A writer that never pauses would grow the WAL without end (SQLite restarts it
 /// only when a transaction begins with every frame copied), so once the WAL holds
-/// `limit` pages the committing connection waits for that thread and checkpoints the
-/// rest itself, and the next transaction starts the WAL over. The thread starts with the
-/// first checkpoint: a short-lived process never has one.
+/// `limit` pages the committing connection checkpoints the rest itself as soon as the
+/// thread is idle (which starts no other checkpoint meanwhile; at twice `limit` the
+/// connection waits for it), and the next transaction starts the WAL over. The thread
+/// starts with the first checkpoint: a short-lived process never has one.
 class WalCheckpointer {
 public:
     WalCheckpointer(SQLite::Database& db, int pages, int limit);
@@ -44,6 +45,7 @@ private:
     std::mutex mutex_;  // guards what follows up to checkpointing_
     std::condition_variable wake_;
     bool wanted_ = false, busy_ = false, stop_ = false;
+    bool restart_ = false;      // the WAL is at the limit: the committing connection copies the rest
     int last_pages_ = 0;        // the WAL's frames after the last commit
     int copied_ = 0;            // of them, copied back by the last checkpoint
     std::mutex checkpointing_;  // held for each checkpoint, by either side
