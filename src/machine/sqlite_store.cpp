@@ -100,7 +100,7 @@ public:
         db_.exec("PRAGMA cache_size=-65536");
         // Checkpoints run on a thread of their own (see WalCheckpointer): 1,000 pages, as
         // SQLite's automatic ones; the WAL starts over by 16,000 pages (64 MB): each time,
-        // the writer waits for a checkpoint's fsyncs.
+        // this connection copies the rest (a few ms of fsyncs).
         checkpointer_ = std::make_unique<WalCheckpointer>(db_, 1000, 16000);
         find_ = prepare(
             "SELECT network, state, version, completed, since_ms, due_ms, previous, stack FROM statenet_instances "
