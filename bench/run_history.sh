@@ -47,9 +47,13 @@ if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l > 1.0) }'; then
 fi
 
 # One fresh database per run, so every run pays for creating it and none for pruning.
-# The levels take turns (interleaved), so their best runs see the same machine.
+# The levels take turns (interleaved), so their best runs see the same machine. Each run
+# starts with the page cache clean (`sync`, not timed): level full leaves ~700 MB of
+# dirty pages, and a run that follows it would otherwise have its own writes held up
+# while the kernel writes those back.
 each_level() {
   for level in off runs steps full; do
+    sync
     best_of "$level" bash -c 'rm -f "$1" "$1-wal" "$1-shm"; exec "${@:2}"' _ "$OUT/history_$level.db" \
       "$STATENET" run "$WORKFLOW" -i "$IN" -o "$OUT/history_$level.jsonl" --errors "$OUT/history_${level}_errors.jsonl" \
       --history "$OUT/history_$level.db" --history-level "$level" --quiet

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "exec/runner.hpp"
+#include "exec/tick_clock.hpp"
 
 #include <chrono>
 #include <optional>
@@ -89,7 +90,7 @@ struct Runner::Run {
     std::string* json_out = nullptr;  // the JSON fast path's output line
     bool json_always = false;         // json_out gets every record's data (JsonData::always)
     bool timed = true;                // someone reads the duration
-    std::chrono::steady_clock::time_point started;
+    TickClock::time_point started;
     double deadline = 0;    // clock ms, 0 = none
     int first_attempt = 0;  // ctx.attempt in the start state (a re-run after Conflict)
     int entry = 0;          // the network the record starts in (RunOptions::network)
@@ -98,14 +99,12 @@ struct Runner::Run {
     bool fatal = false;  // MaxTransitions / Timeout: stop every branch
     RunObserver* observer = nullptr;
     RunObserver* steps = nullptr;  // the observer, when it records steps (else steps cost nothing)
-    std::chrono::steady_clock::time_point step_started;
+    TickClock::time_point step_started;
     const ResumePoint* resumed = nullptr;  // a parked record going on
     std::optional<std::int64_t> position;  // RunOptions::position, kept with a parked record
     std::optional<ParkedRecord> parked;    // filled by collect when the record parks
 
-    std::chrono::nanoseconds took() const {
-        return timed ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{0};
-    }
+    std::chrono::nanoseconds took() const { return timed ? TickClock::now() - started : std::chrono::nanoseconds{0}; }
 };
 
 /// How the branches ended: the one that explains an ok record (primary) or a failed one

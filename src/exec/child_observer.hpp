@@ -14,7 +14,7 @@ public:
 
     bool wants_steps() const noexcept override { return steps_ != nullptr; }
     bool wants_changes() const noexcept override { return steps_ && steps_->wants_changes(); }
-    void run_started(const RunId&, std::chrono::steady_clock::time_point, const Value&, const RunOptions&) override {}
+    void run_started(const RunId&, TickClock::time_point, const Value&, const RunOptions&) override {}
     int step_started(int parent, StepVia via, const State& state, int attempt, int depth) override {
         if (parent == 0) {
             steps_->routed(map_step_, state, {});

@@ -82,7 +82,7 @@ public:
 
     bool wants_steps() const noexcept override { return inner_ && inner_->wants_steps(); }
     bool wants_changes() const noexcept override { return inner_ && inner_->wants_changes(); }
-    void run_started(const RunId& id, std::chrono::steady_clock::time_point at, const Value& input,
+    void run_started(const RunId& id, TickClock::time_point at, const Value& input,
                      const RunOptions& options) override {
         std::lock_guard lock(mutex_);
         inner_->run_started(id, at, input, options);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "exec/run_id.hpp"
+#include "exec/tick_clock.hpp"
 #include "model/model.hpp"
 
 #include <statenet/result.hpp>
@@ -37,7 +38,7 @@ public:
     /// True when the observer wants each step's data changes (history level full).
     virtual bool wants_changes() const noexcept = 0;
     /// `id` is the run's id (Result::run_id is its text); `started`, when it started.
-    virtual void run_started(const RunId& id, std::chrono::steady_clock::time_point started, const Value& input,
+    virtual void run_started(const RunId& id, TickClock::time_point started, const Value& input,
                              const RunOptions& options) = 0;
     /// A state is entered or retried; returns the step's number (`parent` is 0 for the first).
     virtual int step_started(int parent, StepVia via, const State& state, int attempt, int depth) = 0;

@@ -157,7 +157,7 @@ Runner::Run Runner::new_run(DataMode mode, int attempt, RunObserver* observer, b
     Run run;
     // A lean run's duration is read by no one (and a clock read is ~2% of a small record).
     run.timed = !lean || observer || observer_;
-    if (run.timed) run.started = std::chrono::steady_clock::now();
+    if (run.timed) run.started = TickClock::now();
     run.lean = lean;
     run.json_out = json_out;
     run.reference = mode == DataMode::reference;

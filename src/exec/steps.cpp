@@ -437,7 +437,7 @@ void Runner::observe_step_end(Run& run, const Branch& b, StepEnd end, const Erro
     if (!run.steps) return;
     // One clock read per step: a step starts when the one before it ended (or the run
     // began), so the routing in between counts to the next step.
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = TickClock::now();
     const auto took = now - run.step_started;
     run.step_started = now;
     if (end == StepEnd::failed || !tracking_changes_) {

@@ -60,7 +60,7 @@ RunRecorder::RunRecorder(HistoryLevel level, Done done)
       steps_(level >= HistoryLevel::steps),
       done_(std::move(done)),
       wall_base_us_(history_now_us()),
-      steady_base_(std::chrono::steady_clock::now()) {}
+      steady_base_(TickClock::now()) {}
 
 RunExtras& RunRecorder::extras() {
     if (!record_.extras) record_.extras = spare_ ? std::move(spare_) : std::make_unique<RunExtras>();
@@ -81,7 +81,7 @@ StepMore& RunRecorder::more(StepRow& step) {
     return all[static_cast<std::size_t>(step.more)];
 }
 
-void RunRecorder::run_started(const RunId& id, std::chrono::steady_clock::time_point started, const Value& input,
+void RunRecorder::run_started(const RunId& id, TickClock::time_point started, const Value& input,
                               const RunOptions& options) {
     record_.id = id;
     record_.position = options.position.value_or(-1);

@@ -94,7 +94,7 @@ public:
 
     bool wants_steps() const noexcept override { return steps_; }
     bool wants_changes() const noexcept override { return level_ == HistoryLevel::full; }
-    void run_started(const RunId& id, std::chrono::steady_clock::time_point started, const Value& input,
+    void run_started(const RunId& id, TickClock::time_point started, const Value& input,
                      const RunOptions& options) override;
     int step_started(int parent, StepVia via, const State& state, int attempt, int depth) override;
     void step_ended(int step, StepEnd end, const ErrorInfo* error, std::chrono::nanoseconds took,
@@ -111,7 +111,7 @@ private:
     std::unique_ptr<RunExtras> spare_;  // for the next run that needs extras
     // Wall time of a run's start, from the steady clock reading the runner takes anyway.
     std::int64_t wall_base_us_;
-    std::chrono::steady_clock::time_point steady_base_;
+    TickClock::time_point steady_base_;
 
     RunExtras& extras();
     StepRow* at(int step);

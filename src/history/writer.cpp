@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -109,65 +110,117 @@ HistoryWriter::~HistoryWriter() {
     thread_.join();
 }
 
+namespace {
+
+/// Marks its channel closed when the recorder holding it goes.
+struct ChannelLease {
+    std::shared_ptr<RunChannel> channel = std::make_shared<RunChannel>();
+    ~ChannelLease() { channel->closed.store(true, std::memory_order_release); }
+};
+
+}  // namespace
+
 std::unique_ptr<RunObserver> HistoryWriter::recorder() {
     auto self = shared_from_this();
-    return std::make_unique<RunRecorder>(level_,
-                                         [self](RunRecord&& record) { return self->submit(std::move(record)); });
+    auto lease = std::make_shared<ChannelLease>();
+    {
+        std::lock_guard lock(mutex_);
+        channels_.push_back(lease->channel);
+    }
+    return std::make_unique<RunRecorder>(
+        level_, [self, lease](RunRecord&& record) { return self->submit(*lease->channel, std::move(record)); });
 }
 
-std::unique_ptr<RunExtras> HistoryWriter::submit(RunRecord&& record) {
-    std::unique_ptr<RunExtras> spare;
-    std::unique_lock lock(mutex_);
-    progress_.wait(lock, [&] { return queue_.size() < queue_capacity || failure_; });
-    if (failure_) return spare;  // reported by flush()
+std::unique_ptr<RunExtras> HistoryWriter::submit(RunChannel& channel, RunRecord&& record) {
+    if (failed_.load(std::memory_order_relaxed)) return {};  // reported by flush()
     const bool had_extras = record.extras != nullptr;
-    queue_.push_back(std::move(record));
-    ++submitted_;
-    if (had_extras && !spare_extras_.empty()) {
-        spare = std::move(spare_extras_.back());
-        spare_extras_.pop_back();
+    while (!channel.runs.push(record)) {
+        // Full: the writer is behind. Wait for room (the timeout covers a wake-up
+        // that came between the look and the wait).
+        wake_writer();
+        std::unique_lock lock(mutex_);
+        progress_.wait_for(lock, std::chrono::milliseconds(1), [&] {
+            return channel.runs.size() < channel.runs.capacity() || failed_.load(std::memory_order_relaxed);
+        });
+        if (failed_.load(std::memory_order_relaxed)) return {};
     }
-    const bool wake = queue_.size() == wake_at;
-    lock.unlock();
-    if (wake) wake_.notify_one();
-    return spare;
+    const std::uint64_t pushed = channel.runs.pushed();
+    if (pushed - channel.woken_at >= wake_at && channel.runs.size() >= wake_at) {
+        channel.woken_at = pushed;
+        wake_writer();
+    }
+    if (!had_extras) return {};
+    std::unique_ptr<RunExtras>* spare = channel.spares.front();
+    if (!spare) return {};
+    std::unique_ptr<RunExtras> reused = std::move(*spare);
+    channel.spares.pop();
+    return reused;
+}
+
+void HistoryWriter::wake_writer() {
+    // Taking the lock orders this wake-up after the writer's look at the channels, so
+    // it cannot fall between that look and its wait.
+    { std::lock_guard lock(mutex_); }
+    wake_.notify_one();
+}
+
+bool HistoryWriter::work_waiting() const {
+    for (const auto& channel : channels_)
+        if (channel->runs.size() >= wake_at) return true;
+    return false;
 }
 
 void HistoryWriter::flush() {
     std::unique_lock lock(mutex_);
-    const std::uint64_t target = submitted_;
+    std::vector<std::pair<std::shared_ptr<RunChannel>, std::uint64_t>> targets;
+    for (const auto& channel : channels_) targets.emplace_back(channel, channel->runs.pushed());
     flush_requested_ = true;
     wake_.notify_one();
-    progress_.wait(lock, [&] { return committed_ >= target || failure_; });
+    progress_.wait(lock, [&] {
+        return failure_ || std::all_of(targets.begin(), targets.end(),
+                                       [](const auto& t) { return t.first->committed >= t.second; });
+    });
     if (failure_) std::rethrow_exception(failure_);
+}
+
+std::size_t HistoryWriter::take(RunChannel& channel, std::vector<RunRecord>& batch) {
+    std::size_t n = 0;
+    while (RunRecord* run = channel.runs.front()) {
+        batch.push_back(std::move(*run));
+        channel.runs.pop();
+        ++n;
+    }
+    channel.taken += n;
+    return n;
 }
 
 void HistoryWriter::loop() {
     using clock = std::chrono::steady_clock;
     std::vector<RunRecord> batch;
+    std::vector<std::shared_ptr<RunChannel>> channels;
     bool in_transaction = false;
     std::size_t rows = 0;
-    std::uint64_t stored = 0, committed_now = 0;
     clock::time_point deadline;
     for (;;) {
         bool flush_now = false, closing = false;
         {
             std::unique_lock lock(mutex_);
             wake_.wait_for(lock, std::chrono::milliseconds(poll_ms),
-                           [&] { return queue_.size() >= wake_at || flush_requested_ || closing_; });
-            batch.swap(queue_);
+                           [&] { return work_waiting() || flush_requested_ || closing_; });
             flush_now = std::exchange(flush_requested_, false);
             closing = closing_;
+            channels = channels_;
         }
-        progress_.notify_all();  // room in the queue
-        if (failure_) {
-            // Stopped: what arrives is dropped, so no worker waits forever.
-            batch.clear();
-            if (closing) return;
-            continue;
-        }
-        try {
-            if (!batch.empty()) {
+        bool took = false;
+        for (const auto& channel : channels) {
+            if (take(*channel, batch) == 0) continue;
+            took = true;
+            if (failure_) {
+                // Stopped: what arrives is dropped, so no worker waits forever.
+                batch.clear();
+                continue;
+            }
+            try {
                 if (!in_transaction) {
                     // Holding the write lock from the start, the next run ids are ours.
                     db_->exec("BEGIN IMMEDIATE");
@@ -176,36 +229,48 @@ void HistoryWriter::loop() {
                     rows = 0;
                     deadline = clock::now() + std::chrono::milliseconds(batch_ms);
                 }
-                stored += batch.size();
                 rows += store(batch);
-                recycle(batch);
+                recycle(batch, *channel);
+            } catch (const std::exception& e) {
+                fail(e, in_transaction);
+                batch.clear();
             }
-            if (in_transaction && (rows >= batch_rows || flush_now || closing || clock::now() >= deadline)) {
+        }
+        if (took) progress_.notify_all();  // room in the channels
+        if (!failure_ && in_transaction && (rows >= batch_rows || flush_now || closing || clock::now() >= deadline)) {
+            try {
                 db_->exec("COMMIT");
                 in_transaction = false;
-            }
-        } catch (const std::exception& e) {
-            std::lock_guard lock(mutex_);
-            failure_ = std::make_exception_ptr(HistoryError(fmt::format("history database: {}", e.what())));
-            queue_.clear();
-            batch.clear();
-            if (in_transaction) {
-                try {
-                    db_->exec("ROLLBACK");
-                } catch (...) {}
-                in_transaction = false;
+            } catch (const std::exception& e) {
+                fail(e, in_transaction);
             }
         }
-        if (!in_transaction && committed_now != stored) {
-            committed_now = stored;
+        {
             std::lock_guard lock(mutex_);
-            committed_ = stored;
+            for (const auto& channel : channels)
+                if (!in_transaction || failure_) channel->committed = channel->taken;
+            // A channel whose recorder is gone leaves once everything it held is stored.
+            std::erase_if(channels_, [](const std::shared_ptr<RunChannel>& channel) {
+                return channel->closed.load(std::memory_order_acquire) && channel->runs.size() == 0 &&
+                       channel->committed == channel->taken;
+            });
+            if (closing && !in_transaction && channels_.empty()) break;
         }
         progress_.notify_all();
-        if (closing && !in_transaction) {
-            std::lock_guard lock(mutex_);
-            if (queue_.empty()) return;
-        }
+    }
+}
+
+void HistoryWriter::fail(const std::exception& e, bool& in_transaction) {
+    {
+        std::lock_guard lock(mutex_);
+        failure_ = std::make_exception_ptr(HistoryError(fmt::format("history database: {}", e.what())));
+        failed_.store(true, std::memory_order_relaxed);
+    }
+    if (in_transaction) {
+        try {
+            db_->exec("ROLLBACK");
+        } catch (...) {}
+        in_transaction = false;
     }
 }
 
@@ -358,22 +423,13 @@ void HistoryWriter::bind_plain_run(const Binding& b, SQLite::Statement& r, int f
     r.bind(first + 7, run.transitions);
 }
 
-void HistoryWriter::recycle(std::vector<RunRecord>& batch) {
-    // Everything but the hand-over happens outside the lock: a worker that finds the lock
-    // taken sleeps in the kernel until it is free, which costs it far more than the wait.
-    std::vector<std::unique_ptr<RunExtras>> emptied;
+void HistoryWriter::recycle(std::vector<RunRecord>& batch, RunChannel& channel) {
     for (RunRecord& run : batch) {
         if (!run.extras) continue;
         run.extras->clear();
-        if (emptied.size() < max_spare) emptied.push_back(std::move(run.extras));
+        channel.spares.push(run.extras);  // when the ring is full, the extras go with the batch
     }
     batch.clear();
-    if (emptied.empty()) return;
-    std::lock_guard lock(mutex_);
-    for (auto& extras : emptied) {
-        if (spare_extras_.size() >= max_spare) break;
-        spare_extras_.push_back(std::move(extras));
-    }
 }
 
 std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {

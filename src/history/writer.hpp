@@ -1,16 +1,18 @@
 // HistoryWriter: the one background thread that stores a workflow's history rows in SQLite, in batches.
 #pragma once
 
-#include "history/adaptive_mutex.hpp"
 #include "history/recorder.hpp"
+#include "history/run_channel.hpp"
 #include "model/model.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace SQLite {
 class Database;
@@ -21,10 +23,10 @@ namespace statenet::detail {
 
 class HistoryWriter : public std::enable_shared_from_this<HistoryWriter> {
 public:
-    /// Runs queued before the workers wait for the writer (backpressure bounds memory).
-    static constexpr std::size_t queue_capacity = 16384;
-    /// Submitting wakes the writer only at this many queued runs; otherwise it looks
-    /// every poll_ms, so a run costs its worker no system call.
+    /// Each recorder queues its runs in its own RunChannel (bounded: a worker whose
+    /// channel is full waits for the writer). Submitting wakes the writer only at this
+    /// many queued runs; otherwise it looks every poll_ms, so a run costs its worker no
+    /// system call and no lock.
     static constexpr std::size_t wake_at = 2048;
     static constexpr int poll_ms = 20;
     /// A batch is committed after this many rows or this long after its first row.
@@ -39,11 +41,12 @@ public:
     HistoryWriter(const HistoryWriter&) = delete;
     HistoryWriter& operator=(const HistoryWriter&) = delete;
 
-    /// A recorder for one runner; its runs go to this writer.
+    /// A recorder for one runner (one thread at a time); its runs go to this writer
+    /// through a channel of its own.
     std::unique_ptr<RunObserver> recorder();
-    /// Queues a finished run; waits only while the queue is full. Returns the emptied
-    /// extras of a stored run, for the recorder to fill next.
-    std::unique_ptr<RunExtras> submit(RunRecord&& record);
+    /// Queues a finished run of `channel`'s recorder; waits only while the channel is
+    /// full. Returns the emptied extras of a stored run, for the recorder to fill next.
+    std::unique_ptr<RunExtras> submit(RunChannel& channel, RunRecord&& record);
     /// What the row binders need besides the row.
     struct Binding {
         const Model* model;
@@ -69,24 +72,30 @@ private:
     std::int64_t workflow_id_ = 0;
     std::int64_t next_run_id_ = 1;
 
-    AdaptiveMutex mutex_;
-    std::condition_variable_any wake_;      // the writer: work, a flush request or closing
-    std::condition_variable_any progress_;  // submitters and flushers: room, commits, failure
-    std::vector<RunRecord> queue_;
-    std::vector<std::unique_ptr<RunExtras>> spare_extras_;  // emptied by the writer, reused by recorders
-    static constexpr std::size_t max_spare = 4096;
-    std::uint64_t submitted_ = 0, committed_ = 0;
+    std::mutex mutex_;
+    std::condition_variable wake_;      // the writer: work, a flush request or closing
+    std::condition_variable progress_;  // submitters and flushers: room, commits, failure
+    std::vector<std::shared_ptr<RunChannel>> channels_;
     bool flush_requested_ = false, closing_ = false;
     std::exception_ptr failure_;
+    std::atomic<bool> failed_{false};  // failure_ is set: seen by workers without the lock
     std::thread thread_;
 
     void loop();
+    /// Stops the writer: keeps `e` for flush() and rolls back the open transaction.
+    void fail(const std::exception& e, bool& in_transaction);
+    /// Wakes the writer (a channel filled up, or a flush).
+    void wake_writer();
+    /// Whether a channel holds wake_at runs (under mutex_).
+    bool work_waiting() const;
+    /// Takes what `channel` holds into `batch`; returns how many.
+    static std::size_t take(RunChannel& channel, std::vector<RunRecord>& batch);
     /// Stores `batch` inside the open transaction (a row per run, its steps with it);
     /// returns the rows written.
     std::size_t store(std::vector<RunRecord>& batch);
     Inserts& inserts();
-    /// Empties the stored runs and keeps their extras for reuse.
-    void recycle(std::vector<RunRecord>& batch);
+    /// Empties the stored runs and gives their extras back to `channel` for reuse.
+    static void recycle(std::vector<RunRecord>& batch, RunChannel& channel);
     static void bind_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     static void bind_plain_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     static void bind_used_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);

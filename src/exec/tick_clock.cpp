@@ -1,0 +1,121 @@
+// TickClock: the counter's rate, measured against steady_clock and refined over longer and longer spans.
+#include "exec/tick_clock.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <fstream>
+#include <mutex>
+#include <string>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define STATENET_TICKS 1
+#endif
+
+namespace statenet::detail {
+
+namespace {
+
+std::int64_t steady_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+#ifdef STATENET_TICKS
+
+/// ns(tsc) = ns + (tsc - tsc0) * ns_per_tick, until the counter reaches `next`.
+struct Calibration {
+    std::uint64_t tsc = 0;
+    std::int64_t ns = 0;
+    double ns_per_tick = 0;
+    std::uint64_t next = 0;
+};
+
+struct State {
+    bool counter = false;
+    std::uint64_t origin_tsc = 0;  // the first reading of both clocks: rates span from here
+    std::int64_t origin_ns = 0;
+    std::array<Calibration, 8> calibrations;  // each made once, never changed: readers need no lock
+    std::atomic<const Calibration*> current{nullptr};
+    std::size_t used = 0;
+    std::mutex refining;
+};
+
+bool kernel_keeps_time_with_tsc() {
+    std::ifstream in("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+    std::string source;
+    return in >> source && source == "tsc";
+}
+
+State& state() {
+    static State* s = [] {
+        auto* made = new State;  // never freed: other threads' clocks read it until exit
+        made->counter = kernel_keeps_time_with_tsc();
+        if (!made->counter) return made;
+        made->origin_tsc = __rdtsc();
+        made->origin_ns = steady_ns();
+        // The first rate, from a 50 µs span.
+        std::int64_t ns = made->origin_ns;
+        std::uint64_t tsc = made->origin_tsc;
+        while (ns - made->origin_ns < 50'000) {
+            ns = steady_ns();
+            tsc = __rdtsc();
+        }
+        Calibration& first = made->calibrations[made->used++];
+        first.tsc = tsc;
+        first.ns = ns;
+        first.ns_per_tick = static_cast<double>(ns - made->origin_ns) / static_cast<double>(tsc - made->origin_tsc);
+        first.next = tsc + 20 * (tsc - made->origin_tsc);  // ~1 ms on
+        made->current.store(&first, std::memory_order_release);
+        return made;
+    }();
+    return *s;
+}
+
+std::int64_t ns_at(const Calibration& c, std::uint64_t tsc) noexcept {
+    return c.ns + static_cast<std::int64_t>(static_cast<double>(static_cast<std::int64_t>(tsc - c.tsc)) * c.ns_per_tick);
+}
+
+/// A longer span gives a better rate: each refinement waits 16 times as long as the
+/// last. The new rate starts where the old one ends, so the clock never jumps.
+void refine(State& s, const Calibration& old) noexcept {
+    std::unique_lock lock(s.refining, std::try_to_lock);
+    if (!lock || s.current.load(std::memory_order_acquire) != &old) return;  // another thread does it
+    if (s.used == s.calibrations.size()) return;
+    const std::int64_t ns = steady_ns();
+    const std::uint64_t now = __rdtsc();
+    Calibration& c = s.calibrations[s.used++];
+    c.tsc = now;
+    c.ns = ns_at(old, now);
+    c.ns_per_tick = static_cast<double>(ns - s.origin_ns) / static_cast<double>(now - s.origin_tsc);
+    c.next = s.used == s.calibrations.size() ? UINT64_MAX : now + 15 * (now - s.origin_tsc);
+    s.current.store(&c, std::memory_order_release);
+}
+
+#endif
+
+}  // namespace
+
+TickClock::time_point TickClock::now() noexcept {
+#ifdef STATENET_TICKS
+    State& s = state();
+    if (s.counter) {
+        const std::uint64_t tsc = __rdtsc();
+        const Calibration* c = s.current.load(std::memory_order_acquire);
+        if (tsc >= c->next) refine(s, *c);
+        return time_point(duration(ns_at(*c, tsc)));
+    }
+#endif
+    return time_point(duration(steady_ns()));
+}
+
+bool TickClock::counter() noexcept {
+#ifdef STATENET_TICKS
+    return state().counter;
+#else
+    return false;
+#endif
+}
+
+}  // namespace statenet::detail

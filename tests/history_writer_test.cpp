@@ -1,0 +1,135 @@
+// The history writer under load, through the public API: runs handed over by several workers at once, more than a
+// worker's channel holds, and the durations recorded for runs and steps.
+#include "temp_dir.hpp"
+#include "test_paths.hpp"
+
+#include <statenet/statenet.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+using statenet::Engine;
+using statenet::History;
+using statenet::HistoryLevel;
+using statenet::LoadOptions;
+using statenet::Value;
+using statenet::Workflow;
+using statenet_test::history_dir;
+using statenet_test::TempDir;
+
+namespace {
+
+const char* chained = R"toml(
+name = "chained"
+[networks.main.states.a]
+start = true
+transform = { lua = "data.a = true" }
+[[networks.main.states.a.arcs]]
+to = "b"
+[networks.main.states.b]
+transform = { lua = "data.b = true" }
+[[networks.main.states.b.arcs]]
+to = "big"
+when = { lua = "data.n % 2 == 0" }
+[[networks.main.states.b.arcs]]
+to = "small"
+[networks.main.states.big]
+end = true
+[networks.main.states.small]
+end = true
+)toml";
+
+}  // namespace
+
+TEST_CASE("history writer - two workers hand over more runs than a channel holds: every run and step is stored") {
+    TempDir dir("statenet_history_writer");
+    Engine engine;
+    LoadOptions options;
+    options.history_db = dir / "h.db";
+    options.history_level = HistoryLevel::steps;
+    Workflow wf = engine.load_string(chained, history_dir / "inline.toml", options);
+    // A worker's channel holds 8,192 runs: each hands over about 15,000, so its ring
+    // wraps (and the worker waits for room whenever the writer falls behind).
+    constexpr int n = 30'000;
+    std::vector<Value> records;
+    records.reserve(n);
+    for (int i = 0; i < n; ++i) records.push_back(Value::object({{"n", i}}));
+    const auto results = wf.process_batch(records, {.workers = 2});
+    REQUIRE(results.size() == static_cast<std::size_t>(n));
+    wf.flush_history();
+    History history(dir / "h.db");
+    const auto runs = history.runs();
+    REQUIRE(runs.size() == static_cast<std::size_t>(n));
+    std::set<std::int64_t> positions;
+    std::set<std::string> ids;
+    for (const auto& run : runs) {
+        REQUIRE(run.position);
+        positions.insert(*run.position);
+        ids.insert(run.run_id);
+    }
+    CHECK(positions.size() == static_cast<std::size_t>(n));
+    CHECK(*positions.begin() == 0);
+    CHECK(*positions.rbegin() == n - 1);
+    CHECK(ids.size() == static_cast<std::size_t>(n));
+    // The chained states' steps, with the arc each took, for a sample of runs.
+    for (std::size_t i = 0; i < runs.size(); i += 997) {
+        const auto steps = history.steps(runs[i]);
+        REQUIRE(steps.size() == 3);
+        CHECK(steps[0].qualified() == "main/a");
+        CHECK(steps[0].arc == "main/b");
+        CHECK(steps[1].qualified() == "main/b");
+        CHECK(steps[1].arc == (*runs[i].position % 2 == 0 ? "main/big" : "main/small"));
+        CHECK(steps[2].status == "end");
+    }
+}
+
+TEST_CASE("history writer - run and step durations follow the wall clock") {
+    TempDir dir("statenet_history_writer");
+    Engine engine;
+    LoadOptions options;
+    options.history_db = dir / "h.db";
+    options.history_level = HistoryLevel::steps;
+    // State b spins for 30 ms of CPU time; a and c do nothing.
+    Workflow wf = engine.load_string(R"toml(
+name = "timed"
+[networks.main.states.a]
+start = true
+[[networks.main.states.a.arcs]]
+to = "b"
+[networks.main.states.b]
+transform = { lua = "local t = os.clock(); while os.clock() - t < 0.03 do end" }
+[[networks.main.states.b.arcs]]
+to = "c"
+[networks.main.states.c]
+end = true
+)toml",
+                                     history_dir / "inline.toml", options);
+    const auto before = std::chrono::system_clock::now();
+    const auto result = wf.process(Value::object({}));
+    const auto after = std::chrono::system_clock::now();
+    REQUIRE(result.ok);
+    wf.flush_history();
+    History history(dir / "h.db");
+    const auto runs = history.runs();
+    REQUIRE(runs.size() == 1);
+    const auto steps = history.steps(runs[0]);
+    REQUIRE(steps.size() == 3);
+    const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(after - before).count();
+    CHECK(steps[1].duration_ns >= 29'000'000);
+    CHECK(steps[1].duration_ns <= took);
+    CHECK(steps[0].duration_ns < 5'000'000);
+    CHECK(steps[2].duration_ns < 5'000'000);
+    CHECK(runs[0].duration_ns >= steps[0].duration_ns + steps[1].duration_ns + steps[2].duration_ns);
+    CHECK(runs[0].duration_ns <= took);
+    CHECK(result.duration.count() == runs[0].duration_ns);
+    const auto micros = [](auto t) {
+        return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    };
+    CHECK(runs[0].started_us >= micros(before) - 1000);
+    CHECK(runs[0].started_us <= micros(after));
+}
