@@ -50,7 +50,8 @@ std::vector<SendStatus> statuses(const std::vector<statenet::SendResult>& result
 }
 
 std::int64_t count(Machines& m, const std::string& id) {
-    const Value& c = m.get(id)->data["count"];
+    const auto info = m.get(id);  // (the data lives as long as this copy)
+    const Value& c = info->data["count"];
     return c.is_null() ? 0 : c.as_int();
 }
 
