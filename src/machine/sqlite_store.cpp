@@ -1,5 +1,7 @@
 // The durable store: instances, idempotency keys and the audit log in one SQLite database.
 #include "io/sqlite_open.hpp"
+#include "io/sqlite_statement.hpp"
+#include "io/wal_checkpointer.hpp"
 #include "machine/sqlite_actions.hpp"
 #include "machine/sqlite_outbox.hpp"
 #include "machine/store.hpp"
@@ -96,6 +98,10 @@ public:
         // The keys and audit indexes grow with every event: a larger page cache keeps
         // their hot pages in memory (the default 2 MB makes each insert read pages back).
         db_.exec("PRAGMA cache_size=-65536");
+        // Checkpoints run on a thread of their own (see WalCheckpointer): 1,000 pages, as
+        // SQLite's automatic ones; the WAL starts over by 16,000 pages (64 MB): each time,
+        // this connection copies the rest (a few ms of fsyncs).
+        checkpointer_ = std::make_unique<WalCheckpointer>(db_, 1000, 16000);
         find_ = prepare(
             "SELECT network, state, version, completed, since_ms, due_ms, previous, stack FROM statenet_instances "
             "WHERE id = ?");
@@ -106,15 +112,18 @@ public:
         update_ = prepare(
             "UPDATE statenet_instances SET network = ?2, state = ?3, version = ?4, completed = ?5, "
             "since_ms = ?6, due_ms = ?7, data = coalesce(?8, data), previous = ?9, stack = ?10 WHERE id = ?1");
-        find_key_ = prepare(
+        find_key_ = std::make_unique<HotStatement>(
+            db_,
             "SELECT status, event, from_state, to_state, completed, reason, error_name, error_message, "
             "error_state FROM statenet_keys WHERE instance = ? AND key = ?");
-        save_key_ = prepare(
+        save_key_ = std::make_unique<HotStatement>(
+            db_,
             "INSERT INTO statenet_keys (instance, key, status, event, from_state, to_state, completed, reason, "
             "error_name, error_message, error_state, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         outbox_ = std::make_unique<SqliteOutbox>(db_);
         actions_ = std::make_unique<SqliteActions>(db_);
-        audit_ = prepare(
+        audit_ = std::make_unique<HotStatement>(
+            db_,
             "INSERT INTO statenet_audit (instance, from_state, to_state, event, key, time_ms, outcome, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     } catch (const SQLite::Exception& e) {
@@ -244,43 +253,44 @@ public:
     }
 
     std::optional<KeyedOutcome> find_key(std::string_view id, std::string_view key) override {
-        Use q(*find_key_);
-        bind_text(*find_key_, 1, id);
-        bind_text(*find_key_, 2, key);
-        if (!find_key_->executeStep()) return std::nullopt;
+        HotStatement& s = *find_key_;
+        HotStatement::Use use(s);
+        s.bind(1, id);
+        s.bind(2, key);
+        if (!s.step()) return std::nullopt;
         KeyedOutcome out;
         out.instance = id;
         out.key = key;
-        out.status = status_of(find_key_->getColumn(0).getText());
-        out.event = find_key_->getColumn(1).getString();
-        out.from = find_key_->getColumn(2).getString();
-        out.to = find_key_->getColumn(3).getString();
-        out.completed = find_key_->getColumn(4).getInt() != 0;
-        out.reason = find_key_->getColumn(5).getString();
-        if (!find_key_->getColumn(6).isNull())
-            out.error = ErrorInfo{find_key_->getColumn(6).getString(), find_key_->getColumn(7).getString(),
-                                  find_key_->getColumn(8).getString()};
+        out.status = status_of(s.text(0));
+        out.event = s.text(1);
+        out.from = s.text(2);
+        out.to = s.text(3);
+        out.completed = s.int64(4) != 0;
+        out.reason = s.text(5);
+        if (!s.is_null(6))
+            out.error = ErrorInfo{std::string(s.text(6)), std::string(s.text(7)), std::string(s.text(8))};
         return out;
     }
 
     void save_key(const KeyedOutcome& o, double time_ms) override {
-        SQLite::Statement& s = *save_key_;
-        Use q(s);
+        HotStatement& s = *save_key_;
+        HotStatement::Use use(s);
         s.bind(1, o.instance);
         s.bind(2, o.key);
-        s.bind(3, std::string(to_string(o.status)));
+        s.bind(3, to_string(o.status));
         s.bind(4, o.event);
         s.bind(5, o.from);
         s.bind(6, o.to);
-        s.bind(7, o.completed ? 1 : 0);
+        s.bind(7, std::int64_t{o.completed ? 1 : 0});
         s.bind(8, o.reason);
+        for (int i = 9; i <= 11; ++i) s.bind_null(i);
         if (o.error) {
             s.bind(9, o.error->name);
             s.bind(10, o.error->message);
             s.bind(11, o.error->state);
         }
         s.bind(12, time_ms);
-        s.exec();
+        s.step();
     }
 
     std::int64_t append_outbox(const OutboxEntry& entry) override { return outbox_->append(entry); }
@@ -305,8 +315,8 @@ public:
     }
 
     void append_audit(AuditEntry e) override {
-        SQLite::Statement& s = *audit_;
-        Use q(s);
+        HotStatement& s = *audit_;
+        HotStatement::Use use(s);
         s.bind(1, e.instance);
         s.bind(2, e.from);
         s.bind(3, e.to);
@@ -315,7 +325,7 @@ public:
         s.bind(6, e.time_ms);
         s.bind(7, e.outcome);
         s.bind(8, e.reason);
-        s.exec();
+        s.step();
     }
 
     std::vector<AuditEntry> audit(std::string_view id, std::size_t limit) override {
@@ -474,7 +484,9 @@ private:
     }
 
     SQLite::Database db_;
-    std::unique_ptr<SQLite::Statement> find_, data_, insert_, update_, find_key_, save_key_, audit_;
+    std::unique_ptr<WalCheckpointer> checkpointer_;  // before the statements: db_ outlives both
+    std::unique_ptr<SQLite::Statement> find_, data_, insert_, update_;
+    std::unique_ptr<HotStatement> find_key_, save_key_, audit_;
     std::unique_ptr<SqliteOutbox> outbox_;
     std::unique_ptr<SqliteActions> actions_;
     /// Instance rows as this connection last read or wrote them (see atomically).
