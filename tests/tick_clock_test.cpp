@@ -1,5 +1,4 @@
-// TickClock: the counter-based clock history times runs and steps with keeps pace with steady_clock and never goes
-// back.
+// TickClock, the clock history times runs and steps with: keeps pace with steady_clock, never goes back.
 #include "exec/tick_clock.hpp"
 
 #include <doctest/doctest.h>

@@ -1,5 +1,4 @@
-// RunChannel: one recorder's finished runs on their way to the history writer's thread, and their emptied extras on the
-// way back, without a lock.
+// RunChannel: a recorder's runs on their way to the history writer, and emptied extras back, without a lock.
 #pragma once
 
 #include "history/recorder.hpp"
