@@ -1,9 +1,10 @@
 /* The C ABI (include/statenet/statenet.h) from a C11 program: statuses, messages,
  * caller-freed buffers, workflows, batches, files and machines.
  * Usage: capi_test SOURCE_ROOT SCRATCH_DIR */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
 #include <statenet/statenet.h>
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,20 @@ static int checks = 0;
 
 static int contains(const char* text, const char* part) { return text && strstr(text, part) != NULL; }
 
-static void path(char* out, size_t size, const char* dir, const char* name) { snprintf(out, size, "%s/%s", dir, name); }
+static void path(char* out, size_t size, const char* dir, const char* name) {
+    const int n = snprintf(out, size, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "capi_test: path too long: %s/%s\n", dir, name);
+        exit(2);
+    }
+}
+
+static int remove_entry(const char* file, const struct stat* info, int flag, struct FTW* walk) {
+    (void)info;
+    (void)flag;
+    (void)walk;
+    return remove(file);
+}
 
 static void write_file(const char* file, const char* text) {
     FILE* f = fopen(file, "w");
@@ -102,15 +116,22 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: capi_test SOURCE_ROOT SCRATCH_DIR\n");
         return 2;
     }
+    /* A folder of this run's own under SCRATCH_DIR (two runs at once share nothing), removed at the end. */
+    char scratch[2048];
+    path(scratch, sizeof scratch, argv[2], "capi_run_XXXXXX");
+    if (!mkdtemp(scratch)) {
+        perror("capi_test: mkdtemp");
+        return 2;
+    }
     char orders[4096], chat[4096], in[4096], out[4096], errs[4096], bad[4096], logged[4096], history[4096];
     path(orders, sizeof orders, argv[1], "examples/orders/orders.toml");
     path(chat, sizeof chat, argv[1], "examples/chat-session/chat_session.lua");
-    path(in, sizeof in, argv[2], "in.jsonl");
-    path(out, sizeof out, argv[2], "out.jsonl");
-    path(errs, sizeof errs, argv[2], "errors.jsonl");
-    path(bad, sizeof bad, argv[2], "bad.toml");
-    path(logged, sizeof logged, argv[2], "capi_logged.toml");
-    path(history, sizeof history, argv[2], "capi_history.db");
+    path(in, sizeof in, scratch, "in.jsonl");
+    path(out, sizeof out, scratch, "out.jsonl");
+    path(errs, sizeof errs, scratch, "errors.jsonl");
+    path(bad, sizeof bad, scratch, "bad.toml");
+    path(logged, sizeof logged, scratch, "capi_logged.toml");
+    path(history, sizeof history, scratch, "capi_history.db");
     remove(history);
 
     CHECK(strlen(statenet_version()) > 0);
@@ -263,7 +284,7 @@ int main(int argc, char** argv) {
     CHECK(statenet_history_runs(NULL, 0, &result, &error) == STATENET_INVALID);
     statenet_free(error);
 
-    check_result_data(engine, argv[2]);
+    check_result_data(engine, scratch);
 
     CHECK(statenet_engine_reload(engine, &result, &error) == STATENET_OK);
     CHECK(contains(result, "\"ok\":true"));
@@ -272,6 +293,7 @@ int main(int argc, char** argv) {
     statenet_free(NULL);
     statenet_engine_free(NULL);
 
+    nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("%d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
