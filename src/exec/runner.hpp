@@ -191,6 +191,7 @@ private:
     Status record_failure(Run& run, Branch& b, ErrorInfo error);
     bool count_transition(Run& run, Branch& b);
     ErrorInfo pcall_error(std::string state);
+    void observe_step_start(Run& run, Branch& b, const State& s, int attempt);
     void observe_step_end(Run& run, const Branch& b, StepEnd end, const ErrorInfo* error);
     void observe_route(Run& run, Branch& b, int network, int state, StepVia via, std::string_view reason = {});
     void track_changes(bool on);

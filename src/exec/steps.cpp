@@ -78,10 +78,7 @@ Runner::Status Runner::step(Run& run, Branch& b, std::vector<Branch>& spawned) {
         return record_failure(
             run, b, {"Timeout", fmt::format("record exceeded timeout_ms = {}", model_->timeout_ms), *b.path.back()});
     }
-    if (run.steps) {
-        b.step =
-            run.steps->step_started(b.parent, b.via, s, b.attempt, b.depth_offset + static_cast<int>(b.frames.size()));
-    }
+    observe_step_start(run, b, s, b.attempt);
     if (!s.resources.empty())
         if (auto error = acquire_resources(s, *b.path.back())) return fail(run, b, std::move(*error));
     const bool guarded = tx_.guards();
@@ -227,8 +224,6 @@ Runner::Status Runner::spawn_branches(Run& run, Branch& b, const State& s, std::
     return b.status;
 }
 
-// The states step_chain went on into, after the one it was called for: each is an arc
-// taken and a state entered, as take_arc and step would have recorded them.
 // How many states the last step_chain call went on into, also when it raised.
 int Runner::chained_count() {
     lua_State* L = program_.state();
@@ -256,18 +251,18 @@ void Runner::chained_step(void* self, int to, const char* reason, std::size_t le
     Run& run = *runner.chained_run_;
     Branch& b = *runner.chained_branch_;
     try {
+        const int target = runner.state_index_[static_cast<std::size_t>(to)];
         runner.observe_step_end(run, b, StepEnd::ok, nullptr);
-        const State& target = runner.model_->state(b.network, runner.state_index_[static_cast<std::size_t>(to)]);
-        run.steps->routed(b.step, target, reason ? std::string_view(reason, length) : std::string_view());
-        b.parent = b.step;
-        b.via = StepVia::arc;
-        b.step =
-            run.steps->step_started(b.parent, b.via, target, 0, b.depth_offset + static_cast<int>(b.frames.size()));
+        runner.observe_route(run, b, b.network, target, StepVia::arc,
+                             reason ? std::string_view(reason, length) : std::string_view());
+        runner.observe_step_start(run, b, runner.model_->state(b.network, target), 0);
     } catch (...) {
         // Out of memory for a history row: the run goes on without it.
     }
 }
 
+// The states step_chain went on into, after the one it was called for: each is an arc
+// taken and a state entered, as take_arc and step would have recorded them.
 void Runner::enter_chained(Run& run, Branch& b, int count) {
     const RuntimeRefs& refs = program_.refs();
     if (count == 0) return;
@@ -455,6 +450,11 @@ void Runner::observe_step_end(Run& run, const Branch& b, StepEnd end, const Erro
         changes = Value::object({{"unreadable", e.what()}});
     }
     run.steps->step_ended(b.step, end, nullptr, took, &changes);
+}
+
+void Runner::observe_step_start(Run& run, Branch& b, const State& s, int attempt) {
+    if (!run.steps) return;
+    b.step = run.steps->step_started(b.parent, b.via, s, attempt, b.depth_offset + static_cast<int>(b.frames.size()));
 }
 
 void Runner::observe_route(Run& run, Branch& b, int network, int state, StepVia via, std::string_view reason) {
