@@ -82,8 +82,9 @@ std::int64_t ns_at(const Calibration& c, std::uint64_t tsc) noexcept {
 /// last. The new rate starts where the old one ends, so the clock never jumps.
 void refine(State& s, const Calibration& old) noexcept {
     std::unique_lock lock(s.refining, std::try_to_lock);
-    if (!lock || s.current.load(std::memory_order_acquire) != &old) return;  // another thread does it
-    if (s.used == s.calibrations.size()) return;
+    // Another thread does it. (The last calibration's `next` is never reached: no
+    // refinement runs past the array.)
+    if (!lock || s.current.load(std::memory_order_acquire) != &old) return;
     const std::int64_t ns = steady_ns();
     const std::uint64_t now = __rdtsc();
     Calibration& c = s.calibrations[s.used++];

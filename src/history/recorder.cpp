@@ -29,6 +29,15 @@ std::string_view step_end_name(StepEnd end) noexcept {
     return "ok";
 }
 
+std::string step_arcs(const StepRow& row, const StepMore* more, const std::vector<const State*>& states) {
+    if (row.target < 0) return {};
+    std::string arcs = states[static_cast<std::size_t>(row.target)]->qualified;
+    if (more)
+        for (std::int32_t target : more->more_targets)
+            arcs += "," + states[static_cast<std::size_t>(target)]->qualified;
+    return arcs;
+}
+
 HistoryStep history_step(const RunExtras& extras, std::size_t index, const Model& model,
                          const std::vector<const State*>& states) {
     const StepRow& row = extras.steps[index];
@@ -40,14 +49,12 @@ HistoryStep history_step(const RunExtras& extras, std::size_t index, const Model
     s.via = via_name(row.via);
     s.network = model.networks[static_cast<std::size_t>(state.network)].name;
     s.state = state.name;
-    if (row.target >= 0) s.arc = states[static_cast<std::size_t>(row.target)]->qualified;
+    s.arc = step_arcs(row, more, states);
     s.attempt = row.attempt;
     s.depth = row.depth;
     s.status = step_end_name(row.end);
     s.duration_ns = row.duration_ns;
     if (more) {
-        for (std::int32_t target : more->more_targets)
-            s.arc += "," + states[static_cast<std::size_t>(target)]->qualified;
         if (more->error) s.error = *more->error;
         if (more->changes) s.changes = *more->changes;
         s.reason = more->reason;

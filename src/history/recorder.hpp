@@ -80,6 +80,9 @@ struct RunRecord {
 /// States by global id, to turn StepRows into names.
 std::vector<const State*> states_by_id(const Model& model);
 std::string_view step_end_name(StepEnd end) noexcept;
+/// The states a step left for, as history shows them: "net/a" or, breadth-first,
+/// "net/a,net/b"; empty when it left for none.
+std::string step_arcs(const StepRow& row, const StepMore* more, const std::vector<const State*>& states);
 /// The public form of step `index` (0-based) of `steps`.
 HistoryStep history_step(const RunExtras& extras, std::size_t index, const Model& model,
                          const std::vector<const State*>& states);

@@ -490,14 +490,8 @@ void HistoryWriter::write_steps(const Binding& b, RunExtras& extras) {
         if (step.more >= 0) {
             const StepMore& more = extras.more[static_cast<std::size_t>(step.more)];
             out += ',';
-            if (more.more_targets.empty()) {
-                out += "null";
-            } else {
-                std::string arcs = (*b.states)[static_cast<std::size_t>(step.target)]->qualified;
-                for (std::int32_t target : more.more_targets)
-                    arcs += "," + (*b.states)[static_cast<std::size_t>(target)]->qualified;
-                append_json_string(out, arcs);
-            }
+            if (more.more_targets.empty()) out += "null";
+            else append_json_string(out, step_arcs(step, &more, *b.states));
             const ErrorInfo* error = more.error.get();
             for (const std::string* field :
                  {error ? &error->name : nullptr, error ? &error->message : nullptr, error ? &error->state : nullptr}) {
