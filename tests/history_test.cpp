@@ -1,5 +1,6 @@
 // Execution history (SPEC section 10) through the public API: recording levels, the step tree, queries, retention,
 // replay.
+#include "history_helpers.hpp"
 #include "temp_dir.hpp"
 #include "test_paths.hpp"
 
@@ -15,6 +16,8 @@
 #include <string>
 #include <vector>
 
+using history_test::history_in;
+using history_test::load_text;
 using statenet::Engine;
 using statenet::History;
 using statenet::HistoryFilter;
@@ -28,18 +31,6 @@ using statenet_test::history_dir;
 using statenet_test::TempDir;
 
 namespace {
-
-LoadOptions history_in(const std::filesystem::path& db, std::optional<HistoryLevel> level = std::nullopt) {
-    LoadOptions options;
-    options.history_db = db;
-    options.history_level = level;
-    return options;
-}
-
-/// Loads `toml` as if it were a file in tests/workflows/history (so hist.lua is found).
-Workflow load_text(Engine& engine, const std::string& toml, const LoadOptions& options) {
-    return engine.load_string(toml, history_dir / "inline.toml", options);
-}
 
 std::string step_text(const HistoryStep& s) {
     std::string text = std::to_string(s.seq) + " " + s.qualified() + " via " + s.via;

@@ -1,7 +1,7 @@
 // The history writer under load, through the public API: runs handed over by several workers at once, more than a
 // worker's channel holds, and the durations recorded for runs and steps.
+#include "history_helpers.hpp"
 #include "temp_dir.hpp"
-#include "test_paths.hpp"
 
 #include <statenet/statenet.hpp>
 
@@ -13,13 +13,13 @@
 #include <string>
 #include <vector>
 
+using history_test::history_in;
+using history_test::load_text;
 using statenet::Engine;
 using statenet::History;
 using statenet::HistoryLevel;
-using statenet::LoadOptions;
 using statenet::Value;
 using statenet::Workflow;
-using statenet_test::history_dir;
 using statenet_test::TempDir;
 
 namespace {
@@ -49,10 +49,7 @@ end = true
 TEST_CASE("history writer - two workers hand over more runs than a channel holds: every run and step is stored") {
     TempDir dir("statenet_history_writer");
     Engine engine;
-    LoadOptions options;
-    options.history_db = dir / "h.db";
-    options.history_level = HistoryLevel::steps;
-    Workflow wf = engine.load_string(chained, history_dir / "inline.toml", options);
+    Workflow wf = load_text(engine, chained, history_in(dir / "h.db", HistoryLevel::steps));
     // A worker's channel holds 8,192 runs: each hands over about 15,000, so its ring
     // wraps (and the worker waits for room whenever the writer falls behind).
     constexpr int n = 30'000;
@@ -91,11 +88,8 @@ TEST_CASE("history writer - two workers hand over more runs than a channel holds
 TEST_CASE("history writer - run and step durations follow the wall clock") {
     TempDir dir("statenet_history_writer");
     Engine engine;
-    LoadOptions options;
-    options.history_db = dir / "h.db";
-    options.history_level = HistoryLevel::steps;
     // State b spins for 30 ms of CPU time; a and c do nothing.
-    Workflow wf = engine.load_string(R"toml(
+    Workflow wf = load_text(engine, R"toml(
 name = "timed"
 [networks.main.states.a]
 start = true
@@ -108,7 +102,7 @@ to = "c"
 [networks.main.states.c]
 end = true
 )toml",
-                                     history_dir / "inline.toml", options);
+                            history_in(dir / "h.db", HistoryLevel::steps));
     const auto before = std::chrono::system_clock::now();
     const auto result = wf.process(Value::object({}));
     const auto after = std::chrono::system_clock::now();
