@@ -1,3 +1,4 @@
+// WalCheckpointer: the hook that takes over a connection's WAL checkpoints, and the thread that runs them.
 #include "io/wal_checkpointer.hpp"
 
 #include <sqlite3.h>
