@@ -42,16 +42,14 @@ ReplayReport replay(const Workflow& workflow, const History& history, const Hist
     detail::RunnerLease runner(workflow.impl().runners());
     const detail::Model& model = runner->model();
     const auto states = detail::states_by_id(model);
+    // Each run's steps, read back from the recorder's channel once it ended.
+    auto channel = std::make_shared<detail::RunChannel>();
+    detail::RunRecorder recorder(HistoryLevel::full, channel, nullptr);
     for (HistoryRun& run : history.runs(filter)) {
         if (run.level != HistoryLevel::full || !run.input) {
             report.skipped.push_back(std::move(run));
             continue;
         }
-        detail::RunRecord replayed;
-        detail::RunRecorder recorder(HistoryLevel::full, [&](detail::RunRecord&& r) {
-            replayed = std::move(r);
-            return std::unique_ptr<detail::RunExtras>{};
-        });
         RunOptions options;
         options.position = run.position;
         Result result = runner->run(Value(*run.input), options, &recorder);
@@ -62,9 +60,13 @@ ReplayReport replay(const Workflow& workflow, const History& history, const Hist
         if (!run.output || !(result.data == *run.output)) d.differences.emplace_back("output");
         if (!same_error(result.error, run.error)) d.differences.emplace_back("error");
         std::vector<HistoryStep> replayed_steps;
-        if (replayed.extras)
-            for (std::size_t i = 0; i < replayed.extras->steps.size(); ++i)
-                replayed_steps.push_back(detail::history_step(*replayed.extras, i, model, states));
+        if (detail::RunRecord* replayed = channel->runs.front()) {
+            if (replayed->extras)
+                for (std::size_t i = 0; i < replayed->extras->steps.size(); ++i)
+                    replayed_steps.push_back(detail::history_step(*replayed->extras, i, model, states));
+            replayed->extras.reset();
+            channel->runs.pop();
+        }
         const bool steps_differ = first_divergence(history.steps(run), replayed_steps, d);
         if (steps_differ && d.differences.empty()) d.differences.emplace_back("steps");
         if (d.differences.empty()) continue;

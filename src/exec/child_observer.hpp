@@ -10,10 +10,12 @@ namespace statenet::detail {
 /// of their own in history. Called on the record's thread only.
 class ChildObserver final : public RunObserver {
 public:
-    ChildObserver(RunObserver* steps, int map_step, int depth) : steps_(steps), map_step_(map_step), depth_(depth) {}
+    ChildObserver(RunObserver* steps, int map_step, int depth)
+        : RunObserver(steps != nullptr, steps && steps->wants_changes()),
+          steps_(steps),
+          map_step_(map_step),
+          depth_(depth) {}
 
-    bool wants_steps() const noexcept override { return steps_ != nullptr; }
-    bool wants_changes() const noexcept override { return steps_ && steps_->wants_changes(); }
     void run_started(const RunId&, TickClock::time_point, const Value&, const RunOptions&) override {}
     int step_started(int parent, StepVia via, const State& state, int attempt, int depth) override {
         if (parent == 0) {

@@ -78,10 +78,9 @@ private:
 /// The record's observer shared by the map's worker threads, one call at a time.
 class LockedObserver final : public RunObserver {
 public:
-    explicit LockedObserver(RunObserver* inner) : inner_(inner) {}
+    explicit LockedObserver(RunObserver* inner)
+        : RunObserver(inner && inner->wants_steps(), inner && inner->wants_changes()), inner_(inner) {}
 
-    bool wants_steps() const noexcept override { return inner_ && inner_->wants_steps(); }
-    bool wants_changes() const noexcept override { return inner_ && inner_->wants_changes(); }
     void run_started(const RunId& id, TickClock::time_point at, const Value& input,
                      const RunOptions& options) override {
         std::lock_guard lock(mutex_);

@@ -34,9 +34,9 @@ public:
 
     /// True when the observer records steps (history level steps or full); otherwise
     /// only run_started and run_finished are called.
-    virtual bool wants_steps() const noexcept = 0;
+    bool wants_steps() const noexcept { return steps_; }
     /// True when the observer wants each step's data changes (history level full).
-    virtual bool wants_changes() const noexcept = 0;
+    bool wants_changes() const noexcept { return changes_; }
     /// `id` is the run's id (Result::run_id is its text); `started`, when it started.
     virtual void run_started(const RunId& id, TickClock::time_point started, const Value& input,
                              const RunOptions& options) = 0;
@@ -57,6 +57,13 @@ public:
     /// the record's final data when result.data does not hold it (the lazy JSON path),
     /// given only when wants_changes().
     virtual void run_finished(const Result& result, const State* final_state, const Value* data) = 0;
+
+protected:
+    /// What it wants is fixed for its life (the runner reads it on every record).
+    RunObserver(bool steps, bool changes) noexcept : steps_(steps), changes_(steps && changes) {}
+
+private:
+    bool steps_, changes_;
 };
 
 }  // namespace statenet::detail

@@ -24,20 +24,12 @@ std::int64_t steady_ns() noexcept {
 
 #ifdef STATENET_TICKS
 
-/// ns(tsc) = ns + (tsc - tsc0) * ns_per_tick, until the counter reaches `next`.
-struct Calibration {
-    std::uint64_t tsc = 0;
-    std::int64_t ns = 0;
-    double ns_per_tick = 0;
-    std::uint64_t next = 0;
-};
-
 struct State {
     bool counter = false;
     std::uint64_t origin_tsc = 0;  // the first reading of both clocks: rates span from here
     std::int64_t origin_ns = 0;
-    std::array<Calibration, 8> calibrations;  // each made once, never changed: readers need no lock
-    std::atomic<const Calibration*> current{nullptr};
+    std::array<TickCalibration, 8> calibrations;  // each made once, never changed: readers need no lock
+    std::atomic<const TickCalibration*> current{nullptr};
     std::size_t used = 0;
     std::mutex refining;
 };
@@ -62,7 +54,7 @@ State& state() {
             ns = steady_ns();
             tsc = __rdtsc();
         }
-        Calibration& first = made->calibrations[made->used++];
+        TickCalibration& first = made->calibrations[made->used++];
         first.tsc = tsc;
         first.ns = ns;
         first.ns_per_tick = static_cast<double>(ns - made->origin_ns) / static_cast<double>(tsc - made->origin_tsc);
@@ -73,23 +65,18 @@ State& state() {
     return *s;
 }
 
-std::int64_t ns_at(const Calibration& c, std::uint64_t tsc) noexcept {
-    return c.ns +
-           static_cast<std::int64_t>(static_cast<double>(static_cast<std::int64_t>(tsc - c.tsc)) * c.ns_per_tick);
-}
-
 /// A longer span gives a better rate: each refinement waits 16 times as long as the
 /// last. The new rate starts where the old one ends, so the clock never jumps.
-void refine(State& s, const Calibration& old) noexcept {
+void refine(State& s, const TickCalibration& old) noexcept {
     std::unique_lock lock(s.refining, std::try_to_lock);
     // Another thread does it. (The last calibration's `next` is never reached: no
     // refinement runs past the array.)
     if (!lock || s.current.load(std::memory_order_acquire) != &old) return;
     const std::int64_t ns = steady_ns();
     const std::uint64_t now = __rdtsc();
-    Calibration& c = s.calibrations[s.used++];
+    TickCalibration& c = s.calibrations[s.used++];
     c.tsc = now;
-    c.ns = ns_at(old, now);
+    c.ns = old.ns_at(now);
     c.ns_per_tick = static_cast<double>(ns - s.origin_ns) / static_cast<double>(now - s.origin_tsc);
     c.next = s.used == s.calibrations.size() ? UINT64_MAX : now + 15 * (now - s.origin_tsc);
     s.current.store(&c, std::memory_order_release);
@@ -99,14 +86,17 @@ void refine(State& s, const Calibration& old) noexcept {
 
 }  // namespace
 
-TickClock::time_point TickClock::now() noexcept {
+TickClock::time_point TickClock::first_or_refined_now() noexcept {
 #ifdef STATENET_TICKS
     State& s = state();
     if (s.counter) {
         const std::uint64_t tsc = __rdtsc();
-        const Calibration* c = s.current.load(std::memory_order_acquire);
+        const TickCalibration* c = s.current.load(std::memory_order_acquire);
         if (tsc >= c->next) refine(s, *c);
-        return time_point(duration(ns_at(*c, tsc)));
+        // Publishes the rate for the inline path (a stale one it may overwrite has
+        // passed its `next`, so the inline path sends its readers back here).
+        current_.store(s.current.load(std::memory_order_acquire), std::memory_order_release);
+        return time_point(duration(c->ns_at(tsc)));
     }
 #endif
     return time_point(duration(steady_ns()));

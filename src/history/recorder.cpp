@@ -62,25 +62,43 @@ HistoryStep history_step(const RunExtras& extras, std::size_t index, const Model
     return s;
 }
 
-RunRecorder::RunRecorder(HistoryLevel level, Done done)
-    : level_(level),
-      steps_(level >= HistoryLevel::steps),
-      done_(std::move(done)),
-      wall_base_us_(history_now_us()),
-      steady_base_(TickClock::now()) {}
+RunRecorder::RunRecorder(HistoryLevel level, std::shared_ptr<RunChannel> channel, std::shared_ptr<RunConsumer> consumer)
+    : RunObserver(level >= HistoryLevel::steps, level == HistoryLevel::full),
+      level_(level),
+      channel_(std::move(channel)),
+      consumer_(std::move(consumer)) {}
+
+RunRecorder::~RunRecorder() { channel_->closed.store(true, std::memory_order_release); }
+
+RunRecord* RunRecorder::claim() {
+    if (RunRecord* slot = channel_->runs.claim()) return slot;
+    // Full: the consumer is behind (or gone); a slot that frees up is overwritten.
+    while (consumer_ && consumer_->wait_for_room(*channel_))
+        if (RunRecord* slot = channel_->runs.claim()) return slot;
+    return &scratch_;
+}
 
 RunExtras& RunRecorder::extras() {
-    if (!record_.extras) record_.extras = spare_ ? std::move(spare_) : std::make_unique<RunExtras>();
-    return *record_.extras;
+    if (!run_->extras) {
+        std::unique_ptr<RunExtras>* spare = channel_->spares.front();
+        if (spare) {
+            run_->extras = std::move(*spare);
+            channel_->spares.pop();
+        } else {
+            run_->extras = std::make_unique<RunExtras>();
+        }
+    }
+    return *run_->extras;
 }
 
 StepRow* RunRecorder::at(int step) {
-    if (step <= 0 || !record_.extras || static_cast<std::size_t>(step) > record_.extras->steps.size()) return nullptr;
-    return &record_.extras->steps[static_cast<std::size_t>(step) - 1];
+    if (step <= 0 || !run_ || !run_->extras || static_cast<std::size_t>(step) > run_->extras->steps.size())
+        return nullptr;
+    return &run_->extras->steps[static_cast<std::size_t>(step) - 1];
 }
 
 StepMore& RunRecorder::more(StepRow& step) {
-    auto& all = record_.extras->more;  // `step` is one of its steps: the extras exist
+    auto& all = run_->extras->more;  // `step` is one of its steps: the extras exist
     if (step.more < 0) {
         step.more = static_cast<std::int32_t>(all.size());
         all.emplace_back();
@@ -90,16 +108,22 @@ StepMore& RunRecorder::more(StepRow& step) {
 
 void RunRecorder::run_started(const RunId& id, TickClock::time_point started, const Value& input,
                               const RunOptions& options) {
-    record_.id = id;
-    record_.position = options.position.value_or(-1);
-    record_.started_us =
-        wall_base_us_ + std::chrono::duration_cast<std::chrono::microseconds>(started - steady_base_).count();
-    if (steps_) extras();
+    // A slot claimed for an earlier run that never ended here (it parked, or threw) is
+    // claimed again, with what extras it had. A fresh slot has none (the writer took
+    // them) and is only written: its line may still be in the writer's core's cache,
+    // and a read would wait for it.
+    RunRecord* const unfinished = run_;
+    RunRecord& run = *(run_ = claim());
+    if (&run == unfinished && run.extras) run.extras->clear();
+    run.id = id;
+    run.position = options.position.value_or(-1);
+    run.started = started;
+    if (wants_steps()) extras();
     if (level_ == HistoryLevel::full) extras().input = std::make_unique<Value>(input);
 }
 
 int RunRecorder::step_started(int parent, StepVia via, const State& state, int attempt, int depth) {
-    if (!steps_) return 0;
+    if (!wants_steps()) return 0;
     auto& steps = extras().steps;
     if (steps.size() >= static_cast<std::size_t>(max_steps_per_run)) return 0;
     StepRow& s = steps.emplace_back();
@@ -138,17 +162,19 @@ void RunRecorder::step_failed(int step, const ErrorInfo& error) {
 }
 
 void RunRecorder::run_finished(const Result& result, const State* final_state, const Value* data) {
-    if (result.parked) {
-        // Recorded once, when it ends after its signal (the parked row keeps its path).
-        record_ = RunRecord{};
-        return;
-    }
-    RunRecord& run = record_;
+    // Recorded once, when it ends after its signal (the parked row keeps its path); its
+    // slot goes to the next run.
+    if (result.parked || !run_) return;
+    RunRecord& run = *run_;
     run.ok = result.ok;
     // A failed run ends where its error happened: the runner sets Result::final_state
     // to the error's state, so the error is all the writer needs.
-    if (final_state) run.final_state = final_state->id;
-    if (result.error) extras().error = std::make_unique<ErrorInfo>(*result.error);
+    run.final_state = final_state ? final_state->id : -1;
+    if (result.error) {
+        RunExtras& e = extras();
+        e.failed = true;
+        e.error = *result.error;  // into the strings' room from an earlier run
+    }
     // Only a run that called resources pays for them (a run without extras is stored
     // by the cheaper plain insert).
     if (!result.usage.empty()) extras().usage = result.usage;
@@ -160,9 +186,15 @@ void RunRecorder::run_finished(const Result& result, const State* final_state, c
     run.duration_ns = result.duration.count();
     run.transitions = static_cast<std::int32_t>(result.transitions);
     if (level_ == HistoryLevel::full) extras().output = std::make_unique<Value>(data ? *data : result.data);
-    std::unique_ptr<RunExtras> reused = done_(std::move(record_));
-    record_ = RunRecord{};
-    if (reused && !spare_) spare_ = std::move(reused);
+    run_ = nullptr;
+    if (&run == &scratch_) return;  // the consumer stopped: dropped
+    RunChannel& channel = *channel_;
+    channel.runs.publish();
+    const std::uint64_t pushed = channel.runs.pushed();
+    if (consumer_ && pushed - channel.woken_at >= RunChannel::wake_at && channel.runs.size() >= RunChannel::wake_at) {
+        channel.woken_at = pushed;
+        consumer_->wake(channel);
+    }
 }
 
 }  // namespace statenet::detail

@@ -1,9 +1,13 @@
 // RunChannel: a recorder's runs on their way to the history writer, and emptied extras back, without a lock.
 #pragma once
 
-#include "history/recorder.hpp"
+#include "exec/tick_clock.hpp"
+#include "history/run_record.hpp"
+
+#include <statenet/history.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -13,26 +17,43 @@ namespace statenet::detail {
 
 /// A ring between one producer thread and one consumer thread. Each side writes only
 /// its own index (on its own cache line) and reads the other's only when the ring looks
-/// full or empty from where it stands: handing over an item is a move and a store.
+/// full or empty from where it stands. The producer fills a slot in place and then
+/// publishes it; the consumer reads the slots in place and then releases them.
 template <typename T>
 class SpscRing {
 public:
     /// `capacity`: a power of two.
     explicit SpscRing(std::size_t capacity) : slots_(capacity), mask_(capacity - 1) {}
 
-    /// Producer: moves `item` in, or returns false (leaving it alone) when the ring is full.
-    bool push(T& item) noexcept {
+    /// Producer: the next slot to fill (the same one until published), or null when
+    /// the ring is full.
+    T* claim() noexcept {
         const std::size_t head = head_.load(std::memory_order_relaxed);
         if (head - tail_seen_ > mask_) {
             tail_seen_ = tail_.load(std::memory_order_acquire);
-            if (head - tail_seen_ > mask_) return false;
+            if (head - tail_seen_ > mask_) return nullptr;
         }
-        slots_[head & mask_] = std::move(item);
-        head_.store(head + 1, std::memory_order_release);
+        return &slots_[head & mask_];
+    }
+    /// Producer: hands the claimed slot to the consumer.
+    void publish() noexcept { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+    /// Producer: moves `item` in, or returns false (leaving it alone) when the ring is full.
+    bool push(T& item) noexcept {
+        T* slot = claim();
+        if (!slot) return false;
+        *slot = std::move(item);
+        publish();
         return true;
     }
 
-    /// Consumer: the oldest item (to move from, then pop), or null when empty.
+    /// Consumer: how many published items wait (it may read them all in place).
+    std::size_t available() noexcept {
+        head_seen_ = head_.load(std::memory_order_acquire);
+        return head_seen_ - tail_.load(std::memory_order_relaxed);
+    }
+    /// Consumer: the `n`th waiting item (0: the oldest), for n < available().
+    T& peek(std::size_t n) noexcept { return slots_[(tail_.load(std::memory_order_relaxed) + n) & mask_]; }
+    /// Consumer: the oldest item, or null when empty.
     T* front() noexcept {
         const std::size_t tail = tail_.load(std::memory_order_relaxed);
         if (tail == head_seen_) {
@@ -41,9 +62,12 @@ public:
         }
         return &slots_[tail & mask_];
     }
-    void pop() noexcept { tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+    /// Consumer: gives the `n` oldest slots back to the producer.
+    void pop(std::size_t n = 1) noexcept {
+        tail_.store(tail_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+    }
 
-    /// Items pushed since the ring was made (from either side).
+    /// Items published since the ring was made (from either side).
     std::uint64_t pushed() const noexcept { return head_.load(std::memory_order_acquire); }
     /// Items waiting (from either side; exact on neither while the other side moves).
     std::size_t size() const noexcept {
@@ -61,6 +85,20 @@ private:
     std::size_t head_seen_ = 0;                     // the consumer's last look at head_
 };
 
+struct RunChannel;
+
+/// The consumer's side of a channel, as its producer sees it: called only when the
+/// channel fills up, off the per-run path.
+class RunConsumer {
+public:
+    virtual ~RunConsumer() = default;
+    /// `channel` holds enough runs to be worth taking now.
+    virtual void wake(RunChannel& channel) = 0;
+    /// `channel` is full: waits until it has room. False when the consumer stopped (the
+    /// producer then overwrites its last run).
+    virtual bool wait_for_room(RunChannel& channel) = 0;
+};
+
 /// What one recorder (one worker thread) and the writer share. A shared lock for all
 /// workers cost each run ~30 ns on the worker (`perf`, level runs), about a third of
 /// what history may cost it.
@@ -69,6 +107,8 @@ struct RunChannel {
     static constexpr std::size_t run_capacity = 8192;
     /// Emptied extras kept for the worker's next runs.
     static constexpr std::size_t spare_capacity = 4096;
+    /// The worker wakes the consumer when this many runs wait (else it looks every so often).
+    static constexpr std::size_t wake_at = 2048;
 
     SpscRing<RunRecord> runs{run_capacity};
     SpscRing<std::unique_ptr<RunExtras>> spares{spare_capacity};
@@ -77,6 +117,15 @@ struct RunChannel {
     std::uint64_t woken_at = 0;
     // The writer's, under its mutex: runs taken out, and of those committed.
     std::uint64_t taken = 0, committed = 0;
+    // A run's wall-clock start is wall_base_us + (RunRecord::started - steady_base):
+    // the worker reads only its steady clock.
+    const std::int64_t wall_base_us;
+    const TickClock::time_point steady_base;
+
+    RunChannel() : wall_base_us(history_now_us()), steady_base(TickClock::now()) {}
+    std::int64_t wall_us(TickClock::time_point t) const noexcept {
+        return wall_base_us + std::chrono::duration_cast<std::chrono::microseconds>(t - steady_base).count();
+    }
 };
 
 }  // namespace statenet::detail

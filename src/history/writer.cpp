@@ -110,51 +110,26 @@ HistoryWriter::~HistoryWriter() {
     thread_.join();
 }
 
-namespace {
-
-/// Marks its channel closed when the recorder holding it goes.
-struct ChannelLease {
-    std::shared_ptr<RunChannel> channel = std::make_shared<RunChannel>();
-    ~ChannelLease() { channel->closed.store(true, std::memory_order_release); }
-};
-
-}  // namespace
-
 std::unique_ptr<RunObserver> HistoryWriter::recorder() {
-    auto self = shared_from_this();
-    auto lease = std::make_shared<ChannelLease>();
+    auto channel = std::make_shared<RunChannel>();
     {
         std::lock_guard lock(mutex_);
-        channels_.push_back(lease->channel);
+        channels_.push_back(channel);
     }
-    return std::make_unique<RunRecorder>(
-        level_, [self, lease](RunRecord&& record) { return self->submit(*lease->channel, std::move(record)); });
+    return std::make_unique<RunRecorder>(level_, std::move(channel), shared_from_this());
 }
 
-std::unique_ptr<RunExtras> HistoryWriter::submit(RunChannel& channel, RunRecord&& record) {
-    if (failed_.load(std::memory_order_relaxed)) return {};  // reported by flush()
-    const bool had_extras = record.extras != nullptr;
-    while (!channel.runs.push(record)) {
-        // Full: the writer is behind. Wait for room (the timeout covers a wake-up
-        // that came between the look and the wait).
-        wake_writer();
-        std::unique_lock lock(mutex_);
-        progress_.wait_for(lock, std::chrono::milliseconds(1), [&] {
-            return channel.runs.size() < channel.runs.capacity() || failed_.load(std::memory_order_relaxed);
-        });
-        if (failed_.load(std::memory_order_relaxed)) return {};
-    }
-    const std::uint64_t pushed = channel.runs.pushed();
-    if (pushed - channel.woken_at >= wake_at && channel.runs.size() >= wake_at) {
-        channel.woken_at = pushed;
-        wake_writer();
-    }
-    if (!had_extras) return {};
-    std::unique_ptr<RunExtras>* spare = channel.spares.front();
-    if (!spare) return {};
-    std::unique_ptr<RunExtras> reused = std::move(*spare);
-    channel.spares.pop();
-    return reused;
+void HistoryWriter::wake(RunChannel&) { wake_writer(); }
+
+bool HistoryWriter::wait_for_room(RunChannel& channel) {
+    if (failed_.load(std::memory_order_relaxed)) return false;  // reported by flush()
+    // The timeout covers a wake-up that came between the writer's look and this wait.
+    wake_writer();
+    std::unique_lock lock(mutex_);
+    progress_.wait_for(lock, std::chrono::milliseconds(1), [&] {
+        return channel.runs.size() < channel.runs.capacity() || failed_.load(std::memory_order_relaxed);
+    });
+    return !failed_.load(std::memory_order_relaxed);
 }
 
 void HistoryWriter::wake_writer() {
@@ -166,7 +141,7 @@ void HistoryWriter::wake_writer() {
 
 bool HistoryWriter::work_waiting() const {
     for (const auto& channel : channels_)
-        if (channel->runs.size() >= wake_at) return true;
+        if (channel->runs.size() >= RunChannel::wake_at) return true;
     return false;
 }
 
@@ -183,20 +158,8 @@ void HistoryWriter::flush() {
     if (failure_) std::rethrow_exception(failure_);
 }
 
-std::size_t HistoryWriter::take(RunChannel& channel, std::vector<RunRecord>& batch) {
-    std::size_t n = 0;
-    while (RunRecord* run = channel.runs.front()) {
-        batch.push_back(std::move(*run));
-        channel.runs.pop();
-        ++n;
-    }
-    channel.taken += n;
-    return n;
-}
-
 void HistoryWriter::loop() {
     using clock = std::chrono::steady_clock;
-    std::vector<RunRecord> batch;
     std::vector<std::shared_ptr<RunChannel>> channels;
     bool in_transaction = false;
     std::size_t rows = 0;
@@ -213,28 +176,25 @@ void HistoryWriter::loop() {
         }
         bool took = false;
         for (const auto& channel : channels) {
-            if (take(*channel, batch) == 0) continue;
+            const std::size_t n = channel->runs.available();
+            if (n == 0) continue;
             took = true;
-            if (failure_) {
-                // Stopped: what arrives is dropped, so no worker waits forever.
-                batch.clear();
-                continue;
-            }
-            try {
-                if (!in_transaction) {
-                    // Holding the write lock from the start, the next run ids are ours.
-                    db_->exec("BEGIN IMMEDIATE");
-                    next_run_id_ = db_->execAndGet("SELECT coalesce(max(id), 0) + 1 FROM runs").getInt64();
-                    in_transaction = true;
-                    rows = 0;
-                    deadline = clock::now() + std::chrono::milliseconds(batch_ms);
+            // Stopped: what arrives is dropped, so no worker waits forever.
+            if (!failure_) try {
+                    if (!in_transaction) {
+                        // Holding the write lock from the start, the next run ids are ours.
+                        db_->exec("BEGIN IMMEDIATE");
+                        next_run_id_ = db_->execAndGet("SELECT coalesce(max(id), 0) + 1 FROM runs").getInt64();
+                        in_transaction = true;
+                        rows = 0;
+                        deadline = clock::now() + std::chrono::milliseconds(batch_ms);
+                    }
+                    store(*channel, n);
+                    rows += n;
+                } catch (const std::exception& e) {
+                    fail(e, in_transaction);
                 }
-                rows += store(batch);
-                recycle(batch, *channel);
-            } catch (const std::exception& e) {
-                fail(e, in_transaction);
-                batch.clear();
-            }
+            release(*channel, n);
         }
         if (took) progress_.notify_all();  // room in the channels
         if (!failure_ && in_transaction && (rows >= batch_rows || flush_now || closing || clock::now() >= deadline)) {
@@ -335,6 +295,7 @@ private:
 struct HistoryWriter::RunRow {
     std::int64_t id;
     const RunRecord* run;
+    std::int64_t started_us;
     std::array<char, RunId::text_length + 1> run_id;  // its UUID text, NUL-terminated, bound without a copy
 };
 
@@ -383,7 +344,7 @@ void HistoryWriter::bind_run(const Binding& b, SQLite::Statement& r, int first, 
     bind_plain_run(b, r, first, row);
     r.bind(first + 8, b.workflow_id);
     r.bindNoCopy(first + 9, b.level);
-    bind_error(r, first + 10, extras ? extras->error.get() : nullptr);
+    bind_error(r, first + 10, extras ? extras->failure() : nullptr);
     bind_json_or_null(r, first + 13, extras ? extras->input.get() : nullptr);
     bind_json_or_null(r, first + 14, extras ? extras->output.get() : nullptr);
     if (extras && !extras->steps.empty()) r.bindNoCopy(first + 15, extras->steps_json);
@@ -417,29 +378,36 @@ void HistoryWriter::bind_plain_run(const Binding& b, SQLite::Statement& r, int f
     // Names live in the model (or the run's extras), which outlive the statement's use.
     if (run.final_state >= 0)
         r.bindNoCopy(first + 4, (*b.states)[static_cast<std::size_t>(run.final_state)]->qualified);
-    else r.bindNoCopy(first + 4, extras && extras->error ? extras->error->state.c_str() : "");
-    r.bind(first + 5, run.started_us);
+    else r.bindNoCopy(first + 4, extras && extras->failed ? extras->error.state.c_str() : "");
+    r.bind(first + 5, row.started_us);
     r.bind(first + 6, run.duration_ns);
     r.bind(first + 7, run.transitions);
 }
 
-void HistoryWriter::recycle(std::vector<RunRecord>& batch, RunChannel& channel) {
-    for (RunRecord& run : batch) {
-        if (!run.extras) continue;
-        run.extras->clear();
-        channel.spares.push(run.extras);  // when the ring is full, the extras go with the batch
+void HistoryWriter::release(RunChannel& channel, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        std::unique_ptr<RunExtras>& extras = channel.runs.peek(i).extras;
+        if (!extras) continue;
+        extras->clear();
+        // When the spares ring is full, the extras are freed.
+        if (!channel.spares.push(extras)) extras.reset();
     }
-    batch.clear();
+    channel.runs.pop(n);
+    channel.taken += n;
 }
 
-std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
+void HistoryWriter::store(RunChannel& channel, std::size_t n) {
     Inserts& insert = inserts();
     const Binding binding{model_.get(), &states_, &state_rows_, workflow_id_, history_level_name(level_).data()};
-    for (RunRecord& run : batch) {
+    for (std::size_t i = 0; i < n; ++i) {
+        RunRecord& run = channel.runs.peek(i);
         const std::int64_t id = next_run_id_++;
         const bool plain = !run.extras && run.final_state >= 0;
         const bool used = run.extras && (!run.extras->usage.empty() || !run.extras->resources.empty());
-        RunRow& row = (plain ? insert.plain_runs : used ? insert.used_runs : insert.runs).add(RunRow{id, &run, {}});
+        RunRow& row = (plain  ? insert.plain_runs
+                       : used ? insert.used_runs
+                              : insert.runs)
+                          .add(RunRow{id, &run, channel.wall_us(run.started), {}});
         run.id.format(row.run_id.data());
         if (run.extras && !run.extras->steps.empty()) write_steps(binding, *run.extras);
         if (run.extras && !run.extras->resources.empty()) write_resources(*run.extras);
@@ -447,7 +415,6 @@ std::size_t HistoryWriter::store(std::vector<RunRecord>& batch) {
     insert.plain_runs.flush(binding);
     insert.runs.flush(binding);
     insert.used_runs.flush(binding);
-    return batch.size();
 }
 
 // {"NAME": {"type":, "calls":, "errors":, "latency_ms":[, "health":]}, ...} (see the schema).

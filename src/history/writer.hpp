@@ -21,13 +21,12 @@ class Statement;
 
 namespace statenet::detail {
 
-class HistoryWriter : public std::enable_shared_from_this<HistoryWriter> {
+class HistoryWriter final : public RunConsumer, public std::enable_shared_from_this<HistoryWriter> {
 public:
     /// Each recorder queues its runs in its own RunChannel (bounded: a worker whose
-    /// channel is full waits for the writer). Submitting wakes the writer only at this
-    /// many queued runs; otherwise it looks every poll_ms, so a run costs its worker no
-    /// system call and no lock.
-    static constexpr std::size_t wake_at = 2048;
+    /// channel is full waits for the writer). A worker wakes the writer only at
+    /// RunChannel::wake_at queued runs; otherwise it looks every poll_ms, so a run costs
+    /// its worker no system call and no lock.
     static constexpr int poll_ms = 20;
     /// A batch is committed after this many rows or this long after its first row.
     static constexpr std::size_t batch_rows = 10000;
@@ -37,16 +36,15 @@ public:
     /// writer thread. Throws HistoryError.
     HistoryWriter(const HistoryConfig& config, std::shared_ptr<const Model> model);
     /// Stores everything queued, then stops.
-    ~HistoryWriter();
+    ~HistoryWriter() override;
     HistoryWriter(const HistoryWriter&) = delete;
     HistoryWriter& operator=(const HistoryWriter&) = delete;
 
     /// A recorder for one runner (one thread at a time); its runs go to this writer
     /// through a channel of its own.
     std::unique_ptr<RunObserver> recorder();
-    /// Queues a finished run of `channel`'s recorder; waits only while the channel is
-    /// full. Returns the emptied extras of a stored run, for the recorder to fill next.
-    std::unique_ptr<RunExtras> submit(RunChannel& channel, RunRecord&& record);
+    void wake(RunChannel& channel) override;
+    bool wait_for_room(RunChannel& channel) override;
     /// What the row binders need besides the row.
     struct Binding {
         const Model* model;
@@ -88,14 +86,13 @@ private:
     void wake_writer();
     /// Whether a channel holds wake_at runs (under mutex_).
     bool work_waiting() const;
-    /// Takes what `channel` holds into `batch`; returns how many.
-    static std::size_t take(RunChannel& channel, std::vector<RunRecord>& batch);
-    /// Stores `batch` inside the open transaction (a row per run, its steps with it);
-    /// returns the rows written.
-    std::size_t store(std::vector<RunRecord>& batch);
+    /// Stores the `n` oldest runs waiting in `channel`, where they are, inside the open
+    /// transaction (a row per run, its steps with it).
+    void store(RunChannel& channel, std::size_t n);
     Inserts& inserts();
-    /// Empties the stored runs and gives their extras back to `channel` for reuse.
-    static void recycle(std::vector<RunRecord>& batch, RunChannel& channel);
+    /// Gives the `n` oldest slots back to `channel`'s worker, and their extras emptied
+    /// for reuse.
+    static void release(RunChannel& channel, std::size_t n);
     static void bind_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     static void bind_plain_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
     static void bind_used_run(const Binding& b, SQLite::Statement& r, int first, const RunRow& row);
