@@ -158,6 +158,24 @@ void HistoryWriter::flush() {
     if (failure_) std::rethrow_exception(failure_);
 }
 
+void HistoryWriter::store_in_transaction(RunChannel& channel, std::size_t n, bool& in_transaction, std::size_t& rows,
+                                         std::chrono::steady_clock::time_point& deadline) {
+    try {
+        if (!in_transaction) {
+            // Holding the write lock from the start, the next run ids are ours.
+            db_->exec("BEGIN IMMEDIATE");
+            next_run_id_ = db_->execAndGet("SELECT coalesce(max(id), 0) + 1 FROM runs").getInt64();
+            in_transaction = true;
+            rows = 0;
+            deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(batch_ms);
+        }
+        store(channel, n);
+        rows += n;
+    } catch (const std::exception& e) {
+        fail(e, in_transaction);
+    }
+}
+
 void HistoryWriter::loop() {
     using clock = std::chrono::steady_clock;
     std::vector<std::shared_ptr<RunChannel>> channels;
@@ -179,21 +197,8 @@ void HistoryWriter::loop() {
             const std::size_t n = channel->runs.available();
             if (n == 0) continue;
             took = true;
-            // Stopped: what arrives is dropped, so no worker waits forever.
-            if (!failure_) try {
-                    if (!in_transaction) {
-                        // Holding the write lock from the start, the next run ids are ours.
-                        db_->exec("BEGIN IMMEDIATE");
-                        next_run_id_ = db_->execAndGet("SELECT coalesce(max(id), 0) + 1 FROM runs").getInt64();
-                        in_transaction = true;
-                        rows = 0;
-                        deadline = clock::now() + std::chrono::milliseconds(batch_ms);
-                    }
-                    store(*channel, n);
-                    rows += n;
-                } catch (const std::exception& e) {
-                    fail(e, in_transaction);
-                }
+            if (!failure_) store_in_transaction(*channel, n, in_transaction, rows, deadline);
+            // Stored, or dropped once the writer stopped (so no worker waits forever).
             release(*channel, n);
         }
         if (took) progress_.notify_all();  // room in the channels

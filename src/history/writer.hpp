@@ -6,6 +6,7 @@
 #include "model/model.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -89,6 +90,10 @@ private:
     /// Stores the `n` oldest runs waiting in `channel`, where they are, inside the open
     /// transaction (a row per run, its steps with it).
     void store(RunChannel& channel, std::size_t n);
+    /// store() in the open transaction, beginning one (due by `deadline`) when none is;
+    /// a failure stops the writer (fail()).
+    void store_in_transaction(RunChannel& channel, std::size_t n, bool& in_transaction, std::size_t& rows,
+                              std::chrono::steady_clock::time_point& deadline);
     Inserts& inserts();
     /// Gives the `n` oldest slots back to `channel`'s worker, and their extras emptied
     /// for reuse.
