@@ -127,3 +127,51 @@ end = true
     CHECK(runs[0].started_us >= micros(before) - 1000);
     CHECK(runs[0].started_us <= micros(after));
 }
+
+TEST_CASE("history writer - each failed run keeps its own error while the writer reuses the buffers it came in") {
+    TempDir dir("statenet_history_writer");
+    Engine engine;
+    // Every third record fails, with a name and a message whose lengths change from run
+    // to run. At level steps every run's extras (steps, error) come back from the writer
+    // to be filled again (20,000 runs wrap the channel twice): none may keep a longer
+    // earlier text or lend its error to an ok run.
+    Workflow wf = load_text(engine, R"toml(
+name = "failing"
+[networks.main.states.a]
+start = true
+transform = { lua = "if data.n % 3 == 0 then error({ name = 'Bad' .. string.rep('d', data.n % 7), message = string.rep('m', data.n % 50) }) end" }
+[[networks.main.states.a.arcs]]
+to = "b"
+[networks.main.states.b]
+end = true
+)toml",
+                            history_in(dir / "h.db", HistoryLevel::steps));
+    constexpr int n = 20'000;
+    std::vector<Value> records;
+    records.reserve(n);
+    for (int i = 0; i < n; ++i) records.push_back(Value::object({{"n", i}}));
+    const auto results = wf.process_batch(records);
+    REQUIRE(results.size() == static_cast<std::size_t>(n));
+    wf.flush_history();
+    const auto runs = History(dir / "h.db").runs();
+    REQUIRE(runs.size() == static_cast<std::size_t>(n));
+    int failed = 0;
+    for (const auto& run : runs) {
+        REQUIRE(run.position);
+        const auto i = static_cast<std::size_t>(*run.position);
+        if (i % 3 != 0) {
+            CHECK(run.ok);
+            CHECK_FALSE(run.error);
+            CHECK(run.final_state == "main/b");
+            continue;
+        }
+        ++failed;
+        CHECK_FALSE(run.ok);
+        REQUIRE(run.error);
+        CHECK(run.error->name == "Bad" + std::string(i % 7, 'd'));
+        CHECK(run.error->message == std::string(i % 50, 'm'));
+        CHECK(run.error->state == "main/a");
+        CHECK(run.final_state == "main/a");
+    }
+    CHECK(failed == (n + 2) / 3);
+}
