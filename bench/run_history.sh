@@ -6,7 +6,8 @@
 #
 #   bench/run_history.sh [N]        N records (default 200000)
 #
-# Environment: BUILD (default: build), RUNS (best of, default 3), INSTR_N (default 10000).
+# Environment: BUILD (default: build), RUNS (best of, default 3), INSTR_N (default 10000),
+# INSTR_REPEAT (callgrind processes per level, median kept; default 3).
 # Wall-clock seconds of the whole process, best of RUNS. The CPU seconds shown include
 # the history writer thread, which runs next to the worker: on 2 idle cores the wall
 # ratio is what a user sees; on a busy machine the writer competes for a core. So, when
@@ -116,15 +117,27 @@ if command -v valgrind >/dev/null; then
     writer=$(cat $(ls "$OUT"/history_cg.*-[0-9]* | grep -v -- "-01$") 2>/dev/null | awk '/^totals:/ { n += $2 } END { print n + 0 }')
     echo "$worker $writer"
   }
+  # LuaJIT seeds its string hashing from /dev/urandom in every process, so the same
+  # binary's tables (and the traces compiled over them) differ from process to process:
+  # a level's instructions per record move by up to ~3% between processes. Each level is
+  # counted in INSTR_REPEAT processes (default 3) and the median is kept.
+  INSTR_REPEAT=${INSTR_REPEAT:-3}
+  median() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
   echo
   printf '%-34s %12s %12s\n' "instructions / record (callgrind)" "worker" "writer"
+  printf '%-34s\n' "(median of $INSTR_REPEAT processes)"
   declare -A IWORKER IWRITER
   for level in off runs steps full; do
-    read -r ws hs <<<"$(thread_instructions "$level" "$OUT/history_instr_small.jsonl")"
-    read -r wl hl <<<"$(thread_instructions "$level" "$OUT/history_instr_all.jsonl")"
-    IWORKER[$level]=$(((wl - ws) / INSTR_N))
-    IWRITER[$level]=$(((hl - hs) / INSTR_N))
-    printf '%-34s %12s %12s\n' "$level" "${IWORKER[$level]}" "${IWRITER[$level]}"
+    workers="" writers=""
+    for ((i = 1; i <= INSTR_REPEAT; i++)); do
+      read -r ws hs <<<"$(thread_instructions "$level" "$OUT/history_instr_small.jsonl")"
+      read -r wl hl <<<"$(thread_instructions "$level" "$OUT/history_instr_all.jsonl")"
+      workers+=" $(((wl - ws) / INSTR_N))"
+      writers+=" $(((hl - hs) / INSTR_N))"
+    done
+    IWORKER[$level]=$(echo $workers | median)
+    IWRITER[$level]=$(echo $writers | median)
+    printf '%-34s %12s %12s   (worker:%s)\n' "$level" "${IWORKER[$level]}" "${IWRITER[$level]}" "$workers"
   done
   worker_ratios "worker instructions" IWORKER IWRITER
 fi
