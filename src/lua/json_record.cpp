@@ -145,12 +145,20 @@ struct JsonRecord::Impl {
     bool dom_fields = false;  // the fields came from the DOM: values are read through it
     // Where a key was found last, by the address of its text: Lua passes the same
     // interned strings record after record, and records of a stream mostly share
-    // their field order, so a lookup is usually one comparison.
+    // their field order, so a lookup is usually one comparison. Two ways per bucket,
+    // by a hash of the whole address: where the strings lie differs from process to
+    // process, and with one way two hot keys sharing a bucket (for ten keys, about
+    // every other process) searched the fields on each read of either.
     struct Hint {
         const char* key = nullptr;
         std::size_t index = 0;
     };
-    std::array<Hint, 64> hints{};
+    static constexpr int hint_bits = 6;
+    std::array<std::array<Hint, 2>, std::size_t{1} << hint_bits> hints{};
+
+    std::array<Hint, 2>& hint_bucket(const char* key) noexcept {
+        return hints[(reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ULL) >> (64 - hint_bits)];
+    }
 
     // The DOM of a scanned record. The scan is at least as strict as simdjson, so this
     // does not fail for a record that scanned; if it ever did, the record fails.
@@ -241,12 +249,15 @@ int JsonRecord::find(std::string_view key) const noexcept {
         auto found = impl_->index.find(key);
         return found == impl_->index.end() ? -1 : static_cast<int>(found->second);
     }
-    auto& hint = impl_->hints[(reinterpret_cast<std::uintptr_t>(key.data()) >> 4) & 63];
-    if (hint.key == key.data() && hint.index < fields.size() && same_key(fields[hint.index].key, key))
-        return static_cast<int>(hint.index);
+    auto& bucket = impl_->hint_bucket(key.data());
+    for (const Impl::Hint& hint : bucket)
+        if (hint.key == key.data() && hint.index < fields.size() && same_key(fields[hint.index].key, key))
+            return static_cast<int>(hint.index);
     for (std::size_t i = 0; i < fields.size(); ++i) {
         if (same_key(fields[i].key, key)) {
-            hint = {key.data(), i};
+            // The newer hint first; the one it displaces keeps the second way.
+            if (bucket[0].key != key.data()) bucket[1] = bucket[0];
+            bucket[0] = {key.data(), i};
             return static_cast<int>(i);
         }
     }
