@@ -72,7 +72,8 @@ RunRecorder::~RunRecorder() { channel_->closed.store(true, std::memory_order_rel
 
 RunRecord* RunRecorder::claim() {
     if (RunRecord* slot = channel_->runs.claim()) return slot;
-    // Full: the consumer is behind (or gone); a slot that frees up is overwritten.
+    // Full: waits for the consumer to make room. Once it has stopped, the run is
+    // recorded into scratch_ and dropped.
     while (consumer_ && consumer_->wait_for_room(*channel_))
         if (RunRecord* slot = channel_->runs.claim()) return slot;
     return &scratch_;

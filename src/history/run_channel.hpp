@@ -94,8 +94,8 @@ public:
     virtual ~RunConsumer() = default;
     /// `channel` holds enough runs to be worth taking now.
     virtual void wake(RunChannel& channel) = 0;
-    /// `channel` is full: waits until it has room. False when the consumer stopped (the
-    /// producer then overwrites its last run).
+    /// `channel` is full: waits until it has room. False when the consumer has stopped
+    /// (the producer then drops its runs).
     virtual bool wait_for_room(RunChannel& channel) = 0;
 };
 
