@@ -64,7 +64,6 @@ HistoryStep history_step(const RunExtras& extras, std::size_t index, const Model
 
 RunRecorder::RunRecorder(HistoryLevel level, std::shared_ptr<RunChannel> channel, std::shared_ptr<RunConsumer> consumer)
     : RunObserver(level >= HistoryLevel::steps, level == HistoryLevel::full),
-      level_(level),
       channel_(std::move(channel)),
       consumer_(std::move(consumer)) {}
 
@@ -120,7 +119,7 @@ void RunRecorder::run_started(const RunId& id, TickClock::time_point started, co
     run.position = options.position.value_or(-1);
     run.started = started;
     if (wants_steps()) extras();
-    if (level_ == HistoryLevel::full) extras().input = std::make_unique<Value>(input);
+    if (wants_changes()) extras().input = std::make_unique<Value>(input);
 }
 
 int RunRecorder::step_started(int parent, StepVia via, const State& state, int attempt, int depth) {
@@ -186,7 +185,7 @@ void RunRecorder::run_finished(const Result& result, const State* final_state, c
     }
     run.duration_ns = result.duration.count();
     run.transitions = static_cast<std::int32_t>(result.transitions);
-    if (level_ == HistoryLevel::full) extras().output = std::make_unique<Value>(data ? *data : result.data);
+    if (wants_changes()) extras().output = std::make_unique<Value>(data ? *data : result.data);
     run_ = nullptr;
     if (&run == &scratch_) return;  // the consumer stopped: dropped
     RunChannel& channel = *channel_;

@@ -46,7 +46,6 @@ public:
     void run_finished(const Result& result, const State* final_state, const Value* data) override;
 
 private:
-    HistoryLevel level_;
     std::shared_ptr<RunChannel> channel_;
     std::shared_ptr<RunConsumer> consumer_;
     RunRecord* run_ = nullptr;  // the run being recorded: its claimed slot, or scratch_

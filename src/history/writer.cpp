@@ -158,30 +158,26 @@ void HistoryWriter::flush() {
     if (failure_) std::rethrow_exception(failure_);
 }
 
-void HistoryWriter::store_in_transaction(RunChannel& channel, std::size_t n, bool& in_transaction, std::size_t& rows,
-                                         std::chrono::steady_clock::time_point& deadline) {
+void HistoryWriter::store_in_transaction(RunChannel& channel, std::size_t n) {
     try {
-        if (!in_transaction) {
+        if (!in_transaction_) {
             // Holding the write lock from the start, the next run ids are ours.
             db_->exec("BEGIN IMMEDIATE");
             next_run_id_ = db_->execAndGet("SELECT coalesce(max(id), 0) + 1 FROM runs").getInt64();
-            in_transaction = true;
-            rows = 0;
-            deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(batch_ms);
+            in_transaction_ = true;
+            rows_ = 0;
+            deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(batch_ms);
         }
         store(channel, n);
-        rows += n;
+        rows_ += n;
     } catch (const std::exception& e) {
-        fail(e, in_transaction);
+        fail(e);
     }
 }
 
 void HistoryWriter::loop() {
     using clock = std::chrono::steady_clock;
     std::vector<std::shared_ptr<RunChannel>> channels;
-    bool in_transaction = false;
-    std::size_t rows = 0;
-    clock::time_point deadline;
     for (;;) {
         bool flush_now = false, closing = false;
         {
@@ -197,45 +193,46 @@ void HistoryWriter::loop() {
             const std::size_t n = channel->runs.available();
             if (n == 0) continue;
             took = true;
-            if (!failure_) store_in_transaction(*channel, n, in_transaction, rows, deadline);
+            if (!failure_) store_in_transaction(*channel, n);
             // Stored, or dropped once the writer stopped (so no worker waits forever).
             release(*channel, n);
         }
         if (took) progress_.notify_all();  // room in the channels
-        if (!failure_ && in_transaction && (rows >= batch_rows || flush_now || closing || clock::now() >= deadline)) {
+        if (!failure_ && in_transaction_ &&
+            (rows_ >= batch_rows || flush_now || closing || clock::now() >= deadline_)) {
             try {
                 db_->exec("COMMIT");
-                in_transaction = false;
+                in_transaction_ = false;
             } catch (const std::exception& e) {
-                fail(e, in_transaction);
+                fail(e);
             }
         }
         {
             std::lock_guard lock(mutex_);
             for (const auto& channel : channels)
-                if (!in_transaction || failure_) channel->committed = channel->taken;
+                if (!in_transaction_ || failure_) channel->committed = channel->taken;
             // A channel whose recorder is gone leaves once everything it held is stored.
             std::erase_if(channels_, [](const std::shared_ptr<RunChannel>& channel) {
                 return channel->closed.load(std::memory_order_acquire) && channel->runs.size() == 0 &&
                        channel->committed == channel->taken;
             });
-            if (closing && !in_transaction && channels_.empty()) break;
+            if (closing && !in_transaction_ && channels_.empty()) break;
         }
         progress_.notify_all();
     }
 }
 
-void HistoryWriter::fail(const std::exception& e, bool& in_transaction) {
+void HistoryWriter::fail(const std::exception& e) {
     {
         std::lock_guard lock(mutex_);
         failure_ = std::make_exception_ptr(HistoryError(fmt::format("history database: {}", e.what())));
         failed_.store(true, std::memory_order_relaxed);
     }
-    if (in_transaction) {
+    if (in_transaction_) {
         try {
             db_->exec("ROLLBACK");
         } catch (...) {}
-        in_transaction = false;
+        in_transaction_ = false;
     }
 }
 

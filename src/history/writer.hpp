@@ -80,9 +80,14 @@ private:
     std::atomic<bool> failed_{false};  // failure_ is set: seen by workers without the lock
     std::thread thread_;
 
+    // The writer thread's own: whether a transaction is open, its rows, when it is due.
+    bool in_transaction_ = false;
+    std::size_t rows_ = 0;
+    std::chrono::steady_clock::time_point deadline_;
+
     void loop();
     /// Stops the writer: keeps `e` for flush() and rolls back the open transaction.
-    void fail(const std::exception& e, bool& in_transaction);
+    void fail(const std::exception& e);
     /// Wakes the writer (a channel filled up, or a flush).
     void wake_writer();
     /// Whether a channel holds wake_at runs (under mutex_).
@@ -90,10 +95,9 @@ private:
     /// Stores the `n` oldest runs waiting in `channel`, where they are, inside the open
     /// transaction (a row per run, its steps with it).
     void store(RunChannel& channel, std::size_t n);
-    /// store() in the open transaction, beginning one (due by `deadline`) when none is;
-    /// a failure stops the writer (fail()).
-    void store_in_transaction(RunChannel& channel, std::size_t n, bool& in_transaction, std::size_t& rows,
-                              std::chrono::steady_clock::time_point& deadline);
+    /// store() in the open transaction, beginning one when none is; a failure stops the
+    /// writer (fail()).
+    void store_in_transaction(RunChannel& channel, std::size_t n);
     Inserts& inserts();
     /// Gives the `n` oldest slots back to `channel`'s worker, and their extras emptied
     /// for reuse.
