@@ -44,6 +44,14 @@ end = true
 end = true
 )toml";
 
+/// Records {"n": 0} .. {"n": count - 1}.
+std::vector<Value> numbered(int count) {
+    std::vector<Value> records;
+    records.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) records.push_back(Value::object({{"n", i}}));
+    return records;
+}
+
 }  // namespace
 
 TEST_CASE("history writer - two workers hand over more runs than a channel holds: every run and step is stored") {
@@ -53,9 +61,7 @@ TEST_CASE("history writer - two workers hand over more runs than a channel holds
     // A worker's channel holds 8,192 runs: each hands over about 15,000, so its ring
     // wraps (and the worker waits for room whenever the writer falls behind).
     constexpr int n = 30'000;
-    std::vector<Value> records;
-    records.reserve(n);
-    for (int i = 0; i < n; ++i) records.push_back(Value::object({{"n", i}}));
+    const auto records = numbered(n);
     const auto results = wf.process_batch(records, {.workers = 2});
     REQUIRE(results.size() == static_cast<std::size_t>(n));
     wf.flush_history();
@@ -147,9 +153,7 @@ end = true
 )toml",
                             history_in(dir / "h.db", HistoryLevel::steps));
     constexpr int n = 20'000;
-    std::vector<Value> records;
-    records.reserve(n);
-    for (int i = 0; i < n; ++i) records.push_back(Value::object({{"n", i}}));
+    const auto records = numbered(n);
     const auto results = wf.process_batch(records);
     REQUIRE(results.size() == static_cast<std::size_t>(n));
     wf.flush_history();
