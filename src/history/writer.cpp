@@ -178,11 +178,12 @@ void HistoryWriter::store_in_transaction(RunChannel& channel, std::size_t n) {
 void HistoryWriter::loop() {
     using clock = std::chrono::steady_clock;
     std::vector<std::shared_ptr<RunChannel>> channels;
+    bool busy = false;  // the last look found runs
     for (;;) {
         bool flush_now = false, closing = false;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, std::chrono::milliseconds(poll_ms),
+            wake_.wait_for(lock, std::chrono::milliseconds(busy ? busy_poll_ms : idle_poll_ms),
                            [&] { return work_waiting() || flush_requested_ || closing_; });
             flush_now = std::exchange(flush_requested_, false);
             closing = closing_;
@@ -197,6 +198,7 @@ void HistoryWriter::loop() {
             // Stored, or dropped once the writer stopped (so no worker waits forever).
             release(*channel, n);
         }
+        busy = took;
         if (took) progress_.notify_all();  // room in the channels
         if (!failure_ && in_transaction_ &&
             (rows_ >= batch_rows || flush_now || closing || clock::now() >= deadline_)) {

@@ -25,10 +25,12 @@ namespace statenet::detail {
 class HistoryWriter final : public RunConsumer, public std::enable_shared_from_this<HistoryWriter> {
 public:
     /// Each recorder queues its runs in its own RunChannel (bounded: a worker whose
-    /// channel is full waits for the writer). A worker wakes the writer only at
-    /// RunChannel::wake_at queued runs; otherwise it looks every poll_ms, so a run costs
-    /// its worker no system call and no lock.
-    static constexpr int poll_ms = 20;
+    /// channel is full waits for the writer). The writer looks at the channels every
+    /// busy_poll_ms while it finds runs there, else every idle_poll_ms; a worker wakes it
+    /// only at RunChannel::wake_at queued runs, so a run costs its worker no system call
+    /// and no lock.
+    static constexpr int busy_poll_ms = 2;
+    static constexpr int idle_poll_ms = 20;
     /// A batch is committed after this many rows or this long after its first row.
     static constexpr std::size_t batch_rows = 10000;
     static constexpr int batch_ms = 100;
