@@ -138,9 +138,10 @@ TEST_CASE("history writer - each failed run keeps its own error while the writer
     TempDir dir("statenet_history_writer");
     Engine engine;
     // Every third record fails, with a name and a message whose lengths change from run
-    // to run. At level steps every run's extras (steps, error) come back from the writer
+    // to run, and every fifth gives a reason for its arc. At level steps every run's
+    // extras (steps, the run's and the steps' errors, reasons) come back from the writer
     // to be filled again (20,000 runs wrap the channel twice): none may keep a longer
-    // earlier text or lend its error to an ok run.
+    // earlier text or lend its error or reason to another run.
     Workflow wf = load_text(engine, R"toml(
 name = "failing"
 [networks.main.states.a]
@@ -148,6 +149,7 @@ start = true
 transform = { lua = "if data.n % 3 == 0 then error({ name = 'Bad' .. string.rep('d', data.n % 7), message = string.rep('m', data.n % 50) }) end" }
 [[networks.main.states.a.arcs]]
 to = "b"
+when = { lua = "if data.n % 5 == 0 then return true, 'r' .. string.rep('x', data.n % 11) end return true" }
 [networks.main.states.b]
 end = true
 )toml",
@@ -159,14 +161,26 @@ end = true
     wf.flush_history();
     const auto runs = History(dir / "h.db").runs();
     REQUIRE(runs.size() == static_cast<std::size_t>(n));
-    int failed = 0;
+    History history(dir / "h.db");
+    int failed = 0, checked_steps = 0;
     for (const auto& run : runs) {
         REQUIRE(run.position);
         const auto i = static_cast<std::size_t>(*run.position);
+        // Reading a run's steps is a query of its own: every 7th run's are read back.
+        const bool read_steps = i % 7 == 0;
+        const auto steps = read_steps ? history.steps(run) : std::vector<statenet::HistoryStep>{};
+        if (read_steps) ++checked_steps;
         if (i % 3 != 0) {
             CHECK(run.ok);
             CHECK_FALSE(run.error);
             CHECK(run.final_state == "main/b");
+            if (read_steps) {
+                REQUIRE(steps.size() == 2);
+                CHECK_FALSE(steps[0].error);
+                CHECK(steps[0].reason == (i % 5 == 0 ? "r" + std::string(i % 11, 'x') : ""));
+                CHECK_FALSE(steps[1].error);
+                CHECK(steps[1].reason.empty());
+            }
             continue;
         }
         ++failed;
@@ -176,6 +190,15 @@ end = true
         CHECK(run.error->message == std::string(i % 50, 'm'));
         CHECK(run.error->state == "main/a");
         CHECK(run.final_state == "main/a");
+        if (read_steps) {
+            REQUIRE(steps.size() == 1);
+            CHECK(steps[0].status == "failed");
+            REQUIRE(steps[0].error);
+            CHECK(steps[0].error->name == run.error->name);
+            CHECK(steps[0].error->message == run.error->message);
+            CHECK(steps[0].reason.empty());
+        }
     }
     CHECK(failed == (n + 2) / 3);
+    CHECK(checked_steps == (n + 6) / 7);
 }

@@ -55,7 +55,7 @@ HistoryStep history_step(const RunExtras& extras, std::size_t index, const Model
     s.status = step_end_name(row.end);
     s.duration_ns = row.duration_ns;
     if (more) {
-        if (more->error) s.error = *more->error;
+        if (const ErrorInfo* error = more->failure()) s.error = *error;
         if (more->changes) s.changes = *more->changes;
         s.reason = more->reason;
     }
@@ -98,12 +98,19 @@ StepRow* RunRecorder::at(int step) {
 }
 
 StepMore& RunRecorder::more(StepRow& step) {
-    auto& all = run_->extras->more;  // `step` is one of its steps: the extras exist
+    RunExtras& e = *run_->extras;  // `step` is one of its steps: the extras exist
     if (step.more < 0) {
-        step.more = static_cast<std::int32_t>(all.size());
-        all.emplace_back();
+        step.more = e.mores++;
+        // An entry kept from an earlier run comes emptied (RunExtras::clear).
+        if (e.more.size() < static_cast<std::size_t>(e.mores)) e.more.emplace_back();
     }
-    return all[static_cast<std::size_t>(step.more)];
+    return e.more[static_cast<std::size_t>(step.more)];
+}
+
+void RunRecorder::set_step_error(StepRow& step, const ErrorInfo& error) {
+    StepMore& m = more(step);
+    m.failed = true;
+    m.error = error;  // into the strings' room from an earlier run
 }
 
 void RunRecorder::run_started(const RunId& id, TickClock::time_point started, const Value& input,
@@ -141,7 +148,7 @@ void RunRecorder::step_ended(int step, StepEnd end, const ErrorInfo* error, std:
     if (!s) return;
     s->end = end;
     s->duration_ns = took.count();
-    if (error) more(*s).error = std::make_unique<ErrorInfo>(*error);
+    if (error) set_step_error(*s, *error);
     if (changes) more(*s).changes = std::make_unique<Value>(std::move(*changes));
 }
 
@@ -157,8 +164,7 @@ void RunRecorder::step_failed(int step, const ErrorInfo& error) {
     StepRow* s = at(step);
     if (!s) return;
     s->end = StepEnd::failed;
-    StepMore& m = more(*s);
-    if (!m.error) m.error = std::make_unique<ErrorInfo>(error);
+    if (s->more < 0 || !more(*s).failed) set_step_error(*s, error);  // the first error stays
 }
 
 void RunRecorder::run_finished(const Result& result, const State* final_state, const Value* data) {

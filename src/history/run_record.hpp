@@ -16,12 +16,23 @@ namespace statenet::detail {
 
 /// What few steps have: the other branches' arcs, a condition's reason, an error, level
 /// full's changes. Kept apart from StepRow, so the rows a worker writes and the writer
-/// reads on another core stay four to a cache line.
+/// reads on another core stay four to a cache line. Reused with its extras, keeping its
+/// strings' room (as RunExtras keeps its error's), so a failing step allocates nothing
+/// on the worker and frees nothing on the writer's thread.
 struct StepMore {
     std::vector<std::int32_t> more_targets;  // breadth-first: the other branches' states
     std::string reason;                      // the condition's reason for the arc taken
-    std::unique_ptr<ErrorInfo> error;
+    bool failed = false;                     // `error` is the step's
+    ErrorInfo error;
     std::unique_ptr<Value> changes;
+
+    const ErrorInfo* failure() const noexcept { return failed ? &error : nullptr; }
+    void clear() {
+        more_targets.clear();
+        reason.clear();
+        failed = false;
+        changes.reset();
+    }
 };
 
 /// One step as recorded: states by global id, so recording copies no names. 32 bytes.
@@ -50,21 +61,28 @@ struct RunExtras {
     ErrorInfo error;
     std::unique_ptr<Value> input, output;  // level full
     std::vector<StepRow> steps;
-    std::vector<StepMore> more;          // what steps' `more` point at
+    // What steps' `more` point at: the first `mores` entries; the others are emptied
+    // ones kept for the next runs (at most keep_more of them).
+    std::vector<StepMore> more;
+    std::int32_t mores = 0;
     std::string steps_json;              // the steps as stored (runs.steps), made on the writer's thread
     TokenUsage usage;                    // llm tokens, when the run used any
     std::vector<ResourceUse> resources;  // its resource calls, when it made any
     std::string resources_json;          // runs.resources, made on the writer's thread
 
+    static constexpr std::size_t keep_more = 16;
+
     const ErrorInfo* failure() const noexcept { return failed ? &error : nullptr; }
 
-    /// Empties it for the next run, keeping the steps' and the error's room.
+    /// Empties it for the next run, keeping the steps' and the errors' room.
     void clear() {
         failed = false;
         input.reset();
         output.reset();
         steps.clear();
-        more.clear();
+        for (std::int32_t i = 0; i < mores; ++i) more[static_cast<std::size_t>(i)].clear();
+        mores = 0;
+        if (more.size() > keep_more) more.resize(keep_more);
         steps_json.clear();
         usage = TokenUsage{};
         resources.clear();

@@ -464,7 +464,7 @@ void HistoryWriter::write_steps(const Binding& b, RunExtras& extras) {
             out += ',';
             if (more.more_targets.empty()) out += "null";
             else append_json_string(out, step_arcs(step, &more, *b.states));
-            const ErrorInfo* error = more.error.get();
+            const ErrorInfo* error = more.failure();
             for (const std::string* field :
                  {error ? &error->name : nullptr, error ? &error->message : nullptr, error ? &error->state : nullptr}) {
                 out += ',';
