@@ -159,9 +159,9 @@ end = true
     const auto results = wf.process_batch(records);
     REQUIRE(results.size() == static_cast<std::size_t>(n));
     wf.flush_history();
-    const auto runs = History(dir / "h.db").runs();
-    REQUIRE(runs.size() == static_cast<std::size_t>(n));
     History history(dir / "h.db");
+    const auto runs = history.runs();
+    REQUIRE(runs.size() == static_cast<std::size_t>(n));
     int failed = 0, checked_steps = 0;
     for (const auto& run : runs) {
         REQUIRE(run.position);
