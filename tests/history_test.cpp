@@ -491,7 +491,7 @@ to = "big"
 when = { lua = "if data.amount > 100 then return true, 'amount ' .. data.amount .. ' over 100' end return false, 'small'" }
 [[networks.main.states.a.arcs]]
 to = "small"
-when = { lua = "return true" }
+when = { lua = "if data.amount == 7 then return true, 7.5 elseif data.amount == 8 then return true, {} end return true" }
 [networks.main.states.big]
 end = true
 [networks.main.states.small]
@@ -500,10 +500,15 @@ end = true
     Workflow wf = load_text(engine, toml, history_in(dir / "h.db", HistoryLevel::steps));
     REQUIRE(wf.process(Value::from_json(R"({"amount": 250})")).final_state == "main/big");
     REQUIRE(wf.process(Value::from_json(R"({"amount": 5})")).final_state == "main/small");
+    REQUIRE(wf.process(Value::from_json(R"({"amount": 7})")).final_state == "main/small");
+    REQUIRE(wf.process(Value::from_json(R"({"amount": 8})")).final_state == "main/small");
     wf.flush_history();
     History history(dir / "h.db");
     auto runs = history.runs();
-    REQUIRE(runs.size() == 2);
+    REQUIRE(runs.size() == 4);
+    // A number is kept as text; anything else (a table here) is no reason.
+    CHECK(history.steps(runs[2])[0].reason == "7.5");
+    CHECK(history.steps(runs[3])[0].reason.empty());
     auto big = history.steps(runs[0]);
     REQUIRE(big.size() == 2);
     CHECK(big[0].arc == "main/big");

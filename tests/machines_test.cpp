@@ -417,3 +417,30 @@ TEST_CASE("machines - list by several states without the data, in both stores") 
     SQLite::Database db((dir / "list.db").string());
     CHECK(db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'statenet_instances_state'").getInt() == 1);
 }
+
+TEST_CASE("machines - a condition's reason is kept when it is text or a number, as for records") {
+    auto dir = scratch("reasons");
+    write(dir / "wf.toml", R"(
+name = "reasons"
+[networks.main.states.a]
+start = true
+[[networks.main.states.a.arcs]]
+to = "a"
+on = "go"
+when = { lua = "local r = ctx.event.r; if r == 'table' then return true, {} elseif r == 'false' then return true, false end return true, r" }
+)");
+    Engine engine;
+    Machines m(engine, dir / "wf.toml");
+    m.start("x");
+    CHECK(m.send("x", "go", json(R"({"r": "because"})")).reason == "because");
+    CHECK(m.send("x", "go", json(R"({"r": 42})")).reason == "42");
+    CHECK(m.send("x", "go", json(R"({"r": 2.5})")).reason == "2.5");
+    // Anything else is no reason (not "table: 0x..." or "false").
+    CHECK(m.send("x", "go", json(R"({"r": "table"})")).reason.empty());
+    CHECK(m.send("x", "go", json(R"({"r": "false"})")).reason.empty());
+    CHECK(m.send("x", "go", json(R"({})")).reason.empty());
+    const auto audit = m.audit("x");
+    REQUIRE(audit.size() == 7);  // the start, then the sends
+    CHECK(audit[2].reason == "42");
+    CHECK(audit[4].reason.empty());
+}

@@ -52,8 +52,8 @@ std::string lua_text(lua_State* L, int index) {
 }
 
 std::string_view reason_at(lua_State* L, int index) {
-    const int type = lua_type(L, index);
-    if (type != LUA_TSTRING && type != LUA_TNUMBER) return {};
+    // The runtime hands reasons over as text already (runtime.lua's reason_text).
+    if (lua_type(L, index) != LUA_TSTRING) return {};
     std::size_t length = 0;
     const char* text = lua_tolstring(L, index, &length);
     return std::string_view(text, length);

@@ -17,7 +17,8 @@ namespace statenet::detail {
 /// The text of the value at `index`, or its type name when it is not a string.
 std::string lua_text(lua_State* L, int index);
 
-/// An arc condition's reason at `index` (a string or a number; anything else is none).
+/// An arc condition's reason at `index`, as the runtime hands it over (a string: see
+/// reason_text in runtime.lua; anything else is none).
 /// Valid while the value stays on the stack.
 std::string_view reason_at(lua_State* L, int index);
 

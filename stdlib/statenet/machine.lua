@@ -13,6 +13,7 @@ local ctx = rt.ctx
 local user_ctx = rt.user_ctx  -- what functions get (read-only when sandboxed)
 local plan, record = P.plan, P.record
 local open, run_state, transform, commit, shallow_copy = P.open, P.run_state, P.transform, P.commit, P.shallow_copy
+local reason_text = P.reason_text
 local END, FAIL = protocol.step.END, protocol.step.FAIL
 local tostring = tostring
 
@@ -95,10 +96,6 @@ function M.drop(handle)
   FRAMES[handle] = nil
 end
 
-local function reason_text(reason)
-  if reason == nil or reason == true then return nil end
-  return tostring(reason)
-end
 
 -- An arc to "@previous" fired in state `sid` of an instance that came from no other state.
 local function no_previous(sid)

@@ -422,10 +422,20 @@ local function run_state(S, slot, attempt, ename, emsg, estate, fallback)
   return view, data
 end
 
--- `why`: the condition's second return value (its reason), recorded with the arc.
+-- A condition's second return value as the reason history and machines keep: a string,
+-- or a number as text; anything else is no reason.
+local function reason_text(why)
+  local t = type(why)
+  if t == "string" then return why end
+  if t == "number" then return tostring(why) end
+  return nil
+end
+
+-- `why`: the condition's second return value, recorded with the arc (as reason_text).
 local function take(a, data, slot, view, why)
   transform(a.tf, a.tf_names, data, slot, view)
   commit(view, slot, a.push)
+  if why ~= nil then why = reason_text(why) end
   return ARC, a.index, why
 end
 
@@ -483,11 +493,7 @@ function M.step_chain(sid, slot, attempt, ename, emsg, estate, budget, observed)
     n = n + 1
     CHAIN[n] = to
     CHAIN[0] = n
-    if observed then
-      local why = y
-      if type(why) == "number" then why = tostring(why) elseif type(why) ~= "string" then why = nil end
-      step_hook(hook_runner, to, why, why and #why or 0)
-    end
+    if observed then step_hook(hook_runner, to, y, y and #y or 0) end  -- y: take's reason
     sid = to
     code, x, y = M.step(sid, slot, 0)
   end
@@ -571,11 +577,13 @@ require("statenet.map")(M, { RECS = RECS, DIRTY = DIRTY, alloc = alloc })
 --   commit(view, slot, snapshot)            the view's changes into the record
 --   adopt(root)          a new slot holding `root` (a sub-network's caller, between events)
 --   shallow_copy(t)
+--   reason_text(why)     a condition's reason as kept, or nil
 M.pipeline = {
   plan = function(sid) return STATES[sid] end,
   record = function(slot) return RECS[slot] end,
   adopt = alloc,
   open = open, run_state = run_state, transform = transform, commit = commit, shallow_copy = shallow_copy,
+  reason_text = reason_text,
 }
 
 return M
