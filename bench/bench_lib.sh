@@ -11,9 +11,10 @@ if [ "${PRIORITY:-}" = rt ]; then
 fi
 
 # best_of NAME CMD...: runs CMD RUNS times (exit status 0 or 1 accepted: 1 means "some
-# records failed"), records the best wall time in WALL[NAME] and its CPU time in CPU[NAME].
-# Called again for the same NAME, it keeps the best of all calls: see interleaved.
-declare -A WALL CPU
+# records failed"), records the best wall time in WALL[NAME] and its CPU time in CPU[NAME],
+# and the sum and count of all its wall times in WALL_SUM[NAME] and WALL_N[NAME] (for
+# mean_ratio). Called again for the same NAME, it keeps the best of all calls: see interleaved.
+declare -A WALL CPU WALL_SUM WALL_N
 best_of() {
   local name=$1; shift
   local best="${WALL[$name]:-}" best_cpu="${CPU[$name]:-}" i rc times wall user sys
@@ -30,6 +31,8 @@ best_of() {
       die "$name failed (see $LOG)"
     fi
     read -r wall user sys <<<"$times"
+    WALL_SUM[$name]=$(awk -v a="${WALL_SUM[$name]:-0}" -v b="$wall" 'BEGIN { print a + b }')
+    WALL_N[$name]=$((${WALL_N[$name]:-0} + 1))
     if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then
       best=$wall
       best_cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
@@ -46,6 +49,17 @@ ratio() {
     r = a / b
     printf "%-34s %6.2f   target >= %-5s %-28s (from CPU s: %.2f)\n", name, r, target,
            (r >= target ? "MET" : sprintf("MISSED (%.0f%% of target)", 100 * r / target)), ca / cb
+  }'
+}
+
+# mean_ratio NAME NUM DEN TARGET: like ratio, from the mean wall time of all NUM's and DEN's
+# runs rather than the best: less lucky, and a check on a best-of figure.
+mean_ratio() {
+  awk -v name="$1" -v sa="${WALL_SUM[$3]}" -v na="${WALL_N[$3]}" -v sb="${WALL_SUM[$2]}" -v nb="${WALL_N[$2]}" \
+    -v target="$4" 'BEGIN {
+    r = (sa / na) / (sb / nb)
+    printf "%-34s %6.2f   target >= %-5s %s\n", name, r, target,
+           (r >= target ? "MET" : sprintf("MISSED (%.0f%% of target)", 100 * r / target))
   }'
 }
 

@@ -8,7 +8,8 @@
 #
 # Environment: BUILD (default: build), RUNS (best of, default 3), INSTR_N (default 10000),
 # INSTR_REPEAT (callgrind processes per level, median kept; default 3).
-# Wall-clock seconds of the whole process, best of RUNS. The CPU seconds shown include
+# Wall-clock seconds of the whole process, best of RUNS (and the ratios of the means of all
+# RUNS, as a check on the best-of ones). The CPU seconds shown include
 # the history writer thread, which runs next to the worker: on 2 idle cores the wall
 # ratio is what a user sees; on a busy machine the writer competes for a core. So, when
 # `perf` is installed, each level also runs RUNS times under `perf record` to split CPU
@@ -84,6 +85,8 @@ echo
 ratio "steps / off" steps off 0.8
 ratio "runs / off" runs off 0.95
 ratio "full / off (no target)" full off 0
+mean_ratio "steps / off, mean of $RUNS" steps off 0.8
+mean_ratio "runs / off, mean of $RUNS" runs off 0.95
 
 # worker_ratios WHAT WORKER_ARRAY WRITER_ARRAY: the worker thread's off/level ratios against
 # the targets; met on 2 idle cores when the writer also needs less than the worker.
