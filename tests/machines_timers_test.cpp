@@ -232,10 +232,9 @@ end = true
         FAIL("opened");
     } catch (const statenet::LoadError& e) {
         REQUIRE(e.diagnostics().size() == 1);
-        CHECK(e.diagnostics()[0].str() ==
-              (dir / "wf.toml").string() +
-                  ":5:8: 'wait' (state 'main/a') is (use an arc with on = \"go\") not supported by machines yet in "
-                  "this version of statenet");
+        CHECK(e.diagnostics()[0].str() == (dir / "wf.toml").string() +
+                                              ":5:8: 'wait' (state 'main/a') is for records: a machine instance "
+                                              "waits for events in every state; use an arc with on = \"go\"");
     }
 }
 

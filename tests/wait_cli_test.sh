@@ -123,7 +123,7 @@ expect_absent "$tmp/out" "$id"
 
 echo "== a machine workflow may not wait"
 expect_exit 2 "$statenet" machine start --store "$tmp/m.db" "$wf" m1
-expect_match "$tmp/err" "approval.toml:[0-9]+:[0-9]+: 'wait' \(state 'main/await_approval'\) is \(use an arc with on = \"approval\"\) not supported by machines"
+expect_match "$tmp/err" "approval.toml:[0-9]+:[0-9]+: 'wait' \(state 'main/await_approval'\) is for records: a machine instance waits for events in every state; use an arc with on = \"approval\""
 
 echo "== validate and graph take a wait workflow without a database; graph shows the signal"
 expect_exit 0 "$statenet" validate "$wf"

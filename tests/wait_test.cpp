@@ -316,7 +316,8 @@ TEST_CASE("wait - machines refuse wait states with a located load error") {
                                  [](const auto& d) { return d.message.find("'wait'") != std::string::npos; });
         REQUIRE(wait != e.diagnostics().end());
         CHECK(wait->line == 18);
-        CHECK(wait->message.find("'wait' (state 'main/await_approval') is (use an arc with on = "
-                                 "\"approval\") not supported by machines") != std::string::npos);
+        CHECK(wait->message ==
+              "'wait' (state 'main/await_approval') is for records: a machine instance waits for "
+              "events in every state; use an arc with on = \"approval\"");
     }
 }

@@ -59,8 +59,9 @@ void check_machine_model(const Model& model, Diagnostics& diags) {
             if (s.map) refuse(s.map->loc, fmt::format("'map' (state '{}') is", s.qualified));
             // A machine instance already waits in every state, for events: `on` arcs.
             if (s.wait)
-                refuse(s.wait->loc, fmt::format("'wait' (state '{}') is (use an arc with on = \"{}\")", s.qualified,
-                                                s.wait->signal));
+                diags.error(s.wait->loc, fmt::format("'wait' (state '{}') is for records: a machine instance waits for "
+                                                     "events in every state; use an arc with on = \"{}\"",
+                                                     s.qualified, s.wait->signal));
             if (s.mode == DataMode::reference)
                 refuse(s.loc, fmt::format("data_mode 'reference' (state '{}') is", s.qualified));
             if (s.strategies.any())
