@@ -96,7 +96,6 @@ function M.drop(handle)
   FRAMES[handle] = nil
 end
 
-
 -- An arc to "@previous" fired in state `sid` of an instance that came from no other state.
 local function no_previous(sid)
   return FAILED, "NoPreviousState", "an arc to '@previous' fired, but the instance came from no other state",
