@@ -55,7 +55,7 @@ HistoryStep history_step(const RunExtras& extras, std::size_t index, const Model
     s.status = step_end_name(row.end);
     s.duration_ns = row.duration_ns;
     if (more) {
-        if (const ErrorInfo* error = more->failure()) s.error = *error;
+        if (const ErrorInfo* error = more->error.get()) s.error = *error;
         if (more->changes) s.changes = *more->changes;
         s.reason = more->reason;
     }
@@ -107,12 +107,6 @@ StepMore& RunRecorder::more(StepRow& step) {
     return e.more[static_cast<std::size_t>(step.more)];
 }
 
-void RunRecorder::set_step_error(StepRow& step, const ErrorInfo& error) {
-    StepMore& m = more(step);
-    m.failed = true;
-    m.error = error;  // into the strings' room from an earlier run
-}
-
 void RunRecorder::run_started(const RunId& id, TickClock::time_point started, const Value& input,
                               const RunOptions& options) {
     // A slot claimed for an earlier run that never ended here (it parked, or threw) is
@@ -148,7 +142,7 @@ void RunRecorder::step_ended(int step, StepEnd end, const ErrorInfo* error, std:
     if (!s) return;
     s->end = end;
     s->duration_ns = took.count();
-    if (error) set_step_error(*s, *error);
+    if (error) more(*s).error.set(*error);
     if (changes) more(*s).changes = std::make_unique<Value>(std::move(*changes));
 }
 
@@ -164,7 +158,8 @@ void RunRecorder::step_failed(int step, const ErrorInfo& error) {
     StepRow* s = at(step);
     if (!s) return;
     s->end = StepEnd::failed;
-    if (s->more < 0 || !more(*s).failed) set_step_error(*s, error);  // the first error stays
+    KeptError& kept = more(*s).error;
+    if (!kept.get()) kept.set(error);  // the first error stays
 }
 
 void RunRecorder::run_finished(const Result& result, const State* final_state, const Value* data) {
@@ -176,11 +171,7 @@ void RunRecorder::run_finished(const Result& result, const State* final_state, c
     // A failed run ends where its error happened: the runner sets Result::final_state
     // to the error's state, so the error is all the writer needs.
     run.final_state = final_state ? final_state->id : -1;
-    if (result.error) {
-        RunExtras& e = extras();
-        e.failed = true;
-        e.error = *result.error;  // into the strings' room from an earlier run
-    }
+    if (result.error) extras().error.set(*result.error);
     // Only a run that called resources pays for them (a run without extras is stored
     // by the cheaper plain insert).
     if (!result.usage.empty()) extras().usage = result.usage;

@@ -57,8 +57,6 @@ private:
     StepRow* at(int step);
     /// The step's StepMore, made when first asked for.
     StepMore& more(StepRow& step);
-    /// Keeps `error` as the step's error.
-    void set_step_error(StepRow& step, const ErrorInfo& error);
 };
 
 }  // namespace statenet::detail

@@ -14,23 +14,40 @@
 
 namespace statenet::detail {
 
+/// An error in storage reused run after run: set() copies it into the strings' room an
+/// earlier error left, and clear() keeps that room, so recording an error allocates
+/// nothing on the worker and frees nothing on the writer's thread (the reference
+/// workload fails 5% of its records; a free on the other thread cost each of them ~1 µs
+/// of the worker's time).
+class KeptError {
+public:
+    /// The error, or null when none is set.
+    const ErrorInfo* get() const noexcept { return set_ ? &error_ : nullptr; }
+    void set(const ErrorInfo& error) {
+        set_ = true;
+        error_ = error;
+    }
+    void clear() noexcept { set_ = false; }
+
+private:
+    bool set_ = false;
+    ErrorInfo error_;
+};
+
 /// What few steps have: the other branches' arcs, a condition's reason, an error, level
 /// full's changes. Kept apart from StepRow, so the rows a worker writes and the writer
 /// reads on another core stay four to a cache line. Reused with its extras, keeping its
-/// strings' room (as RunExtras keeps its error's), so a failing step allocates nothing
-/// on the worker and frees nothing on the writer's thread.
+/// strings' room.
 struct StepMore {
     std::vector<std::int32_t> more_targets;  // breadth-first: the other branches' states
     std::string reason;                      // the condition's reason for the arc taken
-    bool failed = false;                     // `error` is the step's
-    ErrorInfo error;
+    KeptError error;
     std::unique_ptr<Value> changes;
 
-    const ErrorInfo* failure() const noexcept { return failed ? &error : nullptr; }
     void clear() {
         more_targets.clear();
         reason.clear();
-        failed = false;
+        error.clear();
         changes.reset();
     }
 };
@@ -52,13 +69,7 @@ static_assert(sizeof(StepRow) == 32);
 /// What a run has beyond its compact row: its error, level full's data, its steps.
 /// An ok run at level `runs` has none of it.
 struct RunExtras {
-    // A failed run's error (its final state is the error's state), set when `failed`.
-    // Kept with its strings' room when the extras are reused, so recording an error
-    // allocates nothing on the worker and frees nothing on the writer's thread (the
-    // reference workload fails 5% of its records; a free on the other thread cost
-    // each of them ~1 µs of the worker's time).
-    bool failed = false;
-    ErrorInfo error;
+    KeptError error;                       // a failed run's error (its final state is the error's state)
     std::unique_ptr<Value> input, output;  // level full
     std::vector<StepRow> steps;
     // What steps' `more` point at: the first `mores` entries; the others are emptied
@@ -72,11 +83,9 @@ struct RunExtras {
 
     static constexpr std::size_t keep_more = 16;
 
-    const ErrorInfo* failure() const noexcept { return failed ? &error : nullptr; }
-
     /// Empties it for the next run, keeping the steps' and the errors' room.
     void clear() {
-        failed = false;
+        error.clear();
         input.reset();
         output.reset();
         steps.clear();

@@ -349,7 +349,7 @@ void HistoryWriter::bind_run(const Binding& b, SQLite::Statement& r, int first, 
     bind_plain_run(b, r, first, row);
     r.bind(first + 8, b.workflow_id);
     r.bindNoCopy(first + 9, b.level);
-    bind_error(r, first + 10, extras ? extras->failure() : nullptr);
+    bind_error(r, first + 10, extras ? extras->error.get() : nullptr);
     bind_json_or_null(r, first + 13, extras ? extras->input.get() : nullptr);
     bind_json_or_null(r, first + 14, extras ? extras->output.get() : nullptr);
     if (extras && !extras->steps.empty()) r.bindNoCopy(first + 15, extras->steps_json);
@@ -383,7 +383,8 @@ void HistoryWriter::bind_plain_run(const Binding& b, SQLite::Statement& r, int f
     // Names live in the model (or the run's extras), which outlive the statement's use.
     if (run.final_state >= 0)
         r.bindNoCopy(first + 4, (*b.states)[static_cast<std::size_t>(run.final_state)]->qualified);
-    else r.bindNoCopy(first + 4, extras && extras->failed ? extras->error.state.c_str() : "");
+    else if (const ErrorInfo* error = extras ? extras->error.get() : nullptr) r.bindNoCopy(first + 4, error->state);
+    else r.bindNoCopy(first + 4, "");
     r.bind(first + 5, row.started_us);
     r.bind(first + 6, run.duration_ns);
     r.bind(first + 7, run.transitions);
@@ -464,7 +465,7 @@ void HistoryWriter::write_steps(const Binding& b, RunExtras& extras) {
             out += ',';
             if (more.more_targets.empty()) out += "null";
             else append_json_string(out, step_arcs(step, &more, *b.states));
-            const ErrorInfo* error = more.failure();
+            const ErrorInfo* error = more.error.get();
             for (const std::string* field :
                  {error ? &error->name : nullptr, error ? &error->message : nullptr, error ? &error->state : nullptr}) {
                 out += ',';
