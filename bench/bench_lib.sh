@@ -42,13 +42,17 @@ best_of() {
   CPU[$name]=$best_cpu
 }
 
+# An awk function for the scripts' awk programs: verdict(r, target) is "MET", or how far
+# short of the target r is.
+AWK_VERDICT='function verdict(r, t) { return r >= t ? "MET" : sprintf("MISSED (%.0f%% of target)", 100 * r / t) }'
+
 # ratio NAME NUM DEN TARGET: NUM/DEN in records/s (wall clock), whether it meets TARGET,
 # and the same ratio from CPU seconds (what it would be on an idle machine).
 ratio() {
-  awk -v name="$1" -v a="${WALL[$3]}" -v b="${WALL[$2]}" -v ca="${CPU[$3]}" -v cb="${CPU[$2]}" -v target="$4" 'BEGIN {
+  awk -v name="$1" -v a="${WALL[$3]}" -v b="${WALL[$2]}" -v ca="${CPU[$3]}" -v cb="${CPU[$2]}" -v target="$4" "$AWK_VERDICT"'
+  BEGIN {
     r = a / b
-    printf "%-34s %6.2f   target >= %-5s %-28s (from CPU s: %.2f)\n", name, r, target,
-           (r >= target ? "MET" : sprintf("MISSED (%.0f%% of target)", 100 * r / target)), ca / cb
+    printf "%-34s %6.2f   target >= %-5s %-28s (from CPU s: %.2f)\n", name, r, target, verdict(r, target), ca / cb
   }'
 }
 
@@ -56,10 +60,10 @@ ratio() {
 # runs rather than the best: less lucky, and a check on a best-of figure.
 mean_ratio() {
   awk -v name="$1" -v sa="${WALL_SUM[$3]}" -v na="${WALL_N[$3]}" -v sb="${WALL_SUM[$2]}" -v nb="${WALL_N[$2]}" \
-    -v target="$4" 'BEGIN {
+    -v target="$4" "$AWK_VERDICT"'
+  BEGIN {
     r = (sa / na) / (sb / nb)
-    printf "%-34s %6.2f   target >= %-5s %s\n", name, r, target,
-           (r >= target ? "MET" : sprintf("MISSED (%.0f%% of target)", 100 * r / target))
+    printf "%-34s %6.2f   target >= %-5s %s\n", name, r, target, verdict(r, target)
   }'
 }
 

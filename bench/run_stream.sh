@@ -55,8 +55,9 @@ if ! skipped scaling; then
     awk -v n="$N" -v t="${WALL[$j]}" -v c="${CPU[$j]}" -v j="$j" \
       'BEGIN { printf "  -%s %-2s %10.0f records/s  (%.2f s wall, %.2f s CPU)\n", substr(j, 1, 1), substr(j, 2), n / t, t, c }'
   done
-  awk -v a="${WALL[j1]}" -v b="${WALL[j2]}" -v p="${WALL[pair]}" -v ca="${CPU[j1]}" -v cb="${CPU[j2]}" 'BEGIN {
-    r = a / b; printf "  -j 2 / -j 1 = %.2f   target >= 1.8   %s\n", r, (r >= 1.8 ? "MET" : sprintf("MISSED (%.0f%% of target)", 100 * r / 1.8))
+  awk -v a="${WALL[j1]}" -v b="${WALL[j2]}" -v p="${WALL[pair]}" -v ca="${CPU[j1]}" -v cb="${CPU[j2]}" "$AWK_VERDICT"'
+  BEGIN {
+    r = a / b; printf "  -j 2 / -j 1 = %.2f   target >= 1.8   %s\n", r, verdict(r, 1.8)
     printf "  machine ceiling: two -j 1 processes at once do 2 x the work in %.2f s = %.2f x one (2.00 on an idle machine)\n", p, 2 * a / p
     printf "  -j 2 reaches %.0f%% of that ceiling; from CPU seconds, -j 2 could reach %.2f on two free cores\n", 100 * r / (2 * a / p), 2 * ca / cb }'
 fi
