@@ -88,7 +88,7 @@ private:
 struct RunChannel;
 
 /// The consumer's side of a channel, as its producer sees it: called only when the
-/// channel fills up, off the per-run path.
+/// channel holds RunChannel::wake_at runs or is full, off the per-run path.
 class RunConsumer {
 public:
     virtual ~RunConsumer() = default;
